@@ -1,0 +1,13 @@
+"""symdl: the mathematics of deep learning, derived by SymPy and compiled to Numba kernels.
+
+The pipeline, one module per stage, data flowing one way:
+
+    model.py     the language a derivation file is written in (tensors, steps, claims)
+    derive.py    SymPy computes every derivative, step by step
+    render.py    prints a derivation for the terminal or as LaTeX
+    generate.py  emits Numba kernels into symdl/generated/
+    train.py     drives the generated kernels: gradient descent, SGD, RMSprop
+    check.py     symbolic vs numeric vs the documents' stated results
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,421 @@
+"""SymPy derives every gradient of a model, through its named intermediates.
+
+This is reverse-mode differentiation at the level a lecture works at: the model is a chain
+of named quantities (z = θᵀx, p = σ(z), J = ...), SymPy computes each local derivative
+(∂J/∂p, ∂p/∂z, ...), and the chain rule multiplies them back to every parameter — the way
+001 writes ∂J/∂θ₁⁽²⁾ = ∂J/∂p · ∂p/∂z⁽²⁾ · ∂z⁽²⁾/∂θ₁⁽²⁾.
+
+Two views of the same derivative come out of it:
+
+* `chain_rule(...)`: the factor-by-factor product for one parameter, for printing.
+* `Backward`: the adjoints δt = ∂J/∂t the generator needs. Element-wise intermediates
+  between two affine maps are composed before differentiating, so a product like
+  (p − c)/(p(1 − p)) · p(1 − p) is simplified to p − c symbolically instead of being
+  evaluated as 0/0 at a saturated sigmoid.
+
+`explicit_instance` builds the fully substituted loss for small sizes, which tests hold
+against the chain-rule result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from symdl.errors import DerivationError
+from symdl.functions import logsumexp, stabilize
+from symdl.model import Affine, Let, Model, Tensor
+
+LSE = sp.Symbol("lse", real=True)
+ONEHOT = sp.Symbol("onehot", real=True)
+
+
+def adjoint_symbol(tensor: Tensor) -> sp.Symbol:
+    """δt, the symbol for ∂J/∂t of one element of t."""
+    return sp.Symbol(f"d_{tensor.name}", real=True)
+
+
+@dataclass
+class Adjoint:
+    """δt for one element of an intermediate t.
+
+    δt = `local` + Σ over the affine maps that read t of Wᵀ·δ(out): `local` collects what
+    flows back through element-wise expressions (in terms of named quantities and other
+    adjoints), `through` the affine maps.
+    """
+
+    tensor: Tensor
+    local: sp.Expr
+    through: list[Affine] = field(default_factory=list)
+
+
+@dataclass
+class ParamGradient:
+    """∂J/∂p for one sample: element-wise part plus outer products from affine maps."""
+
+    param: Tensor
+    local: sp.Expr
+    as_weight: list[Affine] = field(default_factory=list)
+    as_bias: list[Affine] = field(default_factory=list)
+
+
+@dataclass
+class Curvature:
+    """The per-sample Hessian of the loss, for models where symdl derives it.
+
+    kind "scalar": every parameter is a scalar; `entries[p][q]` = ∂²ℓ/∂p∂q.
+    kind "linear": one vector parameter θ enters through z = θᵀx; ∂²ℓ/∂θ_j∂θ_k = ℓ''(z)·x_j·x_k
+    with `second` = ℓ''(z). `quadratic` says the loss is a polynomial of degree 2 in the
+    parameters, so the minimiser solves H·θ = −∇J(0) (the normal equation of 003 §3.2).
+    """
+
+    kind: str
+    params: list[Tensor]
+    entries: list[list[sp.Expr]] | None = None
+    second: sp.Expr | None = None
+    affine: Affine | None = None
+    quadratic: bool = False
+
+
+class Derived:
+    """Everything SymPy derives for one model, computed once and shared by printer and generator."""
+
+    def __init__(self, model: Model):
+        if model.loss_kind is None:
+            raise DerivationError(f"{model.name}: the model declares no loss")
+        self.model = model
+        self.steps = list(model.steps_of_model)
+        self.definition = {s.out.name: s for s in self.steps}
+
+    # ---- which intermediates are kept as arrays ---------------------------------------
+    @cached_property
+    def affine_inputs(self) -> set[str]:
+        return {s.input.name for s in self.steps if isinstance(s, Affine)}
+
+    def is_junction(self, tensor: Tensor) -> bool:
+        """A point where an adjoint is kept: affine outputs and non-data affine inputs."""
+        step = self.definition.get(tensor.name)
+        if isinstance(step, Affine):
+            return True
+        return isinstance(step, Let) and tensor.name in self.affine_inputs
+
+    def composed(self, expr: sp.Expr) -> sp.Expr:
+        """expr with every element-wise intermediate that is not a junction substituted in."""
+        model = self.model
+        for _ in range(len(self.steps) + 1):
+            replacements = {}
+            for symbol in expr.free_symbols:
+                step = self.definition.get(symbol.name)
+                if isinstance(step, Let) and not self.is_junction(model.tensor(symbol)):
+                    replacements[symbol] = step.expr
+            if not replacements:
+                return expr
+            expr = expr.xreplace(replacements)
+        raise DerivationError(f"{model.name}: intermediates refer to each other in a cycle")
+
+    def named(self, expr: sp.Expr) -> sp.Expr:
+        """Replace composed sub-expressions by the intermediate names they were defined as."""
+        for step in reversed(self.steps):
+            if isinstance(step, Let):
+                expr = expr.subs(self.composed(step.expr), step.out.symbol)
+        return expr
+
+    # ---- the loss ---------------------------------------------------------------------
+    @cached_property
+    def loss(self) -> sp.Expr:
+        """The per-sample loss in junction quantities, as written (not yet stabilised)."""
+        if self.model.loss_kind == "softmax_cross_entropy":
+            z = self.model.loss_input.symbol
+            return LSE - ONEHOT * z  # summed over classes c, the one-hot picks z_y
+        return self.composed(self.model.loss_expr)
+
+    @cached_property
+    def stable_loss(self) -> sp.Expr:
+        """The loss in a form that stays finite at |z| = 1000 (functions.stabilize)."""
+        if self.model.loss_kind == "softmax_cross_entropy":
+            return self.loss
+        return sp.expand(stabilize(sp.expand(self.loss)))
+
+    # ---- reverse mode ----------------------------------------------------------------
+    def _sinks(self):
+        """What adjoints flow back from: the loss, and every element-wise junction."""
+        sinks = [(sp.Integer(1), self.loss_for_differentiation)]
+        for step in self.steps:
+            if isinstance(step, Let) and self.is_junction(step.out):
+                sinks.append((adjoint_symbol(step.out), self.composed(step.expr)))
+        return sinks
+
+    @cached_property
+    def loss_for_differentiation(self) -> sp.Expr:
+        if self.model.loss_kind == "softmax_cross_entropy":
+            z = self.model.loss_input.symbol
+            return logsumexp(z) - ONEHOT * z
+        return self.loss
+
+    def _local(self, symbol: sp.Symbol) -> sp.Expr:
+        total = sp.Integer(0)
+        for weight, sink in self._sinks():
+            derivative = sp.diff(sink, symbol)
+            if derivative != 0:
+                total += weight * derivative
+        total = total.xreplace({logsumexp(s): LSE for s in total.atoms(sp.Symbol)})
+        return self.named(simplify_gradient(total))
+
+    @cached_property
+    def adjoints(self) -> list[Adjoint]:
+        """δt for every junction, latest first: the order the backward pass computes them."""
+        found = []
+        for step in reversed(self.steps):
+            tensor = step.out
+            if not self.is_junction(tensor):
+                continue
+            through = [s for s in self.steps if isinstance(s, Affine) and s.input == tensor]
+            found.append(Adjoint(tensor, self._local(tensor.symbol), through))
+        return found
+
+    @cached_property
+    def gradients(self) -> list[ParamGradient]:
+        """∂ℓ/∂p of one sample's loss for every parameter, in declaration order."""
+        result = []
+        for param in self.model.params:
+            as_weight = [s for s in self.steps if isinstance(s, Affine) and s.weight == param]
+            as_bias = [s for s in self.steps if isinstance(s, Affine) and s.bias == param]
+            local = self._local(param.symbol)
+            if local == 0 and not as_weight and not as_bias:
+                raise DerivationError(f"{self.model.name}: the loss does not depend on {param.name}")
+            result.append(ParamGradient(param, local, as_weight, as_bias))
+        return result
+
+    # ---- the fully composed per-sample gradient, for scalar models --------------------
+    @cached_property
+    def fully_composed_loss(self) -> sp.Expr:
+        """The per-sample loss with every intermediate substituted: data, target, parameters."""
+        expr = self.loss
+        for step in reversed(self.steps):
+            value = step.expr if isinstance(step, Let) else affine_expression(step)
+            expr = expr.xreplace({step.out.symbol: self.composed(value)})
+        return self.composed(expr)
+
+    # ---- curvature and closed form ---------------------------------------------------
+    @cached_property
+    def curvature(self) -> Curvature | None:
+        params = self.model.params
+        if self.model.loss_kind != "expression":
+            return None
+        if all(p.is_scalar for p in params):
+            if any(isinstance(s, Affine) for s in self.steps):
+                return None
+            loss = self.fully_composed_loss
+            symbols = [p.symbol for p in params]
+            entries = [[sp.simplify(sp.diff(loss, p, q)) for q in symbols] for p in symbols]
+            quadratic = (loss.is_polynomial(*symbols)
+                         and sp.Poly(sp.expand(loss), *symbols).total_degree() <= 2)
+            return Curvature("scalar", params, entries=entries, quadratic=quadratic)
+        affines = [s for s in self.steps if isinstance(s, Affine)]
+        if (len(params) == 1 and len(affines) == 1 and affines[0].weight == params[0]
+                and affines[0].bias is None and affines[0].out.is_scalar
+                and self.model.tensor(affines[0].input.name).role == "data"):
+            z = affines[0].out.symbol
+            second = self.named(simplify_gradient(sp.diff(self.loss, z, 2)))
+            forward_names = {s.out.symbol for s in self.steps}
+            return Curvature("linear", params, second=second, affine=affines[0],
+                             quadratic=not second.free_symbols & forward_names)
+        return None
+
+
+def affine_expression(step: Affine) -> sp.Expr:
+    """W·x + b for one typical element (the sum over the inner index is implied)."""
+    value = step.weight.symbol * step.input.symbol
+    return value + step.bias.symbol if step.bias is not None else value
+
+
+def simplify_gradient(expr: sp.Expr) -> sp.Expr:
+    """A targeted simplification: expand, then factor if that is shorter.
+
+    `simplify()` is slow and can rewrite sums inside exp as products (ENGINEERING-NOTES.md);
+    expansion cancels the σ(1 − σ)/σ quotients the chain rule makes, factoring restores the
+    shape a document would print.
+    """
+    expanded = sp.expand(expr)
+    factored = sp.factor_terms(expanded)
+    return min((expanded, factored), key=sp.count_ops)
+
+
+# ---- the factor-by-factor chain rule, for printing ---------------------------------------
+
+@dataclass
+class ChainFactor:
+    """One factor ∂num/∂den of a chain-rule product, with its value."""
+
+    numerator: Tensor | None  # None for the loss J
+    denominator: Tensor
+    value: sp.Expr
+    summed_over: str = ""  # an index the product sums over (a vector junction)
+
+
+def chain_rule(derived: Derived, param: Tensor) -> list[list[ChainFactor]]:
+    """Every path from the loss back to `param`, as lists of factors, loss side first."""
+    paths = []
+
+    def extend(tensor: Tensor, trail: list[ChainFactor]):
+        direct = _loss_edge(derived, tensor)
+        if direct is not None:
+            paths.append([direct] + trail)
+        for step in derived.steps:
+            factor = _edge(derived, step, tensor)
+            if factor is not None:
+                extend(step.out, [factor] + trail)
+
+    extend(param, [])
+    return paths
+
+
+def _edge(derived: Derived, step, source: Tensor) -> ChainFactor | None:
+    """∂(step output)/∂source for one step, or None when the step does not read source."""
+    if isinstance(step, Affine):
+        if step.weight == source:
+            return ChainFactor(step.out, source, step.input.symbol)
+        if step.bias == source:
+            return ChainFactor(step.out, source, sp.Integer(1))
+        if step.input == source:
+            summed = "" if step.out.is_scalar else derived.model.index(step.out.shape[0])
+            return ChainFactor(step.out, source, step.weight.symbol, summed)
+        return None
+    if source.symbol not in step.expr.free_symbols:
+        return None
+    value = sp.diff(step.expr, source.symbol)
+    value = value.subs(step.expr, step.out.symbol)
+    return ChainFactor(step.out, source, sp.factor_terms(value))
+
+
+def _loss_edge(derived: Derived, source: Tensor) -> ChainFactor | None:
+    model = derived.model
+    if model.loss_kind == "softmax_cross_entropy":
+        if source != model.loss_input:
+            return None
+        value = sp.diff(logsumexp(source.symbol) - ONEHOT * source.symbol, source.symbol)
+        value = value.xreplace({logsumexp(source.symbol): LSE})
+        return ChainFactor(None, source, value, model.index(source.shape[0]))
+    if source.symbol not in model.loss_expr.free_symbols:
+        return None
+    return ChainFactor(None, source, sp.factor(sp.diff(model.loss_expr, source.symbol)))
+
+
+# ---- closed forms through sufficient statistics (003 §3.1, 001) -----------------------------
+
+@dataclass
+class ClosedForm:
+    """J written with data sums S (S_x = Σx, S_xy = Σxy, m = Σ1) and its stationary point."""
+
+    statistics: dict[sp.Symbol, sp.Expr]  # S symbol -> the per-sample monomial it sums
+    cost: sp.Expr  # J in terms of parameters and S
+    gradient: list[sp.Expr]
+    hessian: sp.Matrix
+    solution: dict[sp.Symbol, sp.Expr]
+
+
+def closed_form(derived: Derived) -> ClosedForm | None:
+    """Solve ∇J = 0 symbolically for a model whose loss is quadratic in scalar parameters."""
+    curvature = derived.curvature
+    if curvature is None or curvature.kind != "scalar" or not curvature.quadratic:
+        return None
+    model = derived.model
+    params = [p.symbol for p in model.params]
+    data = [t.symbol for t in model.tensors.values() if t.role in ("data", "target")]
+    per_sample = sp.Poly(sp.expand(derived.fully_composed_loss), *params)
+    count = sp.Symbol("m", positive=True)
+    statistics, cost = {}, sp.Integer(0)
+    for monomial, coefficient in per_sample.terms():
+        term = sp.Mul(*[p**e for p, e in zip(params, monomial)])
+        for data_monomial, weight in sp.Poly(coefficient, *data).terms() if data else [((), coefficient)]:
+            sample = sp.Mul(*[d**e for d, e in zip(data, data_monomial)])
+            statistic = statistic_symbol(sample, data, count)
+            statistics[statistic] = sample
+            cost += weight * term * statistic
+    if model.reduction == "mean":
+        cost = cost / count
+    gradient = [sp.diff(cost, p) for p in params]
+    hessian = sp.hessian(cost, params)
+    solutions = sp.solve(gradient, params, dict=True)
+    if len(solutions) != 1:
+        return None
+    solution = {p: sp.factor(v) for p, v in solutions[0].items()}
+    return ClosedForm(statistics, cost, gradient, hessian, solution)
+
+
+def statistic_symbol(sample: sp.Expr, data, count) -> sp.Symbol:
+    """S_x for Σx, S_xx for Σx², S_xy for Σxy; m for Σ1."""
+    if sample == 1:
+        return count
+    letters = "".join(d.name * int(sample.as_powers_dict().get(d, 0)) for d in data)
+    return sp.Symbol(f"S_{{{letters}}}", real=True)
+
+
+# ---- the fully substituted loss for small sizes --------------------------------------
+
+@dataclass
+class Instance:
+    """The model written out element by element for concrete sizes (n = 3, H = 2, ...)."""
+
+    loss: sp.Expr  # one sample's loss in explicit element symbols, nothing named left
+    params: dict[str, sp.Array | sp.Symbol]
+    features: sp.Array | sp.Symbol | None
+    label: sp.Symbol | None
+    classes: int | None
+
+
+def explicit_instance(model: Model, sizes: dict[str, int], label_value: int = 0) -> Instance:
+    """Substitute every intermediate, element by element, for the given dimension sizes."""
+    values: dict[str, object] = {}
+
+    def elements(tensor: Tensor):
+        if tensor.is_scalar:
+            return tensor.symbol
+        shape = tuple(sizes[d] for d in tensor.shape)
+        if len(shape) == 1:
+            return sp.Array([sp.Symbol(f"{tensor.name}_{i}", real=True) for i in range(shape[0])])
+        return sp.Array([[sp.Symbol(f"{tensor.name}_{i}_{j}", real=True) for j in range(shape[1])]
+                         for i in range(shape[0])])
+
+    for tensor in model.tensors.values():
+        if tensor.role != "intermediate":
+            values[tensor.name] = elements(tensor)
+    for step in model.steps_of_model:
+        if isinstance(step, Affine):
+            w, x = values[step.weight.name], values[step.input.name]
+            if step.out.is_scalar:
+                out = sum(w[j] * x[j] for j in range(len(x)))
+                out = out + values[step.bias.name] if step.bias is not None else out
+            else:
+                out = sp.Array([sum(w[k, j] * x[j] for j in range(len(x)))
+                                + (values[step.bias.name][k] if step.bias is not None else 0)
+                                for k in range(w.shape[0])])
+        else:
+            out = _elementwise(model, step, values)
+        values[step.out.name] = out
+    if model.loss_kind == "softmax_cross_entropy":
+        z = values[model.loss_input.name]
+        loss = sp.log(sum(sp.exp(zc) for zc in z)) - z[label_value]
+        classes = len(z)
+    else:
+        loss = model.loss_expr.xreplace({model.tensor(s).symbol: values[s.name]
+                                         for s in model.loss_expr.free_symbols})
+        classes = None
+    params = {p.name: values[p.name] for p in model.params}
+    features = values[model.features.name] if model.features else None
+    label = model.label.symbol if model.label else None
+    return Instance(loss, params, features, label, classes)
+
+
+def _elementwise(model, step: Let, values):
+    if step.out.is_scalar:
+        return step.expr.xreplace({s: values[s.name] for s in step.expr.free_symbols})
+    size = None
+    for s in step.expr.free_symbols:
+        if not model.tensor(s).is_scalar:
+            size = len(values[s.name])
+    return sp.Array([step.expr.xreplace({s: (values[s.name][k] if not model.tensor(s).is_scalar
+                                             else values[s.name]) for s in step.expr.free_symbols})
+                     for k in range(size)])

@@ -1,0 +1,21 @@
+"""The errors symdl raises: each names the problem in words a user can act on."""
+
+
+class SymdlError(Exception):
+    """Base class for every error symdl raises on purpose."""
+
+
+class DataError(SymdlError, ValueError):
+    """Training or evaluation data is unusable: empty, NaN/inf, mismatched shapes, bad labels."""
+
+
+class SingularError(SymdlError, ArithmeticError):
+    """A closed form needs a matrix inverse that does not exist (a singular design matrix)."""
+
+
+class DivergenceError(SymdlError, ArithmeticError):
+    """Training produced a non-finite or exploding loss; the step size is likely too large."""
+
+
+class DerivationError(SymdlError):
+    """A derivation file is malformed, or symdl's symbolic and numeric results disagree."""

@@ -1,0 +1,294 @@
+"""The language a derivation file is written in.
+
+A file in `derivations/` builds one `Derivation`: a titled, cited sequence of steps a teacher
+would put on a slide, plus the claims the document makes. A trainable model is a `Model`, a
+Derivation that also declares its tensors (data, target, parameters), its named intermediates
+(affine maps and element-wise expressions, the way 001 writes z, p and a), and its loss.
+SymPy then derives the gradient through those intermediates (derive.py) and the generator
+turns the result into kernels (generate.py).
+
+Example — 003 §3.3 logistic regression::
+
+    model = Model("logistic_regression", title=..., source=...)
+    x = model.data("x", ("n",))
+    y = model.target("y", kind="binary")
+    theta = model.param("theta", ("n",))
+    z = model.affine("z", theta, x)
+    h = model.let("h", sigmoid(z))
+    model.loss(-y * sp.log(h) - (1 - y) * sp.log(1 - h))
+
+Every tensor is represented in expressions by one SymPy symbol standing for a typical
+element (θ_j, x_j, a_k), so expressions are written exactly as the documents write them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy as sp
+
+from symdl.errors import DerivationError
+
+INDEX_LETTERS = ("j", "k", "l", "c", "r", "s")
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A named quantity of a model: data, target, parameter or intermediate."""
+
+    name: str
+    role: str  # "data", "target", "param" or "intermediate"
+    shape: tuple  # () for a scalar; dimension names such as ("H", "n") otherwise
+    symbol: sp.Symbol  # stands for a typical element in expressions
+    latex: str
+    kind: str = "real"  # targets: "real", "binary" or "class"
+
+    @property
+    def is_scalar(self):
+        return self.shape == ()
+
+
+@dataclass(frozen=True)
+class Affine:
+    """out = W·x + b: a matrix (or, for a scalar out, a vector) times a vector plus a bias."""
+
+    out: Tensor
+    weight: Tensor
+    input: Tensor
+    bias: Tensor | None
+
+
+@dataclass(frozen=True)
+class Let:
+    """out = expr, element by element: a named intermediate such as a = σ(z)."""
+
+    out: Tensor
+    expr: sp.Expr
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Something a document states, held against what symdl derives.
+
+    `stated` is transcribed from the document as printed; `derived` is a zero-argument
+    function computing symdl's own result, so the verdict is decided when the check runs,
+    never written down in advance. `compare` says how: "symbolic" (the difference
+    simplifies to zero), "numeric" (agree within `tolerance`, relative) or "text" (a
+    statement whose truth `derived` returns as a bool). `correction` states the correct
+    version, shown only when the two disagree.
+    """
+
+    source: str
+    statement: str
+    stated: object
+    derived: Callable[[], object]
+    compare: str = "symbolic"
+    tolerance: float = 0.0
+    correction: str = ""
+
+
+@dataclass
+class Step:
+    """One line of a derivation: `lhs = rhs`, with a sentence saying what happens."""
+
+    text: str
+    lhs: object = None
+    rhs: object = None
+    source: str = ""
+
+
+@dataclass
+class Derivation:
+    """A titled, cited derivation: steps to print and claims to check."""
+
+    name: str
+    title: str
+    source: str
+    summary: str = ""
+    steps: list[Step] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+
+    def show(self, text, lhs=None, rhs=None, source=""):
+        """Add a line to the printed derivation."""
+        self.steps.append(Step(text, lhs, rhs, source))
+
+    def claim(self, statement, stated, derived, *, source=None, compare="symbolic",
+              tolerance=0.0, correction=""):
+        """Record what the document states and how symdl checks it."""
+        if compare not in ("symbolic", "numeric", "text"):
+            raise DerivationError(f"unknown comparison {compare!r} in claim {statement!r}")
+        self.claims.append(Claim(source or self.source, statement, stated, derived,
+                                 compare, tolerance, correction))
+
+
+@dataclass
+class Training:
+    """How `symdl train NAME` trains a model on its built-in data."""
+
+    dataset: str
+    optimizer: str = "gd"  # "gd" (full batch), "sgd" (mini-batch) or "rmsprop"
+    learning_rate: float = 0.1
+    epochs: int = 100
+    batch_size: int | None = None
+    initial: dict = field(default_factory=dict)  # parameter name -> starting value
+    init_scale: float = 0.0  # weights drawn as N(0, init_scale²/fan_in); 0 means zeros
+    seed: int = 0
+
+
+class Model(Derivation):
+    """A Derivation with tensors, intermediates and a loss: something to train."""
+
+    def __init__(self, name, *, title, source, summary="", reduction="sum",
+                 layout="rows", training: Training | None = None, dims=None):
+        super().__init__(name, title, source, summary)
+        if reduction not in ("sum", "mean"):
+            raise DerivationError(f"{name}: reduction must be 'sum' or 'mean', not {reduction!r}")
+        if layout not in ("rows", "blas"):
+            raise DerivationError(f"{name}: layout must be 'rows' or 'blas', not {layout!r}")
+        self.reduction = reduction
+        self.layout = layout
+        self.training = training
+        self.tensors: dict[str, Tensor] = {}
+        self.steps_of_model: list[Affine | Let] = []
+        self.loss_expr = None
+        self.loss_kind = None  # "expression" or "softmax_cross_entropy"
+        self.loss_input = None
+        self.output_tensor = None
+        self.index_of_dim: dict[str, str] = dict(dims or {})
+
+    # ---- declaring tensors ---------------------------------------------------------
+    def data(self, name, shape=(), latex=None):
+        """The features of one sample: a scalar, or a vector of length `shape[0]`."""
+        return self._declare(name, "data", shape, latex)
+
+    def target(self, name, kind="real", latex=None, classes=None):
+        """The label of one sample: "real" (regression), "binary" (0/1) or "class" (integer)."""
+        if kind not in ("real", "binary", "class"):
+            raise DerivationError(f"{self.name}: unknown target kind {kind!r}")
+        symbol = self._declare(name, "target", (), latex, kind=kind)
+        self.classes = classes
+        return symbol
+
+    def param(self, name, shape=(), latex=None):
+        """A learnable parameter: scalar, vector or matrix."""
+        return self._declare(name, "param", shape, latex)
+
+    # ---- intermediates -------------------------------------------------------------
+    def affine(self, name, weight, input, bias=None, latex=None):
+        """out = W·x + b (000/002 "Y = W·X + B", 004 "h = W·x + b").
+
+        A matrix W of shape (K, J) times a vector x of length J gives a vector of length K;
+        a vector W times a vector x gives a scalar (θᵀx of 003).
+        """
+        w, x = self.tensor(weight), self.tensor(input)
+        b = self.tensor(bias) if bias is not None else None
+        if w.role != "param":
+            raise DerivationError(f"{self.name}: the weight of {name} must be a parameter")
+        if len(w.shape) == 2 and x.shape == w.shape[1:]:
+            shape = w.shape[:1]
+        elif len(w.shape) == 1 and x.shape == w.shape:
+            shape = ()
+        else:
+            raise DerivationError(
+                f"{self.name}: cannot multiply {w.name} of shape {w.shape} by "
+                f"{x.name} of shape {x.shape}")
+        if b is not None and (b.role != "param" or b.shape != shape):
+            raise DerivationError(
+                f"{self.name}: bias {b.name} must be a parameter of shape {shape}, got {b.shape}")
+        out = self._declare(name, "intermediate", shape, latex)
+        self.steps_of_model.append(Affine(self.tensor(out), w, x, b))
+        return out
+
+    def let(self, name, expr, latex=None):
+        """A named element-wise intermediate, such as p = σ(z) or ŷ = w·x + b."""
+        expr = sp.sympify(expr)
+        shapes = {self.tensor(s).shape for s in expr.free_symbols if s.name in self.tensors}
+        vector_shapes = shapes - {()}
+        if len(vector_shapes) > 1:
+            raise DerivationError(f"{self.name}: {name} mixes shapes {sorted(vector_shapes)}")
+        shape = vector_shapes.pop() if vector_shapes else ()
+        for s in expr.free_symbols:
+            t = self.tensors.get(s.name)
+            if t is None:
+                raise DerivationError(f"{self.name}: {name} uses {s}, which is not declared")
+            if shape and t.role == "param" and t.is_scalar:
+                raise DerivationError(
+                    f"{self.name}: scalar parameter {t.name} inside the vector {name} is not "
+                    f"supported; make it a vector parameter")
+        out = self._declare(name, "intermediate", shape, latex)
+        self.steps_of_model.append(Let(self.tensor(out), expr))
+        return out
+
+    # ---- the loss and the prediction ----------------------------------------------
+    def loss(self, expr):
+        """The per-sample loss, a scalar expression; the cost reduces it by sum or mean."""
+        expr = sp.sympify(expr)
+        for s in expr.free_symbols:
+            t = self.tensors.get(s.name)
+            if t is None or not t.is_scalar:
+                raise DerivationError(f"{self.name}: the loss must use scalars only; {s} is not")
+        self.loss_expr, self.loss_kind = expr, "expression"
+
+    def softmax_cross_entropy(self, logits, label):
+        """Sparse categorical cross-entropy of softmax(z) for an integer label (002 MNIST).
+
+        J = −log softmax(z)_y = log Σ_c e^{z_c} − z_y; derive.py derives ∂J/∂z_c.
+        """
+        z, y = self.tensor(logits), self.tensor(label)
+        if len(z.shape) != 1 or y.kind != "class":
+            raise DerivationError(
+                f"{self.name}: softmax cross-entropy needs vector logits and a class label")
+        self.loss_kind, self.loss_input = "softmax_cross_entropy", z
+        self.loss_expr = None
+
+    def output(self, symbol):
+        """What the model predicts (ŷ, the probability h, or the logits z)."""
+        self.output_tensor = self.tensor(symbol)
+
+    # ---- lookups -------------------------------------------------------------------
+    def tensor(self, symbol_or_name) -> Tensor:
+        name = getattr(symbol_or_name, "name", symbol_or_name)
+        try:
+            return self.tensors[name]
+        except KeyError:
+            raise DerivationError(f"{self.name}: no tensor named {name!r}") from None
+
+    def of_role(self, role):
+        return [t for t in self.tensors.values() if t.role == role]
+
+    @property
+    def params(self):
+        return self.of_role("param")
+
+    @property
+    def features(self):
+        found = self.of_role("data")
+        return found[0] if found else None
+
+    @property
+    def label(self):
+        found = self.of_role("target")
+        return found[0] if found else None
+
+    def index(self, dim):
+        """The index letter that runs over dimension `dim` (j over n, k over H, ...)."""
+        if dim not in self.index_of_dim:
+            unused = [c for c in INDEX_LETTERS if c not in self.index_of_dim.values()]
+            self.index_of_dim[dim] = unused[0]
+        return self.index_of_dim[dim]
+
+    def _declare(self, name, role, shape, latex, kind="real"):
+        if not name.isidentifier():
+            raise DerivationError(f"{self.name}: tensor name {name!r} is not an identifier")
+        if name in self.tensors:
+            raise DerivationError(f"{self.name}: {name} is declared twice")
+        shape = tuple(shape)
+        for dim in shape:
+            self.index(dim)
+        symbol = sp.Symbol(name, real=True)
+        base = latex or sp.latex(sp.Symbol(name))
+        indices = "".join(self.index(d) for d in shape)
+        shown = f"{{{base}}}_{{{indices}}}" if indices else base
+        self.tensors[name] = Tensor(name, role, shape, symbol, shown, kind)
+        return symbol
