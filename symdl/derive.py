@@ -218,7 +218,7 @@ class Derived:
                 and affines[0].bias is None and affines[0].out.is_scalar
                 and self.model.tensor(affines[0].input.name).role == "data"):
             z = affines[0].out.symbol
-            second = self.named(simplify_gradient(sp.diff(self.loss, z, 2)))
+            second = sp.factor(self.named(simplify_gradient(sp.diff(self.loss, z, 2))))
             forward_names = {s.out.symbol for s in self.steps}
             return Curvature("linear", params, second=second, affine=affines[0],
                              quadratic=not second.free_symbols & forward_names)
@@ -239,8 +239,8 @@ def simplify_gradient(expr: sp.Expr) -> sp.Expr:
     shape a document would print.
     """
     expanded = sp.expand(expr)
-    factored = sp.factor_terms(expanded)
-    return min((expanded, factored), key=sp.count_ops)
+    candidates = [expanded, sp.factor_terms(expanded), sp.factor(expanded)]
+    return min(candidates, key=sp.count_ops)
 
 
 # ---- the factor-by-factor chain rule, for printing ---------------------------------------

@@ -1,0 +1,53 @@
+"""Command line: python -m benchmarks [w1|w2|w3|w4|all] [--quick] [--repeats N] [--only NAMES].
+
+Prints a markdown report on standard output; exits 1 if any implementation failed to build,
+crashed, or disagreed with the NumPy reference.
+"""
+
+# Thread pools are sized when NumPy / PyTorch / JAX load, so this comes before anything else.
+from benchmarks import environment
+
+environment.configure()
+
+import argparse  # noqa: E402  (deliberately after configure())
+import shlex  # noqa: E402
+import sys  # noqa: E402
+
+from benchmarks import w1_logistic, w2_two_layer, w3_mnist, w4_first_gradient  # noqa: E402
+
+WORKLOADS = {
+    "w1": w1_logistic.run,
+    "w2": w2_two_layer.run,
+    "w3": w3_mnist.run,
+    "w4": w4_first_gradient.run,
+}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("workload", nargs="?", default="all", choices=[*WORKLOADS, "all"])
+    parser.add_argument("--quick", action="store_true", help="smaller data and fewer repeats (< 2 minutes)")
+    parser.add_argument("--repeats", type=int, help="timed repeats per implementation (default: per workload)")
+    parser.add_argument(
+        "--only",
+        help="comma-separated implementation names to run, e.g. 'numpy,symdl' (numpy, the reference, always runs)",
+    )
+    args = parser.parse_args(argv)
+    only = None
+    if args.only:
+        only = {name.strip() for name in args.only.split(",")} | {"numpy"}
+
+    command = "python -m benchmarks " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    print("# symdl benchmarks\n")
+    print(environment.header(command.strip()), flush=True)
+
+    ok = True
+    for name in WORKLOADS if args.workload == "all" else [args.workload]:
+        ok &= WORKLOADS[name](args.quick, args.repeats, only)
+    if not ok:
+        print("\n**Some implementation failed or disagreed with the NumPy reference: see FAIL above.**")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

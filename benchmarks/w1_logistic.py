@@ -1,0 +1,66 @@
+"""W1: logistic regression, full-batch gradient descent, 50 epochs, lr 0.5, float64.
+
+Also times the floor (one parallel read of X per epoch and nothing else) and measures the
+peak memory of training against the size of X.
+"""
+
+from functools import partial
+
+from benchmarks import harness, memory, problems, registry
+from benchmarks.interfaces import train_full_batch
+from benchmarks.numba_kernels import read_floor
+
+FULL = dict(m=200_000, repeats=7, memory_m=200_000, memory_epochs=10)
+QUICK = dict(m=20_000, repeats=5, memory_m=200_000, memory_epochs=3)
+GATE_EPOCHS = 3
+GATE_RTOL = 1e-9
+FLOOR = "floor: one parallel read of X (Numba prange sum)"
+
+
+def run(quick: bool, repeats=None, only=None) -> bool:
+    """Print W1's tables; return False if any implementation failed or disagreed."""
+    size = QUICK if quick else FULL
+    problem = problems.logistic(size["m"])
+    epochs = problem.epochs
+    X = problem.X
+    print(
+        f"\n## W1 logistic regression: m = {problem.m:,} × n = {X.shape[1]} float64 "
+        f"(X is {harness.fmt_bytes(X.nbytes)}), {epochs} epochs, lr {problem.lr}\n",
+        flush=True,
+    )
+
+    trainers, notes = harness.build(registry.W1, problem, only)
+    passed, rows, failures = harness.gate(
+        trainers, lambda t: train_full_batch(t, GATE_EPOCHS)[0], registry.BASELINE, GATE_RTOL
+    )
+    notes.update(failures)
+    print(f"Correctness gate: mean loss of the first {GATE_EPOCHS} epochs vs NumPy.\n")
+    print(harness.agreement_table(rows, registry.BASELINE, "epochs"), flush=True)
+
+    candidates = {name: partial(train_full_batch, t, epochs) for name, t in passed.items()}
+    candidates[FLOOR] = lambda: [read_floor(X) for _ in range(epochs)]
+    timings = harness.time_interleaved(candidates, repeats or size["repeats"])
+    print(
+        f"\nTime per epoch ({repeats or size['repeats']} interleaved repeats of {epochs} epochs "
+        "after 1 warm-up; the floor row reads X once per epoch and computes nothing).\n"
+    )
+    print(
+        harness.timing_table(
+            timings,
+            registry.BASELINE,
+            per=epochs,
+            unit="epoch",
+            notes=notes,
+            extra={"X read at (GB/s, one pass per epoch)": lambda t: f"{epochs * X.nbytes / t.median / 1e9:.1f}"},
+        ),
+        flush=True,
+    )
+
+    print(
+        f"\nPeak memory of training ({size['memory_epochs']} epochs, m = {size['memory_m']:,}), "
+        "each implementation in its own process, after a warm-up on tiny data.\n",
+        flush=True,
+    )
+    names = [name for name in registry.W1 if not only or name in only]
+    print(memory.w1_table(names, size["memory_m"], size["memory_epochs"]), flush=True)
+    return not any(note.startswith("FAILED") for note in notes.values())

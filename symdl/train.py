@@ -1,0 +1,219 @@
+"""Trains a model with its generated kernels: gradient descent, mini-batch SGD, RMSprop.
+
+Training needs no SymPy: everything it knows about a model comes from the SPEC dictionary
+and the kernels in `symdl.generated.NAME`, so a fresh process imports only NumPy and Numba.
+
+    >>> from symdl import train
+    >>> result = train.train("logistic_regression")          # built-in data, default settings
+    >>> result = train.fit("logistic_regression", x, y, learning_rate=0.01, epochs=100)
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from symdl import datasets, validate
+from symdl.errors import DataError, DerivationError, DivergenceError, SingularError
+from symdl.optimizers import OPTIMIZERS
+
+TASK_OF_TARGET = {"real": "regression", "binary": "binary", "class": "classes"}
+
+
+@dataclass
+class Result:
+    """A trained model: parameters, loss per epoch, metrics and the time it took."""
+
+    name: str
+    params: dict
+    history: list = field(default_factory=list)  # (epoch, J) after each epoch
+    metrics: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def kernels(name: str):
+    """The generated module symdl.generated.NAME, with a clear error when it is missing."""
+    try:
+        return importlib.import_module(f"symdl.generated.{name}")
+    except ModuleNotFoundError:
+        raise DerivationError(
+            f"no generated kernels for {name!r}: run `symdl generate` first") from None
+
+
+def dimension_sizes(spec, x, sizes=None) -> dict:
+    """Bind every dimension name (n, H, ...) to a number: from the data, then from `sizes`."""
+    bound = dict(sizes or {})
+    features = spec["features"]
+    if features and features[1]:
+        bound.setdefault(features[1][0], x.shape[1])
+    for name, shape in spec["params"]:
+        for dim in shape:
+            if dim not in bound:
+                raise DataError(f"{spec['name']}: the size of dimension {dim!r} of {name} is not "
+                                f"known; pass sizes={{{dim!r}: ...}}")
+    return bound
+
+
+def initial_params(spec, sizes, *, dtype=np.float64, init_scale=0.0, initial=None, seed=0):
+    """Starting values: given ones, else N(0, init_scale²/fan_in) weights and zero biases."""
+    rng = np.random.default_rng(seed)
+    initial = initial or {}
+    params = []
+    for name, shape in spec["params"]:
+        if name in initial:
+            value = initial[name]
+            params.append(np.array(value, dtype=dtype) if shape else float(value))
+            continue
+        if not shape:
+            params.append(0.0)
+            continue
+        dims = tuple(sizes[d] for d in shape)
+        if len(dims) == 2 and init_scale:
+            values = rng.standard_normal(dims) * init_scale / np.sqrt(dims[1])
+        elif len(dims) == 1 and init_scale and name.startswith(("w", "W", "theta")):
+            values = rng.standard_normal(dims) * init_scale / np.sqrt(dims[0])
+        else:
+            values = np.zeros(dims)
+        params.append(np.ascontiguousarray(values, dtype=dtype))
+    return params
+
+
+def check_params(spec, params, sizes):
+    """Every parameter has the shape its dimensions say, and is finite."""
+    for (name, shape), value in zip(spec["params"], params):
+        expected = tuple(sizes[d] for d in shape)
+        actual = np.shape(value)
+        if actual != expected:
+            raise DataError(f"{spec['name']}: parameter {name} has shape {actual}, "
+                            f"expected {expected} ({' × '.join(shape) or 'scalar'})")
+        if not np.all(np.isfinite(value)):
+            raise DataError(f"{spec['name']}: parameter {name} contains NaN or inf")
+
+
+def prepare_data(spec, x, y, dtype=np.float64):
+    """Validate x and y against the model's declared shapes (validate.training_data)."""
+    features = spec["features"]
+    if features is None:
+        return None, None
+    task = TASK_OF_TARGET[spec["target"][1]] if spec["target"] else "regression"
+    shape = None if features[1] else ()
+    return validate.training_data(x, y, feature_shape=shape, task=task,
+                                  classes=spec["classes"], dtype=dtype)
+
+
+def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
+        batch_size=None, params=None, sizes=None, init_scale=0.0, initial=None, seed=0,
+        log=None, log_every=None) -> Result:
+    """Train model NAME on (x, y) with its generated loss_and_gradient kernel."""
+    module = kernels(name)
+    spec = module.SPEC
+    dtype = x.dtype if isinstance(x, np.ndarray) and x.dtype == np.float32 else np.float64
+    x, y = prepare_data(spec, x, y, dtype)
+    bound = dimension_sizes(spec, x, sizes)
+    if params is None:
+        params = initial_params(spec, bound, dtype=dtype, init_scale=init_scale,
+                                initial=initial, seed=seed)
+    check_params(spec, params, bound)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
+    update = OPTIMIZERS[optimizer](learning_rate)
+    rng = np.random.default_rng(seed)
+    history, started = [], time.perf_counter()
+    log_every = log_every or max(1, epochs // 10)
+    for epoch in range(1, epochs + 1):
+        for batch_x, batch_y in batches(x, y, batch_size if optimizer != "gd" else None, rng):
+            loss, *grads = module.loss_and_gradient(*params, *data_args(batch_x, batch_y))
+            validate.finite_loss(loss, epoch)
+            params = update.step(params, grads)
+        loss = module.loss(*params, *data_args(x, y))
+        validate.finite_loss(loss, epoch)
+        history.append((epoch, float(loss)))
+        if log and (epoch % log_every == 0 or epoch == 1 or epoch == epochs):
+            log(f"  epoch {epoch:>5}  J = {loss:.6g}")
+    named = {n: p for (n, _), p in zip(spec["params"], params)}
+    return Result(name, named, history, seconds=time.perf_counter() - started)
+
+
+def data_args(x, y):
+    return tuple(a for a in (x, y) if a is not None)
+
+
+def batches(x, y, batch_size, rng):
+    """The whole data set once (gradient descent), or shuffled mini-batches covering it."""
+    if x is None or batch_size is None or batch_size >= len(x):
+        yield x, y
+        return
+    order = rng.permutation(len(x))
+    for start in range(0, len(x), batch_size):
+        chosen = order[start:start + batch_size]
+        yield np.ascontiguousarray(x[chosen]), np.ascontiguousarray(y[chosen])
+
+
+def metrics(name, params: dict, x, y, x_test=None, y_test=None) -> dict:
+    """Accuracy for classifiers, mean squared error for regressions; train and test."""
+    module = kernels(name)
+    spec = module.SPEC
+    found = {}
+    if spec["features"] is None:
+        return found
+    values = [params[n] for n, _ in spec["params"]]
+    for split, (xs, ys) in {"train": (x, y), "test": (x_test, y_test)}.items():
+        if xs is None:
+            continue
+        out = module.predict(*values, xs)
+        kind = spec["target"][1]
+        if kind == "binary":
+            found[f"{split} accuracy"] = float(np.mean((out >= 0.5) == (ys >= 0.5)))
+        elif kind == "class":
+            found[f"{split} accuracy"] = float(np.mean(np.argmax(out, axis=1) == ys))
+        else:
+            found[f"{split} mse"] = float(np.mean((out - ys) ** 2))
+    return found
+
+
+def closed_form(name, x=None, y=None) -> dict:
+    """The generated closed-form minimiser, refusing a singular problem with a clear error."""
+    module = kernels(name)
+    spec = module.SPEC
+    if not spec["closed_form"]:
+        raise DerivationError(f"{name}: symdl derives no closed form for this model")
+    x, y = prepare_data(spec, x, y)
+    sizes = dimension_sizes(spec, x) if x is not None else {}
+    zeros = initial_params(spec, sizes)
+    hessian = module.hessian(*zeros, *data_args(x, y))
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    if eigenvalues.min() <= 1e-10 * max(1.0, abs(eigenvalues).max()):
+        raise SingularError(
+            f"{name}: the Hessian is singular (eigenvalues {np.round(eigenvalues, 12).tolist()}), "
+            f"so the minimiser is not unique; for a regression this means the design matrix "
+            f"has dependent columns (e.g. every x equal)")
+    solution = module.closed_form(*data_args(x, y))
+    solution = solution if isinstance(solution, tuple) else (solution,)
+    return {n: v for (n, _), v in zip(spec["params"], solution)}
+
+
+def train(name, *, dataset=None, log=None, **overrides) -> Result:
+    """Train NAME on its built-in data with the settings its derivation file gives."""
+    spec = kernels(name).SPEC
+    settings = dict(spec["training"] or {})
+    if not settings:
+        raise DerivationError(f"{name}: the derivation declares no Training settings")
+    settings.update(overrides)
+    data = datasets.load(dataset or settings.pop("dataset")) if spec["features"] else None
+    settings.pop("dataset", None)
+    x = data.x if data else None
+    y = data.y if data else None
+    result = fit(name, x, y, log=log, **settings)
+    if data is not None:
+        result.metrics.update(metrics(name, result.params, *prepare_data(spec, x, y, x.dtype),
+                                      data.x_test, data.y_test))
+    result.metrics["final J"] = result.history[-1][1]
+    if spec["closed_form"]:
+        exact = closed_form(name, x, y)
+        result.metrics["max |p − closed form|"] = max(
+            float(np.max(np.abs(np.asarray(result.params[n]) - np.asarray(v))))
+            for n, v in exact.items())
+    return result
