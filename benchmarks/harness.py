@@ -138,12 +138,12 @@ def gate(trainers: dict, trajectory: Callable, baseline: str, rtol: float):
 
 
 def fmt_seconds(seconds: float) -> str:
-    """Seconds with a unit that keeps 3 significant digits readable."""
-    if seconds >= 1.0:
-        return f"{seconds:.3g} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.3g} ms"
-    return f"{seconds * 1e6:.3g} µs"
+    """Seconds in s, ms or µs, with three significant digits and no exponent."""
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if seconds >= scale or unit == "µs":
+            value = seconds / scale
+            decimals = 0 if value >= 100 else 1 if value >= 10 else 2
+            return f"{value:.{decimals}f} {unit}"
 
 
 def fmt_bytes(n: float) -> str:
