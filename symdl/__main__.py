@@ -1,0 +1,5 @@
+import sys
+
+from symdl.cli import main
+
+sys.exit(main())

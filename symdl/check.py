@@ -1,0 +1,276 @@
+"""Holds every derivation against itself and against its document.
+
+For each model, three independent computations of the same gradient must agree:
+
+* symbolic: SymPy differentiates the fully substituted loss, written out element by element
+  for small sizes from the elementary definitions (σ as 1/(1 + e^{−t}), not its identity);
+* numeric: central finite differences of that loss, evaluated by NumPy;
+* generated: the Numba kernel, built from the chain rule through named intermediates.
+
+Plus: the kernel's loss equals the substituted loss, the kernels stay finite with
+parameters of size 1000, and gradient descent ends at the closed form where there is one.
+A disagreement among these is a bug in symdl and fails `symdl check`.
+
+Each document claim is then evaluated; a disagreement there is a finding about the
+document, reported with the correct statement, and does not fail the command.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from symdl import train
+from symdl.derive import explicit_instance
+from symdl.functions import explicit
+from symdl.generate import load_derivation
+from symdl.model import Claim, Derivation, Model
+
+SYMBOLIC_TOLERANCE = 1e-9  # kernel vs SymPy: both exact formulas, float64 rounding only
+FINITE_DIFFERENCE_TOLERANCE = 1e-6  # central differences, step 1e-6: error ~1e-10 relative
+INSTANCE_SIZE = 3  # every dimension written out with 3 elements (hidden units, classes, ...)
+
+
+@dataclass
+class Row:
+    """One line of the `symdl check` table."""
+
+    derivation: str
+    source: str
+    claim: str
+    verdict: str  # "agrees" / "disagrees" for documents; "passes" / "FAILS" for symdl itself
+    evidence: str
+    correction: str = ""
+
+    @property
+    def is_failure(self):
+        return self.verdict in ("FAILS", "ERROR")
+
+    @property
+    def is_discrepancy(self):
+        return self.verdict == "disagrees"
+
+
+# ---- symdl against itself ----------------------------------------------------------------
+
+class SampleProblem:
+    """A model written out for small sizes, with random parameters and data to evaluate at."""
+
+    def __init__(self, model: Model, samples=5, seed=0):
+        self.model = model
+        self.module = train.kernels(model.name)
+        rng = np.random.default_rng(seed)
+        self.sizes = {d: (d if isinstance(d, int) else INSTANCE_SIZE)
+                      for t in model.tensors.values() for d in t.shape}
+        self.label_value = 1
+        self.instance = explicit_instance(model, self.sizes, self.label_value)
+        self.param_values = {p.name: self._random(rng, p.shape) * 0.7 for p in model.params}
+        self.samples = samples if model.features else 1
+        self.x, self.y = self._data(rng)
+        self.symbols = self._flat_param_symbols()
+        data_symbols = self._data_symbols()
+        loss = explicit(self.instance.loss)
+        self.loss_function = sp.lambdify(self.symbols + data_symbols, loss, "numpy")
+        self.gradient_functions = [sp.lambdify(self.symbols + data_symbols, sp.diff(loss, s), "numpy")
+                                   for s in self.symbols]
+
+    def _random(self, rng, shape):
+        dims = tuple(self.sizes[d] for d in shape)
+        return rng.standard_normal(dims) if dims else float(rng.standard_normal())
+
+    def _data(self, rng):
+        model = self.model
+        if model.features is None:
+            return None, None
+        x = rng.standard_normal((self.samples,) + tuple(self.sizes[d] for d in model.features.shape))
+        kind = model.label.kind if model.label else "real"
+        if kind == "binary":
+            y = rng.integers(0, 2, self.samples).astype(float)
+        elif kind == "class":
+            y = np.full(self.samples, self.label_value, dtype=np.int64)
+        else:
+            y = rng.standard_normal(self.samples)
+        return x, y
+
+    def _flat_param_symbols(self):
+        symbols = []
+        for p in self.model.params:
+            value = self.instance.params[p.name]
+            symbols += list(sp.flatten(value.tolist())) if isinstance(value, sp.Array) else [value]
+        return symbols
+
+    def _data_symbols(self):
+        symbols = []
+        if self.instance.features is not None:
+            f = self.instance.features
+            symbols += list(f) if isinstance(f, sp.Array) else [f]
+        if self.instance.label is not None and self.instance.classes is None:
+            symbols.append(self.instance.label)
+        return symbols
+
+    def flat_params(self):
+        return np.concatenate([np.ravel(self.param_values[p.name]) for p in self.model.params])
+
+    def unflatten(self, flat):
+        values, start = [], 0
+        for p in self.model.params:
+            size = int(np.prod([self.sizes[d] for d in p.shape])) if p.shape else 1
+            chunk = flat[start:start + size]
+            values.append(chunk.reshape([self.sizes[d] for d in p.shape]) if p.shape else float(chunk[0]))
+            start += size
+        return values
+
+    def sample_args(self, i):
+        args = []
+        if self.x is not None:
+            args += list(np.ravel(self.x[i]))
+        if self.y is not None and self.instance.classes is None:
+            args.append(self.y[i])
+        return args
+
+    def symbolic_loss(self, flat):
+        total = sum(self.loss_function(*flat, *self.sample_args(i)) for i in range(self.samples))
+        return total / self.samples if self.model.reduction == "mean" else total
+
+    def symbolic_gradient(self, flat):
+        total = np.array([sum(g(*flat, *self.sample_args(i)) for i in range(self.samples))
+                          for g in self.gradient_functions], dtype=float)
+        return total / self.samples if self.model.reduction == "mean" else total
+
+    def kernel(self, flat):
+        args = self.unflatten(flat) + [a for a in (self.x, self.y) if a is not None]
+        loss, *grads = self.module.loss_and_gradient(*args)
+        return float(loss), np.concatenate([np.ravel(g) for g in grads])
+
+    def finite_difference_gradient(self, flat, step=1e-6):
+        gradient = np.empty_like(flat)
+        for k in range(len(flat)):
+            h = step * max(1.0, abs(flat[k]))
+            up, down = flat.copy(), flat.copy()
+            up[k] += h
+            down[k] -= h
+            gradient[k] = (self.symbolic_loss(up) - self.symbolic_loss(down)) / (2 * h)
+        return gradient
+
+
+def relative_error(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b))))
+
+
+def check_model(model: Model) -> list[Row]:
+    """The three-way gradient check, the loss check, stability, and the closed form."""
+    rows = []
+
+    def row(claim, ok, evidence):
+        rows.append(Row(model.name, "symdl", claim, "passes" if ok else "FAILS", evidence))
+
+    problem = SampleProblem(model)
+    flat = problem.flat_params()
+    kernel_loss, kernel_gradient = problem.kernel(flat)
+    symbolic_gradient = problem.symbolic_gradient(flat)
+    numeric_gradient = problem.finite_difference_gradient(flat)
+    sizes = ", ".join(f"{d}={v}" for d, v in problem.sizes.items() if isinstance(d, str))
+    where = f"{len(flat)} parameters{', ' + sizes if sizes else ''}, {problem.samples} samples"
+
+    error = relative_error(kernel_loss, problem.symbolic_loss(flat))
+    row("generated loss = substituted loss", error <= SYMBOLIC_TOLERANCE,
+        f"rel. error {error:.1e} ≤ {SYMBOLIC_TOLERANCE:.0e} ({where})")
+    error = relative_error(kernel_gradient, symbolic_gradient)
+    row("generated gradient = SymPy diff of substituted loss", error <= SYMBOLIC_TOLERANCE,
+        f"rel. error {error:.1e} ≤ {SYMBOLIC_TOLERANCE:.0e}")
+    error = relative_error(symbolic_gradient, numeric_gradient)
+    row("SymPy gradient = finite differences", error <= FINITE_DIFFERENCE_TOLERANCE,
+        f"rel. error {error:.1e} ≤ {FINITE_DIFFERENCE_TOLERANCE:.0e} (central, step 1e-6)")
+
+    large_loss, large_gradient = problem.kernel(flat / max(1e-12, np.abs(flat).max()) * 1000.0)
+    finite = math.isfinite(large_loss) and bool(np.all(np.isfinite(large_gradient)))
+    row("finite with parameters of size 1000", finite,
+        f"J = {large_loss:.4g}, max |∂J| = {np.abs(large_gradient).max():.3g}")
+    return rows + check_closed_form(model)
+
+
+def check_closed_form(model: Model) -> list[Row]:
+    """Gradient descent on the built-in data ends where the closed form says."""
+    module = train.kernels(model.name)
+    if not module.SPEC["closed_form"] or module.SPEC["training"] is None:
+        return []
+    result = train.train(model.name)
+    difference = result.metrics["max |p − closed form|"]
+    tolerance = 1e-4
+    return [Row(model.name, "symdl", "gradient descent reaches the closed form",
+                "passes" if difference <= tolerance else "FAILS",
+                f"max |p − closed form| = {difference:.1e} ≤ {tolerance:.0e} "
+                f"after {len(result.history)} epochs")]
+
+
+# ---- symdl against the documents ---------------------------------------------------------
+
+def evaluate_claim(name: str, claim: Claim) -> Row:
+    try:
+        derived = claim.derived()
+        agrees, evidence = compare(claim, derived)
+    except Exception as error:  # a claim that cannot be evaluated is a bug to show, not hide
+        return Row(name, claim.source, claim.statement, "ERROR", f"{type(error).__name__}: {error}")
+    return Row(name, claim.source, claim.statement, "agrees" if agrees else "disagrees",
+               evidence, "" if agrees else claim.correction)
+
+
+def compare(claim: Claim, derived) -> tuple[bool, str]:
+    if claim.compare == "text":
+        return bool(derived), f"computed: {'holds' if derived else 'does not hold'}"
+    if claim.compare == "numeric":
+        stated, value = np.asarray(claim.stated, float), np.asarray(derived, float)
+        error = np.max(np.abs(stated - value) / np.maximum(1.0, np.abs(value)))
+        return bool(error <= claim.tolerance), (
+            f"stated {format_value(claim.stated)}, derived {format_value(derived)} "
+            f"(tolerance {claim.tolerance:g})")
+    difference = sp.simplify(sp.sympify(claim.stated) - sp.sympify(derived))
+    zero = difference.is_zero_matrix if isinstance(difference, sp.MatrixBase) else difference == 0
+    return bool(zero), f"stated {sp.sstr(claim.stated)}; derived {sp.sstr(derived)}"
+
+
+def format_value(value) -> str:
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return f"{float(array):.6g}"
+    return "[" + ", ".join(f"{v:.6g}" for v in array.ravel()) + "]"
+
+
+# ---- the whole report --------------------------------------------------------------------
+
+def check_derivation(derivation: Derivation) -> list[Row]:
+    rows = check_model(derivation) if isinstance(derivation, Model) else []
+    return rows + [evaluate_claim(derivation.name, claim) for claim in derivation.claims]
+
+
+def run(names=None) -> list[Row]:
+    from symdl.generate import derivation_names
+    rows = []
+    for name in names or derivation_names():
+        derivation, _ = load_derivation(name)
+        rows += check_derivation(derivation)
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    """The rows as a Markdown table, then every discrepancy with its correct statement."""
+    lines = ["| derivation | document and heading | claim | verdict | evidence |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        cells = [r.derivation, r.source, r.claim, r.verdict, r.evidence]
+        lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    discrepancies = [r for r in rows if r.is_discrepancy]
+    if discrepancies:
+        lines += ["", f"Discrepancies between the documents and the derivations ({len(discrepancies)}):"]
+        for number, r in enumerate(discrepancies, 1):
+            lines.append(f"{number}. {r.derivation} — {r.source}: the document states "
+                         f"\"{r.claim}\". {r.correction or 'symdl derives otherwise: ' + r.evidence}")
+    failures = [r for r in rows if r.is_failure]
+    lines += ["", f"{len(rows)} checks: {sum(r.verdict == 'passes' for r in rows)} internal passes, "
+                  f"{sum(r.verdict == 'agrees' for r in rows)} document agreements, "
+                  f"{len(discrepancies)} document discrepancies, {len(failures)} failures."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,173 @@
+"""The `symdl` command: derive, generate, train, check — and `all`, the whole pipeline.
+
+    symdl list                       the derivations and their documents
+    symdl derive NAME [--latex]      the derivation step by step (text, or a LaTeX document)
+    symdl generate [NAME ...]        write generated/NAME.py; --check fails when stale
+    symdl train NAME [options]       train on the built-in data with the generated kernels
+    symdl check [NAME ...]           symbolic vs numeric vs generated, and vs the documents
+    symdl all                        derive, generate and train every model; a summary table
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from symdl.errors import SymdlError
+
+
+def command_list(args):
+    from symdl.generate import derivation_names, load_derivation
+    from symdl.model import Model
+    for name in derivation_names():
+        derivation, _ = load_derivation(name)
+        kind = "model" if isinstance(derivation, Model) else "derivation"
+        print(f"{name:<28} {kind:<10} {derivation.source}")
+    return 0
+
+
+def command_derive(args):
+    from symdl.generate import load_derivation
+    from symdl.render import render
+    derivation, _ = load_derivation(args.name)
+    print(render(derivation, latex=args.latex, standalone=not args.body), end="")
+    return 0
+
+
+def command_generate(args):
+    from symdl import generate
+    names = args.names or None
+    if args.check:
+        problems = generate.stale(names)
+        for problem in problems:
+            print(f"stale: {problem}")
+        if problems:
+            print("generated/ is stale: run `symdl generate`", file=sys.stderr)
+            return 1
+        print("generated/ is up to date")
+        return 0
+    started = time.perf_counter()
+    changed = generate.write(names)
+    for path in changed:
+        print(f"wrote {path}")
+    print(f"{len(changed)} file(s) changed in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def command_train(args):
+    from symdl import train
+    overrides = {k: v for k, v in {
+        "epochs": args.epochs, "learning_rate": args.learning_rate,
+        "optimizer": args.optimizer, "batch_size": args.batch_size}.items() if v is not None}
+    spec = train.kernels(args.name).SPEC
+    print(f"Training {args.name} ({spec['source']})")
+    result = train.train(args.name, dataset=args.dataset, log=print, **overrides)
+    print(f"done in {result.seconds:.2f} s")
+    for key, value in result.metrics.items():
+        print(f"  {key}: {value:.6g}")
+    for name, value in result.params.items():
+        if getattr(value, "size", 1) <= 8:
+            print(f"  {name} = {value}")
+    return 0
+
+
+def command_check(args):
+    from symdl import check
+    rows = check.run(args.names or None)
+    report = check.table(rows)
+    print(report, end="")
+    if args.out:
+        Path(args.out).write_text(report)
+    return 1 if any(r.is_failure for r in rows) else 0
+
+
+def command_all(args):
+    """The main job: every derivation derived, generated, and every model trained."""
+    from symdl import generate, render, train
+    from symdl.generate import derivation_names, load_derivation
+    from symdl.model import Model
+    started = time.perf_counter()
+    names = derivation_names()
+    print(f"1. derive: {len(names)} derivations")
+    out = Path(args.latex_dir) if args.latex_dir else None
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    models = []
+    for name in names:
+        derivation, _ = load_derivation(name)
+        text = render.render(derivation)
+        if out:
+            (out / f"{name}.tex").write_text(render.render(derivation, latex=True))
+        print(f"   {name:<28} {text.count(chr(10)):>4} lines  [{derivation.source}]")
+        if isinstance(derivation, Model) and derivation.training is not None:
+            models.append(name)
+    print("2. generate")
+    changed = generate.write(names)
+    print(f"   {len(changed)} kernel file(s) changed, {len(models)} models")
+    print("3. train")
+    summary = []
+    for name in models:
+        print(f"-- {name}")
+        result = train.train(name, log=print if args.verbose else None)
+        summary.append((name, result))
+        metrics = ", ".join(f"{k} {v:.4g}" for k, v in result.metrics.items())
+        print(f"   {result.seconds:.2f} s: {metrics}")
+    print()
+    print("| model | document | data | optimizer | epochs | final J | metrics | seconds |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, result in summary:
+        spec = train.kernels(name).SPEC
+        t = spec["training"]
+        metrics = "; ".join(f"{k} {v:.4g}" for k, v in result.metrics.items() if k != "final J")
+        print(f"| {name} | {spec['source'].split(' ')[0][:3]} {' '.join(spec['source'].split(' ')[1:3])} "
+              f"| {t['dataset'] if spec['features'] else '—'} | {t['optimizer']} | {len(result.history)} "
+              f"| {result.metrics['final J']:.6g} | {metrics} | {result.seconds:.2f} |")
+    print(f"\nmain job finished in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="symdl", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the derivations").set_defaults(run=command_list)
+    d = sub.add_parser("derive", help="print a derivation step by step")
+    d.add_argument("name")
+    d.add_argument("--latex", action="store_true", help="a LaTeX document (align* environments)")
+    d.add_argument("--body", action="store_true", help="with --latex: no preamble, just the body")
+    d.set_defaults(run=command_derive)
+    g = sub.add_parser("generate", help="write generated/NAME.py for every model")
+    g.add_argument("names", nargs="*")
+    g.add_argument("--check", action="store_true", help="fail (exit 1) when generated/ is stale")
+    g.set_defaults(run=command_generate)
+    t = sub.add_parser("train", help="train a model on its built-in data")
+    t.add_argument("name")
+    t.add_argument("--dataset")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--learning-rate", "--lr", type=float, dest="learning_rate")
+    t.add_argument("--optimizer", choices=["gd", "sgd", "rmsprop"])
+    t.add_argument("--batch-size", type=int)
+    t.set_defaults(run=command_train)
+    c = sub.add_parser("check", help="symbolic vs numeric vs generated; and vs the documents")
+    c.add_argument("names", nargs="*")
+    c.add_argument("--out", help="also write the table to this file")
+    c.set_defaults(run=command_check)
+    a = sub.add_parser("all", help="derive, generate and train every model (the main job)")
+    a.add_argument("--latex-dir", help="also write each derivation as LaTeX into this folder")
+    a.add_argument("--verbose", action="store_true", help="print the loss as training goes")
+    a.set_defaults(run=command_all)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except SymdlError as error:
+        print(f"symdl: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
