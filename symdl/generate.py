@@ -45,7 +45,7 @@ class NumbaPrinter(PythonCodePrinter):
     """Prints one expression as Numba code; symbols are looked up in `names`."""
 
     def __init__(self, names: dict[sp.Symbol, str]):
-        super().__init__({"fully_qualified_modules": False, "standard": "python3"})
+        super().__init__({"fully_qualified_modules": True, "standard": "python3"})
         self.names = names
 
     def _print_Symbol(self, expr):
@@ -373,8 +373,9 @@ class RowsEmitter(Emitter):
         names = self.element_names()
         if curvature.kind == "scalar":
             size = len(curvature.params)
-            lines = [Statement(f"hess[{a}, {b}] += {self.print(entry, names)}")
-                     for a, row in enumerate(curvature.entries) for b, entry in enumerate(row)]
+            lines = prune(self.forward() + [
+                Statement(f"hess[{a}, {b}] += {self.print(entry, names)}")
+                for a, row in enumerate(curvature.entries) for b, entry in enumerate(row)])
             shape = f"({size}, {size})"
         else:
             x = curvature.affine.input.name

@@ -1,0 +1,74 @@
+"""A user adds a model by writing one file in derivations/, and gets everything else.
+
+The model here is in none of the documents: a tanh unit fitted by least squares. The test
+writes the file, then uses only the public commands, as the README describes.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import symdl.derivations
+from symdl import generate
+
+NEW_MODEL = '''"""A tanh unit fitted by least squares: a model that is not in the documents.
+
+Source: none of the documents; it combines 000/002 "Mean Squared Error" with a tanh activation.
+"""
+
+import sympy as sp
+
+from symdl.model import Model, Training
+
+derivation = Model(
+    "tanh_unit_for_test",
+    title="A tanh unit fitted by least squares",
+    source="000_b9e7c87dcfbd1c26.txt Mean Squared Error (with a tanh activation of our own)",
+    reduction="mean",
+    training=Training(dataset="floor_areas", optimizer="gd", learning_rate=0.05, epochs=200),
+)
+x = derivation.data("x")
+y = derivation.target("y")
+w = derivation.param("w")
+b = derivation.param("b")
+y_hat = derivation.let("y_hat", 10 * sp.tanh(w * x + b))
+derivation.loss((y - y_hat) ** 2)
+derivation.output(y_hat)
+'''
+
+
+@pytest.fixture
+def new_model_file():
+    path = Path(symdl.derivations.__path__[0]) / "tanh_unit_for_test.py"
+    path.write_text(NEW_MODEL)
+    yield path
+    path.unlink()
+    kernel = generate.generated_dir() / path.name
+    if kernel.exists():
+        kernel.unlink()
+
+
+def symdl_command(*args):
+    return subprocess.run([sys.executable, "-m", "symdl", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_a_new_file_gets_derivation_kernel_trainer_and_check(new_model_file):
+    derived = symdl_command("derive", "tanh_unit_for_test")
+    assert derived.returncode == 0, derived.stderr
+    assert "The chain rule for w" in derived.stdout and "tanh" in derived.stdout
+
+    generated = symdl_command("generate", "tanh_unit_for_test")
+    assert generated.returncode == 0, generated.stderr
+    kernel = (generate.generated_dir() / new_model_file.name).read_text()
+    assert "def loss_and_gradient(w, b, x, y):" in kernel and "math.tanh" in kernel
+
+    trained = symdl_command("train", "tanh_unit_for_test")
+    assert trained.returncode == 0, trained.stderr
+    assert "final J" in trained.stdout
+
+    checked = symdl_command("check", "tanh_unit_for_test")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "FAILS" not in checked.stdout

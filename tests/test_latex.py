@@ -1,0 +1,32 @@
+"""`symdl derive NAME --latex` compiles with a LaTeX engine, for every derivation."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from symdl.generate import derivation_names, load_derivation
+from symdl.render import render
+
+ENGINE = shutil.which("pdflatex") or shutil.which("lualatex") or shutil.which("xelatex")
+
+
+@pytest.mark.skipif(ENGINE is None, reason="no LaTeX engine installed (.ci/run installs one)")
+@pytest.mark.parametrize("name", derivation_names())
+def test_latex_compiles(name, tmp_path):
+    derivation, _ = load_derivation(name)
+    source = tmp_path / f"{name}.tex"
+    source.write_text(render(derivation, latex=True))
+    done = subprocess.run([ENGINE, "-interaction=nonstopmode", "-halt-on-error", source.name],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    errors = [line for line in done.stdout.splitlines() if line.startswith("!")]
+    assert done.returncode == 0 and (tmp_path / f"{name}.pdf").exists(), errors or done.stdout[-2000:]
+
+
+@pytest.mark.parametrize("name", derivation_names())
+def test_text_derivation_shows_every_parameter(name):
+    derivation, _ = load_derivation(name)
+    text = render(derivation)
+    assert derivation.title in text and derivation.source in text
+    for tensor in getattr(derivation, "params", []):
+        assert f"∂ℓ/∂{tensor.name}" in text

@@ -1,0 +1,66 @@
+"""Training drives the generated kernels, and bad input gets an error that names the problem."""
+
+import numpy as np
+import pytest
+
+from symdl import datasets, train
+from symdl.errors import DataError, DivergenceError
+
+
+@pytest.fixture
+def dots():
+    return datasets.two_classes_with_bias()
+
+
+def test_gradient_descent_lowers_the_cost_and_classifies(dots):
+    result = train.fit("logistic_regression", dots.x, dots.y, learning_rate=0.01, epochs=200)
+    losses = [loss for _, loss in result.history]
+    assert losses[-1] < losses[0] / 2
+    accuracy = train.metrics("logistic_regression", result.params, dots.x, dots.y)["train accuracy"]
+    assert accuracy >= 0.9
+
+
+def test_minibatch_sgd_and_rmsprop_also_train(dots):
+    for optimizer, rate in (("sgd", 0.01), ("rmsprop", 0.05)):
+        result = train.fit("logistic_regression", dots.x, dots.y, optimizer=optimizer,
+                           learning_rate=rate, epochs=30, batch_size=32)
+        assert result.history[-1][1] < result.history[0][1]
+
+
+def test_shape_mismatch_names_both_counts(dots):
+    with pytest.raises(DataError, match="samples"):
+        train.fit("logistic_regression", dots.x, dots.y[:-3])
+
+
+def test_wrong_parameter_shape_is_reported(dots):
+    with pytest.raises(DataError, match="theta"):
+        train.fit("logistic_regression", dots.x, dots.y, params=[np.zeros(5)])
+
+
+def test_nan_in_features_is_reported(dots):
+    x = dots.x.copy()
+    x[4, 1] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        train.fit("logistic_regression", x, dots.y)
+
+
+def test_empty_data_is_reported():
+    with pytest.raises(DataError, match="no samples"):
+        train.fit("logistic_regression", np.zeros((0, 3)), np.zeros(0))
+
+
+def test_labels_outside_zero_one_are_reported(dots):
+    with pytest.raises(DataError):
+        train.fit("logistic_regression", dots.x, dots.y * 2)
+
+
+def test_divergence_is_an_error_not_a_nan_model():
+    data = datasets.houses()
+    with pytest.raises(DivergenceError, match="step size"):
+        train.fit("multivariate_least_squares", data.x, data.y, learning_rate=10.0, epochs=500)
+
+
+def test_missing_kernels_say_how_to_make_them():
+    from symdl.errors import DerivationError
+    with pytest.raises(DerivationError, match="symdl generate"):
+        train.kernels("not_generated_yet")
