@@ -86,7 +86,9 @@ class SampleProblem:
         if model.features is None:
             return None, None
         x = rng.standard_normal((self.samples,) + tuple(self.sizes[d] for d in model.features.shape))
-        kind = model.label.kind if model.label else "real"
+        if model.label is None:
+            return x, None
+        kind = model.label.kind
         if kind == "binary":
             y = rng.integers(0, 2, self.samples).astype(float)
         elif kind == "class":

@@ -31,6 +31,8 @@ import sympy as sp
 from symdl.errors import DerivationError
 
 INDEX_LETTERS = ("j", "k", "l", "c", "r", "s")
+RESERVED_NAMES = {"m", "n", "i", "chunk", "chunks", "total", "scale", "lse", "lse_rows", "out",
+                  "hess", "parts", "g", "math", "np", "numba", "SPEC", "CHUNK", "FASTMATH"}
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ class Derivation:
 class Training:
     """How `symdl train NAME` trains a model on its built-in data."""
 
-    dataset: str
+    dataset: str | None  # a name in symdl.datasets.BUILTIN; None for a model without data
     optimizer: str = "gd"  # "gd" (full batch), "sgd" (mini-batch) or "rmsprop"
     learning_rate: float = 0.1
     epochs: int = 100
@@ -275,7 +277,8 @@ class Model(Derivation):
     def index(self, dim):
         """The index letter that runs over dimension `dim` (j over n, k over H, ...)."""
         if dim not in self.index_of_dim:
-            unused = [c for c in INDEX_LETTERS if c not in self.index_of_dim.values()]
+            unused = [c for c in INDEX_LETTERS
+                      if c not in self.index_of_dim.values() and c not in self.tensors]
             self.index_of_dim[dim] = unused[0]
         return self.index_of_dim[dim]
 
@@ -284,6 +287,10 @@ class Model(Derivation):
             raise DerivationError(f"{self.name}: tensor name {name!r} is not an identifier")
         if name in self.tensors:
             raise DerivationError(f"{self.name}: {name} is declared twice")
+        if (name in RESERVED_NAMES or name in self.index_of_dim.values()
+                or name.startswith(("_", "d_", "g_"))):
+            raise DerivationError(f"{self.name}: {name!r} is a name the generated kernels use "
+                                  f"themselves; choose another (e.g. {name}_value)")
         shape = tuple(shape)
         for dim in shape:
             self.index(dim)

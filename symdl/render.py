@@ -92,9 +92,10 @@ def model_lines(model: Model) -> list[Line]:
     lines.append(Line(f"The cost: {total}." if model.features else "There is no data: J = ℓ."))
     for param in model.params:
         lines += gradient_lines(model, derived, param)
-    lines.append(Line("What the generated kernel computes per sample, latest first "
-                      "(δt = ∂ℓ/∂t; element-wise steps are composed before differentiating, "
-                      "so nothing is evaluated as 0/0 at a saturated unit):"))
+    if derived.adjoints:
+        lines.append(Line("What the generated kernel computes per sample, latest first "
+                          "(δt = ∂ℓ/∂t; element-wise steps are composed before differentiating, "
+                          "so nothing is evaluated as 0/0 at a saturated unit):"))
     for adjoint in derived.adjoints:
         value = adjoint.local
         for step in adjoint.through:
@@ -163,8 +164,9 @@ def curvature_lines(derived: Derived) -> list[Line]:
         form = closed_form(derived) if curvature.quadratic else None
         if form is not None:
             names = ", ".join(f"{s} = Σ {v}" for s, v in form.statistics.items() if v != 1)
-            lines.append(Line(f"With the data sums ({names}; m the number of samples) the cost is",
-                              sp.Symbol("J"), [form.cost]))
+            text = (f"With the data sums ({names}; m the number of samples) the cost is"
+                    if form.statistics else "The cost:")
+            lines.append(Line(text, sp.Symbol("J"), [form.cost]))
             for p, g in zip(curvature.params, form.gradient):
                 lines.append(Line("", Partial("J", p.name, "J", p.latex), [g]))
             lines.append(Line("The Hessian:", sp.Symbol("H"), [form.hessian]))
@@ -282,6 +284,9 @@ LATEX_OF_CHARACTER = {
     "’": "'", "“": "``", "”": "''", "—": "---", "–": "--", "…": r"\ldots{}", "⊗": r"$\otimes$",
     "η": r"$\eta$", "π": r"$\pi$", "°": r"$^\circ$", "√": r"$\sqrt{}$", "≠": r"$\neq$",
     "μ": r"$\mu$", "λ": r"$\lambda$", "ϱ": r"$\varrho$", "⁻": r"$^-$", "¹": r"$^1$",
+    "″": "''", "′": "'", "ₙ": r"$_n$", "ᵢ": r"$_i$", "ᵐ": r"$^m$", "ʲ": r"$^j$",
+    "ȳ": r"$\bar{y}$", "\u0304": "", "ε": r"$\varepsilon$", "⁰": r"$^0$", "ₖ": r"$_k$",
+    "⟺": r"$\iff$", "⇔": r"$\iff$", "⇒": r"$\Rightarrow$", "∞": r"$\infty$", "±": r"$\pm$",
 }
 LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
                  "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",

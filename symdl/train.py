@@ -100,6 +100,9 @@ def prepare_data(spec, x, y, dtype=np.float64):
         return None, None
     task = TASK_OF_TARGET[spec["target"][1]] if spec["target"] else "regression"
     shape = None if features[1] else ()
+    if spec["target"] is None:
+        x, _ = validate.training_data(x, np.zeros(len(x)), feature_shape=shape, dtype=dtype)
+        return x, None
     return validate.training_data(x, y, feature_shape=shape, task=task,
                                   classes=spec["classes"], dtype=dtype)
 
@@ -138,6 +141,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
 
 
 def data_args(x, y):
+    """The data arguments a kernel takes: features, then the target if the model has one."""
     return tuple(a for a in (x, y) if a is not None)
 
 
@@ -157,7 +161,7 @@ def metrics(name, params: dict, x, y, x_test=None, y_test=None) -> dict:
     module = kernels(name)
     spec = module.SPEC
     found = {}
-    if spec["features"] is None:
+    if spec["features"] is None or not hasattr(module, "predict") or spec["target"] is None:
         return found
     values = [params[n] for n, _ in spec["params"]]
     for split, (xs, ys) in {"train": (x, y), "test": (x_test, y_test)}.items():
