@@ -210,6 +210,8 @@ class Derived:
             loss = self.fully_composed_loss
             symbols = [p.symbol for p in params]
             entries = [[sp.simplify(sp.diff(loss, p, q)) for q in symbols] for p in symbols]
+            if any(entry.has(sp.DiracDelta) for row in entries for entry in row):
+                return None  # a kink such as |c − x|: the second derivative is not a function
             quadratic = (loss.is_polynomial(*symbols)
                          and sp.Poly(sp.expand(loss), *symbols).total_degree() <= 2)
             return Curvature("scalar", params, entries=entries, quadratic=quadratic)
@@ -236,9 +238,10 @@ def simplify_gradient(expr: sp.Expr) -> sp.Expr:
 
     `simplify()` is slow and can rewrite sums inside exp as products (ENGINEERING-NOTES.md);
     expansion cancels the σ(1 − σ)/σ quotients the chain rule makes, factoring restores the
-    shape a document would print.
+    shape a document would print. Sums inside exp stay together: e^{z − lse} is the
+    softmax, finite at z = 1000, while e^{z}·e^{−lse} is inf·0 there.
     """
-    expanded = sp.expand(expr)
+    expanded = sp.expand(expr, power_exp=False)
     candidates = [expanded, sp.factor_terms(expanded), sp.factor(expanded)]
     return min(candidates, key=sp.count_ops)
 
@@ -327,14 +330,16 @@ def closed_form(derived: Derived) -> ClosedForm | None:
     per_sample = sp.Poly(sp.expand(derived.fully_composed_loss), *params)
     count = sp.Symbol("m", positive=True)
     statistics, cost = {}, sp.Integer(0)
-    for monomial, coefficient in per_sample.terms():
+    for monomial, coefficient in per_sample.terms() if data else []:
         term = sp.Mul(*[p**e for p, e in zip(params, monomial)])
-        for data_monomial, weight in sp.Poly(coefficient, *data).terms() if data else [((), coefficient)]:
+        for data_monomial, weight in sp.Poly(coefficient, *data).terms():
             sample = sp.Mul(*[d**e for d, e in zip(data, data_monomial)])
             statistic = statistic_symbol(sample, data, count)
             statistics[statistic] = sample
             cost += weight * term * statistic
-    if model.reduction == "mean":
+    if not data:
+        cost = per_sample.as_expr()  # no samples to sum over: J is the loss itself
+    elif model.reduction == "mean":
         cost = cost / count
     gradient = [sp.diff(cost, p) for p in params]
     hessian = sp.hessian(cost, params)

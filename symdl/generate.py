@@ -30,7 +30,7 @@ import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
 import symdl
-from symdl.derive import LSE, ONEHOT, Derived, adjoint_symbol, closed_form
+from symdl.derive import LSE, ONEHOT, Derived, adjoint_symbol, closed_form, simplify_gradient
 from symdl.errors import DerivationError
 from symdl.model import Affine, Derivation, Let, Model
 
@@ -505,11 +505,16 @@ class BlasEmitter(RowsEmitter):
             else:
                 lines.append(f"d_{t.name} = np.empty((m, {self.dims[t.shape[0]]}), {self._dtype()})")
             if adjoint.local != 0:
-                local = self.print(adjoint.local, names)
-                value = (f"d_{t.name}[i, {k}] * ({local})" if products and adjoint.local.has(adjoint_symbol(t))
-                         else f"({local}) * scale")
+                # Terms read off the loss take the 1/m of the mean here; terms through other
+                # adjoints already carry it.
+                adjoints = {adjoint_symbol(s) for s in self.model.tensors.values()}
+                from_loss = adjoint.local.xreplace({a: 0 for a in adjoints})
+                through_adjoints = simplify_gradient(adjoint.local - from_loss)
+                terms = ([self.print(through_adjoints, names)] if through_adjoints != 0 else []) + (
+                    [f"({self.print(from_loss, names)}) * scale"] if from_loss != 0 else [])
+                assign = "+=" if products else "="
                 lines += ["for i in range(m):", f"    for {k} in range(d_{t.name}.shape[1]):",
-                          f"        d_{t.name}[i, {k}] = {value}"]
+                          f"        d_{t.name}[i, {k}] {assign} {' + '.join(terms)}"]
         for g in self.derived.gradients:
             for s in g.as_weight:
                 lines.append(f"g_{g.param.name} = np.dot(d_{s.out.name}.T, {s.input.name})")

@@ -18,7 +18,7 @@ def test_latex_compiles(name, tmp_path):
     source = tmp_path / f"{name}.tex"
     source.write_text(render(derivation, latex=True))
     done = subprocess.run([ENGINE, "-interaction=nonstopmode", "-halt-on-error", source.name],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+                          cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=120)
     errors = [line for line in done.stdout.splitlines() if line.startswith("!")]
     assert done.returncode == 0 and (tmp_path / f"{name}.pdf").exists(), errors or done.stdout[-2000:]
 
