@@ -14,9 +14,8 @@ Only the official MNIST test set ships with symdl, so the model trains on its fi
 images and is tested on the last 2,000 (datasets.mnist), not on 002's 60,000 / 10,000.
 
 Settings the document leaves to Keras: optimizer="rmsprop" means Keras' default learning
-rate 1e-3; Keras starts Dense weights Glorot-uniform (standard deviation 0.039 for W⁽¹⁾, 0.062
-for W⁽²⁾), the trainer draws N(0, s²/fan_in), and s = √2 (He's choice for ReLU) gives 0.051
-and 0.0625.
+rate 1e-3, and Keras starts Dense weights Glorot-uniform, U(±sqrt(6/(fan_in + fan_out))),
+with zero biases; the trainer does the same (init="glorot_uniform").
 """
 
 import inspect
@@ -59,7 +58,7 @@ derivation = Model(
     layout="blas",
     dims={"n": "j", "H": "k", "C": "c"},
     training=Training(dataset="mnist", optimizer="rmsprop", learning_rate=1e-3,
-                      epochs=EPOCHS, batch_size=BATCH_SIZE, init_scale=math.sqrt(2.0),
+                      epochs=EPOCHS, batch_size=BATCH_SIZE, init="glorot_uniform",
                       sizes={"H": HIDDEN, "C": DIGITS}),
 )
 x = derivation.data("x", ("n",))

@@ -719,7 +719,8 @@ def spec(model: Model, derived: Derived) -> dict:
             "dataset": training.dataset, "optimizer": training.optimizer,
             "learning_rate": training.learning_rate, "epochs": training.epochs,
             "batch_size": training.batch_size, "initial": dict(training.initial),
-            "init_scale": training.init_scale, "sizes": dict(training.sizes), "seed": training.seed,
+            "init_scale": training.init_scale, "init": training.init,
+            "sizes": dict(training.sizes), "seed": training.seed,
         },
     }
 

@@ -135,6 +135,7 @@ class Training:
     batch_size: int | None = None
     initial: dict = field(default_factory=dict)  # parameter name -> starting value
     init_scale: float = 0.0  # weights drawn as N(0, init_scale²/fan_in); 0 means zeros
+    init: str = "normal"  # or "glorot_uniform": U(±sqrt(6/(fan_in + fan_out))), Keras' default
     sizes: dict = field(default_factory=dict)  # hidden dimensions, e.g. {"H": 16}
     seed: int = 0
 

@@ -57,8 +57,13 @@ def dimension_sizes(spec, x, sizes=None) -> dict:
     return bound
 
 
-def initial_params(spec, sizes, *, dtype=np.float64, init_scale=0.0, initial=None, seed=0):
-    """Starting values: given ones, else N(0, init_scale²/fan_in) weights and zero biases."""
+def initial_params(spec, sizes, *, dtype=np.float64, init_scale=0.0, init="normal",
+                   initial=None, seed=0):
+    """Starting values: given ones, else random weight matrices and zero biases.
+
+    init="normal" draws N(0, init_scale²/fan_in) (init_scale 0: zeros); "glorot_uniform"
+    draws U(−a, a) with a = sqrt(6/(fan_in + fan_out)), Keras' default for Dense layers.
+    """
     rng = np.random.default_rng(seed)
     initial = initial or {}
     params = []
@@ -71,7 +76,10 @@ def initial_params(spec, sizes, *, dtype=np.float64, init_scale=0.0, initial=Non
             params.append(0.0)
             continue
         dims = tuple(sizes[d] for d in shape)
-        if len(dims) == 2 and init_scale:
+        if len(dims) == 2 and init == "glorot_uniform":
+            limit = np.sqrt(6.0 / (dims[0] + dims[1]))
+            values = rng.uniform(-limit, limit, dims)
+        elif len(dims) == 2 and init_scale:
             values = rng.standard_normal(dims) * init_scale / np.sqrt(dims[1])
         elif len(dims) == 1 and init_scale and name.startswith(("w", "W", "theta")):
             values = rng.standard_normal(dims) * init_scale / np.sqrt(dims[0])
@@ -108,8 +116,8 @@ def prepare_data(spec, x, y, dtype=np.float64):
 
 
 def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
-        batch_size=None, params=None, sizes=None, init_scale=0.0, initial=None, seed=0,
-        log=None, log_every=None) -> Result:
+        batch_size=None, params=None, sizes=None, init_scale=0.0, init="normal", initial=None,
+        seed=0, log=None, log_every=None) -> Result:
     """Train model NAME on (x, y) with its generated loss_and_gradient kernel."""
     module = kernels(name)
     spec = module.SPEC
@@ -117,7 +125,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     x, y = prepare_data(spec, x, y, dtype)
     bound = dimension_sizes(spec, x, sizes)
     if params is None:
-        params = initial_params(spec, bound, dtype=dtype, init_scale=init_scale,
+        params = initial_params(spec, bound, dtype=dtype, init_scale=init_scale, init=init,
                                 initial=initial, seed=seed)
     check_params(spec, params, bound)
     if optimizer not in OPTIMIZERS:
