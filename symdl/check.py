@@ -263,7 +263,8 @@ def table(rows: list[Row]) -> str:
     lines = ["| derivation | document and heading | claim | verdict | evidence |",
              "|---|---|---|---|---|"]
     for r in rows:
-        cells = [r.derivation, r.source, r.claim, r.verdict, r.evidence]
+        evidence = r.evidence if len(r.evidence) <= 200 else r.evidence[:197] + "..."
+        cells = [r.derivation, r.source, r.claim, r.verdict, evidence]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     discrepancies = [r for r in rows if r.is_discrepancy]
     if discrepancies:

@@ -136,7 +136,7 @@ class Derived:
         """The loss in a form that stays finite at |z| = 1000 (functions.stabilize)."""
         if self.model.loss_kind == "softmax_cross_entropy":
             return self.loss
-        return sp.expand(stabilize(sp.expand(self.loss)))
+        return stabilize(self.loss)
 
     # ---- reverse mode ----------------------------------------------------------------
     def _sinks(self):

@@ -101,7 +101,7 @@ def model_lines(model: Model) -> list[Line]:
         for step in adjoint.through:
             value = value + transpose_term(model, step)
         lines.append(Line("", adjoint_symbol(adjoint.tensor), [value]))
-    if model.loss_kind == "expression" and derived.stable_loss != sp.expand(derived.loss):
+    if model.loss_kind == "expression" and derived.stable_loss != derived.loss:
         lines.append(Line("The loss in a form that stays finite at |z| = 1000 (what the kernel evaluates):",
                           sp.Symbol("ell"), [derived.stable_loss]))
     lines += curvature_lines(derived)
@@ -286,7 +286,7 @@ LATEX_OF_CHARACTER = {
     "μ": r"$\mu$", "λ": r"$\lambda$", "ϱ": r"$\varrho$", "⁻": r"$^-$", "¹": r"$^1$",
     "″": "''", "′": "'", "ₙ": r"$_n$", "ᵢ": r"$_i$", "ᵐ": r"$^m$", "ʲ": r"$^j$",
     "ȳ": r"$\bar{y}$", "\u0304": "", "ε": r"$\varepsilon$", "⁰": r"$^0$", "ₖ": r"$_k$",
-    "⟺": r"$\iff$", "⇔": r"$\iff$", "⇒": r"$\Rightarrow$", "∞": r"$\infty$", "±": r"$\pm$",
+    "‖": r"$\|$", "⁺": r"$^+$", "⟺": r"$\iff$", "⇔": r"$\iff$", "⇒": r"$\Rightarrow$", "∞": r"$\infty$", "±": r"$\pm$",
 }
 LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
                  "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",

@@ -53,7 +53,7 @@ def test_editing_a_derivation_makes_check_fail(scratch_derivation):
     generate.write(["scratch_for_staleness"])
     assert generate.stale(["scratch_for_staleness"]) == []
     scratch_derivation.write_text(scratch_derivation.read_text().replace(
-        "learning_rate=0.01", "learning_rate=0.02"))
+        "learning_rate=0.005", "learning_rate=0.02"))
     problems = generate.stale(["scratch_for_staleness"])
     assert problems and "differs" in problems[0]
 
