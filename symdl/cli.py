@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -121,11 +122,17 @@ def command_all(args):
         spec = train.kernels(name).SPEC
         t = spec["training"]
         metrics = "; ".join(f"{k} {v:.4g}" for k, v in result.metrics.items() if k != "final J")
-        print(f"| {name} | {spec['source'].split(' ')[0][:3]} {' '.join(spec['source'].split(' ')[1:3])} "
+        print(f"| {name} | {short_source(spec['source'])} "
               f"| {t['dataset'] if spec['features'] else '—'} | {t['optimizer']} | {len(result.history)} "
               f"| {result.metrics['final J']:.6g} | {metrics} | {result.seconds:.2f} |")
     print(f"\nmain job finished in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def short_source(source: str) -> str:
+    """'003_ff0b9f77f02ec2c2.txt §3.3 Logistic ...' -> '003 §3.3 Logistic ...', at most 48 characters."""
+    text = re.sub(r"_[0-9a-f]{16}\.txt", "", source)
+    return text if len(text) <= 48 else text[:47] + "…"
 
 
 def parser():
