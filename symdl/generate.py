@@ -635,9 +635,13 @@ $body
     return _combine(parts) * scale
 ''')
 
-KERNEL_GRADIENT = Template(NJIT + '''
+KERNEL_GRADIENT = Template('''
 def gradient($args):
-    """∂J/∂p for every parameter p (the fused kernel without its loss)."""
+    """∂J/∂p for every parameter p: the fused kernel without its loss.
+
+    A plain function, not a cached @njit one: a cached serial function that calls a
+    parallel one crashes when loaded from Numba's cache (numba/numba#8578).
+    """
     return loss_and_gradient($args)[1:]
 ''')
 

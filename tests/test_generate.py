@@ -81,3 +81,51 @@ def test_unknown_derivation_is_a_clear_error():
     with pytest.raises(DerivationError, match="no derivation named"):
         generate.load_derivation("no_such_model")
 
+
+
+def test_every_kernel_runs_from_a_warm_cache_in_a_fresh_process(tmp_path):
+    """Compile in one process, load from Numba's cache in the next: no crash, same numbers.
+
+    Guards against numba/numba#8578 (a cached serial function calling a parallel one
+    segfaults when loaded from the cache), which `gradient` once hit.
+    """
+    script = tmp_path / "call_every_kernel.py"
+    script.write_text(CALL_EVERY_KERNEL)
+    env = {**__import__("os").environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    outputs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                              env=env, timeout=600)
+        assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == len(generate.expected_files())
+
+
+CALL_EVERY_KERNEL = '''
+import importlib
+import numpy as np
+from symdl import generate, train
+
+for name in sorted(p.stem for p in generate.expected_files()):
+    module = importlib.import_module(f"symdl.generated.{name}")
+    spec = module.SPEC
+    rng = np.random.default_rng(0)
+    x = y = None
+    if spec["features"]:
+        shape = (7,) + ((3,) if spec["features"][1] else ())
+        x = rng.standard_normal(shape)
+        kind = spec["target"][1] if spec["target"] else None
+        y = {"binary": (rng.random(7) < 0.5) * 1.0, "class": rng.integers(0, 3, 7),
+             "real": rng.standard_normal(7), None: None}[kind]
+    sizes = {d: 3 for _, shape in spec["params"] for d in shape}
+    params = train.initial_params(spec, sizes, init_scale=1.0, seed=1)
+    data = [a for a in (x, y) if a is not None]
+    loss, *grads = module.loss_and_gradient(*params, *data)
+    values = [module.loss(*params, *data)] + [np.sum(g) for g in module.gradient(*params, *data)]
+    if hasattr(module, "predict"):
+        values.append(np.sum(module.predict(*params, x)))
+    if hasattr(module, "hessian"):
+        values.append(np.sum(module.hessian(*params, *data)))
+    print(name, " ".join(f"{float(v):.12e}" for v in values))
+'''
