@@ -1,17 +1,21 @@
-"""Command line: python -m benchmarks [w1|w2|w3|w4|all] [--quick] [--repeats N] [--only NAMES].
+"""Command line: python -m benchmarks [w1|w2|w3|w4|all] [--quick] [--repeats N] [--threads N] [--only NAMES].
 
 Prints a markdown report on standard output; exits 1 if any implementation failed to build,
 crashed, or disagreed with the NumPy reference.
 """
 
-# Thread pools are sized when NumPy / PyTorch / JAX load, so this comes before anything else.
+# Thread pools are sized when NumPy / PyTorch / JAX load, so this comes before anything else:
+# --threads is read here, ahead of the full command line.
+import argparse
+import shlex
+import sys
+
 from benchmarks import environment
 
-environment.configure()
-
-import argparse  # noqa: E402  (deliberately after configure())
-import shlex  # noqa: E402
-import sys  # noqa: E402
+_early = argparse.ArgumentParser(add_help=False)
+_early.add_argument("--threads", type=int, default=0)
+environment.configure(_early.parse_known_args()[0].threads)
+environment.preload_torch()  # before any Numba parallel region: see its docstring
 
 from benchmarks import w1_logistic, w2_two_layer, w3_mnist, w4_first_gradient  # noqa: E402
 
@@ -28,6 +32,12 @@ def main(argv=None) -> int:
     parser.add_argument("workload", nargs="?", default="all", choices=[*WORKLOADS, "all"])
     parser.add_argument("--quick", action="store_true", help="smaller data and fewer repeats (< 2 minutes)")
     parser.add_argument("--repeats", type=int, help="timed repeats per implementation (default: per workload)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="size of every thread pool except XLA's (default: the usable cores, or the *_NUM_THREADS variables)",
+    )
     parser.add_argument(
         "--only",
         help="comma-separated implementation names to run, e.g. 'numpy,symdl' (numpy, the reference, always runs)",

@@ -18,6 +18,8 @@ import datetime
 import os
 import platform
 import sys
+import time
+from pathlib import Path
 
 
 def usable_cores() -> int:
@@ -36,17 +38,88 @@ def usable_cores() -> int:
 # Numba's threading layer is left to Numba (it picks 'omp' when libgomp loads, else
 # 'workqueue') unless NUMBA_THREADING_LAYER is set; the header reports the one in use.
 # On this machine the 'omp' layer read X about twice as fast as 'workqueue'.
-# XLA (JAX) has no supported thread-count flag; its pool is sized to the cores, which is
-# what we want here. XLA_FLAGS, if set, is shown in the header.
+# XLA (JAX) has no supported thread-count flag; its pool is sized to the cores whatever
+# --threads says. XLA_FLAGS, if set, is shown in the header.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS")
 
 
-def configure() -> None:
-    """Set thread-pool sizes in the environment before the numerical libraries load."""
+def configure(threads: int = 0) -> None:
+    """Set thread-pool sizes in the environment before the numerical libraries load.
+
+    `threads` (from ``--threads``) overrides every variable; 0 keeps the user's variables and
+    fills in the rest with the number of usable cores.
+    """
     for name in THREAD_VARIABLES:
-        os.environ.setdefault(name, str(usable_cores()))
+        if threads:
+            os.environ[name] = str(threads)
+        else:
+            os.environ.setdefault(name, str(usable_cores()))
     # JAX would otherwise print a warning about a missing GPU/TPU on every run.
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+
+def torch_threads() -> int:
+    """PyTorch's intra-op pool follows OMP_NUM_THREADS, so child processes agree with us."""
+    return int(os.environ.get("OMP_NUM_THREADS") or usable_cores())
+
+
+def load_note() -> str:
+    """The machine's 1-minute load average (it includes this process's own threads)."""
+    try:
+        return f"machine load (1-min average) {os.getloadavg()[0]:.2f} on {usable_cores()} cores"
+    except OSError:
+        return "machine load: unknown"
+
+
+def _cpu_seconds():
+    """(CPU seconds the whole machine has been busy, CPU seconds of this process and its children)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    busy = (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+    own = os.times()
+    return busy, own.user + own.system + own.children_user + own.children_system
+
+
+class OtherProcesses:
+    """Measures how many cores OTHER processes kept busy while a block of timing ran.
+
+    Why: thread pools that spin at barriers (OpenBLAS, OpenMP: NumPy, PyTorch, Numba) slow
+    down far more than XLA's when another process takes a core. On this 2-core machine, with
+    other jobs running, we saw NumPy and PyTorch 10× slower while JAX barely moved, so ratios
+    measured under load mostly measure the load. The report says so next to each table.
+
+        with OtherProcesses() as others:
+            ... timing ...
+        print(others.note())
+    """
+
+    def __enter__(self):
+        self.cores = None
+        try:
+            self._start = _cpu_seconds()
+        except (OSError, ValueError):  # no /proc/stat: not Linux
+            self._start = None
+        self._wall = time.monotonic()
+        return self
+
+    def __exit__(self, *exc_info):
+        wall = time.monotonic() - self._wall
+        if self._start is not None and wall > 0:
+            busy, own = _cpu_seconds()
+            others = (busy - self._start[0]) - (own - self._start[1])
+            self.cores = max(others, 0.0) / wall
+        return False
+
+    def note(self) -> str:
+        if self.cores is None:
+            return f"_{load_note()}_"
+        text = f"_other processes kept {self.cores:.2f} of {usable_cores()} cores busy during this timing_"
+        if self.cores > 0.25:
+            text += (
+                " — **the machine was not quiet: spinning thread pools (NumPy/OpenBLAS, "
+                "PyTorch/OpenMP, Numba) suffer most; re-run on a quiet machine or with --threads 1**"
+            )
+        return text
 
 
 _torch_configured = False
@@ -61,7 +134,7 @@ def import_torch():
     import torch
 
     if not _torch_configured:
-        torch.set_num_threads(usable_cores())
+        torch.set_num_threads(torch_threads())
         try:
             # We never run two torch ops concurrently, so a second inter-op pool only adds threads.
             torch.set_num_interop_threads(1)
@@ -69,6 +142,21 @@ def import_torch():
             pass
         _torch_configured = True
     return torch
+
+
+def preload_torch() -> None:
+    """Import PyTorch, if installed, before Numba starts its first parallel region.
+
+    Why: Numba's 'omp' threading layer loads the system's libgomp.so.1. If that happens first,
+    PyTorch's own bundled libgomp.so.1 (same soname) is never loaded and PyTorch runs on the
+    system one. Measured on this machine with no other load: a W3 PyTorch step took ~7.5 ms
+    instead of ~2.6 ms. Imported first, PyTorch keeps its own runtime and Numba keeps the
+    system one.
+    """
+    try:
+        import_torch()
+    except ImportError:
+        pass
 
 
 def import_jax():
@@ -126,6 +214,7 @@ def header(command: str) -> str:
         "- threads: "
         + ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in THREAD_VARIABLES)
         + f"; numba: {_numba_threading()}",
+        f"- {load_note()}",
     ]
     try:
         torch = import_torch()

@@ -160,17 +160,17 @@ def timing_table(
     timings: dict,
     baseline: str,
     per: int = 1,
-    unit: str = "run",
+    unit: str = "per run",
     notes: Optional[dict] = None,
     extra: Optional[dict] = None,
 ) -> str:
-    """One row per implementation: median/min/max per `unit` and the ratio to the baseline.
+    """One row per implementation: median/min/max (`unit` names them) and the ratio to the baseline.
 
     Times are divided by `per` (e.g. the number of epochs in a run). `extra` maps a column
     title to a function of the Timing; `notes` adds rows for implementations not timed.
     """
     extra = extra or {}
-    header = [f"implementation", f"median / {unit}", "min", "max", f"median ÷ {baseline} median"]
+    header = ["implementation", f"median {unit}", "min", "max", f"median ÷ {baseline} median"]
     header += list(extra)
     base = timings[baseline].median if baseline in timings else float("nan")
     rows = []

@@ -8,7 +8,8 @@ every other implementation is checked against and the baseline of every speed ra
 symdl's entries are already here: they import ``symdl.generated.<module>`` when the workload
 runs and read "not installed" until the generator has written that module. If the generator
 picks other module names or signatures, change the lines marked SYMDL below; the expected
-kernel signatures are in adapters.py.
+kernel signatures are in adapters.py. (Generated modules found so far: logistic_regression,
+two_layer_network, mnist_mlp.)
 """
 
 import importlib
@@ -36,11 +37,16 @@ def import_generated(module: str):
 
 
 def symdl_kernel(module: str, adapter):
-    """A factory for the sum-returning ``loss_and_gradient`` of symdl.generated.<module>."""
+    """A factory for ``loss_and_gradient`` of symdl.generated.<module>.
+
+    Whether it returns sums or means is read from the module's ``SPEC["reduction"]``
+    (sums, as in doc 003, when the module does not say).
+    """
 
     def factory(problem):
-        kernel = import_generated(module).loss_and_gradient
-        return adapter(kernel)(problem)
+        kernels = import_generated(module)
+        reduction = getattr(kernels, "SPEC", {}).get("reduction", "sum")
+        return adapter(kernels.loss_and_gradient, reduction)(problem)
 
     return factory
 
@@ -49,22 +55,22 @@ W1 = {
     "numpy": references.w1_numpy,
     "torch": references.w1_torch,
     "jax": references.w1_jax,
-    "numba (hand-written)": adapters.w1_from_sums(numba_kernels.logistic_loss_and_gradient),
-    "symdl": symdl_kernel("logistic_regression", adapters.w1_from_sums),  # SYMDL
+    "numba (hand-written)": adapters.w1_from_kernel(numba_kernels.logistic_loss_and_gradient, "sum"),
+    "symdl": symdl_kernel("logistic_regression", adapters.w1_from_kernel),  # SYMDL
 }
 
 W2 = {
     "numpy": references.w2_numpy,
     "torch": references.w2_torch,
     "jax": references.w2_jax,
-    "symdl": symdl_kernel("two_layer_sigmoid", adapters.w2_from_sums),  # SYMDL
+    "symdl": symdl_kernel("two_layer_network", adapters.w2_from_kernel),  # SYMDL
 }
 
 W3 = {
     "numpy": references.w3_numpy,
     "torch": references.w3_torch,
     "jax": references.w3_jax,
-    "symdl": symdl_kernel("mnist_mlp", adapters.w3_from_sums),  # SYMDL
+    "symdl": symdl_kernel("mnist_mlp", adapters.w3_from_kernel),  # SYMDL
 }
 
 # W4: the code a fresh interpreter runs to get its first W1 gradient (see interfaces.Snippet).

@@ -6,7 +6,7 @@ peak memory of training against the size of X.
 
 from functools import partial
 
-from benchmarks import harness, memory, problems, registry
+from benchmarks import environment, harness, memory, problems, registry
 from benchmarks.interfaces import train_full_batch
 from benchmarks.numba_kernels import read_floor
 
@@ -39,7 +39,8 @@ def run(quick: bool, repeats=None, only=None) -> bool:
 
     candidates = {name: partial(train_full_batch, t, epochs) for name, t in passed.items()}
     candidates[FLOOR] = lambda: [read_floor(X) for _ in range(epochs)]
-    timings = harness.time_interleaved(candidates, repeats or size["repeats"])
+    with environment.OtherProcesses() as others:
+        timings = harness.time_interleaved(candidates, repeats or size["repeats"])
     print(
         f"\nTime per epoch ({repeats or size['repeats']} interleaved repeats of {epochs} epochs "
         "after 1 warm-up; the floor row reads X once per epoch and computes nothing).\n"
@@ -49,12 +50,13 @@ def run(quick: bool, repeats=None, only=None) -> bool:
             timings,
             registry.BASELINE,
             per=epochs,
-            unit="epoch",
+            unit="per epoch",
             notes=notes,
             extra={"X read at (GB/s, one pass per epoch)": lambda t: f"{epochs * X.nbytes / t.median / 1e9:.1f}"},
         ),
         flush=True,
     )
+    print(f"\n{others.note()}")
 
     print(
         f"\nPeak memory of training ({size['memory_epochs']} epochs, m = {size['memory_m']:,}), "

@@ -7,11 +7,11 @@ epoch (rtol 1e-6), which shows that the implementations agree even while divergi
 
 from functools import partial
 
-from benchmarks import harness, problems, registry
+from benchmarks import environment, harness, problems, registry
 from benchmarks.interfaces import train_full_batch
 
 FULL = dict(m=100_000, repeats=3)
-QUICK = dict(m=10_000, repeats=2)
+QUICK = dict(m=5_000, repeats=2)
 HIDDEN = (16, 64, 256)
 GATE_EPOCHS = 3
 GATE_RTOL = 1e-9
@@ -44,9 +44,11 @@ def _run_one(problem, repeats, only) -> bool:
     print(harness.agreement_table(rows, registry.BASELINE, "epochs"), flush=True)
 
     candidates = {name: partial(train_full_batch, t, epochs) for name, t in passed.items()}
-    timings = harness.time_interleaved(candidates, repeats)
+    with environment.OtherProcesses() as others:
+        timings = harness.time_interleaved(candidates, repeats)
     print(f"\nTime per epoch ({repeats} interleaved repeats of {epochs} epochs after 1 warm-up).\n")
-    print(harness.timing_table(timings, registry.BASELINE, per=epochs, unit="epoch", notes=notes), flush=True)
+    print(harness.timing_table(timings, registry.BASELINE, per=epochs, unit="per epoch", notes=notes))
+    print(f"\n{others.note()}", flush=True)
 
     # Every timed run returned (losses, final parameters): compare the whole trajectories.
     losses = {name: t.result[0] for name, t in timings.items()}

@@ -9,7 +9,7 @@ from functools import partial
 
 import numpy as np
 
-from benchmarks import harness, problems, registry
+from benchmarks import environment, harness, problems, registry
 from benchmarks.interfaces import mnist_accuracy, train_minibatch
 
 FULL = dict(n_train=8000, n_test=2000, epochs=5, repeats=3)
@@ -43,7 +43,8 @@ def run(quick: bool, repeats=None, only=None) -> bool:
     print(harness.agreement_table(rows, registry.BASELINE, "steps"), flush=True)
 
     candidates = {name: partial(train_minibatch, t, problem, epochs) for name, t in passed.items()}
-    timings = harness.time_interleaved(candidates, repeats)
+    with environment.OtherProcesses() as others:
+        timings = harness.time_interleaved(candidates, repeats)
 
     def last_epoch_loss(t):
         return f"{np.mean(t.result[0][-steps_per_epoch:]):.4f}"
@@ -60,7 +61,7 @@ def run(quick: bool, repeats=None, only=None) -> bool:
             timings,
             registry.BASELINE,
             per=epochs,
-            unit="epoch",
+            unit="per epoch",
             notes=notes,
             extra={
                 "mean loss, last epoch": last_epoch_loss,
@@ -68,6 +69,6 @@ def run(quick: bool, repeats=None, only=None) -> bool:
                 "test accuracy": accuracy(problem.x_test, problem.y_test),
             },
         ),
-        flush=True,
     )
+    print(f"\n{others.note()}", flush=True)
     return not any(note.startswith("FAILED") for note in notes.values())

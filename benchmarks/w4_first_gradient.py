@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import harness, problems, registry
+from benchmarks import environment, harness, problems, registry
 
 FULL = dict(m=200_000, repeats=3)
 QUICK = dict(m=20_000, repeats=1)
@@ -82,7 +82,8 @@ def run(quick: bool, repeats=None, only=None, snippets=None) -> bool:
             available[name] = snippet
 
     timings, loads = {}, []
-    with tempfile.TemporaryDirectory(prefix="symdl-w4-") as tmp:
+    others = environment.OtherProcesses()
+    with tempfile.TemporaryDirectory(prefix="symdl-w4-") as tmp, others:
         data = {}
         for key, array in (("X", problem.X), ("y", problem.y), ("theta", np.zeros(problem.X.shape[1]))):
             data[key] = os.path.join(tmp, f"{key}.npy")
@@ -104,9 +105,10 @@ def run(quick: bool, repeats=None, only=None, snippets=None) -> bool:
                 except RuntimeError as error:
                     notes[name] = f"FAILED: {error}"
     print(
-        harness.timing_table(timings, registry.BASELINE, unit="first gradient", notes=notes),
+        harness.timing_table(timings, registry.BASELINE, unit="start → gradient", notes=notes),
         flush=True,
     )
     if loads:
         print(f"\n(np.load of the data, excluded above: median {harness.fmt_seconds(float(np.median(loads)))})")
+    print(f"\n{others.note()}", flush=True)
     return not any(note.startswith("FAILED") for note in notes.values())
