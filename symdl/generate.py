@@ -29,7 +29,6 @@ from string import Template
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
-import symdl
 from symdl.derive import LSE, ONEHOT, Derived, adjoint_symbol, closed_form, simplify_gradient
 from symdl.errors import DerivationError
 from symdl.model import Affine, Derivation, Let, Model

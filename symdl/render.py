@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symdl.derive import LSE, ONEHOT, Derived, adjoint_symbol, chain_rule, closed_form
-from symdl.model import Affine, Derivation, Let, Model, Step
+from symdl.model import Affine, Derivation, Model, Step
 
 
 class Partial(sp.Expr):
@@ -81,11 +81,10 @@ def model_lines(model: Model) -> list[Line]:
     for step in model.steps_of_model:
         lines.append(intermediate_line(model, step))
     if model.loss_kind == "softmax_cross_entropy":
-        z = model.loss_input
+        z_y, total = sp.Symbol("z_y"), sp.Symbol(r"\sum_{c} e^{z_c}")
         lines.append(Line("The loss of one sample with label y is the cross-entropy of softmax(z):",
-                          sp.Symbol("ell"), [-sp.log(sp.exp(sp.Symbol(f"z_y")) / sp.Symbol(r"\sum_{c} e^{z_c}")),
-                                             sp.Symbol(r"\log\sum_{c} e^{z_c}") - sp.Symbol("z_y")]))
-        del z
+                          sp.Symbol("ell"), [-sp.log(sp.exp(z_y) / total),
+                                             sp.Symbol(r"\log\sum_{c} e^{z_c}") - z_y]))
     else:
         lines.append(Line("The loss of one sample:", sp.Symbol("ell"), [model.loss_expr]))
     total = "J = Σ_i ℓ⁽ⁱ⁾ over the m samples" if model.reduction == "sum" else "J = (1/m) Σ_i ℓ⁽ⁱ⁾, the mean over the m samples"
@@ -129,7 +128,6 @@ def intermediate_line(model: Model, step) -> Line:
 
 def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
     lines = []
-    J = sp.Symbol("ell")
     for path in chain_rule(derived, param):
         symbols = [Partial(f.numerator.name if f.numerator else "ℓ", f.denominator.name,
                            f.numerator.latex if f.numerator else r"\ell", f.denominator.latex)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symdl import datasets, validate
-from symdl.errors import DataError, DerivationError, DivergenceError, SingularError
+from symdl.errors import DataError, DerivationError, SingularError
 from symdl.optimizers import OPTIMIZERS
 
 TASK_OF_TARGET = {"real": "regression", "binary": "binary", "class": "classes"}

@@ -16,18 +16,14 @@ import pytest
 import sympy as sp
 from sympy.matrices import ShapeError
 
-from symdl import check, generate, train
+from symdl import generate, train
 from symdl.derive import Derived, chain_rule, explicit_instance
 from symdl.functions import explicit
 
+from claim_verdicts import verdicts
+
 NAMES = ["two_layer_network", "mnist_mlp", "affine_collapse", "unit_square"]
 MODELS = ["two_layer_network", "mnist_mlp"]
-
-
-def verdicts(name):
-    derivation, _ = generate.load_derivation(name)
-    return {claim.statement: check.evaluate_claim(name, claim).verdict
-            for claim in derivation.claims}
 
 
 @pytest.fixture(scope="module", autouse=True)

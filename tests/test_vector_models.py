@@ -7,13 +7,11 @@ the generated kernels in float64 at rtol 1e-10. Each discrepancy symdl reports i
 too: the computed value really differs from the printed one. Also symdl.one_vs_rest.
 """
 
-from functools import cache
-
 import numpy as np
 import pytest
 import sympy as sp
 
-from symdl import check, datasets, one_vs_rest, train
+from symdl import datasets, one_vs_rest, train
 from symdl.derivations import logistic_regression as logistic
 from symdl.derivations import logistic_three_parameter as three
 from symdl.derivations import multivariate_least_squares as least_squares
@@ -22,22 +20,12 @@ from symdl.errors import DataError, DerivationError, SingularError
 from symdl.functions import explicit
 from symdl.generate import load_derivation
 
+from claim_verdicts import verdict_of
+
 RTOL = 1e-10
 RNG = np.random.default_rng(20240602)
 
 
-@cache
-def verdicts(name):
-    derivation, _ = load_derivation(name)
-    return {claim.statement: check.evaluate_claim(name, claim) for claim in derivation.claims}
-
-
-def verdict_of(name, words):
-    """The verdict of the one claim of NAME whose statement contains `words`."""
-    found = [row for statement, row in verdicts(name).items() if words in statement]
-    assert len(found) == 1, f"{name}: {len(found)} claims mention {words!r}"
-    assert found[0].verdict not in ("ERROR", "FAILS"), found[0].evidence
-    return found[0].verdict
 
 
 def sigmoid(t):
