@@ -270,9 +270,14 @@ class RowsEmitter(Emitter):
         return f"{self.model.features.name}.dtype" if self.model.features else "np.float64"
 
     def block(self, statements: list[Statement], indent: int) -> list[str]:
-        """Statements with consecutive ones over the same dimension fused into one loop."""
+        """Statements with consecutive ones over the same dimension fused into one loop.
+
+        A statement that calls a vector helper (_dot, _axpy) gets a loop of its own: the
+        element-wise loops around it then have straight-line bodies that LLVM vectorises.
+        """
         out, pad = [], " " * indent
         current, body = None, []
+        calls_helper = re.compile(r"\b_(dot|dot_column|axpy)\(")
 
         def flush():
             if current is None:
@@ -281,11 +286,14 @@ class RowsEmitter(Emitter):
                 out.append(f"{pad}for {self.index(current)} in range({self.dims[current]}):")
                 out.extend(pad + "    " + s for s in body)
 
+        previous_calls = False
         for statement in statements:
-            if statement.loop != current:
+            calls = statement.loop is not None and bool(calls_helper.search(statement.code))
+            if statement.loop != current or calls or previous_calls:
                 flush()
                 current, body = statement.loop, []
             body.append(statement.code)
+            previous_calls = calls
         flush()
         return out
 
@@ -673,6 +681,9 @@ import math
 
 import numba
 import numpy as np
+from llvmlite import ir as llvm_ir
+from numba import types
+from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
