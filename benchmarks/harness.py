@@ -134,6 +134,21 @@ def gate(trainers: dict, trajectory: Callable, baseline: str, rtol: float):
     return passed, rows, notes
 
 
+def checked_trainers(implementations: dict, problem, only, trajectory: Callable, rtol: float,
+                     what: str, heading: str, baseline: str = "numpy"):
+    """Build every implementation, gate it against the baseline, print the gate's table.
+
+    `what` names the units the trajectory counts ("epochs", "steps"). Returns (the trainers
+    that passed, notes for those that failed to build, crashed or disagreed).
+    """
+    trainers, notes = build(implementations, problem, only)
+    passed, rows, failures = gate(trainers, trajectory, baseline, rtol)
+    notes.update(failures)
+    print(f"Correctness gate: {heading}.\n")
+    print(agreement_table(rows, baseline, what), flush=True)
+    return passed, notes
+
+
 # ------------------------------------------------------------------------------ tables
 
 

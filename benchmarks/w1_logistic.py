@@ -29,13 +29,9 @@ def run(quick: bool, repeats=None, only=None) -> bool:
         flush=True,
     )
 
-    trainers, notes = harness.build(registry.W1, problem, only)
-    passed, rows, failures = harness.gate(
-        trainers, lambda t: train_full_batch(t, GATE_EPOCHS)[0], registry.BASELINE, GATE_RTOL
-    )
-    notes.update(failures)
-    print(f"Correctness gate: mean loss of the first {GATE_EPOCHS} epochs vs NumPy.\n")
-    print(harness.agreement_table(rows, registry.BASELINE, "epochs"), flush=True)
+    passed, notes = harness.checked_trainers(
+        registry.W1, problem, only, lambda t: train_full_batch(t, GATE_EPOCHS)[0], GATE_RTOL,
+        "epochs", f"mean loss of the first {GATE_EPOCHS} epochs vs NumPy", registry.BASELINE)
 
     candidates = {name: partial(train_full_batch, t, epochs) for name, t in passed.items()}
     candidates[FLOOR] = lambda: [read_floor(X) for _ in range(epochs)]

@@ -35,13 +35,9 @@ def _run_one(problem, repeats, only) -> bool:
         f"points, {epochs} epochs, lr {problem.lr}, float64\n",
         flush=True,
     )
-    trainers, notes = harness.build(registry.W2, problem, only)
-    passed, rows, failures = harness.gate(
-        trainers, lambda t: train_full_batch(t, GATE_EPOCHS)[0], registry.BASELINE, GATE_RTOL
-    )
-    notes.update(failures)
-    print(f"Correctness gate: mean loss of the first {GATE_EPOCHS} epochs vs NumPy.\n")
-    print(harness.agreement_table(rows, registry.BASELINE, "epochs"), flush=True)
+    passed, notes = harness.checked_trainers(
+        registry.W2, problem, only, lambda t: train_full_batch(t, GATE_EPOCHS)[0], GATE_RTOL,
+        "epochs", f"mean loss of the first {GATE_EPOCHS} epochs vs NumPy", registry.BASELINE)
 
     candidates = {name: partial(train_full_batch, t, epochs) for name, t in passed.items()}
     with environment.OtherProcesses() as others:

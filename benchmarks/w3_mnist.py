@@ -31,16 +31,10 @@ def run(quick: bool, repeats=None, only=None) -> bool:
         f"{epochs} epochs, RMSprop (Keras form) lr {problem.lr}, ρ {problem.rho}, eps {problem.eps}, float32\n",
         flush=True,
     )
-    trainers, notes = harness.build(registry.W3, problem, only)
-    passed, rows, failures = harness.gate(
-        trainers,
-        lambda t: train_minibatch(t, problem, epochs=1, max_steps=GATE_STEPS)[0],
-        registry.BASELINE,
-        GATE_RTOL,
-    )
-    notes.update(failures)
-    print(f"Correctness gate: batch loss of the first {GATE_STEPS} steps vs NumPy.\n")
-    print(harness.agreement_table(rows, registry.BASELINE, "steps"), flush=True)
+    passed, notes = harness.checked_trainers(
+        registry.W3, problem, only,
+        lambda t: train_minibatch(t, problem, epochs=1, max_steps=GATE_STEPS)[0], GATE_RTOL,
+        "steps", f"batch loss of the first {GATE_STEPS} steps vs NumPy", registry.BASELINE)
 
     candidates = {name: partial(train_minibatch, t, problem, epochs) for name, t in passed.items()}
     with environment.OtherProcesses() as others:

@@ -6,10 +6,8 @@ minimize the L¹ distance (sum of absolute differences) from the data, we get th
 This file is the L² half; center_median.py is the L¹ half.
 
 The L² distance √(Σ (c − x)²) and its square have the same minimiser, so the cost is the
-mean of the squared deviations c − x. Each sample is one number x; there is nothing to
-predict, but symdl's trainer and checker pass a target to every model with data, so the
-model declares the target y of datasets.skewed_sample (all zeros) without using it. The
-output is the deviation c − x, so the trainer's "train mse" is the mean squared deviation.
+mean of the squared deviations c − x. Each sample is one number x and there is nothing
+to predict, so the model has data and no target; its output is the deviation c − x.
 
 The cost has second derivative 2, so gradient descent with step 0.25 halves the distance
 to the minimiser every epoch.
@@ -31,7 +29,6 @@ derivation = Model(
     training=Training(dataset="skewed_sample", optimizer="gd", learning_rate=0.25, epochs=60),
 )
 x = derivation.data("x")
-y = derivation.target("y")
 c = derivation.param("c")
 deviation = derivation.let("deviation", c - x)
 derivation.loss(deviation**2)

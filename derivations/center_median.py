@@ -8,8 +8,7 @@ file is the L¹ half; center_mean.py is the L² half.
 The cost is the mean absolute deviation J(c) = (1/m) Σ |c − x|. Its derivative is
 (1/m) Σ sign(c − x) = (#{x < c} − #{x > c})/m wherever c is not a data point, so it has
 no closed form and is trained by (sub)gradient descent. As in center_mean.py, the model
-declares the unused all-zero target y of datasets.skewed_sample because symdl's trainer and
-checker pass a target to every model with data, and it outputs the deviation c − x.
+has data and no target, and it outputs the deviation c − x.
 
 With m odd (101 numbers) and step α, once c is next to the median every step moves it by
 α/m towards the median, so it ends within α/m of it: with α = 0.1 that is about 0.001.
@@ -34,7 +33,6 @@ derivation = Model(
     training=Training(dataset="skewed_sample", optimizer="gd", learning_rate=0.1, epochs=500),
 )
 x = derivation.data("x")
-y = derivation.target("y")
 c = derivation.param("c")
 deviation = derivation.let("deviation", c - x)
 derivation.loss(sp.Abs(deviation))

@@ -139,7 +139,8 @@ class Derived:
         return stabilize(self.loss)
 
     # ---- reverse mode ----------------------------------------------------------------
-    def _sinks(self):
+    @cached_property
+    def sinks(self):
         """What adjoints flow back from: the loss, and every element-wise junction."""
         sinks = [(sp.Integer(1), self.loss_for_differentiation)]
         for step in self.steps:
@@ -156,7 +157,7 @@ class Derived:
 
     def _local(self, symbol: sp.Symbol) -> sp.Expr:
         total = sp.Integer(0)
-        for weight, sink in self._sinks():
+        for weight, sink in self.sinks:
             derivative = sp.diff(sink, symbol)
             if derivative != 0:
                 total += weight * derivative

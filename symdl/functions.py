@@ -75,9 +75,6 @@ class relu(sp.Function):
         return r"\operatorname{ReLU}\left(%s\right)" % printer._print(self.args[0])
 
 
-ACTIVATIONS = {"sigmoid": sigmoid, "softplus": softplus, "relu": relu}
-
-
 def stabilize(expr):
     """Rewrite log(1 − σ(t)) as −softplus(t) and log σ(t) as t − softplus(t): never overflows.
 

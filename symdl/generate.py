@@ -23,6 +23,7 @@ import re
 import importlib
 import pkgutil
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from string import Template
 
@@ -136,10 +137,31 @@ class Emitter:
         return args
 
 
+    def signature(self):
+        return ", ".join(self.param_args() + self.data_args())
+
+    def gradient_kernel(self) -> str:
+        return KERNEL_GRADIENT.substitute(args=self.signature())
+
+    def _dtype(self):
+        return f"{self.model.features.name}.dtype" if self.model.features else "np.float64"
+
+    def _rows(self):
+        return f"{self.model.features.name}.shape[0]"
+
+    def _scale(self):
+        return "1.0 / m" if self.model.reduction == "mean" else "1.0"
+
+    @staticmethod
+    def _indent(lines, width):
+        return "\n".join(" " * width + line for line in lines)
+
+
 class RowsEmitter(Emitter):
     """Per-sample kernels: one fused, parallel pass over the data."""
 
-    def element_names(self, loop_dim=None, row=True):
+    @cached_property
+    def names(self) -> dict:
         """How each symbol is spelled inside the per-sample body (and inside a loop)."""
         names = {}
         for tensor in self.model.tensors.values():
@@ -186,13 +208,13 @@ class RowsEmitter(Emitter):
                           step.out.shape[0])]
 
     def forward_Let(self, step: Let) -> list[Statement]:
-        names = self.element_names()
+        names = self.names
         target = names[step.out.symbol]
         loop = None if step.out.is_scalar else step.out.shape[0]
         return [Statement(f"{target} = {self.print(step.expr, names)}", loop)]
 
     def loss_statements(self, accumulator="total") -> list[Statement]:
-        names = self.element_names()
+        names = self.names
         if self.model.loss_kind == "softmax_cross_entropy":
             z = self.model.loss_input.name
             label = f"{self.model.label.name}_i"
@@ -203,7 +225,7 @@ class RowsEmitter(Emitter):
     # -- node methods: backward --
     def backward(self) -> list[Statement]:
         lines = []
-        names = self.element_names()
+        names = self.names
         for adjoint in self.derived.adjoints:
             tensor = adjoint.tensor
             target = names[adjoint_symbol(tensor)]
@@ -266,9 +288,6 @@ class RowsEmitter(Emitter):
                     lines.append(f"d_{adjoint.tensor.name} = np.empty({size}, {dtype})")
         return lines
 
-    def _dtype(self):
-        return f"{self.model.features.name}.dtype" if self.model.features else "np.float64"
-
     def block(self, statements: list[Statement], indent: int) -> list[str]:
         """Statements with consecutive ones over the same dimension fused into one loop.
 
@@ -305,9 +324,6 @@ class RowsEmitter(Emitter):
         return [self.loss_kernel(), self.loss_and_gradient_kernel(), self.gradient_kernel(),
                 self.predict_kernel()] + self.curvature_kernels()
 
-    def signature(self):
-        return ", ".join(self.param_args() + self.data_args())
-
     def loss_kernel(self) -> str:
         body = self.block(prune(self.forward() + self.loss_statements()), 12)
         return KERNEL_ROWS_LOSS.substitute(
@@ -332,9 +348,6 @@ class RowsEmitter(Emitter):
             store=self._indent(store, 8), body="\n".join(body), results=", ".join(results),
             doc="(J, ∂J/∂p for every parameter p): forward and backward fused in one pass.")
 
-    def gradient_kernel(self) -> str:
-        return KERNEL_GRADIENT.substitute(args=self.signature())
-
     def predict_kernel(self) -> str:
         out = self.model.output_tensor
         if out is None:
@@ -355,7 +368,7 @@ class RowsEmitter(Emitter):
             doc=f"The model's output {out.name} for every sample.")
 
     def kernel_without_data(self, which) -> str:
-        names = self.element_names()
+        names = self.names
         lines = [f"total = {self.print(self.derived.stable_loss, names)}"]
         results = ["total"]
         if which == "loss_and_gradient":
@@ -377,7 +390,7 @@ class RowsEmitter(Emitter):
         return kernels
 
     def hessian_kernel(self, curvature) -> str:
-        names = self.element_names()
+        names = self.names
         if curvature.kind == "scalar":
             size = len(curvature.params)
             lines = prune(self.forward() + [
@@ -425,7 +438,7 @@ class RowsEmitter(Emitter):
     def _normal_equation_kernel(self, curvature) -> str:
         z = curvature.affine.out.symbol
         first_at_zero = sp.diff(self.derived.loss, z).subs(z, 0)
-        names = self.element_names()
+        names = self.names
         x, theta = curvature.affine.input.name, curvature.params[0].name
         lines = [f"m, n = {x}.shape", "hess = np.zeros((n, n))", "g = np.zeros(n)",
                  "for i in range(m):", f"    {x}_i = {x}[i]"]
@@ -438,26 +451,15 @@ class RowsEmitter(Emitter):
             name="closed_form", args=", ".join(self.data_args()), body=self._indent(lines, 4),
             result=theta, doc="The stationary point: solve H·θ = −∇J(0), the normal equation (003 §3.2).")
 
-    # -- small pieces --
-    def _rows(self):
-        return f"{self.model.features.name}.shape[0]"
-
-    def _scale(self):
-        return "1.0 / m" if self.model.reduction == "mean" else "1.0"
-
-    @staticmethod
-    def _indent(lines, width):
-        return "\n".join(" " * width + line for line in lines)
-
-
-class BlasEmitter(RowsEmitter):
+class BlasEmitter(Emitter):
     """Batch kernels for wide layers: matrix products for affine maps, loops for the rest.
 
     The batch is the unit of work: z = X·Wᵀ + b is one BLAS call, each element-wise step a
     loop over rows and units, and the backward pass the transposed products of backprop.
     """
 
-    def batch_names(self):
+    @cached_property
+    def names(self) -> dict:
         """How symbols are spelled inside a loop over rows i and one unit index."""
         names = {}
         for tensor in self.model.tensors.values():
@@ -477,7 +479,7 @@ class BlasEmitter(RowsEmitter):
         return names
 
     def batch_forward(self) -> list[str]:
-        lines, names = [], self.batch_names()
+        lines, names = [], self.names
         for step in self.derived.steps:
             if step.out.is_scalar:
                 raise DerivationError(f"{self.model.name}: the blas layout needs vector intermediates")
@@ -502,7 +504,7 @@ class BlasEmitter(RowsEmitter):
                 f"    total += lse_rows[i] - {z}[i, {label}[i]]"]
 
     def batch_backward(self) -> list[str]:
-        lines, names = [], self.batch_names()
+        lines, names = [], self.names
         for adjoint in self.derived.adjoints:
             t = adjoint.tensor
             k = self.index(t.shape[0])
@@ -523,10 +525,9 @@ class BlasEmitter(RowsEmitter):
                 lines += ["for i in range(m):", f"    for {k} in range(d_{t.name}.shape[1]):",
                           f"        d_{t.name}[i, {k}] {assign} {' + '.join(terms)}"]
         for g in self.derived.gradients:
-            for s in g.as_weight:
-                lines.append(f"g_{g.param.name} = np.dot(d_{s.out.name}.T, {s.input.name})")
-            for s in g.as_bias:
-                lines.append(f"g_{g.param.name} = d_{s.out.name}.sum(axis=0)")
+            terms = ([f"np.dot(d_{s.out.name}.T, {s.input.name})" for s in g.as_weight]
+                     + [f"d_{s.out.name}.sum(axis=0)" for s in g.as_bias])
+            lines.append(f"g_{g.param.name} = {' + '.join(terms)}")
         return lines
 
     def kernels(self) -> list[str]:

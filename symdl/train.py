@@ -214,8 +214,9 @@ def train(name, *, dataset=None, log=None, **overrides) -> Result:
     if not settings:
         raise DerivationError(f"{name}: the derivation declares no Training settings")
     settings.update(overrides)
-    data = datasets.load(dataset or settings.pop("dataset")) if spec["features"] else None
+    dataset = dataset or settings.pop("dataset")
     settings.pop("dataset", None)
+    data = datasets.load(dataset) if spec["features"] else None
     x = data.x if data else None
     y = data.y if data else None
     result = fit(name, x, y, log=log, **settings)
