@@ -123,6 +123,7 @@ derivation.claim(
     "(W⁽²⁾₁ₓ₄B⁽¹⁾₁ₓ₄ + B⁽²⁾₁ₓ₁)",
     printed_shapes_are_defined,
     source=SOURCE_000, compare="text",
+    severity="typo",  # the subscript 1 × 4 for 4 × 1: the collapse it illustrates holds
     correction=("B⁽¹⁾ is 4 × 1, one bias per hidden neuron, added to every column of W⁽¹⁾X "
                 "(B⁽¹⁾·1ᵀ with 1ᵀ a row of N ones); B⁽²⁾ (1 × 1) is added to every column the "
                 "same way. Then W⁽²⁾B⁽¹⁾ is 1 × 1 and Y = W⁽²⁾(W⁽¹⁾X + B⁽¹⁾1ᵀ) + B⁽²⁾1ᵀ = "

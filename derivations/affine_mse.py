@@ -130,6 +130,7 @@ derivation.claim(
     printed_predictions_are_w_times_y,
     source=FORWARD_PASS,
     compare="text",
+    severity="typo",  # Y printed for X; the numbers printed are W·X + B
     correction=(
         "The printed predictions are W·X + B = 0.5·[0.1 0.3 0.6 0.7] + 0 = "
         f"[{' '.join(f'{float(v):g}' for v in predictions(X_PRINTED))}]: the product is W "
@@ -143,6 +144,10 @@ derivation.claim(
     source="000_b9e7c87dcfbd1c26.txt, Forward Pass II and Forward Pass III",
     compare="numeric",
     tolerance=HALF_UNIT_OF_FOURTH_DECIMAL + FLOAT_ROUNDING,
+    severity="error",
+    between=("002_4c33554d2058975c.txt (the 2025 edition) prints e = 0.0412 for the same "
+             "forward pass, the correct 0.04125 to 4 decimals: the two editions contradict "
+             "each other, and 002 is right."),
     correction=(
         f"e = {float(4 * first_forward_pass_loss()):g}/4 = "
         f"{float(first_forward_pass_loss()):g}: the four squared deviations sum to "

@@ -143,6 +143,9 @@ derivation.claim(
     "m_1 = m_0 − 0.1MSE'(m_0), and so on.",
     talk_step_converges_on_scores,
     compare="text",
+    severity="assumption",
+    assumption=("the step is below 2/MSE'' = 1/mean(x²), i.e. the data are of order 1 "
+                "(scores divided by 100), not the raw test scores the talk plots"),
     correction=(
         "Gradient descent on MSE converges iff 0 < s < 2/MSE'' = 1/mean(x²). For the test "
         f"scores (40 to 100) that bound is {scores_bound():.3g}, so the step 0.1 multiplies "

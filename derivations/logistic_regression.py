@@ -85,6 +85,7 @@ derivation.claim(
     "In our case y^(i) ∈ {0, 1} so p_1 = 1 and p_2 = 0, therefore H(y^(i), h_θ(x^(i))) = "
     "−y^(i) log h_θ(x^(i)) − (1 − y^(i)) log(1 − h_θ(x^(i))).",
     printed_distribution_gives_the_loss, compare="text",
+    severity="typo",  # p = (y, 1 − y) is meant: the H(y, h) that follows is right
     correction="the label's distribution is p = (y, 1 − y): p = (1, 0) only when y = 1, and "
                "p = (0, 1) when y = 0. With p = (1, 0) for every sample H(p, q) would be −log h "
                "whatever the label; it is p = (y, 1 − y) that gives −y log h − (1 − y) log(1 − h)")

@@ -105,6 +105,7 @@ derivation.claim(
     "J = (1/n)(c₁ ln p₁ + (1−c₁) ln(1−p₁)) + … + (cₙ ln pₙ + (1−cₙ) ln(1−pₙ)), parenthesised as "
     "printed (n = 3), is the mean (1/n)Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i))",
     printed_cost(LABELS, PROBABILITIES), mean_log_likelihood,
+    severity="typo",  # brackets missing around the sum; the talk means the mean
     correction="J = (1/n)[(c₁ ln p₁ + (1−c₁) ln(1−p₁)) + … + (cₙ ln pₙ + (1−cₙ) ln(1−pₙ))]: the 1/n "
                "multiplies every term, as in the talk's MSE")
 
@@ -146,6 +147,7 @@ derivation.claim(
     "(p_n if c_n = 1)(1 − p_n if c_n = 0) ... 4 Optimize: = (1/n)(c_1 ln p_1 + (1−c_1) ln(1−p_1)) "
     "+ … + (c_n ln p_n + (1−c_n) ln(1−p_n))",
     first_line_equals_second, compare="text",
+    severity="typo",  # ln and Π left out: the talk's point 4 takes the log of the product
     correction="the first line is a product of probabilities (the likelihood, in (0, 1)), written "
                "under a sum sign; the second is (1/n) times its logarithm, a negative number. They "
                "are not equal; maximising either maximises the other, since ln is increasing")
@@ -180,6 +182,11 @@ derivation.claim(
     "4 Optimize: = (1/n)(c_1 ln p_1 + (1-c_1) ln(1-p_1)) + ... Here to use gradient descent.",
     lambda: log_likelihood_after_talk_step()[1] > log_likelihood_after_talk_step()[0],
     compare="text",
+    severity="error",
+    between=("003_ff0b9f77f02ec2c2.txt §3.3 minimises the cross-entropy J = Σ H(y, h) = "
+             "−Σ(y log h + (1 − y) log(1 − h)), the negative of the talk's J: 001 writes the "
+             "log-likelihood without the minus sign yet calls it a cost to descend, and its "
+             "chain-rule slide prints the derivatives of 003's sign, not of its own J."),
     correction="that J is the mean log-likelihood, to be maximised: gradient descent on it lowers "
                "the likelihood. Minimise −J, the mean cross-entropy "
                "−(1/n)Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i)), or do gradient ascent on J")

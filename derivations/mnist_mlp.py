@@ -172,6 +172,8 @@ derivation.claim(
     "95% of the time!",
     lambda: median_test_accuracy_above(0.95),
     source=FIT, compare="text",
+    severity="assumption",
+    assumption=f"training on 002's {DOCUMENT_TRAINING_IMAGES:,} images",
     correction=(f"Trained on {TRAINING_IMAGES:,} images instead of {DOCUMENT_TRAINING_IMAGES:,}, "
                 f"the same model, optimizer, batch size and epochs reach a median test accuracy "
                 f"of at most 95% on the last {TEST_IMAGES:,} MNIST test images; 002's 0.9586 "
@@ -181,6 +183,9 @@ derivation.claim(
     "Each cycle of a forward pass followed by a backward pass is called an epoch.",
     lambda: forward_backward_cycles_per_epoch() == 1,
     source=BACKWARD_PASS, compare="text",
+    severity="assumption",
+    assumption=("full-batch gradient descent, each forward pass covering the whole training "
+                "set as in the four-point worked example (not model.fit's batch_size=128)"),
     correction=(f"An epoch is one pass over the whole training set. With mini-batches each "
                 f"epoch is ⌈m/{BATCH_SIZE}⌉ forward/backward cycles, each followed by an update: "
                 f"⌈{TRAINING_IMAGES}/{BATCH_SIZE}⌉ = {math.ceil(TRAINING_IMAGES / BATCH_SIZE)} "

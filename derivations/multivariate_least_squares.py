@@ -247,6 +247,8 @@ def stated_quadratic_form_gradient():
 derivation.claim(
     "∂(uᵀQu)/∂u = 2Qu, stated for a matrix Q with no condition (Q a generic 3 × 3 matrix)",
     stated_quadratic_form_gradient(), derived_quadratic_form_gradient,
+    severity="assumption",
+    assumption="Q is symmetric (Q = XᵀX, the matrix the document applies it to, is)",
     correction="∂(uᵀQu)/∂u = (Q + Qᵀ)u, which is 2Qu only for a symmetric Q; the document "
                "applies it to Q = XᵀX, which is symmetric, so its gradient 2XᵀXθ − 2Xᵀy is right")
 
@@ -359,6 +361,7 @@ derivation.claim(
     "Note that X^T X is the Gramian matrix of X and it is positive definite if and only if rows "
     "of X, which are our feature vectors, are linearly independent.",
     gram_definiteness_follows_rows, compare="text",
+    severity="error",  # "rows of X, which are our feature vectors": stated, and wrong
     correction="XᵀX is positive definite if and only if the COLUMNS of X are linearly independent "
                "(rank X = n + 1, the number of features with x₀). With more samples than features "
                "(m > n + 1, the usual case) the rows can never be linearly independent, yet XᵀX is "

@@ -143,6 +143,11 @@ derivation.claim(
     "∂J/∂p = (p − c)/(p(1 − p)), for J = c ln p + (1 − c) ln(1 − p)",
     (p - C) / (p * (1 - p)),
     lambda: sp.factor(sp.diff(LOG_LIKELIHOOD, p)),
+    severity="error",
+    between=("003_ff0b9f77f02ec2c2.txt §3.3 defines the cost with the minus sign, "
+             "J = −Σ(y log h + (1 − y) log(1 − h)), whose derivative has the sign printed here; "
+             "001 defines J = c ln p + (1 − c) ln(1 − p) without it, so 001's results follow "
+             "003's convention, not its own definition."),
     correction=SIGN_CORRECTION.format(what="∂J/∂p = (c − p)/(p(1 − p))",
                                       printed="(p − c)/(p(1 − p))"))
 derivation.claim(
@@ -169,6 +174,7 @@ derivation.claim(
     "∂J/∂θ₁⁽²⁾ = (p − c)·a₁, with J = c ln p + (1 − c) ln(1 − p) as the slide defines it",
     (p - C) * A_1,
     lambda: slide_gradient(THETA2_1),
+    severity="error",
     correction=SIGN_CORRECTION.format(what="∂J/∂θ₁⁽²⁾ = (c − p)·a₁", printed="(p − c)·a₁"))
 derivation.claim(
     "∂J/∂θ₁₁⁽¹⁾ = (p − c)θ₁⁽²⁾a₁(1 − a₁)x, as the derivative of the cross-entropy −J",
@@ -179,5 +185,6 @@ derivation.claim(
     "defines it",
     (p - C) * THETA2_1 * A_1 * (1 - A_1) * X,
     lambda: slide_gradient(THETA1_11),
+    severity="error",
     correction=SIGN_CORRECTION.format(what="∂J/∂θ₁₁⁽¹⁾ = (c − p)θ₁⁽²⁾a₁(1 − a₁)x",
                                       printed="(p − c)θ₁⁽²⁾a₁(1 − a₁)x"))

@@ -199,6 +199,7 @@ derivation.claim(
     "S_xy = Σ_{k=1}^m x^(i) y^(i)",
     sums_over_k_equal_sums_over_samples,
     compare="text",
+    severity="typo",  # k for i in the summation index; the sums meant are over the samples
     correction=("The summation index must be the sample index: S_x = Σ_{i=1}^m x⁽ⁱ⁾, "
                 "S_xx = Σ_{i=1}^m (x⁽ⁱ⁾)², S_y = Σ_{i=1}^m y⁽ⁱ⁾, S_xy = Σ_{i=1}^m x⁽ⁱ⁾y⁽ⁱ⁾, "
                 "and likewise in the two equations before them; as printed, "
@@ -210,6 +211,8 @@ derivation.claim(
     "optimal values of a and b.",
     gradient_descent_converges_just_above_the_bound,
     compare="text",
+    severity="assumption",
+    assumption="the step s is below 2/λ_max(H), the section's own 's should not be too big'",
     correction=(
         "Convexity is not enough: on the quadratic J, gradient descent converges from every "
         "start iff 0 < s < 2/λ_max(H) (the section's own 's should not be too big'). On the "

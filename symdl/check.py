@@ -27,7 +27,7 @@ from symdl import train
 from symdl.derive import explicit_instance
 from symdl.functions import explicit
 from symdl.generate import load_derivation
-from symdl.model import Claim, Derivation, Model
+from symdl.model import SEVERITIES, Claim, Derivation, Model
 
 SYMBOLIC_TOLERANCE = 1e-9  # kernel vs SymPy: both exact formulas, float64 rounding only
 FINITE_DIFFERENCE_TOLERANCE = 1e-6  # central differences, step 1e-6: error ~1e-10 relative
@@ -44,6 +44,9 @@ class Row:
     verdict: str  # "agrees" / "disagrees" for documents; "passes" / "FAILS" for symdl itself
     evidence: str
     correction: str = ""
+    severity: str = ""  # for a discrepancy: "error", "typo", "assumption" or "unclassified"
+    assumption: str = ""  # the unstated assumption under which the claim holds
+    between: str = ""  # how the claim stands against another document
 
     @property
     def is_failure(self):
@@ -217,8 +220,10 @@ def evaluate_claim(name: str, claim: Claim) -> Row:
         agrees, evidence = compare(claim, derived)
     except Exception as error:  # a claim that cannot be evaluated is a bug to show, not hide
         return Row(name, claim.source, claim.statement, "ERROR", f"{type(error).__name__}: {error}")
-    return Row(name, claim.source, claim.statement, "agrees" if agrees else "disagrees",
-               evidence, "" if agrees else claim.correction)
+    if agrees:
+        return Row(name, claim.source, claim.statement, "agrees", evidence)
+    return Row(name, claim.source, claim.statement, "disagrees", evidence, claim.correction,
+               claim.severity or "unclassified", claim.assumption, claim.between)
 
 
 def compare(claim: Claim, derived) -> tuple[bool, str]:
@@ -258,22 +263,38 @@ def run(names=None) -> list[Row]:
     return rows
 
 
+def severity_text(row: Row) -> str:
+    """How bad a discrepancy is, in words: 'typo or notation slip ...', 'holds only if ...'."""
+    if row.severity == "assumption":
+        return f"holds only under an unstated assumption: {row.assumption}"
+    return SEVERITIES.get(row.severity, "not classified by the derivation file")
+
+
 def table(rows: list[Row]) -> str:
-    """The rows as a Markdown table, then every discrepancy with its correct statement."""
-    lines = ["| derivation | document and heading | claim | verdict | evidence |",
-             "|---|---|---|---|---|"]
+    """The rows as a Markdown table, then every discrepancy with its severity and correction."""
+    lines = ["| derivation | document and heading | claim | verdict | severity | evidence |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
         evidence = r.evidence if len(r.evidence) <= 200 else r.evidence[:197] + "..."
-        cells = [r.derivation, r.source, r.claim, r.verdict, evidence]
+        cells = [r.derivation, r.source, r.claim, r.verdict, r.severity, evidence]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     discrepancies = [r for r in rows if r.is_discrepancy]
     if discrepancies:
         lines += ["", f"Discrepancies between the documents and the derivations ({len(discrepancies)}):"]
         for number, r in enumerate(discrepancies, 1):
-            lines.append(f"{number}. {r.derivation} — {r.source}: the document states "
-                         f"\"{r.claim}\". {r.correction or 'symdl derives otherwise: ' + r.evidence}")
+            lines.append(f"{number}. [{severity_text(r)}] {r.derivation} — {r.source}: the document "
+                         f"states \"{r.claim}\". {r.correction or 'symdl derives otherwise: ' + r.evidence}")
+    between = [r for r in discrepancies if r.between]
+    if between:
+        lines += ["", f"Between the documents ({len(between)}):"]
+        for number, r in enumerate(between, 1):
+            lines.append(f"{number}. {r.derivation} — \"{r.claim}\" ({r.source}): {r.between}")
     failures = [r for r in rows if r.is_failure]
+    counts = ", ".join(f"{sum(r.severity == s for r in discrepancies)} {s}"
+                       for s in (*SEVERITIES, "unclassified")
+                       if s != "unclassified" or any(r.severity == s for r in discrepancies))
     lines += ["", f"{len(rows)} checks: {sum(r.verdict == 'passes' for r in rows)} internal passes, "
                   f"{sum(r.verdict == 'agrees' for r in rows)} document agreements, "
-                  f"{len(discrepancies)} document discrepancies, {len(failures)} failures."]
+                  f"{len(discrepancies)} document discrepancies ({counts}), "
+                  f"{len(failures)} failures."]
     return "\n".join(lines) + "\n"

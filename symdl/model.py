@@ -31,6 +31,12 @@ import sympy as sp
 from symdl.errors import DerivationError
 
 INDEX_LETTERS = ("j", "k", "l", "c", "r", "s")
+SEVERITIES = {
+    "error": "an error in a result",
+    "typo": "a typo or notation slip; the intended reading is right",
+    "assumption": "holds only under an unstated assumption",
+}
+"""How bad a document's claim is when symdl disagrees with it (`Derivation.claim(severity=)`)."""
 RESERVED_NAMES = {"m", "n", "i", "chunk", "chunks", "total", "scale", "lse", "lse_rows", "out",
                   "hess", "parts", "g", "math", "np", "numba", "SPEC", "CHUNK", "FASTMATH"}
 
@@ -79,6 +85,12 @@ class Claim:
     simplifies to zero), "numeric" (agree within `tolerance`, relative) or "text" (a
     statement whose truth `derived` returns as a bool). `correction` states the correct
     version, shown only when the two disagree.
+
+    `severity` says how bad the claim is should it disagree (a key of SEVERITIES), decided
+    from the document's text: "error" (the result is wrong), "typo" (a slip in the writing;
+    the intended reading is right) or "assumption" (it holds only under the `assumption`
+    stated there). `between` names another document the claim contradicts, or the later
+    edition that repeats it, and says how.
     """
 
     source: str
@@ -88,6 +100,9 @@ class Claim:
     compare: str = "symbolic"
     tolerance: float = 0.0
     correction: str = ""
+    severity: str = ""
+    assumption: str = ""
+    between: str = ""
 
 
 @dataclass
@@ -116,12 +131,18 @@ class Derivation:
         self.steps.append(Step(text, lhs, rhs, source))
 
     def claim(self, statement, stated, derived, *, source=None, compare="symbolic",
-              tolerance=0.0, correction=""):
-        """Record what the document states and how symdl checks it."""
+              tolerance=0.0, correction="", severity="", assumption="", between=""):
+        """Record what the document states, how symdl checks it, and how bad it is if wrong."""
         if compare not in ("symbolic", "numeric", "text"):
             raise DerivationError(f"unknown comparison {compare!r} in claim {statement!r}")
+        if severity and severity not in SEVERITIES:
+            raise DerivationError(f"unknown severity {severity!r} in claim {statement!r}: "
+                                  f"use one of {', '.join(SEVERITIES)}")
+        if (severity == "assumption") != bool(assumption):
+            raise DerivationError(f"claim {statement!r}: severity='assumption' needs the "
+                                  f"assumption stated (assumption='...'), and only it takes one")
         self.claims.append(Claim(source or self.source, statement, stated, derived,
-                                 compare, tolerance, correction))
+                                 compare, tolerance, correction, severity, assumption, between))
 
 
 @dataclass
