@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from symdl.errors import SymdlError
+from symdl.errors import DataError, SymdlError
 
 
 def command_list(args):
@@ -64,7 +64,14 @@ def command_train(args):
         "optimizer": args.optimizer, "batch_size": args.batch_size}.items() if v is not None}
     spec = train.kernels(args.name).SPEC
     print(f"Training {args.name} ({spec['source']})")
-    result = train.train(args.name, dataset=args.dataset, log=print, **overrides)
+    if args.scheduler and not args.data:
+        raise DataError("--scheduler runs on data in a store: give --data STORE.zarr too")
+    if args.data:
+        from symdl import chunked
+        result = chunked.train_from_store(args.name, args.data, scheduler=args.scheduler,
+                                          log=print, **overrides)
+    else:
+        result = train.train(args.name, dataset=args.dataset, log=print, **overrides)
     print(f"done in {result.seconds:.2f} s")
     for key, value in result.metrics.items():
         print(f"  {key}: {value:.6g}")
@@ -153,8 +160,12 @@ def parser():
     t.add_argument("--dataset")
     t.add_argument("--epochs", type=int)
     t.add_argument("--learning-rate", "--lr", type=float, dest="learning_rate")
-    t.add_argument("--optimizer", choices=["gd", "sgd", "rmsprop"])
+    t.add_argument("--optimizer", choices=["gd", "sgd", "rmsprop", "lbfgs"])
     t.add_argument("--batch-size", type=int)
+    t.add_argument("--data", help="a Zarr store (NAME.zarr) or a folder of .npy files, one per "
+                                  "tensor, read chunk by chunk (needs symdl[dask])")
+    t.add_argument("--scheduler", help="with --data: the address of a Dask scheduler, "
+                                       "e.g. tcp://10.0.0.1:8786 (default: local threads)")
     t.set_defaults(run=command_train)
     c = sub.add_parser("check", help="symbolic vs numeric vs generated; and vs the documents")
     c.add_argument("names", nargs="*")

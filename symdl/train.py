@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symdl import datasets, validate
+from symdl import chunked, datasets, validate
 from symdl.errors import DataError, DerivationError, SingularError
 from symdl.optimizers import OPTIMIZERS
 
@@ -117,8 +117,17 @@ def prepare_data(spec, x, y, dtype=np.float64):
 
 def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         batch_size=None, params=None, sizes=None, init_scale=0.0, init="normal", initial=None,
-        seed=0, log=None, log_every=None) -> Result:
-    """Train model NAME on (x, y) with its generated loss_and_gradient kernel."""
+        seed=0, log=None, log_every=None, scheduler=None) -> Result:
+    """Train model NAME on (x, y) with its generated loss_and_gradient kernel.
+
+    A Dask array x trains chunk by chunk, out of core or on a cluster, on the Dask
+    `scheduler` given (symdl.chunked); optimizer="lbfgs" (SciPy's L-BFGS-B) runs there too.
+    """
+    if chunked.is_chunked(x) or optimizer == "lbfgs":
+        return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
+                           epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
+                           init_scale=init_scale, init=init, initial=initial, seed=seed,
+                           log=log, log_every=log_every, scheduler=scheduler)
     module = kernels(name)
     spec = module.SPEC
     dtype = x.dtype if isinstance(x, np.ndarray) and x.dtype == np.float32 else np.float64

@@ -1,0 +1,446 @@
+"""Training on data that does not fit in memory: Dask arrays, Zarr stores, folders of .npy files.
+
+Every generated kernel computes a sum over the samples (or that sum divided by m), so J and
+∂J/∂p over all m rows are sums of the same quantities over blocks of rows. Each epoch, every
+row chunk runs the model's fused `loss_and_gradient` kernel where the chunk lives and returns
+1 + P numbers (its loss and its P gradient entries, as sums); Dask adds them in a tree; the
+update then happens once, here. Only those numbers travel, never the rows.
+
+    >>> import dask.array as da
+    >>> x, y = chunked.load("big.zarr")                      # arrays "x" and "y", read lazily
+    >>> result = train.fit("logistic_regression", x, y, learning_rate=0.5, epochs=50)
+    >>> result = train.fit("logistic_regression", x, y, optimizer="lbfgs", scheduler=client)
+
+`train.fit` comes here whenever x is a Dask array. Full-batch gradient descent and L-BFGS
+(SciPy's, on the distributed loss and gradient) give the in-memory path's parameters up to
+the reordering of the sums; "sgd" and "rmsprop" take mini-batches from one chunk at a time,
+the chunks in a shuffled order. The scheduler is Dask's: its local threads by default, or a
+`distributed.Client` (the one passed, or the one already active) for a cluster, where a
+worker that dies costs a recomputation of its chunks (the tasks are pure) and nothing else.
+
+Data is checked inside the first pass, chunk by chunk, with the same errors as in memory
+(`validate.training_data`) prefixed by the chunk and its rows, so no second pass is needed.
+
+Dask is an optional extra: ``pip install symdl[dask]``.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from symdl import train, validate
+from symdl.errors import DataError
+
+OPTIMIZERS = ("gd", "lbfgs", "sgd", "rmsprop")
+CHUNK_BYTES = 64 * 2**20  # rows per chunk when symdl chooses: about 64 MiB of x
+
+# Numba's 'workqueue' threading layer aborts the process when two threads launch parallel
+# kernels at once, and each kernel already uses every core: one kernel at a time per process.
+_KERNEL_LOCK = threading.Lock()
+
+
+def require_dask():
+    """Import dask.array, or say how to install it."""
+    try:
+        import dask.array as da
+    except ImportError:
+        raise DataError("training on chunked data needs Dask: pip install 'symdl[dask]'") from None
+    return da
+
+
+def is_chunked(x) -> bool:
+    """Whether x is a Dask array (checked without importing Dask)."""
+    return type(x).__module__.split(".")[0] == "dask" and hasattr(x, "chunks")
+
+
+# ------------------------------------------------------------------------- reading data
+
+
+def load(path, names=("x", "y"), chunk_rows=None):
+    """(x, y) as Dask arrays read lazily from a Zarr store or a folder of .npy files.
+
+    `names` are the model's data and target tensors (the arrays of the store, or the files
+    NAME.npy of the folder); y is None when only the data tensor is named. A .npy file is read block by block with ordinary file reads, not
+    mapped into memory, so resident memory stays a few chunks whatever the file's size.
+    """
+    da = require_dask()
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder")
+    if path.suffix == ".npy":
+        raise DataError(f"{path}: a .npy file holds one array; put "
+                        f"{' and '.join(n + '.npy' for n in names)} in one folder and pass it")
+    if path.suffix == ".zarr" or (path / "zarr.json").exists() or (path / ".zgroup").exists():
+        try:
+            import zarr
+        except ImportError:
+            raise DataError("reading a Zarr store needs zarr: pip install 'symdl[dask]'") from None
+        group = zarr.open_group(str(path), mode="r")
+        arrays = []
+        for name in names:
+            if name not in group:
+                raise DataError(f"{path}: the store has no array {name!r} "
+                                f"(it has {', '.join(sorted(group.array_keys())) or 'none'})")
+            array = da.from_zarr(group[name])
+            arrays.append(array.rechunk({0: _rows_per_chunk(array, chunk_rows)})
+                          if chunk_rows else array)
+        return _aligned_rows(arrays[0], arrays[1] if len(arrays) > 1 else None)
+    if path.is_dir():
+        missing = [f"{n}.npy" for n in names if not (path / f"{n}.npy").exists()]
+        if missing:
+            raise DataError(f"{path}: missing {', '.join(missing)} (one .npy per tensor)")
+        x = open_npy(path / f"{names[0]}.npy", chunk_rows)
+        return x, open_npy(path / f"{names[1]}.npy", x.chunks[0]) if len(names) > 1 else None
+    raise DataError(f"{path}: expected a Zarr store (NAME.zarr) or a folder of .npy files")
+
+
+def open_npy(path, chunk_rows=None):
+    """A .npy file as a Dask array with row chunks, each read by a plain file read."""
+    da = require_dask()
+    rows = NpyRows(path)
+    chunks = chunk_rows if isinstance(chunk_rows, tuple) else _rows_per_chunk(rows, chunk_rows)
+    return da.from_array(rows, chunks=(chunks,) + rows.shape[1:], asarray=False,
+                         name=f"npy-{Path(path).resolve()}-{rows.stamp}", lock=False)
+
+
+class NpyRows:
+    """The rows of a C-ordered .npy file, read on demand: `rows[a:b]` reads only those rows."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        with open(self.path, "rb") as f:
+            try:
+                version = np.lib.format.read_magic(f)
+                read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                               (2, 0): np.lib.format.read_array_header_2_0}[version]
+                self.shape, fortran, self.dtype = read_header(f)
+            except (ValueError, KeyError) as error:
+                raise DataError(f"{path}: not a .npy file NumPy can read ({error})") from None
+            self.offset = f.tell()
+        if fortran and len(self.shape) > 1:
+            raise DataError(f"{path}: stored in Fortran order; save it with "
+                            f"np.save(path, np.ascontiguousarray(a)) to read it by rows")
+        if self.dtype.hasobject:
+            raise DataError(f"{path}: holds Python objects, not numbers")
+        self.ndim = len(self.shape)
+        stat = Path(path).stat()
+        self.stamp = f"{stat.st_size}-{stat.st_mtime_ns}"
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        start, stop, _ = key[0].indices(self.shape[0])
+        row = int(np.prod(self.shape[1:], dtype=np.int64))
+        block = np.fromfile(self.path, dtype=self.dtype, count=(stop - start) * row,
+                            offset=self.offset + start * row * self.dtype.itemsize)
+        return block.reshape((stop - start,) + self.shape[1:])[(slice(None),) + key[1:]]
+
+
+def _rows_per_chunk(array, chunk_rows=None) -> int:
+    if chunk_rows:
+        return int(chunk_rows)
+    row_bytes = max(1, int(np.prod(array.shape[1:], dtype=np.int64)) * array.dtype.itemsize)
+    return max(1, min(array.shape[0], CHUNK_BYTES // row_bytes))
+
+
+# ------------------------------------------------------------------------- the data as chunks
+
+
+def _aligned_rows(x, y):
+    """x with whole rows per chunk and y (if any) chunked like x, or a DataError naming the chunk."""
+    da = require_dask()
+    if not is_chunked(x):
+        x = da.from_array(np.asarray(x), chunks=(_rows_per_chunk(np.asarray(x)),) + np.shape(x)[1:])
+    if any(np.isnan(c) for c in x.chunks[0]):
+        raise DataError("x has chunks of unknown size; call x.compute_chunk_sizes() first")
+    if x.ndim > 1 and len(x.chunks[1]) > 1:
+        x = x.rechunk({i: -1 for i in range(1, x.ndim)})
+    if y is None:
+        return x, None
+    if not is_chunked(y):
+        y = np.asarray(y)
+        if len(y) == x.shape[0]:
+            y = da.from_array(y, chunks=(x.chunks[0],) + y.shape[1:])
+        else:
+            y = da.from_array(y)
+    if x.shape[0] != y.shape[0]:
+        raise DataError(f"x has {x.shape[0]} samples but y has {y.shape[0]}; "
+                        f"they need one target per sample")
+    if x.chunks[0] != y.chunks[0]:
+        edges_x, edges_y = np.cumsum(x.chunks[0]), np.cumsum(y.chunks[0])
+        k = next(i for i, (a, b) in enumerate(zip(edges_x, edges_y)) if a != b)
+        start = int(edges_x[k] - x.chunks[0][k])
+        raise DataError(
+            f"x and y are chunked differently: x's chunk {k} is rows {start}..{edges_x[k] - 1} "
+            f"but y's is rows {int(edges_y[k] - y.chunks[0][k])}..{edges_y[k] - 1}; "
+            f"rechunk y like x with y.rechunk(x.chunks[0])")
+    return x, y
+
+
+def _checked_chunk(spec, x, y, rows, index, dtype, declared):
+    """One chunk through validate.training_data, its errors naming the chunk and its rows.
+
+    `declared` is the shape the Dask array says this chunk of x has; a chunk that differs
+    (a ragged file, a wrong `from_delayed` shape) would otherwise be a Numba indexing error.
+    """
+    where = f"chunk {index} (rows {rows[0]}..{rows[1] - 1})"
+    if x.shape[1:] != tuple(declared[1:]):
+        raise DataError(f"{where}: x has {x.shape[1] if x.ndim > 1 else 1} columns here but "
+                        f"the array declares {declared[1] if len(declared) > 1 else 1}; "
+                        f"every chunk needs the same width")
+    if len(x) != rows[1] - rows[0] or (y is not None and len(y) != len(x)):
+        raise DataError(f"{where}: x has {len(x)} rows and y {len(y) if y is not None else 0} "
+                        f"where {rows[1] - rows[0]} were declared; the arrays' chunks do not "
+                        f"match their shapes")
+    for name, array in (("x", x), ("y", y)):
+        if array is not None and array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+            bad = ~np.isfinite(array)
+            first = rows[0] + int(np.argwhere(bad)[0][0])
+            raise DataError(f"{where}: {name} contains {int(np.count_nonzero(np.isnan(array)))} "
+                            f"NaN and {int(np.count_nonzero(np.isinf(array)))} inf entries "
+                            f"(the first in row {first}); remove or fill them before training")
+    try:
+        return train.prepare_data(spec, x, y, dtype)
+    except DataError as error:
+        raise DataError(f"{where}: {error}") from None
+
+
+@functools.lru_cache(maxsize=None)
+def _kernels(ref):
+    return train.kernels(ref)
+
+
+def _chunk_sums(x, y=None, *, ref, params, check, data_dtype, block_info=None):
+    """The loss and gradient of one chunk as sums, packed in one row: [J, ∂J/∂p₁..., ...]."""
+    module = _kernels(ref)
+    spec = module.SPEC
+    info = block_info[0]
+    rows = info["array-location"][0]
+    y = y.reshape(len(y)) if y is not None else None
+    if check:
+        x, y = _checked_chunk(spec, x, y, rows, info["chunk-location"][0], data_dtype,
+                              tuple(stop - start for start, stop in info["array-location"]))
+    else:
+        x = np.ascontiguousarray(x.reshape(len(x)) if spec["features"][1] == () else x,
+                                 dtype=data_dtype)
+        y = None if y is None else np.ascontiguousarray(
+            y, dtype=np.int64 if spec["target"][1] == "class" else np.float64)
+    with _KERNEL_LOCK:
+        loss, *grads = module.loss_and_gradient(*params, *train.data_args(x, y))
+    scale = len(x) if spec["reduction"] == "mean" else 1
+    packed = np.concatenate([[loss]] + [np.ravel(g) for g in grads]).astype(np.float64)
+    return (packed * scale)[None, :]
+
+
+class ChunkedData:
+    """Aligned row chunks of x and y, and one pass over them: the summed loss and gradient."""
+
+    def __init__(self, ref, spec, x, y, dtype, scheduler=None):
+        self.ref, self.spec, self.dtype, self.scheduler = ref, spec, dtype, scheduler
+        self.x, self.y = _aligned_rows(x, y)
+        if self.spec["features"] and self.spec["features"][1] == () and self.x.ndim == 2:
+            if self.x.shape[1] != 1:
+                raise DataError(f"x has {self.x.shape[1]} features per sample (shape "
+                                f"{self.x.shape}) but the model expects a single number")
+            self.x = self.x[:, 0]
+        self.rows = int(self.x.shape[0])
+        if self.rows == 0:
+            raise DataError("no samples: x has 0 rows")
+        self.passes = 0
+
+    @property
+    def chunks(self) -> int:
+        return len(self.x.chunks[0])
+
+    def loss_and_gradient(self, params, check=False):
+        """(J, [∂J/∂p]) over every row, reduced as the kernel reduces (sum or mean)."""
+        import dask
+        da = require_dask()
+        size = 1 + sum(int(np.size(p)) for p in params)
+        x = self.x if self.x.ndim == 2 else self.x[:, None]
+        arrays = [x] if self.y is None else [x, self.y.reshape(self.y.shape[0], 1)]
+        parts = da.map_blocks(
+            _chunk_sums, *arrays, ref=self.ref, params=dask.delayed(list(params), pure=True),
+            check=check, data_dtype=self.dtype, dtype=np.float64, chunks=((1,) * self.chunks, (size,)),
+            meta=np.empty((0, size)))
+        (total,) = dask.compute(parts.sum(axis=0, split_every=8), scheduler=self.scheduler)
+        self.passes += 1
+        if self.spec["reduction"] == "mean":
+            total = total / self.rows
+        return float(total[0]), _unpack(total[1:], params)
+
+    def block(self, index, check=False):
+        """Chunk `index` of x and y in memory, checked like the data of a pass."""
+        import dask
+        rows = (sum(self.x.chunks[0][:index]), sum(self.x.chunks[0][:index + 1]))
+        y = None if self.y is None else self.y.blocks[index]
+        xb, yb = dask.compute(self.x.blocks[index], y, scheduler=self.scheduler)
+        if check:
+            declared = (rows[1] - rows[0],) + self.x.shape[1:]
+            return _checked_chunk(self.spec, xb, yb, rows, index, self.dtype, declared)
+        return train.prepare_data(self.spec, xb, yb, self.dtype)
+
+
+class InMemoryData:
+    """NumPy x and y behind the same two methods, so L-BFGS also runs on in-memory data."""
+
+    chunks = 1
+
+    def __init__(self, module, x, y, dtype):
+        self.module = module
+        self.x, self.y = train.prepare_data(module.SPEC, x, y, dtype)
+        self.rows = len(self.x)
+        self.passes = 0
+
+    def loss_and_gradient(self, params, check=False):
+        self.passes += 1
+        loss, *grads = self.module.loss_and_gradient(*params, *train.data_args(self.x, self.y))
+        return float(loss), grads
+
+    def block(self, index, check=False):
+        return self.x, self.y
+
+
+def _unpack(flat, like):
+    """The flat vector `flat` cut into arrays shaped like the parameters `like`."""
+    out, at = [], 0
+    for p in like:
+        size = int(np.size(p))
+        piece = flat[at:at + size]
+        out.append(piece.reshape(np.shape(p)).astype(np.asarray(p).dtype)
+                   if isinstance(p, np.ndarray) else float(piece[0]))
+        at += size
+    return out
+
+
+def _flat(params):
+    return np.concatenate([np.ravel(np.asarray(p, dtype=np.float64)) for p in params])
+
+
+# ------------------------------------------------------------------------- training
+
+
+def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_size=None,
+        params=None, sizes=None, init_scale=0.0, init="normal", initial=None, seed=0, log=None,
+        log_every=None, scheduler=None) -> train.Result:
+    """Train model `ref` on Dask arrays x, y (what `train.fit` does for a Dask x, and for
+    optimizer="lbfgs" on NumPy arrays too).
+
+    `scheduler`: None for Dask's default (the active `distributed.Client` if there is one,
+    else local threads), a `distributed.Client`, or a Dask scheduler name ("threads",
+    "synchronous", "processes").
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
+    module = _kernels(ref)
+    spec = module.SPEC
+    if spec["features"] is None:
+        raise DataError(f"{spec['name']} takes no data, so there is nothing to chunk")
+    dtype = np.float32 if getattr(x, "dtype", None) == np.float32 else np.float64
+    if is_chunked(x):
+        data = ChunkedData(ref, spec, x, y, dtype, scheduler)
+    else:
+        data = InMemoryData(module, x, y, dtype)
+    bound = train.dimension_sizes(spec, data.x, sizes)
+    if params is None:
+        params = train.initial_params(spec, bound, dtype=dtype, init_scale=init_scale, init=init,
+                                      initial=initial, seed=seed)
+    train.check_params(spec, params, bound)
+    log_every = log_every or max(1, epochs // 10)
+    history, started = [], time.perf_counter()
+
+    def record(epoch, loss):
+        validate.finite_loss(loss, epoch)
+        history.append((epoch, float(loss)))
+        if log and (epoch % log_every == 0 or epoch == 1 or epoch == epochs):
+            log(f"  epoch {epoch:>5}  J = {loss:.6g}")
+
+    if optimizer == "lbfgs":
+        params = _lbfgs(data, params, epochs, record)
+    elif optimizer == "gd":
+        params = _gradient_descent(data, params, learning_rate, epochs, record)
+    else:
+        params = _minibatches(module, data, params, optimizer, learning_rate, epochs,
+                              batch_size, seed, record)
+    named = {n: p for (n, _), p in zip(spec["params"], params)}
+    result = train.Result(spec["name"], named, history, seconds=time.perf_counter() - started)
+    result.metrics.update({"rows": data.rows, "chunks": data.chunks,
+                           "passes over the data": data.passes})
+    return result
+
+
+def _gradient_descent(data, params, learning_rate, epochs, record):
+    """p ← p − α∇J; each pass gives J at the new parameters and the gradient for the next step."""
+    update = train.OPTIMIZERS["gd"](learning_rate)
+    loss, grads = data.loss_and_gradient(params, check=True)
+    validate.finite_loss(loss, 0)
+    for epoch in range(1, epochs + 1):
+        params = update.step(params, grads)
+        loss, grads = data.loss_and_gradient(params)
+        record(epoch, loss)
+    return params
+
+
+def _lbfgs(data, params, epochs, record):
+    """SciPy's L-BFGS-B with one distributed pass per evaluation; `epochs` caps its iterations."""
+    from scipy.optimize import minimize
+    first = [True]
+
+    def objective(flat):
+        loss, grads = data.loss_and_gradient(_unpack(flat, params), check=first[0])
+        first[0] = False
+        validate.finite_loss(loss, data.passes)
+        return loss, _flat(grads)
+
+    iteration = [0]
+
+    def callback(intermediate_result):
+        iteration[0] += 1
+        record(iteration[0], intermediate_result.fun)
+
+    found = minimize(objective, _flat(params), jac=True, method="L-BFGS-B", callback=callback,
+                     options={"maxiter": epochs})
+    return _unpack(found.x, params)
+
+
+def _minibatches(module, data, params, optimizer, learning_rate, epochs, batch_size, seed,
+                 record):
+    """Mini-batches from one chunk at a time, the chunks and the rows within each shuffled."""
+    update = train.OPTIMIZERS[optimizer](learning_rate)
+    rng = np.random.default_rng(seed)
+    for epoch in range(1, epochs + 1):
+        for index in rng.permutation(data.chunks):
+            xb, yb = data.block(int(index), check=epoch == 1)
+            for batch_x, batch_y in train.batches(xb, yb, batch_size, rng):
+                loss, *grads = module.loss_and_gradient(*params, *train.data_args(batch_x, batch_y))
+                validate.finite_loss(loss, epoch)
+                params = update.step(params, grads)
+        record(epoch, data.loss_and_gradient(params)[0])
+    return params
+
+
+def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> train.Result:
+    """Train `ref` on a Zarr store or a folder of .npy files: `symdl train MODEL --data PATH`.
+
+    The settings are the derivation's Training ones with `overrides` on top, as in
+    `train.train`; `scheduler` may also be the address of a Dask scheduler ("tcp://host:8786").
+    """
+    spec = _kernels(ref).SPEC
+    settings = {k: v for k, v in (spec["training"] or {}).items() if k != "dataset"}
+    settings.update(overrides)
+    x, y = load(path, [spec["features"][0]] + ([spec["target"][0]] if spec["target"] else []))
+    client = None
+    if isinstance(scheduler, str) and ":" in scheduler:
+        from distributed import Client
+        scheduler = client = Client(scheduler, set_as_default=False)
+    try:
+        result = fit(ref, x, y, log=log, scheduler=scheduler, **settings)
+    finally:
+        if client is not None:
+            client.close()
+    result.metrics["final J"] = result.history[-1][1]
+    return result
