@@ -26,7 +26,7 @@ import sympy as sp
 from symdl import train
 from symdl.derive import explicit_instance
 from symdl.functions import explicit
-from symdl.generate import load_derivation
+from symdl import sources
 from symdl.model import SEVERITIES, Claim, Derivation, Model
 
 SYMBOLIC_TOLERANCE = 1e-9  # kernel vs SymPy: both exact formulas, float64 rounding only
@@ -64,7 +64,7 @@ class SampleProblem:
 
     def __init__(self, model: Model, samples=5, seed=0):
         self.model = model
-        self.module = train.kernels(model.name)
+        self.module = train.kernels(model.origin or model.name)
         rng = np.random.default_rng(seed)
         self.sizes = {d: (d if isinstance(d, int) else INSTANCE_SIZE)
                       for t in model.tensors.values() for d in t.shape}
@@ -200,10 +200,10 @@ def check_model(model: Model) -> list[Row]:
 
 def check_closed_form(model: Model) -> list[Row]:
     """Gradient descent on the built-in data ends where the closed form says."""
-    module = train.kernels(model.name)
+    module = train.kernels(model.origin or model.name)
     if not module.SPEC["closed_form"] or module.SPEC["training"] is None:
         return []
-    result = train.train(model.name)
+    result = train.train(model.origin or model.name)
     difference = result.metrics["max |p − closed form|"]
     tolerance = 1e-4
     return [Row(model.name, "symdl", "gradient descent reaches the closed form",
@@ -254,12 +254,11 @@ def check_derivation(derivation: Derivation) -> list[Row]:
     return rows + [evaluate_claim(derivation.name, claim) for claim in derivation.claims]
 
 
-def run(names=None) -> list[Row]:
-    from symdl.generate import derivation_names
+def run(refs=None) -> list[Row]:
+    """Check the models named (built-in names, files or folders; default: the built-ins)."""
     rows = []
-    for name in names or derivation_names():
-        derivation, _ = load_derivation(name)
-        rows += check_derivation(derivation)
+    for source in sources.resolve_many(refs):
+        rows += check_derivation(sources.load_derivation(source))
     return rows
 
 

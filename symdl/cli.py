@@ -20,19 +20,19 @@ from symdl.errors import DataError, SymdlError
 
 
 def command_list(args):
-    from symdl.generate import derivation_names, load_derivation
+    from symdl import sources
     from symdl.model import Model
-    for name in derivation_names():
-        derivation, _ = load_derivation(name)
+    for source in sources.resolve_many(args.refs):
+        derivation = sources.load_derivation(source)
         kind = "model" if isinstance(derivation, Model) else "derivation"
-        print(f"{name:<28} {kind:<10} {derivation.source}")
+        print(f"{source.name:<28} {kind:<10} {derivation.source}")
     return 0
 
 
 def command_derive(args):
-    from symdl.generate import load_derivation
     from symdl.render import render
-    derivation, _ = load_derivation(args.name)
+    from symdl.sources import load_derivation
+    derivation = load_derivation(args.name)
     print(render(derivation, latex=args.latex, standalone=not args.body), end="")
     return 0
 
@@ -41,7 +41,7 @@ def command_generate(args):
     from symdl import generate
     names = args.names or None
     if args.check:
-        problems = generate.stale(names)
+        problems = generate.stale(names, args.out)
         for problem in problems:
             print(f"stale: {problem}")
         if problems:
@@ -50,7 +50,7 @@ def command_generate(args):
         print("generated/ is up to date")
         return 0
     started = time.perf_counter()
-    changed = generate.write(names)
+    changed = generate.write(names, args.out)
     for path in changed:
         print(f"wrote {path}")
     print(f"{len(changed)} file(s) changed in {time.perf_counter() - started:.1f} s")
@@ -145,18 +145,26 @@ def short_source(source: str) -> str:
 def parser():
     p = argparse.ArgumentParser(prog="symdl", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="list the derivations").set_defaults(run=command_list)
+    ls = sub.add_parser("list", help="list the derivations")
+    ls.add_argument("refs", nargs="*", metavar="PATH",
+                    help="derivation files or folders to list (default: the built-ins)")
+    ls.set_defaults(run=command_list)
     d = sub.add_parser("derive", help="print a derivation step by step")
-    d.add_argument("name")
+    d.add_argument("name", help="a built-in model name or the path to a derivation file")
     d.add_argument("--latex", action="store_true", help="a LaTeX document (align* environments)")
     d.add_argument("--body", action="store_true", help="with --latex: no preamble, just the body")
     d.set_defaults(run=command_derive)
     g = sub.add_parser("generate", help="write generated/NAME.py for every model")
-    g.add_argument("names", nargs="*")
+    g.add_argument("names", nargs="*", metavar="MODEL",
+                   help="built-in names, derivation files or folders of them (default: every "
+                        "built-in model)")
     g.add_argument("--check", action="store_true", help="fail (exit 1) when generated/ is stale")
+    g.add_argument("--out", metavar="DIR",
+                   help="for your own models: write kernels here instead of generated/ beside "
+                        "each file")
     g.set_defaults(run=command_generate)
     t = sub.add_parser("train", help="train a model on its built-in data")
-    t.add_argument("name")
+    t.add_argument("name", help="a built-in model name or the path to a derivation file")
     t.add_argument("--dataset")
     t.add_argument("--epochs", type=int)
     t.add_argument("--learning-rate", "--lr", type=float, dest="learning_rate")
@@ -168,7 +176,8 @@ def parser():
                                        "e.g. tcp://10.0.0.1:8786 (default: local threads)")
     t.set_defaults(run=command_train)
     c = sub.add_parser("check", help="symbolic vs numeric vs generated; and vs the documents")
-    c.add_argument("names", nargs="*")
+    c.add_argument("names", nargs="*", metavar="MODEL",
+                   help="built-in names, derivation files or folders (default: every built-in)")
     c.add_argument("--out", help="also write the table to this file")
     c.set_defaults(run=command_check)
     a = sub.add_parser("all", help="derive, generate and train every model (the main job)")

@@ -125,6 +125,7 @@ class Derivation:
     summary: str = ""
     steps: list[Step] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    origin: object = field(default=None, repr=False)  # the sources.Source it was loaded from
 
     def show(self, text, lhs=None, rhs=None, source=""):
         """Add a line to the printed derivation."""

@@ -10,13 +10,12 @@ and the kernels in `symdl.generated.NAME`, so a fresh process imports only NumPy
 
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from symdl import chunked, datasets, validate
+from symdl import chunked, datasets, sources, validate
 from symdl.errors import DataError, DerivationError, SingularError
 from symdl.optimizers import OPTIMIZERS
 
@@ -34,13 +33,9 @@ class Result:
     seconds: float = 0.0
 
 
-def kernels(name: str):
-    """The generated module symdl.generated.NAME, with a clear error when it is missing."""
-    try:
-        return importlib.import_module(f"symdl.generated.{name}")
-    except ModuleNotFoundError:
-        raise DerivationError(
-            f"no generated kernels for {name!r}: run `symdl generate` first") from None
+def kernels(name):
+    """The generated module of a model: a built-in name or a path to a derivation file."""
+    return sources.load_kernels(name)
 
 
 def dimension_sizes(spec, x, sizes=None) -> dict:
@@ -154,7 +149,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         if log and (epoch % log_every == 0 or epoch == 1 or epoch == epochs):
             log(f"  epoch {epoch:>5}  J = {loss:.6g}")
     named = {n: p for (n, _), p in zip(spec["params"], params)}
-    return Result(name, named, history, seconds=time.perf_counter() - started)
+    return Result(spec["name"], named, history, seconds=time.perf_counter() - started)
 
 
 def data_args(x, y):

@@ -72,3 +72,45 @@ def test_a_new_file_gets_derivation_kernel_trainer_and_check(new_model_file):
     checked = symdl_command("check", "tanh_unit_for_test")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "FAILS" not in checked.stdout
+
+
+def test_a_model_file_outside_the_package_works_by_path(tmp_path):
+    """The same model kept in the user's own folder: every command takes its path."""
+    model_file = tmp_path / "tanh_unit_elsewhere.py"
+    model_file.write_text(NEW_MODEL.replace("tanh_unit_for_test", "tanh_unit_elsewhere"))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "symdl", *args], capture_output=True,
+                              text=True, timeout=300, cwd=tmp_path)
+
+    derived = run("derive", "tanh_unit_elsewhere.py")
+    assert derived.returncode == 0, derived.stderr
+    assert "The chain rule for w" in derived.stdout
+
+    generated = run("generate", str(model_file))
+    assert generated.returncode == 0, generated.stderr
+    kernel = tmp_path / "generated" / "tanh_unit_elsewhere.py"
+    assert "def loss_and_gradient(w, b, x, y):" in kernel.read_text()
+    assert "from tanh_unit_elsewhere.py" in kernel.read_text()
+    assert run("generate", "--check", str(model_file)).returncode == 0
+
+    trained = run("train", "./tanh_unit_elsewhere.py")
+    assert trained.returncode == 0, trained.stderr
+    assert "final J" in trained.stdout
+
+    checked = run("check", ".")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "tanh_unit_elsewhere" in checked.stdout and "FAILS" not in checked.stdout
+
+    other = tmp_path / "out"
+    assert run("generate", "--out", str(other), "tanh_unit_elsewhere.py").returncode == 0
+    assert (other / "tanh_unit_elsewhere.py").read_text() == kernel.read_text()
+
+
+def test_an_unknown_model_name_suggests_a_path():
+    from symdl import sources
+    from symdl.errors import DerivationError
+    with pytest.raises(DerivationError, match="give the path to its file"):
+        sources.resolve("my_own_model")
+    with pytest.raises(DerivationError, match="does not exist"):
+        sources.resolve("./no_such_file.py")

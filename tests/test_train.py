@@ -60,7 +60,10 @@ def test_divergence_is_an_error_not_a_nan_model():
         train.fit("multivariate_least_squares", data.x, data.y, learning_rate=10.0, epochs=500)
 
 
-def test_missing_kernels_say_how_to_make_them():
+def test_missing_kernels_say_how_to_make_them(tmp_path):
     from symdl.errors import DerivationError
-    with pytest.raises(DerivationError, match="symdl generate"):
-        train.kernels("not_generated_yet")
+    model_file = tmp_path / "not_generated_yet.py"
+    model_file.write_text("from symdl.model import Derivation\n"
+                          "derivation = Derivation('not_generated_yet', 'A title', 'no source')\n")
+    with pytest.raises(DerivationError, match=f"symdl generate {model_file}"):
+        train.kernels(str(model_file))

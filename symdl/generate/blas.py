@@ -1,0 +1,118 @@
+"""The blas layout: batch kernels for wide layers.
+
+The batch is the unit of work: z = X·Wᵀ + b is one BLAS call, each element-wise step a loop
+over rows and units, and the backward pass the transposed products of backprop. There is no
+`prange`, so Numba's threads never compete with BLAS's.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from symdl.derive import LSE, ONEHOT, adjoint_symbol, simplify_gradient
+from symdl.errors import DerivationError
+from symdl.generate.emitter import Emitter
+from symdl.generate.templates import KERNEL_BLAS
+from symdl.model import Affine
+
+
+class BlasEmitter(Emitter):
+    """Batch kernels for wide layers: matrix products for affine maps, loops for the rest.
+
+    The batch is the unit of work: z = X·Wᵀ + b is one BLAS call, each element-wise step a
+    loop over rows and units, and the backward pass the transposed products of backprop.
+    """
+
+    @cached_property
+    def names(self) -> dict:
+        """How symbols are spelled inside a loop over rows i and one unit index."""
+        names = {}
+        for tensor in self.model.tensors.values():
+            if tensor.role == "param":
+                index = ", ".join(self.index(d) for d in tensor.shape)
+                names[tensor.symbol] = tensor.name if tensor.is_scalar else f"{tensor.name}[{index}]"
+            elif tensor.role == "target":
+                names[tensor.symbol] = f"{tensor.name}[i]"
+            else:
+                index = "".join(f", {self.index(d)}" for d in tensor.shape)
+                names[tensor.symbol] = f"{tensor.name}[i{index}]"
+                names[adjoint_symbol(tensor)] = f"d_{tensor.name}[i{index}]"
+        names[LSE] = "lse_rows[i]"
+        if self.model.loss_kind == "softmax_cross_entropy":
+            c = self.index(self.model.loss_input.shape[0])
+            names[ONEHOT] = f"(1.0 if {c} == {self.model.label.name}[i] else 0.0)"
+        return names
+
+    def batch_forward(self) -> list[str]:
+        lines, names = [], self.names
+        for step in self.derived.steps:
+            if step.out.is_scalar:
+                raise DerivationError(f"{self.model.name}: the blas layout needs vector intermediates")
+            out, k = step.out.name, self.index(step.out.shape[0])
+            if isinstance(step, Affine):
+                lines.append(f"{out} = np.dot({step.input.name}, {step.weight.name}.T)")
+                if step.bias is not None:
+                    lines += ["for i in range(m):", f"    for {k} in range({out}.shape[1]):",
+                              f"        {out}[i, {k}] += {step.bias.name}[{k}]"]
+            else:
+                lines += [f"{out} = np.empty((m, {self.dims[step.out.shape[0]]}), {self._dtype()})",
+                          "for i in range(m):", f"    for {k} in range({out}.shape[1]):",
+                          f"        {names[step.out.symbol]} = {self.print(step.expr, names)}"]
+        return lines
+
+    def batch_loss(self) -> list[str]:
+        if self.model.loss_kind != "softmax_cross_entropy":
+            raise DerivationError(f"{self.model.name}: the blas layout supports softmax cross-entropy")
+        z, label = self.model.loss_input.name, self.model.label.name
+        return ["lse_rows = np.empty(m)", "total = 0.0", "for i in range(m):",
+                f"    lse_rows[i] = _logsumexp({z}[i])",
+                f"    total += lse_rows[i] - {z}[i, {label}[i]]"]
+
+    def batch_backward(self) -> list[str]:
+        lines, names = [], self.names
+        for adjoint in self.derived.adjoints:
+            t = adjoint.tensor
+            k = self.index(t.shape[0])
+            products = [f"np.dot(d_{s.out.name}, {s.weight.name})" for s in adjoint.through]
+            if products:
+                lines.append(f"d_{t.name} = {' + '.join(products)}")
+            else:
+                lines.append(f"d_{t.name} = np.empty((m, {self.dims[t.shape[0]]}), {self._dtype()})")
+            if adjoint.local != 0:
+                # Terms read off the loss take the 1/m of the mean here; terms through other
+                # adjoints already carry it.
+                adjoints = {adjoint_symbol(s) for s in self.model.tensors.values()}
+                from_loss = adjoint.local.xreplace({a: 0 for a in adjoints})
+                through_adjoints = simplify_gradient(adjoint.local - from_loss)
+                terms = ([self.print(through_adjoints, names)] if through_adjoints != 0 else []) + (
+                    [f"({self.print(from_loss, names)}) * scale"] if from_loss != 0 else [])
+                assign = "+=" if products else "="
+                lines += ["for i in range(m):", f"    for {k} in range(d_{t.name}.shape[1]):",
+                          f"        d_{t.name}[i, {k}] {assign} {' + '.join(terms)}"]
+        for g in self.derived.gradients:
+            terms = ([f"np.dot(d_{s.out.name}.T, {s.input.name})" for s in g.as_weight]
+                     + [f"d_{s.out.name}.sum(axis=0)" for s in g.as_bias])
+            lines.append(f"g_{g.param.name} = {' + '.join(terms)}")
+        return lines
+
+    def kernels(self) -> list[str]:
+        if any(g.local != 0 for g in self.derived.gradients):
+            raise DerivationError(f"{self.model.name}: the blas layout needs parameters in affine maps only")
+        forward, rows = self.batch_forward(), self._rows()
+        results = ", ".join(["total * scale"] + [f"g_{p.name}" for p in self.model.params])
+        out = self.model.output_tensor
+        return [
+            KERNEL_BLAS.substitute(
+                name="loss", args=self.signature(), rows=rows, scale=self._scale(),
+                body=self._indent(forward + self.batch_loss(), 4), result="total * scale",
+                doc="J over a batch: affine maps as matrix products, the rest as loops."),
+            KERNEL_BLAS.substitute(
+                name="loss_and_gradient", args=self.signature(), rows=rows, scale=self._scale(),
+                body=self._indent(forward + self.batch_loss() + self.batch_backward(), 4),
+                result=results, doc="(J, ∂J/∂p for every parameter p) over a batch."),
+            self.gradient_kernel(),
+            KERNEL_BLAS.substitute(
+                name="predict", args=", ".join(self.param_args() + [self.model.features.name]),
+                rows=rows, scale="1.0", body=self._indent(forward, 4), result=out.name,
+                doc=f"The model's output {out.name} for every sample."),
+        ]

@@ -1,0 +1,105 @@
+"""What every layout's emitter shares: statements, names, dimensions, printing.
+
+An emitter turns one `Derived` model into the text of its kernels. The layouts differ in how
+they walk the samples (rows.py: one fused pass per sample; blas.py: matrix products over a
+batch); they share this base and the small text utilities below.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symdl.derive import Derived
+from symdl.generate.printer import NumbaPrinter
+from symdl.generate.templates import KERNEL_GRADIENT
+from symdl.model import Model
+
+
+@dataclass
+class Statement:
+    """A line of kernel code, optionally inside a loop over a dimension."""
+
+    code: str
+    loop: str | None = None  # dimension name the statement runs over, or None
+
+
+class Emitter:
+    """Shared by both layouts: names, dimensions and expression printing."""
+
+    def __init__(self, derived: Derived):
+        self.derived = derived
+        self.model: Model = derived.model
+        self.dims = self._dimension_sources()
+
+    def _dimension_sources(self) -> dict[str, str]:
+        """Code for the size of each dimension, read off a parameter's shape."""
+        sources = {}
+        for tensor in self.model.params + ([self.model.features] if self.model.features else []):
+            for axis, dim in enumerate(tensor.shape):
+                if tensor.role == "data":
+                    axis += 1
+                sources.setdefault(dim, f"{tensor.name}.shape[{axis}]")
+        return sources
+
+    def index(self, dim):
+        return self.model.index(dim)
+
+    def print(self, expr, names) -> str:
+        return NumbaPrinter(names).doprint(expr)
+
+    def param_args(self):
+        return [p.name for p in self.model.params]
+
+    def data_args(self):
+        args = []
+        if self.model.features:
+            args.append(self.model.features.name)
+        if self.model.label:
+            args.append(self.model.label.name)
+        return args
+
+
+    def signature(self):
+        return ", ".join(self.param_args() + self.data_args())
+
+    def gradient_kernel(self) -> str:
+        return KERNEL_GRADIENT.substitute(args=self.signature())
+
+    def _dtype(self):
+        return f"{self.model.features.name}.dtype" if self.model.features else "np.float64"
+
+    def _rows(self):
+        return f"{self.model.features.name}.shape[0]"
+
+    def _scale(self):
+        return "1.0 / m" if self.model.reduction == "mean" else "1.0"
+
+    @staticmethod
+    def _indent(lines, width):
+        return "\n".join(" " * width + line for line in lines)
+
+
+def prune(statements: list[Statement]) -> list[Statement]:
+    """Drop assignments of scalars nothing later reads (a loss kernel needs no h = σ(z))."""
+    kept = list(statements)
+    changed = True
+    while changed:
+        changed = False
+        for position, statement in enumerate(kept):
+            target = statement.code.split(" = ")[0]
+            if " = " not in statement.code or not target.isidentifier():
+                continue
+            later = " ".join(s.code for s in kept[position + 1:])
+            if not re.search(rf"\b{target}\b", later):
+                del kept[position]
+                changed = True
+                break
+    return kept
+
+
+def statistic_name(symbol: sp.Symbol) -> str:
+    """S_{xy} -> S_xy, a valid Python name."""
+    return symbol.name.replace("{", "").replace("}", "")

@@ -1,0 +1,154 @@
+"""From a model to the text of its generated file, and that file on disk.
+
+`render_module` assembles one generated file: a header naming the derivation and its
+document, the hashes of the derivation file and of the generator, the SPEC dictionary the
+trainer reads, the stable helpers, and the kernels of the model's layout. `write` puts the
+files on disk only when their text changed (so Numba's cache stays valid), atomically;
+`stale` says which files no longer match what their derivations generate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from symdl import sources
+from symdl.derive import Derived
+from symdl.generate.blas import BlasEmitter
+from symdl.generate.rows import RowsEmitter
+from symdl.generate.templates import MODULE
+from symdl.model import Model
+from symdl.sources import Source
+
+PACKAGE = Path(__file__).parent
+HELPERS = PACKAGE / "helpers.py.txt"
+EMITTERS = {"rows": RowsEmitter, "blas": BlasEmitter}
+
+
+def generator_files() -> list[Path]:
+    """Everything that decides what a generated file says: the language, SymPy's side, the generator."""
+    symdl_dir = PACKAGE.parent
+    return ([symdl_dir / name for name in ("model.py", "functions.py", "derive.py")]
+            + sorted(PACKAGE.glob("*.py")) + [HELPERS])
+
+
+def generator_hash() -> str:
+    """A hash of the generator itself: a change to it makes every generated file stale."""
+    digest = hashlib.sha256()
+    for path in generator_files():
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def source_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def spec(model: Model, derived: Derived) -> dict:
+    """What a trainer needs to know without SymPy: shapes, roles, kernels, training defaults."""
+    training = model.training
+    curvature = derived.curvature
+    return {
+        "name": model.name,
+        "title": model.title,
+        "source": model.source,
+        "layout": model.layout,
+        "reduction": model.reduction,
+        "params": [(p.name, p.shape) for p in model.params],
+        "features": (model.features.name, model.features.shape) if model.features else None,
+        "target": (model.label.name, model.label.kind) if model.label else None,
+        "classes": getattr(model, "classes", None),
+        "output": model.output_tensor.name if model.output_tensor else None,
+        "hessian": curvature is not None,
+        "closed_form": bool(curvature and curvature.quadratic),
+        "training": None if training is None else {
+            "dataset": training.dataset, "optimizer": training.optimizer,
+            "learning_rate": training.learning_rate, "epochs": training.epochs,
+            "batch_size": training.batch_size, "initial": dict(training.initial),
+            "init_scale": training.init_scale, "init": training.init,
+            "sizes": dict(training.sizes), "seed": training.seed,
+        },
+    }
+
+
+def without_blank_lines(kernel: str) -> str:
+    """A kernel's text with the lines that empty template slots left behind removed."""
+    return "\n".join(line for line in kernel.strip("\n").splitlines() if line.strip()) + "\n"
+
+
+def pretty_literal(value, indent=0) -> str:
+    """A deterministic, readable Python literal for the SPEC dictionary."""
+    if isinstance(value, dict) and value:
+        pad = " " * (indent + 4)
+        items = [f"{pad}{k!r}: {pretty_literal(v, indent + 4)}," for k, v in value.items()]
+        return "{\n" + "\n".join(items) + "\n" + " " * indent + "}"
+    return repr(value)
+
+
+def render_module(model: Model, source: Source) -> str:
+    """The whole text of generated/NAME.py for one model."""
+    derived = Derived(model)
+    emitter = EMITTERS[model.layout](derived)
+    kernels = [without_blank_lines(k) for k in emitter.kernels() if k]
+    regenerate = "symdl generate" if source.builtin else f"symdl generate {source.path.name}"
+    return MODULE.substitute(
+        title=model.title, derivation_file=source.shown_path, regenerate=regenerate,
+        source=model.source, source_hash=source_hash(source.path),
+        generator_hash=generator_hash(), spec=pretty_literal(spec(model, derived)),
+        helpers=HELPERS.read_text().rstrip(), kernels="\n\n".join(kernels))
+
+
+# ---- writing files --------------------------------------------------------------------------
+
+def expected_files(refs=None, out=None) -> dict[Path, str]:
+    """generated/NAME.py text for every model among the derivations named (default: built-ins)."""
+    files = {}
+    for source in sources.resolve_many(refs, out):
+        derivation = sources.load_derivation(source)
+        if isinstance(derivation, Model):
+            files[source.kernel_path] = render_module(derivation, source)
+    return files
+
+
+def write_atomically(path: Path, text: str):
+    """Write a temporary file beside `path`, then rename it: a failed write leaves no half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write(refs=None, out=None) -> list[Path]:
+    """Write generated files whose text changed; an untouched file keeps Numba's cache valid."""
+    changed = []
+    for path, text in expected_files(refs, out).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            write_atomically(path, text)
+            changed.append(path)
+    return changed
+
+
+def stale(refs=None, out=None) -> list[str]:
+    """Why the generated files do not match what the derivations generate now; [] when fresh."""
+    problems = []
+    expected = expected_files(refs, out)
+    for path, text in expected.items():
+        if not path.exists():
+            problems.append(f"{path.name} is missing")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"{path.name} differs from what its derivation generates now")
+    if not refs:
+        for path in sorted(sources.generated_dir().glob("*.py")):
+            if path.name != "__init__.py" and path not in expected:
+                problems.append(f"{path.name} has no derivation")
+    return problems

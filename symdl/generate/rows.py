@@ -1,0 +1,315 @@
+"""The rows layout: per-sample kernels, one fused, parallel pass over the data.
+
+Each kernel walks the samples in chunks of CHUNK rows under `numba.prange`; for one sample it
+runs the forward pass, the loss and the backward pass back to back, and it reduces gradients
+into per-chunk buffers combined after the loop: `out[k] +=` on a shared array inside
+`prange` races (ENGINEERING-NOTES.md).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+import sympy as sp
+
+from symdl.derive import LSE, ONEHOT, adjoint_symbol, closed_form
+from symdl.generate.emitter import Emitter, Statement, prune, statistic_name
+from symdl.generate.templates import (KERNEL_PLAIN, KERNEL_ROWS_HESSIAN, KERNEL_ROWS_LOSS,
+                                      KERNEL_ROWS_LOSS_AND_GRADIENT, KERNEL_ROWS_PREDICT)
+from symdl.model import Affine, Let
+
+
+class RowsEmitter(Emitter):
+    """Per-sample kernels: one fused, parallel pass over the data."""
+
+    @cached_property
+    def names(self) -> dict:
+        """How each symbol is spelled inside the per-sample body (and inside a loop)."""
+        names = {}
+        for tensor in self.model.tensors.values():
+            symbol = tensor.symbol
+            if tensor.role in ("data", "target"):
+                names[symbol] = f"{tensor.name}_i" if tensor.is_scalar else f"{tensor.name}_i[{self.index(tensor.shape[0])}]"
+            elif tensor.is_scalar:
+                names[symbol] = tensor.name
+            else:
+                names[symbol] = f"{tensor.name}[{', '.join(self.index(d) for d in tensor.shape)}]"
+            adjoint = adjoint_symbol(tensor)
+            names[adjoint] = (f"d_{tensor.name}" if tensor.is_scalar
+                              else f"d_{tensor.name}[{self.index(tensor.shape[0])}]")
+        names[LSE] = "lse"
+        if self.model.loss_kind == "softmax_cross_entropy":
+            c = self.index(self.model.loss_input.shape[0])
+            names[ONEHOT] = f"(1.0 if {c} == {self.model.label.name}_i else 0.0)"
+        return names
+
+    # -- node methods: forward --
+    def forward(self) -> list[Statement]:
+        lines = []
+        if self.model.features:
+            f = self.model.features
+            lines.append(Statement(f"{f.name}_i = {f.name}[i]"))
+        if self.model.label:
+            t = self.model.label
+            lines.append(Statement(f"{t.name}_i = {t.name}[i]"))
+        for step in self.derived.steps:
+            lines.extend(getattr(self, f"forward_{type(step).__name__}")(step))
+        return lines
+
+    def forward_Affine(self, step: Affine) -> list[Statement]:
+        x = self._vector(step.input)
+        bias = ""
+        if step.out.is_scalar:
+            if step.bias is not None:
+                bias = f"{step.bias.name} + "
+            return [Statement(f"{step.out.name} = {bias}_dot({step.weight.name}, {x})")]
+        k = self.index(step.out.shape[0])
+        if step.bias is not None:
+            bias = f"{step.bias.name}[{k}] + "
+        return [Statement(f"{step.out.name}[{k}] = {bias}_dot({step.weight.name}[{k}], {x})",
+                          step.out.shape[0])]
+
+    def forward_Let(self, step: Let) -> list[Statement]:
+        names = self.names
+        target = names[step.out.symbol]
+        loop = None if step.out.is_scalar else step.out.shape[0]
+        return [Statement(f"{target} = {self.print(step.expr, names)}", loop)]
+
+    def loss_statements(self, accumulator="total") -> list[Statement]:
+        names = self.names
+        if self.model.loss_kind == "softmax_cross_entropy":
+            z = self.model.loss_input.name
+            label = f"{self.model.label.name}_i"
+            return [Statement(f"lse = _logsumexp({z})"),
+                    Statement(f"{accumulator} += lse - {z}[{label}]")]
+        return [Statement(f"{accumulator} += {self.print(self.derived.stable_loss, names)}")]
+
+    # -- node methods: backward --
+    def backward(self) -> list[Statement]:
+        lines = []
+        names = self.names
+        for adjoint in self.derived.adjoints:
+            tensor = adjoint.tensor
+            target = names[adjoint_symbol(tensor)]
+            terms = [] if adjoint.local == 0 else [self.print(adjoint.local, names)]
+            for step in adjoint.through:
+                terms.append(self._transpose_product(step))
+            loop = None if tensor.is_scalar else tensor.shape[0]
+            lines.append(Statement(f"{target} = {' + '.join(terms) or '0.0'}", loop))
+        for gradient in self.derived.gradients:
+            lines.extend(self.accumulate(gradient, names))
+        return lines
+
+    def _transpose_product(self, step: Affine) -> str:
+        """(Wᵀ·δout)_k for the input of an affine map."""
+        k = self.index(step.input.shape[0])
+        if step.out.is_scalar:
+            return f"{step.weight.name}[{k}]*d_{step.out.name}"
+        return f"_dot_column({step.weight.name}, {k}, d_{step.out.name})"
+
+    def accumulate(self, gradient, names) -> list[Statement]:
+        param = gradient.param
+        lines = []
+        if gradient.local != 0:
+            loop = None if param.is_scalar else param.shape[0]
+            target = f"g_{param.name}" if param.is_scalar else f"g_{param.name}[{self.index(param.shape[0])}]"
+            lines.append(Statement(f"{target} += {self.print(gradient.local, names)}", loop))
+        for step in gradient.as_weight:
+            x = self._vector(step.input)
+            if step.out.is_scalar:
+                lines.append(Statement(f"_axpy(d_{step.out.name}, {x}, g_{param.name})"))
+            else:
+                k = self.index(step.out.shape[0])
+                lines.append(Statement(f"_axpy(d_{step.out.name}[{k}], {x}, g_{param.name}[{k}])",
+                                       step.out.shape[0]))
+        for step in gradient.as_bias:
+            if step.out.is_scalar:
+                lines.append(Statement(f"g_{param.name} += d_{step.out.name}"))
+            else:
+                k = self.index(step.out.shape[0])
+                lines.append(Statement(f"g_{param.name}[{k}] += d_{step.out.name}[{k}]",
+                                       step.out.shape[0]))
+        return lines
+
+    def _vector(self, tensor):
+        return f"{tensor.name}_i" if tensor.role == "data" else tensor.name
+
+    # -- assembling kernels --
+    def local_arrays(self, with_adjoints: bool) -> list[str]:
+        """Per-chunk work arrays for vector intermediates (and their adjoints)."""
+        lines = []
+        dtype = self._dtype()
+        for step in self.derived.steps:
+            if not step.out.is_scalar:
+                size = self.dims[step.out.shape[0]]
+                lines.append(f"{step.out.name} = np.empty({size}, {dtype})")
+        if with_adjoints:
+            for adjoint in self.derived.adjoints:
+                if not adjoint.tensor.is_scalar:
+                    size = self.dims[adjoint.tensor.shape[0]]
+                    lines.append(f"d_{adjoint.tensor.name} = np.empty({size}, {dtype})")
+        return lines
+
+    def block(self, statements: list[Statement], indent: int) -> list[str]:
+        """Statements with consecutive ones over the same dimension fused into one loop.
+
+        A statement that calls a vector helper (_dot, _axpy) gets a loop of its own: the
+        element-wise loops around it then have straight-line bodies that LLVM vectorises.
+        """
+        out, pad = [], " " * indent
+        current, body = None, []
+        calls_helper = re.compile(r"\b_(dot|dot_column|axpy)\(")
+
+        def flush():
+            if current is None:
+                out.extend(pad + s for s in body)
+            else:
+                out.append(f"{pad}for {self.index(current)} in range({self.dims[current]}):")
+                out.extend(pad + "    " + s for s in body)
+
+        previous_calls = False
+        for statement in statements:
+            calls = statement.loop is not None and bool(calls_helper.search(statement.code))
+            if statement.loop != current or calls or previous_calls:
+                flush()
+                current, body = statement.loop, []
+            body.append(statement.code)
+            previous_calls = calls
+        flush()
+        return out
+
+    # -- whole kernels --
+    def kernels(self) -> list[str]:
+        if self.model.features is None:
+            return [self.kernel_without_data("loss"), self.kernel_without_data("loss_and_gradient"),
+                    self.gradient_kernel()] + self.curvature_kernels()
+        return [self.loss_kernel(), self.loss_and_gradient_kernel(), self.gradient_kernel(),
+                self.predict_kernel()] + self.curvature_kernels()
+
+    def loss_kernel(self) -> str:
+        body = self.block(prune(self.forward() + self.loss_statements()), 12)
+        return KERNEL_ROWS_LOSS.substitute(
+            args=self.signature(), rows=self._rows(), scale=self._scale(),
+            arrays=self._indent(self.local_arrays(False), 8), body="\n".join(body),
+            doc=f"J, the {self.model.reduction} of the loss over the samples, in one parallel pass.")
+
+    def loss_and_gradient_kernel(self) -> str:
+        params = self.model.params
+        parts = [f"g_{p.name}_parts = np.zeros(chunks)" if p.is_scalar
+                 else f"g_{p.name}_parts = np.zeros((chunks,) + {p.name}.shape)" for p in params]
+        setup = self.local_arrays(True) + [
+            f"g_{p.name} = 0.0" if p.is_scalar else f"g_{p.name} = g_{p.name}_parts[chunk]"
+            for p in params]
+        store = [f"g_{p.name}_parts[chunk] = g_{p.name}" for p in params if p.is_scalar]
+        results = [f"g_{p.name}_parts.sum() * scale" if p.is_scalar
+                   else f"_combine(g_{p.name}_parts) * scale" for p in params]
+        body = self.block(self.forward() + self.loss_statements() + self.backward(), 12)
+        return KERNEL_ROWS_LOSS_AND_GRADIENT.substitute(
+            args=self.signature(), rows=self._rows(), scale=self._scale(),
+            parts=self._indent(parts, 4), setup=self._indent(setup, 8),
+            store=self._indent(store, 8), body="\n".join(body), results=", ".join(results),
+            doc="(J, ∂J/∂p for every parameter p): forward and backward fused in one pass.")
+
+    def predict_kernel(self) -> str:
+        out = self.model.output_tensor
+        if out is None:
+            return ""
+        label = self.model.label
+        forward = [s for s in self.forward()
+                   if label is None or not s.code.startswith(f"{label.name}_i =")]
+        if out.is_scalar:
+            allocate, store = "np.empty(m)", f"out[i] = {out.name}"
+        else:
+            allocate = f"np.empty((m, {self.dims[out.shape[0]]}))"
+            store = f"out[i, :] = {out.name}"
+        body = self.block(prune(forward + [Statement(store)]), 12)
+        args = ", ".join(self.param_args() + [self.model.features.name])
+        return KERNEL_ROWS_PREDICT.substitute(
+            args=args, rows=self._rows(), allocate=allocate,
+            arrays=self._indent(self.local_arrays(False), 8), body="\n".join(body),
+            doc=f"The model's output {out.name} for every sample.")
+
+    def kernel_without_data(self, which) -> str:
+        names = self.names
+        lines = [f"total = {self.print(self.derived.stable_loss, names)}"]
+        results = ["total"]
+        if which == "loss_and_gradient":
+            for g in self.derived.gradients:
+                lines.append(f"g_{g.param.name} = {self.print(g.local, names)}")
+                results.append(f"g_{g.param.name}")
+        return KERNEL_PLAIN.substitute(
+            name=which, args=self.signature(), body=self._indent(lines, 4),
+            result=", ".join(results),
+            doc="J and its gradient." if results[1:] else "J itself (there is no data to sum over).")
+
+    def curvature_kernels(self) -> list[str]:
+        curvature = self.derived.curvature
+        if curvature is None:
+            return []
+        kernels = [self.hessian_kernel(curvature)]
+        if curvature.quadratic:
+            kernels.append(self.closed_form_kernel(curvature))
+        return kernels
+
+    def hessian_kernel(self, curvature) -> str:
+        names = self.names
+        if curvature.kind == "scalar":
+            size = len(curvature.params)
+            lines = prune(self.forward() + [
+                Statement(f"hess[{a}, {b}] += {self.print(entry, names)}")
+                for a, row in enumerate(curvature.entries) for b, entry in enumerate(row)])
+            shape = f"({size}, {size})"
+        else:
+            x = curvature.affine.input.name
+            lines = self.forward() + [
+                Statement(f"_outer_add({self.print(curvature.second, names)}, {x}_i, hess)")]
+            size = self.dims[curvature.params[0].shape[0]]
+            shape = f"({size}, {size})"
+        if self.model.features is None:
+            body = ["hess = np.zeros(" + shape + ")"] + [s.code for s in lines]
+            return KERNEL_PLAIN.substitute(
+                name="hessian", args=self.signature(), body=self._indent(body, 4),
+                result="hess", doc="∂²J/∂p∂q (J has no data, so this is J's own Hessian).")
+        return KERNEL_ROWS_HESSIAN.substitute(
+            args=self.signature(), rows=self._rows(), scale=self._scale(), shape=shape,
+            arrays=self._indent(self.local_arrays(False), 8),
+            body="\n".join(self.block(lines, 12)),
+            doc="The Hessian ∂²J/∂p∂q, summed over the samples in one parallel pass.")
+
+    def closed_form_kernel(self, curvature) -> str:
+        if curvature.kind == "linear":
+            return self._normal_equation_kernel(curvature)
+        form = closed_form(self.derived)
+        names = {t.symbol: f"{t.name}[i]" for t in self.model.tensors.values()
+                 if t.role in ("data", "target")}
+        names.update({s: statistic_name(s) for s in form.statistics})
+        lines = []
+        if self.model.features is not None:
+            sums = [s for s in form.statistics if statistic_name(s) != "m"]
+            lines.append(f"m = {self.model.features.name}.shape[0]")
+            lines += [f"{statistic_name(s)} = 0.0" for s in sums]
+            lines.append("for i in range(m):")
+            lines += [f"    {statistic_name(s)} += {self.print(form.statistics[s], names)}" for s in sums]
+        for p in self.model.params:
+            lines.append(f"{p.name} = {self.print(form.solution[p.symbol], names)}")
+        return KERNEL_PLAIN.substitute(
+            name="closed_form", args=", ".join(self.data_args()), body=self._indent(lines, 4),
+            result=", ".join(p.name for p in self.model.params),
+            doc="The minimiser from ∇J = 0, written with the data sums S (as 003 §3.1 (1)).")
+
+    def _normal_equation_kernel(self, curvature) -> str:
+        z = curvature.affine.out.symbol
+        first_at_zero = sp.diff(self.derived.loss, z).subs(z, 0)
+        names = self.names
+        x, theta = curvature.affine.input.name, curvature.params[0].name
+        lines = [f"m, n = {x}.shape", "hess = np.zeros((n, n))", "g = np.zeros(n)",
+                 "for i in range(m):", f"    {x}_i = {x}[i]"]
+        if self.model.label:
+            lines.append(f"    {self.model.label.name}_i = {self.model.label.name}[i]")
+        lines += [f"    _outer_add({self.print(curvature.second, names)}, {x}_i, hess)",
+                  f"    _axpy({self.print(first_at_zero, names)}, {x}_i, g)",
+                  f"{theta} = np.linalg.solve(hess, -g)"]
+        return KERNEL_PLAIN.substitute(
+            name="closed_form", args=", ".join(self.data_args()), body=self._indent(lines, 4),
+            result=theta, doc="The stationary point: solve H·θ = −∇J(0), the normal equation (003 §3.2).")

@@ -1,0 +1,176 @@
+"""Where a model lives: the one place that turns what a user typed into files.
+
+A model is named either by a built-in name (`logistic_regression`: a file in symdl's own
+`derivations/`) or by a path to a derivation file anywhere (`./models/my_model.py`). Either
+way it resolves to a `Source`: the derivation file, and the file its kernels are generated
+into — symdl's own `generated/` for the built-in models, a `generated/` folder beside the
+user's file otherwise (or a folder the user names with `--out`).
+
+Every command and function that takes a model name takes a path too, because they all go
+through `resolve`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import pkgutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from symdl.errors import DerivationError
+
+USER_DERIVATIONS = "symdl_user_derivations"
+USER_KERNELS = "symdl_user_kernels"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A derivation file and the generated file its kernels live in."""
+
+    name: str  # the derivation's name: the file name without .py
+    path: Path  # the derivation file
+    kernel_path: Path  # generated/NAME.py
+    builtin: bool  # one of symdl's own models (derivations/ inside the package)
+
+    @property
+    def ref(self) -> str:
+        """How a user names this model on the command line."""
+        return self.name if self.builtin else str(self.path)
+
+    @property
+    def shown_path(self) -> str:
+        """The derivation file as a generated file's header names it (no machine paths)."""
+        return f"derivations/{self.name}.py" if self.builtin else self.path.name
+
+    def module_name(self, package: str) -> str:
+        """A module name unique to this file, so two folders may hold models of one name."""
+        if self.builtin:
+            return f"symdl.{'derivations' if package == USER_DERIVATIONS else 'generated'}.{self.name}"
+        where = self.path if package == USER_DERIVATIONS else self.kernel_path
+        digest = hashlib.sha256(str(where.resolve()).encode()).hexdigest()[:12]
+        return f"{package}.{self.name}_{digest}"
+
+
+def derivations_dir() -> Path:
+    import symdl.derivations as package
+    return Path(package.__path__[0])
+
+
+def generated_dir() -> Path:
+    import symdl.generated as package
+    return Path(package.__path__[0])
+
+
+def builtin_names() -> list[str]:
+    """Every model file among symdl's own derivations, sorted."""
+    return sorted(info.name for info in pkgutil.iter_modules([str(derivations_dir())])
+                  if not info.name.startswith("_"))
+
+
+def looks_like_path(ref: str) -> bool:
+    return ref.endswith(".py") or "/" in ref or "\\" in ref or Path(ref).is_dir()
+
+
+def resolve(ref, out: str | Path | None = None) -> Source:
+    """The Source a user means by `ref`: a built-in model name, or a path to a .py file.
+
+    `out` overrides where a user model's kernels go (default: generated/ beside the file).
+    """
+    if isinstance(ref, Source):
+        return ref
+    ref = str(ref)
+    if looks_like_path(ref):
+        path = Path(ref).expanduser()
+        if path.is_dir():
+            raise DerivationError(f"{ref} is a folder; name one derivation file in it, "
+                                  f"or use a command that takes folders (generate, check)")
+        if not path.exists():
+            raise DerivationError(f"no derivation file {ref}: the file does not exist")
+        if path.suffix != ".py":
+            raise DerivationError(f"{ref} is not a Python file; a derivation is a .py file "
+                                  f"that defines `derivation = Model(...)`")
+        if not path.stem.isidentifier():
+            raise DerivationError(f"{path.name}: a derivation file's name must be a Python "
+                                  f"identifier (letters, digits, _), e.g. my_model.py")
+        path = path.resolve()
+        kernels = Path(out).expanduser().resolve() if out else path.parent / "generated"
+        return Source(path.stem, path, kernels / f"{path.stem}.py", builtin=False)
+    if ref not in builtin_names():
+        raise DerivationError(
+            f"no derivation named {ref!r}; built-in models: {', '.join(builtin_names())}. "
+            f"For a model of your own, give the path to its file (e.g. ./{ref}.py)")
+    return Source(ref, derivations_dir() / f"{ref}.py", generated_dir() / f"{ref}.py",
+                  builtin=True)
+
+
+def resolve_many(refs=None, out=None) -> list[Source]:
+    """Sources for names, files and folders (every *.py in a folder); none means the built-ins."""
+    if not refs:
+        return [resolve(name) for name in builtin_names()]
+    found = []
+    for ref in refs:
+        path = Path(str(ref)).expanduser()
+        if not isinstance(ref, Source) and path.is_dir():
+            files = sorted(p for p in path.glob("*.py") if not p.name.startswith("_"))
+            if not files:
+                raise DerivationError(f"the folder {ref} holds no derivation files (*.py)")
+            found += [resolve(p, out) for p in files]
+        else:
+            found.append(resolve(ref, out))
+    return found
+
+
+def load_derivation(ref):
+    """Import the derivation file and return its `derivation` (a Derivation or a Model)."""
+    from symdl.model import Derivation
+    source = resolve(ref)
+    if source.builtin:
+        module = importlib.import_module(source.module_name(USER_DERIVATIONS))
+    else:
+        module = _import_file(source.module_name(USER_DERIVATIONS), source.path)
+    derivation = getattr(module, "derivation", None)
+    if not isinstance(derivation, Derivation):
+        raise DerivationError(f"{source.shown_path} must define `derivation = Model(...)` "
+                              f"or `derivation = Derivation(...)`")
+    if derivation.name != source.name:
+        raise DerivationError(f"{source.shown_path} names its derivation {derivation.name!r}; "
+                              f"the name must match the file name ({source.name!r})")
+    derivation.origin = source
+    return derivation
+
+
+def load_kernels(ref) -> ModuleType:
+    """The generated module of a model, imported from its file (Numba's cache works for both)."""
+    source = resolve(ref)
+    if not source.kernel_path.exists():
+        hint = "symdl generate" if source.builtin else f"symdl generate {source.path}"
+        raise DerivationError(f"no generated kernels for {source.name!r}: run `{hint}` first")
+    if source.builtin:
+        return importlib.import_module(source.module_name(USER_KERNELS))
+    return _import_file(source.module_name(USER_KERNELS), source.kernel_path)
+
+
+def _import_file(module_name: str, path: Path) -> ModuleType:
+    """Import a file as `module_name` (once per file content: an edited file is re-imported)."""
+    stamp = path.stat().st_mtime_ns, path.stat().st_size
+    cached = sys.modules.get(module_name)
+    if cached is not None and getattr(cached, "__symdl_stamp__", None) == stamp:
+        return cached
+    package = module_name.split(".")[0]
+    if package not in sys.modules:
+        sys.modules[package] = ModuleType(package)
+        sys.modules[package].__path__ = []
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    module.__symdl_stamp__ = stamp
+    return module
