@@ -58,7 +58,7 @@ def command_generate(args):
 
 
 def command_train(args):
-    from symdl import train
+    from symdl import datafiles, train
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "learning_rate": args.learning_rate,
         "optimizer": args.optimizer, "batch_size": args.batch_size}.items() if v is not None}
@@ -66,11 +66,20 @@ def command_train(args):
     print(f"Training {args.name} ({spec['source']})")
     if args.scheduler and not args.data:
         raise DataError("--scheduler runs on data in a store: give --data STORE.zarr too")
-    if args.data:
+    if args.data and datafiles.is_out_of_core(args.data):
         from symdl import chunked
         result = chunked.train_from_store(args.name, args.data, scheduler=args.scheduler,
                                           log=print, **overrides)
+    elif args.data:
+        if args.scheduler:
+            raise DataError("--scheduler trains on data in a store: give --data STORE.zarr")
+        data = datafiles.load(args.data, spec, args.target)
+        test = datafiles.load(args.test_data, spec, args.target) if args.test_data else None
+        result = train.train(args.name, data=data, test_data=test, log=print, **overrides)
     else:
+        if args.test_data:
+            raise DataError("--test-data needs --data: the built-in data sets bring their own "
+                            "test split")
         result = train.train(args.name, dataset=args.dataset, log=print, **overrides)
     print(f"done in {result.seconds:.2f} s")
     for key, value in result.metrics.items():
@@ -170,8 +179,15 @@ def parser():
     t.add_argument("--learning-rate", "--lr", type=float, dest="learning_rate")
     t.add_argument("--optimizer", choices=["gd", "sgd", "rmsprop", "lbfgs"])
     t.add_argument("--batch-size", type=int)
-    t.add_argument("--data", help="a Zarr store (NAME.zarr) or a folder of .npy files, one per "
-                                  "tensor, read chunk by chunk (needs symdl[dask])")
+    t.add_argument("--data", metavar="FILE",
+                   help="your own data: .npz (arrays named after the model's tensors) or .csv, "
+                        "read into memory; or a Zarr store (NAME.zarr) or a folder of .npy "
+                        "files, one per tensor, read chunk by chunk (needs symdl[dask])")
+    t.add_argument("--target", metavar="COLUMN",
+                   help="with a .csv: the target column, by header name or 0-based number "
+                        "(default: the column named after the model's target, else the last)")
+    t.add_argument("--test-data", metavar="FILE",
+                   help="held-out data (.npz or .csv, as --data) for test metrics")
     t.add_argument("--scheduler", help="with --data: the address of a Dask scheduler, "
                                        "e.g. tcp://10.0.0.1:8786 (default: local threads)")
     t.set_defaults(run=command_train)

@@ -211,22 +211,36 @@ def closed_form(name, x=None, y=None) -> dict:
     return {n: v for (n, _), v in zip(spec["params"], solution)}
 
 
-def train(name, *, dataset=None, log=None, **overrides) -> Result:
-    """Train NAME on its built-in data with the settings its derivation file gives."""
+def train(name, *, dataset=None, data=None, test_data=None, log=None, **overrides) -> Result:
+    """Train NAME with the settings its derivation file gives (and `overrides` on top).
+
+    The data is the derivation's built-in data set, another built-in one (`dataset`), or the
+    user's own: `data=(x, y)` and optionally `test_data=(x_test, y_test)` for held-out metrics.
+    """
     spec = kernels(name).SPEC
     settings = dict(spec["training"] or {})
-    if not settings:
-        raise DerivationError(f"{name}: the derivation declares no Training settings")
+    if not settings and data is None:
+        raise DerivationError(f"{name}: the derivation declares no Training settings; "
+                              f"give data=(x, y) or use train.fit")
     settings.update(overrides)
-    dataset = dataset or settings.pop("dataset")
+    dataset = dataset or settings.pop("dataset", None)
     settings.pop("dataset", None)
-    data = datasets.load(dataset) if spec["features"] else None
-    x = data.x if data else None
-    y = data.y if data else None
-    result = fit(name, x, y, log=log, **settings)
     if data is not None:
-        result.metrics.update(metrics(name, result.params, *prepare_data(spec, x, y, x.dtype),
-                                      data.x_test, data.y_test))
+        x, y = data
+        x_test, y_test = test_data if test_data is not None else (None, None)
+    elif spec["features"]:
+        if dataset is None:
+            raise DerivationError(f"{name}: no built-in data set is named; give data=(x, y)")
+        loaded = datasets.load(dataset)
+        x, y, x_test, y_test = loaded.x, loaded.y, loaded.x_test, loaded.y_test
+    else:
+        x = y = x_test = y_test = None
+    result = fit(name, x, y, log=log, **settings)
+    if x is not None:
+        prepared = prepare_data(spec, x, y, np.asarray(x).dtype)
+        if x_test is not None:
+            x_test, y_test = prepare_data(spec, x_test, y_test, np.asarray(x_test).dtype)
+        result.metrics.update(metrics(name, result.params, *prepared, x_test, y_test))
     result.metrics["final J"] = result.history[-1][1]
     if spec["closed_form"]:
         exact = closed_form(name, x, y)

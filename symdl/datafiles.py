@@ -1,0 +1,122 @@
+"""The user's own data from a file: `symdl train MODEL --data FILE [--test-data FILE]`.
+
+Two formats are read into memory:
+
+* `.npz` — arrays named after the model's data and target tensors (for logistic regression
+  `x` and `y`; `symdl derive MODEL` lists a model's tensors). Extra arrays are an error, so a
+  misnamed array is never silently ignored.
+* `.csv` — one sample per row, with or without a header line. The target is the column named
+  by `--target` (a header name or a 0-based number); without `--target` it is the column
+  named after the model's target tensor, else the last column. Every other column is a
+  feature, in file order.
+
+Data larger than memory (a Zarr store, a folder of .npy files) is read chunk by chunk by
+`symdl.chunked` instead; `is_out_of_core` tells which path a file takes.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from symdl.errors import DataError
+
+IN_MEMORY = (".npz", ".csv")
+
+
+def is_out_of_core(path) -> bool:
+    """A Zarr store, a folder of .npy files or a single .npy file: trained chunk by chunk."""
+    path = Path(path)
+    return path.suffix in (".zarr", ".npy") or path.is_dir()
+
+
+def tensor_names(spec) -> tuple[str | None, str | None]:
+    """(data tensor name, target tensor name) of a model, from its generated SPEC."""
+    features = spec["features"][0] if spec["features"] else None
+    target = spec["target"][0] if spec["target"] else None
+    return features, target
+
+
+def load(path, spec, target_column=None):
+    """(x, y) for the model whose SPEC is given, read from a .npz or .csv file."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise DataError(f"no data file {path}: the file does not exist")
+    if path.suffix == ".npz":
+        if target_column is not None:
+            raise DataError("--target names a CSV column; a .npz file names its arrays itself")
+        return _from_npz(path, spec)
+    if path.suffix == ".csv":
+        return _from_csv(path, spec, target_column)
+    raise DataError(f"{path}: unknown data format {path.suffix or '(no suffix)'!r}; use .npz "
+                    f"(arrays named after the model's tensors) or .csv, or a .zarr store or "
+                    f"folder of .npy files for data larger than memory")
+
+
+def _from_npz(path: Path, spec):
+    features, target = tensor_names(spec)
+    expected = [n for n in (features, target) if n]
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            found = {name: arrays[name] for name in arrays.files}
+    except (OSError, ValueError) as error:
+        raise DataError(f"{path}: not a readable .npz file ({error})") from None
+    missing = [n for n in expected if n not in found]
+    extra = [n for n in found if n not in expected]
+    if missing or extra:
+        raise DataError(
+            f"{path}: model {spec['name']} reads arrays named {', '.join(expected)}; the file "
+            f"holds {', '.join(sorted(found)) or 'no arrays'}"
+            + (f" (missing: {', '.join(missing)})" if missing else "")
+            + (f" (not used: {', '.join(extra)}; rename or remove them)" if extra else ""))
+    return found.get(features), found.get(target) if target else None
+
+
+def _from_csv(path: Path, spec, target_column):
+    with path.open(newline="", encoding="utf-8") as file:
+        rows = [row for row in csv.reader(file) if row and any(cell.strip() for cell in row)]
+    if not rows:
+        raise DataError(f"{path}: the file holds no rows")
+    header = None if all(_is_number(cell) for cell in rows[0]) else [c.strip() for c in rows[0]]
+    body = rows[1:] if header else rows
+    if not body:
+        raise DataError(f"{path}: the file has a header but no samples")
+    width = len(rows[0])
+    for number, row in enumerate(body, 2 if header else 1):
+        if len(row) != width:
+            raise DataError(f"{path}, line {number}: {len(row)} columns, the first line has {width}")
+    try:
+        table = np.array([[float(cell) for cell in row] for row in body])
+    except ValueError as error:
+        raise DataError(f"{path}: every value must be a number ({error})") from None
+    _, target = tensor_names(spec)
+    if target is None:
+        if target_column is not None:
+            raise DataError(f"model {spec['name']} has no target; drop --target")
+        return table, None
+    column = _target_index(path, header, width, target_column, target)
+    x = np.delete(table, column, axis=1)
+    if x.shape[1] == 0:
+        raise DataError(f"{path}: after taking the target column no feature columns are left")
+    return x, table[:, column]
+
+
+def _target_index(path, header, width, target_column, target_name) -> int:
+    if target_column is None:
+        return header.index(target_name) if header and target_name in header else width - 1
+    if header and target_column in header:
+        return header.index(target_column)
+    if str(target_column).isdigit() and int(target_column) < width:
+        return int(target_column)
+    choices = ", ".join(header) if header else f"0..{width - 1}"
+    raise DataError(f"{path}: no column {target_column!r} for --target; the columns are {choices}")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
