@@ -1,6 +1,7 @@
 """Every derivation, three ways: symbolic vs finite differences vs the generated kernel.
 
-`symdl check` runs the same rows; here each derivation is its own test so a failure names it.
+`symdl check` runs the same rows; here each derivation and check is its own test (through
+symdl.testing, the same plugin users run on their own models) so a failure names both.
 Document claims must evaluate (a claim that raises is a bug); their verdicts are findings.
 """
 
@@ -9,14 +10,9 @@ import pytest
 from symdl import check
 from symdl.generate import derivation_names, load_derivation
 from symdl.model import Model
+from symdl.testing import derivation_tests
 
-
-@pytest.mark.parametrize("name", derivation_names())
-def test_symdl_agrees_with_itself(name):
-    derivation, _ = load_derivation(name)
-    rows = check.check_derivation(derivation)
-    failures = [f"{r.claim}: {r.verdict} ({r.evidence})" for r in rows if r.is_failure]
-    assert not failures, failures
+test_builtin_models = derivation_tests()  # the plugin users run on their own models
 
 
 @pytest.mark.parametrize("name", derivation_names())
