@@ -6,7 +6,7 @@ The pipeline, one module per stage, data flowing one way:
     derive.py    SymPy computes every derivative, step by step
     render.py    prints a derivation for the terminal or as LaTeX
     generate.py  emits Numba kernels into symdl/generated/
-    train.py     drives the generated kernels: gradient descent, SGD, RMSprop
+    train.py     drives the generated kernels: GD, SGD, momentum, RMSprop, Adam, L-BFGS, Newton
     check.py     symbolic vs numeric vs the documents' stated results
 """
 

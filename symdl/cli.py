@@ -177,7 +177,8 @@ def parser():
     t.add_argument("--dataset")
     t.add_argument("--epochs", type=int)
     t.add_argument("--learning-rate", "--lr", type=float, dest="learning_rate")
-    t.add_argument("--optimizer", choices=["gd", "sgd", "rmsprop", "lbfgs"])
+    t.add_argument("--optimizer", choices=["gd", "sgd", "momentum", "nesterov", "rmsprop", "adam",
+                                          "lbfgs", "newton"])
     t.add_argument("--batch-size", type=int)
     t.add_argument("--data", metavar="FILE",
                    help="your own data: .npz (arrays named after the model's tensors) or .csv, "

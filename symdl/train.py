@@ -1,4 +1,5 @@
-"""Trains a model with its generated kernels: gradient descent, mini-batch SGD, RMSprop.
+"""Trains a model with its generated kernels: gradient descent, SGD, momentum, RMSprop, Adam,
+L-BFGS and Newton's method.
 
 Training needs no SymPy: everything it knows about a model comes from the SPEC dictionary
 and the kernels in `symdl.generated.NAME`, so a fresh process imports only NumPy and Numba.
@@ -13,11 +14,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
-from symdl import chunked, datasets, sources, validate
+from symdl import chunked, datasets, optimizers, sources, validate
 from symdl.errors import DataError, DerivationError, SingularError
-from symdl.optimizers import OPTIMIZERS
+from symdl.optimizers import OPTIMIZERS  # noqa: F401  (symdl.chunked reads train.OPTIMIZERS)
 
 TASK_OF_TARGET = {"real": "regression", "binary": "binary", "class": "classes"}
 
@@ -112,17 +114,26 @@ def prepare_data(spec, x, y, dtype=np.float64):
 
 def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         batch_size=None, params=None, sizes=None, init_scale=0.0, init="normal", initial=None,
-        seed=0, log=None, log_every=None, scheduler=None) -> Result:
+        seed=0, log=None, log_every=None, scheduler=None, tol=None) -> Result:
     """Train model NAME on (x, y) with its generated loss_and_gradient kernel.
 
+    optimizer: a name (optimizers.names(): "gd", "sgd", "momentum", "nesterov", "rmsprop",
+    "adam", "lbfgs", "newton") or an `optimizers.Optimizer` such as Adam(1e-3, weight_decay=…).
+    History: for full-batch rules and for "lbfgs"/"newton", J at the parameters after each
+    epoch (iteration); for mini-batch rules, the epoch's batch losses added up (÷ m for a mean
+    loss), Keras' epoch loss, which costs no extra pass over the data. `tol` stops "lbfgs"
+    and "newton" once ‖∇J‖₂ ≤ tol (default: run the `epochs` iterations, SciPy's own tests).
+
     A Dask array x trains chunk by chunk, out of core or on a cluster, on the Dask
-    `scheduler` given (symdl.chunked); optimizer="lbfgs" (SciPy's L-BFGS-B) runs there too.
+    `scheduler` given (symdl.chunked).
     """
-    if chunked.is_chunked(x) or optimizer == "lbfgs":
+    if chunked.is_chunked(x):
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
                            init_scale=init_scale, init=init, initial=initial, seed=seed,
                            log=log, log_every=log_every, scheduler=scheduler)
+    if not isinstance(optimizer, optimizers.Optimizer) and optimizer not in optimizers.names():
+        optimizers.make(optimizer, learning_rate)  # raises, listing the valid names
     module = kernels(name)
     spec = module.SPEC
     dtype = x.dtype if isinstance(x, np.ndarray) and x.dtype == np.float32 else np.float64
@@ -132,24 +143,184 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         params = initial_params(spec, bound, dtype=dtype, init_scale=init_scale, init=init,
                                 initial=initial, seed=seed)
     check_params(spec, params, bound)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
-    update = OPTIMIZERS[optimizer](learning_rate)
-    rng = np.random.default_rng(seed)
     history, started = [], time.perf_counter()
     log_every = log_every or max(1, epochs // 10)
-    for epoch in range(1, epochs + 1):
-        for batch_x, batch_y in batches(x, y, batch_size if optimizer != "gd" else None, rng):
-            loss, *grads = module.loss_and_gradient(*params, *data_args(batch_x, batch_y))
-            validate.finite_loss(loss, epoch)
-            params = update.step(params, grads)
-        loss = module.loss(*params, *data_args(x, y))
+
+    def record(epoch, loss):
         validate.finite_loss(loss, epoch)
         history.append((epoch, float(loss)))
         if log and (epoch % log_every == 0 or epoch == 1 or epoch == epochs):
             log(f"  epoch {epoch:>5}  J = {loss:.6g}")
+
+    data = data_args(x, y)
+    if optimizer in optimizers.METHODS:
+        method = {"lbfgs": lbfgs, "newton": newton}[optimizer]
+        params = method(module, params, data, epochs, record, tol=tol)
+    else:
+        update = optimizers.make(optimizer, learning_rate)
+        full_batch = optimizer == "gd" or x is None or batch_size is None or batch_size >= len(x)
+        if full_batch:
+            params = full_batch_epochs(module, update, params, data, epochs, record)
+        else:
+            params = minibatch_epochs(module, update, params, x, y, batch_size, epochs,
+                                      np.random.default_rng(seed), record)
     named = {n: p for (n, _), p in zip(spec["params"], params)}
     return Result(spec["name"], named, history, seconds=time.perf_counter() - started)
+
+
+# ---- the epochs of each kind of optimizer -----------------------------------------------------
+
+def full_batch_epochs(module, update, params, data, epochs, record):
+    """One fused pass per epoch: it gives J at the parameters the last update made (the
+    epoch's J) and the gradient for the next update, so no separate loss pass is needed."""
+    loss, *grads = module.loss_and_gradient(*params, *data)
+    validate.finite_loss(loss, 0)
+    for epoch in range(1, epochs + 1):
+        params = update.step(params, grads)
+        loss, *grads = module.loss_and_gradient(*params, *data)
+        record(epoch, loss)
+    return params
+
+
+def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, record):
+    """Shuffled mini-batches gathered into two reused buffers; the epoch's J adds up the
+    batch losses (each at the parameters it was computed with) instead of a second pass."""
+    mean = module.SPEC["reduction"] == "mean"
+    gather = Batches(x, y, batch_size)
+    for epoch in range(1, epochs + 1):
+        total = 0.0
+        for batch_x, batch_y in gather.epoch(rng):
+            loss, *grads = module.loss_and_gradient(*params, *data_args(batch_x, batch_y))
+            validate.finite_loss(loss, epoch)
+            params = update.step(params, grads)
+            total += loss * len(batch_x) if mean else loss
+        record(epoch, total / len(x) if mean else total)
+    return params
+
+
+class Batches:
+    """Shuffled mini-batches of (x, y) copied into buffers made once, not per batch.
+
+    The order is `rng.permutation(m)` each epoch, as `batches` draws it, so both give the
+    same batches from the same seed.
+    """
+
+    def __init__(self, x, y, batch_size):
+        self.x, self.y, self.size = x, y, int(batch_size)
+        self.x_buffer = np.empty((self.size,) + x.shape[1:], x.dtype)
+        self.y_buffer = None if y is None else np.empty((self.size,) + y.shape[1:], y.dtype)
+
+    def epoch(self, rng):
+        order = rng.permutation(len(self.x))
+        for start in range(0, len(self.x), self.size):
+            count = min(self.size, len(self.x) - start)
+            _gather_rows(self.x, order, start, self.x_buffer)
+            if self.y is None:
+                yield self.x_buffer[:count], None
+            else:
+                _gather_rows(self.y, order, start, self.y_buffer)
+                yield self.x_buffer[:count], self.y_buffer[:count]
+
+
+@numba.njit(cache=True)
+def _gather_rows(source, order, start, out):
+    """out[k] = source[order[start + k]] for the rows that remain (at most len(out))."""
+    count = min(out.shape[0], order.shape[0] - start)
+    for k in range(count):
+        out[k] = source[order[start + k]]
+
+
+def flat(values) -> np.ndarray:
+    """Parameters (arrays and floats) as one float64 vector, in the SPEC's order."""
+    return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in values])
+
+
+def unflat(vector, like) -> list:
+    """The vector cut back into arrays shaped (and typed) like `like`, floats for scalars."""
+    out, at = [], 0
+    for p in like:
+        size = int(np.size(p))
+        piece = vector[at:at + size]
+        out.append(np.ascontiguousarray(piece.reshape(np.shape(p)), dtype=p.dtype)
+                   if isinstance(p, np.ndarray) else float(piece[0]))
+        at += size
+    return out
+
+
+def lbfgs(module, params, data, epochs, record, tol=None):
+    """SciPy's L-BFGS-B on the fused kernel: J and ∇J from one pass per evaluation (jac=True).
+
+    `epochs` caps the iterations; with `tol`, SciPy stops once max |∂J/∂p| ≤ tol/√P, which
+    guarantees ‖∇J‖₂ ≤ tol (its relative-decrease test is switched off then).
+    """
+    from scipy.optimize import minimize
+    evaluations = [0]
+
+    def objective(vector):
+        loss, *grads = module.loss_and_gradient(*unflat(vector, params), *data)
+        evaluations[0] += 1
+        validate.finite_loss(loss, evaluations[0])
+        return float(loss), flat(grads)
+
+    iteration = [0]
+
+    def callback(intermediate_result):
+        iteration[0] += 1
+        record(iteration[0], intermediate_result.fun)
+
+    start = flat(params)
+    options = {"maxiter": epochs}
+    if tol is not None:
+        options.update(gtol=tol / np.sqrt(start.size), ftol=0.0)
+    found = minimize(objective, start, jac=True, method="L-BFGS-B", callback=callback,
+                     options=options)
+    return unflat(found.x, params)
+
+
+def newton(module, params, data, epochs, record, tol=None):
+    """Newton's method with the generated Hessian, damped so that every step lowers J.
+
+    The step d solves H d = ∇J (for logistic regression this is IRLS: H = Xᵀ diag(h(1−h)) X,
+    003 §3.3). When H is not positive definite (Cholesky fails) a multiple of the identity is
+    added until it is (Levenberg's damping); then the step is halved until J decreases by at
+    least 10⁻⁴·∇J·d (Armijo's condition). Stops after `epochs` iterations or at ‖∇J‖₂ ≤ tol.
+    """
+    if not module.SPEC["hessian"]:
+        raise optimizers.OptimizerError(
+            f"{module.SPEC['name']}: symdl derives no Hessian for this model, so Newton's method "
+            f"is not available; use optimizer='lbfgs'")
+    loss, *grads = module.loss_and_gradient(*params, *data)
+    validate.finite_loss(loss, 0)
+    for epoch in range(1, epochs + 1):
+        gradient = flat(grads)
+        if tol is not None and np.linalg.norm(gradient) <= tol:
+            break
+        direction = _newton_direction(np.asarray(module.hessian(*params, *data)), gradient)
+        here, slope, step = flat(params), float(gradient @ direction), 1.0
+        while step >= 1e-10:
+            trial = unflat(here - step * direction, params)
+            trial_loss, *trial_grads = module.loss_and_gradient(*trial, *data)
+            if trial_loss <= loss - 1e-4 * step * slope:
+                break
+            step /= 2
+        else:
+            break  # no step lowers J any more: the minimum to rounding
+        params, loss, grads = trial, trial_loss, trial_grads
+        record(epoch, loss)
+    return params
+
+
+def _newton_direction(hessian, gradient):
+    """d with (H + μI) d = ∇J, μ = 0 when H is positive definite, else grown until it is."""
+    scale = max(1.0, float(np.max(np.abs(np.diag(hessian)))))
+    damping = 0.0
+    while True:
+        try:
+            factor = np.linalg.cholesky(hessian + damping * np.eye(len(gradient)))
+            break
+        except np.linalg.LinAlgError:
+            damping = max(2 * damping, 1e-10 * scale)
+    return np.linalg.solve(factor.T, np.linalg.solve(factor, gradient))
 
 
 def data_args(x, y):
