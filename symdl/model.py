@@ -151,7 +151,7 @@ class Training:
     """How `symdl train NAME` trains a model on its built-in data."""
 
     dataset: str | None  # a name in symdl.datasets.BUILTIN; None for a model without data
-    optimizer: str = "gd"  # a name in symdl.optimizers.names(): "gd" (full batch), "sgd", "adam", ...
+    optimizer: str = "gd"  # "gd" (full batch), "sgd" (mini-batch) or "rmsprop"
     learning_rate: float = 0.1
     epochs: int = 100
     batch_size: int | None = None
