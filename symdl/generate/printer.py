@@ -1,8 +1,9 @@
 """`NumbaPrinter`: one SymPy expression printed as Numba-compatible Python.
 
-Like SymPy's own printers, a method per node type. σ, softplus and ReLU become the stable
-helpers of `helpers.py.txt`, which every generated file carries, so a kernel's Numba cache
-never depends on another file (ENGINEERING-NOTES.md).
+Like SymPy's own printers, a method per node type. σ, softplus, exp, log, log1p and tanh
+become the helpers of `helpers.py.txt` (polynomials, no libm call, so loops of them
+vectorise), which every generated file carries, so a kernel's Numba cache never depends on
+another file (ENGINEERING-NOTES.md).
 """
 
 from __future__ import annotations
@@ -40,10 +41,16 @@ class NumbaPrinter(PythonCodePrinter):
         return f"abs({self._print(expr.args[0])})"
 
     def _print_exp(self, expr):
-        return f"math.exp({self._print(expr.args[0])})"
+        return f"_exp({self._print(expr.args[0])})"
 
     def _print_log(self, expr):
-        return f"math.log({self._print(expr.args[0])})"
+        return f"_log({self._print(expr.args[0])})"
+
+    def _print_log1p(self, expr):
+        return f"_log1p({self._print(expr.args[0])})"
+
+    def _print_tanh(self, expr):
+        return f"_tanh({self._print(expr.args[0])})"
 
     def _print_Rational(self, expr):
         return f"{expr.p}.0/{expr.q}.0" if expr.q != 1 else f"{expr.p}.0"
