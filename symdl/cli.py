@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from symdl import __version__
 from symdl.errors import DataError, SymdlError
 
 
@@ -153,6 +154,7 @@ def short_source(source: str) -> str:
 
 def parser():
     p = argparse.ArgumentParser(prog="symdl", description=__doc__.split("\n")[0])
+    p.add_argument("--version", action="version", version=f"symdl {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     ls = sub.add_parser("list", help="list the derivations")
     ls.add_argument("refs", nargs="*", metavar="PATH",
