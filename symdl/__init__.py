@@ -11,3 +11,9 @@ The pipeline, one module per stage, data flowing one way:
 """
 
 __version__ = "0.1.0"
+
+
+def predict(result, x):
+    """The trained model's output for each sample of x; see `symdl.train.predict`."""
+    from symdl.train import predict as predict_with_kernels
+    return predict_with_kernels(result, x)

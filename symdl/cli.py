@@ -4,15 +4,24 @@
     symdl derive NAME [--latex]      the derivation step by step (text, or a LaTeX document)
     symdl generate [NAME ...]        write generated/NAME.py; --check fails when stale
     symdl train NAME [options]       train on the built-in data with the generated kernels
+    symdl predict NAME --params FILE --data FILE    outputs of a saved model
     symdl check [NAME ...]           symbolic vs numeric vs generated, and vs the documents
     symdl all                        derive, generate and train every model; a summary table
+
+Exit status: 0 success, 1 symdl's own error (a bad model name, data or file, a failed check,
+stale kernels), 2 a usage error (argparse). `--json` makes check, train and all print one JSON
+document on stdout, and everything meant for people on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
+import os
 import re
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -59,46 +68,86 @@ def command_generate(args):
 
 
 def command_train(args):
-    from symdl import datafiles, train
+    from symdl import datafiles, saved, train
+    say = reporter(args)
+    if args.save:
+        writable(args.save)
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "learning_rate": args.learning_rate,
         "optimizer": args.optimizer, "batch_size": args.batch_size}.items() if v is not None}
     spec = train.kernels(args.name).SPEC
-    print(f"Training {args.name} ({spec['source']})")
+    say(f"Training {args.name} ({spec['source']})")
     if args.scheduler and not args.data:
         raise DataError("--scheduler runs on data in a store: give --data STORE.zarr too")
     if args.data and datafiles.is_out_of_core(args.data):
         from symdl import chunked
         result = chunked.train_from_store(args.name, args.data, scheduler=args.scheduler,
-                                          log=print, **overrides)
+                                          log=say, **overrides)
     elif args.data:
         if args.scheduler:
             raise DataError("--scheduler trains on data in a store: give --data STORE.zarr")
         data = datafiles.load(args.data, spec, args.target)
         test = datafiles.load(args.test_data, spec, args.target) if args.test_data else None
-        result = train.train(args.name, data=data, test_data=test, log=print, **overrides)
+        result = train.train(args.name, data=data, test_data=test, log=say, **overrides)
     else:
         if args.test_data:
             raise DataError("--test-data needs --data: the built-in data sets bring their own "
                             "test split")
-        result = train.train(args.name, dataset=args.dataset, log=print, **overrides)
+        result = train.train(args.name, dataset=args.dataset, log=say, **overrides)
+    if args.save:
+        saved.save(result, args.save)
+    if args.json:
+        print(saved.to_json({
+            "model": result.name, "source": spec["source"], "settings": result.settings,
+            "seconds": result.seconds, "metrics": result.metrics, "params": result.params,
+            "history": result.history, "saved": args.save}))
+        return 0
     print(f"done in {result.seconds:.2f} s")
     for key, value in result.metrics.items():
         print(f"  {key}: {value:.6g}")
     for name, value in result.params.items():
         if getattr(value, "size", 1) <= 8:
             print(f"  {name} = {value}")
+    if args.save:
+        print(f"saved to {args.save}; `symdl predict {args.name} --params {args.save} "
+              f"--data FILE` predicts with it")
+    return 0
+
+
+def command_predict(args):
+    from symdl import datafiles, saved, train
+    if args.out:
+        writable(args.out)
+    result = saved.load(args.params, model=args.name)
+    spec = train.kernels(args.name).SPEC
+    output = train.predict(result, datafiles.load_features(args.data, spec))
+    columns = saved.prediction_columns(spec, output)
+    if args.out:
+        saved.write_predictions(columns, args.out)
+        print(f"wrote {len(output)} predictions to {args.out}")
+    else:
+        print(saved.predictions_csv(columns), end="")
     return 0
 
 
 def command_check(args):
     from symdl import check
+    if args.out:
+        writable(args.out)
     rows = check.run(args.names or None)
     report = check.table(rows)
-    print(report, end="")
+    if args.json:
+        from symdl.saved import to_json
+        print(to_json({"rows": [dataclasses.asdict(r) for r in rows],
+                       "failures": sum(r.is_failure for r in rows),
+                       "discrepancies": sum(r.is_discrepancy for r in rows)}))
+    else:
+        print(report, end="")
     if args.out:
         Path(args.out).write_text(report)
     return 1 if any(r.is_failure for r in rows) else 0
+
+
 
 
 def command_all(args):
@@ -106,9 +155,10 @@ def command_all(args):
     from symdl import generate, render, train
     from symdl.generate import derivation_names, load_derivation
     from symdl.model import Model
+    say = reporter(args)
     started = time.perf_counter()
     names = derivation_names()
-    print(f"1. derive: {len(names)} derivations")
+    say(f"1. derive: {len(names)} derivations")
     out = Path(args.latex_dir) if args.latex_dir else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
@@ -118,32 +168,71 @@ def command_all(args):
         text = render.render(derivation)
         if out:
             (out / f"{name}.tex").write_text(render.render(derivation, latex=True))
-        print(f"   {name:<28} {text.count(chr(10)):>4} lines  [{derivation.source}]")
+        say(f"   {name:<28} {text.count(chr(10)):>4} lines  [{derivation.source}]")
         if isinstance(derivation, Model) and derivation.training is not None:
             models.append(name)
-    print("2. generate")
+    say("2. generate")
     changed = generate.write(names)
-    print(f"   {len(changed)} kernel file(s) changed, {len(models)} models")
-    print("3. train")
+    say(f"   {len(changed)} kernel file(s) changed, {len(models)} models")
+    say("3. train")
     summary = []
     for name in models:
-        print(f"-- {name}")
-        result = train.train(name, log=print if args.verbose else None)
+        say(f"-- {name}")
+        result = train.train(name, log=say if args.verbose else None)
         summary.append((name, result))
         metrics = ", ".join(f"{k} {v:.4g}" for k, v in result.metrics.items())
-        print(f"   {result.seconds:.2f} s: {metrics}")
+        say(f"   {result.seconds:.2f} s: {metrics}")
+    seconds = time.perf_counter() - started
+    if args.json:
+        from symdl.saved import to_json
+        print(to_json({"derivations": names, "kernels_changed": [str(p) for p in changed],
+                       "models": [summary_entry(name, result) for name, result in summary],
+                       "seconds": seconds}))
+        return 0
     print()
-    print("| model | document | data | optimizer | epochs | final J | metrics | seconds |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(markdown_row(["model", "document", "data", "optimizer", "epochs", "final J",
+                        "metrics", "seconds"]))
+    print(markdown_row(["---"] * 8))
     for name, result in summary:
-        spec = train.kernels(name).SPEC
-        t = spec["training"]
-        metrics = "; ".join(f"{k} {v:.4g}" for k, v in result.metrics.items() if k != "final J")
-        print(f"| {name} | {short_source(spec['source'])} "
-              f"| {t['dataset'] if spec['features'] else '—'} | {t['optimizer']} | {len(result.history)} "
-              f"| {result.metrics['final J']:.6g} | {metrics} | {result.seconds:.2f} |")
-    print(f"\nmain job finished in {time.perf_counter() - started:.1f} s")
+        entry = summary_entry(name, result)
+        metrics = "; ".join(f"{k} {v:.4g}" for k, v in entry["metrics"].items())
+        print(markdown_row([name, short_source(entry["document"]), entry["dataset"] or "—",
+                            entry["optimizer"], str(entry["epochs"]),
+                            f"{entry['final J']:.6g}", metrics, f"{result.seconds:.2f}"]))
+    print(f"\nmain job finished in {seconds:.1f} s")
     return 0
+
+
+def summary_entry(name, result) -> dict:
+    """One model's line of the `all` summary, as data (the table and --json both use it)."""
+    from symdl import train
+    spec = train.kernels(name).SPEC
+    return {"model": name, "document": spec["source"],
+            "dataset": spec["training"]["dataset"] if spec["features"] else None,
+            "optimizer": spec["training"]["optimizer"], "epochs": len(result.history),
+            "final J": result.metrics["final J"],
+            "metrics": {k: v for k, v in result.metrics.items() if k != "final J"},
+            "seconds": result.seconds}
+
+
+def markdown_row(cells: list[str]) -> str:
+    """A Markdown table row; a `|` inside a cell (as in "max |p − closed form|") is escaped."""
+    return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+
+def reporter(args):
+    """print, or print to stderr when --json keeps stdout for the JSON document."""
+    stream = sys.stderr if getattr(args, "json", False) else sys.stdout
+    return lambda text: print(text, file=stream)
+
+
+def writable(path: str) -> None:
+    """Fail before the work starts, not after, when an output file cannot be written."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise SymdlError(f"cannot write {path}: the folder {folder} does not exist")
+    if Path(path).is_dir():
+        raise SymdlError(f"cannot write {path}: it is a folder; give a file name")
 
 
 def short_source(source: str) -> str:
@@ -152,36 +241,106 @@ def short_source(source: str) -> str:
     return text if len(text) <= 48 else text[:47] + "…"
 
 
-def parser():
-    p = argparse.ArgumentParser(prog="symdl", description=__doc__.split("\n")[0])
+def epilog() -> str:
+    """The bottom of `symdl --help`: what there is to run it on, examples, exit status."""
+    from symdl import sources
+    from symdl.datasets import BUILTIN
+    names = sources.builtin_names()
+    models = [n for n in names if (sources.generated_dir() / f"{n}.py").exists()]
+    others = [n for n in names if n not in models]
+    return "\n".join([
+        "built-in models (derive, train, predict, check):", wrapped(models),
+        "derivations without a trainer (derive, check):", wrapped(others),
+        "built-in datasets (train --dataset):", wrapped(list(BUILTIN)),
+        "A model of your own is the path to its derivation file, e.g. ./my_model.py.",
+        "",
+        "examples:",
+        "  symdl derive two_layer_network --latex > net.tex",
+        "  symdl train ./my_model.py --data houses.csv --target price",
+        "  symdl train mnist_mlp --save mnist.npz",
+        "  symdl predict mnist_mlp --params mnist.npz --data digits.csv --out labels.csv",
+        "  symdl check --json > check.json",
+        "  symdl all --latex-dir latex-out",
+        "",
+        "exit status: 0 success; 1 symdl's own error (a bad name, data or file, a failed check,",
+        "stale kernels); 2 a usage error. `symdl COMMAND --help` describes each command.",
+    ])
+
+
+def wrapped(names: list[str]) -> str:
+    return textwrap.fill(", ".join(names) or "(none)", width=88, initial_indent="  ",
+                         subsequent_indent="  ")
+
+
+def positive(kind):
+    """An argparse type: a number of `kind` greater than zero (and finite)."""
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value > 0 or not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
+        return value
+    convert.__name__ = kind.__name__  # argparse names the type in its messages
+    return convert
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, unless its help already says it or it has none (None, off)."""
+
+    def _get_help_string(self, action):
+        help = action.help or ""
+        if action.default is None or action.default is False or "default" in help:
+            return help
+        return super()._get_help_string(action)
+
+
+def parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    p = argparse.ArgumentParser(prog="symdl", description=__doc__.split("\n")[0],
+                                epilog=epilog(), formatter_class=formatter)
     p.add_argument("--version", action="version", version=f"symdl {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-    ls = sub.add_parser("list", help="list the derivations")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, run, help, description=None):
+        c = sub.add_parser(name, help=help, description=description or help,
+                           formatter_class=HelpFormatter)
+        c.set_defaults(run=run)
+        return c
+
+    model = "a built-in model's name (see `symdl list`) or the path to a derivation file"
+    ls = command("list", command_list, "list the derivations, their kind and their documents")
     ls.add_argument("refs", nargs="*", metavar="PATH",
                     help="derivation files or folders to list (default: the built-ins)")
-    ls.set_defaults(run=command_list)
-    d = sub.add_parser("derive", help="print a derivation step by step")
-    d.add_argument("name", help="a built-in model name or the path to a derivation file")
+    d = command("derive", command_derive, "print a derivation step by step")
+    d.add_argument("name", metavar="NAME", help=model)
     d.add_argument("--latex", action="store_true", help="a LaTeX document (align* environments)")
     d.add_argument("--body", action="store_true", help="with --latex: no preamble, just the body")
-    d.set_defaults(run=command_derive)
-    g = sub.add_parser("generate", help="write generated/NAME.py for every model")
+    g = command("generate", command_generate, "write generated/NAME.py for every model")
     g.add_argument("names", nargs="*", metavar="MODEL",
                    help="built-in names, derivation files or folders of them (default: every "
                         "built-in model)")
-    g.add_argument("--check", action="store_true", help="fail (exit 1) when generated/ is stale")
+    g.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 when generated/ is stale")
     g.add_argument("--out", metavar="DIR",
                    help="for your own models: write kernels here instead of generated/ beside "
                         "each file")
-    g.set_defaults(run=command_generate)
-    t = sub.add_parser("train", help="train a model on its built-in data")
-    t.add_argument("name", help="a built-in model name or the path to a derivation file")
-    t.add_argument("--dataset")
-    t.add_argument("--epochs", type=int)
-    t.add_argument("--learning-rate", "--lr", type=float, dest="learning_rate")
+    t = command("train", command_train, "train a model on its built-in data or on yours",
+                "Train a model with its generated kernels. Each setting left out comes from "
+                "the model's derivation file (its Training(...)).")
+    t.add_argument("name", metavar="NAME", help=model)
+    t.add_argument("--dataset", help="a built-in dataset (listed by `symdl --help`; "
+                                     "default: the derivation's)")
+    t.add_argument("--epochs", type=positive(int), metavar="N",
+                   help="passes over the data (default: the derivation's)")
+    t.add_argument("--learning-rate", "--lr", type=positive(float), dest="learning_rate",
+                   metavar="RATE", help="step size (default: the derivation's)")
     t.add_argument("--optimizer", choices=["gd", "sgd", "momentum", "nesterov", "rmsprop", "adam",
-                                          "lbfgs", "newton"])
-    t.add_argument("--batch-size", type=int)
+                                          "lbfgs", "newton"],
+                   help="update rule (default: the derivation's)")
+    t.add_argument("--batch-size", type=positive(int), metavar="N",
+                   help="samples per step for the mini-batch rules (default: the derivation's)")
     t.add_argument("--data", metavar="FILE",
                    help="your own data: .npz (arrays named after the model's tensors) or .csv, "
                         "read into memory; or a Zarr store (NAME.zarr) or a folder of .npy "
@@ -193,26 +352,59 @@ def parser():
                    help="held-out data (.npz or .csv, as --data) for test metrics")
     t.add_argument("--scheduler", help="with --data: the address of a Dask scheduler, "
                                        "e.g. tcp://10.0.0.1:8786 (default: local threads)")
-    t.set_defaults(run=command_train)
-    c = sub.add_parser("check", help="symbolic vs numeric vs generated; and vs the documents")
+    t.add_argument("--save", metavar="FILE",
+                   help="save the trained model to FILE (.npz) for `symdl predict`")
+    t.add_argument("--json", action="store_true",
+                   help="print the result as JSON (settings, metrics, parameters, history)")
+    r = command("predict", command_predict, "predict with a model saved by `train --save`",
+                "Print (or write) the model's output for every sample of a data file: "
+                "a label and the probabilities for a classifier, the fitted value otherwise.")
+    r.add_argument("name", metavar="NAME", help=model + ", as it was trained")
+    r.add_argument("--params", required=True, metavar="FILE",
+                   help="the model file `symdl train NAME --save FILE` wrote")
+    r.add_argument("--data", required=True, metavar="FILE",
+                   help="the samples: .npz (the model's data array; its target array may be "
+                        "there too) or .csv (one sample per row, features only)")
+    r.add_argument("--out", metavar="FILE",
+                   help="write the predictions to FILE (.csv or .npz) instead of stdout")
+    c = command("check", command_check, "symbolic vs numeric vs generated; and vs the documents")
     c.add_argument("names", nargs="*", metavar="MODEL",
                    help="built-in names, derivation files or folders (default: every built-in)")
-    c.add_argument("--out", help="also write the table to this file")
-    c.set_defaults(run=command_check)
-    a = sub.add_parser("all", help="derive, generate and train every model (the main job)")
-    a.add_argument("--latex-dir", help="also write each derivation as LaTeX into this folder")
+    c.add_argument("--out", metavar="FILE", help="also write the Markdown table to FILE")
+    c.add_argument("--json", action="store_true",
+                   help="print every row as JSON instead of the table")
+    a = command("all", command_all, "derive, generate and train every model (the main job)")
+    a.add_argument("--latex-dir", metavar="DIR",
+                   help="also write each derivation as LaTeX into DIR")
     a.add_argument("--verbose", action="store_true", help="print the loss as training goes")
-    a.set_defaults(run=command_all)
+    a.add_argument("--json", action="store_true",
+                   help="print the summary as JSON; the progress goes to stderr")
     return p
 
 
-def main(argv=None):
-    args = parser().parse_args(argv)
+def main(argv=None) -> int:
+    """Run one command; returns the exit status (argparse exits 2 itself on usage errors)."""
     try:
-        return args.run(args)
+        try:
+            args = parser().parse_args(argv)
+        finally:
+            sys.stdout.flush()  # --help and --version have printed when argparse exits
+        status = args.run(args)
+        sys.stdout.flush()  # a reader that went away shows here, inside the try
+        return status
+    except BrokenPipeError:
+        # `symdl list | head -1`: the reader closed the pipe. Python's docs (signal, "Note on
+        # SIGPIPE") advise pointing stdout at devnull so that the exit flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except SymdlError as error:
         print(f"symdl: {error}", file=sys.stderr)
-        return 2
+        return 1
+    except OSError as error:  # a path the user gave: unwritable, missing, a folder, ...
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"symdl: {where}{error.strerror or error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

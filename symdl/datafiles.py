@@ -55,6 +55,23 @@ def load(path, spec, target_column=None):
                     f"folder of .npy files for data larger than memory")
 
 
+def load_features(path, spec):
+    """x alone, to predict on (`symdl predict`): a .npz's array named after the data tensor
+    (the target array beside it, as in the file the model was trained on, is left out), or
+    every column of a .csv."""
+    path = Path(path).expanduser()
+    _, target = tensor_names(spec)
+    if path.suffix == ".npz" and target and path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                has_target = target in arrays.files
+        except (OSError, ValueError, TypeError) as error:  # TypeError: an .npy, not an .npz
+            raise DataError(f"{path}: not a readable .npz file ({error})") from None
+        if has_target:
+            return load(path, spec)[0]
+    return load(path, {**spec, "target": None})[0]
+
+
 def _from_npz(path: Path, spec):
     features, target = tensor_names(spec)
     expected = [n for n in (features, target) if n]

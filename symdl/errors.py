@@ -19,3 +19,7 @@ class DivergenceError(SymdlError, ArithmeticError):
 
 class DerivationError(SymdlError):
     """A derivation file is malformed, or symdl's symbolic and numeric results disagree."""
+
+
+class SavedModelError(SymdlError):
+    """A saved model file is missing, unreadable, or was trained with kernels that changed."""

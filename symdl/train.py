@@ -33,6 +33,8 @@ class Result:
     history: list = field(default_factory=list)  # (epoch, J) after each epoch
     metrics: dict = field(default_factory=dict)
     seconds: float = 0.0
+    settings: dict = field(default_factory=dict)  # how fit was called, kept by saved models
+    model: str = ""  # the model as a user names it: a built-in name or a derivation file's path
 
 
 def kernels(name):
@@ -127,6 +129,9 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     A Dask array x trains chunk by chunk, out of core or on a cluster, on the Dask
     `scheduler` given (symdl.chunked).
     """
+    if isinstance(params, (dict, Result)):
+        params = ordered_params(kernels(name).SPEC, params,
+                                np.result_type(getattr(x, "dtype", np.float64), np.float32))
     if chunked.is_chunked(x):
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
@@ -165,7 +170,45 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
             params = minibatch_epochs(module, update, params, x, y, batch_size, epochs,
                                       np.random.default_rng(seed), record)
     named = {n: p for (n, _), p in zip(spec["params"], params)}
-    return Result(spec["name"], named, history, seconds=time.perf_counter() - started)
+    settings = {"optimizer": optimizer if isinstance(optimizer, str) else type(optimizer).__name__,
+                "learning_rate": getattr(optimizer, "learning_rate", learning_rate),
+                "epochs": epochs, "batch_size": batch_size, "seed": seed, "tol": tol}
+    return Result(spec["name"], named, history, seconds=time.perf_counter() - started,
+                  settings=settings, model=sources.resolve(name).ref)
+
+
+def ordered_params(spec, given, dtype=np.float64) -> list:
+    """Parameters given by name (a Result, or its `params`) as the kernels take them: in SPEC
+    order, and copied, so that training on from them leaves the caller's arrays untouched."""
+    given = given.params if isinstance(given, Result) else given
+    names = [n for n, _ in spec["params"]]
+    missing = [n for n in names if n not in given]
+    unknown = [n for n in given if n not in names]
+    if missing or unknown:
+        raise DataError(f"{spec['name']}: params must give exactly {', '.join(names)}"
+                        + (f"; missing {', '.join(missing)}" if missing else "")
+                        + (f"; unknown {', '.join(map(str, unknown))}" if unknown else ""))
+    return [np.array(given[n], dtype=dtype) if shape else float(given[n])
+            for n, shape in spec["params"]]
+
+
+def predict(result: Result, x) -> np.ndarray:
+    """The model's output for every sample of x, with the parameters of `result` (as `fit` or
+    `train` returns it, or `saved.load` reads it back): probabilities for a classifier, the
+    fitted value for a regression."""
+    module = kernels(result.model or result.name)
+    spec = module.SPEC
+    if spec["features"] is None or not hasattr(module, "predict"):
+        raise DerivationError(f"{result.name}: the model has no data input and output to predict")
+    dtype = next((np.asarray(v).dtype for v in result.params.values() if np.ndim(v)),
+                 np.dtype(np.float64))
+    params = ordered_params(spec, result.params, dtype)
+    sizes = {dim: size for (_, shape), value in zip(spec["params"], params)
+             for dim, size in zip(shape, np.shape(value))}
+    feature_shape = tuple(sizes[d] for d in spec["features"][1])
+    samples = len(x) if hasattr(x, "__len__") else 1
+    x, _ = validate.training_data(x, np.zeros(samples), feature_shape=feature_shape, dtype=dtype)
+    return module.predict(*params, x)
 
 
 # ---- the epochs of each kind of optimizer -----------------------------------------------------
@@ -407,6 +450,7 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
     else:
         x = y = x_test = y_test = None
     result = fit(name, x, y, log=log, **settings)
+    result.settings["dataset"] = dataset if data is None else None
     if x is not None:
         prepared = prepare_data(spec, x, y, np.asarray(x).dtype)
         if x_test is not None:

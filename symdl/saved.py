@@ -1,0 +1,214 @@
+"""Saved models: a trained `Result` in one file, loaded back only onto the kernels it fits.
+
+    >>> from symdl import saved, train
+    >>> result = train.train("logistic_regression")
+    >>> saved.save(result, "logistic.npz")
+    >>> again = saved.load("logistic.npz")          # refuses kernels that changed since
+    >>> train.predict(again, x)
+
+On the command line `symdl train MODEL --save FILE` writes one and `symdl predict MODEL
+--params FILE --data DATA` predicts with it.
+
+A saved model is a NumPy ``.npz`` archive that ``np.load(..., allow_pickle=False)`` opens: one
+array per parameter (``param_NAME``) and ``metadata``, a JSON text holding the model's name,
+its training settings, history and metrics, and the sha256 of the derivation file and of the
+generator that produced the kernels it was trained with. Nothing in it is pickled, so loading a
+file runs no code from it. Parameters only mean something to the kernels they were trained
+with, so `load` refuses a file whose hashes differ from those of the kernels installed now.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from symdl import __version__, sources
+from symdl.errors import SavedModelError
+
+FORMAT = "symdl saved model"
+FORMAT_VERSION = 1
+PARAM_PREFIX = "param_"
+
+
+def kernel_hashes(module) -> dict[str, str]:
+    """The hashes a generated module is stamped with: its derivation file and its generator."""
+    return {"derivation_sha256": module.DERIVATION_SHA256,
+            "generator_sha256": module.GENERATOR_SHA256}
+
+
+def save(result, path: str | os.PathLike) -> Path:
+    """Write `result` (as `train.fit` or `train.train` returns it) to `path`, an .npz file.
+
+    The file is written beside its final name and then moved there, so a failed write leaves
+    any earlier file of that name intact.
+    """
+    from symdl import train
+    module = train.kernels(result.model or result.name)
+    metadata = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "symdl_version": __version__,
+        "model": result.name, "ref": result.model or result.name,
+        "source": module.SPEC["source"],
+        "kernels": kernel_hashes(module),
+        "settings": result.settings, "history": result.history,
+        "metrics": result.metrics, "seconds": result.seconds,
+    }
+    arrays = {PARAM_PREFIX + name: np.asarray(value) for name, value in result.params.items()}
+    arrays["metadata"] = np.array(to_json(metadata, indent=None))
+    return _replace(path, lambda file: np.savez(file, **arrays))
+
+
+def load(path: str | os.PathLike, model: str | None = None):
+    """The `train.Result` saved in `path`, checked against the kernels installed now.
+
+    `model`, when given, is the model the caller expects the file to hold (a built-in name or
+    a derivation file's path); otherwise the model is found where it was when it was saved. Raises `SavedModelError` when the file is missing, is not a
+    saved model, holds another model, or was trained with kernels that have changed since.
+    """
+    from symdl import train
+    path = Path(path)
+    metadata, arrays = _read(path)
+    name = metadata["model"]
+    ref = str(model) if model else metadata.get("ref", name)
+    module = train.kernels(ref)
+    spec = module.SPEC
+    if spec["name"] != name:
+        raise SavedModelError(f"{path} holds a trained {name!r}, not {spec['name']!r}; "
+                              f"pass the model it was trained as, or retrain with "
+                              f"`symdl train {spec['name']} --save {path}`")
+    now, then = kernel_hashes(module), metadata["kernels"]
+    if now != then:
+        changed = " and ".join(key.split("_")[0] for key in now if now[key] != then.get(key))
+        raise SavedModelError(
+            f"{path} was trained with other kernels for {name}: the {changed} changed since "
+            f"(saved {_hashes(then)}; installed {_hashes(now)}), so its parameters may not fit "
+            f"them. Retrain it: `symdl train {ref} --save {path}`")
+    missing = [n for n, _ in spec["params"] if PARAM_PREFIX + n not in arrays]
+    if missing:
+        raise SavedModelError(f"{path} lacks the parameters {', '.join(missing)} of {name}")
+    params = {n: _restored(arrays[PARAM_PREFIX + n]) for n, _ in spec["params"]}
+    history = [tuple(entry) if isinstance(entry, list) else entry
+               for entry in metadata.get("history", [])]
+    return train.Result(name, params, history, dict(metadata.get("metrics", {})),
+                        float(metadata.get("seconds", 0.0)),
+                        settings=dict(metadata.get("settings", {})),
+                        model=sources.resolve(ref).ref)
+
+
+def to_json(value, indent: int | None = 2) -> str:
+    """Strict JSON (what `--json` prints and a saved model's metadata holds): NumPy numbers and
+    arrays become plain ones, and a NaN or infinite number becomes null."""
+    return json.dumps(_plain(value), indent=indent, allow_nan=False)
+
+
+def prediction_columns(spec: dict, output: np.ndarray) -> dict[str, np.ndarray]:
+    """The columns `symdl predict` writes: for a classifier the label, then the probabilities;
+    otherwise the model's output, named as its derivation names it."""
+    name = spec["output"] or "output"
+    columns: dict[str, np.ndarray] = {}
+    kind = spec["target"][1] if spec["target"] else None
+    if kind == "binary":
+        columns["label"] = (output >= 0.5).astype(np.int64)
+    elif kind == "class":
+        columns["label"] = np.argmax(output, axis=1)
+    if output.ndim == 1:
+        columns[name] = output
+    else:
+        columns.update({f"{name}_{k}": output[:, k] for k in range(output.shape[1])})
+    return columns
+
+
+def predictions_csv(columns: dict[str, np.ndarray]) -> str:
+    """The columns as CSV text with a header line; numbers in full precision."""
+    lines = [",".join(columns)]
+    for row in zip(*columns.values()):
+        lines.append(",".join(str(v) if isinstance(v, np.integer) else repr(float(v)) for v in row))
+    return "\n".join(lines) + "\n"
+
+
+def write_predictions(columns: dict[str, np.ndarray], path: str | os.PathLike) -> Path:
+    """The columns to a .npz (one array each) or a .csv file."""
+    if str(path).lower().endswith(".npz"):
+        return _replace(path, lambda file: np.savez(file, **columns))
+    text = predictions_csv(columns).encode()
+    return _replace(path, lambda file: file.write(text))
+
+
+def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    if not path.is_file():
+        raise SavedModelError(f"saved model {path} does not exist; "
+                              f"`symdl train MODEL --save {path}` writes one")
+    try:
+        with _open_npz(path) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        if "metadata" not in arrays:
+            raise ValueError("it has no metadata entry")
+        metadata = json.loads(str(arrays.pop("metadata")))
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise SavedModelError(f"{path} is not a model saved by symdl ({error}); "
+                              f"`symdl train MODEL --save {path}` writes one") from None
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise SavedModelError(f"{path} is an .npz file but not a model saved by symdl")
+    if metadata.get("format_version", 0) > FORMAT_VERSION:
+        raise SavedModelError(f"{path} was saved by a newer symdl "
+                              f"({metadata.get('symdl_version')}); upgrade symdl to load it")
+    return metadata, arrays
+
+
+def _open_npz(path: Path):
+    """np.load of an .npz archive, never unpickling; a ValueError for any other file."""
+    loaded = np.load(path, allow_pickle=False)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise ValueError("a single array, not an .npz archive")
+    return loaded
+
+
+def _hashes(hashes: dict) -> str:
+    return ", ".join(f"{key.split('_')[0]} {value}" for key, value in hashes.items())
+
+
+def _restored(array: np.ndarray):
+    """A parameter as training holds it: a float for a scalar, a contiguous array otherwise."""
+    return float(array) if array.ndim == 0 else np.ascontiguousarray(array)
+
+
+def _plain(value):
+    """`value` with NumPy values made plain Python, tuples made lists, non-finite numbers None."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _replace(path: str | os.PathLike, write) -> Path:
+    """Write a file beside its final name, then move it there: a failed write leaves any
+    earlier file of that name intact."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            write(file)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

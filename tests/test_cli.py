@@ -1,0 +1,219 @@
+"""The `symdl` command's conventions: help for everything, exit 0 / 1 / 2, JSON, pipes.
+
+Exit 1 is symdl's own error (a bad name, data or file), 2 a usage error (argparse); no error a
+user can cause prints a traceback. Most cases call `cli.main(argv)` in this process; the pipe
+and the console script run as subprocesses.
+"""
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from symdl import __version__, check, cli, generate, saved, train
+
+
+def run(capsys, *argv):
+    """(exit status, stdout, stderr) of `symdl ARGV`."""
+    try:
+        status = cli.main(list(argv))
+    except SystemExit as done:
+        status = done.code
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return status, out, err
+
+
+def subcommands() -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_version(capsys):
+    assert run(capsys, "--version") == (0, f"symdl {__version__}\n", "")
+
+
+def test_help_lists_commands_models_datasets_examples_and_exit_codes(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    for word in [*subcommands(), "mnist_mlp", "unit_square", "two_moons", "examples:",
+                 "symdl predict mnist_mlp --params", "exit status", "2 a usage error"]:
+        assert word in out
+
+
+def test_every_argument_of_every_command_has_help():
+    for name, sub in subcommands().items():
+        for action in sub._actions:
+            assert action.help, f"symdl {name}: {action.dest} has no help text"
+
+
+def test_help_shows_defaults(capsys):
+    status, out, _ = run(capsys, "train", "--help")
+    assert status == 0 and "(default: the derivation's)" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "the following arguments are required: COMMAND"),
+    (["fly"], "invalid choice: 'fly'"),
+    (["train"], "the following arguments are required: NAME"),
+    (["train", "logistic_regression", "--epochs", "-3"], "must be greater than 0, not -3"),
+    (["train", "logistic_regression", "--epochs", "many"], "'many' is not a number"),
+    (["train", "logistic_regression", "--learning-rate", "0"], "must be greater than 0"),
+    (["train", "logistic_regression", "--lr", "nan"], "must be greater than 0, not nan"),
+    (["train", "logistic_regression", "--optimizer", "adam"], "invalid choice: 'adam'"),
+    (["train", "logistic_regression", "--batch-size", "0"], "must be greater than 0"),
+    (["predict", "logistic_regression", "--data", "x.csv"], "required: --params"),
+    (["check", "--no-such-option"], "unrecognized arguments"),
+])
+def test_usage_errors_exit_2_with_the_usage_line(capsys, argv, message):
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.startswith("usage: symdl") and message in err
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("saved") / "line.npz"
+    saved.save(train.train("univariate_least_squares", epochs=10), path)
+    return path
+
+
+def symdl_errors(tmp_path, model_file):
+    """Every (argv, message) of an error symdl itself reports, exit 1."""
+    (tmp_path / "bad.csv").write_text("1\ntwo\n")
+    (tmp_path / "wide.csv").write_text("1,2\n3,4\n")
+    (tmp_path / "a_file").write_text("")
+    np.savez(tmp_path / "x.npz", x=np.arange(3.0))
+    predict = ["predict", "univariate_least_squares", "--params"]
+    return [
+        (["train", "no_such_model"], "no derivation named 'no_such_model'"),
+        (["derive", "no_such_model"], "no derivation named 'no_such_model'"),
+        (["train", "univariate_least_squares", "--dataset", "nope"], "no built-in dataset"),
+        (["check", "--out", "/nonexistent/x.md"], "the folder /nonexistent does not exist"),
+        (["check", "--out", str(tmp_path)], "it is a folder"),
+        (["train", "univariate_least_squares", "--save", "/nonexistent/m.npz"],
+         "the folder /nonexistent does not exist"),
+        (["all", "--latex-dir", str(tmp_path / "a_file")], "a_file: File exists"),
+        ([*predict, str(tmp_path / "none.npz"), "--data", str(tmp_path / "x.npz")],
+         "does not exist"),
+        ([*predict, str(tmp_path / "x.npz"), "--data", str(tmp_path / "x.npz")],
+         "not a model saved by symdl"),
+        (["predict", "logistic_regression", "--params", str(model_file),
+          "--data", str(tmp_path / "x.npz")], "holds a trained 'univariate_least_squares'"),
+        ([*predict, str(model_file), "--data", str(tmp_path / "none.csv")], "does not exist"),
+        ([*predict, str(model_file), "--data", str(tmp_path / "bad.csv")], "must be a number"),
+        ([*predict, str(model_file), "--data", str(tmp_path / "wide.csv")],
+         "2 features per sample"),
+        ([*predict, str(model_file), "--data", str(tmp_path / "x.npz"),
+          "--out", "/nonexistent/p.csv"], "the folder /nonexistent does not exist"),
+    ]
+
+
+def test_symdl_errors_exit_1_with_one_line_and_no_traceback(capsys, tmp_path, model_file):
+    for argv, message in symdl_errors(tmp_path, model_file):
+        status, out, err = run(capsys, *argv)
+        assert status == 1, argv
+        assert err.startswith("symdl: ") and message in err, (argv, err)
+        assert err.count("\n") == 1, (argv, err)
+
+
+def test_kernels_that_changed_since_saving_exit_1(capsys, tmp_path, model_file, monkeypatch):
+    np.savez(tmp_path / "x.npz", x=np.arange(3.0))
+    kernels = train.kernels("univariate_least_squares")
+    monkeypatch.setattr(kernels, "GENERATOR_SHA256", "f" * 16)
+    status, _, err = run(capsys, "predict", "univariate_least_squares", "--params",
+                         str(model_file), "--data", str(tmp_path / "x.npz"))
+    assert status == 1
+    assert "the generator changed" in err and "symdl train univariate_least_squares --save" in err
+
+
+def test_train_save_then_predict_to_stdout_and_to_files(capsys, tmp_path):
+    path = tmp_path / "line.npz"
+    status, out, _ = run(capsys, "train", "univariate_least_squares", "--epochs", "20",
+                         "--save", str(path))
+    assert status == 0 and f"saved to {path}" in out
+    (tmp_path / "area.csv").write_text("area\n10\n20.5\n")
+    status, out, _ = run(capsys, "predict", "univariate_least_squares", "--params", str(path),
+                         "--data", str(tmp_path / "area.csv"))
+    assert status == 0
+    model = saved.load(path)
+    a, b = model.params["a"], model.params["b"]
+    header, *rows = out.splitlines()
+    assert header == "y_hat"
+    np.testing.assert_allclose([float(r) for r in rows], [a * 10 + b, a * 20.5 + b], rtol=1e-12)
+    for out_file in ("p.csv", "p.npz"):
+        status, _, _ = run(capsys, "predict", "univariate_least_squares", "--params", str(path),
+                           "--data", str(tmp_path / "area.csv"), "--out", str(tmp_path / out_file))
+        assert status == 0
+    assert (tmp_path / "p.csv").read_text() == out
+    with np.load(tmp_path / "p.npz") as written:
+        np.testing.assert_allclose(written["y_hat"], [a * 10 + b, a * 20.5 + b], rtol=1e-12)
+
+
+def test_train_json_is_the_only_thing_on_stdout(capsys):
+    status, out, err = run(capsys, "train", "univariate_least_squares", "--epochs", "4", "--json")
+    assert status == 0
+    result = json.loads(out)
+    assert result["model"] == "univariate_least_squares"
+    assert [epoch for epoch, _ in result["history"]] == [1, 2, 3, 4]
+    assert result["settings"]["epochs"] == 4 and set(result["params"]) == {"a", "b"}
+    assert "max |p − closed form|" in result["metrics"]
+    assert "Training univariate_least_squares" in err and "epoch" in err
+
+
+def test_check_json_serialises_every_field_of_a_row(capsys):
+    status, out, _ = run(capsys, "check", "paraboloid_gradient", "--json")
+    report = json.loads(out)
+    fields = {f.name for f in dataclasses.fields(check.Row)}
+    assert report["rows"] and all(set(row) == fields for row in report["rows"])
+    assert report["failures"] == 0 and status == 0
+
+
+@pytest.fixture
+def two_models(monkeypatch):
+    """`symdl all` over two quick models, so that the test does not train all of them."""
+    monkeypatch.setattr(generate, "derivation_names",
+                        lambda: ["paraboloid_gradient", "univariate_least_squares"])
+
+
+def test_all_summary_escapes_pipes_in_its_markdown(capsys, two_models):
+    status, out, _ = run(capsys, "all")
+    assert status == 0
+    rows = [line for line in out.splitlines() if line.startswith("| univariate")]
+    assert len(rows) == 1 and r"max \|p − closed form\|" in rows[0]
+    cells = rows[0].replace(r"\|", "").split("|")
+    assert len(cells) == 8 + 2  # eight columns between the outer pipes
+
+
+def test_all_json(capsys, two_models):
+    status, out, err = run(capsys, "all", "--json")
+    assert status == 0
+    report = json.loads(out)
+    assert [m["model"] for m in report["models"]] == ["paraboloid_gradient",
+                                                      "univariate_least_squares"]
+    assert report["models"][1]["dataset"] == "floor_areas" and "3. train" in err
+
+
+def test_markdown_row_escapes_pipes():
+    assert cli.markdown_row(["a|b", "c"]) == r"| a\|b | c |"
+
+
+def test_a_closed_pipe_ends_quietly():
+    """`symdl list | head -1`: the reader goes away; no BrokenPipeError traceback."""
+    process = subprocess.Popen([sys.executable, "-m", "symdl", "list"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()
+    err = process.stderr.read()
+    assert process.wait(timeout=300) == 1  # what Python's docs do on a broken pipe
+    assert err == b""
+
+
+def test_the_console_script_maps_symdl_errors_to_exit_1():
+    done = subprocess.run([sys.executable, "-m", "symdl", "derive", "no_such_model"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and done.stderr.startswith("symdl: no derivation named")
+    assert "Traceback" not in done.stderr

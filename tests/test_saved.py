@@ -1,0 +1,146 @@
+"""Saved models: the round trip, predict, training on from saved parameters, and every refusal.
+
+The oracles are the models' own formulas, written out here with NumPy: ŷ = a·x + b for 003
+§3.1's line, h = σ(θᵀx) for 003 §3.3's logistic regression.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+import symdl
+from symdl import datafiles, datasets, saved, train
+from symdl.errors import DataError, SavedModelError
+
+
+@pytest.fixture(scope="module")
+def line():
+    return train.train("univariate_least_squares", epochs=30)
+
+
+@pytest.fixture(scope="module")
+def logistic():
+    data = datasets.two_classes_with_bias(m=60)
+    return train.fit("logistic_regression", data.x, data.y, learning_rate=0.005, epochs=20), data
+
+
+def test_a_saved_model_loads_back_exactly(line, tmp_path):
+    path = saved.save(line, tmp_path / "line.npz")
+    again = saved.load(path)
+    assert again.name == line.name
+    assert again.params == line.params
+    assert again.history == line.history and len(again.history) == 30
+    assert again.metrics == line.metrics
+    assert again.settings == line.settings
+    assert again.settings["dataset"] == "floor_areas" and again.settings["epochs"] == 30
+
+
+def test_a_saved_file_is_plain_npz_with_json_metadata_and_no_pickle(logistic, tmp_path):
+    result, _ = logistic
+    path = saved.save(result, tmp_path / "logistic.npz")
+    with np.load(path, allow_pickle=False) as archive:
+        assert set(archive.files) == {"metadata", "param_theta"}
+        assert all(archive[key].dtype != object for key in archive.files)
+        metadata = json.loads(str(archive["metadata"]))
+        np.testing.assert_array_equal(archive["param_theta"], result.params["theta"])
+    module = train.kernels("logistic_regression")
+    assert metadata["model"] == "logistic_regression"
+    assert metadata["kernels"] == {"derivation_sha256": module.DERIVATION_SHA256,
+                                   "generator_sha256": module.GENERATOR_SHA256}
+    assert metadata["settings"]["learning_rate"] == 0.005
+
+
+def test_predict_takes_the_result_of_fit_and_of_load(logistic, line, tmp_path):
+    result, data = logistic
+    theta = result.params["theta"]
+    expected = 1 / (1 + np.exp(-(data.x @ theta)))
+    np.testing.assert_allclose(train.predict(result, data.x), expected, rtol=1e-12)
+    again = saved.load(saved.save(result, tmp_path / "logistic.npz"))
+    np.testing.assert_allclose(symdl.predict(again, data.x), expected, rtol=1e-12)
+    x = np.array([20.0, 35.5, 50.0])
+    np.testing.assert_allclose(symdl.predict(line, x),
+                               line.params["a"] * x + line.params["b"], rtol=1e-12)
+
+
+def test_predict_refuses_samples_of_the_wrong_width(logistic):
+    result, data = logistic
+    assert data.x.shape[1] == 3
+    with pytest.raises(DataError, match="2 features per sample.*expects 3 features"):
+        train.predict(result, np.ones((5, 2)))
+
+
+def test_fit_trains_on_from_a_result_and_leaves_its_arrays_alone(logistic):
+    result, data = logistic
+    before = result.params["theta"].copy()
+    more = train.fit("logistic_regression", data.x, data.y, learning_rate=0.005, epochs=5,
+                     params=result.params)
+    np.testing.assert_array_equal(result.params["theta"], before)
+    # gradient descent with a step below 2/L lowers J at every step: the fifth step on from
+    # epoch 20 is below epoch 20's loss, where training from zero would start far above it
+    assert more.history[0][1] < result.history[-1][1]
+    assert more.history[-1][1] < more.history[0][1]
+
+
+def test_fit_names_the_parameters_a_dict_lacks_or_adds(logistic):
+    result, data = logistic
+    with pytest.raises(DataError, match="missing theta; unknown w"):
+        train.fit("logistic_regression", data.x, data.y, params={"w": result.params["theta"]})
+
+
+def test_loading_against_changed_kernels_says_how_to_retrain(line, tmp_path, monkeypatch):
+    path = saved.save(line, tmp_path / "line.npz")
+    monkeypatch.setattr(train.kernels("univariate_least_squares"), "DERIVATION_SHA256", "0" * 16)
+    with pytest.raises(SavedModelError, match=r"the derivation changed.*"
+                                              r"symdl train univariate_least_squares --save"):
+        saved.load(path)
+
+
+def test_loading_refuses_another_model_and_files_that_are_not_models(line, tmp_path):
+    path = saved.save(line, tmp_path / "line.npz")
+    with pytest.raises(SavedModelError, match="holds a trained 'univariate_least_squares'"):
+        saved.load(path, model="logistic_regression")
+    with pytest.raises(SavedModelError, match="does not exist"):
+        saved.load(tmp_path / "nothing.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip file")
+    np.save(tmp_path / "array.npy", np.ones(3))
+    np.savez(tmp_path / "other.npz", x=np.ones(3))
+    for name in ("junk.npz", "array.npy", "other.npz"):
+        with pytest.raises(SavedModelError, match="not a model saved by symdl"):
+            saved.load(tmp_path / name)
+
+
+def test_a_failed_save_leaves_the_earlier_file_intact(line, tmp_path, monkeypatch):
+    path = saved.save(line, tmp_path / "line.npz")
+    before = path.read_bytes()
+
+    def fails(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(np, "savez", fails)
+    with pytest.raises(OSError, match="disk full"):
+        saved.save(line, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["line.npz"]
+
+
+def test_data_to_predict_on_the_file_trained_on_or_features_alone(tmp_path):
+    spec = train.kernels("logistic_regression").SPEC
+    np.savez(tmp_path / "train.npz", x=np.ones((2, 3)), y=np.zeros(2))
+    np.savez(tmp_path / "x.npz", x=np.ones((2, 3)))
+    (tmp_path / "x.csv").write_text("x0,x1,x2\n1,2.5,3\n3,-4e-1,0\n")
+    for name in ("train.npz", "x.npz"):
+        np.testing.assert_array_equal(datafiles.load_features(tmp_path / name, spec),
+                                      np.ones((2, 3)))
+    np.testing.assert_array_equal(datafiles.load_features(tmp_path / "x.csv", spec),
+                                  [[1, 2.5, 3], [3, -0.4, 0]])
+    np.savez(tmp_path / "misnamed.npz", features=np.ones((2, 3)))
+    with pytest.raises(DataError, match="reads arrays named x; the file holds features"):
+        datafiles.load_features(tmp_path / "misnamed.npz", spec)
+
+
+def test_prediction_columns_give_a_classifier_its_labels():
+    spec = train.kernels("logistic_regression").SPEC
+    columns = saved.prediction_columns(spec, np.array([0.2, 0.7]))
+    assert list(columns) == ["label", "h"]
+    np.testing.assert_array_equal(columns["label"], [0, 1])
+    assert saved.predictions_csv(columns) == "label,h\n0,0.2\n1,0.7\n"
