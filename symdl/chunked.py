@@ -341,6 +341,7 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     if spec["features"] is None:
         raise DataError(f"{spec['name']} takes no data, so there is nothing to chunk")
     dtype = np.float32 if getattr(x, "dtype", None) == np.float32 else np.float64
+    data: ChunkedData | InMemoryData
     if is_chunked(x):
         data = ChunkedData(ref, spec, x, y, dtype, scheduler)
     else:

@@ -103,7 +103,7 @@ def test_scores(m: int = 90, seed: int = 0) -> Dataset:
     )
 
 
-test_scores.__test__ = False  # its name starts with "test_"; pytest must not collect it
+test_scores.__test__ = False  # type: ignore[attr-defined]  # its name starts with "test_"; pytest must not collect it
 
 
 def floor_areas(m: int = 50, seed: int = 0) -> Dataset:

@@ -25,6 +25,7 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def save(result, path: str | os.PathLike) -> Path:
         "settings": result.settings, "history": result.history,
         "metrics": result.metrics, "seconds": result.seconds,
     }
-    arrays = {PARAM_PREFIX + name: np.asarray(value) for name, value in result.params.items()}
+    arrays: dict[str, Any] = {PARAM_PREFIX + n: np.asarray(v) for n, v in result.params.items()}
     arrays["metadata"] = np.array(to_json(metadata, indent=None))
     return _replace(path, lambda file: np.savez(file, **arrays))
 
@@ -131,7 +132,7 @@ def predictions_csv(columns: dict[str, np.ndarray]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_predictions(columns: dict[str, np.ndarray], path: str | os.PathLike) -> Path:
+def write_predictions(columns: dict[str, Any], path: str | os.PathLike) -> Path:
     """The columns to a .npz (one array each) or a .csv file."""
     if str(path).lower().endswith(".npz"):
         return _replace(path, lambda file: np.savez(file, **columns))

@@ -172,5 +172,5 @@ def _import_file(module_name: str, path: Path) -> ModuleType:
     except BaseException:
         del sys.modules[module_name]
         raise
-    module.__symdl_stamp__ = stamp
+    module.__symdl_stamp__ = stamp  # type: ignore[attr-defined]
     return module

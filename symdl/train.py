@@ -100,7 +100,7 @@ def check_params(spec, params, sizes):
             raise DataError(f"{spec['name']}: parameter {name} contains NaN or inf")
 
 
-def prepare_data(spec, x, y, dtype=np.float64):
+def prepare_data(spec, x, y, dtype=np.float64) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Validate x and y against the model's declared shapes (validate.training_data)."""
     features = spec["features"]
     if features is None:
@@ -386,7 +386,7 @@ def metrics(name, params: dict, x, y, x_test=None, y_test=None) -> dict:
     """Accuracy for classifiers, mean squared error for regressions; train and test."""
     module = kernels(name)
     spec = module.SPEC
-    found = {}
+    found: dict[str, float] = {}
     if spec["features"] is None or not hasattr(module, "predict") or spec["target"] is None:
         return found
     values = [params[n] for n, _ in spec["params"]]

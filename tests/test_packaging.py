@@ -65,3 +65,11 @@ def test_the_wheel_holds_nothing_else_but_its_metadata(wheel_names):
     extra = {n for n in wheel_names - set(package_files()) if ".dist-info/" not in n}
     assert not extra, f"the wheel carries files that are not in the package: {sorted(extra)}"
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in wheel_names)
+
+
+def test_mypy_accepts_symdl():
+    """`mypy symdl/` with the settings of pyproject's [tool.mypy] reports no error."""
+    pytest.importorskip("mypy")
+    done = subprocess.run([sys.executable, "-m", "mypy", "symdl/"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
