@@ -20,6 +20,7 @@ by the adaptive denominators).
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 import numba
 import numpy as np
@@ -31,7 +32,7 @@ class OptimizerError(SymdlError, ValueError):
     """An optimizer name or setting that symdl does not know or cannot use."""
 
 
-NJIT = dict(cache=True, error_model="numpy")
+NJIT: dict[str, Any] = dict(cache=True, error_model="numpy")
 
 
 @numba.njit(**NJIT)
@@ -184,9 +185,10 @@ class Adam(Optimizer):
               float(self.steps))
 
 
-OPTIMIZERS = {"gd": GradientDescent, "sgd": GradientDescent, "momentum": Momentum,
-              "nesterov": lambda rate, **kw: Momentum(rate, nesterov=True, **kw),
-              "rmsprop": RMSprop, "adam": Adam}
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
+    "gd": GradientDescent, "sgd": GradientDescent, "momentum": Momentum,
+    "nesterov": lambda rate, **kw: Momentum(rate, nesterov=True, **kw),
+    "rmsprop": RMSprop, "adam": Adam}
 # Second-order and quasi-Newton methods run whole minimisations, not steps (symdl.train).
 METHODS = ("lbfgs", "newton")
 

@@ -64,7 +64,7 @@ def test_help_shows_defaults(capsys):
     (["train", "logistic_regression", "--epochs", "many"], "'many' is not a number"),
     (["train", "logistic_regression", "--learning-rate", "0"], "must be greater than 0"),
     (["train", "logistic_regression", "--lr", "nan"], "must be greater than 0, not nan"),
-    (["train", "logistic_regression", "--optimizer", "adam"], "invalid choice: 'adam'"),
+    (["train", "logistic_regression", "--optimizer", "adamw"], "invalid choice: 'adamw'"),
     (["train", "logistic_regression", "--batch-size", "0"], "must be greater than 0"),
     (["predict", "logistic_regression", "--data", "x.csv"], "required: --params"),
     (["check", "--no-such-option"], "unrecognized arguments"),
