@@ -26,14 +26,13 @@ Dask is an optional extra: ``pip install symdl[dask]``.
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
-from symdl import train, validate
+from symdl import sources, train, validate
 from symdl.errors import DataError
 
 OPTIMIZERS = ("gd", "lbfgs", "sgd", "rmsprop")
@@ -65,31 +64,22 @@ def load(path, names=("x", "y"), chunk_rows=None):
     """(x, y) as Dask arrays read lazily from a Zarr store or a folder of .npy files.
 
     `names` are the model's data and target tensors (the arrays of the store, or the files
-    NAME.npy of the folder); y is None when only the data tensor is named. A .npy file is read block by block with ordinary file reads, not
-    mapped into memory, so resident memory stays a few chunks whatever the file's size.
+    NAME.npy of the folder); y is None when only the data tensor is named. A store may be a
+    URL (s3://..., gs://..., with fsspec installed), which every worker of a cluster reads by
+    itself. A .npy file is read block by block with ordinary file reads, not mapped into
+    memory, so resident memory stays a few chunks whatever the file's size.
     """
     da = require_dask()
-    path = Path(path)
-    if not path.exists():
+    remote = "://" in str(path)
+    path = Path(path) if not remote else path
+    if not remote and not path.exists():
         raise DataError(f"{path}: no such file or folder")
-    if path.suffix == ".npy":
+    if not remote and path.suffix == ".npy":
         raise DataError(f"{path}: a .npy file holds one array; put "
                         f"{' and '.join(n + '.npy' for n in names)} in one folder and pass it")
-    if path.suffix == ".zarr" or (path / "zarr.json").exists() or (path / ".zgroup").exists():
-        try:
-            import zarr
-        except ImportError:
-            raise DataError("reading a Zarr store needs zarr: pip install 'symdl[dask]'") from None
-        group = zarr.open_group(str(path), mode="r")
-        arrays = []
-        for name in names:
-            if name not in group:
-                raise DataError(f"{path}: the store has no array {name!r} "
-                                f"(it has {', '.join(sorted(group.array_keys())) or 'none'})")
-            array = da.from_zarr(group[name])
-            arrays.append(array.rechunk({0: _rows_per_chunk(array, chunk_rows)})
-                          if chunk_rows else array)
-        return _aligned_rows(arrays[0], arrays[1] if len(arrays) > 1 else None)
+    if remote or path.suffix == ".zarr" or (path / "zarr.json").exists() \
+            or (path / ".zgroup").exists():
+        return _load_zarr(da, str(path), names, chunk_rows)
     if path.is_dir():
         missing = [f"{n}.npy" for n in names if not (path / f"{n}.npy").exists()]
         if missing:
@@ -97,6 +87,26 @@ def load(path, names=("x", "y"), chunk_rows=None):
         x = open_npy(path / f"{names[0]}.npy", chunk_rows)
         return x, open_npy(path / f"{names[1]}.npy", x.chunks[0]) if len(names) > 1 else None
     raise DataError(f"{path}: expected a Zarr store (NAME.zarr) or a folder of .npy files")
+
+
+def _load_zarr(da, store, names, chunk_rows):
+    try:
+        import zarr
+    except ImportError:
+        raise DataError("reading a Zarr store needs zarr: pip install 'symdl[dask]'") from None
+    try:
+        group = zarr.open_group(store, mode="r")
+    except (FileNotFoundError, ValueError, KeyError) as error:
+        raise DataError(f"{store}: not a Zarr group ({error})") from None
+    arrays = []
+    for name in names:
+        if name not in group:
+            raise DataError(f"{store}: the store has no array {name!r} "
+                            f"(it has {', '.join(sorted(group.array_keys())) or 'none'})")
+        array = da.from_zarr(group[name])
+        arrays.append(array.rechunk({0: _rows_per_chunk(array, chunk_rows)})
+                      if chunk_rows else array)
+    return _aligned_rows(arrays[0], arrays[1] if len(arrays) > 1 else None)
 
 
 def open_npy(path, chunk_rows=None):
@@ -209,14 +219,9 @@ def _checked_chunk(spec, x, y, rows, index, dtype, declared):
         raise DataError(f"{where}: {error}") from None
 
 
-@functools.lru_cache(maxsize=None)
-def _kernels(ref):
-    return train.kernels(ref)
-
-
 def _chunk_sums(x, y=None, *, ref, params, check, data_dtype, block_info=None):
     """The loss and gradient of one chunk as sums, packed in one row: [J, ∂J/∂p₁..., ...]."""
-    module = _kernels(ref)
+    module = train.kernels(ref)
     spec = module.SPEC
     info = block_info[0]
     rows = info["array-location"][0]
@@ -336,7 +341,8 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
-    module = _kernels(ref)
+    ref = sources.resolve(ref)  # a Source travels to the workers: no relative path to re-read
+    module = train.kernels(ref)
     spec = module.SPEC
     if spec["features"] is None:
         raise DataError(f"{spec['name']} takes no data, so there is nothing to chunk")
@@ -430,7 +436,7 @@ def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> tra
     The settings are the derivation's Training ones with `overrides` on top, as in
     `train.train`; `scheduler` may also be the address of a Dask scheduler ("tcp://host:8786").
     """
-    spec = _kernels(ref).SPEC
+    spec = train.kernels(ref).SPEC
     settings = {k: v for k, v in (spec["training"] or {}).items() if k != "dataset"}
     settings.update(overrides)
     x, y = load(path, [spec["features"][0]] + ([spec["target"][0]] if spec["target"] else []))
