@@ -14,7 +14,8 @@ Every configuration runs in a process of its own, so each peak RSS is its own:
 
 Correctness gate: at m = 2M, symdl's chunked losses equal its in-memory losses (rtol 1e-9).
 The problem is W1's (mean cross-entropy, lr 0.5, θ₀ = 0): symdl's kernel sums, so its step is
-0.5/m. Not a test: run with ``python -m benchmarks w6`` (``--quick``: 400,000 rows).
+0.5/m. Not a test: run with ``python -m benchmarks w6`` (``--quick``: 400,000 rows), or
+``python -m benchmarks.w6_out_of_core --dask-ml-m 2000000`` to give dask-ml fewer rows.
 """
 
 import argparse
@@ -189,10 +190,17 @@ HEADER = ["configuration", "rows", "median time", "÷ symdl local", "per row",
           "peak RSS", "peak − before", "machine"]
 
 
-def run(quick: bool, repeats=None, only=None, store=None) -> bool:
-    """Print W6's tables; return False if a configuration failed or the gate did not pass."""
+def run(quick: bool, repeats=None, only=None, store=None, dask_ml_m=None, epochs=None) -> bool:
+    """Print W6's table, one row as each configuration finishes; then the gate and linearity.
+
+    `dask_ml_m` runs dask-ml on the first rows of the store only (default: all of them).
+    Returns False if a configuration failed or the gate did not pass.
+    """
+    import numpy as np
+
     size = QUICK if quick else FULL
-    m, epochs = size["m"], size["epochs"]
+    m, small = size["m"], size["in_memory"]
+    epochs = epochs or size["epochs"]
     store = Path(store or Path(tempfile.gettempdir()) / f"symdl-w6-{m}x{N}.zarr")
     print(f"\n## W6 out of core: logistic regression GD on a Zarr store, m = {m:,} × n = {N} "
           f"float64 ({harness.fmt_bytes(m * (N + 1) * 8)} on disk), {epochs} epochs, "
@@ -200,41 +208,41 @@ def run(quick: bool, repeats=None, only=None, store=None) -> bool:
     seconds = make_store(store, m)
     print(f"Store: `{store}`" + (f", written in {seconds:.0f} s" if seconds else ", reused")
           + f"; {environment.load_note()}.\n", flush=True)
-
-    wanted = [c for c in CONFIGS if not only or c in only or c.split()[0] in only]
-    full = [measure(c, store, m, epochs) for c in wanted if c != "symdl in memory"]
-    base = next((statistics.median(r["seconds"]) for r in full
-                 if r["config"] == "symdl local" and "error" not in r), float("nan"))
+    plan = [("symdl local", m), ("symdl LocalCluster (2 workers)", m),
+            ("dask-ml gradient_descent", dask_ml_m or m), ("dask-ml lbfgs", dask_ml_m or m),
+            ("symdl local", small), ("symdl in memory", small)]
+    plan += [("symdl local", k) for k in size["linear"] if k not in (m, small)]
+    plan = [(c, k) for c, k in plan if not only or c in only or c.split()[0] in only]
     print("Time per epoch (symdl: median of epochs 2.. ; dask-ml: per iteration), peak RSS "
-          "of the process (and of each worker), each configuration in its own process.\n")
-    print(harness.markdown_table(HEADER, [_row(r, "/epoch", base) for r in full]), flush=True)
+          "of the process (and of each worker), each configuration in its own process; "
+          "\"÷ symdl local\" is against symdl on the local scheduler at the same m.\n")
+    print(harness.markdown_table(HEADER, []), flush=True)
+    done = []
+    for config, rows in plan:
+        result = measure(config, store, rows, epochs)
+        done.append(result)
+        local = next((r for r in done if r["config"] == "symdl local" and r["m"] == rows
+                      and "error" not in r), None)
+        base = statistics.median(local["seconds"]) if local else float("nan")
+        print(harness.markdown_table(HEADER, [_row(result, "/epoch", base)]).split("\n")[-1],
+              flush=True)
 
-    small = size["in_memory"]
-    pair = [measure(c, store, small, epochs) for c in ("symdl local", "symdl in memory")]
-    ok = all("error" not in r for r in full + pair)
-    if ok:
-        import numpy as np
-
-        rows = harness.compare(np.array(pair[1]["losses"]),
-                               {"symdl local": pair[0]["losses"]}, GATE_RTOL)
-        print(f"\nChunked vs in memory at m = {small:,} (gate: the {epochs} mean losses, "
-              f"rtol {GATE_RTOL:g}; in memory an epoch is two kernel passes, the gradient and "
-              f"the loss at the new parameters, chunked one).\n")
-        print(harness.agreement_table(rows, "symdl in memory", "epochs"))
-        ok = rows[0].ok
-        local = pair[0]
-        print()
-        print(harness.markdown_table(HEADER, [_row(r, "/epoch", statistics.median(local["seconds"]))
-                                              for r in pair]), flush=True)
-
-    runs = {r["m"]: r for r in full + pair if r["config"] == "symdl local"}
-    for rows_m in size["linear"]:
-        if rows_m not in runs:
-            runs[rows_m] = measure("symdl local", store, rows_m, epochs)
-    print("\nLinearity: symdl on the local scheduler at growing m.\n")
-    print(harness.markdown_table(HEADER, [_row(runs[k], "/epoch", base)
-                                          for k in sorted(runs)]), flush=True)
-    return ok and all("error" not in r for r in runs.values())
+    ok = all("error" not in r for r in done)
+    pair = {r["config"]: r for r in done if r["m"] == small and "error" not in r}
+    if "symdl local" in pair and "symdl in memory" in pair:
+        gate = harness.compare(np.array(pair["symdl in memory"]["losses"]),
+                               {"symdl local": pair["symdl local"]["losses"]}, GATE_RTOL)
+        print(f"\nGate: chunked vs in memory at m = {small:,}, the {epochs} mean losses "
+              f"(in memory an epoch is two kernel passes, the gradient and the loss at the new "
+              f"parameters; chunked, one).\n")
+        print(harness.agreement_table(gate, "symdl in memory", "epochs"))
+        ok &= gate[0].ok
+    linear = sorted((r["m"], statistics.median(r["seconds"])) for r in done
+                    if r["config"] == "symdl local" and "error" not in r)
+    print("\nLinearity, symdl local: " + ", ".join(
+        f"m = {k:,}: {harness.fmt_seconds(t)} ({t / k * 1e9:.1f} ns/row)" for k, t in linear),
+        flush=True)
+    return ok
 
 
 def main(argv=None) -> int:
@@ -242,13 +250,17 @@ def main(argv=None) -> int:
     parser.add_argument("--child", help="run one configuration and print JSON (internal)")
     parser.add_argument("--store", help="the Zarr store (default: in the temp folder)")
     parser.add_argument("--m", type=int, default=FULL["m"])
-    parser.add_argument("--epochs", type=int, default=FULL["epochs"])
+    parser.add_argument("--epochs", type=int, help=f"epochs per run (default {FULL['epochs']})")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--dask-ml-m", type=int, help="run dask-ml on the first M rows only")
+    parser.add_argument("--only", help="comma-separated configurations (or 'symdl', 'dask-ml')")
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child, args.store, args.m, args.epochs)))
+        print(json.dumps(child(args.child, args.store, args.m, args.epochs or FULL["epochs"])))
         return 0
-    return 0 if run(args.quick, store=args.store) else 1
+    only = {name.strip() for name in args.only.split(",")} if args.only else None
+    return 0 if run(args.quick, only=only, store=args.store, dask_ml_m=args.dask_ml_m,
+                    epochs=args.epochs) else 1
 
 
 if __name__ == "__main__":
