@@ -32,10 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from symdl import sources, train, validate
+from symdl import optimizers, sources, train, validate
 from symdl.errors import DataError
 
-OPTIMIZERS = ("gd", "lbfgs", "sgd", "rmsprop")
 CHUNK_BYTES = 64 * 2**20  # rows per chunk when symdl chooses: about 64 MiB of x
 
 # Numba's 'workqueue' threading layer aborts the process when two threads launch parallel
@@ -290,26 +289,6 @@ class ChunkedData:
         return train.prepare_data(self.spec, xb, yb, self.dtype)
 
 
-class InMemoryData:
-    """NumPy x and y behind the same two methods, so L-BFGS also runs on in-memory data."""
-
-    chunks = 1
-
-    def __init__(self, module, x, y, dtype):
-        self.module = module
-        self.x, self.y = train.prepare_data(module.SPEC, x, y, dtype)
-        self.rows = len(self.x)
-        self.passes = 0
-
-    def loss_and_gradient(self, params, check=False):
-        self.passes += 1
-        loss, *grads = self.module.loss_and_gradient(*params, *train.data_args(self.x, self.y))
-        return float(loss), grads
-
-    def block(self, index, check=False):
-        return self.x, self.y
-
-
 def _unpack(flat, like):
     """The flat vector `flat` cut into arrays shaped like the parameters `like`."""
     out, at = [], 0
@@ -322,36 +301,34 @@ def _unpack(flat, like):
     return out
 
 
-def _flat(params):
-    return np.concatenate([np.ravel(np.asarray(p, dtype=np.float64)) for p in params])
-
-
 # ------------------------------------------------------------------------- training
 
 
 def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_size=None,
         params=None, sizes=None, init_scale=0.0, init="normal", initial=None, seed=0, log=None,
-        log_every=None, scheduler=None) -> train.Result:
-    """Train model `ref` on Dask arrays x, y (what `train.fit` does for a Dask x, and for
-    optimizer="lbfgs" on NumPy arrays too).
+        log_every=None, scheduler=None, tol=None) -> train.Result:
+    """Train model `ref` on Dask arrays x, y (what `train.fit` does for a Dask x).
+
+    optimizer: "lbfgs", or any first-order rule of symdl.optimizers (a name or an Optimizer):
+    full batch, one distributed pass per epoch, when it is "gd" or batch_size is None;
+    otherwise mini-batches of `batch_size` from one chunk at a time.
 
     `scheduler`: None for Dask's default (the active `distributed.Client` if there is one,
     else local threads), a `distributed.Client`, or a Dask scheduler name ("threads",
     "synchronous", "processes").
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
+    if optimizer == "newton":
+        raise optimizers.OptimizerError("newton needs the Hessian, which symdl does not yet sum "
+                                        "over chunks; use lbfgs on chunked data")
+    if optimizer != "lbfgs":
+        optimizers.make(optimizer, learning_rate)  # an unknown name: the in-memory error
     ref = sources.resolve(ref)  # a Source travels to the workers: no relative path to re-read
     module = train.kernels(ref)
     spec = module.SPEC
     if spec["features"] is None:
         raise DataError(f"{spec['name']} takes no data, so there is nothing to chunk")
     dtype = np.float32 if getattr(x, "dtype", None) == np.float32 else np.float64
-    data: ChunkedData | InMemoryData
-    if is_chunked(x):
-        data = ChunkedData(ref, spec, x, y, dtype, scheduler)
-    else:
-        data = InMemoryData(module, x, y, dtype)
+    data = ChunkedData(ref, spec, x, y, dtype, scheduler)
     bound = train.dimension_sizes(spec, data.x, sizes)
     if params is None:
         params = train.initial_params(spec, bound, dtype=dtype, init_scale=init_scale, init=init,
@@ -367,9 +344,10 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
             log(f"  epoch {epoch:>5}  J = {loss:.6g}")
 
     if optimizer == "lbfgs":
-        params = _lbfgs(data, params, epochs, record)
-    elif optimizer == "gd":
-        params = _gradient_descent(data, params, learning_rate, epochs, record)
+        params = train.lbfgs(_Kernel(data), params, (), epochs, record, tol=tol)
+    elif optimizer == "gd" or batch_size is None:
+        params = _full_batch(data, optimizers.make(optimizer, learning_rate), params, epochs,
+                             record)
     else:
         params = _minibatches(module, data, params, optimizer, learning_rate, epochs,
                               batch_size, seed, record)
@@ -380,9 +358,8 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     return result
 
 
-def _gradient_descent(data, params, learning_rate, epochs, record):
-    """p ← p − α∇J; each pass gives J at the new parameters and the gradient for the next step."""
-    update = train.OPTIMIZERS["gd"](learning_rate)
+def _full_batch(data, update, params, epochs, record):
+    """One step per pass: each pass gives J at the new parameters and the next gradient."""
     loss, grads = data.loss_and_gradient(params, check=True)
     validate.finite_loss(loss, 0)
     for epoch in range(1, epochs + 1):
@@ -392,32 +369,21 @@ def _gradient_descent(data, params, learning_rate, epochs, record):
     return params
 
 
-def _lbfgs(data, params, epochs, record):
-    """SciPy's L-BFGS-B with one distributed pass per evaluation; `epochs` caps its iterations."""
-    from scipy.optimize import minimize
-    first = [True]
+class _Kernel:
+    """The distributed pass behind a kernel's calling convention, for train.lbfgs."""
 
-    def objective(flat):
-        loss, grads = data.loss_and_gradient(_unpack(flat, params), check=first[0])
-        first[0] = False
-        validate.finite_loss(loss, data.passes)
-        return loss, _flat(grads)
+    def __init__(self, data):
+        self.data, self.SPEC = data, data.spec
 
-    iteration = [0]
-
-    def callback(intermediate_result):
-        iteration[0] += 1
-        record(iteration[0], intermediate_result.fun)
-
-    found = minimize(objective, _flat(params), jac=True, method="L-BFGS-B", callback=callback,
-                     options={"maxiter": epochs})
-    return _unpack(found.x, params)
+    def loss_and_gradient(self, *params):
+        loss, grads = self.data.loss_and_gradient(list(params), check=self.data.passes == 0)
+        return (loss, *grads)
 
 
 def _minibatches(module, data, params, optimizer, learning_rate, epochs, batch_size, seed,
                  record):
     """Mini-batches from one chunk at a time, the chunks and the rows within each shuffled."""
-    update = train.OPTIMIZERS[optimizer](learning_rate)
+    update = optimizers.make(optimizer, learning_rate)
     rng = np.random.default_rng(seed)
     for epoch in range(1, epochs + 1):
         for index in rng.permutation(data.chunks):

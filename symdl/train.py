@@ -136,7 +136,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
                            init_scale=init_scale, init=init, initial=initial, seed=seed,
-                           log=log, log_every=log_every, scheduler=scheduler)
+                           log=log, log_every=log_every, scheduler=scheduler, tol=tol)
     if not isinstance(optimizer, optimizers.Optimizer) and optimizer not in optimizers.names():
         optimizers.make(optimizer, learning_rate)  # raises, listing the valid names
     module = kernels(name)
