@@ -8,6 +8,8 @@ The pipeline, one module per stage, data flowing one way:
     generate.py  emits Numba kernels into symdl/generated/
     train.py     drives the generated kernels: GD, SGD, momentum, RMSprop, Adam, L-BFGS, Newton
     check.py     symbolic vs numeric vs the documents' stated results
+
+and beside it: saved.py keeps a trained model in one file, and `predict` below uses one.
 """
 
 __version__ = "0.1.0"

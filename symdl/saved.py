@@ -68,8 +68,9 @@ def load(path: str | os.PathLike, model: str | None = None):
     """The `train.Result` saved in `path`, checked against the kernels installed now.
 
     `model`, when given, is the model the caller expects the file to hold (a built-in name or
-    a derivation file's path); otherwise the model is found where it was when it was saved. Raises `SavedModelError` when the file is missing, is not a
-    saved model, holds another model, or was trained with kernels that have changed since.
+    a derivation file's path); otherwise the model is found where it was when it was saved.
+    Raises `SavedModelError` when the file is missing, is not a saved model, holds another
+    model, or was trained with kernels that have changed since.
     """
     from symdl import train
     path = Path(path)
@@ -158,6 +159,10 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
     if metadata.get("format_version", 0) > FORMAT_VERSION:
         raise SavedModelError(f"{path} was saved by a newer symdl "
                               f"({metadata.get('symdl_version')}); upgrade symdl to load it")
+    if not isinstance(metadata.get("model"), str) or not isinstance(metadata.get("kernels"), dict):
+        raise SavedModelError(f"{path} is damaged: its metadata lacks the model's name or "
+                              f"its kernels' hashes; `symdl train MODEL --save {path}` "
+                              f"writes a new one")
     return metadata, arrays
 
 

@@ -171,8 +171,8 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                                       np.random.default_rng(seed), record)
     named = {n: p for (n, _), p in zip(spec["params"], params)}
     rule = optimizer if isinstance(optimizer, str) else type(optimizer).__name__
-    settings = {"optimizer": rule, "learning_rate": getattr(optimizer, "learning_rate", learning_rate),
-                "epochs": epochs, "batch_size": batch_size, "seed": seed, "tol": tol}
+    settings = {"optimizer": rule, "epochs": epochs, "batch_size": batch_size, "seed": seed,
+                "learning_rate": getattr(optimizer, "learning_rate", learning_rate), "tol": tol}
     return Result(spec["name"], named, history, seconds=time.perf_counter() - started,
                   settings=settings, model=sources.resolve(name).ref)
 

@@ -17,7 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # Folders of the repository and the names they install under (pyproject's package-dir).
-INSTALLED_AS = {"symdl": "symdl", "derivations": "symdl/derivations", "generated": "symdl/generated"}
+INSTALLED_AS = {"symdl": "symdl", "derivations": "symdl/derivations",
+                "generated": "symdl/generated"}
 BUILD_INPUTS = ["pyproject.toml", "README.md", "LICENSE"]
 NOT_SHIPPED = ("__pycache__", ".pyc", ".nbi", ".nbc")  # bytecode and Numba's caches
 

@@ -110,6 +110,18 @@ def test_loading_refuses_another_model_and_files_that_are_not_models(line, tmp_p
             saved.load(tmp_path / name)
 
 
+def test_a_damaged_metadata_entry_is_an_error_not_a_traceback(line, tmp_path):
+    path = saved.save(line, tmp_path / "line.npz")
+    with np.load(path) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    metadata = json.loads(str(arrays["metadata"]))
+    del metadata["kernels"]
+    arrays["metadata"] = np.array(json.dumps(metadata))
+    np.savez(path, **arrays)
+    with pytest.raises(SavedModelError, match="is damaged"):
+        saved.load(path)
+
+
 def test_a_failed_save_leaves_the_earlier_file_intact(line, tmp_path, monkeypatch):
     path = saved.save(line, tmp_path / "line.npz")
     before = path.read_bytes()
