@@ -232,9 +232,7 @@ def run(quick: bool, repeats=None, only=None, store=None, dask_ml_m=None, epochs
     if "symdl local" in pair and "symdl in memory" in pair:
         gate = harness.compare(np.array(pair["symdl in memory"]["losses"]),
                                {"symdl local": pair["symdl local"]["losses"]}, GATE_RTOL)
-        print(f"\nGate: chunked vs in memory at m = {small:,}, the {epochs} mean losses "
-              f"(in memory an epoch is two kernel passes, the gradient and the loss at the new "
-              f"parameters; chunked, one).\n")
+        print(f"\nGate: chunked vs in memory at m = {small:,}, the {epochs} mean losses.\n")
         print(harness.agreement_table(gate, "symdl in memory", "epochs"))
         ok &= gate[0].ok
     linear = sorted((r["m"], statistics.median(r["seconds"])) for r in done
