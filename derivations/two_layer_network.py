@@ -19,7 +19,7 @@ import sympy as sp
 from symdl.derive import Derived, chain_rule
 from symdl.functions import sigmoid
 from symdl.model import Model, Training
-from symdl.render import Partial
+from symdl.render import Partial, tidy
 
 SOURCE = "001_153ca892f3cbebf4.txt, Neural networks! (stacking another layer; the chain rule)"
 
@@ -116,10 +116,10 @@ def slide_gradient(wrt):
 derivation.show(
     "The slide defines J as the log-likelihood; its derivative with respect to p, and that of "
     "−J, the cross-entropy ℓ this model minimises:",
-    Partial("J", "p", "J", "p"), [sp.factor(sp.diff(LOG_LIKELIHOOD, p))],
+    Partial("J", "p", "J", "p"), [tidy(sp.diff(LOG_LIKELIHOOD, p))],
     source=SOURCE)
 derivation.show(
-    "", Partial("(−J)", "p", "(-J)", "p"), [sp.factor(sp.diff(-LOG_LIKELIHOOD, p))])
+    "", Partial("(−J)", "p", "(-J)", "p"), [tidy(sp.diff(-LOG_LIKELIHOOD, p))])
 derivation.show(
     "The slide writes z⁽²⁾ = θ₁⁽²⁾a₁; the network above has z⁽²⁾ = θ⁽²⁾·a + b⁽²⁾, a sum over "
     "all H hidden units plus a bias. The terms the slide leaves out hold neither θ₁⁽²⁾ nor a₁, "
@@ -127,9 +127,9 @@ derivation.show(
 derivation.show(
     "Differentiating the slide's own composition of J (not −J) gives the opposite sign:",
     Partial("J", "θ₁⁽²⁾", "J", r"\theta^{(2)}_{1}"),
-    [slide_gradient(THETA2_1)])
+    [tidy(slide_gradient(THETA2_1), hints=(C, THETA2_1, A_1, X))])
 derivation.show(
-    "", Partial("J", "θ₁₁⁽¹⁾", "J", r"\theta^{(1)}_{11}"), [slide_gradient(THETA1_11)])
+    "", Partial("J", "θ₁₁⁽¹⁾", "J", r"\theta^{(1)}_{11}"), [tidy(slide_gradient(THETA1_11), hints=(C, THETA2_1, A_1, X))])
 
 
 # ---- the slide's claims ----------------------------------------------------------------------

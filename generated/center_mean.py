@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "13faeb6bce916073"
+GENERATOR_SHA256 = "e78e632ef132b140"
 
 SPEC = {
     'name': 'center_mean',

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "13faeb6bce916073"
+GENERATOR_SHA256 = "e78e632ef132b140"
 
 SPEC = {
     'name': 'center_median',

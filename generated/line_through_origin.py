@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be5f51e0520aada1"
-GENERATOR_SHA256 = "13faeb6bce916073"
+GENERATOR_SHA256 = "e78e632ef132b140"
 
 SPEC = {
     'name': 'line_through_origin',

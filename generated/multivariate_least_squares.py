@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "cd20afa4a3196f64"
-GENERATOR_SHA256 = "13faeb6bce916073"
+GENERATOR_SHA256 = "e78e632ef132b140"
 
 SPEC = {
     'name': 'multivariate_least_squares',

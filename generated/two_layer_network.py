@@ -16,8 +16,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
-DERIVATION_SHA256 = "97379c489a68ab93"
-GENERATOR_SHA256 = "13faeb6bce916073"
+DERIVATION_SHA256 = "672ebbd910efe2aa"
+GENERATOR_SHA256 = "e78e632ef132b140"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -254,9 +254,20 @@ def check_derivation(derivation: Derivation) -> list[Row]:
     return rows + [evaluate_claim(derivation.name, claim) for claim in derivation.claims]
 
 
-def run(refs=None) -> list[Row]:
+class Table(list):
+    """The rows of `symdl check`, a list of Row: str() is the Markdown table, and a notebook
+    shows it as HTML."""
+
+    def __str__(self):
+        return table(self)
+
+    def _repr_html_(self):
+        return html_table(self)
+
+
+def run(refs=None) -> Table:
     """Check the models named (built-in names, files or folders; default: the built-ins)."""
-    rows = []
+    rows = Table()
     for source in sources.resolve_many(refs):
         rows += check_derivation(sources.load_derivation(source))
     return rows
@@ -297,3 +308,26 @@ def table(rows: list[Row]) -> str:
                   f"{len(discrepancies)} document discrepancies ({counts}), "
                   f"{len(failures)} failures."]
     return "\n".join(lines) + "\n"
+
+
+def html_table(rows: list[Row]) -> str:
+    """The rows as an HTML table for a notebook; a discrepancy shows its severity and correction."""
+    from html import escape
+    from symdl.documents import cite
+    colours = {"disagrees": "#fde2e1", "FAILS": "#f8b4b4", "ERROR": "#f8b4b4"}
+    head = "".join(f"<th>{h}</th>" for h in ("derivation", "document", "claim", "verdict",
+                                              "severity", "evidence or correction"))
+    body = []
+    for r in rows:
+        detail = r.evidence
+        if r.is_discrepancy:
+            detail = f"{r.correction or r.evidence} ({severity_text(r)})"
+            if r.between:
+                detail += f" Between the documents: {cite(r.between)}"
+        style = f' style="background:{colours[r.verdict]}"' if r.verdict in colours else ""
+        cells = [r.derivation, cite(r.source), r.claim, r.verdict, r.severity, detail]
+        body.append(f"<tr{style}>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+    summary = (f"{len(rows)} checks: {sum(r.is_discrepancy for r in rows)} discrepancies with the "
+               f"documents, {sum(r.is_failure for r in rows)} failures.")
+    return (f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"<p>{escape(summary)}</p>")

@@ -127,6 +127,11 @@ class Derivation:
     claims: list[Claim] = field(default_factory=list)
     origin: object = field(default=None, repr=False)  # the sources.Source it was loaded from
 
+    def _repr_latex_(self):
+        """The derivation step by step, when a Jupyter notebook displays it (MathJax)."""
+        from symdl.render import NotebookPrinter
+        return NotebookPrinter().print(self)
+
     def show(self, text, lhs=None, rhs=None, source=""):
         """Add a line to the printed derivation."""
         self.steps.append(Step(text, lhs, rhs, source))

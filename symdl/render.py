@@ -1,8 +1,11 @@
-"""Prints a derivation step by step: plain text for the terminal, or a LaTeX document.
+"""Prints a derivation step by step: unicode for the terminal, LaTeX for a document or a notebook.
 
 The printed derivation is built once as a list of `Line`s (derivation_lines), each a
 sentence and optionally an equation `lhs = rhs` whose sides are SymPy expressions or
-`Partial` markers; `TextPrinter` and `LatexPrinter` then print the same lines two ways.
+`Partial` markers; `TextPrinter` (SymPy's unicode pretty printer), `LatexPrinter` (a document)
+and `NotebookPrinter` (one align* block for Jupyter) then print the same lines.
+Results are simplified the way the documents write them (`tidy`): (p − c)/(p(1 − p)), not
+−(p − c)/(p(−1 + p)).
 For a Model the lines are: the tensors, each named intermediate, the loss, the chain rule
 for every parameter factor by factor (as 001 writes it), the adjoints the kernel computes,
 the stable form of the loss, and the Hessian and closed form where symdl derives them.
@@ -10,10 +13,14 @@ the stable form of the loss, and the Hessian and closed form where symdl derives
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.printing.pretty.pretty import PrettyPrinter
+from sympy.printing.pretty.stringpict import prettyForm
 
+from symdl import documents, prose
 from symdl.derive import LSE, ONEHOT, Derived, adjoint_symbol, chain_rule, closed_form
 from symdl.model import Affine, Derivation, Model, Step
 
@@ -35,12 +42,18 @@ class Partial(sp.Expr):
     def _sympystr(self, printer):
         return f"∂{self.texts[0]}/∂{self.texts[1]}"
 
+    def _pretty(self, printer):
+        top, bottom = (printer._print(sp.Symbol(t)) if t.isidentifier() else prettyForm(t)
+                       for t in self.texts[:2])
+        return prettyForm(*prettyForm("∂").right(top)) / prettyForm(*prettyForm("∂").right(bottom))
+
 
 class IndexSum(sp.Expr):
     """Σ_j (body): a sum over an index, shown, never evaluated."""
 
     def __new__(cls, index: str, body):
-        return sp.Expr.__new__(cls, sp.Symbol(index), sp.sympify(body))
+        index = sp.Symbol(index) if isinstance(index, str) else index
+        return sp.Expr.__new__(cls, index, sp.sympify(body))
 
     def _latex(self, printer):
         return r"\sum_{%s} %s" % (self.args[0], printer._print(self.args[1]))
@@ -48,12 +61,71 @@ class IndexSum(sp.Expr):
     def _sympystr(self, printer):
         return f"Σ_{self.args[0]} {printer.parenthesize(self.args[1], 50)}"
 
+    def _pretty(self, printer):
+        body = printer._print(self.args[1])
+        if isinstance(self.args[1], sp.Add):
+            body = prettyForm(*body.parens())
+        sigma = prettyForm(*prettyForm("Σ").below(printer._print(self.args[0])))
+        sigma.baseline = 0
+        return prettyForm(*sigma.right(" ", body))
+
 
 @dataclass
 class Line:
     text: str
     lhs: object = None
     rhs: list | None = None  # successive right-hand sides: lhs = rhs[0] = rhs[1] ...
+    tex: str = ""  # the sentence as LaTeX, where render writes it itself; else from prose
+
+
+# ---- simplifying the way the documents write it ----------------------------------------
+
+def negated(terms: sp.Add) -> sp.Add:
+    """−(a − b) as b − a: the positive terms first, unevaluated so the order stays."""
+    flipped = [-t for t in terms.args]
+    ordered = sorted(flipped, key=lambda t: t.could_extract_minus_sign())
+    return sp.Add(*ordered, evaluate=False)
+
+
+def tidy(expr, hints=()):
+    """`expr` factored as a document prints it: constant terms first and positive, (1 − p)
+    rather than (p − 1), the sign moved into a factor of the numerator, (p − c)/(p(1 − p))
+    rather than −(p − c)/(p(−1 + p)); factors ordered by the first of `hints` (the chain-rule
+    factors, say) that shares a symbol with them, so (p − c)·θ⁽²⁾·a(1 − a)·x reads as 001's."""
+    if not isinstance(expr, sp.Expr) or expr.is_Atom or expr.has(Partial, IndexSum):
+        return expr
+    coefficient, top, bottom = sp.Integer(1), [], []
+    for factor in sp.Mul.make_args(sp.factor(expr)):
+        if factor.is_Number:
+            coefficient *= factor
+            continue
+        base, exponent = factor.as_base_exp()
+        if base.is_Add and exponent.is_Integer and base.as_coeff_Add()[0].is_negative:
+            base, coefficient = negated(base), coefficient * sp.Integer(-1) ** int(exponent)
+        (bottom if exponent.is_Number and exponent.is_negative else top).append((base, exponent))
+    if coefficient.is_negative:
+        flippable = [k for k, (base, exponent) in enumerate(top)
+                     if base.is_Add and exponent == 1 and base.as_coeff_Add()[0] == 0]
+        if flippable:
+            top[flippable[0]] = (negated(top[flippable[0]][0]), 1)
+            coefficient = -coefficient
+
+    def first_hint(item):
+        symbols = item[0].free_symbols
+        return next((k for k, h in enumerate(hints) if symbols & sp.sympify(h).free_symbols),
+                    len(hints))
+
+    def product(items, sign=1):
+        powers = [b if sign * e == 1 else sp.Pow(b, sign * e, evaluate=False)
+                  for b, e in sorted(items, key=first_hint)]
+        return powers[0] if len(powers) == 1 else sp.Mul(*powers, evaluate=False)
+
+    numerator = product(top) if top else sp.Integer(1)
+    if coefficient != 1:
+        numerator = sp.Mul(coefficient, numerator, evaluate=False) if top else coefficient
+    if not bottom:
+        return numerator
+    return sp.Mul(numerator, sp.Pow(product(bottom, -1), -1, evaluate=False), evaluate=False)
 
 
 # ---- the lines of a derivation ---------------------------------------------------------
@@ -76,8 +148,9 @@ def step_line(step: Step) -> Line:
 
 def model_lines(model: Model) -> list[Line]:
     derived = Derived(model)
-    lines = [Line("The quantities: " + "; ".join(describe(t) for t in model.tensors.values()
-                                                   if t.role != "intermediate") + ".")]
+    declared = [t for t in model.tensors.values() if t.role != "intermediate"]
+    lines = [Line("The quantities: " + "; ".join(describe(t) for t in declared) + ".",
+                  tex="The quantities: " + "; ".join(describe_latex(t) for t in declared) + ".")]
     for step in model.steps_of_model:
         lines.append(intermediate_line(model, step))
     if model.loss_kind == "softmax_cross_entropy":
@@ -88,7 +161,11 @@ def model_lines(model: Model) -> list[Line]:
     else:
         lines.append(Line("The loss of one sample:", sp.Symbol("ell"), [model.loss_expr]))
     total = "J = Σ_i ℓ⁽ⁱ⁾ over the m samples" if model.reduction == "sum" else "J = (1/m) Σ_i ℓ⁽ⁱ⁾, the mean over the m samples"
-    lines.append(Line(f"The cost: {total}." if model.features else "There is no data: J = ℓ."))
+    total_tex = (r"$J = \sum_{i} \ell^{(i)}$ over the $m$ samples" if model.reduction == "sum"
+                 else r"$J = \frac{1}{m} \sum_{i} \ell^{(i)}$, the mean over the $m$ samples")
+    lines.append(Line(f"The cost: {total}." if model.features else "There is no data: J = ℓ.",
+                      tex=f"The cost: {total_tex}." if model.features
+                      else r"There is no data: $J = \ell$."))
     for param in model.params:
         lines += gradient_lines(model, derived, param)
     if derived.adjoints:
@@ -117,6 +194,16 @@ def describe(tensor) -> str:
     return f"{tensor.name}{where} ({kind})"
 
 
+def describe_latex(tensor) -> str:
+    """describe() in LaTeX: $\\theta_{j} \\in \\mathbb{R}^{n}$ (parameter)."""
+    where = r" \in \mathbb{R}^{%s}" % r" \times ".join(tensor.shape) if tensor.shape else ""
+    kinds = {"data": "feature", "target": "target", "param": "parameter"}
+    kind = kinds[tensor.role]
+    if tensor.role == "target" and tensor.kind != "real":
+        kind = {"binary": r"label in $\{0, 1\}$", "class": "class label"}[tensor.kind]
+    return f"${tensor.latex}{where}$ ({kind})"
+
+
 def intermediate_line(model: Model, step) -> Line:
     if isinstance(step, Affine):
         value = IndexSum(model.index(step.input.shape[0]), step.weight.symbol * step.input.symbol)
@@ -132,18 +219,21 @@ def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
         symbols = [Partial(f.numerator.name if f.numerator else "ℓ", f.denominator.name,
                            f.numerator.latex if f.numerator else r"\ell", f.denominator.latex)
                    for f in path]
-        values = [f.value for f in path]
+        values = [tidy(f.value) for f in path]
         sums = sorted({f.summed_over for f in path if f.summed_over})
         product = sp.Mul(*symbols, evaluate=False)
         evaluated = sp.Mul(*values, evaluate=False)
-        simplified = sp.factor(sp.Mul(*values))
+        simplified = tidy(sp.Mul(*[f.value for f in path]), hints=[f.value for f in path])
         for index in sums:
             product, evaluated = IndexSum(index, product), IndexSum(index, evaluated)
             simplified = IndexSum(index, simplified)
         text = f"The chain rule for {param.name}, factor by factor:" if len(path) > 1 else \
             f"The derivative with respect to {param.name}:"
         lhs = Partial("ℓ", param.name, r"\ell", param.latex)
-        lines.append(Line(text, lhs, [product, evaluated, simplified] if len(path) > 1 else [simplified]))
+        tex = (f"The chain rule for ${param.latex}$, factor by factor:" if len(path) > 1 else
+               f"The derivative with respect to ${param.latex}$:")
+        lines.append(Line(text, lhs, [product, evaluated, simplified] if len(path) > 1 else [simplified],
+                          tex=tex))
     return lines
 
 
@@ -161,10 +251,14 @@ def curvature_lines(derived: Derived) -> list[Line]:
     if curvature.kind == "scalar":
         form = closed_form(derived) if curvature.quadratic else None
         if form is not None:
-            names = ", ".join(f"{s} = Σ {v}" for s, v in form.statistics.items() if v != 1)
+            sums = [(s, v) for s, v in form.statistics.items() if v != 1]
+            names = ", ".join(f"{s} = Σ {sp.pretty(v, use_unicode=True)}" for s, v in sums)
+            names_tex = ", ".join(r"$%s = \sum %s$" % (sp.latex(s), sp.latex(v)) for s, v in sums)
             text = (f"With the data sums ({names}; m the number of samples) the cost is"
                     if form.statistics else "The cost:")
-            lines.append(Line(text, sp.Symbol("J"), [form.cost]))
+            tex = (f"With the data sums ({names_tex}; $m$ the number of samples) the cost is"
+                   if form.statistics else "The cost:")
+            lines.append(Line(text, sp.Symbol("J"), [form.cost], tex=tex))
             for p, g in zip(curvature.params, form.gradient):
                 lines.append(Line("", Partial("J", p.name, "J", p.latex), [g]))
             lines.append(Line("The Hessian:", sp.Symbol("H"), [form.hessian]))
@@ -188,19 +282,19 @@ def curvature_lines(derived: Derived) -> list[Line]:
 # ---- printers -------------------------------------------------------------------------
 
 class TextPrinter:
-    """Plain text for a terminal."""
+    """Unicode for a terminal: SymPy's pretty printer, each side of an equation a block."""
 
     def print(self, derivation: Derivation) -> str:
         out = [derivation.title, "=" * len(derivation.title), f"Source: {derivation.source}"]
         if derivation.summary:
             out.append(derivation.summary)
         out.append("")
+        names = unicode_names(derivation)
         for line in derivation_lines(derivation):
             if line.text:
                 out.append(line.text)
             if line.lhs is not None:
-                sides = [self.expr(line.lhs)] + [self.expr(r) for r in line.rhs]
-                out.append("    " + "\n      = ".join(sides))
+                out += self.equation(line, names)
             out.append("")
         if derivation.claims:
             out.append("What the document states (checked by `symdl check`):")
@@ -208,27 +302,59 @@ class TextPrinter:
                 out.append(f"  - {claim.statement}  [{claim.source}]")
         return "\n".join(out).rstrip() + "\n"
 
-    def expr(self, value) -> str:
+    def equation(self, line: Line, names) -> list[str]:
+        """lhs, then `= rhs` for each right-hand side, multi-line blocks aligned on their baseline."""
+        out = ["    " + row for row in self.block(line.lhs, names)[0]]
+        for side in line.rhs:
+            rows, baseline = self.block(side, names)
+            out += [("      = " if k == baseline else "        ") + row for k, row in enumerate(rows)]
+        return out
+
+    def block(self, value, names):
         if isinstance(value, str):
-            return value
-        text = sp.sstr(value, order="none")
-        return (text.replace("ell", "ℓ").replace(str(LSE), "log Σ_c e^(z_c)")
-                .replace(str(ONEHOT), "[c = y]"))
+            return [value], 0
+        form = NamedPrettyPrinter(names)._print(value)
+        rows = form.render(wrap_line=False).split("\n")
+        return [row.rstrip() for row in rows], form.baseline
+
+    def expr(self, value, names=None) -> str:
+        rows, _ = self.block(value, names or {})
+        return "\n".join(rows)
+
+
+class NamedPrettyPrinter(PrettyPrinter):
+    """SymPy's unicode pretty printer, spelling each symbol the way the LaTeX typesets it.
+
+    Names are looked up by the symbol's name, so nothing is rebuilt (an unevaluated product
+    keeps the order its factors were written in)."""
+
+    def __init__(self, names):
+        super().__init__({"use_unicode": True, "order": "none", "wrap_line": False})
+        self.names = names
+
+    def _print_Symbol(self, symbol, bold_name=False):
+        if symbol.name in self.names:
+            return prettyForm(self.names[symbol.name])
+        return super()._print_Symbol(symbol, bold_name)
 
 
 class LatexPrinter:
-    """A standalone LaTeX document: each derivation an align* environment."""
+    """A standalone LaTeX document: each derivation an align* environment.
 
-    def print(self, derivation: Derivation, standalone=True) -> str:
-        body = [r"\section*{%s}" % text_to_latex(derivation.title),
-                r"\noindent Source: %s\par" % text_to_latex(derivation.source)]
+    Sentences go through symdl.prose, so their mathematics is typeset as mathematics;
+    documents are named by title and year, the file name in a footnote.
+    """
+
+    def print(self, derivation: Derivation, standalone=True, heading=r"\section*") -> str:
+        body = [heading + "{%s}" % prose.to_latex(derivation.title),
+                r"\noindent Source: %s\par" % cite_latex(derivation.source)]
         if derivation.summary:
-            body.append(text_to_latex(derivation.summary) + r"\par")
+            body.append(prose.to_latex(derivation.summary) + r"\par")
         equations = []
         symbol_names = latex_names(derivation)
         for line in derivation_lines(derivation):
             if line.text:
-                equations.append(r"\intertext{%s}" % text_to_latex(line.text))
+                equations.append(r"\intertext{%s}" % (line.tex or prose.to_latex(line.text)))
             if line.lhs is not None:
                 sides = [self.expr(r, symbol_names) for r in line.rhs]
                 equations.append(self.expr(line.lhs, symbol_names) + " &= "
@@ -237,7 +363,8 @@ class LatexPrinter:
         if derivation.claims:
             body.append(r"\subsection*{What the document states}" + "\n" + r"\begin{itemize}")
             for claim in derivation.claims:
-                body.append(r"\item " + text_to_latex(f"{claim.statement} [{claim.source}]"))
+                body.append(r"\item " + prose.to_latex(claim.statement)
+                            + " [" + cite_latex(claim.source) + "]")
             body.append(r"\end{itemize}")
         text = "\n".join(body)
         if not standalone:
@@ -250,8 +377,42 @@ class LatexPrinter:
         return sp.latex(value, symbol_names=symbol_names, mul_symbol="dot", order="none")
 
 
+class NotebookPrinter(LatexPrinter):
+    r"""One align* block for Jupyter's MathJax (`Derivation._repr_latex_`): MathJax has no
+    \intertext, so each sentence is a line of its own, words in \text{} and maths between."""
+
+    def print(self, derivation: Derivation, standalone=False, heading=None) -> str:
+        symbol_names = latex_names(derivation)
+        rows = [r"&\textbf{%s}" % prose.text_mode(derivation.title),
+                "&" + self.sentence(prose.to_latex("Source: " + documents.cite(derivation.source)))]
+        for line in derivation_lines(derivation):
+            if line.text:
+                rows.append("&" + self.sentence(line.tex or prose.to_latex(line.text)))
+            if line.lhs is not None:
+                sides = [self.expr(r, symbol_names) for r in line.rhs]
+                rows.append(self.expr(line.lhs, symbol_names) + " &= " + r" \\ &= ".join(sides))
+        return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
+
+    @staticmethod
+    def sentence(latex: str) -> str:
+        """`words $maths$ words` → `\text{words} maths \text{words}`."""
+        parts = re.split(r"(?<!\\)\$", latex)
+        return "".join(part if k % 2 else (r"\text{%s}" % part if part else "")
+                       for k, part in enumerate(parts))
+
+
+def cite_latex(source: str) -> str:
+    """A citation with documents by title and year, each file name in a footnote."""
+    marker = "\x00"
+    named = documents.cite(source, footnote=lambda file: marker + file + marker)
+    parts = named.split(marker)
+    return "".join(prose.to_latex(part) if k % 2 == 0 else r"\footnote{\texttt{%s}}" % part.replace("_", r"\_")
+                   for k, part in enumerate(parts))
+
+
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
+\usepackage[utf8]{inputenc}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2cm]{geometry}
 \allowdisplaybreaks
@@ -267,43 +428,51 @@ def latex_names(derivation: Derivation) -> dict:
              sp.Symbol("ell''(z)"): r"\ell''(z)"}
     if isinstance(derivation, Model):
         for tensor in derivation.tensors.values():
-            names[tensor.symbol] = tensor.latex
-            names[adjoint_symbol(tensor)] = r"\delta %s" % tensor.latex
+            names[tensor.symbol] = re.sub(r"^\{?([A-Za-z]{2,})\}?(?=_|$)", r"\\mathrm{\1}", tensor.latex)
+            names[adjoint_symbol(tensor)] = r"\delta %s" % names[tensor.symbol]
     return names
 
 
-LATEX_OF_CHARACTER = {
-    "σ": r"$\sigma$", "θ": r"$\theta$", "∂": r"$\partial$", "·": r"$\cdot$", "−": "-",
-    "≥": r"$\geq$", "≤": r"$\leq$", "²": r"$^2$", "³": r"$^3$", "ⁱ": r"$^i$", "⁽": r"$^($",
-    "⁾": r"$^)$", "ᵀ": r"$^T$", "ℓ": r"$\ell$", "Σ": r"$\Sigma$", "ℝ": r"$\mathbb{R}$",
-    "×": r"$\times$", "δ": r"$\delta$", "α": r"$\alpha$", "ε": r"$\varepsilon$",
-    "ρ": r"$\rho$", "∇": r"$\nabla$", "≈": r"$\approx$", "→": r"$\to$", "§": r"\S{}",
-    "₁": r"$_1$", "₂": r"$_2$", "₀": r"$_0$", "ŷ": r"$\hat{y}$", "|": r"$|$", "∈": r"$\in$",
-    "’": "'", "“": "``", "”": "''", "—": "---", "–": "--", "…": r"\ldots{}", "⊗": r"$\otimes$",
-    "η": r"$\eta$", "π": r"$\pi$", "°": r"$^\circ$", "√": r"$\sqrt{}$", "≠": r"$\neq$",
-    "μ": r"$\mu$", "λ": r"$\lambda$", "ϱ": r"$\varrho$", "⁻": r"$^-$", "¹": r"$^1$",
-    "″": "''", "′": "'", "ₙ": r"$_n$", "ᵢ": r"$_i$", "ᵐ": r"$^m$", "ʲ": r"$^j$",
-    "ȳ": r"$\bar{y}$", "\u0304": "", "ε": r"$\varepsilon$", "⁰": r"$^0$", "ₖ": r"$_k$",
-    "‖": r"$\|$", "⁺": r"$^+$", "⟺": r"$\iff$", "⇔": r"$\iff$", "⇒": r"$\Rightarrow$", "∞": r"$\infty$", "±": r"$\pm$",
-}
-LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
-                 "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                 "\\": r"\textbackslash{}", "<": r"$<$", ">": r"$>$"}
-
-
 def text_to_latex(text: str) -> str:
-    """Escape a sentence for LaTeX text mode; unicode math letters become math commands."""
-    out = []
-    for character in text:
-        if character in LATEX_SPECIAL:
-            out.append(LATEX_SPECIAL[character])
-        elif character in LATEX_OF_CHARACTER:
-            out.append(LATEX_OF_CHARACTER[character])
-        elif ord(character) < 128:
-            out.append(character)
-        else:
-            out.append("?")
-    return "".join(out)
+    """A sentence for LaTeX text mode, its mathematics in $…$ (symdl.prose)."""
+    return prose.to_latex(text)
+
+
+UNICODE_GREEK = {tex.lstrip("\\"): ch for ch, tex in prose.GREEK.items()}
+SUPERSCRIPT_OF = {v: k for k, v in prose.SUPERSCRIPTS.items()}
+SUBSCRIPT_OF = {v: k for k, v in prose.SUBSCRIPTS.items()}
+
+
+def unicode_of_latex(tex: str) -> str:
+    r"""A typeset name in unicode for the terminal: {\theta^{(1)}}_{kj} → θ⁽¹⁾ₖⱼ, \hat{y} → ŷ."""
+    text = re.sub(r"\\hat\{(\w)\}", lambda m: m.group(1) + "\u0302", tex)
+    text = re.sub(r"\\mathrm\{(\w+)\}", r"\1", text)
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: UNICODE_GREEK.get(m.group(1), m.group(1)), text)
+
+    def script(table, fallback):
+        def convert(match):
+            inner = match.group(1).replace("{", "").replace("}", "")
+            if all(ch in table for ch in inner):
+                return "".join(table[ch] for ch in inner)
+            return fallback + inner
+        return convert
+
+    for _ in range(2):
+        text = re.sub(r"\^\{([^{}]*)\}", script(SUPERSCRIPT_OF, "^"), text)
+        text = re.sub(r"_\{([^{}]*)\}", script(SUBSCRIPT_OF, "_"), text)
+    return text.replace("{", "").replace("}", "")
+
+
+def unicode_names(derivation: Derivation) -> dict:
+    """Symbol name → how the terminal spells it: theta1 → θ⁽¹⁾ₖⱼ, d_z2 → δz⁽²⁾, ell → ℓ."""
+    names = {"ell": "ℓ", LSE.name: "log Σ_c exp(z_c)", ONEHOT.name: "[c = y]",
+             "ell''(z)": "ℓ''(z)"}
+    if isinstance(derivation, Model):
+        for tensor in derivation.tensors.values():
+            shown = unicode_of_latex(tensor.latex)
+            names[tensor.name] = shown
+            names[adjoint_symbol(tensor).name] = "δ" + shown
+    return names
 
 
 def render(derivation: Derivation, latex=False, standalone=True) -> str:

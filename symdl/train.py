@@ -36,6 +36,19 @@ class Result:
     settings: dict = field(default_factory=dict)  # how fit was called, kept by saved models
     model: str = ""  # the model as a user names it: a built-in name or a derivation file's path
 
+    def _repr_html_(self):
+        """A notebook's view: the metrics, the small parameters and the loss at a few epochs."""
+        from html import escape
+        rows = [("epochs", f"{len(self.history)}"), ("seconds", f"{self.seconds:.3g}")]
+        rows += [(k, f"{v:.6g}") for k, v in self.metrics.items()]
+        rows += [(n, np.array2string(np.asarray(v), precision=4))
+                 for n, v in self.params.items() if np.size(v) <= 8]
+        shown = sorted({0, len(self.history) // 2, len(self.history) - 1}) if self.history else []
+        loss = ", ".join(f"{self.history[k][0]}: {self.history[k][1]:.4g}" for k in shown)
+        cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+        return (f"<b>{escape(self.name)}</b><table>{cells}</table>"
+                f"<p>J by epoch: {escape(loss)}</p>")
+
 
 def kernels(name):
     """The generated module of a model: a built-in name or a path to a derivation file."""

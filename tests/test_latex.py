@@ -29,4 +29,5 @@ def test_text_derivation_shows_every_parameter(name):
     text = render(derivation)
     assert derivation.title in text and derivation.source in text
     for tensor in getattr(derivation, "params", []):
-        assert f"∂ℓ/∂{tensor.name}" in text
+        assert (f"The chain rule for {tensor.name}," in text
+                or f"The derivative with respect to {tensor.name}:" in text), tensor.name

@@ -1,0 +1,78 @@
+"""How derivations, check tables and training results show themselves: terminal, LaTeX, notebook."""
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symdl import check, prose, train
+from symdl.generate import derivation_names, load_derivation
+from symdl.render import PREAMBLE, render, tidy
+
+ENGINE = shutil.which("pdflatex")
+p, c, a, x = sp.symbols("p c a x", real=True)
+
+
+def test_tidy_writes_results_the_way_the_documents_do():
+    assert sp.latex(tidy(-(p - c) / (p * (-1 + p))), order="none") == r"\frac{p - c}{p \left(1 - p\right)}"
+    chain = [(p - c) / (p * (1 - p)), p * (1 - p), sp.Symbol("theta"), a * (1 - a), x]
+    assert sp.sstr(tidy(sp.Mul(*chain), hints=chain), order="none") == "(p - c)*theta*a*(1 - a)*x"
+
+
+@pytest.mark.parametrize("expr", [-(p - c) / (p * (-1 + p)), (a - 1) * (c - p) * x / (2 * (p - 1) ** 2),
+                                  -3 * (x - 1) / (a * (1 - x)), p ** 2 - 2 * p + 1, sp.Integer(5)])
+def test_tidy_keeps_the_value(expr):
+    assert sp.simplify(sp.sympify(tidy(expr)) - expr) == 0
+
+
+def test_the_terminal_shows_pretty_unicode():
+    text = render(load_derivation("two_layer_network")[0])
+    assert "(p - c)⋅θ⁽²⁾ₖ⋅aₖ⋅(1 - aₖ)⋅pointⱼ" in text  # 001's (p − c)θ₁⁽²⁾a₁(1 − a₁)x
+    assert "-1 + " not in text and "sigmoid(z1)" not in text
+    square = render(load_derivation("unit_square")[0])
+    assert "⎡0  0  1  1  0  0⎤" in square and "Matrix([" not in square
+
+
+def test_prose_puts_the_mathematics_in_math_mode():
+    assert prose.to_latex("S_x = Σ_{k=1}^m x⁽ⁱ⁾ (over k)") == r"$S_{x} = \sum _{k=1}^{m} x^{(i)}$ (over $k$)"
+    assert prose.to_latex("θ ∈ ℝ^H × n") == r"${\theta} \in \mathbb{R}^{H} \times n$"
+    assert prose.to_latex("the two_classes dots") == r"the \texttt{two\_classes} dots"
+
+
+@pytest.mark.parametrize("name", derivation_names())
+def test_latex_prose_has_no_raw_unicode_or_code_names(name):
+    tex = render(load_derivation(name)[0], latex=True)
+    for raw in ("ℝ", "Σ", "θ", "∂", "²", "textasciicircum", "theta1", "_txt"):
+        assert raw not in tex, raw
+    assert r"\footnote{\texttt{0" in tex  # the file name only in a footnote
+
+
+def test_a_notebook_shows_a_derivation_step_by_step():
+    derivation = load_derivation("logistic_regression")[0]
+    latex = derivation._repr_latex_()
+    assert latex.startswith(r"\begin{align*}") and r"\intertext" not in latex
+    assert r"\frac{\partial \ell}{\partial {\theta}_{j}}" in latex
+    assert "Short Introduction to Deep Learning and its Math" in latex
+
+
+@pytest.mark.skipif(ENGINE is None, reason="no pdflatex (.ci/run installs it)")
+def test_every_notebook_display_is_valid_latex(tmp_path):
+    blocks = [load_derivation(name)[0]._repr_latex_() for name in derivation_names()]
+    (tmp_path / "all.tex").write_text(PREAMBLE + "\n\n".join(blocks) + "\n\\end{document}\n")
+    done = subprocess.run([ENGINE, "-interaction=nonstopmode", "-halt-on-error", "all.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=120)
+    assert done.returncode == 0, [line for line in done.stdout.splitlines() if line.startswith("!")]
+
+
+def test_check_tables_and_training_results_show_as_html():
+    rows = check.run(["unit_square"])
+    assert str(rows) == check.table(rows)
+    html = rows._repr_html_()
+    assert html.count("<tr") == len(rows) + 1
+    assert "an error in a result" in html and "Mathematical Intuition of Deep Learning (2024)" in html
+    result = train.train("paraboloid_gradient", epochs=5)
+    html = result._repr_html_()
+    assert "<b>paraboloid_gradient</b>" in html and "final J" in html
+    assert f"{result.metrics['final J']:.6g}" in html and np.isfinite(result.metrics["final J"])
