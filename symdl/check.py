@@ -265,6 +265,12 @@ class Table(list):
         return html_table(self)
 
 
+def claims(ref) -> Table:
+    """Only the document claims of a derivation (a name or a path), evaluated now (no gradient checks)."""
+    derivation = sources.load_derivation(ref)
+    return Table(evaluate_claim(derivation.name, claim) for claim in derivation.claims)
+
+
 def run(refs=None) -> Table:
     """Check the models named (built-in names, files or folders; default: the built-ins)."""
     rows = Table()

@@ -6,6 +6,8 @@
     symdl train NAME [options]       train on the built-in data with the generated kernels
     symdl predict NAME --params FILE --data FILE    outputs of a saved model
     symdl check [NAME ...]           symbolic vs numeric vs generated, and vs the documents
+    symdl plot NAME [--out FILE]     the document's figure for NAME (needs symdl[plot])
+    symdl report [--out FILE]        the handout: every derivation, the figures, the errata (PDF)
     symdl all                        derive, generate and train every model; a summary table
 
 Exit status: 0 success, 1 symdl's own error (a bad model name, data or file, a failed check,
@@ -148,6 +150,26 @@ def command_check(args):
     return 1 if any(r.is_failure for r in rows) else 0
 
 
+
+
+def command_plot(args):
+    from symdl import plot
+    out = Path(args.out or f"{Path(args.name).stem}.png")
+    figure = plot.figure(args.name)
+    try:
+        figure.savefig(out, dpi=args.dpi)
+    except ValueError as error:  # matplotlib: an unknown file format
+        raise plot.PlotError(f"cannot save {out}: {error}; use .png, .pdf or .svg") from None
+    print(f"wrote {out}")
+    return 0
+
+
+def command_report(args):
+    from symdl import report
+    out = report.build(Path(args.out), names=args.names or None, figures=not args.no_figures,
+                       log=print)
+    print(f"wrote {out}")
+    return 0
 
 
 def command_all(args):
@@ -373,6 +395,16 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--out", metavar="FILE", help="also write the Markdown table to FILE")
     c.add_argument("--json", action="store_true",
                    help="print every row as JSON instead of the table")
+    f = command("plot", command_plot, "draw the document's figure for a derivation (symdl[plot])",
+                "Draw the figure of a document from symdl's own results; a model the documents "
+                "draw no figure for gets its loss curve.")
+    f.add_argument("name", metavar="NAME", help=model)
+    f.add_argument("--out", metavar="FILE", help="the image (default NAME.png; .pdf, .svg work too)")
+    f.add_argument("--dpi", type=positive(int), default=120, help="resolution of a .png")
+    rp = command("report", command_report, "one PDF handout: derivations, figures, errata (pdflatex)")
+    rp.add_argument("names", nargs="*", metavar="MODEL", help="derivations to include (default: all)")
+    rp.add_argument("--out", default="report.pdf", metavar="FILE", help="the PDF (default report.pdf)")
+    rp.add_argument("--no-figures", action="store_true", help="leave the figures out (no training)")
     a = command("all", command_all, "derive, generate and train every model (the main job)")
     a.add_argument("--latex-dir", metavar="DIR",
                    help="also write each derivation as LaTeX into DIR")

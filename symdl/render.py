@@ -345,9 +345,12 @@ class LatexPrinter:
     documents are named by title and year, the file name in a footnote.
     """
 
+    def __init__(self, footnotes=True):
+        self.footnotes = footnotes  # each document's file name in a footnote where it is cited
+
     def print(self, derivation: Derivation, standalone=True, heading=r"\section*") -> str:
         body = [heading + "{%s}" % prose.to_latex(derivation.title),
-                r"\noindent Source: %s\par" % cite_latex(derivation.source)]
+                r"\noindent Source: %s\par" % cite_latex(derivation.source, self.footnotes)]
         if derivation.summary:
             body.append(prose.to_latex(derivation.summary) + r"\par")
         equations = []
@@ -364,7 +367,7 @@ class LatexPrinter:
             body.append(r"\subsection*{What the document states}" + "\n" + r"\begin{itemize}")
             for claim in derivation.claims:
                 body.append(r"\item " + prose.to_latex(claim.statement)
-                            + " [" + cite_latex(claim.source) + "]")
+                            + " [" + cite_latex(claim.source, self.footnotes) + "]")
             body.append(r"\end{itemize}")
         text = "\n".join(body)
         if not standalone:
@@ -401,8 +404,10 @@ class NotebookPrinter(LatexPrinter):
                        for k, part in enumerate(parts))
 
 
-def cite_latex(source: str) -> str:
+def cite_latex(source: str, footnotes=True) -> str:
     """A citation with documents by title and year, each file name in a footnote."""
+    if not footnotes:
+        return prose.to_latex(documents.cite(source))
     marker = "\x00"
     named = documents.cite(source, footnote=lambda file: marker + file + marker)
     parts = named.split(marker)
