@@ -18,9 +18,8 @@ import importlib
 
 import numpy as np
 
-from symdl import datasets, train
+from symdl import datasets, sources, train
 from symdl.errors import SymdlError
-from symdl.generate import derivation_names, load_derivation
 
 COLOURS = ("tab:blue", "tab:orange")
 
@@ -220,7 +219,7 @@ def draw_loss(ax, result):
 
 
 def loss_curve(name, result=None):
-    """J after each epoch of `symdl train NAME`."""
+    """J after each epoch of `symdl train NAME` (NAME a built-in name, a path or a Source)."""
     result = result or train.train(name)
     fig = new_figure(6, 4)
     draw_loss(fig.subplots(), result)
@@ -275,14 +274,14 @@ FIGURES = {
 """The document figure drawn for each derivation; any other trainable model gets its loss curve."""
 
 
-def figure(name):
-    """The figure for derivation NAME: the document's picture, or the model's loss curve."""
-    if name in FIGURES:
-        return FIGURES[name]()
-    if name not in derivation_names():
-        raise PlotError(f"no derivation named {name!r}; `symdl list` shows them")
-    derivation, _ = load_derivation(name)
+def figure(ref):
+    """The figure for a derivation (a built-in name or a path): the document's picture, or
+    the model's loss curve."""
+    source = sources.resolve(ref)
+    if source.builtin and source.name in FIGURES:
+        return FIGURES[source.name]()
+    derivation = sources.load_derivation(source)
     if getattr(derivation, "training", None) is None:
-        raise PlotError(f"{name} has no figure and trains nothing, so there is no loss curve "
-                        f"to draw; figures exist for {', '.join(FIGURES)}")
-    return loss_curve(name)
+        raise PlotError(f"{source.name} has no figure and trains nothing, so there is no loss "
+                        f"curve to draw; figures exist for {', '.join(FIGURES)}")
+    return loss_curve(source)

@@ -80,6 +80,14 @@ class Line:
 
 # ---- simplifying the way the documents write it ----------------------------------------
 
+def positive_constant(factor):
+    """(sign, factor) with a power of a sum whose constant is negative negated: p − 1 → −(1 − p)."""
+    base, exponent = factor.as_base_exp()
+    if base.is_Add and exponent.is_Integer and base.as_coeff_Add()[0].is_negative:
+        return sp.Integer(-1) ** int(exponent), (-base) ** exponent
+    return sp.Integer(1), factor
+
+
 def negated(terms: sp.Add) -> sp.Add:
     """−(a − b) as b − a: the positive terms first, unevaluated so the order stays."""
     flipped = [-t for t in terms.args]
@@ -88,20 +96,35 @@ def negated(terms: sp.Add) -> sp.Add:
 
 
 def tidy(expr, hints=()):
-    """`expr` factored as a document prints it: constant terms first and positive, (1 − p)
-    rather than (p − 1), the sign moved into a factor of the numerator, (p − c)/(p(1 − p))
-    rather than −(p − c)/(p(−1 + p)); factors ordered by the first of `hints` (the chain-rule
-    factors, say) that shares a symbol with them, so (p − c)·θ⁽²⁾·a(1 − a)·x reads as 001's."""
+    """`expr` written the way a document prints it: a sum of fractions over one denominator,
+    constant terms first and positive ((1 − p), not (p − 1)) so that equal factors cancel, the
+    sign moved into a factor of the numerator: (p − c)/(p(1 − p)), not −(p − c)/(p(−1 + p)).
+    Factors are ordered by the first of `hints` (the chain-rule factors, say) that shares a
+    symbol with them, so (p − c)·θ⁽²⁾·a(1 − a)·x reads as 001's. Polynomials inside a factor
+    are left alone: 1 − tanh², not (1 − tanh)(1 + tanh)."""
     if not isinstance(expr, sp.Expr) or expr.is_Atom or expr.has(Partial, IndexSum):
         return expr
-    coefficient, top, bottom = sp.Integer(1), [], []
-    for factor in sp.Mul.make_args(sp.factor(expr)):
+    if expr.is_Add:
+        expr = sp.factor(sp.together(expr))
+    coefficient, rest = sp.Integer(1), []
+    for factor in sp.Mul.make_args(expr):
+        content, factor = factor.as_content_primitive()  # 20a − 20x → 20·(a − x)
+        sign, factor = positive_constant(factor)
+        coefficient *= sign * content
+        if factor.is_Number:
+            coefficient *= factor
+        else:
+            rest.append(factor)
+    top, bottom = [], []
+    for factor in sp.Mul.make_args(sp.Mul(*rest)):  # a number would spread over a sum here
         if factor.is_Number:
             coefficient *= factor
             continue
+        sign, factor = positive_constant(factor)
+        coefficient *= sign
         base, exponent = factor.as_base_exp()
-        if base.is_Add and exponent.is_Integer and base.as_coeff_Add()[0].is_negative:
-            base, coefficient = negated(base), coefficient * sp.Integer(-1) ** int(exponent)
+        if base.is_Add:
+            base = sp.Add(*sorted(base.args, key=lambda t: t.could_extract_minus_sign()), evaluate=False)
         (bottom if exponent.is_Number and exponent.is_negative else top).append((base, exponent))
     if coefficient.is_negative:
         flippable = [k for k, (base, exponent) in enumerate(top)

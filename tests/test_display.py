@@ -19,6 +19,9 @@ def test_tidy_writes_results_the_way_the_documents_do():
     assert sp.latex(tidy(-(p - c) / (p * (-1 + p))), order="none") == r"\frac{p - c}{p \left(1 - p\right)}"
     chain = [(p - c) / (p * (1 - p)), p * (1 - p), sp.Symbol("theta"), a * (1 - a), x]
     assert sp.sstr(tidy(sp.Mul(*chain), hints=chain), order="none") == "(p - c)*theta*a*(1 - a)*x"
+    shown = sp.latex(tidy(2 * (a - x) * 10 * x * (1 - sp.tanh(p) ** 2)), order="none")
+    assert shown.startswith("20") and r"\left(a - x\right)" in shown
+    assert r"1 - \tanh^{2}" in shown  # as written, not (1 − tanh)(1 + tanh)
 
 
 @pytest.mark.parametrize("expr", [-(p - c) / (p * (-1 + p)), (a - 1) * (c - p) * x / (2 * (p - 1) ** 2),
