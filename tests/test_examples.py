@@ -13,7 +13,7 @@ nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("matplotlib")
 
-EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*.ipynb"))
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("[0-9][0-9][0-9]_*.ipynb"))
 
 
 def test_there_is_one_notebook_per_document():
