@@ -218,26 +218,39 @@ def _checked_chunk(spec, x, y, rows, index, dtype, declared):
         raise DataError(f"{where}: {error}") from None
 
 
+def _kernel_data(spec, x, y, data_dtype):
+    """A chunk as the kernel takes it, unchecked (the first pass has checked it)."""
+    x = np.ascontiguousarray(x.reshape(len(x)) if spec["features"][1] == () else x,
+                             dtype=data_dtype)
+    y = None if y is None else np.ascontiguousarray(
+        y.reshape(len(y)), dtype=np.int64 if spec["target"][1] == "class" else np.float64)
+    return x, y
+
+
 def _chunk_sums(x, y=None, *, ref, params, check, data_dtype, block_info=None):
     """The loss and gradient of one chunk as sums, packed in one row: [J, ∂J/∂p₁..., ...]."""
     module = train.kernels(ref)
     spec = module.SPEC
     info = block_info[0]
-    rows = info["array-location"][0]
-    y = y.reshape(len(y)) if y is not None else None
     if check:
-        x, y = _checked_chunk(spec, x, y, rows, info["chunk-location"][0], data_dtype,
+        x, y = _checked_chunk(spec, x, None if y is None else y.reshape(len(y)),
+                              info["array-location"][0], info["chunk-location"][0], data_dtype,
                               tuple(stop - start for start, stop in info["array-location"]))
     else:
-        x = np.ascontiguousarray(x.reshape(len(x)) if spec["features"][1] == () else x,
-                                 dtype=data_dtype)
-        y = None if y is None else np.ascontiguousarray(
-            y, dtype=np.int64 if spec["target"][1] == "class" else np.float64)
+        x, y = _kernel_data(spec, x, y, data_dtype)
     with _KERNEL_LOCK:
         loss, *grads = module.loss_and_gradient(*params, *train.data_args(x, y))
     scale = len(x) if spec["reduction"] == "mean" else 1
     packed = np.concatenate([[loss]] + [np.ravel(g) for g in grads]).astype(np.float64)
     return (packed * scale)[None, :]
+
+
+def _chunk_metrics(x, y, *, ref, params, data_dtype):
+    """train.metrics of one chunk, times its rows: [rows·accuracy] or [rows·mse]."""
+    x, y = _kernel_data(train.kernels(ref).SPEC, x, y, data_dtype)
+    with _KERNEL_LOCK:
+        found = train.metrics(ref, params, x, y)
+    return np.array([[len(x) * value for value in found.values()]])
 
 
 class ChunkedData:
@@ -263,19 +276,34 @@ class ChunkedData:
     def loss_and_gradient(self, params, check=False):
         """(J, [∂J/∂p]) over every row, reduced as the kernel reduces (sum or mean)."""
         import dask
-        da = require_dask()
         size = 1 + sum(int(np.size(p)) for p in params)
-        x = self.x if self.x.ndim == 2 else self.x[:, None]
-        arrays = [x] if self.y is None else [x, self.y.reshape(self.y.shape[0], 1)]
-        parts = da.map_blocks(
-            _chunk_sums, *arrays, ref=self.ref, params=dask.delayed(list(params), pure=True),
-            check=check, data_dtype=self.dtype, dtype=np.float64, chunks=((1,) * self.chunks, (size,)),
-            meta=np.empty((0, size)))
-        (total,) = dask.compute(parts.sum(axis=0, split_every=8), scheduler=self.scheduler)
+        total = self._sum(_chunk_sums, size, params=dask.delayed(list(params), pure=True),
+                          check=check)
         self.passes += 1
         if self.spec["reduction"] == "mean":
             total = total / self.rows
         return float(total[0]), _unpack(total[1:], params)
+
+    def metrics(self, params: dict) -> dict:
+        """Training accuracy (classifiers) or mean squared error (regressions), in one pass."""
+        if self.y is None or self.spec["target"] is None:
+            return {}
+        name = "train mse" if self.spec["target"][1] == "real" else "train accuracy"
+        import dask
+        total = self._sum(_chunk_metrics, 1, params=dask.delayed(params, pure=True))
+        return {name: float(total[0]) / self.rows}
+
+    def _sum(self, per_chunk, size, **options):
+        """Σ over the chunks of per_chunk(x, y, ...) (one row of `size` each), in a tree."""
+        import dask
+        da = require_dask()
+        x = self.x if self.x.ndim == 2 else self.x[:, None]
+        arrays = [x] if self.y is None else [x, self.y.reshape(self.y.shape[0], 1)]
+        parts = da.map_blocks(per_chunk, *arrays, ref=self.ref, data_dtype=self.dtype,
+                              dtype=np.float64, chunks=((1,) * self.chunks, (size,)),
+                              meta=np.empty((0, size)), **options)
+        (total,) = dask.compute(parts.sum(axis=0, split_every=8), scheduler=self.scheduler)
+        return total
 
     def block(self, index, check=False):
         """Chunk `index` of x and y in memory, checked like the data of a pass."""
@@ -327,7 +355,7 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     spec = module.SPEC
     if spec["features"] is None:
         raise DataError(f"{spec['name']} takes no data, so there is nothing to chunk")
-    dtype = np.float32 if getattr(x, "dtype", None) == np.float32 else np.float64
+    dtype = _dtype(x)
     data = ChunkedData(ref, spec, x, y, dtype, scheduler)
     bound = train.dimension_sizes(spec, data.x, sizes)
     if params is None:
@@ -356,6 +384,11 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     result.metrics.update({"rows": data.rows, "chunks": data.chunks,
                            "passes over the data": data.passes})
     return result
+
+
+def _dtype(x):
+    """float32 data trains in float32 (as in memory); everything else in float64."""
+    return np.float32 if getattr(x, "dtype", None) == np.float32 else np.float64
 
 
 def _full_batch(data, update, params, epochs, record):
@@ -412,6 +445,8 @@ def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> tra
         scheduler = client = Client(scheduler, set_as_default=False)
     try:
         result = fit(ref, x, y, log=log, scheduler=scheduler, **settings)
+        data = ChunkedData(sources.resolve(ref), spec, x, y, _dtype(x), scheduler)
+        result.metrics.update(data.metrics(result.params))
     finally:
         if client is not None:
             client.close()

@@ -113,6 +113,8 @@ def test_zarr_store_and_npy_folder_train_like_memory_and_from_the_cli(logistic, 
                      "--epochs", "20", "--lr", "1e-3"]) == 0
     out = capsys.readouterr().out
     assert f"final J: {expected.history[-1][1]:.6g}" in out
+    accuracy = train.metrics("logistic_regression", expected.params, x, y)["train accuracy"]
+    assert f"train accuracy: {accuracy:.6g}" in out
 
 
 def test_npy_rows_are_read_by_block_not_mapped(tmp_path):
