@@ -8,10 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import symdl.derivations
-from symdl import generate
+from symdl import generate, saved
 
 NEW_MODEL = '''"""A tanh unit fitted by least squares: a model that is not in the documents.
 
@@ -94,9 +95,20 @@ def test_a_model_file_outside_the_package_works_by_path(tmp_path):
     assert "from tanh_unit_elsewhere.py" in kernel.read_text()
     assert run("generate", "--check", str(model_file)).returncode == 0
 
-    trained = run("train", "./tanh_unit_elsewhere.py")
+    trained = run("train", "./tanh_unit_elsewhere.py", "--save", "model.npz")
     assert trained.returncode == 0, trained.stderr
     assert "final J" in trained.stdout
+
+    (tmp_path / "x.csv").write_text("x\n1.5\n")
+    (tmp_path / "elsewhere").mkdir()
+    predicted = subprocess.run(  # from another folder, naming the model by its path
+        [sys.executable, "-m", "symdl", "predict", str(model_file), "--params", "../model.npz",
+         "--data", "../x.csv"], capture_output=True, text=True, timeout=300,
+        cwd=tmp_path / "elsewhere")
+    assert predicted.returncode == 0, predicted.stderr
+    params = saved.load(tmp_path / "model.npz").params  # finds the model where it was saved
+    assert float(predicted.stdout.split()[1]) == pytest.approx(
+        10 * np.tanh(params["w"] * 1.5 + params["b"]), rel=1e-12)
 
     checked = run("check", ".")
     assert checked.returncode == 0, checked.stdout + checked.stderr
