@@ -145,7 +145,7 @@ derivation.claim(
     compare="numeric",
     tolerance=HALF_UNIT_OF_FOURTH_DECIMAL + FLOAT_ROUNDING,
     severity="error",
-    between=("002_4c33554d2058975c.txt (the 2025 edition) prints e = 0.0412 for the same "
+    between=("002_4c33554d2058975c.txt, the 2025 edition, prints e = 0.0412 for the same "
              "forward pass, the correct 0.04125 to 4 decimals: the two editions contradict "
              "each other, and 002 is right."),
     correction=(

@@ -165,9 +165,9 @@ derivation.claim(
     source=ROTATION, compare="numeric",
     tolerance=PRINTED_PRECISION,
     severity="error",
-    between=("000_b9e7c87dcfbd1c26.txt (2024) and 002_4c33554d2058975c.txt (2025) print this "
-             "slide unchanged: the 2025 edition corrects the loss 0.0825 but keeps the "
-             "direction, so both editions teach it."),
+    between=("000_b9e7c87dcfbd1c26.txt and 002_4c33554d2058975c.txt print this slide "
+             "unchanged: the 2025 edition corrects the loss 0.0825 but keeps the direction, so "
+             "both editions teach it."),
     correction=(
         "The printed matrix [[cos 0.175, −sin 0.175], [sin 0.175, cos 0.175]] sends (1, 0) to "
         "(cos 0.175, sin 0.175), above the x axis, and has determinant 1: it rotates the square "

@@ -16,7 +16,7 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
-DERIVATION_SHA256 = "de7b5258775878eb"
+DERIVATION_SHA256 = "19dfdb2deba84492"
 GENERATOR_SHA256 = "e78e632ef132b140"
 
 SPEC = {

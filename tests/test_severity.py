@@ -89,3 +89,11 @@ def test_severity_survives_serialisation():
     """`symdl check --json` serialises Row with dataclasses.asdict: the fields are there."""
     record = json.loads(json.dumps(dataclasses.asdict(row_of("univariate_least_squares", "convex"))))
     assert record["severity"] == "assumption" and "2/λ_max" in record["assumption"]
+
+
+def test_symdl_check_json_carries_the_severity(capsys):
+    from symdl import cli
+    cli.main(["check", "unit_square", "--json"])
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    (turn,) = [r for r in rows if "direction of the turn" in r["claim"]]
+    assert turn["severity"] == "error" and "unchanged" in turn["between"]
