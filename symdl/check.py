@@ -76,8 +76,8 @@ class SampleProblem:
         self.symbols = self._flat_param_symbols()
         data_symbols = self._data_symbols()
         loss = explicit(self.instance.loss)
-        self.loss_function = sp.lambdify(self.symbols + data_symbols, loss, "numpy")
-        self.gradient_functions = [sp.lambdify(self.symbols + data_symbols, sp.diff(loss, s), "numpy")
+        self.loss_function = scalar_function(self.symbols + data_symbols, loss)
+        self.gradient_functions = [scalar_function(self.symbols + data_symbols, sp.diff(loss, s))
                                    for s in self.symbols]
 
     def _random(self, rng, shape):
@@ -161,6 +161,20 @@ class SampleProblem:
         return gradient
 
 
+SCALAR_FUNCTIONS = {"Heaviside": lambda t, at_zero=0.5: 1.0 if t > 0 else at_zero if t == 0 else 0.0,
+                    "sign": lambda t: math.copysign(1.0, t) if t else 0.0}
+
+
+def scalar_function(symbols, expr):
+    """expr as a Python function of floats, one sample at a time.
+
+    Python's `math` module, not NumPy: lambdify prints Piecewise for NumPy as nested
+    numpy.select, which fails for the nested Max of two ReLU layers ("invalid entry 0 in
+    condlist") and takes minutes to print; for scalars it prints plain conditional expressions.
+    """
+    return sp.lambdify(symbols, expr, [SCALAR_FUNCTIONS, "math"])
+
+
 def relative_error(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b))))
@@ -191,11 +205,42 @@ def check_model(model: Model) -> list[Row]:
     row("SymPy gradient = finite differences", error <= FINITE_DIFFERENCE_TOLERANCE,
         f"rel. error {error:.1e} ≤ {FINITE_DIFFERENCE_TOLERANCE:.0e} (central, step 1e-6)")
 
-    large_loss, large_gradient = problem.kernel(flat / max(1e-12, np.abs(flat).max()) * 1000.0)
+    large = flat / max(1e-12, np.abs(flat).max()) * 1000.0
+    large_loss, large_gradient = problem.kernel(large)
     finite = math.isfinite(large_loss) and bool(np.all(np.isfinite(large_gradient)))
-    row("finite with parameters of size 1000", finite,
-        f"J = {large_loss:.4g}, max |∂J| = {np.abs(large_gradient).max():.3g}")
+    evidence = f"J = {large_loss:.4g}, max |∂J| = {np.abs(large_gradient).max():.3g}"
+    bound = exp_overflow(problem, large)
+    if bound is not None:
+        shown, largest = bound
+        beyond = largest > EXP_OVERFLOW
+        finite = finite or beyond  # the true value is beyond float64 too: no form is finite
+        evidence += (f"; e^({shown}) overflows float64 where its argument exceeds "
+                     f"{EXP_OVERFLOW:.2f}; here it reaches {largest:.4g}"
+                     + (", so the true J is not finite either" if beyond else ""))
+    row("finite with parameters of size 1000", finite, evidence)
     return rows + check_closed_form(model)
+
+
+EXP_OVERFLOW = math.log(np.finfo(float).max)  # 709.78: e^t is inf in float64 beyond this
+
+
+def exp_overflow(problem: SampleProblem, flat) -> tuple[str, float] | None:
+    """The exponentials the loss keeps (e^(θᵀx) of a Poisson loss) and their largest argument.
+
+    The generator cannot make e^t finite where its true value is not, so instead of a bare
+    inf the check says which exponential overflows and how far its argument goes.
+    """
+    from symdl.derive import Derived
+    from symdl.functions import stable_logs
+    written = [e for e in stable_logs(Derived(problem.model).loss).atoms(sp.exp)]
+    arguments = [e.args[0] for e in stable_logs(problem.instance.loss).atoms(sp.exp)]
+    if not written or not arguments:
+        return None
+    symbols = problem.symbols + problem._data_symbols()
+    functions = [scalar_function(symbols, argument) for argument in arguments]
+    largest = max(f(*flat, *problem.sample_args(i))
+                  for f in functions for i in range(problem.samples))
+    return ", ".join(sorted(sp.sstr(e.args[0]) for e in written)), float(largest)
 
 
 def check_closed_form(model: Model) -> list[Row]:

@@ -153,6 +153,43 @@ def houses(m: int = 200, n: int = 3, seed: int = 0) -> Dataset:
     )
 
 
+def surface(m: int = 400, seed: int = 0) -> Dataset:
+    """Two inputs per sample and a smooth curved surface over them: regression in the plane.
+
+    Not from the documents: the smallest data on which a one-hidden-layer network beats a
+    plane. x is m × 2, uniform on [−2, 2]²; y = sin(x₁) + x₂²/2 − 1 plus Gaussian noise of
+    0.05. The last quarter of the samples is held out as the test split.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2.0, 2.0, size=(m, 2))
+    y = np.sin(x[:, 0]) + 0.5 * x[:, 1] ** 2 - 1.0 + rng.normal(0.0, 0.05, size=m)
+    split = 3 * m // 4
+    return Dataset(
+        name="surface",
+        description=(f"{split} samples of two inputs on [−2, 2]² and y = sin(x₁) + x₂²/2 − 1 "
+                     f"with noise, {m - split} held out: regression with two inputs."),
+        x=x[:split], y=y[:split], x_test=x[split:], y_test=y[split:],
+    )
+
+
+def counts(m: int = 300, seed: int = 0) -> Dataset:
+    """Event counts whose log-rate is linear in two features: data for Poisson regression.
+
+    Not from the documents. x is m × 3 with the homogenising column x0 = 1 first (as in
+    `003_ff0b9f77f02ec2c2.txt` §3.2) and two standard normal columns; y ~ Poisson(e^{θᵀx})
+    with θ = (0.5, 0.8, −0.4), so the rates stay between about 0.2 and 15.
+    """
+    rng = np.random.default_rng(seed)
+    design = _with_ones_column(rng.standard_normal((m, 2)))
+    rate = np.exp(design @ np.array([0.5, 0.8, -0.4]))
+    return Dataset(
+        name="counts",
+        description=(f"{m} event counts y ~ Poisson(e^(θᵀx)) over a design matrix with a "
+                     f"column of ones, θ = (0.5, 0.8, −0.4)."),
+        x=design, y=rng.poisson(rate).astype(np.float64),
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Classification
 # --------------------------------------------------------------------------------------------
@@ -252,6 +289,28 @@ def blobs(m: int = 300, classes: int = 3, seed: int = 0) -> Dataset:
         ),
         x=_with_ones_column(points),
         y=labels,
+    )
+
+
+def pinwheel(m: int = 2000, classes: int = 10, seed: int = 0) -> Dataset:
+    """Points in the plane on `classes` curved arms of a pinwheel, one class per arm.
+
+    Not from the documents: a set with two inputs and ten classes that no linear classifier
+    separates (the arms bend by up to 0.75 rad), for a small deep ReLU network with a softmax
+    output. Radii are uniform on [0.3, 2.0], with Gaussian noise of 0.05 across the arm; the
+    last fifth is held out as the test split.
+    """
+    rng = np.random.default_rng(seed)
+    labels = _balanced_labels(m, classes=classes, rng=rng)
+    radius = rng.uniform(0.3, 2.0, size=m)
+    angle = 2.0 * np.pi * labels / classes + 0.375 * radius + rng.normal(0.0, 0.05, size=m)
+    points = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    split = 4 * m // 5
+    return Dataset(
+        name="pinwheel",
+        description=(f"{split} points on the {classes} curved arms of a pinwheel, one class "
+                     f"per arm, {m - split} held out."),
+        x=points[:split], y=labels[:split], x_test=points[split:], y_test=labels[split:],
     )
 
 
@@ -473,10 +532,13 @@ BUILTIN: dict[str, Callable[[], Dataset]] = {
     "test_scores": test_scores,
     "floor_areas": floor_areas,
     "houses": houses,
+    "surface": surface,
+    "counts": counts,
     "two_classes": two_classes,
     "two_classes_with_bias": two_classes_with_bias,
     "two_moons": two_moons,
     "blobs": blobs,
+    "pinwheel": pinwheel,
     "logistic_features": logistic_features,
     "skewed_sample": skewed_sample,
     "mnist": mnist,

@@ -25,7 +25,7 @@ from functools import cached_property
 import sympy as sp
 
 from symdl.errors import DerivationError
-from symdl.functions import logsumexp, stabilize
+from symdl.functions import logsumexp, stabilize, stable_logs
 from symdl.model import Affine, Let, Model, Tensor
 
 LSE = sp.Symbol("lse", real=True)
@@ -145,7 +145,7 @@ class Derived:
         sinks = [(sp.Integer(1), self.loss_for_differentiation)]
         for step in self.steps:
             if isinstance(step, Let) and self.is_junction(step.out):
-                sinks.append((adjoint_symbol(step.out), self.composed(step.expr)))
+                sinks.append((adjoint_symbol(step.out), stable_logs(self.composed(step.expr))))
         return sinks
 
     @cached_property
@@ -153,7 +153,7 @@ class Derived:
         if self.model.loss_kind == "softmax_cross_entropy":
             z = self.model.loss_input.symbol
             return logsumexp(z) - ONEHOT * z
-        return self.loss
+        return stable_logs(self.loss)  # log cosh differentiates to tanh, not sinh/cosh
 
     def _local(self, symbol: sp.Symbol) -> sp.Expr:
         total = sp.Integer(0)
@@ -210,7 +210,10 @@ class Derived:
                 return None
             loss = self.fully_composed_loss
             symbols = [p.symbol for p in params]
-            entries = [[sp.simplify(sp.diff(loss, p, q)) for q in symbols] for p in symbols]
+            # simplify() on a polynomial is quick and exact; on tanh or exp it can take
+            # minutes (trigsimp), so those get the targeted simplification instead.
+            tidy = sp.simplify if loss.is_polynomial(*symbols) else simplify_gradient
+            entries = [[tidy(sp.diff(loss, p, q)) for q in symbols] for p in symbols]
             if any(entry.has(sp.DiracDelta) for row in entries for entry in row):
                 return None  # a kink such as |c − x|: the second derivative is not a function
             quadratic = (loss.is_polynomial(*symbols)

@@ -10,6 +10,11 @@ against SymPy's own derivative of the definition.
 import sympy as sp
 
 
+def _power(tex, exp):
+    """A function's LaTeX raised to a power, as SymPy prints sin²: σ(z)² is {σ(z)}^{2}."""
+    return tex if exp is None else r"{%s}^{%s}" % (tex, exp)
+
+
 class sigmoid(sp.Function):
     r"""The logistic function σ(t) = 1/(1 + e^{-t}) (001; 003 §3.3, "the logistic function")."""
 
@@ -31,8 +36,8 @@ class sigmoid(sp.Function):
     def _eval_is_real(self):
         return self.args[0].is_real
 
-    def _latex(self, printer):
-        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return _power(r"\sigma\left(%s\right)" % printer._print(self.args[0]), exp)
 
 
 class softplus(sp.Function):
@@ -50,8 +55,8 @@ class softplus(sp.Function):
     def _eval_rewrite_as_log(self, t, **kwargs):
         return sp.log(1 + sp.exp(t))
 
-    def _latex(self, printer):
-        return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return _power(r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0]), exp)
 
 
 class relu(sp.Function):
@@ -71,8 +76,82 @@ class relu(sp.Function):
     def _eval_rewrite_as_Piecewise(self, t, **kwargs):
         return sp.Piecewise((t, t > 0), (0, True))
 
-    def _latex(self, printer):
-        return r"\operatorname{ReLU}\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return _power(r"\operatorname{ReLU}\left(%s\right)" % printer._print(self.args[0]), exp)
+
+
+class logcosh(sp.Function):
+    r"""log cosh(t) = |t| + softplus(−2|t|) − log 2: finite for every finite t (cosh is inf at 711).
+
+    The generator writes every log(cosh(t)) as this function; its derivative is tanh(t),
+    where sinh(t)/cosh(t) would be inf/inf.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.tanh(self.args[0])
+
+    def _eval_rewrite_as_log(self, t, **kwargs):
+        return sp.log(sp.cosh(t))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _latex(self, printer, exp=None):
+        return _power(r"\log\cosh\left(%s\right)" % printer._print(self.args[0]), exp)
+
+
+def stable_logs(expr):
+    """Every log whose argument can overflow, rewritten so that it cannot.
+
+    log cosh(t) becomes logcosh(t); a log of a sum of exponentials and positive constants,
+    however it is spelled (log(1 + eᵗ), log(e⁻ᵗ + 1), log(2eᵃ + eᵇ), log(1/(1 + e⁻ᵗ))),
+    becomes a + softplus(b − a), folded over the terms; a log of a product of positive
+    factors becomes the sum of their logs. Anything else is left as written.
+    """
+    return expr.replace(lambda e: isinstance(e, sp.log),
+                        lambda e: _stable_log(e.args[0]) or e)
+
+
+def _stable_log(arg):
+    """log(arg) in a form that never overflows, or None when no rule applies."""
+    if isinstance(arg, sp.cosh):
+        return logcosh(arg.args[0])
+    if isinstance(arg, sp.Pow) and arg.exp.is_Integer and arg.base.is_positive:
+        inner = _stable_log(arg.base)
+        return None if inner is None else arg.exp * inner
+    if isinstance(arg, sp.Mul) and all(f.is_positive for f in arg.args):
+        parts = [_stable_log(f) for f in arg.args]
+        if all(part is None for part in parts):
+            return None
+        return sp.Add(*[sp.log(f) if part is None else part for f, part in zip(arg.args, parts)])
+    if isinstance(arg, sp.exp):
+        return arg.args[0]
+    if not isinstance(arg, sp.Add) or not arg.has(sp.exp):
+        return None
+    exponents = []
+    for term in arg.args:
+        coefficient, rest = term.as_coeff_Mul()
+        if not coefficient.is_positive:
+            together = sp.together(arg)
+            return _stable_log(together) if together != arg else None
+        if rest == 1:
+            exponents.append(sp.log(coefficient))
+        elif isinstance(rest, sp.exp):
+            exponents.append(rest.args[0] + sp.log(coefficient))
+        else:
+            return None
+    exponents.sort(key=lambda e: not e.is_number)  # constants first: log(1 + eᵗ) = softplus(t)
+    return _fold_log_sum_exp(exponents)
+
+
+def _fold_log_sum_exp(exponents):
+    """log Σ e^(a_i) as a₀ + softplus(log Σ_{i>0} e^(a_i) − a₀), recursively."""
+    first = exponents[0]
+    if len(exponents) == 1:
+        return first
+    return first + softplus(_fold_log_sum_exp(exponents[1:]) - first)
 
 
 def stabilize(expr):
@@ -82,6 +161,7 @@ def stabilize(expr):
     overflow at z = 1000 (ENGINEERING-NOTES.md); the stable form has to be produced on purpose.
     """
     t = sp.Wild("t")
+    expr = stable_logs(expr)
     stable = expr.replace(sp.log(1 - sigmoid(t)), -softplus(t))
     stable = stable.replace(sp.log(sigmoid(t)), t - softplus(t))
     if stable == expr:
@@ -108,5 +188,6 @@ class logsumexp(sp.Function):
         z = self.args[0]
         return sp.exp(z - logsumexp(z))
 
-    def _latex(self, printer):
-        return r"\log\sum_{c} e^{%s}" % printer._print(self.args[0])
+    def _latex(self, printer, exp=None):
+        return _power(r"\left(\log\sum_{c} e^{%s}\right)" % printer._print(self.args[0]), exp) \
+            if exp else r"\log\sum_{c} e^{%s}" % printer._print(self.args[0])

@@ -275,7 +275,23 @@ class Model(Derivation):
 
     def output(self, symbol):
         """What the model predicts (ŷ, the probability h, or the logits z)."""
-        self.output_tensor = self.tensor(symbol)
+        tensor = self.tensor(symbol)
+        if self._reads_target(tensor):
+            raise DerivationError(f"{self.name}: the output {tensor.name} depends on the target "
+                                  f"{self.label.name}, which predict() does not have; output the "
+                                  f"prediction itself (e.g. ŷ, not the residual y − ŷ)")
+        self.output_tensor = tensor
+
+    def _reads_target(self, tensor) -> bool:
+        if tensor.role == "target":
+            return True
+        for step in self.steps_of_model:
+            if step.out == tensor:
+                inputs = ([step.weight, step.input] + ([step.bias] if step.bias else [])
+                          if isinstance(step, Affine) else
+                          [self.tensor(s) for s in step.expr.free_symbols])
+                return any(self._reads_target(t) for t in inputs)
+        return False
 
     # ---- lookups -------------------------------------------------------------------
     def tensor(self, symbol_or_name) -> Tensor:

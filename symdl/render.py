@@ -237,8 +237,9 @@ def intermediate_line(model: Model, step) -> Line:
 
 
 def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
-    lines = []
-    for path in chain_rule(derived, param):
+    lines, routes = [], []
+    paths = chain_rule(derived, param)
+    for number, path in enumerate(paths, 1):
         symbols = [Partial(f.numerator.name if f.numerator else "ℓ", f.denominator.name,
                            f.numerator.latex if f.numerator else r"\ell", f.denominator.latex)
                    for f in path]
@@ -252,11 +253,27 @@ def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
             simplified = IndexSum(index, simplified)
         text = f"The chain rule for {param.name}, factor by factor:" if len(path) > 1 else \
             f"The derivative with respect to {param.name}:"
+        if len(paths) > 1:
+            text = text[:-1] + f", route {number} of {len(paths)} (through " \
+                + " → ".join([f.numerator.name if f.numerator else "ℓ" for f in path] + [param.name]) + "):"
         lhs = Partial("ℓ", param.name, r"\ell", param.latex)
         tex = (f"The chain rule for ${param.latex}$, factor by factor:" if len(path) > 1 else
                f"The derivative with respect to ${param.latex}$:")
+        if len(paths) > 1:
+            tex = tex[:-1] + f", route {number} of {len(paths)}:"
         lines.append(Line(text, lhs, [product, evaluated, simplified] if len(path) > 1 else [simplified],
                           tex=tex))
+        routes.append(simplified)
+    if len(routes) > 1:
+        lhs = Partial("ℓ", param.name, r"\ell", param.latex)
+        together = sp.Add(*routes, evaluate=False)
+        sides = [together]
+        if not any(r.has(IndexSum) for r in routes):
+            sides.append(sp.factor(sp.Add(*routes)))
+        lines.append(Line(f"{param.name} is reached by {len(routes)} routes; ∂ℓ/∂{param.name} is "
+                          f"their sum:", lhs, sides,
+                          tex=f"${param.latex}$ is reached by {len(routes)} routes; "
+                              f"$\\partial\\ell/\\partial {param.latex}$ is their sum:"))
     return lines
 
 

@@ -137,10 +137,13 @@ SEEDED = [
     datasets.test_scores,
     datasets.floor_areas,
     datasets.houses,
+    datasets.surface,
+    datasets.counts,
     datasets.two_classes,
     datasets.two_classes_with_bias,
     datasets.two_moons,
     datasets.blobs,
+    datasets.pinwheel,
     datasets.skewed_sample,
     lambda seed=0: datasets.logistic_features(m=2000, seed=seed),
 ]

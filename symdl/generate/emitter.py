@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symdl.derive import Derived
+from symdl.functions import stable_logs
 from symdl.generate.printer import NumbaPrinter
 from symdl.generate.templates import KERNEL_GRADIENT
 from symdl.model import Model
@@ -48,7 +49,7 @@ class Emitter:
         return self.model.index(dim)
 
     def print(self, expr, names) -> str:
-        return NumbaPrinter(names).doprint(expr)
+        return NumbaPrinter(names).doprint(stable_logs(expr))
 
     def param_args(self):
         return [p.name for p in self.model.params]

@@ -28,6 +28,9 @@ class NumbaPrinter(PythonCodePrinter):
     def _print_softplus(self, expr):
         return f"_softplus({self._print(expr.args[0])})"
 
+    def _print_logcosh(self, expr):
+        return f"_logcosh({self._print(expr.args[0])})"
+
     def _print_relu(self, expr):
         return f"max({self._print(expr.args[0])}, 0.0)"
 
