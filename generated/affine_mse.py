@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "fa4b542a691107eb"
+GENERATOR_SHA256 = "485e8297b29f9433"
 
 SPEC = {
     'name': 'affine_mse',
@@ -31,6 +31,7 @@ SPEC = {
     'classes': None,
     'output': 'y_hat',
     'hessian': True,
+    'penalty': False,
     'closed_form': True,
     'training': {
         'dataset': 'forward_pass_example',

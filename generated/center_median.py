@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "fa4b542a691107eb"
+GENERATOR_SHA256 = "485e8297b29f9433"
 
 SPEC = {
     'name': 'center_median',
@@ -31,6 +31,7 @@ SPEC = {
     'classes': None,
     'output': 'deviation',
     'hessian': False,
+    'penalty': False,
     'closed_form': False,
     'training': {
         'dataset': 'skewed_sample',

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "6d14f0d4880f7d59"
-GENERATOR_SHA256 = "fa4b542a691107eb"
+GENERATOR_SHA256 = "485e8297b29f9433"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -31,6 +31,7 @@ SPEC = {
     'classes': None,
     'output': 'h',
     'hessian': True,
+    'penalty': False,
     'closed_form': False,
     'training': {
         'dataset': 'two_classes_with_bias',

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "fa4b542a691107eb"
+GENERATOR_SHA256 = "485e8297b29f9433"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -31,6 +31,7 @@ SPEC = {
     'classes': None,
     'output': 'p',
     'hessian': False,
+    'penalty': False,
     'closed_form': False,
     'training': {
         'dataset': 'two_classes',

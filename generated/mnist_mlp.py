@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "f91a184c2fb073b4"
-GENERATOR_SHA256 = "fa4b542a691107eb"
+GENERATOR_SHA256 = "485e8297b29f9433"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -31,6 +31,7 @@ SPEC = {
     'classes': 10,
     'output': 'z2',
     'hessian': False,
+    'penalty': False,
     'closed_form': False,
     'training': {
         'dataset': 'mnist',

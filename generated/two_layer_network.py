@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "fa4b542a691107eb"
+GENERATOR_SHA256 = "485e8297b29f9433"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -31,6 +31,7 @@ SPEC = {
     'classes': None,
     'output': 'p',
     'hessian': False,
+    'penalty': False,
     'closed_form': False,
     'training': {
         'dataset': 'two_moons',

@@ -79,6 +79,10 @@ class SampleProblem:
         self.loss_function = scalar_function(self.symbols + data_symbols, loss)
         self.gradient_functions = [scalar_function(self.symbols + data_symbols, sp.diff(loss, s))
                                    for s in self.symbols]
+        penalty = explicit(self.instance.penalty)  # R(θ), once per cost, not per sample
+        self.penalty_function = scalar_function(self.symbols, penalty)
+        self.penalty_gradient_functions = [scalar_function(self.symbols, sp.diff(penalty, s))
+                                           for s in self.symbols]
 
     def _random(self, rng, shape):
         dims = tuple(self.sizes[d] for d in shape)
@@ -138,12 +142,14 @@ class SampleProblem:
 
     def symbolic_loss(self, flat):
         total = sum(self.loss_function(*flat, *self.sample_args(i)) for i in range(self.samples))
-        return total / self.samples if self.model.reduction == "mean" else total
+        total = total / self.samples if self.model.reduction == "mean" else total
+        return total + self.penalty_function(*flat)
 
     def symbolic_gradient(self, flat):
         total = np.array([sum(g(*flat, *self.sample_args(i)) for i in range(self.samples))
                           for g in self.gradient_functions], dtype=float)
-        return total / self.samples if self.model.reduction == "mean" else total
+        total = total / self.samples if self.model.reduction == "mean" else total
+        return total + np.array([g(*flat) for g in self.penalty_gradient_functions], dtype=float)
 
     def kernel(self, flat):
         args = self.unflatten(flat) + [a for a in (self.x, self.y) if a is not None]

@@ -355,6 +355,9 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     spec = module.SPEC
     if spec["features"] is None:
         raise DataError(f"{spec['name']} takes no data, so there is nothing to chunk")
+    if spec.get("penalty"):
+        raise DataError(f"{spec['name']} has a penalty on its parameters, which each chunk's "
+                        f"kernel would add again; train it in memory (train.fit with NumPy arrays)")
     dtype = _dtype(x)
     data = ChunkedData(ref, spec, x, y, dtype, scheduler)
     bound = train.dimension_sizes(spec, data.x, sizes)

@@ -184,10 +184,17 @@ class Derived:
             as_weight = [s for s in self.steps if isinstance(s, Affine) and s.weight == param]
             as_bias = [s for s in self.steps if isinstance(s, Affine) and s.bias == param]
             local = self._local(param.symbol)
-            if local == 0 and not as_weight and not as_bias:
+            if (local == 0 and not as_weight and not as_bias
+                    and self.penalty_gradients[param.name] == 0):
                 raise DerivationError(f"{self.model.name}: the loss does not depend on {param.name}")
             result.append(ParamGradient(param, local, as_weight, as_bias))
         return result
+
+    @cached_property
+    def penalty_gradients(self) -> dict[str, sp.Expr]:
+        """∂R/∂p for the parameter-only term R of the cost (0 for a parameter R lacks)."""
+        penalty = self.model.penalty_expr
+        return {p.name: simplify_gradient(sp.diff(penalty, p.symbol)) for p in self.model.params}
 
     # ---- the fully composed per-sample gradient, for scalar models --------------------
     @cached_property
@@ -203,8 +210,8 @@ class Derived:
     @cached_property
     def curvature(self) -> Curvature | None:
         params = self.model.params
-        if self.model.loss_kind != "expression":
-            return None
+        if self.model.loss_kind != "expression" or self.model.penalty_expr != 0:
+            return None  # (a penalty's curvature is not derived: no Hessian, no closed form)
         if all(p.is_scalar for p in params):
             if any(isinstance(s, Affine) for s in self.steps):
                 return None
@@ -373,6 +380,7 @@ class Instance:
     features: sp.Array | sp.Symbol | None
     label: sp.Symbol | None
     classes: int | None
+    penalty: sp.Expr = sp.Integer(0)  # R(θ) in explicit elements, added once to J
 
 
 def explicit_instance(model: Model, sizes: dict[str, int], label_value: int = 0) -> Instance:
@@ -415,7 +423,21 @@ def explicit_instance(model: Model, sizes: dict[str, int], label_value: int = 0)
     params = {p.name: values[p.name] for p in model.params}
     features = values[model.features.name] if model.features else None
     label = model.label.symbol if model.label else None
-    return Instance(loss, params, features, label, classes)
+    return Instance(loss, params, features, label, classes, expand_totals(model, model.penalty_expr, values))
+
+
+def expand_totals(model: Model, expr: sp.Expr, values) -> sp.Expr:
+    """expr with every total(u) written out as the sum of u over the elements it runs over."""
+    from symdl.functions import total
+
+    def written_out(reduction):
+        (tensor,) = {model.tensor(s) for s in reduction.args[0].free_symbols}
+        elements = sp.flatten(values[tensor.name].tolist())
+        return sp.Add(*[reduction.args[0].xreplace({tensor.symbol: e}) for e in elements])
+
+    expr = expr.replace(lambda e: isinstance(e, total), written_out)
+    return expr.xreplace({model.tensor(s).symbol: values[s.name] for s in expr.free_symbols
+                          if s.name in model.tensors})
 
 
 def _elementwise(model, step: Let, values):

@@ -169,6 +169,34 @@ def stabilize(expr):
     return sp.expand(stable)
 
 
+class total(sp.Function):
+    r"""Σ over every element of a vector or matrix expression: total(θ**2) = Σ_j θ_j² = ‖θ‖².
+
+    Written with the typical element, as every expression of a model is; its derivative
+    with respect to that element is the derivative of the summand (∂/∂θ_j Σ_k θ_k² = 2θ_j).
+    `norm` and `mean` are built from it.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.Integer(1)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _sympystr(self, printer):
+        return "Σ(%s)" % printer._print(self.args[0])
+
+    def _latex(self, printer, exp=None):
+        return _power(r"\sum \left(%s\right)" % printer._print(self.args[0]), exp)
+
+
+def norm(expr):
+    """The Euclidean norm ‖u‖ = sqrt(Σ u²) of a vector or matrix expression."""
+    return sp.sqrt(total(expr ** 2))
+
+
 def explicit(expr):
     """The expression with every symdl function replaced by its elementary definition."""
     return expr.rewrite(sp.exp).rewrite(sp.log).replace(relu, lambda t: sp.Max(0, t))

@@ -186,6 +186,7 @@ class Model(Derivation):
         self.loss_kind = None  # "expression" or "softmax_cross_entropy"
         self.loss_input = None
         self.output_tensor = None
+        self.penalty_expr = sp.Integer(0)
         self.index_of_dim: dict[str, str] = dict(dims or {})
 
     # ---- declaring tensors ---------------------------------------------------------
@@ -260,6 +261,33 @@ class Model(Derivation):
             if t is None or not t.is_scalar:
                 raise DerivationError(f"{self.name}: the loss must use scalars only; {s} is not")
         self.loss_expr, self.loss_kind = expr, "expression"
+
+    def penalty(self, expr):
+        """A term of the cost that depends on the parameters only, added once to J.
+
+        J = Σ ℓ (or its mean) + R(θ): weight decay λ‖θ‖² is `penalty(lam * total(theta**2))`,
+        the lasso `penalty(lam * total(abs(theta)))`, elastic net both. A vector or matrix
+        parameter appears inside `total(...)` (functions.total, norm), one per total.
+        """
+        from symdl.functions import total
+        expr = sp.sympify(expr)
+        for s in expr.free_symbols:
+            t = self.tensors.get(s.name)
+            if t is None or t.role != "param":
+                raise DerivationError(f"{self.name}: a penalty depends on parameters only; "
+                                      f"{s} is {'not declared' if t is None else 'a ' + t.role}")
+        outside = expr.replace(lambda e: isinstance(e, total), lambda e: sp.Integer(1))
+        for s in outside.free_symbols:
+            if not self.tensor(s).is_scalar:
+                raise DerivationError(f"{self.name}: {s} is a vector in the penalty; reduce it "
+                                      f"to a number with total(...) or norm(...)")
+        for reduction in expr.atoms(total):
+            inside = {self.tensor(s) for s in reduction.args[0].free_symbols}
+            vectors = [t for t in inside if not t.is_scalar]
+            if len(vectors) != 1 or len(inside) != 1:
+                raise DerivationError(f"{self.name}: {reduction} must hold exactly one vector or "
+                                      f"matrix parameter (write total(a**2) + total(b**2))")
+        self.penalty_expr = self.penalty_expr + expr
 
     def softmax_cross_entropy(self, logits, label):
         """Sparse categorical cross-entropy of softmax(z) for an integer label (002 MNIST).

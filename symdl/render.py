@@ -189,6 +189,13 @@ def model_lines(model: Model) -> list[Line]:
     lines.append(Line(f"The cost: {total}." if model.features else "There is no data: J = ℓ.",
                       tex=f"The cost: {total_tex}." if model.features
                       else r"There is no data: $J = \ell$."))
+    if model.penalty_expr != 0:
+        lines.append(Line("Plus a penalty on the parameters, added once to J (not per sample): "
+                          "J + R, with", sp.Symbol("R"), [model.penalty_expr]))
+        for param in model.params:
+            value = derived.penalty_gradients[param.name]
+            if value != 0:
+                lines.append(Line("", Partial("R", param.name, "R", param.latex), [value]))
     for param in model.params:
         lines += gradient_lines(model, derived, param)
     if derived.adjoints:

@@ -99,12 +99,15 @@ class BlasEmitter(Emitter):
         if any(g.local != 0 for g in self.derived.gradients):
             raise DerivationError(f"{self.model.name}: the blas layout needs parameters in affine maps only")
         forward, rows = self.batch_forward(), self._rows()
-        results = ", ".join(["total * scale"] + [f"g_{p.name}" for p in self.model.params])
+        results = ", ".join([f"total * scale{self.penalty_call()}"]
+                            + [f"g_{p.name}{self.penalty_gradient_term(k)}"
+                               for k, p in enumerate(self.model.params)])
         out = self.model.output_tensor
-        return [
+        return self.penalty_kernels() + [
             KERNEL_BLAS.substitute(
                 name="loss", args=self.signature(), rows=rows, scale=self._scale(),
-                body=self._indent(forward + self.batch_loss(), 4), result="total * scale",
+                body=self._indent(forward + self.batch_loss(), 4),
+                result=f"total * scale{self.penalty_call()}",
                 doc="J over a batch: affine maps as matrix products, the rest as loops."),
             KERNEL_BLAS.substitute(
                 name="loss_and_gradient", args=self.signature(), rows=rows, scale=self._scale(),

@@ -14,8 +14,8 @@ import sympy as sp
 
 from symdl.derive import Derived
 from symdl.functions import stable_logs
-from symdl.generate.printer import NumbaPrinter
-from symdl.generate.templates import KERNEL_GRADIENT
+from symdl.generate.printer import ArrayPrinter, NumbaPrinter
+from symdl.generate.templates import KERNEL_GRADIENT, KERNEL_PLAIN
 from symdl.model import Model
 
 
@@ -65,6 +65,41 @@ class Emitter:
 
     def signature(self):
         return ", ".join(self.param_args() + self.data_args())
+
+    # -- a penalty R(θ): two small kernels, added once to J and ∂J/∂p --
+    @property
+    def has_penalty(self) -> bool:
+        return self.model.penalty_expr != 0
+
+    def penalty_call(self) -> str:
+        return f" + penalty({', '.join(self.param_args())})" if self.has_penalty else ""
+
+    def penalty_gradient_term(self, position: int) -> str:
+        if not self.has_penalty:
+            return ""
+        return f" + penalty_gradient({', '.join(self.param_args())})[{position}]"
+
+    def penalty_kernels(self) -> list[str]:
+        if not self.has_penalty:
+            return []
+        names = {p.symbol: p.name for p in self.model.params}
+        args = ", ".join(self.param_args())
+        gradients = []
+        for p in self.model.params:
+            value = ArrayPrinter(names).doprint(self.derived.penalty_gradients[p.name])
+            if not p.is_scalar and p.symbol not in self.derived.penalty_gradients[p.name].free_symbols:
+                value = f"np.zeros_like({p.name}) + {value}"
+            gradients.append(value)
+        return [
+            KERNEL_PLAIN.substitute(
+                name="penalty", args=args, body="",
+                result=ArrayPrinter(names).doprint(self.model.penalty_expr),
+                doc="R, the term of the cost that depends on the parameters only (added once to J)."),
+            KERNEL_PLAIN.substitute(
+                name="penalty_gradient", args=args, body="",
+                result=", ".join(gradients) + ("," if len(gradients) == 1 else ""),
+                doc="∂R/∂p for every parameter p, as arrays shaped like p."),
+        ]
 
     def gradient_kernel(self) -> str:
         return KERNEL_GRADIENT.substitute(args=self.signature())

@@ -62,6 +62,7 @@ def spec(model: Model, derived: Derived) -> dict:
         "classes": getattr(model, "classes", None),
         "output": model.output_tensor.name if model.output_tensor else None,
         "hessian": curvature is not None,
+        "penalty": model.penalty_expr != 0,
         "closed_form": bool(curvature and curvature.quadratic),
         "training": None if training is None else {
             "dataset": training.dataset, "optimizer": training.optimizer,

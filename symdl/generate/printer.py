@@ -9,7 +9,34 @@ another file (ENGINEERING-NOTES.md).
 from __future__ import annotations
 
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
+
+
+class ArrayPrinter(NumPyPrinter):
+    """Prints an expression over whole parameter arrays (np.sum for total), for penalties."""
+
+    def __init__(self, names: dict[sp.Symbol, str]):
+        super().__init__({"fully_qualified_modules": True})
+        self.names = names
+
+    def doprint(self, expr, assign_to=None):
+        return super().doprint(expr, assign_to).replace("numpy.", "np.")
+
+    def _print_Symbol(self, expr):
+        return self.names.get(expr, expr.name)
+
+    def _print_total(self, expr):
+        return f"np.sum({self._print(expr.args[0])})"
+
+    def _print_Abs(self, expr):
+        return f"np.abs({self._print(expr.args[0])})"
+
+    def _print_Rational(self, expr):
+        return f"{expr.p}.0/{expr.q}.0" if expr.q != 1 else f"{expr.p}.0"
+
+    def _print_Integer(self, expr):
+        return f"{int(expr)}.0"
 
 
 class NumbaPrinter(PythonCodePrinter):

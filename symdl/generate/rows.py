@@ -182,15 +182,17 @@ class RowsEmitter(Emitter):
     # -- whole kernels --
     def kernels(self) -> list[str]:
         if self.model.features is None:
-            return [self.kernel_without_data("loss"), self.kernel_without_data("loss_and_gradient"),
+            return self.penalty_kernels() + [self.kernel_without_data("loss"), self.kernel_without_data("loss_and_gradient"),
                     self.gradient_kernel()] + self.curvature_kernels()
-        return [self.loss_kernel(), self.loss_and_gradient_kernel(), self.gradient_kernel(),
-                self.predict_kernel()] + self.curvature_kernels()
+        return self.penalty_kernels() + [
+            self.loss_kernel(), self.loss_and_gradient_kernel(), self.gradient_kernel(),
+            self.predict_kernel()] + self.curvature_kernels()
 
     def loss_kernel(self) -> str:
         body = self.block(prune(self.forward() + self.loss_statements()), 12)
         return KERNEL_ROWS_LOSS.substitute(
             args=self.signature(), rows=self._rows(), scale=self._scale(),
+            penalty=self.penalty_call(),
             arrays=self._indent(self.local_arrays(False), 8), body="\n".join(body),
             doc=f"J, the {self.model.reduction} of the loss over the samples, in one parallel pass.")
 
@@ -202,12 +204,13 @@ class RowsEmitter(Emitter):
             f"g_{p.name} = 0.0" if p.is_scalar else f"g_{p.name} = g_{p.name}_parts[chunk]"
             for p in params]
         store = [f"g_{p.name}_parts[chunk] = g_{p.name}" for p in params if p.is_scalar]
-        results = [f"g_{p.name}_parts.sum() * scale" if p.is_scalar
-                   else f"_combine(g_{p.name}_parts) * scale" for p in params]
+        results = [(f"g_{p.name}_parts.sum() * scale" if p.is_scalar
+                    else f"_combine(g_{p.name}_parts) * scale") + self.penalty_gradient_term(k)
+                   for k, p in enumerate(params)]
         body = self.block(self.forward() + self.loss_statements() + self.backward(), 12)
         return KERNEL_ROWS_LOSS_AND_GRADIENT.substitute(
             args=self.signature(), rows=self._rows(), scale=self._scale(),
-            parts=self._indent(parts, 4), setup=self._indent(setup, 8),
+            penalty=self.penalty_call(), parts=self._indent(parts, 4), setup=self._indent(setup, 8),
             store=self._indent(store, 8), body="\n".join(body), results=", ".join(results),
             doc="(J, ∂J/∂p for every parameter p): forward and backward fused in one pass.")
 
@@ -232,11 +235,12 @@ class RowsEmitter(Emitter):
 
     def kernel_without_data(self, which) -> str:
         names = self.names
-        lines = [f"total = {self.print(self.derived.stable_loss, names)}"]
+        lines = [f"total = {self.print(self.derived.stable_loss, names)}{self.penalty_call()}"]
         results = ["total"]
         if which == "loss_and_gradient":
-            for g in self.derived.gradients:
-                lines.append(f"g_{g.param.name} = {self.print(g.local, names)}")
+            for position, g in enumerate(self.derived.gradients):
+                lines.append(f"g_{g.param.name} = {self.print(g.local, names)}"
+                             f"{self.penalty_gradient_term(position)}")
                 results.append(f"g_{g.param.name}")
         return KERNEL_PLAIN.substitute(
             name=which, args=self.signature(), body=self._indent(lines, 4),

@@ -18,7 +18,7 @@ $arrays
 $body
         loss_parts[chunk] = total
     scale = $scale
-    return loss_parts.sum() * scale
+    return loss_parts.sum() * scale$penalty
 ''')
 
 KERNEL_ROWS_LOSS_AND_GRADIENT = Template(NJIT_PARALLEL + '''
@@ -36,7 +36,7 @@ $body
         loss_parts[chunk] = total
 $store
     scale = $scale
-    return loss_parts.sum() * scale, $results
+    return loss_parts.sum() * scale$penalty, $results
 ''')
 
 KERNEL_ROWS_PREDICT = Template(NJIT_PARALLEL + '''
