@@ -25,6 +25,7 @@ import sympy as sp
 
 from symdl import train
 from symdl.derive import explicit_instance
+from symdl.errors import SymdlError
 from symdl.functions import explicit
 from symdl import sources
 from symdl.model import SEVERITIES, Claim, Derivation, Model
@@ -62,11 +63,11 @@ class Row:
 class SampleProblem:
     """A model written out for small sizes, with random parameters and data to evaluate at."""
 
-    def __init__(self, model: Model, samples=5, seed=0):
+    def __init__(self, model: Model, samples=5, seed=0, size=INSTANCE_SIZE):
         self.model = model
         self.module = train.kernels(model.origin or model.name)
         rng = np.random.default_rng(seed)
-        self.sizes = {d: (d if isinstance(d, int) else INSTANCE_SIZE)
+        self.sizes = {d: (d if isinstance(d, int) else size)
                       for t in model.tensors.values() for d in t.shape}
         self.label_value = 1
         self.instance = explicit_instance(model, self.sizes, self.label_value)
@@ -326,7 +327,11 @@ def run(refs=None) -> Table:
     """Check the models named (built-in names, files or folders; default: the built-ins)."""
     rows = Table()
     for source in sources.resolve_many(refs):
-        rows += check_derivation(sources.load_derivation(source))
+        try:
+            rows += check_derivation(sources.load_derivation(source))
+        except SymdlError as error:  # one broken model is reported; the others are checked
+            rows.append(Row(source.name, "symdl", "the derivation and its kernels load",
+                            "ERROR", str(error)))
     return rows
 
 

@@ -34,11 +34,24 @@ from symdl.errors import DataError, SymdlError
 def command_list(args):
     from symdl import sources
     from symdl.model import Model
+    broken = 0
     for source in sources.resolve_many(args.refs):
-        derivation = sources.load_derivation(source)
+        try:
+            derivation = sources.load_derivation(source)
+        except SymdlError as error:
+            broken += 1
+            print(f"{source.name:<28} {'BROKEN':<10} {error}")
+            continue
         kind = "model" if isinstance(derivation, Model) else "derivation"
         print(f"{source.name:<28} {kind:<10} {derivation.source}")
-    return 0
+    return 1 if broken else 0
+
+
+def report_broken(broken) -> int:
+    """Print each derivation that could not be used; 1 if there was one (the exit code)."""
+    for source, error in broken:
+        print(f"symdl: skipped {source.name}: {error}", file=sys.stderr)
+    return 1 if broken else 0
 
 
 def command_derive(args):
@@ -52,21 +65,22 @@ def command_derive(args):
 def command_generate(args):
     from symdl import generate
     names = args.names or None
+    broken = []
     if args.check:
-        problems = generate.stale(names, args.out)
+        problems = generate.stale(names, args.out, broken)
         for problem in problems:
             print(f"stale: {problem}")
         if problems:
             print("generated/ is stale: run `symdl generate`", file=sys.stderr)
             return 1
-        print("generated/ is up to date")
-        return 0
+        print("generated/ is up to date" + (" (except the broken derivations)" if broken else ""))
+        return report_broken(broken)
     started = time.perf_counter()
-    changed = generate.write(names, args.out)
+    changed = generate.write(names, args.out, broken)
     for path in changed:
         print(f"wrote {path}")
     print(f"{len(changed)} file(s) changed in {time.perf_counter() - started:.1f} s")
-    return 0
+    return report_broken(broken)
 
 
 def command_train(args):
@@ -102,9 +116,14 @@ def command_train(args):
         print(saved.to_json({
             "model": result.name, "source": spec["source"], "settings": result.settings,
             "seconds": result.seconds, "metrics": result.metrics, "params": result.params,
-            "history": result.history, "saved": args.save}))
-        return 0
-    print(f"done in {result.seconds:.2f} s")
+            "history": result.history, "saved": args.save,
+            "interrupted": result.interrupted}))
+        return INTERRUPTED if result.interrupted else 0
+    if result.interrupted:
+        print(f"interrupted after epoch {result.stopped_epoch} ({result.seconds:.2f} s); "
+              f"the parameters reached so far:")
+    else:
+        print(f"done in {result.seconds:.2f} s")
     for key, value in result.metrics.items():
         print(f"  {key}: {value:.6g}")
     for name, value in result.params.items():
@@ -113,7 +132,7 @@ def command_train(args):
     if args.save:
         print(f"saved to {args.save}; `symdl predict {args.name} --params {args.save} "
               f"--data FILE` predicts with it")
-    return 0
+    return INTERRUPTED if result.interrupted else 0
 
 
 def command_predict(args):
@@ -184,9 +203,14 @@ def command_all(args):
     out = Path(args.latex_dir) if args.latex_dir else None
     if out:
         out.mkdir(parents=True, exist_ok=True)
-    models = []
+    models, broken = [], []
     for name in names:
-        derivation, _ = load_derivation(name)
+        try:
+            derivation, _ = load_derivation(name)
+        except SymdlError as error:
+            print(f"   {name:<28} BROKEN: {error}")
+            broken.append(name)
+            continue
         text = render.render(derivation)
         if out:
             (out / f"{name}.tex").write_text(render.render(derivation, latex=True))
@@ -194,13 +218,21 @@ def command_all(args):
         if isinstance(derivation, Model) and derivation.training is not None:
             models.append(name)
     say("2. generate")
-    changed = generate.write(names)
+    changed = generate.write([n for n in names if n not in broken])
     say(f"   {len(changed)} kernel file(s) changed, {len(models)} models")
     say("3. train")
     summary = []
     for name in models:
         say(f"-- {name}")
-        result = train.train(name, log=say if args.verbose else None)
+        try:
+            result = train.train(name, log=say if args.verbose else None)
+        except SymdlError as error:
+            print(f"   {name} FAILED: {error}", file=sys.stderr)
+            broken.append(name)
+            continue
+        if result.interrupted:
+            print(f"   interrupted after epoch {result.stopped_epoch}", file=sys.stderr)
+            return INTERRUPTED
         summary.append((name, result))
         metrics = ", ".join(f"{k} {v:.4g}" for k, v in result.metrics.items())
         say(f"   {result.seconds:.2f} s: {metrics}")
@@ -222,6 +254,9 @@ def command_all(args):
                             entry["optimizer"], str(entry["epochs"]),
                             f"{entry['final J']:.6g}", metrics, f"{result.seconds:.2f}"]))
     print(f"\nmain job finished in {seconds:.1f} s")
+    if broken:
+        print(f"symdl: {len(broken)} derivation(s) failed: {', '.join(broken)}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -414,8 +449,12 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIGINT)
+
+
 def main(argv=None) -> int:
     """Run one command; returns the exit status (argparse exits 2 itself on usage errors)."""
+    args = None
     try:
         try:
             args = parser().parse_args(argv)
@@ -437,6 +476,14 @@ def main(argv=None) -> int:
         where = f"{error.filename}: " if error.filename else ""
         print(f"symdl: {where}{error.strerror or error}", file=sys.stderr)
         return 1
+    except BaseException as error:
+        from symdl.interrupts import caused_by_interrupt
+        if not caused_by_interrupt(error):
+            raise
+        written = ("; every file already written is complete (each is written whole or not "
+                   "at all)" if args is not None and args.command in ("generate", "all") else "")
+        print(f"symdl: interrupted{written}", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

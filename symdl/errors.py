@@ -23,3 +23,11 @@ class DerivationError(SymdlError):
 
 class SavedModelError(SymdlError):
     """A saved model file is missing, unreadable, or was trained with kernels that changed."""
+
+
+class SettingsError(SymdlError, ValueError):
+    """A training setting is out of range or unknown (epochs, step size, optimizer, init, ...)."""
+
+
+class IllConditionedWarning(UserWarning):
+    """A closed form was solved, but its Hessian is so ill-conditioned that digits are lost."""

@@ -30,7 +30,7 @@ def fit(name, x, y, classes, **fit_kwargs) -> list[dict]:
     epochs, ...); the classifiers are returned as their parameter dictionaries, in class order.
     """
     binary_model(name)
-    if not isinstance(classes, (int, np.integer)) or classes < 2:
+    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
         raise DataError(f"one-vs-rest needs a number of classes L >= 2, got {classes!r}")
     x, labels = validate.training_data(x, y, task="classes", classes=int(classes))
     return [train.fit(name, x, (labels == k).astype(np.float64), **fit_kwargs).params
@@ -40,15 +40,15 @@ def fit(name, x, y, classes, **fit_kwargs) -> list[dict]:
 def scores(name, params_list, x) -> np.ndarray:
     """An m × L array: the output of classifier k for every sample, in column k."""
     module = binary_model(name)
+    if not isinstance(params_list, (list, tuple)):
+        raise DataError(f"one-vs-rest needs a list of classifiers (parameter dictionaries, as "
+                        f"one_vs_rest.fit returns), not {type(params_list).__name__}")
     if len(params_list) < 2:
         raise DataError(f"one-vs-rest needs at least 2 classifiers, got {len(params_list)}")
-    x = np.ascontiguousarray(x, dtype=np.float64)
     columns = []
     for params in params_list:
-        missing = [n for n, _ in module.SPEC["params"] if n not in params]
-        if missing:
-            raise DataError(f"{name}: a classifier lacks the parameters {', '.join(missing)}")
-        columns.append(module.predict(*[params[n] for n, _ in module.SPEC["params"]], x))
+        inputs = validate.model_inputs(module.SPEC, params, x, need_target=False)
+        columns.append(module.predict(*inputs.params, inputs.x))
     return np.column_stack(columns)
 
 

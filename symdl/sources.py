@@ -16,12 +16,14 @@ import hashlib
 import importlib
 import importlib.util
 import pkgutil
+import re
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from symdl.errors import DerivationError
+from symdl.errors import DerivationError, SymdlError
 
 USER_DERIVATIONS = "symdl_user_derivations"
 USER_KERNELS = "symdl_user_kernels"
@@ -125,13 +127,23 @@ def resolve_many(refs=None, out=None) -> list[Source]:
 
 
 def load_derivation(ref):
-    """Import the derivation file and return its `derivation` (a Derivation or a Model)."""
+    """Import the derivation file and return its `derivation` (a Derivation or a Model).
+
+    A file that does not import (a syntax error, an exception while it runs) is a
+    `DerivationError` saying where, so one broken file stops only the commands that need it.
+    """
     from symdl.model import Derivation
     source = resolve(ref)
-    if source.builtin:
-        module = importlib.import_module(source.module_name(USER_DERIVATIONS))
-    else:
-        module = _import_file(source.module_name(USER_DERIVATIONS), source.path)
+    try:
+        if source.builtin:
+            module = importlib.import_module(source.module_name(USER_DERIVATIONS))
+        else:
+            module = _import_file(source.module_name(USER_DERIVATIONS), source.path)
+    except SymdlError:
+        raise
+    except Exception as error:
+        raise DerivationError(f"{source.shown_path} is broken: {_describe(error, source.path)}"
+                              f"; fix the file, then run the command again") from None
     derivation = getattr(module, "derivation", None)
     if not isinstance(derivation, Derivation):
         raise DerivationError(f"{source.shown_path} must define `derivation = Model(...)` "
@@ -144,11 +156,12 @@ def load_derivation(ref):
 
 
 def load_kernels(ref) -> ModuleType:
-    """The generated module of a model, imported from its file (Numba's cache works for both)."""
+    """The generated module of a model, imported from its file (Numba's cache works for both).
+
+    Only a file that is what the generator wrote is loaded (`trusted_kernels`).
+    """
     source = resolve(ref)
-    if not source.kernel_path.exists():
-        hint = "symdl generate" if source.builtin else f"symdl generate {source.path}"
-        raise DerivationError(f"no generated kernels for {source.name!r}: run `{hint}` first")
+    trusted_kernels(source)
     if source.builtin:
         return importlib.import_module(source.module_name(USER_KERNELS))
     return _import_file(source.module_name(USER_KERNELS), source.kernel_path)
@@ -174,3 +187,88 @@ def _import_file(module_name: str, path: Path) -> ModuleType:
         raise
     module.__symdl_stamp__ = stamp  # type: ignore[attr-defined]
     return module
+
+
+# ---- trusting generated files ---------------------------------------------------------------
+
+BODY_LINE = re.compile(r'^BODY_SHA256 = "([0-9a-f]*)"$', re.MULTILINE)
+DERIVATION_LINE = re.compile(r'^DERIVATION_SHA256 = "([0-9a-f]*)"$', re.MULTILINE)
+_trusted: dict = {}  # kernel file -> (mtime, size) when last verified
+
+
+def file_hash(path: Path) -> str:
+    """The hash of a file's bytes that generated files record (16 hex digits of SHA-256)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def body_hash(text: str) -> str:
+    """The hash of a generated file's text with its own BODY_SHA256 value left blank."""
+    blank = BODY_LINE.sub('BODY_SHA256 = ""', text, count=1)
+    return hashlib.sha256(blank.encode("utf-8")).hexdigest()[:16]
+
+
+def with_body_hash(text: str) -> str:
+    """A generated file's text with BODY_SHA256 filled in (the generator's last step)."""
+    return BODY_LINE.sub(f'BODY_SHA256 = "{body_hash(text)}"', text, count=1)
+
+
+def regenerate_hint(source: Source) -> str:
+    return "symdl generate" if source.builtin else f"symdl generate {source.path}"
+
+
+def trusted_kernels(source: Source) -> None:
+    """Refuse a generated file that is not what the generator wrote from the derivation now.
+
+    Missing: say how to generate it (or that the derivation has nothing to train). Edited by
+    hand (its BODY_SHA256 does not match its text): an error saying how to regenerate. Older
+    than its derivation (DERIVATION_SHA256 differs from the derivation file's hash): an error
+    naming both files. Regenerating silently instead would hide a stale file from
+    `symdl generate --check` and from symdl.testing's `fresh` test.
+    """
+    path = source.kernel_path
+    if not path.exists():
+        _missing_kernels(source)
+    stamp = path.stat().st_mtime_ns, path.stat().st_size
+    if _trusted.get(path) == stamp:
+        return
+    shown = f"generated/{path.name}" if source.builtin else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    recorded = BODY_LINE.search(text)
+    if recorded is None or recorded.group(1) != body_hash(text):
+        what = ("has no BODY_SHA256 line" if recorded is None
+                else "does not match the hash symdl wrote into it")
+        raise DerivationError(f"{shown} is not what symdl generated (its text {what}): "
+                              f"generated files must not be edited by hand; regenerate it with "
+                              f"`{regenerate_hint(source)}`")
+    derivation = DERIVATION_LINE.search(text)
+    if derivation is None or derivation.group(1) != file_hash(source.path):
+        made_from = derivation.group(1) if derivation else "an unknown version"
+        raise DerivationError(
+            f"{source.shown_path if source.builtin else source.path} has changed since {shown} "
+            f"was generated from it (the file's hash is {file_hash(source.path)}, the kernels "
+            f"were made from {made_from}); run `{regenerate_hint(source)}` to regenerate them")
+    _trusted[path] = stamp
+
+
+def _missing_kernels(source: Source):
+    from symdl.model import Model
+    derivation = load_derivation(source)
+    if not isinstance(derivation, Model):
+        raise DerivationError(f"{source.name} is a derivation to read, not a model to train: it "
+                              f"has no loss, so it has no kernels; `symdl derive {source.ref}` "
+                              f"prints it")
+    raise DerivationError(f"no generated kernels for {source.name!r}: run "
+                          f"`{regenerate_hint(source)}` first")
+
+
+def _describe(error: BaseException, path: Path) -> str:
+    """An exception from importing `path`, in one line: its type, message and line there."""
+    if isinstance(error, SyntaxError):
+        return f"{type(error).__name__} at line {error.lineno}: {error.msg}"
+    lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__)
+             if Path(frame.filename).resolve() == Path(path).resolve()]
+    where = f" at line {lines[-1]}" if lines else ""
+    return f"{type(error).__name__}{where}: {error}"

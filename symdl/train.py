@@ -12,13 +12,15 @@ and the kernels in `symdl.generated.NAME`, so a fresh process imports only NumPy
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numba
 import numpy as np
 
-from symdl import chunked, datasets, optimizers, sources, validate
-from symdl.errors import DataError, DerivationError, SingularError
+from symdl import chunked, datasets, interrupts, optimizers, sources, validate
+from symdl.errors import (DataError, DerivationError, DivergenceError, IllConditionedWarning,
+                          SettingsError, SingularError)
 from symdl.optimizers import OPTIMIZERS  # noqa: F401  (symdl.chunked reads train.OPTIMIZERS)
 
 TASK_OF_TARGET = {"real": "regression", "binary": "binary", "class": "classes"}
@@ -48,6 +50,8 @@ class Result:
         cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
         return (f"<b>{escape(self.name)}</b><table>{cells}</table>"
                 f"<p>J by epoch: {escape(loss)}</p>")
+    interrupted: bool = False  # Ctrl-C stopped training; params are those reached so far
+    stopped_epoch: int | None = None  # the last epoch completed, when interrupted
 
 
 def kernels(name):
@@ -141,7 +145,16 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
 
     A Dask array x trains chunk by chunk, out of core or on a cluster, on the Dask
     `scheduler` given (symdl.chunked).
+
+    Training stops with a `DivergenceError` when J grows far past its starting value or
+    keeps rising (validate.DivergenceWatch). Ctrl-C stops it after the epoch under way: the
+    result comes back with `interrupted=True` and the parameters reached so far.
     """
+    validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
+                      batch_size=batch_size, init=init, init_scale=init_scale, seed=seed,
+                      log_every=log_every, optimizers=optimizers.names())
+    if not isinstance(optimizer, optimizers.Optimizer) and optimizer not in optimizers.names():
+        optimizers.make(optimizer, learning_rate)  # raises, listing the valid names
     if isinstance(params, (dict, Result)):
         params = ordered_params(kernels(name).SPEC, params,
                                 np.result_type(getattr(x, "dtype", np.float64), np.float32))
@@ -150,44 +163,65 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
                            init_scale=init_scale, init=init, initial=initial, seed=seed,
                            log=log, log_every=log_every, scheduler=scheduler, tol=tol)
-    if not isinstance(optimizer, optimizers.Optimizer) and optimizer not in optimizers.names():
-        optimizers.make(optimizer, learning_rate)  # raises, listing the valid names
     module = kernels(name)
     spec = module.SPEC
-    dtype = x.dtype if isinstance(x, np.ndarray) and x.dtype == np.float32 else np.float64
-    x, y = prepare_data(spec, x, y, dtype)
-    bound = dimension_sizes(spec, x, sizes)
-    if params is None:
-        params = initial_params(spec, bound, dtype=dtype, init_scale=init_scale, init=init,
-                                initial=initial, seed=seed)
-    check_params(spec, params, bound)
+    validate.initial_values(spec, initial)
+    inputs = validate.model_inputs(spec, params, x, y, sizes)
+    x, y, data = inputs.x, inputs.y, inputs.data
+    if inputs.params is None:
+        params = initial_params(spec, inputs.sizes, dtype=inputs.dtype, init_scale=init_scale,
+                                init=init, initial=initial, seed=seed)
+        check_params(spec, params, inputs.sizes)
+    else:
+        params = inputs.params
+    start = [np.copy(p) for p in params]
+    watch = validate.DivergenceWatch(module.loss(*params, *data))
+    if log and optimizer in ("gd", "sgd"):
+        note = step_size_note(module, start, data, learning_rate)
+        if note:
+            log(f"  note: {note}")
     history, started = [], time.perf_counter()
     log_every = log_every or max(1, epochs // 10)
 
-    def record(epoch, loss):
-        validate.finite_loss(loss, epoch)
-        history.append((epoch, float(loss)))
-        if log and (epoch % log_every == 0 or epoch == 1 or epoch == epochs):
-            log(f"  epoch {epoch:>5}  J = {loss:.6g}")
+    with interrupts.deferred() as interruption:
+        def record(epoch, loss) -> bool:
+            """After each epoch: divergence check, history, log; True means stop (Ctrl-C)."""
+            watch.check(epoch, loss)
+            history.append((epoch, float(loss)))
+            if log and (epoch % log_every == 0 or epoch == 1 or epoch == epochs):
+                log(f"  epoch {epoch:>5}  J = {loss:.6g}")
+            return interruption.requested
 
-    data = data_args(x, y)
-    if optimizer in optimizers.METHODS:
-        method = {"lbfgs": lbfgs, "newton": newton}[optimizer]
-        params = method(module, params, data, epochs, record, tol=tol)
-    else:
-        update = optimizers.make(optimizer, learning_rate)
-        full_batch = optimizer == "gd" or x is None or batch_size is None or batch_size >= len(x)
-        if full_batch:
-            params = full_batch_epochs(module, update, params, data, epochs, record)
-        else:
-            params = minibatch_epochs(module, update, params, x, y, batch_size, epochs,
-                                      np.random.default_rng(seed), record)
+        try:
+            if optimizer in optimizers.METHODS:
+                method = {"lbfgs": lbfgs, "newton": newton}[optimizer]
+                params = method(module, params, data, epochs, record, tol=tol)
+            else:
+                update = optimizers.make(optimizer, learning_rate)
+                full_batch = (optimizer == "gd" or x is None or batch_size is None
+                              or batch_size >= len(x))
+                if full_batch:
+                    params = full_batch_epochs(module, update, params, data, epochs, record)
+                else:
+                    params = minibatch_epochs(module, update, params, x, y, batch_size, epochs,
+                                              np.random.default_rng(seed), record)
+            if not interruption.requested:
+                watch.finish(len(history))
+        except DivergenceError as error:
+            hint = divergence_hint(module, optimizer, learning_rate, start, data)
+            raise DivergenceError(f"{error}; {hint}") from None
     named = {n: p for (n, _), p in zip(spec["params"], params)}
     rule = optimizer if isinstance(optimizer, str) else type(optimizer).__name__
     settings = {"optimizer": rule, "epochs": epochs, "batch_size": batch_size, "seed": seed,
                 "learning_rate": getattr(optimizer, "learning_rate", learning_rate), "tol": tol}
-    return Result(spec["name"], named, history, seconds=time.perf_counter() - started,
-                  settings=settings, model=sources.resolve(name).ref)
+    result = Result(spec["name"], named, history, seconds=time.perf_counter() - started,
+                    settings=settings, model=sources.resolve(name).ref)
+    if interruption.requested:
+        result.interrupted, result.stopped_epoch = True, len(history)
+        if log:
+            log(f"  interrupted after epoch {len(history)} of {epochs}; the parameters "
+                f"reached so far are kept")
+    return result
 
 
 def ordered_params(spec, given, dtype=np.float64) -> list:
@@ -205,23 +239,53 @@ def ordered_params(spec, given, dtype=np.float64) -> list:
             for n, shape in spec["params"]]
 
 
-def predict(result: Result, x) -> np.ndarray:
+def predict(result: Result, x, sizes=None) -> np.ndarray:
     """The model's output for every sample of x, with the parameters of `result` (as `fit` or
     `train` returns it, or `saved.load` reads it back): probabilities for a classifier, the
-    fitted value for a regression."""
+    fitted value for a regression. x is checked against the parameters (validate.model_inputs)."""
     module = kernels(result.model or result.name)
     spec = module.SPEC
     if spec["features"] is None or not hasattr(module, "predict"):
         raise DerivationError(f"{result.name}: the model has no data input and output to predict")
-    dtype = next((np.asarray(v).dtype for v in result.params.values() if np.ndim(v)),
-                 np.dtype(np.float64))
-    params = ordered_params(spec, result.params, dtype)
-    sizes = {dim: size for (_, shape), value in zip(spec["params"], params)
-             for dim, size in zip(shape, np.shape(value))}
-    feature_shape = tuple(sizes[d] for d in spec["features"][1])
-    samples = len(x) if hasattr(x, "__len__") else 1
-    x, _ = validate.training_data(x, np.zeros(samples), feature_shape=feature_shape, dtype=dtype)
-    return module.predict(*params, x)
+    inputs = validate.model_inputs(spec, result.params, x, None, sizes, need_target=False)
+    return module.predict(*inputs.params, inputs.x)
+
+
+def step_size_bound(module, params, data) -> float | None:
+    """2/λ_max of the Hessian of J at `params`: gradient descent diverges above it (003 §3.1).
+
+    None when the model has no generated Hessian or the Hessian has no positive eigenvalue.
+    """
+    if not module.SPEC["hessian"]:
+        return None
+    hessian = np.atleast_2d(np.asarray(module.hessian(*params, *data), dtype=np.float64))
+    if not np.all(np.isfinite(hessian)):
+        return None
+    largest = float(np.linalg.eigvalsh(hessian).max())
+    return 2.0 / largest if largest > 0 else None
+
+
+def step_size_note(module, params, data, learning_rate) -> str | None:
+    """A line for verbose output when the step size is at least half the stability bound."""
+    bound = step_size_bound(module, params, data)
+    if bound is None or learning_rate < 0.5 * bound:
+        return None
+    where = "above" if learning_rate > bound else "near"
+    return (f"step size {learning_rate:g} is {where} the bound 2/λ_max = {bound:.3g} "
+            f"({learning_rate / bound:.0%} of it; λ_max of the Hessian at the starting "
+            f"parameters); above the bound gradient descent diverges")
+
+
+def divergence_hint(module, optimizer, learning_rate, params, data) -> str:
+    """What to do about a diverging run: the 2/λ_max bound where there is a Hessian."""
+    bound = step_size_bound(module, params, data) if optimizer in ("gd", "sgd") else None
+    if bound is None:
+        return (f"the step size {learning_rate:g} is probably too large: try "
+                f"{learning_rate / 10:g} (--lr {learning_rate / 10:g})")
+    return (f"gradient descent is stable only for a step size below 2/λ_max = {bound:.3g} "
+            f"(λ_max = {2 / bound:.3g}, the largest eigenvalue of the Hessian of J at the data "
+            f"and the starting parameters); the step size was {learning_rate:g}, try "
+            f"{0.5 * bound:.3g} (--lr {0.5 * bound:.3g})")
 
 
 # ---- the epochs of each kind of optimizer -----------------------------------------------------
@@ -234,7 +298,8 @@ def full_batch_epochs(module, update, params, data, epochs, record):
     for epoch in range(1, epochs + 1):
         params = update.step(params, grads)
         loss, *grads = module.loss_and_gradient(*params, *data)
-        record(epoch, loss)
+        if record(epoch, loss):
+            break
     return params
 
 
@@ -250,7 +315,8 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
             validate.finite_loss(loss, epoch)
             params = update.step(params, grads)
             total += loss * len(batch_x) if mean else loss
-        record(epoch, total / len(x) if mean else total)
+        if record(epoch, total / len(x) if mean else total):
+            break
     return params
 
 
@@ -322,7 +388,8 @@ def lbfgs(module, params, data, epochs, record, tol=None):
 
     def callback(intermediate_result):
         iteration[0] += 1
-        record(iteration[0], intermediate_result.fun)
+        if record(iteration[0], intermediate_result.fun):
+            raise StopIteration  # SciPy stops and returns the point reached
 
     start = flat(params)
     options = {"maxiter": epochs}
@@ -362,7 +429,8 @@ def newton(module, params, data, epochs, record, tol=None):
         else:
             break  # no step lowers J any more: the minimum to rounding
         params, loss, grads = trial, trial_loss, trial_grads
-        record(epoch, loss)
+        if record(epoch, loss):
+            break
     return params
 
 
@@ -395,18 +463,18 @@ def batches(x, y, batch_size, rng):
         yield np.ascontiguousarray(x[chosen]), np.ascontiguousarray(y[chosen])
 
 
-def metrics(name, params: dict, x, y, x_test=None, y_test=None) -> dict:
+def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None) -> dict:
     """Accuracy for classifiers, mean squared error for regressions; train and test."""
     module = kernels(name)
     spec = module.SPEC
     found: dict[str, float] = {}
     if spec["features"] is None or not hasattr(module, "predict") or spec["target"] is None:
         return found
-    values = [params[n] for n, _ in spec["params"]]
     for split, (xs, ys) in {"train": (x, y), "test": (x_test, y_test)}.items():
         if xs is None:
             continue
-        out = module.predict(*values, xs)
+        inputs = validate.model_inputs(spec, params, xs, ys, sizes)
+        out, ys = module.predict(*inputs.params, inputs.x), inputs.y
         kind = spec["target"][1]
         if kind == "binary":
             found[f"{split} accuracy"] = float(np.mean((out >= 0.5) == (ys >= 0.5)))
@@ -417,25 +485,71 @@ def metrics(name, params: dict, x, y, x_test=None, y_test=None) -> dict:
     return found
 
 
+def loss_and_gradient(name, params: dict, x=None, y=None, sizes=None) -> tuple[float, dict]:
+    """J at `params` and ∂J/∂p for every parameter p, from the generated fused kernel."""
+    module = kernels(name)
+    spec = module.SPEC
+    inputs = validate.model_inputs(spec, params, x, y, sizes)
+    loss, *grads = module.loss_and_gradient(*inputs.params, *inputs.data)
+    return float(loss), {n: g for (n, _), g in zip(spec["params"], grads)}
+
+
+def conditioning(hessian) -> float:
+    """The condition number of the Hessian after scaling each parameter to unit curvature.
+
+    Scaling by D = diag(H)^(−1/2) removes what units alone cause (x measured in 1e5s), so
+    what remains is how close the problem is to having no unique minimiser. inf when some
+    parameter has no curvature at all or D·H·D has a zero eigenvalue.
+    """
+    hessian = np.atleast_2d(np.asarray(hessian, dtype=np.float64))
+    diagonal = np.diag(hessian)
+    if not np.all(np.isfinite(hessian)) or np.any(diagonal <= 0):
+        return np.inf
+    scale = 1.0 / np.sqrt(diagonal)
+    eigenvalues = np.linalg.eigvalsh(hessian * scale[:, None] * scale[None, :])
+    if eigenvalues.min() <= len(diagonal) * 4 * np.finfo(np.float64).eps * eigenvalues.max():
+        return np.inf
+    return float(eigenvalues.max() / eigenvalues.min())
+
+
+ILL_CONDITIONED = 1e8
+"""Beyond this condition number, about 8 of float64's 16 digits of the minimiser are noise."""
+
+
 def closed_form(name, x=None, y=None) -> dict:
-    """The generated closed-form minimiser, refusing a singular problem with a clear error."""
+    """The generated closed-form minimiser, refusing a singular problem with a clear error.
+
+    Singular means singular relative to the problem's own scale (`conditioning`): a design
+    with dependent columns is refused, x measured in units of 1e5 is solved, and a nearly
+    dependent one is solved with an `IllConditionedWarning` giving the condition number.
+    """
     module = kernels(name)
     spec = module.SPEC
     if not spec["closed_form"]:
         raise DerivationError(f"{name}: symdl derives no closed form for this model")
-    x, y = prepare_data(spec, x, y)
-    sizes = dimension_sizes(spec, x) if x is not None else {}
-    zeros = initial_params(spec, sizes)
-    hessian = module.hessian(*zeros, *data_args(x, y))
-    eigenvalues = np.linalg.eigvalsh(hessian)
-    if eigenvalues.min() <= 1e-10 * max(1.0, abs(eigenvalues).max()):
+    inputs = validate.model_inputs(spec, None, x, y)
+    zeros = initial_params(spec, inputs.sizes)
+    hessian = module.hessian(*zeros, *inputs.data)
+    condition = conditioning(hessian)
+    if not np.isfinite(condition):
+        eigenvalues = np.linalg.eigvalsh(np.atleast_2d(hessian))
         raise SingularError(
-            f"{name}: the Hessian is singular (eigenvalues {np.round(eigenvalues, 12).tolist()}), "
-            f"so the minimiser is not unique; for a regression this means the design matrix "
-            f"has dependent columns (e.g. every x equal)")
-    solution = module.closed_form(*data_args(x, y))
+            f"{name}: the Hessian is singular relative to its scale (eigenvalues "
+            f"{np.array2string(eigenvalues, precision=4)}), so the minimiser is not unique; "
+            f"for a regression this means the design matrix has dependent columns (e.g. every "
+            f"x equal)")
+    if condition > ILL_CONDITIONED:
+        warnings.warn(f"{name}: the problem is ill-conditioned (condition number "
+                      f"{condition:.3g} of the scaled Hessian): about "
+                      f"{int(np.log10(condition))} of the 16 digits of the minimiser are lost "
+                      f"to rounding", IllConditionedWarning, stacklevel=2)
+    solution = module.closed_form(*inputs.data)
     solution = solution if isinstance(solution, tuple) else (solution,)
     return {n: v for (n, _), v in zip(spec["params"], solution)}
+
+
+FIT_SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "params", "sizes",
+                "init_scale", "init", "initial", "seed", "log_every", "scheduler", "tol")
 
 
 def train(name, *, dataset=None, data=None, test_data=None, log=None, **overrides) -> Result:
@@ -443,12 +557,20 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
 
     The data is the derivation's built-in data set, another built-in one (`dataset`), or the
     user's own: `data=(x, y)` and optionally `test_data=(x_test, y_test)` for held-out metrics.
+    `overrides` are keywords of `fit`; `sizes` are merged into the derivation's, so
+    sizes={"C": 5} keeps its H.
     """
     spec = kernels(name).SPEC
     settings = dict(spec["training"] or {})
     if not settings and data is None:
         raise DerivationError(f"{name}: the derivation declares no Training settings; "
                               f"give data=(x, y) or use train.fit")
+    unknown = sorted(set(overrides) - set(FIT_SETTINGS))
+    if unknown:
+        raise SettingsError(f"unknown training setting {unknown[0]!r}; the settings are "
+                            f"{', '.join(FIT_SETTINGS)}")
+    if overrides.get("sizes") is not None:
+        overrides = {**overrides, "sizes": {**(settings.get("sizes") or {}), **overrides["sizes"]}}
     settings.update(overrides)
     dataset = dataset or settings.pop("dataset", None)
     settings.pop("dataset", None)
@@ -465,10 +587,8 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
     result = fit(name, x, y, log=log, **settings)
     result.settings["dataset"] = dataset if data is None else None
     if x is not None:
-        prepared = prepare_data(spec, x, y, np.asarray(x).dtype)
-        if x_test is not None:
-            x_test, y_test = prepare_data(spec, x_test, y_test, np.asarray(x_test).dtype)
-        result.metrics.update(metrics(name, result.params, *prepared, x_test, y_test))
+        result.metrics.update(metrics(name, result.params, x, y, x_test, y_test,
+                                      sizes=settings.get("sizes")))
     result.metrics["final J"] = result.history[-1][1]
     if spec["closed_form"]:
         exact = closed_form(name, x, y)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symdl.errors import DataError, DivergenceError
+from symdl.errors import DataError, DivergenceError, SettingsError
 
 TASKS = ("regression", "binary", "classes")
 
@@ -79,6 +79,99 @@ def finite_loss(value, step: int, what: str = "loss"):
     raise DivergenceError(
         f"{what} became {kind} at step {step}; the step size is probably too large"
     )
+
+
+class DivergenceWatch:
+    """Stops training when J has grown far past where it started, or keeps rising.
+
+    A step size s above 2/λ_max makes gradient descent overshoot by more every step
+    (003 §3.1: "s should not be too big"); J then grows geometrically, and waiting for it
+    to overflow lets a run end "successfully" at J = 1e103. So after each epoch: J more
+    than GROWTH times its starting value (beyond it), or J above its starting value after
+    rising RISES epochs in a row, is divergence; and so is a run that ends above twice
+    where it started.
+    """
+
+    GROWTH = 100.0
+    RISES = 5
+
+    def __init__(self, start_loss):
+        finite_loss(start_loss, 0, "loss at the starting parameters")
+        self.start = float(start_loss)
+        self.last = self.start
+        self.rises = 0
+
+    def check(self, epoch: int, loss) -> None:
+        finite_loss(loss, epoch)
+        loss = float(loss)
+        self.rises = self.rises + 1 if loss > self.last else 0
+        self.last = loss
+        scale = max(abs(self.start), 1e-8)
+        if loss > self.start + self.GROWTH * scale:
+            raise DivergenceError(
+                f"training diverged at epoch {epoch}: J = {loss:.4g} has grown to more than "
+                f"{self.GROWTH:g} times its starting value {self.start:.4g}")
+        if self.rises >= self.RISES and loss > self.start:
+            raise DivergenceError(
+                f"training diverged at epoch {epoch}: J rose in each of the last {self.rises} "
+                f"epochs, to {loss:.4g}, above its starting value {self.start:.4g}")
+
+    def finish(self, epoch: int) -> None:
+        """A run that ends at more than twice its starting J has made the model worse."""
+        if self.last > self.start + max(abs(self.start), 1e-8):
+            raise DivergenceError(
+                f"training diverged: after {epoch} epochs J = {self.last:.4g}, more than twice "
+                f"its starting value {self.start:.4g}")
+
+
+# ---- settings ------------------------------------------------------------------------------
+
+INITS = ("normal", "glorot_uniform")
+
+
+def settings(*, optimizer, learning_rate, epochs, batch_size, init, init_scale, seed,
+             log_every, optimizers) -> None:
+    """Refuse a training setting out of range, naming what is accepted (`SettingsError`)."""
+    if not (isinstance(optimizer, str) or hasattr(optimizer, "step")):
+        raise SettingsError(f"the optimizer must be a name ({', '.join(optimizers)}) or an "
+                            f"optimizer object, not {type(optimizer).__name__}")
+    _positive_int(epochs, "epochs", "the number of passes over the data, e.g. 100")
+    if batch_size is not None:
+        _positive_int(batch_size, "batch size", "the rows per mini-batch, e.g. 32 (or None "
+                                                "for the whole data set)")
+    if log_every is not None:
+        _positive_int(log_every, "log_every", "print J every this many epochs")
+    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number))
+            or not np.isfinite(learning_rate) or learning_rate <= 0):
+        raise SettingsError(f"the step size (learning rate) must be a finite number > 0, such "
+                            f"as 0.01; got {learning_rate!r}")
+    if not isinstance(init, str) or init not in INITS:
+        raise SettingsError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+    if (isinstance(init_scale, bool) or not isinstance(init_scale, (int, float, np.number))
+            or not np.isfinite(init_scale) or init_scale < 0):
+        raise SettingsError(f"init_scale must be a finite number >= 0 (0: start at zero); "
+                            f"got {init_scale!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SettingsError(f"seed must be an integer >= 0; got {seed!r}")
+
+
+def initial_values(spec, initial) -> None:
+    """`initial` names only parameters the model has."""
+    if not initial:
+        return
+    names = [n for n, _ in spec["params"]]
+    if not isinstance(initial, dict):
+        raise SettingsError(f"initial must be a dictionary {{parameter: starting value}} of "
+                            f"{', '.join(names)}; got {type(initial).__name__}")
+    for key in initial:
+        if key not in names:
+            raise SettingsError(f"initial: {spec['name']} has no parameter {key!r}; its "
+                                f"parameters are {', '.join(names)}")
+
+
+def _positive_int(value, what, meaning):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise SettingsError(f"{what} must be a whole number >= 1 ({meaning}); got {value!r}")
 
 
 def _numeric_array(data, name: str) -> np.ndarray:
@@ -193,10 +286,209 @@ def _class_labels(y: np.ndarray, classes: int | None) -> np.ndarray:
     upper = classes if classes is not None else np.iinfo(np.int64).max
     outside = (y < 0) | (y >= upper)
     if np.any(outside):
-        allowed = f"0..{classes - 1} (classes={classes})" if classes is not None else ">= 0"
+        allowed = f"0..{classes - 1} (classes={classes})" if classes is not None else "0, 1, 2, ..."
         examples = ", ".join(str(value) for value in np.unique(y[outside])[:3])
         raise DataError(
             f"task 'classes' needs labels in {allowed}, but y has "
             f"{np.count_nonzero(outside)} labels outside that range (e.g. {examples})"
         )
     return np.ascontiguousarray(y, dtype=np.int64)
+
+
+# ---- everything a generated kernel is called with -------------------------------------------
+
+class ModelInputs:
+    """What a kernel may be called with: parameters in SPEC order, data, and the sizes in use."""
+
+    def __init__(self, params, x, y, sizes, dtype):
+        self.params, self.x, self.y, self.sizes, self.dtype = params, x, y, sizes, dtype
+
+    @property
+    def data(self) -> tuple:
+        """The data arguments of a kernel: features, then the target if there is one."""
+        return tuple(a for a in (self.x, self.y) if a is not None)
+
+
+def model_inputs(spec, params=None, x=None, y=None, sizes=None, *, need_target=True,
+                 dtype=None) -> ModelInputs:
+    """Check parameters, data and sizes against a model's SPEC before any kernel sees them.
+
+    A generated kernel trusts its arguments: it reads x[i, j] for j < n and W[k, j] for the
+    sizes it is handed, and it compiles a new version for every mix of types. So every public
+    entry point that calls one (`train.fit`, `train.metrics`, `train.predict`, `closed_form`,
+    one-vs-rest, the estimators) comes through here first. `params` is a dictionary by name,
+    a list in SPEC order, or None (not checked); `sizes` binds dimension names that neither
+    the data nor the parameters fix (e.g. {"H": 16}). Every dimension must agree wherever
+    it appears — in x, in each parameter, in `sizes` — and class labels must lie in
+    0..C−1 for the number of classes C in use (not the number the derivation was written
+    with). A 1-D x for a one-feature model becomes a column, and float32 data with float64
+    parameters is computed in float64.
+
+    Returns a `ModelInputs`; raises `DataError` naming the argument and what it should be.
+    """
+    name = spec["name"]
+    params = _params_in_order(spec, params)
+    dtype = dtype or _common_dtype(x, params)
+    bound = _checked_sizes(spec, sizes)
+    features = spec["features"]
+    if features is None:
+        if x is not None:
+            raise DataError(f"{name} takes no data (its loss depends on the parameters only); "
+                            f"call it without x and y")
+        x = y = None
+    else:
+        x, y = _checked_data(spec, x, y, bound, params, need_target, dtype)
+    _bind_parameter_sizes(spec, params, bound)
+    missing = [d for _, shape in spec["params"] for d in shape if d not in bound]
+    if missing:
+        raise DataError(f"{name}: the size of dimension {missing[0]!r} is not known; pass "
+                        f"sizes={{{missing[0]!r}: ...}} or parameters that have it")
+    bound.pop("__origins__", None)
+    if y is not None and spec["target"] and spec["target"][1] == "class":
+        y = _class_labels(y, number_of_classes(spec, bound))
+    if params is not None:
+        params = [_checked_param(name, p, value, bound, dtype)
+                  for p, value in zip(spec["params"], params)]
+    return ModelInputs(params, x, y, bound, dtype)
+
+
+def number_of_classes(spec, sizes) -> int | None:
+    """C in use: the size of the logits' dimension when bound, else the derivation's count."""
+    dim = spec.get("classes_dim")
+    if dim is not None and dim in sizes:
+        return int(sizes[dim])
+    return spec.get("classes")
+
+
+def _params_in_order(spec, params):
+    """Parameters as a list in SPEC order, from a dict (unknown names refused) or a sequence."""
+    if params is None:
+        return None
+    params = getattr(params, "params", params)  # a train.Result
+    names = [n for n, _ in spec["params"]]
+    if isinstance(params, dict):
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise DataError(f"{spec['name']} has no parameter {unknown[0]!r}; its parameters "
+                            f"are {', '.join(names)}")
+        missing = [n for n in names if n not in params]
+        if missing:
+            raise DataError(f"{spec['name']}: parameter {missing[0]} is missing; give all of "
+                            f"{', '.join(names)}")
+        return [params[n] for n in names]
+    if isinstance(params, (str, bytes)) or not hasattr(params, "__len__"):
+        raise DataError(f"{spec['name']}: params must be a dictionary {{name: value}} of "
+                        f"{', '.join(names)}, not {type(params).__name__}")
+    if len(params) != len(names):
+        raise DataError(f"{spec['name']} has {len(names)} parameters ({', '.join(names)}), "
+                        f"but {len(params)} were given")
+    return list(params)
+
+
+def _common_dtype(x, params):
+    """float32 only when the data and every array parameter are float32; else float64."""
+    if getattr(x, "dtype", None) != np.float32:
+        return np.float64
+    arrays = [p for p in params or [] if isinstance(p, np.ndarray)]
+    return np.float32 if all(p.dtype == np.float32 for p in arrays) else np.float64
+
+
+def _checked_sizes(spec, sizes) -> dict:
+    """`sizes` as {dimension: positive int}, refusing names the model does not have."""
+    dims = sorted({d for _, shape in spec["params"] for d in shape}
+                  | set((spec["features"] or (None, ()))[1]))
+    if sizes is None:
+        return {"__origins__": {}}
+    if not isinstance(sizes, dict):
+        raise DataError(f"{spec['name']}: sizes must be a dictionary such as "
+                        f"{{{(dims or ['H'])[0]!r}: 16}}, not {type(sizes).__name__}")
+    bound = {}
+    for dim, value in sizes.items():
+        if dim not in dims:
+            raise DataError(f"{spec['name']} has no dimension {dim!r}; its dimensions are "
+                            f"{', '.join(dims) or 'none (every tensor is a scalar)'}")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise DataError(f"{spec['name']}: size {dim}={value!r} must be a positive integer")
+        bound[dim] = int(value)
+    bound["__origins__"] = {dim: f"sizes={{{dim!r}: {value}}}" for dim, value in bound.items()}
+    return bound
+
+
+def _bind(bound, dim, value, what, spec):
+    """Bind dimension `dim` to `value`, or say which two arguments disagree about it."""
+    origins = bound.setdefault("__origins__", {})
+    if dim not in bound:
+        bound[dim], origins[dim] = value, what
+    elif bound[dim] != value:
+        raise DataError(f"{spec['name']}: {what} gives dimension {dim!r} the size {value}, but "
+                        f"{origins.get(dim, 'sizes')} gives it {bound[dim]}; they must agree")
+
+
+def _checked_data(spec, x, y, bound, params, need_target, dtype):
+    """x shaped as the model's features (sizes bound from it), y as its target, or DataError."""
+    name = spec["name"]
+    feature_name, feature_shape = spec["features"]
+    if x is None:
+        raise DataError(f"{name} needs data: x with one {feature_name} per row")
+    x = _numeric_array(x, "x")
+    if feature_shape:
+        dim = feature_shape[0]
+        known = bound.get(dim) or _param_dim(spec, params, dim)
+        if x.ndim == 1 and known == 1:
+            x = x.reshape(len(x), 1)
+        elif x.ndim != 2:
+            hint = "; for one sample, use x.reshape(1, -1)" if x.ndim == 1 else ""
+            raise DataError(f"x has shape {x.shape}, but {name} expects a 2-D array: one row "
+                            f"per sample, {known or dim} feature column(s) ({dim}){hint}")
+        if x.shape[1] == 0:
+            raise DataError(f"x has shape {x.shape}: no feature columns; {name} needs at least one")
+        _bind(bound, dim, x.shape[1], f"x (shape {x.shape}, {x.shape[1]} features)", spec)
+    has_target = spec["target"] is not None and need_target
+    if has_target and y is None:
+        raise DataError(f"{name} needs targets: y with one {spec['target'][0]} per sample")
+    task = TASK_OF_TARGET[spec["target"][1]] if has_target else "regression"
+    x, y = training_data(x, y if has_target else np.zeros(len(x)),
+                         feature_shape=None if feature_shape else (), task=task, dtype=dtype)
+    return x, (y if has_target else None)
+
+
+def _param_dim(spec, params, dim):
+    """The size of `dim` as the given parameters have it, or None."""
+    for (_, shape), value in zip(spec["params"], params or []):
+        if dim in shape and np.ndim(value) == len(shape):
+            return np.shape(value)[shape.index(dim)]
+    return None
+
+
+def _bind_parameter_sizes(spec, params, bound):
+    for (pname, shape), value in zip(spec["params"], params or []):
+        if np.ndim(value) != len(shape):
+            wanted = " × ".join(f"{d}={bound[d]}" if d in bound else d for d in shape)
+            raise DataError(f"{spec['name']}: parameter {pname} has shape {np.shape(value)}, "
+                            f"expected {len(shape)} dimension(s) ({wanted or 'a scalar'})")
+        for dim, size in zip(shape, np.shape(value)):
+            origin = bound.get("__origins__", {}).get(dim, "")
+            if origin.startswith("x ") and bound[dim] != size:
+                raise DataError(f"x has {bound[dim]} features per sample ({origin[3:-1]}), but "
+                                f"{spec['name']} with these parameters expects {size} features "
+                                f"(parameter {pname} has shape {np.shape(value)})")
+            _bind(bound, dim, size, f"parameter {pname} (shape {np.shape(value)})", spec)
+
+
+def _checked_param(model, param, value, bound, dtype):
+    pname, shape = param
+    array = _numeric_array(value, pname) if shape else np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"{model}: parameter {pname} must hold real numbers, not {array.dtype}")
+    expected = tuple(bound[d] for d in shape)
+    if array.shape != expected:
+        raise DataError(f"{model}: parameter {pname} has shape {array.shape}, expected "
+                        f"{expected} ({' × '.join(shape) or 'scalar'})")
+    if not np.all(np.isfinite(array)):
+        raise DataError(f"{model}: parameter {pname} contains NaN or inf")
+    if not shape:
+        return float(array)
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+TASK_OF_TARGET = {"real": "regression", "binary": "binary", "class": "classes"}

@@ -28,7 +28,7 @@ derivation = Model(
     title="A tanh unit fitted by least squares",
     source="000_b9e7c87dcfbd1c26.txt Mean Squared Error (with a tanh activation of our own)",
     reduction="mean",
-    training=Training(dataset="floor_areas", optimizer="gd", learning_rate=0.05, epochs=200),
+    training=Training(dataset="floor_areas", optimizer="gd", learning_rate=0.001, epochs=200),
 )
 x = derivation.data("x")
 y = derivation.target("y")

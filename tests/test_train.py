@@ -63,7 +63,18 @@ def test_divergence_is_an_error_not_a_nan_model():
 def test_missing_kernels_say_how_to_make_them(tmp_path):
     from symdl.errors import DerivationError
     model_file = tmp_path / "not_generated_yet.py"
-    model_file.write_text("from symdl.model import Derivation\n"
-                          "derivation = Derivation('not_generated_yet', 'A title', 'no source')\n")
+    model_file.write_text("from symdl.model import Model\n"
+                          "derivation = Model('not_generated_yet', title='A title', source='none')\n"
+                          "c = derivation.param('c')\n"
+                          "derivation.loss(c ** 2)\n")
     with pytest.raises(DerivationError, match=f"symdl generate {model_file}"):
+        train.kernels(str(model_file))
+
+
+def test_a_derivation_without_a_model_is_not_trainable(tmp_path):
+    from symdl.errors import DerivationError
+    model_file = tmp_path / "only_algebra.py"
+    model_file.write_text("from symdl.model import Derivation\n"
+                          "derivation = Derivation('only_algebra', 'A title', 'no source')\n")
+    with pytest.raises(DerivationError, match="not a model to train"):
         train.kernels(str(model_file))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from symdl import sources
 from symdl.derive import Derived
+from symdl.errors import SymdlError
 from symdl.generate.blas import BlasEmitter
 from symdl.generate.rows import RowsEmitter
 from symdl.generate.templates import MODULE
@@ -42,8 +43,7 @@ def generator_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def source_hash(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+source_hash = sources.file_hash
 
 
 def spec(model: Model, derived: Derived) -> dict:
@@ -60,6 +60,8 @@ def spec(model: Model, derived: Derived) -> dict:
         "features": (model.features.name, model.features.shape) if model.features else None,
         "target": (model.label.name, model.label.kind) if model.label else None,
         "classes": getattr(model, "classes", None),
+        "classes_dim": (model.loss_input.shape[0]
+                        if model.loss_kind == "softmax_cross_entropy" else None),
         "output": model.output_tensor.name if model.output_tensor else None,
         "hessian": curvature is not None,
         "penalty": model.penalty_expr != 0,
@@ -94,22 +96,32 @@ def render_module(model: Model, source: Source) -> str:
     emitter = EMITTERS[model.layout](derived)
     kernels = [without_blank_lines(k) for k in emitter.kernels() if k]
     regenerate = "symdl generate" if source.builtin else f"symdl generate {source.path.name}"
-    return MODULE.substitute(
+    text = MODULE.substitute(
         title=model.title, derivation_file=source.shown_path, regenerate=regenerate,
         source=model.source, source_hash=source_hash(source.path),
-        generator_hash=generator_hash(), spec=pretty_literal(spec(model, derived)),
+        generator_hash=generator_hash(), body_hash="", spec=pretty_literal(spec(model, derived)),
         helpers=HELPERS.read_text().rstrip(), kernels="\n\n".join(kernels))
+    return sources.with_body_hash(text)
 
 
 # ---- writing files --------------------------------------------------------------------------
 
-def expected_files(refs=None, out=None) -> dict[Path, str]:
-    """generated/NAME.py text for every model among the derivations named (default: built-ins)."""
+def expected_files(refs=None, out=None, broken=None) -> dict[Path, str]:
+    """generated/NAME.py text for every model among the derivations named (default: built-ins).
+
+    With a list `broken`, a derivation that fails to load or generate is appended to it as
+    (source, error) and skipped, so one broken file does not stop the others.
+    """
     files = {}
     for source in sources.resolve_many(refs, out):
-        derivation = sources.load_derivation(source)
-        if isinstance(derivation, Model):
-            files[source.kernel_path] = render_module(derivation, source)
+        try:
+            derivation = sources.load_derivation(source)
+            if isinstance(derivation, Model):
+                files[source.kernel_path] = render_module(derivation, source)
+        except SymdlError as error:
+            if broken is None:
+                raise
+            broken.append((source, error))
     return files
 
 
@@ -129,20 +141,21 @@ def write_atomically(path: Path, text: str):
         raise
 
 
-def write(refs=None, out=None) -> list[Path]:
+def write(refs=None, out=None, broken=None) -> list[Path]:
     """Write generated files whose text changed; an untouched file keeps Numba's cache valid."""
     changed = []
-    for path, text in expected_files(refs, out).items():
+    for path, text in expected_files(refs, out, broken).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             write_atomically(path, text)
             changed.append(path)
     return changed
 
 
-def stale(refs=None, out=None) -> list[str]:
+def stale(refs=None, out=None, broken=None) -> list[str]:
     """Why the generated files do not match what the derivations generate now; [] when fresh."""
     problems = []
-    expected = expected_files(refs, out)
+    expected = expected_files(refs, out, broken)
+    skipped = {source.kernel_path for source, _ in broken or []}
     for path, text in expected.items():
         if not path.exists():
             problems.append(f"{path.name} is missing")
@@ -150,6 +163,6 @@ def stale(refs=None, out=None) -> list[str]:
             problems.append(f"{path.name} differs from what its derivation generates now")
     if not refs:
         for path in sorted(sources.generated_dir().glob("*.py")):
-            if path.name != "__init__.py" and path not in expected:
+            if path.name != "__init__.py" and path not in expected and path not in skipped:
                 problems.append(f"{path.name} has no derivation")
     return problems
