@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "537ce1cc81126ae2"
-BODY_SHA256 = "6c6b00d7d131c29f"
+GENERATOR_SHA256 = "4fe2bd9eb163c997"
+BODY_SHA256 = "de9e34ef1610cc33"
 
 SPEC = {
     'name': 'affine_mse',
@@ -35,6 +35,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'y_hat',
     'hessian': True,
+    'penalty': False,
     'closed_form': True,
     'training': {
         'dataset': 'forward_pass_example',

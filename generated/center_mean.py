@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "537ce1cc81126ae2"
-BODY_SHA256 = "f4bf4bca11c975c5"
+GENERATOR_SHA256 = "4fe2bd9eb163c997"
+BODY_SHA256 = "3f5c962214457bf4"
 
 SPEC = {
     'name': 'center_mean',
@@ -35,6 +35,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'deviation',
     'hessian': True,
+    'penalty': False,
     'closed_form': True,
     'training': {
         'dataset': 'skewed_sample',

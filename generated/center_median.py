@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "537ce1cc81126ae2"
-BODY_SHA256 = "e390a4b3462bfe62"
+GENERATOR_SHA256 = "4fe2bd9eb163c997"
+BODY_SHA256 = "67531404a773bd30"
 
 SPEC = {
     'name': 'center_median',
@@ -35,6 +35,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'deviation',
     'hessian': False,
+    'penalty': False,
     'closed_form': False,
     'training': {
         'dataset': 'skewed_sample',

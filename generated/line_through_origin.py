@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be5f51e0520aada1"
-GENERATOR_SHA256 = "537ce1cc81126ae2"
-BODY_SHA256 = "183a448cf90be230"
+GENERATOR_SHA256 = "4fe2bd9eb163c997"
+BODY_SHA256 = "f5d3a26c10fb2a34"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -35,6 +35,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'y_hat',
     'hessian': True,
+    'penalty': False,
     'closed_form': True,
     'training': {
         'dataset': 'test_scores',

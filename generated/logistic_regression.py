@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "6d14f0d4880f7d59"
-GENERATOR_SHA256 = "537ce1cc81126ae2"
-BODY_SHA256 = "7990fefea6c03d82"
+GENERATOR_SHA256 = "4fe2bd9eb163c997"
+BODY_SHA256 = "d0258161a54bbb5e"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -35,6 +35,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'h',
     'hessian': True,
+    'penalty': False,
     'closed_form': False,
     'training': {
         'dataset': 'two_classes_with_bias',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "537ce1cc81126ae2"
-BODY_SHA256 = "6a764ea8c079d7a4"
+GENERATOR_SHA256 = "4fe2bd9eb163c997"
+BODY_SHA256 = "fc32881c62b47ce8"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -35,6 +35,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'p',
     'hessian': False,
+    'penalty': False,
     'closed_form': False,
     'training': {
         'dataset': 'two_classes',

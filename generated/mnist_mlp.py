@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "f91a184c2fb073b4"
-GENERATOR_SHA256 = "537ce1cc81126ae2"
-BODY_SHA256 = "ea3401fff76730c0"
+GENERATOR_SHA256 = "4fe2bd9eb163c997"
+BODY_SHA256 = "9a37a69f50c6b147"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -35,6 +35,7 @@ SPEC = {
     'classes_dim': 'C',
     'output': 'z2',
     'hessian': False,
+    'penalty': False,
     'closed_form': False,
     'training': {
         'dataset': 'mnist',

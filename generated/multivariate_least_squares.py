@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "cd20afa4a3196f64"
-GENERATOR_SHA256 = "537ce1cc81126ae2"
-BODY_SHA256 = "422b0d19f0bb170d"
+GENERATOR_SHA256 = "4fe2bd9eb163c997"
+BODY_SHA256 = "cce87f5c5bd19de2"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -35,6 +35,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'z',
     'hessian': True,
+    'penalty': False,
     'closed_form': True,
     'training': {
         'dataset': 'houses',

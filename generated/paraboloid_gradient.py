@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "537ce1cc81126ae2"
-BODY_SHA256 = "c001e33940dff933"
+GENERATOR_SHA256 = "4fe2bd9eb163c997"
+BODY_SHA256 = "ebdbc6b3bc39ec67"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -35,6 +35,7 @@ SPEC = {
     'classes_dim': None,
     'output': None,
     'hessian': True,
+    'penalty': False,
     'closed_form': True,
     'training': {
         'dataset': None,

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "537ce1cc81126ae2"
-BODY_SHA256 = "ada28ffc2e2d3464"
+GENERATOR_SHA256 = "4fe2bd9eb163c997"
+BODY_SHA256 = "7d3eae4e4d28f528"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -35,6 +35,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'p',
     'hessian': False,
+    'penalty': False,
     'closed_form': False,
     'training': {
         'dataset': 'two_moons',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "537ce1cc81126ae2"
-BODY_SHA256 = "738e5edc824e4bdd"
+GENERATOR_SHA256 = "4fe2bd9eb163c997"
+BODY_SHA256 = "ebd06ce5b920a64d"
 
 SPEC = {
     'name': 'univariate_least_squares',
@@ -35,6 +35,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'y_hat',
     'hessian': True,
+    'penalty': False,
     'closed_form': True,
     'training': {
         'dataset': 'floor_areas',
