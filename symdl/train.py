@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from symdl import chunked, datasets, optimizers, sources, validate
+from symdl import callbacks as hooks_module, chunked, datasets, optimizers, sources, validate
+from symdl.callbacks import History
 from symdl.errors import DataError, DerivationError, SingularError
 from symdl.optimizers import OPTIMIZERS  # noqa: F401  (symdl.chunked reads train.OPTIMIZERS)
 
@@ -30,11 +31,18 @@ class Result:
 
     name: str
     params: dict
-    history: list = field(default_factory=list)  # (epoch, J) after each epoch
+    history: list = field(default_factory=History)  # (epoch, J) pairs; .metrics per epoch
     metrics: dict = field(default_factory=dict)
     seconds: float = 0.0
     settings: dict = field(default_factory=dict)  # how fit was called, kept by saved models
     model: str = ""  # the model as a user names it: a built-in name or a derivation file's path
+
+    def __repr__(self):
+        final = f"{self.history[-1][1]:.6g}" if self.history else "none"
+        shown = ", ".join(f"{k!r}: {v:.4g}" if isinstance(v, float) else f"{k!r}: {v!r}"
+                          for k, v in self.metrics.items())
+        return (f"Result(name={self.name!r}, epochs={len(self.history)}, final J={final}, "
+                f"metrics={{{shown}}})")
 
     def _repr_html_(self):
         """A notebook's view: the metrics, the small parameters and the loss at a few epochs."""
@@ -129,7 +137,8 @@ def prepare_data(spec, x, y, dtype=np.float64) -> tuple[np.ndarray | None, np.nd
 
 def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         batch_size=None, params=None, sizes=None, init_scale=0.0, init="normal", initial=None,
-        seed=0, log=None, log_every=None, scheduler=None, tol=None) -> Result:
+        seed=0, log=None, log_every=None, scheduler=None, tol=None, validation_data=None,
+        epoch_metrics=False, callbacks=(), progress=False) -> Result:
     """Train model NAME on (x, y) with its generated loss_and_gradient kernel.
 
     optimizer: a name (optimizers.names(): "gd", "sgd", "momentum", "nesterov", "rmsprop",
@@ -141,11 +150,20 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
 
     A Dask array x trains chunk by chunk, out of core or on a cluster, on the Dask
     `scheduler` given (symdl.chunked).
+
+    After each epoch the history records J and, with `epoch_metrics` or `validation_data`
+    (x_val, y_val), the accuracy or mse on (x, y) and "val J" and the metric on the
+    validation data; then every callback (symdl.callbacks) runs. `progress` draws a bar
+    with the ETA when stderr is a terminal; `log` (e.g. print) gets a line every `log_every`
+    epochs.
     """
     if isinstance(params, (dict, Result)):
         params = ordered_params(kernels(name).SPEC, params,
                                 np.result_type(getattr(x, "dtype", np.float64), np.float32))
     if chunked.is_chunked(x):
+        if validation_data is not None or callbacks:
+            raise DataError("validation_data and callbacks need in-memory training; "
+                            "chunked training does not run them")
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
                            init_scale=init_scale, init=init, initial=initial, seed=seed,
@@ -161,33 +179,84 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         params = initial_params(spec, bound, dtype=dtype, init_scale=init_scale, init=init,
                                 initial=initial, seed=seed)
     check_params(spec, params, bound)
-    history, started = [], time.perf_counter()
-    log_every = log_every or max(1, epochs // 10)
+    validation = prepare_data(spec, *validation_data, dtype) if validation_data else None
+    hooks = reporters(progress, log, log_every) + list(callbacks)
+    names = [n for n, _ in spec["params"]]
+    run = hooks_module.Run(spec["name"], epochs, names, params, History())
+    started = time.perf_counter()
 
-    def record(epoch, loss):
+    def record(epoch, loss, params):
+        """Check and record the epoch's J, then run the callbacks; True means stop."""
         validate.finite_loss(loss, epoch)
-        history.append((epoch, float(loss)))
-        if log and (epoch % log_every == 0 or epoch == 1 or epoch == epochs):
-            log(f"  epoch {epoch:>5}  J = {loss:.6g}")
+        run.epoch, run.params = epoch, params
+        run.history.record(epoch, {"J": float(loss), **epoch_scores(
+            module, params, x, y, validation, train_scores=epoch_metrics)})
+        for hook in hooks:
+            hook.on_epoch_end(run)
+        return run.stop
 
-    data = data_args(x, y)
-    if optimizer in optimizers.METHODS:
-        method = {"lbfgs": lbfgs, "newton": newton}[optimizer]
-        params = method(module, params, data, epochs, record, tol=tol)
-    else:
-        update = optimizers.make(optimizer, learning_rate)
-        full_batch = optimizer == "gd" or x is None or batch_size is None or batch_size >= len(x)
-        if full_batch:
-            params = full_batch_epochs(module, update, params, data, epochs, record)
+    for hook in hooks:
+        hook.on_train_begin(run)
+    try:
+        data = data_args(x, y)
+        if optimizer in optimizers.METHODS:
+            method = {"lbfgs": lbfgs, "newton": newton}[optimizer]
+            params = method(module, params, data, epochs, record, tol=tol)
         else:
-            params = minibatch_epochs(module, update, params, x, y, batch_size, epochs,
-                                      np.random.default_rng(seed), record)
-    named = {n: p for (n, _), p in zip(spec["params"], params)}
+            update = optimizers.make(optimizer, learning_rate)
+            full_batch = (optimizer == "gd" or x is None or batch_size is None
+                          or batch_size >= len(x))
+            if full_batch:
+                params = full_batch_epochs(module, update, params, data, epochs, record)
+            else:
+                params = minibatch_epochs(module, update, params, x, y, batch_size, epochs,
+                                          np.random.default_rng(seed), record)
+        run.params, run.finished = params, True
+    finally:
+        for hook in hooks:
+            hook.on_train_end(run)
+    named = {n: p for (n, _), p in zip(spec["params"], run.params)}
     rule = optimizer if isinstance(optimizer, str) else type(optimizer).__name__
+    settings = {"optimizer": rule, "learning_rate": getattr(optimizer, "learning_rate", learning_rate),
+                "epochs": epochs, "batch_size": batch_size, "seed": seed, "tol": tol}
+    return Result(spec["name"], named, run.history, seconds=time.perf_counter() - started,
+
     settings = {"optimizer": rule, "epochs": epochs, "batch_size": batch_size, "seed": seed,
                 "learning_rate": getattr(optimizer, "learning_rate", learning_rate), "tol": tol}
     return Result(spec["name"], named, history, seconds=time.perf_counter() - started,
                   settings=settings, model=sources.resolve(name).ref)
+
+
+def reporters(progress, log, log_every) -> list:
+    """The callbacks that tell the user how training goes: a bar, lines, or nothing."""
+    found = [hooks_module.ProgressBar()] if progress else []
+    return found + ([hooks_module.LogLines(log, log_every)] if log else [])
+
+
+def epoch_scores(module, params, x, y, validation, train_scores=False) -> dict:
+    """One epoch's metrics besides J: on (x, y) when asked, and on the validation data."""
+    found = {}
+    if validation is not None or train_scores:
+        found.update(scores(module, params, x, y))
+    if validation is not None:
+        x_val, y_val = validation
+        found["val J"] = float(module.loss(*params, *data_args(x_val, y_val)))
+        found.update({f"val {k}": v for k, v in scores(module, params, x_val, y_val).items()})
+    return found
+
+
+def scores(module, values, x, y) -> dict:
+    """{"accuracy": …} for a classifier, {"mse": …} for a regression, {} for neither."""
+    spec = module.SPEC
+    if spec["features"] is None or not hasattr(module, "predict") or spec["target"] is None:
+        return {}
+    out = module.predict(*values, x)
+    kind = spec["target"][1]
+    if kind == "binary":
+        return {"accuracy": float(np.mean((out >= 0.5) == (y >= 0.5)))}
+    if kind == "class":
+        return {"accuracy": float(np.mean(np.argmax(out, axis=1) == y))}
+    return {"mse": float(np.mean((out - y) ** 2))}
 
 
 def ordered_params(spec, given, dtype=np.float64) -> list:
@@ -234,7 +303,8 @@ def full_batch_epochs(module, update, params, data, epochs, record):
     for epoch in range(1, epochs + 1):
         params = update.step(params, grads)
         loss, *grads = module.loss_and_gradient(*params, *data)
-        record(epoch, loss)
+        if record(epoch, loss, params):
+            break
     return params
 
 
@@ -250,7 +320,8 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
             validate.finite_loss(loss, epoch)
             params = update.step(params, grads)
             total += loss * len(batch_x) if mean else loss
-        record(epoch, total / len(x) if mean else total)
+        if record(epoch, total / len(x) if mean else total, params):
+            break
     return params
 
 
@@ -322,7 +393,8 @@ def lbfgs(module, params, data, epochs, record, tol=None):
 
     def callback(intermediate_result):
         iteration[0] += 1
-        record(iteration[0], intermediate_result.fun)
+        if record(iteration[0], intermediate_result.fun, unflat(intermediate_result.x, params)):
+            raise StopIteration  # SciPy ends the minimisation at this iterate
 
     start = flat(params)
     options = {"maxiter": epochs}
@@ -362,7 +434,8 @@ def newton(module, params, data, epochs, record, tol=None):
         else:
             break  # no step lowers J any more: the minimum to rounding
         params, loss, grads = trial, trial_loss, trial_grads
-        record(epoch, loss)
+        if record(epoch, loss, params):
+            break
     return params
 
 
@@ -398,22 +471,11 @@ def batches(x, y, batch_size, rng):
 def metrics(name, params: dict, x, y, x_test=None, y_test=None) -> dict:
     """Accuracy for classifiers, mean squared error for regressions; train and test."""
     module = kernels(name)
-    spec = module.SPEC
+    values = [params[n] for n, _ in module.SPEC["params"]]
     found: dict[str, float] = {}
-    if spec["features"] is None or not hasattr(module, "predict") or spec["target"] is None:
-        return found
-    values = [params[n] for n, _ in spec["params"]]
     for split, (xs, ys) in {"train": (x, y), "test": (x_test, y_test)}.items():
-        if xs is None:
-            continue
-        out = module.predict(*values, xs)
-        kind = spec["target"][1]
-        if kind == "binary":
-            found[f"{split} accuracy"] = float(np.mean((out >= 0.5) == (ys >= 0.5)))
-        elif kind == "class":
-            found[f"{split} accuracy"] = float(np.mean(np.argmax(out, axis=1) == ys))
-        else:
-            found[f"{split} mse"] = float(np.mean((out - ys) ** 2))
+        if xs is not None:
+            found.update({f"{split} {k}": v for k, v in scores(module, values, xs, ys).items()})
     return found
 
 
