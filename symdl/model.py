@@ -188,10 +188,20 @@ class Model(Derivation):
         self.output_tensor = None
         self.penalty_expr = sp.Integer(0)
         self.index_of_dim: dict[str, str] = dict(dims or {})
+        self.bias_column = False  # feature 0 is the constant x₀ = 1 (see `data`)
 
     # ---- declaring tensors ---------------------------------------------------------
-    def data(self, name, shape=(), latex=None):
-        """The features of one sample: a scalar, or a vector of length `shape[0]`."""
+    def data(self, name, shape=(), latex=None, bias_column=False):
+        """The features of one sample: a scalar, or a vector of length `shape[0]`.
+
+        `bias_column=True` says the vector is homogenised, its entry 0 the constant x₀ = 1
+        that carries the intercept (003 §3.2, §3.3); the SPEC records it, and
+        `symdl.sklearn`'s estimators add that column to the user's X themselves.
+        """
+        if bias_column and len(tuple(shape)) != 1:
+            raise DerivationError(f"{self.name}: bias_column needs vector features, "
+                                  f"not shape {tuple(shape)}")
+        self.bias_column = bool(bias_column)
         return self._declare(name, "data", shape, latex)
 
     def target(self, name, kind="real", latex=None, classes=None):

@@ -58,6 +58,7 @@ def spec(model: Model, derived: Derived) -> dict:
         "reduction": model.reduction,
         "params": [(p.name, p.shape) for p in model.params],
         "features": (model.features.name, model.features.shape) if model.features else None,
+        "bias_column": model.bias_column,
         "target": (model.label.name, model.label.kind) if model.label else None,
         "classes": getattr(model, "classes", None),
         "output": model.output_tensor.name if model.output_tensor else None,
