@@ -220,10 +220,6 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     settings = {"optimizer": rule, "learning_rate": getattr(optimizer, "learning_rate", learning_rate),
                 "epochs": epochs, "batch_size": batch_size, "seed": seed, "tol": tol}
     return Result(spec["name"], named, run.history, seconds=time.perf_counter() - started,
-
-    settings = {"optimizer": rule, "epochs": epochs, "batch_size": batch_size, "seed": seed,
-                "learning_rate": getattr(optimizer, "learning_rate", learning_rate), "tol": tol}
-    return Result(spec["name"], named, history, seconds=time.perf_counter() - started,
                   settings=settings, model=sources.resolve(name).ref)
 
 
