@@ -162,29 +162,15 @@ def test_get_and_set_params_round_trip():
     assert classifier.get_params()["epochs"] == 9 and classifier.optimizer == "rmsprop"
 
 
-USER_MODEL = '''"""A tanh unit fitted by least squares, in a folder of the user's."""
-import sympy as sp
-from symdl.model import Model
-
-derivation = Model("tanh_unit_for_sklearn", title="A tanh unit", source="a test of symdl.sklearn",
-                   reduction="mean")
-x = derivation.data("x")
-y = derivation.target("y")
-w = derivation.param("w")
-b = derivation.param("b")
-y_hat = derivation.let("y_hat", 2 * sp.tanh(w * x + b))
-derivation.loss((y - y_hat) ** 2)
-derivation.output(y_hat)
-'''
-
-
 def test_a_model_in_a_file_of_the_users_is_an_estimator_too(tmp_path):
+    from test_extending import NEW_MODEL  # the tanh unit ŷ = 10 tanh(w·x + b)
+
     from symdl import generate
     path = tmp_path / "tanh_unit_for_sklearn.py"
-    path.write_text(USER_MODEL)
+    path.write_text(NEW_MODEL.replace("tanh_unit_for_test", "tanh_unit_for_sklearn"))
     generate.write([str(path)])
     X = np.linspace(-2.0, 2.0, 80).reshape(-1, 1)
-    y = 2 * np.tanh(1.5 * X[:, 0] - 0.5)
+    y = 10 * np.tanh(1.5 * X[:, 0] - 0.5)
     regressor = SymdlRegressor(str(path), optimizer="rmsprop", learning_rate=0.05, epochs=400)
     assert regressor.fit(X, y).score(X, y) > 0.99
     assert regressor.params_["w"] == pytest.approx(1.5, abs=0.05)
