@@ -11,15 +11,14 @@ ends (early stopping restores the best parameters that way).
     ...                    callbacks=[callbacks.EarlyStopping(patience=20),
     ...                               callbacks.Checkpoint("run.npz", every=100)])
     >>> result.history.metrics["val accuracy"][-1]
+    >>> saved.load("run.npz")                     # the last checkpoint, a saved model
 
 Nothing here imports SymPy, and tqdm (the `progress` extra) only when a bar is drawn.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +60,8 @@ class Run:
     param_names: list
     params: list  # the current values in SPEC order (the optimizers update arrays in place)
     history: History
+    model: str = ""  # how the user names the model: a built-in name or a derivation's path
+    settings: dict = field(default_factory=dict)  # the training settings, as saved models keep them
     epoch: int = 0
     stop: bool = False  # set by a callback to end training after this epoch
     finished: bool = False  # False in on_train_end when an error ended training
@@ -227,11 +228,13 @@ class EarlyStopping(Callback):
 # ---- checkpoints -----------------------------------------------------------------------------
 
 class Checkpoint(Callback):
-    """Every `every` epochs, and when training ends without an error, write the parameters.
+    """Every `every` epochs, and when training ends without an error, save the model to `path`.
 
-    The file is written beside its final name and then moved onto it (`os.replace`), so a
-    crash or Ctrl-C during a write leaves the previous checkpoint whole. `load_checkpoint`
-    reads it back; `fit(..., params=...)` continues from it.
+    A checkpoint is a saved model (`symdl.saved`): `saved.load(path)` reads it back, checked
+    against the kernels, `fit(..., params=saved.load(path))` trains on from it, and
+    `symdl predict MODEL --params path` predicts with it. `saved.save` writes beside the final
+    name and then moves the file there, so a crash or Ctrl-C during a write leaves the
+    previous checkpoint whole.
     """
 
     def __init__(self, path, every=1):
@@ -254,33 +257,9 @@ class Checkpoint(Callback):
             self.write(run)
 
     def write(self, run):
-        arrays = {f"param_{name}": np.asarray(value) for name, value in run.named_params().items()}
-        arrays["J"] = np.array([loss for _, loss in run.history])
-        write_atomically(self.path, lambda file: np.savez(
-            file, name=np.array(run.name), epoch=np.array(run.epoch), **arrays))
+        from symdl import saved, train
+        result = train.Result(run.name, run.named_params(), History(run.history),
+                              {"epoch": run.epoch}, time.perf_counter() - run.started,
+                              settings=dict(run.settings), model=run.model)
+        saved.save(result, self.path)
         self.written_epochs.append(run.epoch)
-
-
-def write_atomically(path: Path, write) -> None:
-    """Call write(file) on a temporary file in path's folder, then move it onto path."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def load_checkpoint(path) -> dict:
-    """{"name", "epoch", "params" (by name), "J" (per epoch)} from a `Checkpoint` file."""
-    try:
-        with np.load(path) as stored:
-            params = {key[len("param_"):]: stored[key] for key in stored.files
-                      if key.startswith("param_")}
-            params = {k: (float(v) if v.ndim == 0 else v) for k, v in params.items()}
-            return {"name": str(stored["name"]), "epoch": int(stored["epoch"]),
-                    "params": params, "J": stored["J"]}
-    except (OSError, KeyError, ValueError) as error:
-        raise DataError(f"{path} is not a symdl checkpoint ({error})") from None

@@ -179,11 +179,19 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         params = initial_params(spec, bound, dtype=dtype, init_scale=init_scale, init=init,
                                 initial=initial, seed=seed)
     check_params(spec, params, bound)
-    validation = prepare_data(spec, *validation_data, dtype) if validation_data else None
+    validation = None
+    if validation_data is not None:
+        if len(validation_data) != 2:
+            raise DataError("validation_data must be a pair (x_val, y_val)")
+        validation = prepare_data(spec, validation_data[0], validation_data[1], dtype)
     hooks = reporters(progress, log, log_every) + list(callbacks)
     names = [n for n, _ in spec["params"]]
-    run = hooks_module.Run(spec["name"], epochs, names, params, History())
-    started = time.perf_counter()
+    rule = optimizer if isinstance(optimizer, str) else type(optimizer).__name__
+    settings = {"optimizer": rule, "learning_rate": getattr(optimizer, "learning_rate", learning_rate),
+                "epochs": epochs, "batch_size": batch_size, "seed": seed, "tol": tol}
+    run = hooks_module.Run(spec["name"], epochs, names, params, History(),
+                           model=sources.resolve(name).ref, settings=settings)
+    started = run.started
 
     def record(epoch, loss, params):
         """Check and record the epoch's J, then run the callbacks; True means stop."""
@@ -216,11 +224,8 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         for hook in hooks:
             hook.on_train_end(run)
     named = {n: p for (n, _), p in zip(spec["params"], run.params)}
-    rule = optimizer if isinstance(optimizer, str) else type(optimizer).__name__
-    settings = {"optimizer": rule, "learning_rate": getattr(optimizer, "learning_rate", learning_rate),
-                "epochs": epochs, "batch_size": batch_size, "seed": seed, "tol": tol}
     return Result(spec["name"], named, run.history, seconds=time.perf_counter() - started,
-                  settings=settings, model=sources.resolve(name).ref)
+                  settings=settings, model=run.model)
 
 
 def reporters(progress, log, log_every) -> list:
