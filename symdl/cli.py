@@ -77,8 +77,11 @@ def command_train(args):
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "learning_rate": args.learning_rate,
         "optimizer": args.optimizer, "batch_size": args.batch_size}.items() if v is not None}
-    reporting = {"log": say if args.verbose else None, "epoch_metrics": args.verbose,
-                 "progress": not (args.quiet or args.verbose), **overrides}
+    from symdl.callbacks import is_terminal
+    bar = not (args.quiet or args.verbose) and is_terminal(sys.stderr)
+    lines = args.verbose or not (args.quiet or bar)  # in a pipe or a log: lines, not a bar
+    reporting = {"log": say if lines else None, "epoch_metrics": args.verbose,
+                 "progress": bar, **overrides}
     spec = train.kernels(args.name).SPEC
     say(f"Training {args.name} ({spec['source']})")
     if args.scheduler and not args.data:
@@ -383,7 +386,8 @@ def parser() -> argparse.ArgumentParser:
                    help="print the result as JSON (settings, metrics, parameters, history)")
     shown = t.add_mutually_exclusive_group()
     shown.add_argument("--quiet", "-q", action="store_true",
-                       help="no progress bar or per-epoch lines, only the result")
+                       help="no progress bar (drawn on a terminal) or epoch lines "
+                            "(printed otherwise), only the result")
     shown.add_argument("--verbose", "-v", action="store_true",
                        help="a line of metrics every tenth of the epochs instead of the bar")
     r = command("predict", command_predict, "predict with a model saved by `train --save`",
