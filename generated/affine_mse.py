@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "485e8297b29f9433"
+GENERATOR_SHA256 = "4a2c2fbad603471d"
 
 SPEC = {
     'name': 'affine_mse',
@@ -27,6 +27,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('w', ()), ('b', ())],
     'features': ('x', ()),
+    'bias_column': False,
     'target': ('y', 'real'),
     'classes': None,
     'output': 'y_hat',

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "485e8297b29f9433"
+GENERATOR_SHA256 = "4a2c2fbad603471d"
 
 SPEC = {
     'name': 'center_median',
@@ -27,6 +27,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('c', ())],
     'features': ('x', ()),
+    'bias_column': False,
     'target': None,
     'classes': None,
     'output': 'deviation',

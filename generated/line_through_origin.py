@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be5f51e0520aada1"
-GENERATOR_SHA256 = "485e8297b29f9433"
+GENERATOR_SHA256 = "4a2c2fbad603471d"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -27,6 +27,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('slope', ())],
     'features': ('x', ()),
+    'bias_column': False,
     'target': ('y', 'real'),
     'classes': None,
     'output': 'y_hat',

@@ -16,8 +16,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
-DERIVATION_SHA256 = "6d14f0d4880f7d59"
-GENERATOR_SHA256 = "485e8297b29f9433"
+DERIVATION_SHA256 = "a36f9b0d31f11af2"
+GENERATOR_SHA256 = "4a2c2fbad603471d"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -27,6 +27,7 @@ SPEC = {
     'reduction': 'sum',
     'params': [('theta', ('n',))],
     'features': ('x', ('n',)),
+    'bias_column': True,
     'target': ('y', 'binary'),
     'classes': None,
     'output': 'h',

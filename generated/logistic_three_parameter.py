@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "485e8297b29f9433"
+GENERATOR_SHA256 = "4a2c2fbad603471d"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -27,6 +27,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('weights', ('d',)), ('b', ())],
     'features': ('point', ('d',)),
+    'bias_column': False,
     'target': ('c', 'binary'),
     'classes': None,
     'output': 'p',

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "f91a184c2fb073b4"
-GENERATOR_SHA256 = "485e8297b29f9433"
+GENERATOR_SHA256 = "4a2c2fbad603471d"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -27,6 +27,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('W1', ('H', 'n')), ('b1', ('H',)), ('W2', ('C', 'H')), ('b2', ('C',))],
     'features': ('x', ('n',)),
+    'bias_column': False,
     'target': ('label', 'class'),
     'classes': 10,
     'output': 'z2',

@@ -16,8 +16,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
-DERIVATION_SHA256 = "cd20afa4a3196f64"
-GENERATOR_SHA256 = "485e8297b29f9433"
+DERIVATION_SHA256 = "4d8f9c39f872b3a3"
+GENERATOR_SHA256 = "4a2c2fbad603471d"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -27,6 +27,7 @@ SPEC = {
     'reduction': 'sum',
     'params': [('theta', ('n',))],
     'features': ('x', ('n',)),
+    'bias_column': True,
     'target': ('y', 'real'),
     'classes': None,
     'output': 'z',

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "485e8297b29f9433"
+GENERATOR_SHA256 = "4a2c2fbad603471d"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -27,6 +27,7 @@ SPEC = {
     'reduction': 'sum',
     'params': [('x', ()), ('y', ())],
     'features': None,
+    'bias_column': False,
     'target': None,
     'classes': None,
     'output': None,

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "485e8297b29f9433"
+GENERATOR_SHA256 = "4a2c2fbad603471d"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -27,6 +27,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('theta1', ('H', 'n')), ('b1', ('H',)), ('theta2', ('H',)), ('b2', ())],
     'features': ('point', ('n',)),
+    'bias_column': False,
     'target': ('colour', 'binary'),
     'classes': None,
     'output': 'p',
