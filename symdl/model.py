@@ -171,12 +171,13 @@ class Model(Derivation):
     """A Derivation with tensors, intermediates and a loss: something to train."""
 
     def __init__(self, name, *, title, source, summary="", reduction="sum",
-                 layout="rows", training: Training | None = None, dims=None):
+                 layout="auto", training: Training | None = None, dims=None):
         super().__init__(name, title, source, summary)
         if reduction not in ("sum", "mean"):
             raise DerivationError(f"{name}: reduction must be 'sum' or 'mean', not {reduction!r}")
-        if layout not in ("rows", "blas"):
-            raise DerivationError(f"{name}: layout must be 'rows' or 'blas', not {layout!r}")
+        if layout not in ("auto", "rows", "block", "blas"):
+            raise DerivationError(f"{name}: layout must be 'auto', 'rows', 'block' or 'blas', "
+                                  f"not {layout!r}")
         self.reduction = reduction
         self.layout = layout
         self.training = training

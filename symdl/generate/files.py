@@ -17,14 +17,42 @@ from pathlib import Path
 from symdl import sources
 from symdl.derive import Derived
 from symdl.generate.blas import BlasEmitter
+from symdl.generate.block import BlockEmitter
+from symdl.generate.block import unsupported as block_unsupported
 from symdl.generate.rows import RowsEmitter
 from symdl.generate.templates import MODULE
-from symdl.model import Model
+from symdl.model import Affine, Model
 from symdl.sources import Source
 
 PACKAGE = Path(__file__).parent
 HELPERS = PACKAGE / "helpers.py.txt"
-EMITTERS = {"rows": RowsEmitter, "blas": BlasEmitter}
+EMITTERS = {"rows": RowsEmitter, "block": BlockEmitter, "blas": BlasEmitter}
+WIDE = 128
+
+
+def layout_of(model: Model) -> str:
+    """The layout a model's kernels are generated in: the rule, in one place.
+
+    The layout the model names (`Model(layout="rows" | "block" | "blas")`) wins. Otherwise
+    ("auto", the default) it is chosen from the shapes:
+
+    * blas when a layer is wide, i.e. `Training(sizes=...)` gives one of its dimensions at
+      least WIDE units, and the blas layout can express it (softmax cross-entropy over vector
+      intermediates): the matrix products are then large enough for BLAS;
+    * block when the block layout can express the model (`block.unsupported`): the sample
+      axis is the long one, and blocks of samples vectorise;
+    * rows otherwise (a model without data, or a softmax over narrow layers).
+    """
+    if model.layout != "auto":
+        return model.layout
+    sizes = model.training.sizes if model.training else {}
+    affine = [s for s in model.steps_of_model if isinstance(s, Affine)]
+    wide = any(sizes.get(dim, 0) >= WIDE for s in affine for dim in s.weight.shape)
+    blas_fits = (model.loss_kind == "softmax_cross_entropy"
+                 and all(not s.out.is_scalar for s in model.steps_of_model))
+    if wide and blas_fits:
+        return "blas"
+    return "rows" if block_unsupported(model) else "block"
 
 
 def generator_files() -> list[Path]:
@@ -54,7 +82,7 @@ def spec(model: Model, derived: Derived) -> dict:
         "name": model.name,
         "title": model.title,
         "source": model.source,
-        "layout": model.layout,
+        "layout": layout_of(model),
         "reduction": model.reduction,
         "params": [(p.name, p.shape) for p in model.params],
         "features": (model.features.name, model.features.shape) if model.features else None,
@@ -92,7 +120,7 @@ def pretty_literal(value, indent=0) -> str:
 def render_module(model: Model, source: Source) -> str:
     """The whole text of generated/NAME.py for one model."""
     derived = Derived(model)
-    emitter = EMITTERS[model.layout](derived)
+    emitter = EMITTERS[layout_of(model)](derived)
     kernels = [without_blank_lines(k) for k in emitter.kernels() if k]
     regenerate = "symdl generate" if source.builtin else f"symdl generate {source.path.name}"
     return MODULE.substitute(
