@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "c257c2e5f63469b8"
+GENERATOR_SHA256 = "ada0077407045a31"
 
 SPEC = {
     'name': 'center_median',

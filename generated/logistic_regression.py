@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "c257c2e5f63469b8"
+GENERATOR_SHA256 = "ada0077407045a31"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "c257c2e5f63469b8"
+GENERATOR_SHA256 = "ada0077407045a31"
 
 SPEC = {
     'name': 'multivariate_least_squares',

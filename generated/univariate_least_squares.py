@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "e5fb003b46cf484a"
-GENERATOR_SHA256 = "c257c2e5f63469b8"
+GENERATOR_SHA256 = "ada0077407045a31"
 
 SPEC = {
     'name': 'univariate_least_squares',
