@@ -5,6 +5,8 @@ enough for one chunk (serial) and large enough for several (the prange path, wit
 blocks), and their sums must not depend on the number of threads.
 """
 
+import copy
+
 import numba
 import numpy as np
 import pytest
@@ -105,7 +107,7 @@ def test_the_layout_rule():
 
 
 def test_a_named_layout_overrides_the_rule():
-    model = sources.load_derivation("logistic_regression")
+    model = copy.copy(sources.load_derivation("logistic_regression"))  # the loaded one is shared
     model.layout = "rows"
     assert layout_of(model) == "rows"
 
