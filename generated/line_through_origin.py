@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be5f51e0520aada1"
-GENERATOR_SHA256 = "ada0077407045a31"
+GENERATOR_SHA256 = "22d72a08e4aaeddc"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -34,6 +34,7 @@ SPEC = {
     'hessian': True,
     'penalty': False,
     'closed_form': True,
+    'sparse_input': None,
     'training': {
         'dataset': 'test_scores',
         'optimizer': 'gd',

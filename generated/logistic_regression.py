@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "ada0077407045a31"
+GENERATOR_SHA256 = "22d72a08e4aaeddc"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -34,6 +34,7 @@ SPEC = {
     'hessian': True,
     'penalty': False,
     'closed_form': False,
+    'sparse_input': None,
     'training': {
         'dataset': 'two_classes_with_bias',
         'optimizer': 'gd',

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "f91a184c2fb073b4"
-GENERATOR_SHA256 = "ada0077407045a31"
+GENERATOR_SHA256 = "22d72a08e4aaeddc"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -34,6 +34,7 @@ SPEC = {
     'hessian': False,
     'penalty': False,
     'closed_form': False,
+    'sparse_input': 'W1',
     'training': {
         'dataset': 'mnist',
         'optimizer': 'rmsprop',
@@ -437,6 +438,50 @@ def gradient(W1, b1, W2, b2, x, label):
     parallel one crashes when loaded from Numba's cache (numba/numba#8578).
     """
     return loss_and_gradient(W1, b1, W2, b2, x, label)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def loss_and_gradient_sparse(W1_t, b1, W2, b2, x_values, x_columns, x_starts, label):
+    """(J, ∂J/∂p) over a batch of x given by its non-zero entries (CSR rows), with W1 passed as W1_t = W1ᵀ and its gradient returned transposed."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    W1 = W1_t.T
+    z1 = np.empty((m, W1_t.shape[1]), W1_t.dtype)
+    for i in range(m):
+        for k in range(z1.shape[1]):
+            z1[i, k] = b1[k]
+        for e in range(x_starts[i], x_starts[i + 1]):
+            _axpy(x_values[e], W1_t[x_columns[e]], z1[i])
+    h = np.empty((m, W1.shape[0]), x_values.dtype)
+    for i in range(m):
+        for k in range(h.shape[1]):
+            h[i, k] = max(z1[i, k], 0.0)
+    z2 = np.dot(h, W2.T)
+    for i in range(m):
+        for c in range(z2.shape[1]):
+            z2[i, c] += b2[c]
+    lse_rows = np.empty(m)
+    total = 0.0
+    for i in range(m):
+        lse_rows[i] = _logsumexp(z2[i])
+        total += lse_rows[i] - z2[i, label[i]]
+    d_z2 = np.empty((m, W2.shape[0]), x_values.dtype)
+    for i in range(m):
+        for c in range(d_z2.shape[1]):
+            d_z2[i, c] = (-(1.0 if c == label[i] else 0.0) + _exp(-lse_rows[i] + z2[i, c])) * scale
+    d_h = np.dot(d_z2, W2)
+    d_z1 = np.empty((m, W1.shape[0]), x_values.dtype)
+    for i in range(m):
+        for k in range(d_z1.shape[1]):
+            d_z1[i, k] = d_h[i, k]*(1.0 if z1[i, k] > 0.0 else 0.0)
+    g_W1_t = np.zeros(W1_t.shape, W1_t.dtype)
+    for i in range(m):
+        for e in range(x_starts[i], x_starts[i + 1]):
+            _axpy(x_values[e], d_z1[i], g_W1_t[x_columns[e]])
+    g_b1 = d_z1.sum(axis=0)
+    g_W2 = np.dot(d_z2.T, h)
+    g_b2 = d_z2.sum(axis=0)
+    return total * scale, g_W1_t, g_b1, g_W2, g_b2
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "ada0077407045a31"
+GENERATOR_SHA256 = "22d72a08e4aaeddc"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -34,6 +34,7 @@ SPEC = {
     'hessian': True,
     'penalty': False,
     'closed_form': True,
+    'sparse_input': None,
     'training': {
         'dataset': 'houses',
         'optimizer': 'gd',

@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "ada0077407045a31"
+GENERATOR_SHA256 = "22d72a08e4aaeddc"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -34,6 +34,7 @@ SPEC = {
     'hessian': False,
     'penalty': False,
     'closed_form': False,
+    'sparse_input': None,
     'training': {
         'dataset': 'two_moons',
         'optimizer': 'rmsprop',

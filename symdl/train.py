@@ -310,27 +310,51 @@ def full_batch_epochs(module, update, params, data, epochs, record):
 
 
 def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, record):
-    """Shuffled mini-batches gathered into two reused buffers; the epoch's J adds up the
-    batch losses (each at the parameters it was computed with) instead of a second pass."""
-    mean = module.SPEC["reduction"] == "mean"
-    gather = Batches(x, y, batch_size)
+    """Shuffled mini-batches gathered into buffers made once; the epoch's J adds up the
+    batch losses (each at the parameters it was computed with) instead of a second pass.
+
+    When the model has a sparse-input kernel (SPEC["sparse_input"], a network whose first
+    layer reads x) and at most SPARSE_DENSITY of x's entries are non-zero, the batches are
+    gathered as CSR rows and that kernel runs instead, on the first layer's weight held
+    transposed during the epoch and copied back at its end.
+    """
+    spec = module.SPEC
+    mean = spec["reduction"] == "mean"
+    weight = spec.get("sparse_input")
+    if weight and y is not None and np.count_nonzero(x) <= SPARSE_DENSITY * x.size:
+        index = [n for n, _ in spec["params"]].index(weight)
+        original = params[index]
+        params = list(params)
+        params[index] = np.ascontiguousarray(original.T)
+        gather, kernel = SparseBatches(x, y, batch_size), module.loss_and_gradient_sparse
+    else:
+        index, gather, kernel = None, Batches(x, y, batch_size), module.loss_and_gradient
     for epoch in range(1, epochs + 1):
         total = 0.0
-        for batch_x, batch_y in gather.epoch(rng):
-            loss, *grads = module.loss_and_gradient(*params, *data_args(batch_x, batch_y))
+        for count, data in gather.epoch(rng):
+            loss, *grads = kernel(*params, *data)
             validate.finite_loss(loss, epoch)
             params = update.step(params, grads)
-            total += loss * len(batch_x) if mean else loss
-        if record(epoch, total / len(x) if mean else total, params):
+            total += loss * count if mean else loss
+        if index is not None:
+            original[...] = params[index].T
+        shown = params if index is None else params[:index] + [original] + params[index + 1:]
+        if record(epoch, total / len(x) if mean else total, shown):
             break
+    if index is not None:
+        params = params[:index] + [original] + params[index + 1:]
     return params
+
+
+SPARSE_DENSITY = 0.5
+"""Use the sparse-input kernel when at most this fraction of x is non-zero (benchmarks/README.md)."""
 
 
 class Batches:
     """Shuffled mini-batches of (x, y) copied into buffers made once, not per batch.
 
     The order is `rng.permutation(m)` each epoch, as `batches` draws it, so both give the
-    same batches from the same seed.
+    same batches from the same seed. Each batch is (rows, kernel data arguments).
     """
 
     def __init__(self, x, y, batch_size):
@@ -344,10 +368,51 @@ class Batches:
             count = min(self.size, len(self.x) - start)
             _gather_rows(self.x, order, start, self.x_buffer)
             if self.y is None:
-                yield self.x_buffer[:count], None
+                yield count, (self.x_buffer[:count],)
             else:
                 _gather_rows(self.y, order, start, self.y_buffer)
-                yield self.x_buffer[:count], self.y_buffer[:count]
+                yield count, (self.x_buffer[:count], self.y_buffer[:count])
+
+
+class SparseBatches(Batches):
+    """The same batches with x as CSR rows: (values, columns, row starts) of its non-zeros."""
+
+    def __init__(self, x, y, batch_size):
+        self.rows, self.size = len(x), int(batch_size)
+        self.y, self.y_buffer = y, np.empty((self.size,) + y.shape[1:], y.dtype)
+        nonzero = x != 0
+        self.values, self.columns = x[nonzero], np.nonzero(nonzero)[1].astype(np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(nonzero.sum(axis=1))]).astype(np.int64)
+        widest = int(np.max(np.diff(self.starts), initial=0))
+        self.value_buffer = np.empty(self.size * widest, x.dtype)
+        self.column_buffer = np.empty(self.size * widest, np.int64)
+        self.start_buffer = np.empty(self.size + 1, np.int64)
+
+    def epoch(self, rng):
+        order = rng.permutation(self.rows)
+        for start in range(0, self.rows, self.size):
+            count = min(self.size, self.rows - start)
+            used = _gather_csr(self.values, self.columns, self.starts, order, start, count,
+                               self.value_buffer, self.column_buffer, self.start_buffer)
+            _gather_rows(self.y, order, start, self.y_buffer)
+            yield count, (self.value_buffer[:used], self.column_buffer[:used],
+                          self.start_buffer[:count + 1], self.y_buffer[:count])
+
+
+@numba.njit(cache=True)
+def _gather_csr(values, columns, starts, order, start, count, out_values, out_columns,
+                out_starts):
+    """The CSR rows order[start:start + count] copied into the out buffers; returns their nnz."""
+    used = 0
+    out_starts[0] = 0
+    for k in range(count):
+        row = order[start + k]
+        for e in range(starts[row], starts[row + 1]):
+            out_values[used] = values[e]
+            out_columns[used] = columns[e]
+            used += 1
+        out_starts[k + 1] = used
+    return used
 
 
 @numba.njit(cache=True)

@@ -113,7 +113,7 @@ def test_adam_trains_minibatches_and_batches_match_the_reference_order():
                        learning_rate=0.05, epochs=20, batch_size=16)
     assert result.history[-1][1] < 0.5 * result.history[0][1]
     gathered = train.Batches(data.x, data.y, 16)
-    for (xa, ya), (xb, yb) in zip(gathered.epoch(np.random.default_rng(5)),
+    for (_, (xa, ya)), (xb, yb) in zip(gathered.epoch(np.random.default_rng(5)),
                                   train.batches(data.x, data.y, 16, np.random.default_rng(5))):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)

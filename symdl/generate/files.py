@@ -78,6 +78,7 @@ def spec(model: Model, derived: Derived) -> dict:
     """What a trainer needs to know without SymPy: shapes, roles, kernels, training defaults."""
     training = model.training
     curvature = derived.curvature
+    sparse = BlasEmitter(derived).sparse_step() if model.layout == "blas" else None
     return {
         "name": model.name,
         "title": model.title,
@@ -93,6 +94,8 @@ def spec(model: Model, derived: Derived) -> dict:
         "hessian": curvature is not None,
         "penalty": model.penalty_expr != 0,
         "closed_form": bool(curvature and curvature.quadratic),
+        # the weight that loss_and_gradient_sparse takes transposed, when there is that kernel
+        "sparse_input": sparse.weight.name if sparse is not None else None,
         "training": None if training is None else {
             "dataset": training.dataset, "optimizer": training.optimizer,
             "learning_rate": training.learning_rate, "epochs": training.epochs,
