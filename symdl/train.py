@@ -145,8 +145,9 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     "adam", "lbfgs", "newton") or an `optimizers.Optimizer` such as Adam(1e-3, weight_decay=…).
     History: for full-batch rules and for "lbfgs"/"newton", J at the parameters after each
     epoch (iteration); for mini-batch rules, the epoch's batch losses added up (÷ m for a mean
-    loss), Keras' epoch loss, which costs no extra pass over the data. `tol` stops "lbfgs"
-    and "newton" once ‖∇J‖₂ ≤ tol (default: run the `epochs` iterations, SciPy's own tests).
+    loss), Keras' epoch loss, which costs no extra pass over the data. `tol` stops full-batch
+    rules, "lbfgs" and "newton" once ‖∇J‖₂ ≤ tol (default: run the `epochs` iterations;
+    L-BFGS also stops by SciPy's own tests).
 
     A Dask array x trains chunk by chunk, out of core or on a cluster, on the Dask
     `scheduler` given (symdl.chunked).
@@ -215,7 +216,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
             full_batch = (optimizer == "gd" or x is None or batch_size is None
                           or batch_size >= len(x))
             if full_batch:
-                params = full_batch_epochs(module, update, params, data, epochs, record)
+                params = full_batch_epochs(module, update, params, data, epochs, record, tol)
             else:
                 params = minibatch_epochs(module, update, params, x, y, batch_size, epochs,
                                           np.random.default_rng(seed), record)
@@ -296,12 +297,15 @@ def predict(result: Result, x) -> np.ndarray:
 
 # ---- the epochs of each kind of optimizer -----------------------------------------------------
 
-def full_batch_epochs(module, update, params, data, epochs, record):
+def full_batch_epochs(module, update, params, data, epochs, record, tol=None):
     """One fused pass per epoch: it gives J at the parameters the last update made (the
-    epoch's J) and the gradient for the next update, so no separate loss pass is needed."""
+    epoch's J) and the gradient for the next update, so no separate loss pass is needed.
+    With `tol`, stops before an update once ‖∇J‖₂ ≤ tol."""
     loss, *grads = module.loss_and_gradient(*params, *data)
     validate.finite_loss(loss, 0)
     for epoch in range(1, epochs + 1):
+        if tol is not None and np.linalg.norm(flat(grads)) <= tol:
+            break
         params = update.step(params, grads)
         loss, *grads = module.loss_and_gradient(*params, *data)
         if record(epoch, loss, params):
@@ -477,7 +481,9 @@ def newton(module, params, data, epochs, record, tol=None):
     The step d solves H d = ∇J (for logistic regression this is IRLS: H = Xᵀ diag(h(1−h)) X,
     003 §3.3). When H is not positive definite (Cholesky fails) a multiple of the identity is
     added until it is (Levenberg's damping); then the step is halved until J decreases by at
-    least 10⁻⁴·∇J·d (Armijo's condition). Stops after `epochs` iterations or at ‖∇J‖₂ ≤ tol.
+    least 10⁻⁴·∇J·d (Armijo's condition), or, next to the minimum where J is flat to
+    rounding, until J stays within 10⁻¹² of its value and ‖∇J‖ shrinks. Stops after `epochs`
+    iterations, at ‖∇J‖₂ ≤ tol, or when no step of at least 10⁻¹⁰·d qualifies.
     """
     if not module.SPEC["hessian"]:
         raise optimizers.OptimizerError(
@@ -494,7 +500,9 @@ def newton(module, params, data, epochs, record, tol=None):
         while step >= 1e-10:
             trial = unflat(here - step * direction, params)
             trial_loss, *trial_grads = module.loss_and_gradient(*trial, *data)
-            if trial_loss <= loss - 1e-4 * step * slope:
+            if trial_loss <= loss - 1e-4 * step * slope or (
+                    trial_loss <= loss + 1e-12 * abs(loss)
+                    and np.linalg.norm(flat(trial_grads)) < np.linalg.norm(gradient)):
                 break
             step /= 2
         else:
