@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "22d72a08e4aaeddc"
+GENERATOR_SHA256 = "7303436dc04cfe71"
 
 SPEC = {
     'name': 'multivariate_least_squares',

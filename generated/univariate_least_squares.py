@@ -17,7 +17,7 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "e5fb003b46cf484a"
-GENERATOR_SHA256 = "22d72a08e4aaeddc"
+GENERATOR_SHA256 = "7303436dc04cfe71"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -50,8 +50,14 @@ class BlasEmitter(Emitter):
         return names
 
     def sparse_step(self) -> Affine | None:
-        """The affine map the data feeds, when its weight is used nowhere else (else None)."""
+        """The affine map the data feeds, when its weight is used nowhere else (else None).
+
+        A model with a penalty on its parameters gets no sparse kernel (yet): its J and ∇J
+        would need the penalty's terms, which only the dense kernels add.
+        """
         features = self.model.features
+        if self.has_penalty:
+            return None
         for g in self.derived.gradients:
             for step in g.as_weight:
                 if (step.input is features and len(g.as_weight) == 1 and not g.as_bias
