@@ -1,6 +1,6 @@
-"""Command line: python -m benchmarks [w1|w2|w3|w4|w6|all] [--quick] [--repeats N] [--threads N] [--only NAMES].
+"""Command line: python -m benchmarks [w1|w2|w3|w4|w5|w6|all] [--quick] [--repeats N] [--threads N] [--only NAMES].
 
-`all` is W1-W4; W6 writes a 5 GB Zarr store first, so it runs only when named.
+`all` is W1-W5; W6 writes a 5 GB Zarr store first, so it runs only when named.
 
 Prints a markdown report on standard output; exits 1 if any implementation failed to build,
 crashed, or disagreed with the NumPy reference.
@@ -19,16 +19,17 @@ _early.add_argument("--threads", type=int, default=0)
 environment.configure(_early.parse_known_args()[0].threads)
 environment.preload_torch()  # before any Numba parallel region: see its docstring
 
-from benchmarks import w1_logistic, w2_two_layer, w3_mnist, w4_first_gradient, w6_out_of_core  # noqa: E402
+from benchmarks import w1_logistic, w2_two_layer, w3_mnist, w4_first_gradient, w5_time_to_solution, w6_out_of_core  # noqa: E402
 
 WORKLOADS = {
     "w1": w1_logistic.run,
     "w2": w2_two_layer.run,
     "w3": w3_mnist.run,
     "w4": w4_first_gradient.run,
+    "w5": w5_time_to_solution.run,
     "w6": w6_out_of_core.run,
 }
-ALL = ("w1", "w2", "w3", "w4")
+ALL = ("w1", "w2", "w3", "w4", "w5")
 
 
 def main(argv=None) -> int:

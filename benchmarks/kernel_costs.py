@@ -32,17 +32,24 @@ def cheap_gradient():
 
 
 def scaling():
-    print("\n| m | threads | seconds per epoch (median of 10) | per row |")
-    print("|---|---|---|---|")
+    """W1's loss_and_gradient at m = 10k, 100k, 1M: per-row cost, and which path ran.
+
+    The block kernels run one chunk serially (no parallel region) below 2·ROWS_PER_CHUNK rows
+    and split larger data into chunks under prange; "chunks" says which.
+    """
+    print("\n| m | path | threads | seconds per epoch (median of 10) | per row |")
+    print("|---|---|---|---|---|")
     for m in (10_000, 100_000, 1_000_000):
         w1 = problems.logistic(m)
         theta = np.zeros(w1.X.shape[1])
+        chunks = logistic_regression._chunk_count(m)
+        path = "serial (1 chunk)" if chunks == 1 else f"parallel ({chunks} chunks)"
         for threads in (2, 1):
             numba.set_num_threads(threads)
             timings = harness.time_interleaved(
                 {"epoch": lambda: logistic_regression.loss_and_gradient(theta, w1.X, w1.y)}, 10)
             seconds = timings["epoch"].median
-            print(f"| {m:,} | {threads} | {seconds * 1e3:.2f} ms | {seconds / m * 1e9:.1f} ns |")
+            print(f"| {m:,} | {path} | {threads} | {seconds * 1e3:.3f} ms | {seconds / m * 1e9:.1f} ns |")
     numba.set_num_threads(2)
 
 

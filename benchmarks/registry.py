@@ -56,6 +56,7 @@ W1 = {
     "torch": references.w1_torch,
     "jax": references.w1_jax,
     "numba (hand-written)": adapters.w1_from_kernel(numba_kernels.logistic_loss_and_gradient, "sum"),
+    "numba (hand-written, blocked)": adapters.w1_from_kernel(numba_kernels.logistic_blocked, "sum"),
     "symdl": symdl_kernel("logistic_regression", adapters.w1_from_kernel),  # SYMDL
 }
 
@@ -63,6 +64,7 @@ W2 = {
     "numpy": references.w2_numpy,
     "torch": references.w2_torch,
     "jax": references.w2_jax,
+    "numba (hand-written, blocked)": adapters.w2_from_kernel(numba_kernels.two_layer_blocked, "sum"),
     "symdl": symdl_kernel("two_layer_network", adapters.w2_from_kernel),  # SYMDL
 }
 

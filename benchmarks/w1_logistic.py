@@ -6,7 +6,7 @@ peak memory of training against the size of X.
 
 from functools import partial
 
-from benchmarks import environment, harness, memory, problems, registry
+from benchmarks import environment, harness, memory, problems, registry, symdl_fit
 from benchmarks.interfaces import train_full_batch
 from benchmarks.numba_kernels import read_floor
 
@@ -34,6 +34,7 @@ def run(quick: bool, repeats=None, only=None) -> bool:
         "epochs", f"mean loss of the first {GATE_EPOCHS} epochs vs NumPy", registry.BASELINE)
 
     candidates = {name: partial(train_full_batch, t, epochs) for name, t in passed.items()}
+    _add_fit(candidates, notes, passed, symdl_fit.w1(problem), epochs)
     candidates[FLOOR] = lambda: [read_floor(X) for _ in range(epochs)]
     with environment.OtherProcesses() as others:
         timings = harness.time_interleaved(candidates, repeats or size["repeats"])
@@ -62,3 +63,23 @@ def run(quick: bool, repeats=None, only=None) -> bool:
     names = [name for name in registry.W1 if not only or name in only]
     print(memory.w1_table(names, size["memory_m"], size["memory_epochs"]), flush=True)
     return not any(note.startswith("FAILED") for note in notes.values())
+
+
+def _add_fit(candidates, notes, passed, run, epochs):
+    """symdl's train.fit as one more candidate, once its history agrees with NumPy's."""
+    if "symdl" not in passed:
+        notes[symdl_fit.FIT] = "not run: the symdl kernel row did not pass or was not asked for"
+        return
+    reference = train_full_batch(passed[registry.BASELINE], GATE_EPOCHS + 1)[0]
+    try:
+        difference, compared = symdl_fit.gate_full_batch(run, reference, GATE_RTOL)
+    except Exception as error:  # report it, and go on with the others
+        notes[symdl_fit.FIT] = f"FAILED while training: {type(error).__name__}: {error}"
+        return
+    verdict = "pass" if difference <= GATE_RTOL else "**FAIL**"
+    print(f"\n{symdl_fit.FIT}: J after epochs 1..{compared} vs NumPy's loss at epochs "
+          f"2..{compared + 1}: max rel. diff {difference:.1e} (rtol {GATE_RTOL:g}), {verdict}.")
+    if difference <= GATE_RTOL:
+        candidates[symdl_fit.FIT] = partial(run, epochs)
+    else:
+        notes[symdl_fit.FIT] = f"FAILED the correctness gate (max rel. diff {difference:.2e})"

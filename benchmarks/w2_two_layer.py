@@ -7,7 +7,8 @@ epoch (rtol 1e-6), which shows that the implementations agree even while divergi
 
 from functools import partial
 
-from benchmarks import environment, harness, problems, registry
+from benchmarks import environment, harness, problems, registry, symdl_fit
+from benchmarks.w1_logistic import _add_fit
 from benchmarks.interfaces import train_full_batch
 
 FULL = dict(m=100_000, repeats=3)
@@ -40,10 +41,12 @@ def _run_one(problem, repeats, only) -> bool:
         "epochs", f"mean loss of the first {GATE_EPOCHS} epochs vs NumPy", registry.BASELINE)
 
     candidates = {name: partial(train_full_batch, t, epochs) for name, t in passed.items()}
+    _add_fit(candidates, notes, passed, symdl_fit.w2(problem), epochs)
     with environment.OtherProcesses() as others:
         timings = harness.time_interleaved(candidates, repeats)
     print(f"\nTime per epoch ({repeats} interleaved repeats of {epochs} epochs after 1 warm-up).\n")
     print(harness.timing_table(timings, registry.BASELINE, per=epochs, unit="per epoch", notes=notes))
+    timings.pop(symdl_fit.FIT, None)  # gated on its own: its history is J after each update
     print(f"\n{others.note()}", flush=True)
 
     # Every timed run returned (losses, final parameters): compare the whole trajectories.

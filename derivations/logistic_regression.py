@@ -34,7 +34,7 @@ derivation = Model(
     training=Training(dataset="two_classes_with_bias", optimizer="gd",
                       learning_rate=0.005, epochs=3000),
 )
-x = derivation.data("x", ("n",))
+x = derivation.data("x", ("n",), bias_column=True)  # x₀ = 1 carries θ₀
 y = derivation.target("y", kind="binary")
 theta = derivation.param("theta", ("n",), latex=r"\theta")
 z = derivation.affine("z", theta, x)

@@ -40,7 +40,7 @@ derivation = Model(
     reduction="sum",
     training=Training(dataset="houses", optimizer="gd", learning_rate=0.002, epochs=100),
 )
-x = derivation.data("x", ("n",))
+x = derivation.data("x", ("n",), bias_column=True)  # x₀ = 1 carries θ₀
 y = derivation.target("y")
 theta = derivation.param("theta", ("n",), latex=r"\theta")
 z = derivation.affine("z", theta, x)

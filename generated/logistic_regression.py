@@ -18,18 +18,19 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
-DERIVATION_SHA256 = "6d14f0d4880f7d59"
-GENERATOR_SHA256 = "4fe2bd9eb163c997"
-BODY_SHA256 = "d0258161a54bbb5e"
+DERIVATION_SHA256 = "a36f9b0d31f11af2"
+GENERATOR_SHA256 = "894842211460af5c"
+BODY_SHA256 = "fd23f26cafae6e72"
 
 SPEC = {
     'name': 'logistic_regression',
     'title': 'Logistic regression with the cross-entropy cost',
     'source': '003_ff0b9f77f02ec2c2.txt §3.3 Logistic Regression: Regression or Classification?',
-    'layout': 'rows',
+    'layout': 'block',
     'reduction': 'sum',
     'params': [('theta', ('n',))],
     'features': ('x', ('n',)),
+    'bias_column': True,
     'target': ('y', 'binary'),
     'classes': None,
     'classes_dim': None,
@@ -37,6 +38,7 @@ SPEC = {
     'hessian': True,
     'penalty': False,
     'closed_form': False,
+    'sparse_input': None,
     'training': {
         'dataset': 'two_classes_with_bias',
         'optimizer': 'gd',
@@ -258,45 +260,183 @@ def _combine(parts):
     return total
 
 
+# ---- the block layout (block.py): blocks of BLOCK rows, CHUNKS chunks at most ----
+
+BLOCK = 64
+CHUNKS = 64
+ROWS_PER_CHUNK = 8192
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _chunk_count(m):
+    """How many chunks m rows are split into: decided by m alone, so the order in which the
+    per-chunk sums are added does not depend on the threads; 1 (serial) below 2·ROWS_PER_CHUNK."""
+    return max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _chunk_start(m, chunks, chunk):
+    """The first row of `chunk`; chunk `chunks` starts at m."""
+    return chunk * m // chunks
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _zeros(shape):
+    """np.zeros outside a parallel function, so allocating starts no parallel region."""
+    return np.zeros(shape)
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _scaled(a, scale):
+    """a·scale outside a parallel function (see `_zeros`)."""
+    return a * scale
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _transposed(w):
+    """wᵀ as a contiguous array: (units, inputs) weights as (inputs, units), or back."""
+    return np.ascontiguousarray(w.T)
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _total(parts):
+    """Σ of per-chunk scalars in a fixed order."""
+    total = 0.0
+    for chunk in range(parts.shape[0]):
+        total += parts[chunk]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_dot(a, w, out, b):
+    """out[r] = a[r]·w for the block's first b rows (SIMD over a's columns)."""
+    for r in range(b):
+        total = 0.0
+        for j in range(w.shape[0]):
+            total += a[r, j] * w[j]
+        out[r] = total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_affine(a, w_t, bias, out, b):
+    """out[r, k] = bias[k] + Σ_j a[r, j]·w_t[j, k], column by column (SIMD over the units k)."""
+    for r in range(b):
+        if bias is None:
+            for k in range(w_t.shape[1]):
+                out[r, k] = 0.0
+        else:
+            for k in range(w_t.shape[1]):
+                out[r, k] = bias[k]
+        for j in range(w_t.shape[0]):
+            x = a[r, j]
+            for k in range(w_t.shape[1]):
+                out[r, k] += x * w_t[j, k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_transpose_add(d_out, w, d_in, b):
+    """d_in[r, j] += Σ_k d_out[r, k]·w[k, j]: Wᵀ·δ, the transpose product of backprop."""
+    for r in range(b):
+        for k in range(w.shape[0]):
+            d = d_out[r, k]
+            for j in range(w.shape[1]):
+                d_in[r, j] += d * w[k, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_scaled_add(a, d, g, b):
+    """g[j] += Σ_r d[r]·a[r, j]: a weight vector's gradient over the block."""
+    for r in range(b):
+        d_r = d[r]
+        for j in range(g.shape[0]):
+            g[j] += d_r * a[r, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_outer_add(a, d, g_t, b):
+    """g_t[j, k] += Σ_r a[r, j]·d[r, k]: a weight matrix's gradient, held as (inputs, units)."""
+    for r in range(b):
+        for j in range(g_t.shape[0]):
+            x = a[r, j]
+            for k in range(g_t.shape[1]):
+                g_t[j, k] += x * d[r, k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_add(d, g, b):
+    """g[k] += Σ_r d[r, k]: a bias vector's gradient over the block."""
+    for r in range(b):
+        for k in range(g.shape[0]):
+            g[k] += d[r, k]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows(theta, x, y, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    z = np.empty(BLOCK, x.dtype)
+    h = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _rows_dot(_x, theta, z, _size)
+        for _r in range(_size):
+            total += -_y[_r]*z[_r] + _softplus(z[_r])
+    return total
+
+
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss(theta, x, y):
-    """J, the sum of the loss over the samples, in one parallel pass."""
+    """J, the sum of the loss over the samples, block by block."""
     m = x.shape[0]
-    chunks = (m + CHUNK - 1) // CHUNK
-    loss_parts = np.zeros(chunks)
-    for chunk in numba.prange(chunks):
-        total = 0.0
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-            x_i = x[i]
-            y_i = y[i]
-            z = _dot(theta, x_i)
-            total += -y_i*z + _softplus(z)
-        loss_parts[chunk] = total
     scale = 1.0
-    return loss_parts.sum() * scale
+    chunks = _chunk_count(m)
+    if chunks == 1:
+        return _loss_of_rows(theta, x, y, 0, m) * scale
+    loss_parts = _zeros((chunks,))
+    for chunk in numba.prange(chunks):
+        loss_parts[chunk] = _loss_of_rows(theta, x, y, _chunk_start(m, chunks, chunk),
+                                          _chunk_start(m, chunks, chunk + 1))
+    return _total(loss_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta):
+    """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
+    z = np.empty(BLOCK, x.dtype)
+    h = np.empty(BLOCK, x.dtype)
+    d_z = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _rows_dot(_x, theta, z, _size)
+        for _r in range(_size):
+            h[_r] = _sigmoid(z[_r])
+            total += -_y[_r]*z[_r] + _softplus(z[_r])
+            d_z[_r] = h[_r] - _y[_r]
+        _rows_scaled_add(_x, d_z, g_theta, _size)
+    return total
 
 
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss_and_gradient(theta, x, y):
-    """(J, ∂J/∂p for every parameter p): forward and backward fused in one pass."""
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
     m = x.shape[0]
-    chunks = (m + CHUNK - 1) // CHUNK
-    loss_parts = np.zeros(chunks)
-    g_theta_parts = np.zeros((chunks,) + theta.shape)
-    for chunk in numba.prange(chunks):
-        g_theta = g_theta_parts[chunk]
-        total = 0.0
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-            x_i = x[i]
-            y_i = y[i]
-            z = _dot(theta, x_i)
-            h = _sigmoid(z)
-            total += -y_i*z + _softplus(z)
-            d_z = h - y_i
-            _axpy(d_z, x_i, g_theta)
-        loss_parts[chunk] = total
     scale = 1.0
-    return loss_parts.sum() * scale, _combine(g_theta_parts) * scale
+    chunks = _chunk_count(m)
+    loss_parts = _zeros((chunks,))
+    g_theta_parts = _zeros((chunks,) + theta.shape)
+    if chunks == 1:
+        chunk = 0
+        loss_parts[chunk] = _loss_and_gradient_of_rows(theta, x, y, 0, m, g_theta_parts[chunk])
+    else:
+        for chunk in numba.prange(chunks):
+            loss_parts[chunk] = _loss_and_gradient_of_rows(
+                theta, x, y, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), g_theta_parts[chunk])
+    return _total(loss_parts) * scale, _scaled(_combine(g_theta_parts), scale)
 
 
 def gradient(theta, x, y):
@@ -307,18 +447,31 @@ def gradient(theta, x, y):
     return loss_and_gradient(theta, x, y)[1:]
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_rows(theta, x, _start, _stop, out):
+    """h for rows start..stop, into out."""
+    z = np.empty(BLOCK, x.dtype)
+    h = np.empty(BLOCK, x.dtype)
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _rows_dot(_x, theta, z, _size)
+        for _r in range(_size):
+            h[_r] = _sigmoid(z[_r])
+            out[_begin + _r] = h[_r]
+    return out
+
+
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def predict(theta, x):
-    """The model's output h for every sample."""
+    """The model's output h for every sample, block by block."""
     m = x.shape[0]
-    chunks = (m + CHUNK - 1) // CHUNK
     out = np.empty(m)
+    chunks = _chunk_count(m)
+    if chunks == 1:
+        return _predict_rows(theta, x, 0, m, out)
     for chunk in numba.prange(chunks):
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-            x_i = x[i]
-            z = _dot(theta, x_i)
-            h = _sigmoid(z)
-            out[i] = h
+        _predict_rows(theta, x, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), out)
     return out
 
 

@@ -19,17 +19,18 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "4fe2bd9eb163c997"
-BODY_SHA256 = "fc32881c62b47ce8"
+GENERATOR_SHA256 = "894842211460af5c"
+BODY_SHA256 = "e7c209a0935bb317"
 
 SPEC = {
     'name': 'logistic_three_parameter',
     'title': 'Blue or orange: logistic regression with parameters m₁, m₂, b',
     'source': '001_153ca892f3cbebf4.txt (math club talk), the blue or orange dots (logistic regression)',
-    'layout': 'rows',
+    'layout': 'block',
     'reduction': 'mean',
     'params': [('weights', ('d',)), ('b', ())],
     'features': ('point', ('d',)),
+    'bias_column': False,
     'target': ('c', 'binary'),
     'classes': None,
     'classes_dim': None,
@@ -37,6 +38,7 @@ SPEC = {
     'hessian': False,
     'penalty': False,
     'closed_form': False,
+    'sparse_input': None,
     'training': {
         'dataset': 'two_classes',
         'optimizer': 'gd',
@@ -258,49 +260,189 @@ def _combine(parts):
     return total
 
 
+# ---- the block layout (block.py): blocks of BLOCK rows, CHUNKS chunks at most ----
+
+BLOCK = 64
+CHUNKS = 64
+ROWS_PER_CHUNK = 8192
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _chunk_count(m):
+    """How many chunks m rows are split into: decided by m alone, so the order in which the
+    per-chunk sums are added does not depend on the threads; 1 (serial) below 2·ROWS_PER_CHUNK."""
+    return max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _chunk_start(m, chunks, chunk):
+    """The first row of `chunk`; chunk `chunks` starts at m."""
+    return chunk * m // chunks
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _zeros(shape):
+    """np.zeros outside a parallel function, so allocating starts no parallel region."""
+    return np.zeros(shape)
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _scaled(a, scale):
+    """a·scale outside a parallel function (see `_zeros`)."""
+    return a * scale
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _transposed(w):
+    """wᵀ as a contiguous array: (units, inputs) weights as (inputs, units), or back."""
+    return np.ascontiguousarray(w.T)
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _total(parts):
+    """Σ of per-chunk scalars in a fixed order."""
+    total = 0.0
+    for chunk in range(parts.shape[0]):
+        total += parts[chunk]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_dot(a, w, out, b):
+    """out[r] = a[r]·w for the block's first b rows (SIMD over a's columns)."""
+    for r in range(b):
+        total = 0.0
+        for j in range(w.shape[0]):
+            total += a[r, j] * w[j]
+        out[r] = total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_affine(a, w_t, bias, out, b):
+    """out[r, k] = bias[k] + Σ_j a[r, j]·w_t[j, k], column by column (SIMD over the units k)."""
+    for r in range(b):
+        if bias is None:
+            for k in range(w_t.shape[1]):
+                out[r, k] = 0.0
+        else:
+            for k in range(w_t.shape[1]):
+                out[r, k] = bias[k]
+        for j in range(w_t.shape[0]):
+            x = a[r, j]
+            for k in range(w_t.shape[1]):
+                out[r, k] += x * w_t[j, k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_transpose_add(d_out, w, d_in, b):
+    """d_in[r, j] += Σ_k d_out[r, k]·w[k, j]: Wᵀ·δ, the transpose product of backprop."""
+    for r in range(b):
+        for k in range(w.shape[0]):
+            d = d_out[r, k]
+            for j in range(w.shape[1]):
+                d_in[r, j] += d * w[k, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_scaled_add(a, d, g, b):
+    """g[j] += Σ_r d[r]·a[r, j]: a weight vector's gradient over the block."""
+    for r in range(b):
+        d_r = d[r]
+        for j in range(g.shape[0]):
+            g[j] += d_r * a[r, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_outer_add(a, d, g_t, b):
+    """g_t[j, k] += Σ_r a[r, j]·d[r, k]: a weight matrix's gradient, held as (inputs, units)."""
+    for r in range(b):
+        for j in range(g_t.shape[0]):
+            x = a[r, j]
+            for k in range(g_t.shape[1]):
+                g_t[j, k] += x * d[r, k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_add(d, g, b):
+    """g[k] += Σ_r d[r, k]: a bias vector's gradient over the block."""
+    for r in range(b):
+        for k in range(g.shape[0]):
+            g[k] += d[r, k]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows(weights, b, point, c, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    z = np.empty(BLOCK, point.dtype)
+    p = np.empty(BLOCK, point.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _c = c[_begin:_begin + _size]
+        _rows_dot(_point, weights, z, _size)
+        for _r in range(_size):
+            z[_r] += b
+            total += -_c[_r]*z[_r] + _softplus(z[_r])
+    return total
+
+
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss(weights, b, point, c):
-    """J, the mean of the loss over the samples, in one parallel pass."""
+    """J, the mean of the loss over the samples, block by block."""
     m = point.shape[0]
-    chunks = (m + CHUNK - 1) // CHUNK
-    loss_parts = np.zeros(chunks)
-    for chunk in numba.prange(chunks):
-        total = 0.0
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-            point_i = point[i]
-            c_i = c[i]
-            z = b + _dot(weights, point_i)
-            total += -c_i*z + _softplus(z)
-        loss_parts[chunk] = total
     scale = 1.0 / m
-    return loss_parts.sum() * scale
+    chunks = _chunk_count(m)
+    if chunks == 1:
+        return _loss_of_rows(weights, b, point, c, 0, m) * scale
+    loss_parts = _zeros((chunks,))
+    for chunk in numba.prange(chunks):
+        loss_parts[chunk] = _loss_of_rows(weights, b, point, c, _chunk_start(m, chunks, chunk),
+                                          _chunk_start(m, chunks, chunk + 1))
+    return _total(loss_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows(weights, b, point, c, _start, _stop, g_weights):
+    """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
+    z = np.empty(BLOCK, point.dtype)
+    p = np.empty(BLOCK, point.dtype)
+    d_z = np.empty(BLOCK, point.dtype)
+    total = 0.0
+    g_b = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _c = c[_begin:_begin + _size]
+        _rows_dot(_point, weights, z, _size)
+        for _r in range(_size):
+            z[_r] += b
+            p[_r] = _sigmoid(z[_r])
+            total += -_c[_r]*z[_r] + _softplus(z[_r])
+            d_z[_r] = -_c[_r] + p[_r]
+        _rows_scaled_add(_point, d_z, g_weights, _size)
+        for _r in range(_size):
+            g_b += d_z[_r]
+    return total, g_b
 
 
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss_and_gradient(weights, b, point, c):
-    """(J, ∂J/∂p for every parameter p): forward and backward fused in one pass."""
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
     m = point.shape[0]
-    chunks = (m + CHUNK - 1) // CHUNK
-    loss_parts = np.zeros(chunks)
-    g_weights_parts = np.zeros((chunks,) + weights.shape)
-    g_b_parts = np.zeros(chunks)
-    for chunk in numba.prange(chunks):
-        g_weights = g_weights_parts[chunk]
-        g_b = 0.0
-        total = 0.0
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-            point_i = point[i]
-            c_i = c[i]
-            z = b + _dot(weights, point_i)
-            p = _sigmoid(z)
-            total += -c_i*z + _softplus(z)
-            d_z = -c_i + p
-            _axpy(d_z, point_i, g_weights)
-            g_b += d_z
-        loss_parts[chunk] = total
-        g_b_parts[chunk] = g_b
     scale = 1.0 / m
-    return loss_parts.sum() * scale, _combine(g_weights_parts) * scale, g_b_parts.sum() * scale
+    chunks = _chunk_count(m)
+    loss_parts = _zeros((chunks,))
+    g_weights_parts = _zeros((chunks,) + weights.shape)
+    g_b_parts = _zeros((chunks,))
+    if chunks == 1:
+        chunk = 0
+        loss_parts[chunk], g_b_parts[chunk] = _loss_and_gradient_of_rows(weights, b, point, c, 0, m, g_weights_parts[chunk])
+    else:
+        for chunk in numba.prange(chunks):
+            loss_parts[chunk], g_b_parts[chunk] = _loss_and_gradient_of_rows(
+                weights, b, point, c, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), g_weights_parts[chunk])
+    return _total(loss_parts) * scale, _scaled(_combine(g_weights_parts), scale), _total(g_b_parts) * scale
 
 
 def gradient(weights, b, point, c):
@@ -311,16 +453,30 @@ def gradient(weights, b, point, c):
     return loss_and_gradient(weights, b, point, c)[1:]
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_rows(weights, b, point, _start, _stop, out):
+    """p for rows start..stop, into out."""
+    z = np.empty(BLOCK, point.dtype)
+    p = np.empty(BLOCK, point.dtype)
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _rows_dot(_point, weights, z, _size)
+        for _r in range(_size):
+            z[_r] += b
+            p[_r] = _sigmoid(z[_r])
+            out[_begin + _r] = p[_r]
+    return out
+
+
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def predict(weights, b, point):
-    """The model's output p for every sample."""
+    """The model's output p for every sample, block by block."""
     m = point.shape[0]
-    chunks = (m + CHUNK - 1) // CHUNK
     out = np.empty(m)
+    chunks = _chunk_count(m)
+    if chunks == 1:
+        return _predict_rows(weights, b, point, 0, m, out)
     for chunk in numba.prange(chunks):
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-            point_i = point[i]
-            z = b + _dot(weights, point_i)
-            p = _sigmoid(z)
-            out[i] = p
+        _predict_rows(weights, b, point, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), out)
     return out

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "f91a184c2fb073b4"
-GENERATOR_SHA256 = "4fe2bd9eb163c997"
-BODY_SHA256 = "9a37a69f50c6b147"
+GENERATOR_SHA256 = "894842211460af5c"
+BODY_SHA256 = "346635d831e66527"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('W1', ('H', 'n')), ('b1', ('H',)), ('W2', ('C', 'H')), ('b2', ('C',))],
     'features': ('x', ('n',)),
+    'bias_column': False,
     'target': ('label', 'class'),
     'classes': 10,
     'classes_dim': 'C',
@@ -37,6 +38,7 @@ SPEC = {
     'hessian': False,
     'penalty': False,
     'closed_form': False,
+    'sparse_input': 'W1',
     'training': {
         'dataset': 'mnist',
         'optimizer': 'rmsprop',
@@ -261,6 +263,116 @@ def _combine(parts):
     return total
 
 
+# ---- the block layout (block.py): blocks of BLOCK rows, CHUNKS chunks at most ----
+
+BLOCK = 64
+CHUNKS = 64
+ROWS_PER_CHUNK = 8192
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _chunk_count(m):
+    """How many chunks m rows are split into: decided by m alone, so the order in which the
+    per-chunk sums are added does not depend on the threads; 1 (serial) below 2·ROWS_PER_CHUNK."""
+    return max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _chunk_start(m, chunks, chunk):
+    """The first row of `chunk`; chunk `chunks` starts at m."""
+    return chunk * m // chunks
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _zeros(shape):
+    """np.zeros outside a parallel function, so allocating starts no parallel region."""
+    return np.zeros(shape)
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _scaled(a, scale):
+    """a·scale outside a parallel function (see `_zeros`)."""
+    return a * scale
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _transposed(w):
+    """wᵀ as a contiguous array: (units, inputs) weights as (inputs, units), or back."""
+    return np.ascontiguousarray(w.T)
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _total(parts):
+    """Σ of per-chunk scalars in a fixed order."""
+    total = 0.0
+    for chunk in range(parts.shape[0]):
+        total += parts[chunk]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_dot(a, w, out, b):
+    """out[r] = a[r]·w for the block's first b rows (SIMD over a's columns)."""
+    for r in range(b):
+        total = 0.0
+        for j in range(w.shape[0]):
+            total += a[r, j] * w[j]
+        out[r] = total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_affine(a, w_t, bias, out, b):
+    """out[r, k] = bias[k] + Σ_j a[r, j]·w_t[j, k], column by column (SIMD over the units k)."""
+    for r in range(b):
+        if bias is None:
+            for k in range(w_t.shape[1]):
+                out[r, k] = 0.0
+        else:
+            for k in range(w_t.shape[1]):
+                out[r, k] = bias[k]
+        for j in range(w_t.shape[0]):
+            x = a[r, j]
+            for k in range(w_t.shape[1]):
+                out[r, k] += x * w_t[j, k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_transpose_add(d_out, w, d_in, b):
+    """d_in[r, j] += Σ_k d_out[r, k]·w[k, j]: Wᵀ·δ, the transpose product of backprop."""
+    for r in range(b):
+        for k in range(w.shape[0]):
+            d = d_out[r, k]
+            for j in range(w.shape[1]):
+                d_in[r, j] += d * w[k, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_scaled_add(a, d, g, b):
+    """g[j] += Σ_r d[r]·a[r, j]: a weight vector's gradient over the block."""
+    for r in range(b):
+        d_r = d[r]
+        for j in range(g.shape[0]):
+            g[j] += d_r * a[r, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_outer_add(a, d, g_t, b):
+    """g_t[j, k] += Σ_r a[r, j]·d[r, k]: a weight matrix's gradient, held as (inputs, units)."""
+    for r in range(b):
+        for j in range(g_t.shape[0]):
+            x = a[r, j]
+            for k in range(g_t.shape[1]):
+                g_t[j, k] += x * d[r, k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_add(d, g, b):
+    """g[k] += Σ_r d[r, k]: a bias vector's gradient over the block."""
+    for r in range(b):
+        for k in range(g.shape[0]):
+            g[k] += d[r, k]
+
+
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def loss(W1, b1, W2, b2, x, label):
     """J over a batch: affine maps as matrix products, the rest as loops."""
@@ -330,6 +442,50 @@ def gradient(W1, b1, W2, b2, x, label):
     parallel one crashes when loaded from Numba's cache (numba/numba#8578).
     """
     return loss_and_gradient(W1, b1, W2, b2, x, label)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def loss_and_gradient_sparse(W1_t, b1, W2, b2, x_values, x_columns, x_starts, label):
+    """(J, ∂J/∂p) over a batch of x given by its non-zero entries (CSR rows), with W1 passed as W1_t = W1ᵀ and its gradient returned transposed."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    W1 = W1_t.T
+    z1 = np.empty((m, W1_t.shape[1]), W1_t.dtype)
+    for i in range(m):
+        for k in range(z1.shape[1]):
+            z1[i, k] = b1[k]
+        for e in range(x_starts[i], x_starts[i + 1]):
+            _axpy(x_values[e], W1_t[x_columns[e]], z1[i])
+    h = np.empty((m, W1.shape[0]), x_values.dtype)
+    for i in range(m):
+        for k in range(h.shape[1]):
+            h[i, k] = max(z1[i, k], 0.0)
+    z2 = np.dot(h, W2.T)
+    for i in range(m):
+        for c in range(z2.shape[1]):
+            z2[i, c] += b2[c]
+    lse_rows = np.empty(m)
+    total = 0.0
+    for i in range(m):
+        lse_rows[i] = _logsumexp(z2[i])
+        total += lse_rows[i] - z2[i, label[i]]
+    d_z2 = np.empty((m, W2.shape[0]), x_values.dtype)
+    for i in range(m):
+        for c in range(d_z2.shape[1]):
+            d_z2[i, c] = (-(1.0 if c == label[i] else 0.0) + _exp(-lse_rows[i] + z2[i, c])) * scale
+    d_h = np.dot(d_z2, W2)
+    d_z1 = np.empty((m, W1.shape[0]), x_values.dtype)
+    for i in range(m):
+        for k in range(d_z1.shape[1]):
+            d_z1[i, k] = d_h[i, k]*(1.0 if z1[i, k] > 0.0 else 0.0)
+    g_W1_t = np.zeros(W1_t.shape, W1_t.dtype)
+    for i in range(m):
+        for e in range(x_starts[i], x_starts[i + 1]):
+            _axpy(x_values[e], d_z1[i], g_W1_t[x_columns[e]])
+    g_b1 = d_z1.sum(axis=0)
+    g_W2 = np.dot(d_z2.T, h)
+    g_b2 = d_z2.sum(axis=0)
+    return total * scale, g_W1_t, g_b1, g_W2, g_b2
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

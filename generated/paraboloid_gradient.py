@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "4fe2bd9eb163c997"
-BODY_SHA256 = "ebdbc6b3bc39ec67"
+GENERATOR_SHA256 = "894842211460af5c"
+BODY_SHA256 = "120d52d910cdbd70"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'sum',
     'params': [('x', ()), ('y', ())],
     'features': None,
+    'bias_column': False,
     'target': None,
     'classes': None,
     'classes_dim': None,
@@ -37,6 +38,7 @@ SPEC = {
     'hessian': True,
     'penalty': False,
     'closed_form': True,
+    'sparse_input': None,
     'training': {
         'dataset': None,
         'optimizer': 'gd',
@@ -259,6 +261,116 @@ def _combine(parts):
     for chunk in range(1, parts.shape[0]):
         total += parts[chunk]
     return total
+
+
+# ---- the block layout (block.py): blocks of BLOCK rows, CHUNKS chunks at most ----
+
+BLOCK = 64
+CHUNKS = 64
+ROWS_PER_CHUNK = 8192
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _chunk_count(m):
+    """How many chunks m rows are split into: decided by m alone, so the order in which the
+    per-chunk sums are added does not depend on the threads; 1 (serial) below 2·ROWS_PER_CHUNK."""
+    return max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _chunk_start(m, chunks, chunk):
+    """The first row of `chunk`; chunk `chunks` starts at m."""
+    return chunk * m // chunks
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _zeros(shape):
+    """np.zeros outside a parallel function, so allocating starts no parallel region."""
+    return np.zeros(shape)
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _scaled(a, scale):
+    """a·scale outside a parallel function (see `_zeros`)."""
+    return a * scale
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _transposed(w):
+    """wᵀ as a contiguous array: (units, inputs) weights as (inputs, units), or back."""
+    return np.ascontiguousarray(w.T)
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _total(parts):
+    """Σ of per-chunk scalars in a fixed order."""
+    total = 0.0
+    for chunk in range(parts.shape[0]):
+        total += parts[chunk]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_dot(a, w, out, b):
+    """out[r] = a[r]·w for the block's first b rows (SIMD over a's columns)."""
+    for r in range(b):
+        total = 0.0
+        for j in range(w.shape[0]):
+            total += a[r, j] * w[j]
+        out[r] = total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_affine(a, w_t, bias, out, b):
+    """out[r, k] = bias[k] + Σ_j a[r, j]·w_t[j, k], column by column (SIMD over the units k)."""
+    for r in range(b):
+        if bias is None:
+            for k in range(w_t.shape[1]):
+                out[r, k] = 0.0
+        else:
+            for k in range(w_t.shape[1]):
+                out[r, k] = bias[k]
+        for j in range(w_t.shape[0]):
+            x = a[r, j]
+            for k in range(w_t.shape[1]):
+                out[r, k] += x * w_t[j, k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_transpose_add(d_out, w, d_in, b):
+    """d_in[r, j] += Σ_k d_out[r, k]·w[k, j]: Wᵀ·δ, the transpose product of backprop."""
+    for r in range(b):
+        for k in range(w.shape[0]):
+            d = d_out[r, k]
+            for j in range(w.shape[1]):
+                d_in[r, j] += d * w[k, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_scaled_add(a, d, g, b):
+    """g[j] += Σ_r d[r]·a[r, j]: a weight vector's gradient over the block."""
+    for r in range(b):
+        d_r = d[r]
+        for j in range(g.shape[0]):
+            g[j] += d_r * a[r, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_outer_add(a, d, g_t, b):
+    """g_t[j, k] += Σ_r a[r, j]·d[r, k]: a weight matrix's gradient, held as (inputs, units)."""
+    for r in range(b):
+        for j in range(g_t.shape[0]):
+            x = a[r, j]
+            for k in range(g_t.shape[1]):
+                g_t[j, k] += x * d[r, k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_add(d, g, b):
+    """g[k] += Σ_r d[r, k]: a bias vector's gradient over the block."""
+    for r in range(b):
+        for k in range(g.shape[0]):
+            g[k] += d[r, k]
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

@@ -19,17 +19,18 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "4fe2bd9eb163c997"
-BODY_SHA256 = "7d3eae4e4d28f528"
+GENERATOR_SHA256 = "894842211460af5c"
+BODY_SHA256 = "bd612733de0ecba4"
 
 SPEC = {
     'name': 'two_layer_network',
     'title': 'A two-layer sigmoid network and the chain rule',
     'source': '001_153ca892f3cbebf4.txt, Neural networks! (stacking another layer; the chain rule)',
-    'layout': 'rows',
+    'layout': 'block',
     'reduction': 'mean',
     'params': [('theta1', ('H', 'n')), ('b1', ('H',)), ('theta2', ('H',)), ('b2', ())],
     'features': ('point', ('n',)),
+    'bias_column': False,
     'target': ('colour', 'binary'),
     'classes': None,
     'classes_dim': None,
@@ -37,6 +38,7 @@ SPEC = {
     'hessian': False,
     'penalty': False,
     'closed_form': False,
+    'sparse_input': None,
     'training': {
         'dataset': 'two_moons',
         'optimizer': 'rmsprop',
@@ -260,74 +262,213 @@ def _combine(parts):
     return total
 
 
+# ---- the block layout (block.py): blocks of BLOCK rows, CHUNKS chunks at most ----
+
+BLOCK = 64
+CHUNKS = 64
+ROWS_PER_CHUNK = 8192
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _chunk_count(m):
+    """How many chunks m rows are split into: decided by m alone, so the order in which the
+    per-chunk sums are added does not depend on the threads; 1 (serial) below 2·ROWS_PER_CHUNK."""
+    return max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _chunk_start(m, chunks, chunk):
+    """The first row of `chunk`; chunk `chunks` starts at m."""
+    return chunk * m // chunks
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _zeros(shape):
+    """np.zeros outside a parallel function, so allocating starts no parallel region."""
+    return np.zeros(shape)
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _scaled(a, scale):
+    """a·scale outside a parallel function (see `_zeros`)."""
+    return a * scale
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _transposed(w):
+    """wᵀ as a contiguous array: (units, inputs) weights as (inputs, units), or back."""
+    return np.ascontiguousarray(w.T)
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _total(parts):
+    """Σ of per-chunk scalars in a fixed order."""
+    total = 0.0
+    for chunk in range(parts.shape[0]):
+        total += parts[chunk]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_dot(a, w, out, b):
+    """out[r] = a[r]·w for the block's first b rows (SIMD over a's columns)."""
+    for r in range(b):
+        total = 0.0
+        for j in range(w.shape[0]):
+            total += a[r, j] * w[j]
+        out[r] = total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_affine(a, w_t, bias, out, b):
+    """out[r, k] = bias[k] + Σ_j a[r, j]·w_t[j, k], column by column (SIMD over the units k)."""
+    for r in range(b):
+        if bias is None:
+            for k in range(w_t.shape[1]):
+                out[r, k] = 0.0
+        else:
+            for k in range(w_t.shape[1]):
+                out[r, k] = bias[k]
+        for j in range(w_t.shape[0]):
+            x = a[r, j]
+            for k in range(w_t.shape[1]):
+                out[r, k] += x * w_t[j, k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_transpose_add(d_out, w, d_in, b):
+    """d_in[r, j] += Σ_k d_out[r, k]·w[k, j]: Wᵀ·δ, the transpose product of backprop."""
+    for r in range(b):
+        for k in range(w.shape[0]):
+            d = d_out[r, k]
+            for j in range(w.shape[1]):
+                d_in[r, j] += d * w[k, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_scaled_add(a, d, g, b):
+    """g[j] += Σ_r d[r]·a[r, j]: a weight vector's gradient over the block."""
+    for r in range(b):
+        d_r = d[r]
+        for j in range(g.shape[0]):
+            g[j] += d_r * a[r, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_outer_add(a, d, g_t, b):
+    """g_t[j, k] += Σ_r a[r, j]·d[r, k]: a weight matrix's gradient, held as (inputs, units)."""
+    for r in range(b):
+        for j in range(g_t.shape[0]):
+            x = a[r, j]
+            for k in range(g_t.shape[1]):
+                g_t[j, k] += x * d[r, k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_add(d, g, b):
+    """g[k] += Σ_r d[r, k]: a bias vector's gradient over the block."""
+    for r in range(b):
+        for k in range(g.shape[0]):
+            g[k] += d[r, k]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    z2 = np.empty(BLOCK, point.dtype)
+    p = np.empty(BLOCK, point.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _colour = colour[_begin:_begin + _size]
+        _rows_affine(_point, _theta1_t, b1, z1, _size)
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                a[_r, k] = _sigmoid(z1[_r, k])
+        _rows_dot(a, theta2, z2, _size)
+        for _r in range(_size):
+            z2[_r] += b2
+            total += -_colour[_r]*z2[_r] + _softplus(z2[_r])
+    return total
+
+
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss(theta1, b1, theta2, b2, point, colour):
-    """J, the mean of the loss over the samples, in one parallel pass."""
+    """J, the mean of the loss over the samples, block by block."""
     m = point.shape[0]
-    chunks = (m + CHUNK - 1) // CHUNK
-    loss_parts = np.zeros(chunks)
-    for chunk in numba.prange(chunks):
-        z1 = np.empty(theta1.shape[0], point.dtype)
-        a = np.empty(theta1.shape[0], point.dtype)
-        total = 0.0
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-            point_i = point[i]
-            colour_i = colour[i]
-            for k in range(theta1.shape[0]):
-                z1[k] = b1[k] + _dot(theta1[k], point_i)
-            for k in range(theta1.shape[0]):
-                a[k] = _sigmoid(z1[k])
-            z2 = b2 + _dot(theta2, a)
-            total += -colour_i*z2 + _softplus(z2)
-        loss_parts[chunk] = total
     scale = 1.0 / m
-    return loss_parts.sum() * scale
+    _theta1_t = _transposed(theta1)
+    chunks = _chunk_count(m)
+    if chunks == 1:
+        return _loss_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, 0, m) * scale
+    loss_parts = _zeros((chunks,))
+    for chunk in numba.prange(chunks):
+        loss_parts[chunk] = _loss_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _chunk_start(m, chunks, chunk),
+                                          _chunk_start(m, chunks, chunk + 1))
+    return _total(loss_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _start, _stop, _g_theta1_t, g_b1, g_theta2):
+    """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
+    z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    z2 = np.empty(BLOCK, point.dtype)
+    p = np.empty(BLOCK, point.dtype)
+    d_z2 = np.empty(BLOCK, point.dtype)
+    d_a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    d_z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    total = 0.0
+    g_b2 = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _colour = colour[_begin:_begin + _size]
+        _rows_affine(_point, _theta1_t, b1, z1, _size)
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                a[_r, k] = _sigmoid(z1[_r, k])
+        _rows_dot(a, theta2, z2, _size)
+        for _r in range(_size):
+            z2[_r] += b2
+            p[_r] = _sigmoid(z2[_r])
+            total += -_colour[_r]*z2[_r] + _softplus(z2[_r])
+            d_z2[_r] = -_colour[_r] + p[_r]
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                d_a[_r, k] = theta2[k]*d_z2[_r]
+                d_z1[_r, k] = a[_r, k]*d_a[_r, k]*(1.0 - a[_r, k])
+        _rows_outer_add(_point, d_z1, _g_theta1_t, _size)
+        _rows_add(d_z1, g_b1, _size)
+        _rows_scaled_add(a, d_z2, g_theta2, _size)
+        for _r in range(_size):
+            g_b2 += d_z2[_r]
+    return total, g_b2
 
 
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss_and_gradient(theta1, b1, theta2, b2, point, colour):
-    """(J, ∂J/∂p for every parameter p): forward and backward fused in one pass."""
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
     m = point.shape[0]
-    chunks = (m + CHUNK - 1) // CHUNK
-    loss_parts = np.zeros(chunks)
-    g_theta1_parts = np.zeros((chunks,) + theta1.shape)
-    g_b1_parts = np.zeros((chunks,) + b1.shape)
-    g_theta2_parts = np.zeros((chunks,) + theta2.shape)
-    g_b2_parts = np.zeros(chunks)
-    for chunk in numba.prange(chunks):
-        z1 = np.empty(theta1.shape[0], point.dtype)
-        a = np.empty(theta1.shape[0], point.dtype)
-        d_a = np.empty(theta1.shape[0], point.dtype)
-        d_z1 = np.empty(theta1.shape[0], point.dtype)
-        g_theta1 = g_theta1_parts[chunk]
-        g_b1 = g_b1_parts[chunk]
-        g_theta2 = g_theta2_parts[chunk]
-        g_b2 = 0.0
-        total = 0.0
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-            point_i = point[i]
-            colour_i = colour[i]
-            for k in range(theta1.shape[0]):
-                z1[k] = b1[k] + _dot(theta1[k], point_i)
-            for k in range(theta1.shape[0]):
-                a[k] = _sigmoid(z1[k])
-            z2 = b2 + _dot(theta2, a)
-            p = _sigmoid(z2)
-            total += -colour_i*z2 + _softplus(z2)
-            d_z2 = -colour_i + p
-            for k in range(theta1.shape[0]):
-                d_a[k] = theta2[k]*d_z2
-                d_z1[k] = a[k]*d_a[k]*(1.0 - a[k])
-            for k in range(theta1.shape[0]):
-                _axpy(d_z1[k], point_i, g_theta1[k])
-            for k in range(theta1.shape[0]):
-                g_b1[k] += d_z1[k]
-            _axpy(d_z2, a, g_theta2)
-            g_b2 += d_z2
-        loss_parts[chunk] = total
-        g_b2_parts[chunk] = g_b2
     scale = 1.0 / m
-    return loss_parts.sum() * scale, _combine(g_theta1_parts) * scale, _combine(g_b1_parts) * scale, _combine(g_theta2_parts) * scale, g_b2_parts.sum() * scale
+    _theta1_t = _transposed(theta1)
+    chunks = _chunk_count(m)
+    loss_parts = _zeros((chunks,))
+    _g_theta1_t_parts = _zeros((chunks,) + _theta1_t.shape)
+    g_b1_parts = _zeros((chunks,) + b1.shape)
+    g_theta2_parts = _zeros((chunks,) + theta2.shape)
+    g_b2_parts = _zeros((chunks,))
+    if chunks == 1:
+        chunk = 0
+        loss_parts[chunk], g_b2_parts[chunk] = _loss_and_gradient_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, 0, m, _g_theta1_t_parts[chunk], g_b1_parts[chunk], g_theta2_parts[chunk])
+    else:
+        for chunk in numba.prange(chunks):
+            loss_parts[chunk], g_b2_parts[chunk] = _loss_and_gradient_of_rows(
+                theta1, b1, theta2, b2, _theta1_t, point, colour, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), _g_theta1_t_parts[chunk], g_b1_parts[chunk], g_theta2_parts[chunk])
+    return _total(loss_parts) * scale, _scaled(_transposed(_combine(_g_theta1_t_parts)), scale), _scaled(_combine(g_b1_parts), scale), _scaled(_combine(g_theta2_parts), scale), _total(g_b2_parts) * scale
 
 
 def gradient(theta1, b1, theta2, b2, point, colour):
@@ -338,22 +479,37 @@ def gradient(theta1, b1, theta2, b2, point, colour):
     return loss_and_gradient(theta1, b1, theta2, b2, point, colour)[1:]
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_rows(theta1, b1, theta2, b2, _theta1_t, point, _start, _stop, out):
+    """p for rows start..stop, into out."""
+    z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    z2 = np.empty(BLOCK, point.dtype)
+    p = np.empty(BLOCK, point.dtype)
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _rows_affine(_point, _theta1_t, b1, z1, _size)
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                a[_r, k] = _sigmoid(z1[_r, k])
+        _rows_dot(a, theta2, z2, _size)
+        for _r in range(_size):
+            z2[_r] += b2
+            p[_r] = _sigmoid(z2[_r])
+            out[_begin + _r] = p[_r]
+    return out
+
+
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def predict(theta1, b1, theta2, b2, point):
-    """The model's output p for every sample."""
+    """The model's output p for every sample, block by block."""
     m = point.shape[0]
-    chunks = (m + CHUNK - 1) // CHUNK
+    _theta1_t = _transposed(theta1)
     out = np.empty(m)
+    chunks = _chunk_count(m)
+    if chunks == 1:
+        return _predict_rows(theta1, b1, theta2, b2, _theta1_t, point, 0, m, out)
     for chunk in numba.prange(chunks):
-        z1 = np.empty(theta1.shape[0], point.dtype)
-        a = np.empty(theta1.shape[0], point.dtype)
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-            point_i = point[i]
-            for k in range(theta1.shape[0]):
-                z1[k] = b1[k] + _dot(theta1[k], point_i)
-            for k in range(theta1.shape[0]):
-                a[k] = _sigmoid(z1[k])
-            z2 = b2 + _dot(theta2, a)
-            p = _sigmoid(z2)
-            out[i] = p
+        _predict_rows(theta1, b1, theta2, b2, _theta1_t, point, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), out)
     return out

@@ -91,6 +91,11 @@ def command_train(args):
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "learning_rate": args.learning_rate,
         "optimizer": args.optimizer, "batch_size": args.batch_size}.items() if v is not None}
+    from symdl.callbacks import is_terminal
+    bar = not (args.quiet or args.verbose) and is_terminal(sys.stderr)
+    lines = args.verbose or not (args.quiet or bar)  # in a pipe or a log: lines, not a bar
+    reporting = {"log": say if lines else None, "epoch_metrics": args.verbose,
+                 "progress": bar, **overrides}
     spec = train.kernels(args.name).SPEC
     say(f"Training {args.name} ({spec['source']})")
     if args.scheduler and not args.data:
@@ -104,12 +109,12 @@ def command_train(args):
             raise DataError("--scheduler trains on data in a store: give --data STORE.zarr")
         data = datafiles.load(args.data, spec, args.target)
         test = datafiles.load(args.test_data, spec, args.target) if args.test_data else None
-        result = train.train(args.name, data=data, test_data=test, log=say, **overrides)
+        result = train.train(args.name, data=data, test_data=test, **reporting)
     else:
         if args.test_data:
             raise DataError("--test-data needs --data: the built-in data sets bring their own "
                             "test split")
-        result = train.train(args.name, dataset=args.dataset, log=say, **overrides)
+        result = train.train(args.name, dataset=args.dataset, **reporting)
     if args.save:
         saved.save(result, args.save)
     if args.json:
@@ -225,7 +230,8 @@ def command_all(args):
     for name in models:
         say(f"-- {name}")
         try:
-            result = train.train(name, log=say if args.verbose else None)
+            result = train.train(name, log=say if args.verbose else None,
+                                 progress=not args.verbose)
         except SymdlError as error:
             print(f"   {name} FAILED: {error}", file=sys.stderr)
             broken.append(name)
@@ -413,6 +419,12 @@ def parser() -> argparse.ArgumentParser:
                    help="save the trained model to FILE (.npz) for `symdl predict`")
     t.add_argument("--json", action="store_true",
                    help="print the result as JSON (settings, metrics, parameters, history)")
+    shown = t.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", "-q", action="store_true",
+                       help="no progress bar (drawn on a terminal) or epoch lines "
+                            "(printed otherwise), only the result")
+    shown.add_argument("--verbose", "-v", action="store_true",
+                       help="a line of metrics every tenth of the epochs instead of the bar")
     r = command("predict", command_predict, "predict with a model saved by `train --save`",
                 "Print (or write) the model's output for every sample of a data file: "
                 "a label and the probabilities for a classifier, the fitted value otherwise.")

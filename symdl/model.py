@@ -171,12 +171,13 @@ class Model(Derivation):
     """A Derivation with tensors, intermediates and a loss: something to train."""
 
     def __init__(self, name, *, title, source, summary="", reduction="sum",
-                 layout="rows", training: Training | None = None, dims=None):
+                 layout="auto", training: Training | None = None, dims=None):
         super().__init__(name, title, source, summary)
         if reduction not in ("sum", "mean"):
             raise DerivationError(f"{name}: reduction must be 'sum' or 'mean', not {reduction!r}")
-        if layout not in ("rows", "blas"):
-            raise DerivationError(f"{name}: layout must be 'rows' or 'blas', not {layout!r}")
+        if layout not in ("auto", "rows", "block", "blas"):
+            raise DerivationError(f"{name}: layout must be 'auto', 'rows', 'block' or 'blas', "
+                                  f"not {layout!r}")
         self.reduction = reduction
         self.layout = layout
         self.training = training
@@ -188,10 +189,20 @@ class Model(Derivation):
         self.output_tensor = None
         self.penalty_expr = sp.Integer(0)
         self.index_of_dim: dict[str, str] = dict(dims or {})
+        self.bias_column = False  # feature 0 is the constant x₀ = 1 (see `data`)
 
     # ---- declaring tensors ---------------------------------------------------------
-    def data(self, name, shape=(), latex=None):
-        """The features of one sample: a scalar, or a vector of length `shape[0]`."""
+    def data(self, name, shape=(), latex=None, bias_column=False):
+        """The features of one sample: a scalar, or a vector of length `shape[0]`.
+
+        `bias_column=True` says the vector is homogenised, its entry 0 the constant x₀ = 1
+        that carries the intercept (003 §3.2, §3.3); the SPEC records it, and
+        `symdl.sklearn`'s estimators add that column to the user's X themselves.
+        """
+        if bias_column and len(tuple(shape)) != 1:
+            raise DerivationError(f"{self.name}: bias_column needs vector features, "
+                                  f"not shape {tuple(shape)}")
+        self.bias_column = bool(bias_column)
         return self._declare(name, "data", shape, latex)
 
     def target(self, name, kind="real", latex=None, classes=None):

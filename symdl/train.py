@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from symdl import chunked, datasets, interrupts, optimizers, sources, validate
+from symdl import callbacks as hooks_module, chunked, datasets, interrupts, optimizers, sources, validate
+from symdl.callbacks import History
 from symdl.errors import (DataError, DerivationError, DivergenceError, IllConditionedWarning,
                           SettingsError, SingularError)
 from symdl.optimizers import OPTIMIZERS  # noqa: F401  (symdl.chunked reads train.OPTIMIZERS)
@@ -32,11 +33,20 @@ class Result:
 
     name: str
     params: dict
-    history: list = field(default_factory=list)  # (epoch, J) after each epoch
+    history: list = field(default_factory=History)  # (epoch, J) pairs; .metrics per epoch
     metrics: dict = field(default_factory=dict)
     seconds: float = 0.0
     settings: dict = field(default_factory=dict)  # how fit was called, kept by saved models
     model: str = ""  # the model as a user names it: a built-in name or a derivation file's path
+    interrupted: bool = False  # Ctrl-C stopped training; params are those reached so far
+    stopped_epoch: int | None = None  # the last epoch completed, when interrupted
+
+    def __repr__(self):
+        final = f"{self.history[-1][1]:.6g}" if self.history else "none"
+        shown = ", ".join(f"{k!r}: {v:.4g}" if isinstance(v, float) else f"{k!r}: {v!r}"
+                          for k, v in self.metrics.items())
+        return (f"Result(name={self.name!r}, epochs={len(self.history)}, final J={final}, "
+                f"metrics={{{shown}}})")
 
     def _repr_html_(self):
         """A notebook's view: the metrics, the small parameters and the loss at a few epochs."""
@@ -133,18 +143,26 @@ def prepare_data(spec, x, y, dtype=np.float64) -> tuple[np.ndarray | None, np.nd
 
 def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         batch_size=None, params=None, sizes=None, init_scale=0.0, init="normal", initial=None,
-        seed=0, log=None, log_every=None, scheduler=None, tol=None) -> Result:
+        seed=0, log=None, log_every=None, scheduler=None, tol=None, validation_data=None,
+        epoch_metrics=False, callbacks=(), progress=False) -> Result:
     """Train model NAME on (x, y) with its generated loss_and_gradient kernel.
 
     optimizer: a name (optimizers.names(): "gd", "sgd", "momentum", "nesterov", "rmsprop",
     "adam", "lbfgs", "newton") or an `optimizers.Optimizer` such as Adam(1e-3, weight_decay=…).
     History: for full-batch rules and for "lbfgs"/"newton", J at the parameters after each
     epoch (iteration); for mini-batch rules, the epoch's batch losses added up (÷ m for a mean
-    loss), Keras' epoch loss, which costs no extra pass over the data. `tol` stops "lbfgs"
-    and "newton" once ‖∇J‖₂ ≤ tol (default: run the `epochs` iterations, SciPy's own tests).
+    loss), Keras' epoch loss, which costs no extra pass over the data. `tol` stops full-batch
+    rules, "lbfgs" and "newton" once ‖∇J‖₂ ≤ tol (default: run the `epochs` iterations;
+    L-BFGS also stops by SciPy's own tests).
 
     A Dask array x trains chunk by chunk, out of core or on a cluster, on the Dask
     `scheduler` given (symdl.chunked).
+
+    After each epoch the history records J and, with `epoch_metrics` or `validation_data`
+    (x_val, y_val), the accuracy or mse on (x, y) and "val J" and the metric on the
+    validation data; then every callback (symdl.callbacks) runs. `progress` draws a bar
+    with the ETA when stderr is a terminal; `log` (e.g. print) gets a line every `log_every`
+    epochs.
 
     Training stops with a `DivergenceError` when J grows far past its starting value or
     keeps rising (validate.DivergenceWatch). Ctrl-C stops it after the epoch under way: the
@@ -159,6 +177,9 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         params = ordered_params(kernels(name).SPEC, params,
                                 np.result_type(getattr(x, "dtype", np.float64), np.float32))
     if chunked.is_chunked(x):
+        if validation_data is not None or callbacks:
+            raise DataError("validation_data and callbacks need in-memory training; "
+                            "chunked training does not run them")
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
                            init_scale=init_scale, init=init, initial=initial, seed=seed,
@@ -168,30 +189,49 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     validate.initial_values(spec, initial)
     inputs = validate.model_inputs(spec, params, x, y, sizes)
     x, y, data = inputs.x, inputs.y, inputs.data
+    dtype = inputs.dtype
     if inputs.params is None:
-        params = initial_params(spec, inputs.sizes, dtype=inputs.dtype, init_scale=init_scale,
+        params = initial_params(spec, inputs.sizes, dtype=dtype, init_scale=init_scale,
                                 init=init, initial=initial, seed=seed)
         check_params(spec, params, inputs.sizes)
     else:
         params = inputs.params
+    validation = None
+    if validation_data is not None:
+        if len(validation_data) != 2:
+            raise DataError("validation_data must be a pair (x_val, y_val)")
+        checked = validate.model_inputs(spec, params, validation_data[0], validation_data[1],
+                                        sizes)
+        validation = checked.x, checked.y
     start = [np.copy(p) for p in params]
     watch = validate.DivergenceWatch(module.loss(*params, *data))
     if log and optimizer in ("gd", "sgd"):
         note = step_size_note(module, start, data, learning_rate)
         if note:
             log(f"  note: {note}")
-    history, started = [], time.perf_counter()
-    log_every = log_every or max(1, epochs // 10)
+    hooks = reporters(progress, log, log_every) + list(callbacks)
+    names = [n for n, _ in spec["params"]]
+    rule = optimizer if isinstance(optimizer, str) else type(optimizer).__name__
+    settings = {"optimizer": rule, "learning_rate": getattr(optimizer, "learning_rate", learning_rate),
+                "epochs": epochs, "batch_size": batch_size, "seed": seed, "tol": tol}
+    run = hooks_module.Run(spec["name"], epochs, names, params, History(),
+                           model=sources.resolve(name).ref, settings=settings)
+    started = run.started
 
     with interrupts.deferred() as interruption:
-        def record(epoch, loss) -> bool:
-            """After each epoch: divergence check, history, log; True means stop (Ctrl-C)."""
+        def record(epoch, loss, params):
+            """Check and record the epoch's J, then run the callbacks; True means stop."""
+            validate.finite_loss(loss, epoch)
             watch.check(epoch, loss)
-            history.append((epoch, float(loss)))
-            if log and (epoch % log_every == 0 or epoch == 1 or epoch == epochs):
-                log(f"  epoch {epoch:>5}  J = {loss:.6g}")
-            return interruption.requested
+            run.epoch, run.params = epoch, params
+            run.history.record(epoch, {"J": float(loss), **epoch_scores(
+                module, params, x, y, validation, train_scores=epoch_metrics)})
+            for hook in hooks:
+                hook.on_epoch_end(run)
+            return run.stop or interruption.requested
 
+        for hook in hooks:
+            hook.on_train_begin(run)
         try:
             if optimizer in optimizers.METHODS:
                 method = {"lbfgs": lbfgs, "newton": newton}[optimizer]
@@ -201,27 +241,60 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                 full_batch = (optimizer == "gd" or x is None or batch_size is None
                               or batch_size >= len(x))
                 if full_batch:
-                    params = full_batch_epochs(module, update, params, data, epochs, record)
+                    params = full_batch_epochs(module, update, params, data, epochs, record, tol)
                 else:
                     params = minibatch_epochs(module, update, params, x, y, batch_size, epochs,
                                               np.random.default_rng(seed), record)
-            if not interruption.requested:
-                watch.finish(len(history))
+            run.params, run.finished = params, True
+            if not interruption.requested and not run.stop:
+                watch.finish(len(run.history))
         except DivergenceError as error:
             hint = divergence_hint(module, optimizer, learning_rate, start, data)
             raise DivergenceError(f"{error}; {hint}") from None
-    named = {n: p for (n, _), p in zip(spec["params"], params)}
-    rule = optimizer if isinstance(optimizer, str) else type(optimizer).__name__
-    settings = {"optimizer": rule, "epochs": epochs, "batch_size": batch_size, "seed": seed,
-                "learning_rate": getattr(optimizer, "learning_rate", learning_rate), "tol": tol}
-    result = Result(spec["name"], named, history, seconds=time.perf_counter() - started,
-                    settings=settings, model=sources.resolve(name).ref)
+        finally:
+            for hook in hooks:
+                hook.on_train_end(run)
+    named = {n: p for (n, _), p in zip(spec["params"], run.params)}
+    result = Result(spec["name"], named, run.history, seconds=time.perf_counter() - started,
+                    settings=settings, model=run.model)
     if interruption.requested:
-        result.interrupted, result.stopped_epoch = True, len(history)
+        result.interrupted, result.stopped_epoch = True, len(run.history)
         if log:
-            log(f"  interrupted after epoch {len(history)} of {epochs}; the parameters "
+            log(f"  interrupted after epoch {len(run.history)} of {epochs}; the parameters "
                 f"reached so far are kept")
     return result
+
+
+def reporters(progress, log, log_every) -> list:
+    """The callbacks that tell the user how training goes: a bar, lines, or nothing."""
+    found = [hooks_module.ProgressBar()] if progress else []
+    return found + ([hooks_module.LogLines(log, log_every)] if log else [])
+
+
+def epoch_scores(module, params, x, y, validation, train_scores=False) -> dict:
+    """One epoch's metrics besides J: on (x, y) when asked, and on the validation data."""
+    found = {}
+    if validation is not None or train_scores:
+        found.update(scores(module, params, x, y))
+    if validation is not None:
+        x_val, y_val = validation
+        found["val J"] = float(module.loss(*params, *data_args(x_val, y_val)))
+        found.update({f"val {k}": v for k, v in scores(module, params, x_val, y_val).items()})
+    return found
+
+
+def scores(module, values, x, y) -> dict:
+    """{"accuracy": …} for a classifier, {"mse": …} for a regression, {} for neither."""
+    spec = module.SPEC
+    if spec["features"] is None or not hasattr(module, "predict") or spec["target"] is None:
+        return {}
+    out = module.predict(*values, x)
+    kind = spec["target"][1]
+    if kind == "binary":
+        return {"accuracy": float(np.mean((out >= 0.5) == (y >= 0.5)))}
+    if kind == "class":
+        return {"accuracy": float(np.mean(np.argmax(out, axis=1) == y))}
+    return {"mse": float(np.mean((out - y) ** 2))}
 
 
 def ordered_params(spec, given, dtype=np.float64) -> list:
@@ -290,41 +363,68 @@ def divergence_hint(module, optimizer, learning_rate, params, data) -> str:
 
 # ---- the epochs of each kind of optimizer -----------------------------------------------------
 
-def full_batch_epochs(module, update, params, data, epochs, record):
+def full_batch_epochs(module, update, params, data, epochs, record, tol=None):
     """One fused pass per epoch: it gives J at the parameters the last update made (the
-    epoch's J) and the gradient for the next update, so no separate loss pass is needed."""
+    epoch's J) and the gradient for the next update, so no separate loss pass is needed.
+    With `tol`, stops before an update once ‖∇J‖₂ ≤ tol."""
     loss, *grads = module.loss_and_gradient(*params, *data)
     validate.finite_loss(loss, 0)
     for epoch in range(1, epochs + 1):
+        if tol is not None and np.linalg.norm(flat(grads)) <= tol:
+            break
         params = update.step(params, grads)
         loss, *grads = module.loss_and_gradient(*params, *data)
-        if record(epoch, loss):
+        if record(epoch, loss, params):
             break
     return params
 
 
 def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, record):
-    """Shuffled mini-batches gathered into two reused buffers; the epoch's J adds up the
-    batch losses (each at the parameters it was computed with) instead of a second pass."""
-    mean = module.SPEC["reduction"] == "mean"
-    gather = Batches(x, y, batch_size)
+    """Shuffled mini-batches gathered into buffers made once; the epoch's J adds up the
+    batch losses (each at the parameters it was computed with) instead of a second pass.
+
+    When the model has a sparse-input kernel (SPEC["sparse_input"], a network whose first
+    layer reads x) and at most SPARSE_DENSITY of x's entries are non-zero, the batches are
+    gathered as CSR rows and that kernel runs instead, on the first layer's weight held
+    transposed during the epoch and copied back at its end.
+    """
+    spec = module.SPEC
+    mean = spec["reduction"] == "mean"
+    weight = spec.get("sparse_input")
+    if weight and y is not None and np.count_nonzero(x) <= SPARSE_DENSITY * x.size:
+        index = [n for n, _ in spec["params"]].index(weight)
+        original = params[index]
+        params = list(params)
+        params[index] = np.ascontiguousarray(original.T)
+        gather, kernel = SparseBatches(x, y, batch_size), module.loss_and_gradient_sparse
+    else:
+        index, gather, kernel = None, Batches(x, y, batch_size), module.loss_and_gradient
     for epoch in range(1, epochs + 1):
         total = 0.0
-        for batch_x, batch_y in gather.epoch(rng):
-            loss, *grads = module.loss_and_gradient(*params, *data_args(batch_x, batch_y))
+        for count, data in gather.epoch(rng):
+            loss, *grads = kernel(*params, *data)
             validate.finite_loss(loss, epoch)
             params = update.step(params, grads)
-            total += loss * len(batch_x) if mean else loss
-        if record(epoch, total / len(x) if mean else total):
+            total += loss * count if mean else loss
+        if index is not None:
+            original[...] = params[index].T
+        shown = params if index is None else params[:index] + [original] + params[index + 1:]
+        if record(epoch, total / len(x) if mean else total, shown):
             break
+    if index is not None:
+        params = params[:index] + [original] + params[index + 1:]
     return params
+
+
+SPARSE_DENSITY = 0.5
+"""Use the sparse-input kernel when at most this fraction of x is non-zero (benchmarks/README.md)."""
 
 
 class Batches:
     """Shuffled mini-batches of (x, y) copied into buffers made once, not per batch.
 
     The order is `rng.permutation(m)` each epoch, as `batches` draws it, so both give the
-    same batches from the same seed.
+    same batches from the same seed. Each batch is (rows, kernel data arguments).
     """
 
     def __init__(self, x, y, batch_size):
@@ -338,10 +438,51 @@ class Batches:
             count = min(self.size, len(self.x) - start)
             _gather_rows(self.x, order, start, self.x_buffer)
             if self.y is None:
-                yield self.x_buffer[:count], None
+                yield count, (self.x_buffer[:count],)
             else:
                 _gather_rows(self.y, order, start, self.y_buffer)
-                yield self.x_buffer[:count], self.y_buffer[:count]
+                yield count, (self.x_buffer[:count], self.y_buffer[:count])
+
+
+class SparseBatches(Batches):
+    """The same batches with x as CSR rows: (values, columns, row starts) of its non-zeros."""
+
+    def __init__(self, x, y, batch_size):
+        self.rows, self.size = len(x), int(batch_size)
+        self.y, self.y_buffer = y, np.empty((self.size,) + y.shape[1:], y.dtype)
+        nonzero = x != 0
+        self.values, self.columns = x[nonzero], np.nonzero(nonzero)[1].astype(np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(nonzero.sum(axis=1))]).astype(np.int64)
+        widest = int(np.max(np.diff(self.starts), initial=0))
+        self.value_buffer = np.empty(self.size * widest, x.dtype)
+        self.column_buffer = np.empty(self.size * widest, np.int64)
+        self.start_buffer = np.empty(self.size + 1, np.int64)
+
+    def epoch(self, rng):
+        order = rng.permutation(self.rows)
+        for start in range(0, self.rows, self.size):
+            count = min(self.size, self.rows - start)
+            used = _gather_csr(self.values, self.columns, self.starts, order, start, count,
+                               self.value_buffer, self.column_buffer, self.start_buffer)
+            _gather_rows(self.y, order, start, self.y_buffer)
+            yield count, (self.value_buffer[:used], self.column_buffer[:used],
+                          self.start_buffer[:count + 1], self.y_buffer[:count])
+
+
+@numba.njit(cache=True)
+def _gather_csr(values, columns, starts, order, start, count, out_values, out_columns,
+                out_starts):
+    """The CSR rows order[start:start + count] copied into the out buffers; returns their nnz."""
+    used = 0
+    out_starts[0] = 0
+    for k in range(count):
+        row = order[start + k]
+        for e in range(starts[row], starts[row + 1]):
+            out_values[used] = values[e]
+            out_columns[used] = columns[e]
+            used += 1
+        out_starts[k + 1] = used
+    return used
 
 
 @numba.njit(cache=True)
@@ -388,8 +529,8 @@ def lbfgs(module, params, data, epochs, record, tol=None):
 
     def callback(intermediate_result):
         iteration[0] += 1
-        if record(iteration[0], intermediate_result.fun):
-            raise StopIteration  # SciPy stops and returns the point reached
+        if record(iteration[0], intermediate_result.fun, unflat(intermediate_result.x, params)):
+            raise StopIteration  # SciPy ends the minimisation at this iterate
 
     start = flat(params)
     options = {"maxiter": epochs}
@@ -406,7 +547,9 @@ def newton(module, params, data, epochs, record, tol=None):
     The step d solves H d = ∇J (for logistic regression this is IRLS: H = Xᵀ diag(h(1−h)) X,
     003 §3.3). When H is not positive definite (Cholesky fails) a multiple of the identity is
     added until it is (Levenberg's damping); then the step is halved until J decreases by at
-    least 10⁻⁴·∇J·d (Armijo's condition). Stops after `epochs` iterations or at ‖∇J‖₂ ≤ tol.
+    least 10⁻⁴·∇J·d (Armijo's condition), or, next to the minimum where J is flat to
+    rounding, until J stays within 10⁻¹² of its value and ‖∇J‖ shrinks. Stops after `epochs`
+    iterations, at ‖∇J‖₂ ≤ tol, or when no step of at least 10⁻¹⁰·d qualifies.
     """
     if not module.SPEC["hessian"]:
         raise optimizers.OptimizerError(
@@ -423,13 +566,15 @@ def newton(module, params, data, epochs, record, tol=None):
         while step >= 1e-10:
             trial = unflat(here - step * direction, params)
             trial_loss, *trial_grads = module.loss_and_gradient(*trial, *data)
-            if trial_loss <= loss - 1e-4 * step * slope:
+            if trial_loss <= loss - 1e-4 * step * slope or (
+                    trial_loss <= loss + 1e-12 * abs(loss)
+                    and np.linalg.norm(flat(trial_grads)) < np.linalg.norm(gradient)):
                 break
             step /= 2
         else:
             break  # no step lowers J any more: the minimum to rounding
         params, loss, grads = trial, trial_loss, trial_grads
-        if record(epoch, loss):
+        if record(epoch, loss, params):
             break
     return params
 
@@ -466,22 +611,13 @@ def batches(x, y, batch_size, rng):
 def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None) -> dict:
     """Accuracy for classifiers, mean squared error for regressions; train and test."""
     module = kernels(name)
-    spec = module.SPEC
     found: dict[str, float] = {}
-    if spec["features"] is None or not hasattr(module, "predict") or spec["target"] is None:
-        return found
+    spec = module.SPEC
     for split, (xs, ys) in {"train": (x, y), "test": (x_test, y_test)}.items():
-        if xs is None:
-            continue
-        inputs = validate.model_inputs(spec, params, xs, ys, sizes)
-        out, ys = module.predict(*inputs.params, inputs.x), inputs.y
-        kind = spec["target"][1]
-        if kind == "binary":
-            found[f"{split} accuracy"] = float(np.mean((out >= 0.5) == (ys >= 0.5)))
-        elif kind == "class":
-            found[f"{split} accuracy"] = float(np.mean(np.argmax(out, axis=1) == ys))
-        else:
-            found[f"{split} mse"] = float(np.mean((out - ys) ** 2))
+        if xs is not None:
+            inputs = validate.model_inputs(spec, params, xs, ys, sizes)
+            found.update({f"{split} {k}": v for k, v in
+                          scores(module, inputs.params, inputs.x, inputs.y).items()})
     return found
 
 

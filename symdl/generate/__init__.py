@@ -5,6 +5,7 @@ One module per part, read in this order:
 * `printer.py`  — `NumbaPrinter`, one SymPy expression as Numba code (a method per node);
 * `emitter.py`  — what every layout shares: statements, names, dimensions;
 * `rows.py`     — the rows layout: one fused, parallel pass over the samples;
+* `block.py`    — the block layout: each step over blocks of samples, loops that vectorise;
 * `blas.py`     — the blas layout: matrix products over a batch, for wide layers;
 * `templates.py` and `helpers.py.txt` — kernel skeletons, the file header, the stable helpers
   every generated file carries;
@@ -14,7 +15,8 @@ Output is deterministic, so regenerating is byte-identical and Numba's cache sta
 """
 
 from symdl.generate.blas import BlasEmitter
-from symdl.generate.files import (EMITTERS, expected_files, generator_hash, render_module,
+from symdl.generate.block import BlockEmitter
+from symdl.generate.files import (EMITTERS, expected_files, generator_hash, layout_of, render_module,
                                   source_hash, spec, stale, write, write_atomically)
 from symdl.generate.printer import NumbaPrinter
 from symdl.generate.rows import RowsEmitter
@@ -29,7 +31,7 @@ def load_derivation(ref):
     return derivation, derivation.origin.path
 
 
-__all__ = ["BlasEmitter", "EMITTERS", "NumbaPrinter", "RowsEmitter", "derivation_names",
-           "expected_files", "generated_dir", "generator_hash", "load_derivation",
+__all__ = ["BlasEmitter", "BlockEmitter", "EMITTERS", "NumbaPrinter", "RowsEmitter", "derivation_names",
+           "expected_files", "generated_dir", "generator_hash", "layout_of", "load_derivation",
            "render_module", "resolve", "source_hash", "spec", "stale", "write",
            "write_atomically"]

@@ -18,14 +18,42 @@ from symdl import sources
 from symdl.derive import Derived
 from symdl.errors import SymdlError
 from symdl.generate.blas import BlasEmitter
+from symdl.generate.block import BlockEmitter
+from symdl.generate.block import unsupported as block_unsupported
 from symdl.generate.rows import RowsEmitter
 from symdl.generate.templates import MODULE
-from symdl.model import Model
+from symdl.model import Affine, Model
 from symdl.sources import Source
 
 PACKAGE = Path(__file__).parent
 HELPERS = PACKAGE / "helpers.py.txt"
-EMITTERS = {"rows": RowsEmitter, "blas": BlasEmitter}
+EMITTERS = {"rows": RowsEmitter, "block": BlockEmitter, "blas": BlasEmitter}
+WIDE = 128
+
+
+def layout_of(model: Model) -> str:
+    """The layout a model's kernels are generated in: the rule, in one place.
+
+    The layout the model names (`Model(layout="rows" | "block" | "blas")`) wins. Otherwise
+    ("auto", the default) it is chosen from the shapes:
+
+    * blas when a layer is wide, i.e. `Training(sizes=...)` gives one of its dimensions at
+      least WIDE units, and the blas layout can express it (softmax cross-entropy over vector
+      intermediates): the matrix products are then large enough for BLAS;
+    * block when the block layout can express the model (`block.unsupported`): the sample
+      axis is the long one, and blocks of samples vectorise;
+    * rows otherwise (a model without data, or a softmax over narrow layers).
+    """
+    if model.layout != "auto":
+        return model.layout
+    sizes = model.training.sizes if model.training else {}
+    affine = [s for s in model.steps_of_model if isinstance(s, Affine)]
+    wide = any(sizes.get(dim, 0) >= WIDE for s in affine for dim in s.weight.shape)
+    blas_fits = (model.loss_kind == "softmax_cross_entropy"
+                 and all(not s.out.is_scalar for s in model.steps_of_model))
+    if wide and blas_fits:
+        return "blas"
+    return "rows" if block_unsupported(model) else "block"
 
 
 def generator_files() -> list[Path]:
@@ -50,14 +78,16 @@ def spec(model: Model, derived: Derived) -> dict:
     """What a trainer needs to know without SymPy: shapes, roles, kernels, training defaults."""
     training = model.training
     curvature = derived.curvature
+    sparse = BlasEmitter(derived).sparse_step() if model.layout == "blas" else None
     return {
         "name": model.name,
         "title": model.title,
         "source": model.source,
-        "layout": model.layout,
+        "layout": layout_of(model),
         "reduction": model.reduction,
         "params": [(p.name, p.shape) for p in model.params],
         "features": (model.features.name, model.features.shape) if model.features else None,
+        "bias_column": model.bias_column,
         "target": (model.label.name, model.label.kind) if model.label else None,
         "classes": getattr(model, "classes", None),
         "classes_dim": (model.loss_input.shape[0]
@@ -66,6 +96,8 @@ def spec(model: Model, derived: Derived) -> dict:
         "hessian": curvature is not None,
         "penalty": model.penalty_expr != 0,
         "closed_form": bool(curvature and curvature.quadratic),
+        # the weight that loss_and_gradient_sparse takes transposed, when there is that kernel
+        "sparse_input": sparse.weight.name if sparse is not None else None,
         "training": None if training is None else {
             "dataset": training.dataset, "optimizer": training.optimizer,
             "learning_rate": training.learning_rate, "epochs": training.epochs,
@@ -93,7 +125,7 @@ def pretty_literal(value, indent=0) -> str:
 def render_module(model: Model, source: Source) -> str:
     """The whole text of generated/NAME.py for one model."""
     derived = Derived(model)
-    emitter = EMITTERS[model.layout](derived)
+    emitter = EMITTERS[layout_of(model)](derived)
     kernels = [without_blank_lines(k) for k in emitter.kernels() if k]
     regenerate = "symdl generate" if source.builtin else f"symdl generate {source.path.name}"
     text = MODULE.substitute(

@@ -124,3 +124,63 @@ $helpers
 
 
 $kernels''')
+
+KERNEL_BLOCK_CHUNK = Template(NJIT + '''
+def $name($args):
+    """$doc"""
+$arrays
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+$slices
+$body
+    return $result
+''')
+
+KERNEL_BLOCK_LOSS = Template(NJIT_PARALLEL + '''
+def loss($args):
+    """$doc"""
+    m = $rows
+    scale = $scale
+$transposed
+    chunks = _chunk_count(m)
+    if chunks == 1:
+        return _loss_of_rows($chunk_args, 0, m) * scale
+    loss_parts = _zeros((chunks,))
+    for chunk in numba.prange(chunks):
+        loss_parts[chunk] = _loss_of_rows($chunk_args, _chunk_start(m, chunks, chunk),
+                                          _chunk_start(m, chunks, chunk + 1))
+    return _total(loss_parts) * scale
+''')
+
+KERNEL_BLOCK_LOSS_AND_GRADIENT = Template(NJIT_PARALLEL + '''
+def loss_and_gradient($args):
+    """$doc"""
+    m = $rows
+    scale = $scale
+$transposed
+    chunks = _chunk_count(m)
+    loss_parts = _zeros((chunks,))
+$allocate
+    if chunks == 1:
+        chunk = 0
+        $targets = _loss_and_gradient_of_rows($chunk_args, 0, m$buffers)
+    else:
+        for chunk in numba.prange(chunks):
+            $targets = _loss_and_gradient_of_rows(
+                $chunk_args, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1)$buffers)
+    return _total(loss_parts) * scale, $results
+''')
+
+KERNEL_BLOCK_PREDICT = Template(NJIT_PARALLEL + '''
+def predict($args):
+    """$doc"""
+    m = $rows
+$transposed
+    out = $allocate
+    chunks = _chunk_count(m)
+    if chunks == 1:
+        return _predict_rows($chunk_args, 0, m, out)
+    for chunk in numba.prange(chunks):
+        _predict_rows($chunk_args, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), out)
+    return out
+''')

@@ -1,0 +1,322 @@
+"""The block layout: kernels that vectorise across samples.
+
+The long axis of these models is the sample axis, so the kernels take BLOCK samples at a
+time and run each step of the derivation over the whole block before the next:
+
+* an affine map is a small helper over the block's rows: θᵀx row by row (SIMD over the
+  inputs), or, for a vector output, column-wise with the weights held as (inputs, units),
+  so x₀·w₀[k] + x₁·w₁[k] + b[k] runs over a contiguous k (SIMD over the units);
+* element-wise steps (activations, the loss, their derivatives) are one loop over the
+  block's samples (and units), which LLVM vectorises: the transcendentals are polynomials;
+* weight gradients accumulate per block into per-chunk buffers, with weights of vector
+  affine maps accumulated as (inputs, units) too, and are combined once after the loop.
+
+A kernel splits the rows into a fixed number of chunks, decided by m alone (so the sums are
+added in an order that does not depend on the thread count), each chunk a call of a serial
+helper from a `prange` loop; with one chunk (small data) it calls the helper directly and
+never starts a parallel region. Loops sit in helpers, not in the `prange` body: a loop
+written there did not vectorise (ENGINEERING-NOTES.md).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from symdl.derive import adjoint_symbol
+from symdl.errors import DerivationError
+from symdl.generate.emitter import Emitter, Statement
+from symdl.generate.rows import RowsEmitter
+from symdl.generate.templates import (KERNEL_BLOCK_CHUNK, KERNEL_BLOCK_LOSS,
+                                      KERNEL_BLOCK_LOSS_AND_GRADIENT, KERNEL_BLOCK_PREDICT)
+from symdl.model import Affine, Let, Model
+
+
+def unsupported(model: Model) -> str:
+    """Why the block layout cannot express `model` ("" when it can)."""
+    if model.features is None:
+        return "it has no data to split into blocks"
+    if model.loss_kind != "expression":
+        return "its loss is not an element-wise expression"
+    for step in model.steps_of_model:
+        if isinstance(step, Affine):
+            if step.input.role == "data" and len(step.input.shape) != 1:
+                return f"{step.input.name} is not a vector"
+            if len(step.out.shape) > 1:
+                return f"{step.out.name} is not a scalar or a vector"
+        elif isinstance(step, Let):
+            if len(step.out.shape) > 1:
+                return f"{step.out.name} is not a scalar or a vector"
+            for symbol in step.expr.free_symbols:
+                tensor = model.tensors[symbol.name]
+                if tensor.role == "data" and not tensor.is_scalar:
+                    return f"{step.out.name} uses the data vector {tensor.name} element-wise"
+                if tensor.role == "param" and len(tensor.shape) > 1:
+                    return f"{step.out.name} uses the matrix {tensor.name} element-wise"
+    return ""
+
+
+class BlockEmitter(Emitter):
+    """Kernels over blocks of samples: per-step loops across the block, per-chunk sums."""
+
+    def __init__(self, derived):
+        super().__init__(derived)
+        reason = unsupported(self.model)
+        if reason:
+            raise DerivationError(f"{self.model.name}: the block layout cannot express this "
+                                  f"model: {reason}; use layout='rows'")
+
+    # -- names inside the block loops: r runs over the block's samples --
+    @cached_property
+    def names(self) -> dict:
+        names = {}
+        for tensor in self.model.tensors.values():
+            unit = "" if tensor.is_scalar else f", {self.index(tensor.shape[0])}"
+            if tensor.role in ("data", "target"):
+                names[tensor.symbol] = f"_{tensor.name}[_r]"
+            elif tensor.role == "param":
+                names[tensor.symbol] = (tensor.name if tensor.is_scalar
+                                        else f"{tensor.name}[{self.index(tensor.shape[0])}]")
+            else:
+                names[tensor.symbol] = f"{tensor.name}[_r{unit}]"
+            names[adjoint_symbol(tensor)] = f"d_{tensor.name}[_r{unit}]"
+        return names
+
+    def _rows_of(self, tensor) -> str:
+        """The block's rows of a vector tensor, as the helpers take them."""
+        return f"_{tensor.name}" if tensor.role == "data" else tensor.name
+
+    def _weight(self, step: Affine) -> str:
+        """A vector map's weights as (inputs, units), transposed once per kernel call."""
+        return f"_{step.weight.name}_t"
+
+    # -- the steps over one block --
+    def forward(self) -> list[Statement]:
+        lines = []
+        for step in self.derived.steps:
+            if isinstance(step, Affine):
+                lines.extend(self.forward_affine(step))
+            else:
+                unit = None if step.out.is_scalar else step.out.shape[0]
+                lines.append(Statement(
+                    f"{self.names[step.out.symbol]} = {self.print(step.expr, self.names)}", unit))
+        return lines
+
+    def forward_affine(self, step: Affine) -> list[Statement]:
+        x = self._rows_of(step.input)
+        if step.out.is_scalar:
+            lines = [Statement(f"_rows_dot({x}, {step.weight.name}, {step.out.name}, _size)", "call")]
+            if step.bias is not None:
+                lines.append(Statement(f"{step.out.name}[_r] += {step.bias.name}"))
+            return lines
+        bias = step.bias.name if step.bias is not None else "None"
+        return [Statement(f"_rows_affine({x}, {self._weight(step)}, {bias}, {step.out.name}, _size)",
+                          "call")]
+
+    def loss_statements(self) -> list[Statement]:
+        return [Statement(f"total += {self.print(self.derived.stable_loss, self.names)}")]
+
+    def backward(self) -> list[Statement]:
+        lines = []
+        for adjoint in self.derived.adjoints:
+            tensor = adjoint.tensor
+            unit = None if tensor.is_scalar else tensor.shape[0]
+            target = self.names[adjoint_symbol(tensor)]
+            terms = [] if adjoint.local == 0 else [self.print(adjoint.local, self.names)]
+            products = []
+            for step in adjoint.through:
+                if step.out.is_scalar:
+                    terms.append(f"{step.weight.name}[{self.index(tensor.shape[0])}]*d_{step.out.name}[_r]")
+                else:
+                    products.append(Statement(
+                        f"_rows_transpose_add(d_{step.out.name}, {step.weight.name}, d_{tensor.name}, _size)",
+                        "call"))
+            lines.append(Statement(f"{target} = {' + '.join(terms) or '0.0'}", unit))
+            lines.extend(products)
+        for gradient in self.derived.gradients:
+            lines.extend(self.accumulate(gradient))
+        return lines
+
+    def accumulate(self, gradient) -> list[Statement]:
+        param = gradient.param
+        lines = []
+        if gradient.local != 0:
+            unit = None if param.is_scalar else param.shape[0]
+            target = f"g_{param.name}" if param.is_scalar else f"g_{param.name}[{self.index(param.shape[0])}]"
+            lines.append(Statement(f"{target} += {self.print(gradient.local, self.names)}", unit))
+        for step in gradient.as_weight:
+            x = self._rows_of(step.input)
+            if step.out.is_scalar:
+                lines.append(Statement(f"_rows_scaled_add({x}, d_{step.out.name}, g_{param.name}, _size)", "call"))
+            else:
+                lines.append(Statement(
+                    f"_rows_outer_add({x}, d_{step.out.name}, _g_{param.name}_t, _size)", "call"))
+        for step in gradient.as_bias:
+            if step.out.is_scalar:
+                lines.append(Statement(f"g_{param.name} += d_{step.out.name}[_r]"))
+            else:
+                lines.append(Statement(f"_rows_add(d_{step.out.name}, g_{param.name}, _size)", "call"))
+        return lines
+
+    def loops(self, statements: list[Statement], indent: int) -> list[str]:
+        """Consecutive statements of one kind in one loop over the block's samples _r.
+
+        "call" statements are block-level helper calls; the others run per sample (loop None)
+        or per sample and unit (loop = the unit's dimension).
+        """
+        out, pad = [], " " * indent
+        groups: list[tuple[str | None, list[str]]] = []
+        for statement in statements:
+            if groups and groups[-1][0] == statement.loop and statement.loop != "call":
+                groups[-1][1].append(statement.code)
+            else:
+                groups.append((statement.loop, [statement.code]))
+        for loop, codes in groups:
+            if loop == "call":
+                out.extend(pad + code for code in codes)
+                continue
+            out.append(f"{pad}for _r in range(_size):")
+            if loop is None:
+                out.extend(f"{pad}    {code}" for code in codes)
+            else:
+                out.append(f"{pad}    for {self.index(loop)} in range({self.dims[loop]}):")
+                out.extend(f"{pad}        {code}" for code in codes)
+        return out
+
+    # -- what a chunk function takes and keeps --
+    def vector_affines(self) -> list[Affine]:
+        return [s for s in self.derived.steps if isinstance(s, Affine) and not s.out.is_scalar]
+
+    def transposed(self) -> list[str]:
+        """Weights of vector affine maps, passed to the helpers as (inputs, units) too."""
+        return list(dict.fromkeys(s.weight.name for s in self.vector_affines()))
+
+    def block_arrays(self, with_adjoints: bool) -> list[str]:
+        """The block's buffers: BLOCK rows of every intermediate (and adjoint)."""
+        tensors = [(s.out.name, s.out) for s in self.derived.steps]
+        if with_adjoints:
+            tensors += [(f"d_{a.tensor.name}", a.tensor) for a in self.derived.adjoints]
+        dtype = self._dtype()
+        return [f"{name} = np.empty({'BLOCK' if t.is_scalar else f'(BLOCK, {self.dims[t.shape[0]]})'}, {dtype})"
+                for name, t in tensors]
+
+    def block_slices(self, with_label=True) -> list[str]:
+        lines = [f"_{self.model.features.name} = {self.model.features.name}[_begin:_begin + _size]"]
+        if with_label and self.model.label:
+            lines.append(f"_{self.model.label.name} = {self.model.label.name}[_begin:_begin + _size]")
+        return lines
+
+    def transposed_weights(self) -> list[str]:
+        return [f"_{name}_t = _transposed({name})" for name in self.transposed()]
+
+    def chunk_args(self, with_label=True) -> list[str]:
+        data = [self.model.features.name]
+        if with_label and self.model.label:
+            data.append(self.model.label.name)
+        return self.param_args() + [f"_{name}_t" for name in self.transposed()] + data
+
+    # -- whole kernels --
+    def kernels(self) -> list[str]:
+        curvature = RowsEmitter(self.derived).curvature_kernels()
+        return ([*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
+                 *self.predict_kernel()] + curvature)
+
+    def chunk_function(self, name, args, arrays, setup, statements, result, doc,
+                       with_label=True) -> str:
+        return KERNEL_BLOCK_CHUNK.substitute(
+            name=name, args=", ".join(args), doc=doc, arrays=self._indent(arrays + setup, 4),
+            slices=self._indent(self.block_slices(with_label), 8),
+            body="\n".join(self.loops(statements, 8)), result=result)
+
+    def loss_kernel(self) -> str:
+        args = self.chunk_args()
+        chunk = self.chunk_function(
+            "_loss_of_rows", args + ["_start", "_stop"], self.block_arrays(False), ["total = 0.0"],
+            needed(self.forward() + self.loss_statements()), "total",
+            "Σ of the loss over rows start..stop, block by block.")
+        kernel = KERNEL_BLOCK_LOSS.substitute(
+            args=self.signature(), rows=self._rows(), scale=self._scale(),
+            transposed=self._indent(self.transposed_weights(), 4),
+            chunk_args=", ".join(args),
+            doc=f"J, the {self.model.reduction} of the loss over the samples, block by block.")
+        return [chunk, kernel]
+
+    def loss_and_gradient_kernel(self) -> str:
+        params = self.model.params
+        transposed = set(self.transposed())
+        scalars = [p for p in params if p.is_scalar]
+        buffers = [f"_g_{p.name}_t" if p.name in transposed else f"g_{p.name}"
+                   for p in params if not p.is_scalar]
+        args = self.chunk_args()
+        chunk = self.chunk_function(
+            "_loss_and_gradient_of_rows", args + ["_start", "_stop"] + buffers,
+            self.block_arrays(True), ["total = 0.0"] + [f"g_{p.name} = 0.0" for p in scalars],
+            self.forward() + self.loss_statements() + self.backward(),
+            ", ".join(["total"] + [f"g_{p.name}" for p in scalars]),
+            "Σ over rows start..stop of the loss and of its gradient: the scalars' returned, "
+            "the others' added into the buffers given.")
+        allocate, serial, results = [], [], []
+        for p in params:
+            if p.is_scalar:
+                results.append(f"_total(g_{p.name}_parts) * scale")
+                continue
+            buffer = f"_g_{p.name}_t" if p.name in transposed else f"g_{p.name}"
+            shape = f"_{p.name}_t.shape" if p.name in transposed else f"{p.name}.shape"
+            allocate.append(f"{buffer}_parts = _zeros((chunks,) + {shape})")
+            combined = f"_combine({buffer}_parts)"
+            results.append(f"_scaled(_transposed({combined}), scale)" if p.name in transposed
+                           else f"_scaled({combined}, scale)")
+        allocate += [f"g_{p.name}_parts = _zeros((chunks,))" for p in scalars]
+        targets = ", ".join(["loss_parts[chunk]"] + [f"g_{p.name}_parts[chunk]" for p in scalars])
+        kernel = KERNEL_BLOCK_LOSS_AND_GRADIENT.substitute(
+            args=self.signature(), rows=self._rows(), scale=self._scale(),
+            transposed=self._indent(self.transposed_weights(), 4),
+            allocate=self._indent(allocate, 4), targets=targets, chunk_args=", ".join(args),
+            buffers="".join(f", {b}_parts[chunk]" for b in buffers), results=", ".join(results),
+            doc="(J, ∂J/∂p for every parameter p): forward and backward fused, block by block.")
+        return [chunk, kernel]
+
+    def predict_kernel(self) -> str:
+        out = self.model.output_tensor
+        if out is None:
+            return []
+        label = self.model.label
+        statements = [s for s in self.forward() if label is None or f"_{label.name}[" not in s.code]
+        if out.is_scalar:
+            allocate, store = "np.empty(m)", Statement(f"out[_begin + _r] = {out.name}[_r]")
+        else:
+            k = self.index(out.shape[0])
+            allocate = f"np.empty((m, {self.dims[out.shape[0]]}))"
+            store = Statement(f"out[_begin + _r, {k}] = {out.name}[_r, {k}]", out.shape[0])
+        args = self.chunk_args(with_label=False)
+        chunk = self.chunk_function(
+            "_predict_rows", args + ["_start", "_stop", "out"], self.block_arrays(False), [],
+            needed(statements + [store]), "out", f"{out.name} for rows start..stop, into out.",
+            with_label=False)
+        kernel = KERNEL_BLOCK_PREDICT.substitute(
+            args=", ".join(self.param_args() + [self.model.features.name]), rows=self._rows(),
+            allocate=allocate, transposed=self._indent(self.transposed_weights(), 4),
+            chunk_args=", ".join(args),
+            doc=f"The model's output {out.name} for every sample, block by block.")
+        return [chunk, kernel]
+
+
+def written(statement: Statement) -> str | None:
+    """The buffer a statement writes (None for sums and stores, which are always kept)."""
+    code = statement.code
+    if statement.loop == "call":
+        return re.split(r"[(),]\s*", code)[-3].strip()
+    target = re.split(r"\s*\+?=\s*", code, maxsplit=1)[0]
+    name = target.split("[")[0]
+    return None if name in ("total", "out") or name.startswith("g_") else name
+
+
+def needed(statements: list[Statement]) -> list[Statement]:
+    """The statements a kernel needs: those a sum or a store reads, directly or not."""
+    kept, reads = [], set()
+    for statement in reversed(statements):
+        target = written(statement)
+        if target is None or target in reads:
+            kept.append(statement)
+            reads |= set(re.findall(r"[A-Za-z_]\w*", statement.code))
+    return kept[::-1]

@@ -1,0 +1,255 @@
+"""symdl models as scikit-learn estimators: `SymdlRegressor` and `SymdlClassifier`.
+
+    pip install "symdl[sklearn]"
+
+    >>> from symdl.sklearn import SymdlClassifier
+    >>> clf = SymdlClassifier("logistic_regression", learning_rate=0.005, epochs=500)
+    >>> clf.fit(X, y).predict(X)                       # any labels: strings, -1/1, 3/7, ...
+
+An estimator is a model (a built-in name or the path of a derivation file) plus training
+settings, all stored by the constructor as scikit-learn requires. `fit` trains the model's
+generated kernels with `symdl.train.fit`; every setting left at None takes the value the
+derivation's `Training(...)` gives, so an estimator trains as `symdl train NAME` does.
+
+The bias column, in one place (`adds_bias_column`): a derivation whose features are
+homogenised with x₀ = 1 (003 §3.2 and §3.3 put the intercept θ₀ on a constant first
+feature) declares it with `data(..., bias_column=True)`, which its SPEC carries as
+``"bias_column": True``. For those models the estimator puts the column of ones in front of
+X itself, so X holds only the user's features and `n_features_in_` counts only those.
+`fit_intercept=True` or `False` overrides the declaration (False fits through the origin).
+
+Labels: a binary model (target kind "binary") learns 0/1 and the classifier maps any two
+labels onto them and back; a class model (target kind "class") learns 0..L−1. A binary model
+given more than two classes refuses; `sklearn.multiclass.OneVsRestClassifier` wraps it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from symdl import train
+from symdl.errors import DataError, DerivationError, SymdlError
+
+SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "init", "init_scale", "seed")
+"""Constructor parameters that go to `train.fit` unchanged (None: the derivation's value)."""
+
+
+def adds_bias_column(spec, fit_intercept=None) -> bool:
+    """Whether the estimator puts a column of ones in front of X: the rule, in one place.
+
+    `fit_intercept` None follows the derivation (its SPEC's ``bias_column``, declared by
+    ``data(..., bias_column=True)``); True or False overrides it.
+    """
+    if fit_intercept is None:
+        return bool(spec.get("bias_column", False))
+    return bool(fit_intercept)
+
+
+class SymdlEstimator(BaseEstimator):
+    """What the regressor and the classifier share: settings, design matrix, training."""
+
+    target_kinds: tuple[str, ...] = ()
+
+    def __init__(self, model, *, optimizer=None, learning_rate=None, epochs=None,
+                 batch_size=None, init=None, init_scale=None, sizes=None, seed=None,
+                 fit_intercept=None, validation_fraction=None, callbacks=None,
+                 progress=False):
+        self.model = model
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.init = init
+        self.init_scale = init_scale
+        self.sizes = sizes
+        self.seed = seed
+        self.fit_intercept = fit_intercept
+        self.validation_fraction = validation_fraction
+        self.callbacks = callbacks
+        self.progress = progress
+
+    # ---- the model ------------------------------------------------------------------------
+    def _spec(self):
+        spec = train.kernels(self.model).SPEC
+        kind = spec["target"][1] if spec["target"] else None
+        if spec["features"] is None or kind not in self.target_kinds:
+            wanted = " or ".join(repr(k) for k in self.target_kinds)
+            raise DerivationError(
+                f"{type(self).__name__} needs a model with features and a {wanted} target; "
+                f"{spec['name']} has {'no features' if spec['features'] is None else f'a {kind!r} target'}"
+                f" (use {'SymdlClassifier' if kind in ('binary', 'class') else 'SymdlRegressor'})")
+        return spec
+
+    def _design(self, X, spec):
+        """The kernel's x from the user's X: one column for a scalar model, ones in front if asked."""
+        if not spec["features"][1]:
+            if adds_bias_column(spec, self.fit_intercept):
+                raise DataError(f"{spec['name']} takes a single number per sample, so it "
+                                f"cannot take a bias column; leave fit_intercept unset")
+            if X.shape[1] != 1:
+                raise DataError(f"{spec['name']} takes one feature per sample, but X has "
+                                f"{X.shape[1]} columns; pass X of shape (m, 1)")
+            return np.array(X[:, 0])
+        if adds_bias_column(spec, self.fit_intercept):
+            return np.hstack([np.ones((len(X), 1), dtype=X.dtype), X])
+        return np.array(X, order="C")  # a writable copy: read-only input needs no new kernel
+
+    def _settings(self, spec, x, targets) -> dict:
+        """The derivation's Training settings, overridden by every parameter not None.
+
+        The step: `learning_rate` "auto" (the default for gradient descent on a model with
+        a Hessian kernel) is 1/λ_max of the Hessian of J at the starting parameters, computed on this data.
+        For least squares that is the largest curvature anywhere, and for logistic regression
+        too (σ′ ≤ 1/4 peaks at θ = 0), so gradient descent cannot overshoot however many
+        samples a summed loss adds up; the derivation's fixed step suits only its own data.
+        """
+        settings = dict(spec["training"] or {})
+        settings.pop("dataset", None)
+        settings.update({k: getattr(self, k) for k in SETTINGS if getattr(self, k) is not None})
+        settings["sizes"] = {**settings.get("sizes", {}), **(self.sizes or {})}
+        rate = self.learning_rate
+        descent = settings.get("optimizer", "gd") in ("gd", "sgd")
+        if rate == "auto" or (rate is None and spec["hessian"] and descent):
+            settings["learning_rate"] = curvature_step(self.model, x, targets, settings)
+        return settings
+
+    def _train(self, X, targets, spec):
+        x = self._design(X, spec)
+        settings = self._settings(spec, x, targets)
+        extra = {"progress": self.progress}
+        if self.callbacks:
+            extra["callbacks"] = list(self.callbacks)
+        if self.validation_fraction:
+            x, targets, extra["validation_data"] = held_out(
+                x, targets, self.validation_fraction, settings.get("seed", 0))
+        result = train.fit(self.model, x, targets, **settings, **extra)
+        self.params_ = result.params
+        self.history_ = result.history
+        self.n_iter_ = len(result.history)
+        self.result_ = result
+        return self
+
+    def _output(self, X):
+        """The model's output (ŷ, the probability h, or the logits z) for the user's X."""
+        check_is_fitted(self, "params_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        spec = self._spec()
+        values = [self.params_[name] for name, _ in spec["params"]]
+        dtype = next((v.dtype for v in values if isinstance(v, np.ndarray)), np.float64)
+        return train.kernels(self.model).predict(*values, self._design(X.astype(dtype), spec))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.optimizer in ("sgd", "rmsprop") and bool(self.batch_size)
+        return tags
+
+
+def curvature_step(model, x, targets, settings) -> float:
+    """1/λ_max(H) at the starting parameters, H from the model's generated `hessian` kernel."""
+    module = train.kernels(model)
+    spec = module.SPEC
+    if not spec["hessian"]:
+        raise DerivationError(f"learning_rate='auto' needs a Hessian kernel, and symdl derives "
+                              f"none for {spec['name']}; give a number")
+    sizes = train.dimension_sizes(spec, x, settings.get("sizes"))
+    start = train.initial_params(spec, sizes, init_scale=settings.get("init_scale", 0.0),
+                                 init=settings.get("init", "normal"),
+                                 initial=settings.get("initial"), seed=settings.get("seed", 0))
+    hessian = np.atleast_2d(module.hessian(*start, *train.data_args(x, targets)))
+    largest = float(np.linalg.eigvalsh(hessian).max())
+    if not np.isfinite(largest) or largest <= 0.0:
+        raise DataError(f"{spec['name']}: the Hessian at the start has no positive curvature "
+                        f"(largest eigenvalue {largest:.3g}), so no step follows from it; "
+                        f"give learning_rate a number")
+    return 1.0 / largest
+
+
+def held_out(x, targets, fraction, seed):
+    """A random `fraction` of the samples, held out as validation data (x, y, (x_val, y_val))."""
+    if not 0.0 < fraction < 1.0:
+        raise DataError(f"validation_fraction must lie strictly between 0 and 1, not {fraction}")
+    order = np.random.default_rng(seed).permutation(len(x))
+    cut = len(x) - max(1, int(round(fraction * len(x))))
+    if cut < 1:
+        raise DataError(f"validation_fraction={fraction} leaves no training samples "
+                        f"out of {len(x)}")
+    keep, val = np.sort(order[:cut]), np.sort(order[cut:])
+    return x[keep], targets[keep], (x[val], targets[val])
+
+
+class SymdlRegressor(RegressorMixin, SymdlEstimator):
+    """A symdl model with a real-valued target, trained by gradient descent on its loss.
+
+    >>> SymdlRegressor("multivariate_least_squares", epochs=200).fit(X, y).score(X, y)
+    """
+
+    target_kinds = ("real",)
+
+    def fit(self, X, y):
+        """Train the model on (X, y); X is (m, features) without any column of ones."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
+        return self._train(X, np.array(y, dtype=np.float64), self._spec())
+
+    def predict(self, X):
+        """The model's output ŷ for each row of X."""
+        return np.asarray(self._output(X), dtype=np.float64)
+
+
+class SymdlClassifier(ClassifierMixin, SymdlEstimator):
+    """A symdl model with a binary or class target; labels of any kind are mapped for it.
+
+    >>> SymdlClassifier("logistic_regression", epochs=500).fit(X, y).predict_proba(X)
+    """
+
+    target_kinds = ("binary", "class")
+
+    def fit(self, X, y):
+        """Train the model on (X, y); y holds any labels, which `classes_` lists in order."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        spec = self._spec()
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise DataError(f"y has only one class ({self.classes_[0]!r}); a classifier "
+                            f"needs samples of at least two classes")
+        if spec["target"][1] == "binary":
+            if len(self.classes_) > 2:
+                raise DataError(
+                    f"Only binary classification is supported. The type of the target is "
+                    f"{type_of_target(y)}: {spec['name']} is a binary model and y has "
+                    f"{len(self.classes_)} classes; wrap the estimator in "
+                    f"sklearn.multiclass.OneVsRestClassifier, or use a model with a class target")
+            return self._train(X, codes.astype(np.float64), spec)
+        if spec["classes"] is not None and len(self.classes_) > spec["classes"]:
+            raise DataError(f"y has {len(self.classes_)} classes but {spec['name']} has "
+                            f"{spec['classes']} outputs")
+        return self._train(X, codes.astype(np.int64), spec)
+
+    def predict_proba(self, X):
+        """An (m, classes) array: the probability of each class in `classes_`, rows sum to 1.
+
+        Binary models output the probability of the second class, h; class models output
+        logits z, turned into probabilities by the softmax over the classes seen in fit.
+        """
+        output = np.asarray(self._output(X), dtype=np.float64)
+        if output.ndim == 1:
+            return np.column_stack([1.0 - output, output])
+        logits = output[:, :len(self.classes_)]
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """The most probable class of each row of X, as one of the labels of `classes_`."""
+        probabilities = self.predict_proba(X)
+        return self.classes_[np.argmax(probabilities, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        try:
+            tags.classifier_tags.multi_class = self._spec()["target"][1] == "class"
+        except SymdlError:  # an unknown model: fit says why; asking for tags must not raise
+            pass
+        return tags

@@ -1,0 +1,176 @@
+"""symdl.sklearn: the estimator checks, and the tools scikit-learn users put estimators in."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402
+from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from symdl import callbacks, datasets  # noqa: E402
+from symdl.errors import DataError, DerivationError  # noqa: E402
+from symdl.sklearn import SymdlClassifier, SymdlRegressor, adds_bias_column  # noqa: E402
+
+EXCUSED = {}
+"""Estimator checks the estimators are excused from, with the reason (none at present)."""
+
+CHECKED = [
+    SymdlClassifier("logistic_regression", epochs=200),
+    SymdlRegressor("multivariate_least_squares", epochs=200),
+]
+
+
+@parametrize_with_checks(CHECKED, expected_failed_checks=lambda e: EXCUSED.get(e.model, {}))
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_every_excused_check_names_its_reason():
+    for model, checks in EXCUSED.items():
+        assert checks and all(isinstance(reason, str) and reason for reason in checks.values())
+
+
+@pytest.fixture(scope="module")
+def dots():
+    """The blue and orange dots of 001 without the ones column: what a user has."""
+    return datasets.two_classes()
+
+
+# ---- the bias column -------------------------------------------------------------------------
+
+def test_the_bias_column_is_added_for_models_that_declare_it():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 2))
+    y = 3.0 + 2.0 * X[:, 0] - X[:, 1]
+    regressor = SymdlRegressor("multivariate_least_squares", epochs=300).fit(X, y)
+    np.testing.assert_allclose(regressor.params_["theta"], [3.0, 2.0, -1.0], atol=1e-6)
+    assert regressor.n_features_in_ == 2 and regressor.n_iter_ == 300
+    assert regressor.score(X, y) == pytest.approx(1.0)
+    through_origin = SymdlRegressor("multivariate_least_squares", fit_intercept=False,
+                                    epochs=300).fit(X, y)
+    assert through_origin.params_["theta"].shape == (2,) and through_origin.score(X, y) < 0.9
+
+
+def test_only_vector_models_that_declare_it_get_the_column():
+    from symdl import train
+    declared = {name: adds_bias_column(train.kernels(name).SPEC)
+                for name in ("logistic_regression", "multivariate_least_squares",
+                             "logistic_three_parameter", "two_layer_network", "mnist_mlp",
+                             "univariate_least_squares")}
+    assert declared == {"logistic_regression": True, "multivariate_least_squares": True,
+                        "logistic_three_parameter": False, "two_layer_network": False,
+                        "mnist_mlp": False, "univariate_least_squares": False}
+
+
+def test_a_scalar_model_takes_one_column():
+    floors = datasets.floor_areas()
+    X = floors.x.reshape(-1, 1)
+    regressor = SymdlRegressor("univariate_least_squares").fit(X, floors.y)
+    assert regressor.score(X, floors.y) > 0.8
+    with pytest.raises(DataError, match="one feature per sample"):
+        regressor.fit(np.column_stack([X, X]), floors.y)
+
+
+# ---- labels ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("labels", [("blue", "orange"), (-1, 1), (3, 7)])
+def test_any_two_labels_map_to_zero_one_and_back(dots, labels):
+    y = np.where(dots.y == 1, labels[1], labels[0])
+    classifier = SymdlClassifier("logistic_regression", epochs=300).fit(dots.x, y)
+    assert list(classifier.classes_) == sorted(labels)
+    assert set(classifier.predict(dots.x)) == set(labels)
+    assert classifier.score(dots.x, y) >= 0.95
+    probabilities = classifier.predict_proba(dots.x)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert np.array_equal(classifier.classes_[probabilities.argmax(axis=1)],
+                          classifier.predict(dots.x))
+
+
+def test_a_class_model_learns_any_labels_as_zero_to_l_minus_one():
+    digits = datasets.mnist(n_train=600, n_test=0)
+    chosen = digits.y < 3
+    names = np.array(["zero", "one", "two"])[digits.y[chosen]]
+    classifier = SymdlClassifier("mnist_mlp", sizes={"H": 32}, epochs=5, batch_size=32)
+    classifier.fit(digits.x[chosen], names)
+    assert list(classifier.classes_) == ["one", "two", "zero"]
+    assert classifier.predict_proba(digits.x[chosen]).shape == (int(chosen.sum()), 3)
+    assert classifier.score(digits.x[chosen], names) > 0.9
+
+
+def test_a_binary_model_refuses_three_classes_and_says_what_to_do():
+    blobs = datasets.blobs()
+    with pytest.raises(DataError, match="OneVsRestClassifier"):
+        SymdlClassifier("logistic_regression").fit(blobs.x[:, 1:], blobs.y)
+
+
+def test_the_wrong_estimator_for_a_model_is_a_clear_error(dots):
+    with pytest.raises(DerivationError, match="use SymdlClassifier"):
+        SymdlRegressor("logistic_regression").fit(dots.x, dots.y)
+    with pytest.raises(DerivationError, match="use SymdlRegressor"):
+        SymdlClassifier("multivariate_least_squares").fit(dots.x, dots.y)
+
+
+# ---- in scikit-learn's tools -----------------------------------------------------------------
+
+def test_in_a_pipeline_after_a_scaler(dots):
+    pipeline = make_pipeline(StandardScaler(), SymdlClassifier("two_layer_network", epochs=60))
+    assert pipeline.fit(dots.x, dots.y).score(dots.x, dots.y) >= 0.95
+
+
+def test_grid_search_picks_the_epochs_that_fit_best():
+    houses = datasets.houses()
+    X = houses.x[:, 1:]  # the estimator adds the ones column itself
+    search = GridSearchCV(SymdlRegressor("multivariate_least_squares"),
+                          {"epochs": [1, 100]}, cv=3).fit(X, houses.y)
+    assert search.best_params_ == {"epochs": 100} and search.best_score_ > 0.9
+    assert search.best_estimator_.n_iter_ == 100
+
+
+def test_cross_val_score_on_labelled_dots(dots):
+    y = np.where(dots.y == 1, "orange", "blue")
+    scores = cross_val_score(SymdlClassifier("logistic_regression", epochs=200), dots.x, y, cv=4)
+    assert scores.shape == (4,) and scores.min() >= 0.9
+
+
+def test_one_vs_rest_of_a_binary_model_classifies_three_blobs():
+    blobs, fresh = datasets.blobs(), datasets.blobs(seed=1)
+    classifier = OneVsRestClassifier(SymdlClassifier("logistic_regression", epochs=300))
+    classifier.fit(blobs.x[:, 1:], blobs.y)
+    assert len(classifier.estimators_) == 3
+    assert classifier.score(fresh.x[:, 1:], fresh.y) >= 0.9
+
+
+# ---- training settings and reports -----------------------------------------------------------
+
+def test_history_params_and_early_stopping_on_a_validation_fraction(dots):
+    classifier = SymdlClassifier("logistic_regression", epochs=2000, validation_fraction=0.25,
+                                 callbacks=[callbacks.EarlyStopping(patience=3, min_delta=1e-3)])
+    classifier.fit(dots.x, dots.y)
+    assert classifier.n_iter_ == len(classifier.history_) < 2000
+    assert len(classifier.history_.metrics["val accuracy"]) == classifier.n_iter_
+    assert set(classifier.params_) == {"theta"} and classifier.params_["theta"].shape == (3,)
+
+
+def test_get_and_set_params_round_trip():
+    classifier = SymdlClassifier("logistic_regression", learning_rate=0.5, epochs=7)
+    assert classifier.get_params()["learning_rate"] == 0.5
+    classifier.set_params(epochs=9, optimizer="rmsprop")
+    assert classifier.get_params()["epochs"] == 9 and classifier.optimizer == "rmsprop"
+
+
+def test_a_model_in_a_file_of_the_users_is_an_estimator_too(tmp_path):
+    from test_extending import NEW_MODEL  # the tanh unit ŷ = 10 tanh(w·x + b)
+
+    from symdl import generate
+    path = tmp_path / "tanh_unit_for_sklearn.py"
+    path.write_text(NEW_MODEL.replace("tanh_unit_for_test", "tanh_unit_for_sklearn"))
+    generate.write([str(path)])
+    X = np.linspace(-2.0, 2.0, 80).reshape(-1, 1)
+    y = 10 * np.tanh(1.5 * X[:, 0] - 0.5)
+    regressor = SymdlRegressor(str(path), optimizer="rmsprop", learning_rate=0.05, epochs=400)
+    assert regressor.fit(X, y).score(X, y) > 0.99
+    assert regressor.params_["w"] == pytest.approx(1.5, abs=0.05)
