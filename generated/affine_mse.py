@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "894842211460af5c"
-BODY_SHA256 = "713e7b55cc67ad7e"
+GENERATOR_SHA256 = "e30f4aac7289b822"
+BODY_SHA256 = "04d275779e292cc9"
 
 SPEC = {
     'name': 'affine_mse',

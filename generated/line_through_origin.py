@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be5f51e0520aada1"
-GENERATOR_SHA256 = "894842211460af5c"
-BODY_SHA256 = "b4621d9c714540c6"
+GENERATOR_SHA256 = "e30f4aac7289b822"
+BODY_SHA256 = "1ed23a8c772e716d"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "894842211460af5c"
-BODY_SHA256 = "e7c209a0935bb317"
+GENERATOR_SHA256 = "e30f4aac7289b822"
+BODY_SHA256 = "7cc77048e0fa7388"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "f91a184c2fb073b4"
-GENERATOR_SHA256 = "894842211460af5c"
-BODY_SHA256 = "346635d831e66527"
+GENERATOR_SHA256 = "e30f4aac7289b822"
+BODY_SHA256 = "4d1648b26a985003"
 
 SPEC = {
     'name': 'mnist_mlp',

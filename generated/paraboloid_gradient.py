@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "894842211460af5c"
-BODY_SHA256 = "120d52d910cdbd70"
+GENERATOR_SHA256 = "e30f4aac7289b822"
+BODY_SHA256 = "24fdba02f05eb1c7"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -168,7 +168,7 @@ class SampleProblem:
         return gradient
 
 
-SCALAR_FUNCTIONS = {"Heaviside": lambda t, at_zero=0.5: 1.0 if t > 0 else at_zero if t == 0 else 0.0,
+SCALAR_FUNCTIONS: dict = {"Heaviside": lambda t, at_zero=0.5: 1.0 if t > 0 else at_zero if t == 0 else 0.0,
                     "sign": lambda t: math.copysign(1.0, t) if t else 0.0}
 
 

@@ -368,7 +368,8 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     log_every = log_every or max(1, epochs // 10)
     history, started = [], time.perf_counter()
 
-    def record(epoch, loss):
+    def record(epoch, loss, params=None):
+        """After each epoch: J checked and kept; never asks to stop (train.lbfgs passes params)."""
         validate.finite_loss(loss, epoch)
         history.append((epoch, float(loss)))
         if log and (epoch % log_every == 0 or epoch == 1 or epoch == epochs):

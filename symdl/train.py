@@ -60,8 +60,6 @@ class Result:
         cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
         return (f"<b>{escape(self.name)}</b><table>{cells}</table>"
                 f"<p>J by epoch: {escape(loss)}</p>")
-    interrupted: bool = False  # Ctrl-C stopped training; params are those reached so far
-    stopped_epoch: int | None = None  # the last epoch completed, when interrupted
 
 
 def kernels(name):
@@ -685,7 +683,8 @@ def closed_form(name, x=None, y=None) -> dict:
 
 
 FIT_SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "params", "sizes",
-                "init_scale", "init", "initial", "seed", "log_every", "scheduler", "tol")
+                "init_scale", "init", "initial", "seed", "log_every", "scheduler", "tol",
+                "validation_data", "epoch_metrics", "callbacks", "progress")
 
 
 def train(name, *, dataset=None, data=None, test_data=None, log=None, **overrides) -> Result:

@@ -402,7 +402,7 @@ def _checked_sizes(spec, sizes) -> dict:
     if not isinstance(sizes, dict):
         raise DataError(f"{spec['name']}: sizes must be a dictionary such as "
                         f"{{{(dims or ['H'])[0]!r}: 16}}, not {type(sizes).__name__}")
-    bound = {}
+    bound: dict = {}
     for dim, value in sizes.items():
         if dim not in dims:
             raise DataError(f"{spec['name']} has no dimension {dim!r}; its dimensions are "

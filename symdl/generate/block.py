@@ -38,6 +38,8 @@ def unsupported(model: Model) -> str:
         return "it has no data to split into blocks"
     if model.loss_kind != "expression":
         return "its loss is not an element-wise expression"
+    if getattr(model, "penalty_expr", 0) != 0:
+        return "it has a penalty term, which the rows and blas layouts add"
     for step in model.steps_of_model:
         if isinstance(step, Affine):
             if step.input.role == "data" and len(step.input.shape) != 1:
