@@ -60,26 +60,21 @@ def load_features(path, spec):
     (the target array beside it, as in the file the model was trained on, is left out), or
     every column of a .csv."""
     path = Path(path).expanduser()
-    _, target = tensor_names(spec)
-    if path.suffix == ".npz" and target and path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as arrays:
-                has_target = target in arrays.files
-        except (OSError, ValueError, TypeError) as error:  # TypeError: an .npy, not an .npz
-            raise DataError(f"{path}: not a readable .npz file ({error})") from None
-        if has_target:
-            return load(path, spec)[0]
+    if path.suffix == ".npz" and path.exists():
+        return _from_npz(path, spec, target_optional=True)[0]
     return load(path, {**spec, "target": None})[0]
 
 
-def _from_npz(path: Path, spec):
+def _from_npz(path: Path, spec, target_optional=False):
     features, target = tensor_names(spec)
-    expected = [n for n in (features, target) if n]
     try:
         with np.load(path, allow_pickle=False) as arrays:
             found = {name: arrays[name] for name in arrays.files}
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, TypeError) as error:  # TypeError: an .npy, not an .npz
         raise DataError(f"{path}: not a readable .npz file ({error})") from None
+    if target_optional and target not in found:
+        target = None
+    expected = [n for n in (features, target) if n]
     missing = [n for n in expected if n not in found]
     extra = [n for n in found if n not in expected]
     if missing or extra:
