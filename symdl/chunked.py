@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symdl import optimizers, sources, train, validate
+from symdl import callbacks, optimizers, sources, train, validate
 from symdl.errors import DataError
 
 CHUNK_BYTES = 64 * 2**20  # rows per chunk when symdl chooses: about 64 MiB of x
@@ -365,15 +365,18 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
         params = train.initial_params(spec, bound, dtype=dtype, init_scale=init_scale, init=init,
                                       initial=initial, seed=seed)
     train.check_params(spec, params, bound)
-    log_every = log_every or max(1, epochs // 10)
-    history, started = [], time.perf_counter()
+    run = callbacks.Run(spec["name"], epochs, [n for n, _ in spec["params"]], params,
+                        callbacks.History())
+    lines = callbacks.LogLines(log, log_every) if log else None
+    started = run.started
 
     def record(epoch, loss, params=None):
-        """After each epoch: J checked and kept; never asks to stop (train.lbfgs passes params)."""
+        """After each epoch: J checked, kept and logged as in memory; never asks to stop."""
         validate.finite_loss(loss, epoch)
-        history.append((epoch, float(loss)))
-        if log and (epoch % log_every == 0 or epoch == 1 or epoch == epochs):
-            log(f"  epoch {epoch:>5}  J = {loss:.6g}")
+        run.epoch = epoch
+        run.history.record(epoch, {"J": float(loss)})
+        if lines:
+            lines.on_epoch_end(run)
 
     if optimizer == "lbfgs":
         params = train.lbfgs(_Kernel(data), params, (), epochs, record, tol=tol)
@@ -384,7 +387,7 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
         params = _minibatches(module, data, params, optimizer, learning_rate, epochs,
                               batch_size, seed, record)
     named = {n: p for (n, _), p in zip(spec["params"], params)}
-    result = train.Result(spec["name"], named, history, seconds=time.perf_counter() - started)
+    result = train.Result(spec["name"], named, run.history, seconds=time.perf_counter() - started)
     result.metrics.update({"rows": data.rows, "chunks": data.chunks,
                            "passes over the data": data.passes})
     return result
