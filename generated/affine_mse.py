@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "e30f4aac7289b822"
-BODY_SHA256 = "04d275779e292cc9"
+GENERATOR_SHA256 = "6e31b174878fd2af"
+BODY_SHA256 = "245750d10905462a"
 
 SPEC = {
     'name': 'affine_mse',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "e30f4aac7289b822"
-BODY_SHA256 = "33c09ac2e724538b"
+GENERATOR_SHA256 = "6e31b174878fd2af"
+BODY_SHA256 = "b13156a03ceda55e"
 
 SPEC = {
     'name': 'center_mean',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "e30f4aac7289b822"
-BODY_SHA256 = "59f7035eef11265c"
+GENERATOR_SHA256 = "6e31b174878fd2af"
+BODY_SHA256 = "38ed61bce515a9da"
 
 SPEC = {
     'name': 'center_median',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "e30f4aac7289b822"
-BODY_SHA256 = "a5303309da156084"
+GENERATOR_SHA256 = "6e31b174878fd2af"
+BODY_SHA256 = "060608f7dd5560e4"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "e30f4aac7289b822"
-BODY_SHA256 = "7cc77048e0fa7388"
+GENERATOR_SHA256 = "6e31b174878fd2af"
+BODY_SHA256 = "23399c2cb830dd16"
 
 SPEC = {
     'name': 'logistic_three_parameter',

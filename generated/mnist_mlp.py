@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "f91a184c2fb073b4"
-GENERATOR_SHA256 = "e30f4aac7289b822"
-BODY_SHA256 = "4d1648b26a985003"
+GENERATOR_SHA256 = "6e31b174878fd2af"
+BODY_SHA256 = "dc442534b31bb261"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "e30f4aac7289b822"
-BODY_SHA256 = "6db92a8b43320169"
+GENERATOR_SHA256 = "6e31b174878fd2af"
+BODY_SHA256 = "027d23d9556865cd"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "e30f4aac7289b822"
-BODY_SHA256 = "24fdba02f05eb1c7"
+GENERATOR_SHA256 = "6e31b174878fd2af"
+BODY_SHA256 = "ccc7065c2d41f6d0"
 
 SPEC = {
     'name': 'paraboloid_gradient',

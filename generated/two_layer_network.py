@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "e30f4aac7289b822"
-BODY_SHA256 = "e5e1ab77c43b75fc"
+GENERATOR_SHA256 = "6e31b174878fd2af"
+BODY_SHA256 = "3731b6f3bd71291b"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "e30f4aac7289b822"
-BODY_SHA256 = "d8f3c07201ef65de"
+GENERATOR_SHA256 = "6e31b174878fd2af"
+BODY_SHA256 = "1049ab0662160540"
 
 SPEC = {
     'name': 'univariate_least_squares',

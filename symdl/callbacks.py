@@ -36,7 +36,7 @@ class History(list):
     "mse", ...) to its values, one per epoch, ready for plotting.
     """
 
-    def __init__(self, pairs=()):
+    def __init__(self, pairs=()) -> None:
         super().__init__(pairs)
         self.metrics: dict[str, list[float]] = {}
 
@@ -237,7 +237,7 @@ class Checkpoint(Callback):
     previous checkpoint whole.
     """
 
-    def __init__(self, path, every=1):
+    def __init__(self, path: str | Path, every: int = 1) -> None:
         if every < 1:
             raise DataError(f"Checkpoint needs every >= 1 epoch, not {every}")
         self.path, self.every = Path(path), every

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import sympy as sp
 
@@ -85,9 +86,9 @@ class Derived:
     def __init__(self, model: Model):
         if model.loss_kind is None:
             raise DerivationError(f"{model.name}: the model declares no loss")
-        self.model = model
-        self.steps = list(model.steps_of_model)
-        self.definition = {s.out.name: s for s in self.steps}
+        self.model: Model = model
+        self.steps: list[Affine | Let] = list(model.steps_of_model)
+        self.definition: dict[str, Affine | Let] = {s.out.name: s for s in self.steps}
 
     # ---- which intermediates are kept as arrays ---------------------------------------
     @cached_property
@@ -385,7 +386,7 @@ class Instance:
 
 def explicit_instance(model: Model, sizes: dict[str, int], label_value: int = 0) -> Instance:
     """Substitute every intermediate, element by element, for the given dimension sizes."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # a symbol, or a sympy Array of them, per tensor
 
     def elements(tensor: Tensor):
         if tensor.is_scalar:

@@ -183,10 +183,10 @@ class Model(Derivation):
         self.training = training
         self.tensors: dict[str, Tensor] = {}
         self.steps_of_model: list[Affine | Let] = []
-        self.loss_expr = None
-        self.loss_kind = None  # "expression" or "softmax_cross_entropy"
-        self.loss_input = None
-        self.output_tensor = None
+        self.loss_expr: sp.Expr | None = None
+        self.loss_kind: str | None = None  # "expression" or "softmax_cross_entropy"
+        self.loss_input: Tensor | None = None
+        self.output_tensor: Tensor | None = None
         self.penalty_expr = sp.Integer(0)
         self.index_of_dim: dict[str, str] = dict(dims or {})
         self.bias_column = False  # feature 0 is the constant x₀ = 1 (see `data`)

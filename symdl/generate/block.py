@@ -166,7 +166,8 @@ class BlockEmitter(Emitter):
         "call" statements are block-level helper calls; the others run per sample (loop None)
         or per sample and unit (loop = the unit's dimension).
         """
-        out, pad = [], " " * indent
+        out: list[str] = []
+        pad = " " * indent
         groups: list[tuple[str | None, list[str]]] = []
         for statement in statements:
             if groups and groups[-1][0] == statement.loop and statement.loop != "call":
@@ -230,7 +231,7 @@ class BlockEmitter(Emitter):
             slices=self._indent(self.block_slices(with_label), 8),
             body="\n".join(self.loops(statements, 8)), result=result)
 
-    def loss_kernel(self) -> str:
+    def loss_kernel(self) -> list[str]:
         args = self.chunk_args()
         chunk = self.chunk_function(
             "_loss_of_rows", args + ["_start", "_stop"], self.block_arrays(False), ["total = 0.0"],
@@ -243,7 +244,7 @@ class BlockEmitter(Emitter):
             doc=f"J, the {self.model.reduction} of the loss over the samples, block by block.")
         return [chunk, kernel]
 
-    def loss_and_gradient_kernel(self) -> str:
+    def loss_and_gradient_kernel(self) -> list[str]:
         params = self.model.params
         transposed = set(self.transposed())
         scalars = [p for p in params if p.is_scalar]
@@ -257,7 +258,8 @@ class BlockEmitter(Emitter):
             ", ".join(["total"] + [f"g_{p.name}" for p in scalars]),
             "Σ over rows start..stop of the loss and of its gradient: the scalars' returned, "
             "the others' added into the buffers given.")
-        allocate, serial, results = [], [], []
+        allocate: list[str] = []
+        results: list[str] = []
         for p in params:
             if p.is_scalar:
                 results.append(f"_total(g_{p.name}_parts) * scale")
@@ -278,7 +280,7 @@ class BlockEmitter(Emitter):
             doc="(J, ∂J/∂p for every parameter p): forward and backward fused, block by block.")
         return [chunk, kernel]
 
-    def predict_kernel(self) -> str:
+    def predict_kernel(self) -> list[str]:
         out = self.model.output_tensor
         if out is None:
             return []

@@ -37,7 +37,7 @@ class Emitter:
 
     def _dimension_sources(self) -> dict[str, str]:
         """Code for the size of each dimension, read off a parameter's shape."""
-        sources = {}
+        sources: dict[str, str] = {}
         for tensor in self.model.params + ([self.model.features] if self.model.features else []):
             for axis, dim in enumerate(tensor.shape):
                 if tensor.role == "data":

@@ -27,7 +27,8 @@ from symdl.sources import Source
 
 PACKAGE = Path(__file__).parent
 HELPERS = PACKAGE / "helpers.py.txt"
-EMITTERS = {"rows": RowsEmitter, "block": BlockEmitter, "blas": BlasEmitter}
+EMITTERS: dict[str, type[RowsEmitter | BlockEmitter | BlasEmitter]] = {
+    "rows": RowsEmitter, "block": BlockEmitter, "blas": BlasEmitter}
 WIDE = 128
 
 

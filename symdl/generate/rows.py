@@ -157,8 +157,10 @@ class RowsEmitter(Emitter):
         A statement that calls a vector helper (_dot, _axpy) gets a loop of its own: the
         element-wise loops around it then have straight-line bodies that LLVM vectorises.
         """
-        out, pad = [], " " * indent
-        current, body = None, []
+        out: list[str] = []
+        pad = " " * indent
+        current: str | None = None
+        body: list[str] = []
         calls_helper = re.compile(r"\b_(dot|dot_column|axpy)\(")
 
         def flush():
@@ -258,6 +260,7 @@ class RowsEmitter(Emitter):
 
     def hessian_kernel(self, curvature) -> str:
         names = self.names
+        size: int | str  # a number of parameters, or the code for a dimension's size
         if curvature.kind == "scalar":
             size = len(curvature.params)
             lines = prune(self.forward() + [
