@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symdl import callbacks, optimizers, sources, train, validate
+from symdl import sources, train, validate
 from symdl.errors import DataError
 
 CHUNK_BYTES = 64 * 2**20  # rows per chunk when symdl chooses: about 64 MiB of x
@@ -227,8 +227,13 @@ def _kernel_data(spec, x, y, data_dtype):
     return x, y
 
 
-def _chunk_sums(x, y=None, *, ref, params, check, data_dtype, block_info=None):
-    """The loss and gradient of one chunk as sums, packed in one row: [J, ∂J/∂p₁..., ...]."""
+def _chunk_sums(x, y=None, *, ref, params, want, check, data_dtype, block_info=None):
+    """What `want` names, for one chunk, as sums packed in one row.
+
+    The row is [J, ∂J/∂p₁..., H₁₁..., rows·score]: J always, then the gradient, the Hessian
+    (the generated `hessian` kernel, P × P over the flat parameters) and the training scores
+    (train.scores: accuracy or mse, times the chunk's rows) when `want` names them.
+    """
     module = train.kernels(ref)
     spec = module.SPEC
     info = block_info[0]
@@ -238,19 +243,18 @@ def _chunk_sums(x, y=None, *, ref, params, check, data_dtype, block_info=None):
                               tuple(stop - start for start, stop in info["array-location"]))
     else:
         x, y = _kernel_data(spec, x, y, data_dtype)
+    data = train.data_args(x, y)
     with _KERNEL_LOCK:
-        loss, *grads = module.loss_and_gradient(*params, *train.data_args(x, y))
+        if "gradient" in want:
+            loss, *grads = module.loss_and_gradient(*params, *data)
+        else:
+            loss, grads = module.loss(*params, *data), []
+        hessian = [module.hessian(*params, *data)] if "hessian" in want else []
+        scores = train.scores(module, params, x, y) if "scores" in want else {}
+    sums = np.concatenate([[loss]] + [np.ravel(g) for g in grads + hessian]).astype(np.float64)
     scale = len(x) if spec["reduction"] == "mean" else 1
-    packed = np.concatenate([[loss]] + [np.ravel(g) for g in grads]).astype(np.float64)
-    return (packed * scale)[None, :]
-
-
-def _chunk_metrics(x, y, *, ref, params, data_dtype):
-    """train.metrics of one chunk, times its rows: [rows·accuracy] or [rows·mse]."""
-    x, y = _kernel_data(train.kernels(ref).SPEC, x, y, data_dtype)
-    with _KERNEL_LOCK:
-        found = train.metrics(ref, params, x, y)
-    return np.array([[len(x) * value for value in found.values()]])
+    found = np.concatenate([sums * scale, [len(x) * v for v in scores.values()]])
+    return found[None, :]
 
 
 class ChunkedData:
@@ -273,25 +277,30 @@ class ChunkedData:
     def chunks(self) -> int:
         return len(self.x.chunks[0])
 
-    def loss_and_gradient(self, params, check=False):
-        """(J, [∂J/∂p]) over every row, reduced as the kernel reduces (sum or mean)."""
-        import dask
-        size = 1 + sum(int(np.size(p)) for p in params)
-        total = self._sum(_chunk_sums, size, params=dask.delayed(list(params), pure=True),
-                          check=check)
-        self.passes += 1
-        if self.spec["reduction"] == "mean":
-            total = total / self.rows
-        return float(total[0]), _unpack(total[1:], params)
+    def evaluate(self, params, want, check=False) -> dict:
+        """One pass: J and whichever of "gradient", "hessian", "scores" `want` names.
 
-    def metrics(self, params: dict) -> dict:
-        """Training accuracy (classifiers) or mean squared error (regressions), in one pass."""
-        if self.y is None or self.spec["target"] is None:
-            return {}
-        name = "train mse" if self.spec["target"][1] == "real" else "train accuracy"
+        Reduced as the kernel reduces (sums, or means for a mean loss); the scores are
+        always means over the rows.
+        """
         import dask
-        total = self._sum(_chunk_metrics, 1, params=dask.delayed(params, pure=True))
-        return {name: float(total[0]) / self.rows}
+        size = int(sum(np.size(p) for p in params))
+        names = train.score_names(train.kernels(self.ref)) if "scores" in want else []
+        width = (1 + size * ("gradient" in want) + size * size * ("hessian" in want)
+                 + len(names))
+        total = self._sum(_chunk_sums, width, params=dask.delayed(list(params), pure=True),
+                          want=tuple(want), check=check)
+        self.passes += 1
+        sums = total[:width - len(names)] / (self.rows if self.spec["reduction"] == "mean" else 1)
+        found = {"loss": float(sums[0]),
+                 "scores": {n: float(v) / self.rows for n, v in zip(names, total[-len(names):])}
+                 if names else {}}
+        at = 1
+        if "gradient" in want:
+            found["gradient"], at = _unpack(sums[at:at + size], params), at + size
+        if "hessian" in want:
+            found["hessian"] = sums[at:at + size * size].reshape(size, size)
+        return found
 
     def _sum(self, per_chunk, size, **options):
         """Σ over the chunks of per_chunk(x, y, ...) (one row of `size` each), in a tree."""
@@ -305,16 +314,48 @@ class ChunkedData:
         (total,) = dask.compute(parts.sum(axis=0, split_every=8), scheduler=self.scheduler)
         return total
 
-    def block(self, index, check=False):
-        """Chunk `index` of x and y in memory, checked like the data of a pass."""
+    def block(self, index):
+        """Chunk `index` of x and y in memory, as the kernels take them."""
         import dask
-        rows = (sum(self.x.chunks[0][:index]), sum(self.x.chunks[0][:index + 1]))
         y = None if self.y is None else self.y.blocks[index]
         xb, yb = dask.compute(self.x.blocks[index], y, scheduler=self.scheduler)
-        if check:
-            declared = (rows[1] - rows[0],) + self.x.shape[1:]
-            return _checked_chunk(self.spec, xb, yb, rows, index, self.dtype, declared)
-        return train.prepare_data(self.spec, xb, yb, self.dtype)
+        return _kernel_data(self.spec, xb, yb, self.dtype)
+
+
+class Kernels:
+    """The model's kernels over every chunk, called as the generated ones are, data implied.
+
+    train.run_epochs, train.lbfgs and train.newton call `loss`, `loss_and_gradient` and
+    `hessian` with the parameters alone. Each call at new parameters is one pass over the
+    chunks computing `base` and `also` there (e.g. the Hessian for Newton's method, the
+    epoch's scores with epoch_metrics), and the pass is kept: J, ∇J, H and the scores at one
+    point cost one read of the data. The first pass checks every chunk.
+    """
+
+    def __init__(self, data, base=("gradient",), also=()):
+        self.data, self.SPEC, self.want = data, data.spec, tuple(base) + tuple(also)
+        self.point, self.found = None, {}
+
+    def at(self, params, want=()) -> dict:
+        key = train.flat(params).tobytes()
+        if key != self.point or not all(w in self.found for w in want):
+            wanted = tuple(dict.fromkeys(self.want + tuple(want)))
+            self.found = self.data.evaluate(list(params), wanted, check=self.data.passes == 0)
+            self.point = key
+        return self.found
+
+    def loss(self, *params):
+        return self.at(params)["loss"]
+
+    def loss_and_gradient(self, *params):
+        found = self.at(params, ("gradient",))
+        return (found["loss"], *found["gradient"])
+
+    def hessian(self, *params):
+        return self.at(params, ("hessian",))["hessian"]
+
+    def scores(self, params) -> dict:
+        return self.at(params, ("scores",))["scores"]
 
 
 def _unpack(flat, like):
@@ -334,22 +375,22 @@ def _unpack(flat, like):
 
 def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_size=None,
         params=None, sizes=None, init_scale=0.0, init="normal", initial=None, seed=0, log=None,
-        log_every=None, scheduler=None, tol=None) -> train.Result:
+        log_every=None, scheduler=None, tol=None, validation_data=None, epoch_metrics=False,
+        callbacks=(), progress=False) -> train.Result:
     """Train model `ref` on Dask arrays x, y (what `train.fit` does for a Dask x).
 
-    optimizer: "lbfgs", or any first-order rule of symdl.optimizers (a name or an Optimizer):
-    full batch, one distributed pass per epoch, when it is "gd" or batch_size is None;
-    otherwise mini-batches of `batch_size` from one chunk at a time.
+    The epochs are train.run_epochs', as in memory, with the same divergence watch,
+    callbacks, progress bar and Ctrl-C handling; only the kernels are the chunked ones.
+    optimizer: "lbfgs", "newton" (the summed Hessian, one solve here), or any first-order
+    rule of symdl.optimizers: full batch, one pass per epoch, when it is "gd" or batch_size
+    is None; otherwise mini-batches of `batch_size` from one chunk at a time.
+    `validation_data` may be NumPy or Dask arrays; `epoch_metrics` and validation are
+    computed in the epoch's own pass over the training chunks.
 
     `scheduler`: None for Dask's default (the active `distributed.Client` if there is one,
     else local threads), a `distributed.Client`, or a Dask scheduler name ("threads",
     "synchronous", "processes").
     """
-    if optimizer == "newton":
-        raise optimizers.OptimizerError("newton needs the Hessian, which symdl does not yet sum "
-                                        "over chunks; use lbfgs on chunked data")
-    if optimizer != "lbfgs":
-        optimizers.make(optimizer, learning_rate)  # an unknown name: the in-memory error
     ref = sources.resolve(ref)  # a Source travels to the workers: no relative path to re-read
     module = train.kernels(ref)
     spec = module.SPEC
@@ -365,32 +406,46 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
         params = train.initial_params(spec, bound, dtype=dtype, init_scale=init_scale, init=init,
                                       initial=initial, seed=seed)
     train.check_params(spec, params, bound)
-    run = callbacks.Run(spec["name"], epochs, [n for n, _ in spec["params"]], params,
-                        callbacks.History())
-    lines = callbacks.LogLines(log, log_every) if log else None
-    started = run.started
+    scored = epoch_metrics or validation_data is not None
+    kernels = Kernels(data, also=("hessian",) * (optimizer == "newton") + ("scores",) * scored)
+    validation = _validation(module, data, validation_data, params, sizes)
 
-    def record(epoch, loss, params=None):
-        """After each epoch: J checked, kept and logged as in memory; never asks to stop."""
-        validate.finite_loss(loss, epoch)
-        run.epoch = epoch
-        run.history.record(epoch, {"J": float(loss)})
-        if lines:
-            lines.on_epoch_end(run)
+    def scores(params):
+        found = kernels.scores(params) if scored else {}
+        if validation is not None:
+            found = {**found, **validation(params)}
+        return found
 
-    if optimizer == "lbfgs":
-        params = train.lbfgs(_Kernel(data), params, (), epochs, record, tol=tol)
-    elif optimizer == "gd" or batch_size is None:
-        params = _full_batch(data, optimizers.make(optimizer, learning_rate), params, epochs,
-                             record)
-    else:
-        params = _minibatches(module, data, params, optimizer, learning_rate, epochs,
-                              batch_size, seed, record)
-    named = {n: p for (n, _), p in zip(spec["params"], params)}
-    result = train.Result(spec["name"], named, run.history, seconds=time.perf_counter() - started)
+    def minibatches(update, params, record):
+        return _minibatches(module, data, params, update, epochs, batch_size, seed, record)
+
+    result = train.run_epochs(
+        kernels, params, (), model=ref, optimizer=optimizer, learning_rate=learning_rate,
+        epochs=epochs, batch_size=batch_size, seed=seed, tol=tol, log=log, scores=scores,
+        hooks=train.reporters(progress, log, log_every) + list(callbacks),
+        minibatches=None if optimizer == "gd" or batch_size is None else minibatches)
     result.metrics.update({"rows": data.rows, "chunks": data.chunks,
                            "passes over the data": data.passes})
     return result
+
+
+def _validation(module, data, validation_data, params, sizes):
+    """params → {"val J": …, "val accuracy" or "val mse": …} on NumPy or Dask validation data."""
+    if validation_data is None:
+        return None
+    if len(validation_data) != 2:
+        raise DataError("validation_data must be a pair (x_val, y_val)")
+    if is_chunked(validation_data[0]):
+        held_out = Kernels(ChunkedData(data.ref, data.spec, *validation_data, data.dtype,
+                                       data.scheduler), base=("scores",))
+
+        def chunked_scores(params):
+            found = held_out.at(params)
+            return {"val J": found["loss"], **{f"val {k}": v for k, v in found["scores"].items()}}
+        return chunked_scores
+    checked = validate.model_inputs(data.spec, params, validation_data[0], validation_data[1],
+                                    sizes)
+    return lambda params: train.validation_scores(module, params, checked.x, checked.y)
 
 
 def _dtype(x):
@@ -398,41 +453,25 @@ def _dtype(x):
     return np.float32 if getattr(x, "dtype", None) == np.float32 else np.float64
 
 
-def _full_batch(data, update, params, epochs, record):
-    """One step per pass: each pass gives J at the new parameters and the next gradient."""
-    loss, grads = data.loss_and_gradient(params, check=True)
-    validate.finite_loss(loss, 0)
-    for epoch in range(1, epochs + 1):
-        params = update.step(params, grads)
-        loss, grads = data.loss_and_gradient(params)
-        record(epoch, loss)
-    return params
+def _minibatches(module, data, params, update, epochs, batch_size, seed, record):
+    """Mini-batches from one chunk at a time, the chunks and the rows within each shuffled.
 
-
-class _Kernel:
-    """The distributed pass behind a kernel's calling convention, for train.lbfgs."""
-
-    def __init__(self, data):
-        self.data, self.SPEC = data, data.spec
-
-    def loss_and_gradient(self, *params):
-        loss, grads = self.data.loss_and_gradient(list(params), check=self.data.passes == 0)
-        return (loss, *grads)
-
-
-def _minibatches(module, data, params, optimizer, learning_rate, epochs, batch_size, seed,
-                 record):
-    """Mini-batches from one chunk at a time, the chunks and the rows within each shuffled."""
-    update = optimizers.make(optimizer, learning_rate)
+    Each chunk is read once per epoch; the epoch's J adds up the batch losses (÷ m for a
+    mean loss), as in memory, so no second pass is needed.
+    """
     rng = np.random.default_rng(seed)
+    mean = data.spec["reduction"] == "mean"
     for epoch in range(1, epochs + 1):
+        total = 0.0
         for index in rng.permutation(data.chunks):
-            xb, yb = data.block(int(index), check=epoch == 1)
+            xb, yb = data.block(int(index))
             for batch_x, batch_y in train.batches(xb, yb, batch_size, rng):
                 loss, *grads = module.loss_and_gradient(*params, *train.data_args(batch_x, batch_y))
                 validate.finite_loss(loss, epoch)
                 params = update.step(params, grads)
-        record(epoch, data.loss_and_gradient(params)[0])
+                total += loss * len(batch_x) if mean else loss
+        if record(epoch, total / data.rows if mean else total, params):
+            break
     return params
 
 
@@ -453,7 +492,9 @@ def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> tra
     try:
         result = fit(ref, x, y, log=log, scheduler=scheduler, **settings)
         data = ChunkedData(sources.resolve(ref), spec, x, y, _dtype(x), scheduler)
-        result.metrics.update(data.metrics(result.params))
+        found = Kernels(data, base=("scores",)).scores(
+            train.ordered_params(spec, result.params, _dtype(x)))
+        result.metrics.update({f"train {k}": v for k, v in found.items()})
     finally:
         if client is not None:
             client.close()

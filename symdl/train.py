@@ -175,13 +175,12 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         params = ordered_params(kernels(name).SPEC, params,
                                 np.result_type(getattr(x, "dtype", np.float64), np.float32))
     if chunked.is_chunked(x):
-        if validation_data is not None or callbacks:
-            raise DataError("validation_data and callbacks need in-memory training; "
-                            "chunked training does not run them")
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
                            init_scale=init_scale, init=init, initial=initial, seed=seed,
-                           log=log, log_every=log_every, scheduler=scheduler, tol=tol)
+                           log=log, log_every=log_every, scheduler=scheduler, tol=tol,
+                           validation_data=validation_data, epoch_metrics=epoch_metrics,
+                           callbacks=callbacks, progress=progress)
     module = kernels(name)
     spec = module.SPEC
     validate.initial_values(spec, initial)
@@ -201,19 +200,45 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         checked = validate.model_inputs(spec, params, validation_data[0], validation_data[1],
                                         sizes)
         validation = checked.x, checked.y
+    full_batch = optimizer == "gd" or x is None or batch_size is None or batch_size >= len(x)
+
+    def minibatches(update, params, record):
+        return minibatch_epochs(module, update, params, x, y, batch_size, epochs,
+                                np.random.default_rng(seed), record)
+
+    return run_epochs(module, params, data, model=name, optimizer=optimizer,
+                      learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
+                      seed=seed, tol=tol,
+                      hooks=reporters(progress, log, log_every) + list(callbacks), log=log,
+                      scores=lambda p: epoch_scores(module, p, x, y, validation,
+                                                    train_scores=epoch_metrics),
+                      minibatches=None if full_batch else minibatches)
+
+
+def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs, batch_size, seed,
+               tol, hooks, log, scores, minibatches=None) -> Result:
+    """The epochs of `optimizer` with the checks around them, for data in memory or in chunks.
+
+    `module` has the generated kernels' calling convention (`loss`, `loss_and_gradient`,
+    `hessian`, SPEC) on the data arguments `data`: the generated module itself, or
+    symdl.chunked's kernels over chunks (with `data` empty). After each epoch J is checked by
+    the divergence watch, recorded with `scores(params)` and handed to the `hooks`
+    (callbacks); Ctrl-C stops after the epoch under way. `minibatches(update, params,
+    record)` runs the mini-batch epochs (None: full batch).
+    """
+    spec = module.SPEC
     start = [np.copy(p) for p in params]
     watch = validate.DivergenceWatch(module.loss(*params, *data))
     if log and optimizer in ("gd", "sgd"):
         note = step_size_note(module, start, data, learning_rate)
         if note:
             log(f"  note: {note}")
-    hooks = reporters(progress, log, log_every) + list(callbacks)
     names = [n for n, _ in spec["params"]]
     rule = optimizer if isinstance(optimizer, str) else type(optimizer).__name__
     settings = {"optimizer": rule, "learning_rate": getattr(optimizer, "learning_rate", learning_rate),
                 "epochs": epochs, "batch_size": batch_size, "seed": seed, "tol": tol}
     run = hooks_module.Run(spec["name"], epochs, names, params, History(),
-                           model=sources.resolve(name).ref, settings=settings)
+                           model=sources.resolve(model).ref, settings=settings)
     started = run.started
 
     with interrupts.deferred() as interruption:
@@ -222,8 +247,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
             validate.finite_loss(loss, epoch)
             watch.check(epoch, loss)
             run.epoch, run.params = epoch, params
-            run.history.record(epoch, {"J": float(loss), **epoch_scores(
-                module, params, x, y, validation, train_scores=epoch_metrics)})
+            run.history.record(epoch, {"J": float(loss), **scores(params)})
             for hook in hooks:
                 hook.on_epoch_end(run)
             return run.stop or interruption.requested
@@ -236,13 +260,10 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                 params = method(module, params, data, epochs, record, tol=tol)
             else:
                 update = optimizers.make(optimizer, learning_rate)
-                full_batch = (optimizer == "gd" or x is None or batch_size is None
-                              or batch_size >= len(x))
-                if full_batch:
+                if minibatches is None:
                     params = full_batch_epochs(module, update, params, data, epochs, record, tol)
                 else:
-                    params = minibatch_epochs(module, update, params, x, y, batch_size, epochs,
-                                              np.random.default_rng(seed), record)
+                    params = minibatches(update, params, record)
             run.params, run.finished = params, True
             if not interruption.requested and not run.stop:
                 watch.finish(len(run.history))
@@ -275,19 +296,31 @@ def epoch_scores(module, params, x, y, validation, train_scores=False) -> dict:
     if validation is not None or train_scores:
         found.update(scores(module, params, x, y))
     if validation is not None:
-        x_val, y_val = validation
-        found["val J"] = float(module.loss(*params, *data_args(x_val, y_val)))
-        found.update({f"val {k}": v for k, v in scores(module, params, x_val, y_val).items()})
+        found.update(validation_scores(module, params, *validation))
     return found
+
+
+def validation_scores(module, params, x_val, y_val) -> dict:
+    """{"val J": …, "val accuracy" or "val mse": …} on held-out data in memory."""
+    found = {"val J": float(module.loss(*params, *data_args(x_val, y_val)))}
+    found.update({f"val {k}": v for k, v in scores(module, params, x_val, y_val).items()})
+    return found
+
+
+def score_names(module) -> list:
+    """The names `scores` returns: ["accuracy"] (classifier), ["mse"] (regression) or []."""
+    spec = module.SPEC
+    if spec["features"] is None or not hasattr(module, "predict") or spec["target"] is None:
+        return []
+    return ["mse"] if spec["target"][1] == "real" else ["accuracy"]
 
 
 def scores(module, values, x, y) -> dict:
     """{"accuracy": …} for a classifier, {"mse": …} for a regression, {} for neither."""
-    spec = module.SPEC
-    if spec["features"] is None or not hasattr(module, "predict") or spec["target"] is None:
+    if not score_names(module):
         return {}
     out = module.predict(*values, x)
-    kind = spec["target"][1]
+    kind = module.SPEC["target"][1]
     if kind == "binary":
         return {"accuracy": float(np.mean((out >= 0.5) == (y >= 0.5)))}
     if kind == "class":

@@ -2,9 +2,11 @@
 
 The sums are reordered (per chunk, then a tree), so parameters agree to rounding, rtol 1e-10
 after 50 epochs (issue 11). A killed worker costs a recomputation, never a wrong gradient;
-a bad chunk gets the in-memory error, naming the chunk.
+a bad chunk gets the in-memory error, naming the chunk. The divergence watch, Ctrl-C and the
+callbacks behave as in memory.
 """
 
+import io
 import logging
 import os
 import signal
@@ -17,8 +19,8 @@ import pytest
 
 da = pytest.importorskip("dask.array")
 
-from symdl import chunked, cli, datasets, train  # noqa: E402
-from symdl.errors import DataError  # noqa: E402
+from symdl import callbacks, chunked, cli, datasets, saved, train  # noqa: E402
+from symdl.errors import DataError, DivergenceError  # noqa: E402
 
 RTOL = 1e-10
 
@@ -80,12 +82,81 @@ def test_lbfgs_on_dask_follows_the_in_memory_iterates(logistic):
     assert np.linalg.norm(gradient) < 1e-3 * np.linalg.norm(first)
 
 
+def test_newton_on_dask_equals_in_memory_newton(logistic):
+    """The per-chunk Hessians summed, one solve on the client: the in-memory iterates."""
+    x, y = logistic
+    expected = train.fit("logistic_regression", x, y, optimizer="newton", epochs=4)
+    result = train.fit("logistic_regression", *chunked_like(x, y), optimizer="newton", epochs=4)
+    assert_same_params(result, expected)
+    assert len(result.history) == 4
+    # each iteration's J, ∇J and H come from one pass (the full step is always taken here)
+    assert result.metrics["passes over the data"] == 5
+
+
 def test_rmsprop_over_chunks_lowers_the_loss(logistic):
     x, y = logistic
     result = train.fit("logistic_regression", *chunked_like(x, y), optimizer="rmsprop",
                        learning_rate=0.05, batch_size=100, epochs=3)
     losses = [j for _, j in result.history]
     assert losses[-1] < 0.7 * train.kernels("logistic_regression").loss(np.zeros(5), x, y)
+
+
+# ------------------------------------------------------------------ as in memory: the watch, Ctrl-C, callbacks
+
+
+def test_a_diverging_run_stops_with_the_in_memory_error(logistic):
+    x, y = logistic
+    with pytest.raises(DivergenceError) as in_memory:
+        train.fit("logistic_regression", x, y, learning_rate=0.05, epochs=50)
+    with pytest.raises(DivergenceError) as on_chunks:
+        train.fit("logistic_regression", *chunked_like(x, y), learning_rate=0.05, epochs=50)
+    assert "2/λ_max" in str(on_chunks.value)
+    assert str(on_chunks.value) == str(in_memory.value)
+
+
+def test_ctrl_c_on_chunks_returns_what_was_learnt(logistic):
+    def press_ctrl_c(line):
+        if "epoch     2 " in line:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    x, y = logistic
+    result = train.fit("logistic_regression", *chunked_like(x, y), learning_rate=1e-3,
+                       epochs=100000, log=press_ctrl_c, log_every=1)
+    assert result.interrupted and result.stopped_epoch == 2 and len(result.history) == 2
+    assert_same_params(result, train.fit("logistic_regression", x, y, learning_rate=1e-3,
+                                         epochs=2))
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_callbacks_and_metrics_on_chunks_match_memory(logistic, tmp_path):
+    """Early stopping on Dask validation data, a checkpoint, per-epoch metrics, a bar."""
+    x, y = logistic
+    x_val, y_val = x[:600], 1.0 - y[:600]  # flipped labels: val J rises, training stops early
+    runs = {}
+    for where, (xs, ys), held_out in (
+            ("memory", (x, y), (x_val, y_val)),
+            ("chunks", chunked_like(x, y), chunked_like(x_val, y_val, 250))):
+        terminal = Terminal()
+        stop = callbacks.EarlyStopping(patience=3)
+        checkpoint = callbacks.Checkpoint(tmp_path / f"{where}.npz", every=2)
+        runs[where] = train.fit("logistic_regression", xs, ys, learning_rate=1e-3, epochs=40,
+                                validation_data=held_out, epoch_metrics=True,
+                                callbacks=[stop, checkpoint, callbacks.ProgressBar(terminal)])
+        runs[where].stopped = stop.stopped_epoch, stop.best_epoch, checkpoint.written_epochs
+        assert "logistic_regression" in terminal.getvalue()
+    memory, chunks = runs["memory"], runs["chunks"]
+    assert chunks.stopped == memory.stopped and memory.stopped[0] < 40
+    assert list(chunks.history.metrics) == ["J", "accuracy", "val J", "val accuracy"]
+    for name, values in memory.history.metrics.items():
+        np.testing.assert_allclose(chunks.history.metrics[name], values, rtol=RTOL)
+    np.testing.assert_allclose(chunks.params["theta"], memory.params["theta"], rtol=RTOL)
+    reloaded = saved.load(tmp_path / "chunks.npz")
+    np.testing.assert_allclose(reloaded.params["theta"],
+                               saved.load(tmp_path / "memory.npz").params["theta"], rtol=RTOL)
 
 
 # ------------------------------------------------------------------ out of core
@@ -210,6 +281,10 @@ def test_local_cluster_equals_in_memory(cluster, logistic):
     expected = train.fit("logistic_regression", x, y, learning_rate=1e-3, epochs=50)
     result = train.fit("logistic_regression", *chunked_like(x, y), learning_rate=1e-3,
                        epochs=50, scheduler=cluster)
+    assert_same_params(result, expected)
+    expected = train.fit("logistic_regression", x, y, optimizer="newton", epochs=4)
+    result = train.fit("logistic_regression", *chunked_like(x, y), optimizer="newton",
+                       epochs=4, scheduler=cluster)
     assert_same_params(result, expected)
 
 
