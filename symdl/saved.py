@@ -11,10 +11,11 @@ On the command line `symdl train MODEL --save FILE` writes one and `symdl predic
 
 A saved model is a NumPy ``.npz`` archive that ``np.load(..., allow_pickle=False)`` opens: one
 array per parameter (``param_NAME``) and ``metadata``, a JSON text holding the model's name,
-its training settings, history and metrics, and the sha256 of the derivation file and of the
-generator that produced the kernels it was trained with. Nothing in it is pickled, so loading a
-file runs no code from it. Parameters only mean something to the kernels they were trained
-with, so `load` refuses a file whose hashes differ from those of the kernels installed now.
+its training settings, history (J and every other metric per epoch), final metrics, and the
+sha256 of the derivation file and of the generator that produced the kernels it was trained
+with. Nothing in it is pickled, so loading a file runs no code from it. Parameters only mean
+something to the kernels they were trained with, so `load` refuses a file whose hashes differ
+from those of the kernels installed now.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from symdl import __version__, sources
+from symdl.callbacks import History
 from symdl.errors import SavedModelError
 
 FORMAT = "symdl saved model"
@@ -57,6 +59,7 @@ def save(result, path: str | os.PathLike) -> Path:
         "source": module.SPEC["source"],
         "kernels": kernel_hashes(module),
         "settings": result.settings, "history": result.history,
+        "epoch_metrics": getattr(result.history, "metrics", {}),
         "metrics": result.metrics, "seconds": result.seconds,
     }
     arrays: dict[str, Any] = {PARAM_PREFIX + n: np.asarray(v) for n, v in result.params.items()}
@@ -94,11 +97,15 @@ def load(path: str | os.PathLike, model: str | None = None):
     if missing:
         raise SavedModelError(f"{path} lacks the parameters {', '.join(missing)} of {name}")
     params = {n: _restored(arrays[PARAM_PREFIX + n]) for n, _ in spec["params"]}
-    history = [tuple(entry) if isinstance(entry, list) else entry
-               for entry in metadata.get("history", [])]
-    return train.Result(name, params, history, dict(metadata.get("metrics", {})),
-                        float(metadata.get("seconds", 0.0)),
-                        settings=dict(metadata.get("settings", {})),
+    history = _history(metadata, path)
+    try:
+        metrics = {str(k): _number(v) for k, v in metadata.get("metrics", {}).items()}
+        settings, seconds = dict(metadata.get("settings", {})), _number(metadata.get("seconds", 0))
+    except (TypeError, ValueError, AttributeError):
+        raise SavedModelError(f"{path} is damaged: its metrics, settings or seconds are not what "
+                              f"symdl wrote; `symdl train MODEL --save {path}` writes a new "
+                              f"one") from None
+    return train.Result(name, params, history, metrics, seconds, settings=settings,
                         model=sources.resolve(ref).ref)
 
 
@@ -172,6 +179,30 @@ def _open_npz(path: Path):
     if not isinstance(loaded, np.lib.npyio.NpzFile):
         raise ValueError("a single array, not an .npz archive")
     return loaded
+
+
+def _history(metadata: dict, path: Path) -> History:
+    """The saved history: its (epoch, J) pairs and its per-epoch metrics, with the NaN or
+    infinite numbers that JSON holds as null read back as NaN."""
+    pairs, metrics = metadata.get("history", []), metadata.get("epoch_metrics", {})
+    try:
+        history = History((int(epoch), _number(loss)) for epoch, loss in pairs)
+        history.metrics = {str(key): [_number(v) for v in values]
+                           for key, values in metrics.items()}
+    except (TypeError, ValueError, AttributeError):
+        raise SavedModelError(f"{path} is damaged: its history is not a list of (epoch, J) "
+                              f"pairs with per-epoch metrics; `symdl train MODEL --save {path}` "
+                              f"writes a new one") from None
+    return history
+
+
+def _number(value) -> float | int:
+    """A number as saved: null (a NaN or an infinity, which JSON cannot hold) reads as NaN."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{value!r} is not a number")
+    return value
 
 
 def _hashes(hashes: dict) -> str:

@@ -36,6 +36,34 @@ def test_a_saved_model_loads_back_exactly(line, tmp_path):
     assert again.settings["dataset"] == "floor_areas" and again.settings["epochs"] == 30
 
 
+def test_the_per_epoch_training_and_validation_metrics_load_back(tmp_path):
+    data = datasets.two_classes_with_bias(m=60)
+    result = train.fit("logistic_regression", data.x[:40], data.y[:40], learning_rate=0.005,
+                       epochs=6, validation_data=(data.x[40:], data.y[40:]))
+    metrics = result.history.metrics
+    assert {"J", "accuracy", "val J", "val accuracy"} <= set(metrics)
+    metrics["val J"][2] = float("nan")  # JSON has no NaN: it is saved as null, read back as NaN
+    again = saved.load(saved.save(result, tmp_path / "logistic.npz"))
+    assert set(again.history.metrics) == set(metrics)
+    for name, values in metrics.items():
+        np.testing.assert_array_equal(again.history.metrics[name], values)
+    assert len(again.history.metrics["val accuracy"]) == 6
+    assert again.history.latest()["accuracy"] == metrics["accuracy"][-1]
+
+
+def test_a_hand_edited_history_is_an_error_not_a_traceback(line, tmp_path):
+    path = saved.save(line, tmp_path / "line.npz")
+    with np.load(path) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    metadata = json.loads(str(arrays["metadata"]))
+    for damaged in ({"history": [[1, "low"]]}, {"history": 7}, {"epoch_metrics": {"J": ["x"]}},
+                    {"epoch_metrics": [1, 2]}):
+        arrays["metadata"] = np.array(json.dumps({**metadata, **damaged}))
+        np.savez(path, **arrays)
+        with pytest.raises(SavedModelError, match="is damaged: its history"):
+            saved.load(path)
+
+
 def test_a_saved_file_is_plain_npz_with_json_metadata_and_no_pickle(logistic, tmp_path):
     result, _ = logistic
     path = saved.save(result, tmp_path / "logistic.npz")
