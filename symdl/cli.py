@@ -88,6 +88,7 @@ def command_train(args):
     say = reporter(args)
     if args.save:
         writable(args.save)
+    refuse_saved_model_as_data(args.data, args.test_data)
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "learning_rate": args.learning_rate,
         "optimizer": args.optimizer, "batch_size": args.batch_size}.items() if v is not None}
@@ -140,12 +141,21 @@ def command_train(args):
     return INTERRUPTED if result.interrupted else 0
 
 
+def refuse_saved_model_as_data(*paths):
+    from symdl.saved import is_saved_model
+    for path in paths:
+        if path and is_saved_model(path):
+            raise DataError(f"{path} is a saved model, not data: a saved model goes after "
+                            f"`symdl predict MODEL --params`, the samples after --data")
+
+
 def command_predict(args):
     from symdl import datafiles, saved, train
     if args.out:
         writable(args.out)
     result = saved.load(args.params, model=args.name)
     spec = train.kernels(args.name).SPEC
+    refuse_saved_model_as_data(args.data)
     output = train.predict(result, datafiles.load_features(args.data, spec))
     columns = saved.prediction_columns(spec, output)
     if args.out:

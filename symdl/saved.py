@@ -39,10 +39,24 @@ FORMAT_VERSION = 1
 PARAM_PREFIX = "param_"
 
 
+HASHES = ("derivation_sha256", "generator_sha256")
+
+
 def kernel_hashes(module) -> dict[str, str]:
     """The hashes a generated module is stamped with: its derivation file and its generator."""
     return {"derivation_sha256": module.DERIVATION_SHA256,
             "generator_sha256": module.GENERATOR_SHA256}
+
+
+def is_saved_model(path: str | os.PathLike) -> bool:
+    """Whether `path` is an .npz archive with the entries of a saved model (without reading
+    it): so that a saved model given where data is expected gets an error saying so."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+    return "metadata.npy" in names and any(n.startswith(PARAM_PREFIX) for n in names)
 
 
 def save(result, path: str | os.PathLike) -> Path:
@@ -80,6 +94,11 @@ def load(path: str | os.PathLike, model: str | None = None):
     metadata, arrays = _read(path)
     name = metadata["model"]
     ref = str(model) if model else metadata.get("ref", name)
+    if not model and sources.looks_like_path(ref) and not Path(ref).expanduser().is_file():
+        raise SavedModelError(f"{path} holds {name}, trained from the derivation file {ref}, "
+                              f"which is not there now; name the file where it is: "
+                              f"saved.load({str(path)!r}, model=PATH), or "
+                              f"`symdl predict PATH --params {path} ...`")
     module = train.kernels(ref)
     spec = module.SPEC
     if spec["name"] != name:
@@ -163,10 +182,17 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
                               f"`symdl train MODEL --save {path}` writes one") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
         raise SavedModelError(f"{path} is an .npz file but not a model saved by symdl")
-    if metadata.get("format_version", 0) > FORMAT_VERSION:
+    version = metadata.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SavedModelError(f"{path} is damaged: its format_version is {version!r}, not a "
+                              f"number; `symdl train MODEL --save {path}` writes a new one")
+    if version > FORMAT_VERSION:
         raise SavedModelError(f"{path} was saved by a newer symdl "
                               f"({metadata.get('symdl_version')}); upgrade symdl to load it")
-    if not isinstance(metadata.get("model"), str) or not isinstance(metadata.get("kernels"), dict):
+    kernels = metadata.get("kernels")
+    if (not isinstance(metadata.get("model"), str) or not isinstance(metadata.get("ref", ""), str)
+            or not isinstance(kernels, dict) or set(kernels) != set(HASHES)
+            or not all(isinstance(v, str) for v in kernels.values())):
         raise SavedModelError(f"{path} is damaged: its metadata lacks the model's name or "
                               f"its kernels' hashes; `symdl train MODEL --save {path}` "
                               f"writes a new one")
@@ -174,11 +200,11 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def _open_npz(path: Path):
-    """np.load of an .npz archive, never unpickling; a ValueError for any other file."""
-    loaded = np.load(path, allow_pickle=False)
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise ValueError("a single array, not an .npz archive")
-    return loaded
+    """np.load of an .npz archive, never unpickling; a ValueError for any other file (np.load
+    would take a text file for a pickle and suggest allow_pickle)."""
+    if not zipfile.is_zipfile(path):
+        raise ValueError("it is not an .npz archive")
+    return np.load(path, allow_pickle=False)
 
 
 def _history(metadata: dict, path: Path) -> History:

@@ -110,6 +110,14 @@ def symdl_errors(tmp_path, model_file):
          "2 features per sample"),
         ([*predict, str(model_file), "--data", str(tmp_path / "x.npz"),
           "--out", "/nonexistent/p.csv"], "the folder /nonexistent does not exist"),
+        # --params and --data swapped: neither np.load's advice to allow pickles nor a list of
+        # the saved model's entries as if it were data
+        ([*predict, str(tmp_path / "wide.csv"), "--data", str(model_file)],
+         "wide.csv is not a model saved by symdl (it is not an .npz archive)"),
+        ([*predict, str(model_file), "--data", str(model_file)],
+         "line.npz is a saved model, not data"),
+        (["train", "univariate_least_squares", "--data", str(model_file)],
+         "line.npz is a saved model, not data"),
     ]
 
 

@@ -10,8 +10,21 @@ import numpy as np
 import pytest
 
 import symdl
-from symdl import datafiles, datasets, saved, train
+from symdl import datafiles, datasets, generate, saved, train
 from symdl.errors import DataError, SavedModelError
+
+
+LINE_MODEL = '''"""y = w·x, a line through the origin, for saving from a file of the user's own."""
+from symdl.model import Model
+
+derivation = Model("line_model", title="A line through the origin", source="001 (a test's copy)")
+x = derivation.data("x")
+y = derivation.target("y")
+w = derivation.param("w")
+y_hat = derivation.let("y_hat", w * x)
+derivation.loss((y - y_hat) ** 2)
+derivation.output(y_hat)
+'''
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +161,36 @@ def test_a_damaged_metadata_entry_is_an_error_not_a_traceback(line, tmp_path):
     np.savez(path, **arrays)
     with pytest.raises(SavedModelError, match="is damaged"):
         saved.load(path)
+
+
+def test_a_hand_edited_version_or_hashes_are_errors_not_tracebacks(line, tmp_path):
+    path = saved.save(line, tmp_path / "line.npz")
+    with np.load(path) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    metadata = json.loads(str(arrays["metadata"]))
+    for damaged in ({"format_version": "2"}, {"kernels": {"a": 1}}, {"ref": 5},
+                    {"kernels": {**metadata["kernels"], "generator_sha256": None}}):
+        arrays["metadata"] = np.array(json.dumps({**metadata, **damaged}))
+        np.savez(path, **arrays)
+        with pytest.raises(SavedModelError, match="is damaged"):
+            saved.load(path)
+
+
+def test_a_model_whose_derivation_file_moved_says_where_to_name_it(tmp_path):
+    source = tmp_path / "mine" / "line_model.py"
+    source.parent.mkdir()
+    source.write_text(LINE_MODEL)
+    generate.write([str(source)])
+    result = train.fit(str(source), np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0]),
+                       learning_rate=0.01, epochs=3)
+    path = saved.save(result, tmp_path / "mine.npz")
+    moved = source.rename(tmp_path / "line_model.py")
+    generate.write([str(moved)])
+    with pytest.raises(SavedModelError, match=r"trained from the derivation file .*mine/line_model"
+                                              r"\.py, which is not there now.*model=PATH"):
+        saved.load(path)
+    again = saved.load(path, model=str(moved))
+    assert again.params == result.params
 
 
 def test_a_failed_save_leaves_the_earlier_file_intact(line, tmp_path, monkeypatch):
