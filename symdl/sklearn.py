@@ -31,7 +31,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from symdl import train
-from symdl.errors import DataError, DerivationError, SymdlError
+from symdl.errors import DataError, DerivationError, SettingsError, SymdlError
 
 SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "init", "init_scale", "seed")
 """Constructor parameters that go to `train.fit` unchanged (None: the derivation's value)."""
@@ -116,7 +116,34 @@ class SymdlEstimator(BaseEstimator):
             settings["learning_rate"] = curvature_step(self.model, x, targets, settings)
         return settings
 
+    def _check_own_settings(self):
+        """The parameters train.fit does not check itself, checked before any is used."""
+        problems = []
+        if self.fit_intercept not in (None, True, False):
+            problems.append(f"fit_intercept must be None, True or False, not {self.fit_intercept!r}")
+        if self.sizes is not None and not isinstance(self.sizes, dict):
+            problems.append(f"sizes must be a dict of dimension sizes such as {{'H': 16}}, "
+                            f"not {self.sizes!r}")
+        if self.seed is not None and (isinstance(self.seed, bool)
+                                      or not isinstance(self.seed, (int, np.integer))
+                                      or self.seed < 0):
+            problems.append(f"seed must be an integer >= 0, not {self.seed!r}")
+        if self.validation_fraction is not None and (
+                isinstance(self.validation_fraction, bool)
+                or not isinstance(self.validation_fraction, (int, float, np.number))):
+            problems.append(f"validation_fraction must be a number between 0 and 1, "
+                            f"not {self.validation_fraction!r}")
+        if self.callbacks is not None and (not isinstance(self.callbacks, (list, tuple)) or not all(
+                hasattr(c, "on_epoch_end") for c in self.callbacks)):
+            problems.append(f"callbacks must be a list of symdl.callbacks objects such as "
+                            f"EarlyStopping(patience=10), not {self.callbacks!r}")
+        if not isinstance(self.progress, bool):
+            problems.append(f"progress must be True or False, not {self.progress!r}")
+        if problems:
+            raise SettingsError(f"{type(self).__name__}: " + "; ".join(problems))
+
     def _train(self, X, targets, spec):
+        self._check_own_settings()
         x = self._design(X, spec)
         settings = self._settings(spec, x, targets)
         extra = {"progress": self.progress}

@@ -12,7 +12,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from symdl import callbacks, datasets  # noqa: E402
-from symdl.errors import DataError, DerivationError  # noqa: E402
+from symdl.errors import DataError, DerivationError, SettingsError  # noqa: E402
 from symdl.sklearn import SymdlClassifier, SymdlRegressor, adds_bias_column  # noqa: E402
 
 EXCUSED = {}
@@ -112,6 +112,19 @@ def test_the_wrong_estimator_for_a_model_is_a_clear_error(dots):
         SymdlRegressor("logistic_regression").fit(dots.x, dots.y)
     with pytest.raises(DerivationError, match="use SymdlRegressor"):
         SymdlClassifier("multivariate_least_squares").fit(dots.x, dots.y)
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"seed": "x"}, "seed must be an integer >= 0, not 'x'"),
+    ({"sizes": [3]}, "sizes must be a dict"),
+    ({"callbacks": 5}, "callbacks must be a list"),
+    ({"fit_intercept": "no"}, "fit_intercept must be None, True or False"),
+    ({"validation_fraction": "0.2"}, "validation_fraction must be a number"),
+    ({"progress": "yes"}, "progress must be True or False"),
+])
+def test_a_setting_of_the_wrong_type_is_a_settings_error_before_training(dots, setting, message):
+    with pytest.raises(SettingsError, match=message):
+        SymdlClassifier("logistic_regression", epochs=2, **setting).fit(dots.x, dots.y)
 
 
 # ---- in scikit-learn's tools -----------------------------------------------------------------
