@@ -31,3 +31,7 @@ class SettingsError(SymdlError, ValueError):
 
 class IllConditionedWarning(UserWarning):
     """A closed form was solved, but its Hessian is so ill-conditioned that digits are lost."""
+
+
+class DivergenceWarning(UserWarning):
+    """J rose the way a diverging run does, and `fit(divergence="warn")` asked to go on."""

@@ -142,7 +142,7 @@ def prepare_data(spec, x, y, dtype=np.float64) -> tuple[np.ndarray | None, np.nd
 def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         batch_size=None, params=None, sizes=None, init_scale=0.0, init="normal", initial=None,
         seed=0, log=None, log_every=None, scheduler=None, tol=None, validation_data=None,
-        epoch_metrics=False, callbacks=(), progress=False) -> Result:
+        epoch_metrics=False, callbacks=(), progress=False, divergence="stop") -> Result:
     """Train model NAME on (x, y) with its generated loss_and_gradient kernel.
 
     optimizer: a name (optimizers.names(): "gd", "sgd", "momentum", "nesterov", "rmsprop",
@@ -163,12 +163,16 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     epochs.
 
     Training stops with a `DivergenceError` when J grows far past its starting value or
-    keeps rising (validate.DivergenceWatch). Ctrl-C stops it after the epoch under way: the
+    keeps rising (validate.DivergenceWatch); `divergence="warn"` warns once instead and goes
+    on, for a run that rises on purpose before it settles. Ctrl-C stops it after the epoch under way: the
     result comes back with `interrupted=True` and the parameters reached so far.
     """
     validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, init=init, init_scale=init_scale, seed=seed,
                       log_every=log_every, optimizers=optimizers.names())
+    if divergence not in validate.DivergenceWatch.CHOICES:
+        raise SettingsError(f"divergence must be 'stop' (raise DivergenceError) or 'warn' "
+                            f"(warn once and go on), not {divergence!r}")
     if not isinstance(optimizer, optimizers.Optimizer) and optimizer not in optimizers.names():
         optimizers.make(optimizer, learning_rate)  # raises, listing the valid names
     if isinstance(params, (dict, Result)):
@@ -228,7 +232,7 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
     """
     spec = module.SPEC
     start = [np.copy(p) for p in params]
-    watch = validate.DivergenceWatch(module.loss(*params, *data))
+    watch = validate.DivergenceWatch(module.loss(*params, *data), divergence)
     if log and optimizer in ("gd", "sgd"):
         note = step_size_note(module, start, data, learning_rate)
         if note:
@@ -717,7 +721,7 @@ def closed_form(name, x=None, y=None) -> dict:
 
 FIT_SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "params", "sizes",
                 "init_scale", "init", "initial", "seed", "log_every", "scheduler", "tol",
-                "validation_data", "epoch_metrics", "callbacks", "progress")
+                "validation_data", "epoch_metrics", "callbacks", "progress", "divergence")
 
 
 def train(name, *, dataset=None, data=None, test_data=None, log=None, **overrides) -> Result:

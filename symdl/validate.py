@@ -14,9 +14,11 @@ integer labels 0..L−1 (003 §3.3 one-vs-rest, the MNIST model of `002_4c33554d
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from symdl.errors import DataError, DivergenceError, SettingsError
+from symdl.errors import DataError, DivergenceError, DivergenceWarning, SettingsError
 
 TASKS = ("regression", "binary", "classes")
 
@@ -90,16 +92,34 @@ class DivergenceWatch:
     than GROWTH times its starting value (beyond it), or J above its starting value after
     rising RISES epochs in a row, is divergence; and so is a run that ends above twice
     where it started.
+
+    `on_divergence="warn"` turns each of these into one `DivergenceWarning` and lets the run
+    go on, for runs that rise on purpose (a large step that overshoots before it settles, a
+    benchmark at the frameworks' settings). A NaN or infinite J stops a run either way.
     """
 
     GROWTH = 100.0
     RISES = 5
+    CHOICES = ("stop", "warn")
 
-    def __init__(self, start_loss):
+    def __init__(self, start_loss, on_divergence="stop"):
+        if on_divergence not in self.CHOICES:
+            raise SettingsError(f"divergence must be one of {', '.join(map(repr, self.CHOICES))}"
+                                f", not {on_divergence!r}")
         finite_loss(start_loss, 0, "loss at the starting parameters")
         self.start = float(start_loss)
         self.last = self.start
         self.rises = 0
+        self.on_divergence = on_divergence
+        self.warned = False
+
+    def diverged(self, message: str) -> None:
+        if self.on_divergence == "stop":
+            raise DivergenceError(message)
+        if not self.warned:
+            warnings.warn(f"{message}; training goes on (divergence='warn')", DivergenceWarning,
+                          stacklevel=4)
+            self.warned = True
 
     def check(self, epoch: int, loss) -> None:
         finite_loss(loss, epoch)
@@ -108,18 +128,18 @@ class DivergenceWatch:
         self.last = loss
         scale = max(abs(self.start), 1e-8)
         if loss > self.start + self.GROWTH * scale:
-            raise DivergenceError(
+            self.diverged(
                 f"training diverged at epoch {epoch}: J = {loss:.4g} has grown to more than "
                 f"{self.GROWTH:g} times its starting value {self.start:.4g}")
         if self.rises >= self.RISES and loss > self.start:
-            raise DivergenceError(
+            self.diverged(
                 f"training diverged at epoch {epoch}: J rose in each of the last {self.rises} "
                 f"epochs, to {loss:.4g}, above its starting value {self.start:.4g}")
 
     def finish(self, epoch: int) -> None:
         """A run that ends at more than twice its starting J has made the model worse."""
         if self.last > self.start + max(abs(self.start), 1e-8):
-            raise DivergenceError(
+            self.diverged(
                 f"training diverged: after {epoch} epochs J = {self.last:.4g}, more than twice "
                 f"its starting value {self.start:.4g}")
 

@@ -158,6 +158,9 @@ BAD_CALLS = {
         lambda: train.fit("two_layer_network", DOTS.x, DOTS.y, sizes={"H": 4}, init_scale=1.0,
                           optimizer="rmsprop", learning_rate=50.0, epochs=200),
         DivergenceError, r"more than twice its starting value.*try 5 "),
+    "divergence neither 'stop' nor 'warn'": (
+        lambda: train.fit("two_layer_network", DOTS.x, DOTS.y, sizes={"H": 4}, divergence="off"),
+        SettingsError, "'stop'.*'warn'"),
     # closed forms
     "closed form with every x equal": (
         lambda: train.closed_form("univariate_least_squares", np.full(10, 3.0), np.arange(10.0)),
@@ -187,6 +190,18 @@ def test_bad_call_is_a_clear_error(case):
     call, error, message = BAD_CALLS[case]
     with pytest.raises(error, match=message):
         call()
+
+
+def test_divergence_warn_goes_on_and_warns_once():
+    """The RMSprop run above, asked to warn: it completes all its epochs with one warning,
+    and a NaN still stops it."""
+    from symdl.errors import DivergenceWarning
+    with pytest.warns(DivergenceWarning, match="more than twice.*divergence='warn'") as caught:
+        result = train.fit("two_layer_network", DOTS.x, DOTS.y, sizes={"H": 4}, init_scale=1.0,
+                           optimizer="rmsprop", learning_rate=50.0, epochs=200,
+                           divergence="warn")
+    assert len(result.history) == 200
+    assert sum(issubclass(w.category, DivergenceWarning) for w in caught) == 1
 
 
 # ---- Python: what can be converted gives the result the well-formed input gives -------------
