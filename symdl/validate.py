@@ -253,24 +253,33 @@ def _flat_targets(y: np.ndarray) -> np.ndarray:
     raise DataError(f"y must hold one target per sample, shape (m,); got shape {y.shape}")
 
 
+def _all_finite(array: np.ndarray) -> bool:
+    """True when no entry is NaN or ±inf: one summing pass without a temporary array (a NaN
+    or inf entry makes the sum NaN or inf), and the entry-wise test only if the sum itself
+    overflowed."""
+    with np.errstate(all="ignore"):
+        if np.isfinite(np.add.reduce(array, axis=None)):
+            return True
+    return bool(np.isfinite(array).all())
+
+
 def _require_finite(array: np.ndarray, name: str) -> None:
-    if array.dtype.kind != "f":
+    if array.dtype.kind != "f" or _all_finite(array):
         return
     nan_count = int(np.count_nonzero(np.isnan(array)))
     inf_count = int(np.count_nonzero(np.isinf(array)))
-    if nan_count or inf_count:
-        first_sample = int(np.argwhere(~np.isfinite(array))[0][0])
-        raise DataError(
-            f"{name} contains {nan_count} NaN and {inf_count} inf entries "
-            f"(the first in sample {first_sample}); remove or fill them before training"
-        )
+    first_sample = int(np.argwhere(~np.isfinite(array))[0][0])
+    raise DataError(
+        f"{name} contains {nan_count} NaN and {inf_count} inf entries "
+        f"(the first in sample {first_sample}); remove or fill them before training"
+    )
 
 
 def _cast_without_overflow(x: np.ndarray, dtype) -> np.ndarray:
     """x as a contiguous ``dtype`` array, or a `DataError` if some entries do not fit."""
     with np.errstate(over="ignore"):
         cast = np.ascontiguousarray(x, dtype=dtype)
-    if cast.dtype.kind == "f":
+    if cast.dtype.kind == "f" and not (cast.dtype == x.dtype or _all_finite(cast)):
         overflowed = int(np.count_nonzero(np.isinf(cast)))
         if overflowed:
             raise DataError(
