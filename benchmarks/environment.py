@@ -213,6 +213,7 @@ def header(command: str) -> str:
         f"(jaxlib {_version('jaxlib')})",
         "- threads: "
         + ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in THREAD_VARIABLES)
+        + f"; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')} (symdl/threads.py)"
         + f"; numba: {_numba_threading()}",
         f"- {load_note()}",
     ]

@@ -14,6 +14,10 @@ and beside it: saved.py keeps a trained model in one file, and `predict` below u
 
 __version__ = "0.1.0"
 
+from symdl import threads
+
+threads.configure()
+
 
 def predict(result, x):
     """The trained model's output for each sample of x; see `symdl.train.predict`."""
