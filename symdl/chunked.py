@@ -376,7 +376,7 @@ def _unpack(flat, like):
 def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_size=None,
         params=None, sizes=None, init_scale=0.0, init="normal", initial=None, seed=0, log=None,
         log_every=None, scheduler=None, tol=None, validation_data=None, epoch_metrics=False,
-        callbacks=(), progress=False) -> train.Result:
+        callbacks=(), progress=False, divergence="stop") -> train.Result:
     """Train model `ref` on Dask arrays x, y (what `train.fit` does for a Dask x).
 
     The epochs are train.run_epochs', as in memory, with the same divergence watch,
@@ -422,6 +422,7 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     result = train.run_epochs(
         kernels, params, (), model=ref, optimizer=optimizer, learning_rate=learning_rate,
         epochs=epochs, batch_size=batch_size, seed=seed, tol=tol, log=log, scores=scores,
+        divergence=divergence,
         hooks=train.reporters(progress, log, log_every) + list(callbacks),
         minibatches=None if optimizer == "gd" or batch_size is None else minibatches)
     result.metrics.update({"rows": data.rows, "chunks": data.chunks,

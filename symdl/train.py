@@ -184,7 +184,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                            init_scale=init_scale, init=init, initial=initial, seed=seed,
                            log=log, log_every=log_every, scheduler=scheduler, tol=tol,
                            validation_data=validation_data, epoch_metrics=epoch_metrics,
-                           callbacks=callbacks, progress=progress)
+                           callbacks=callbacks, progress=progress, divergence=divergence)
     module = kernels(name)
     spec = module.SPEC
     validate.initial_values(spec, initial)
@@ -212,7 +212,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
 
     return run_epochs(module, params, data, model=name, optimizer=optimizer,
                       learning_rate=learning_rate, epochs=epochs, batch_size=batch_size,
-                      seed=seed, tol=tol,
+                      seed=seed, tol=tol, divergence=divergence,
                       hooks=reporters(progress, log, log_every) + list(callbacks), log=log,
                       scores=lambda p: epoch_scores(module, p, x, y, validation,
                                                     train_scores=epoch_metrics),
@@ -220,7 +220,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
 
 
 def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs, batch_size, seed,
-               tol, hooks, log, scores, minibatches=None) -> Result:
+               tol, hooks, log, scores, minibatches=None, divergence="stop") -> Result:
     """The epochs of `optimizer` with the checks around them, for data in memory or in chunks.
 
     `module` has the generated kernels' calling convention (`loss`, `loss_and_gradient`,
