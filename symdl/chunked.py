@@ -102,10 +102,59 @@ def _load_zarr(da, store, names, chunk_rows):
         if name not in group:
             raise DataError(f"{store}: the store has no array {name!r} "
                             f"(it has {', '.join(sorted(group.array_keys())) or 'none'})")
-        array = da.from_zarr(group[name])
+        stored = group[name]
+        array = (da.from_array(RawZarrChunks(stored), chunks=stored.chunks, asarray=False,
+                               lock=False, name=f"raw-zarr-{RawZarrChunks(stored).stamp}")
+                 if RawZarrChunks.readable(stored) else da.from_zarr(stored))
         arrays.append(array.rechunk({0: _rows_per_chunk(array, chunk_rows)})
                       if chunk_rows else array)
     return _aligned_rows(arrays[0], arrays[1] if len(arrays) > 1 else None)
+
+
+class RawZarrChunks:
+    """An uncompressed Zarr array in a local folder, each chunk read by one plain file read.
+
+    Zarr decodes a chunk through its codec pipeline into fresh buffers, copying its bytes
+    several times: 110–120 ms for a 64 MiB chunk that one file read brings in 25 ms
+    (benchmarks/README.md, W6), most of a chunked epoch. An array with no compressor, no
+    filters and no sharding stores each chunk as its raw C-ordered bytes, in the byte order
+    its metadata names, so here `chunks[block]` reads exactly that file (a missing chunk is
+    the fill value). Anything else is read through Zarr (`readable` says which).
+    """
+
+    def __init__(self, array):
+        self.array, self.shape, self.dtype, self.ndim = array, array.shape, array.dtype, array.ndim
+        self.chunks = array.chunks
+        self.folder = Path(array.store_path.store.root) / array.store_path.path
+        metadata = self.folder / ("zarr.json" if array.metadata.zarr_format == 3 else ".zarray")
+        self.stamp = f"{self.folder}-{metadata.stat().st_mtime_ns}"
+        endian = (array.metadata.dtype.endianness if array.metadata.zarr_format == 2
+                  else getattr(array.serializer.endian, "value", None))
+        self.stored = array.dtype.newbyteorder(">" if endian == "big" else "<")
+
+    @staticmethod
+    def readable(array) -> bool:
+        from zarr.storage import LocalStore
+        metadata = array.metadata
+        plain = (array.serializer is None if metadata.zarr_format == 2
+                 else type(array.serializer).__name__ == "BytesCodec")
+        return (isinstance(array.store_path.store, LocalStore) and array.shards is None
+                and not array.filters and not array.compressors and plain
+                and getattr(metadata, "order", "C") == "C" and array.dtype.kind in "biuf")
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        spans = [k.indices(n)[:2] for k, n in zip(key, self.shape)]
+        coords = tuple(start // c for (start, _), c in zip(spans, self.chunks))
+        if any(start != i * c or stop > (i + 1) * c
+               for (start, stop), i, c in zip(spans, coords, self.chunks)):
+            return self.array[key]  # not one whole chunk: Zarr assembles it
+        path = self.folder / self.array.metadata.encode_chunk_key(coords)
+        if not path.exists():
+            return np.full([b - a for a, b in spans], self.array.fill_value, self.dtype)
+        block = np.fromfile(path, dtype=self.stored).reshape(self.chunks)
+        block = block[tuple(slice(0, b - a) for a, b in spans)]
+        return block if self.stored == self.dtype else block.astype(self.dtype)
 
 
 def open_npy(path, chunk_rows=None):

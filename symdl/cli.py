@@ -104,7 +104,7 @@ def command_train(args):
     if args.data and datafiles.is_out_of_core(args.data):
         from symdl import chunked
         result = chunked.train_from_store(args.name, args.data, scheduler=args.scheduler,
-                                          log=say, **overrides)
+                                          **reporting)
     elif args.data:
         if args.scheduler:
             raise DataError("--scheduler trains on data in a store: give --data STORE.zarr")

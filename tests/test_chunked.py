@@ -188,6 +188,25 @@ def test_zarr_store_and_npy_folder_train_like_memory_and_from_the_cli(logistic, 
     assert f"train accuracy: {accuracy:.6g}" in out
 
 
+def test_uncompressed_zarr_chunks_are_read_as_plain_files(tmp_path):
+    """Zarr v3 and v2, either byte order, an edge chunk, a missing chunk: Zarr's own values."""
+    zarr = pytest.importorskip("zarr")
+    x = np.arange(70.0).reshape(14, 5)
+    for version, dtype in ((3, "<f8"), (2, ">f8")):
+        group = zarr.open_group(str(tmp_path / f"v{version}.zarr"), mode="w", zarr_format=version)
+        group.create_array("x", shape=x.shape, chunks=(4, 5), dtype=dtype, compressors=None)[:] = x
+        group.create_array("y", shape=(14,), chunks=(4,), dtype="i4", compressors=None,
+                           fill_value=7)[:8] = 1  # rows 8.. are never written: no chunk files
+        xs, ys = chunked.load(tmp_path / f"v{version}.zarr")
+        assert chunked.RawZarrChunks.readable(group["x"]) and xs.name.startswith("raw-zarr")
+        np.testing.assert_array_equal(xs.compute(), group["x"][:])
+        np.testing.assert_array_equal(ys.compute(), group["y"][:])
+        assert list(ys.compute()[7:]) == [1] + [7] * 6
+    compressed = zarr.open_group(str(tmp_path / "zstd.zarr"), mode="w")
+    compressed.create_array("x", data=x, chunks=(4, 5))
+    assert not chunked.RawZarrChunks.readable(compressed["x"])
+
+
 def test_npy_rows_are_read_by_block_not_mapped(tmp_path):
     a = np.arange(60.0).reshape(20, 3)
     np.save(tmp_path / "a.npy", a)
@@ -286,6 +305,18 @@ def test_local_cluster_equals_in_memory(cluster, logistic):
     result = train.fit("logistic_regression", *chunked_like(x, y), optimizer="newton",
                        epochs=4, scheduler=cluster)
     assert_same_params(result, expected)
+
+
+def test_symdl_train_runs_on_the_scheduler_at_an_address(cluster, logistic, tmp_path, capsys):
+    x, y = logistic
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    expected = train.fit("logistic_regression", x, y, optimizer="newton", epochs=3)
+    address = cluster.scheduler_info()["address"]
+    assert cli.main(["train", "logistic_regression", "--data", str(tmp_path), "--optimizer",
+                     "newton", "--epochs", "3", "--scheduler", address]) == 0
+    assert f"final J: {expected.history[-1][1]:.6g}" in capsys.readouterr().out
+    assert cluster.run(lambda: 1)  # the run closed its own client, not the cluster
 
 
 def test_a_worker_killed_mid_epoch_costs_a_retry_not_a_wrong_gradient(cluster, logistic,
