@@ -199,8 +199,11 @@ def _numba_threading() -> str:
     return f"layer `{numba.threading_layer()}`, {numba.get_num_threads()} threads"
 
 
-def header(command: str) -> str:
-    """Markdown lines: command, date, versions and every thread setting in force."""
+def header(command: str, frameworks: bool = True) -> str:
+    """Markdown lines: command, date, versions and every thread setting in force.
+
+    `frameworks=False` leaves PyTorch and JAX unimported (W6 measures this process's memory).
+    """
     import numba
     import numpy as np
 
@@ -218,6 +221,8 @@ def header(command: str) -> str:
         f"- {load_note()}",
     ]
     try:
+        if not frameworks:
+            raise ImportError
         torch = import_torch()
         lines.append(
             f"- torch: set_num_threads({torch.get_num_threads()}), "
@@ -226,6 +231,8 @@ def header(command: str) -> str:
     except ImportError:
         pass
     try:
+        if not frameworks:
+            raise ImportError
         jax = import_jax()
         lines.append(
             f"- jax: devices {[str(d) for d in jax.devices()]}, x64 enabled, "
