@@ -11,10 +11,12 @@ update then happens once, here. Only those numbers travel, never the rows.
     >>> result = train.fit("logistic_regression", x, y, learning_rate=0.5, epochs=50)
     >>> result = train.fit("logistic_regression", x, y, optimizer="lbfgs", scheduler=client)
 
-`train.fit` comes here whenever x is a Dask array. Full-batch gradient descent and L-BFGS
-(SciPy's, on the distributed loss and gradient) give the in-memory path's parameters up to
-the reordering of the sums; "sgd" and "rmsprop" take mini-batches from one chunk at a time,
-the chunks in a shuffled order. The scheduler is Dask's: its local threads by default, or a
+`train.fit` comes here whenever x is a Dask array, and the epochs are train.run_epochs', as
+in memory (divergence watch, callbacks, Ctrl-C). Full-batch gradient descent, L-BFGS
+(SciPy's, on the distributed loss and gradient) and Newton's method (each chunk's Hessian
+summed, one solve here) give the in-memory path's parameters up to the reordering of the
+sums; "sgd", "rmsprop", … take mini-batches from one chunk at a time, the chunks in a
+shuffled order. The scheduler is Dask's: its local threads by default, or a
 `distributed.Client` (the one passed, or the one already active) for a cluster, where a
 worker that dies costs a recomputation of its chunks (the tasks are pure) and nothing else.
 
@@ -37,8 +39,13 @@ from symdl.errors import DataError
 
 CHUNK_BYTES = 64 * 2**20  # rows per chunk when symdl chooses: about 64 MiB of x
 
-# Numba's 'workqueue' threading layer aborts the process when two threads launch parallel
-# kernels at once, and each kernel already uses every core: one kernel at a time per process.
+# Threads: one kernel at a time per process, on all of Numba's threads (NUMBA_NUM_THREADS,
+# by default the cores), while Dask's other threads read the next chunks (file reads release
+# the GIL). So the cores never carry more than one kernel's Numba threads plus reads; two
+# kernels at once would each start a full Numba pool (twice the cores), and Numba's
+# 'workqueue' layer aborts the process when two threads launch parallel kernels together.
+# On a cluster the rule holds per worker process: processes per machine × NUMBA_NUM_THREADS
+# ≤ the machine's cores (benchmarks/README.md, W6, measures why the kernels need no nogil).
 _KERNEL_LOCK = threading.Lock()
 
 
