@@ -135,8 +135,9 @@ def to_json(value, indent: int | None = 2) -> str:
 
 
 def prediction_columns(spec: dict, output: np.ndarray) -> dict[str, np.ndarray]:
-    """The columns `symdl predict` writes: for a classifier the label, then the probabilities;
-    otherwise the model's output, named as its derivation names it."""
+    """The columns `symdl predict` writes: for a classifier the label, then the probabilities
+    (a binary model's h, named as its derivation names it; a class model's softmax of its
+    logits, p_0 … p_{C−1}); otherwise the model's output, named as its derivation names it."""
     name = spec["output"] or "output"
     columns: dict[str, np.ndarray] = {}
     kind = spec["target"][1] if spec["target"] else None
@@ -144,11 +145,21 @@ def prediction_columns(spec: dict, output: np.ndarray) -> dict[str, np.ndarray]:
         columns["label"] = (output >= 0.5).astype(np.int64)
     elif kind == "class":
         columns["label"] = np.argmax(output, axis=1)
+        probabilities = softmax(output)
+        columns.update({f"p_{k}": probabilities[:, k] for k in range(output.shape[1])})
+        return columns
     if output.ndim == 1:
         columns[name] = output
     else:
         columns.update({f"{name}_{k}": output[:, k] for k in range(output.shape[1])})
     return columns
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Each row of a class model's logits z as probabilities e^{z_c} / Σ e^{z_k} (002's
+    softmax), the largest logit subtracted first so that no exponential overflows."""
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def predictions_csv(columns: dict[str, np.ndarray]) -> str:

@@ -31,6 +31,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from symdl import train
+from symdl.saved import softmax
 from symdl.errors import DataError, DerivationError, SettingsError, SymdlError
 
 SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "init", "init_scale", "seed")
@@ -264,9 +265,7 @@ class SymdlClassifier(ClassifierMixin, SymdlEstimator):
         output = np.asarray(self._output(X), dtype=np.float64)
         if output.ndim == 1:
             return np.column_stack([1.0 - output, output])
-        logits = output[:, :len(self.classes_)]
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
+        return softmax(output[:, :len(self.classes_)])
 
     def predict(self, X):
         """The most probable class of each row of X, as one of the labels of `classes_`."""

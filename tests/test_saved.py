@@ -227,3 +227,14 @@ def test_prediction_columns_give_a_classifier_its_labels():
     assert list(columns) == ["label", "h"]
     np.testing.assert_array_equal(columns["label"], [0, 1])
     assert saved.predictions_csv(columns) == "label,h\n0,0.2\n1,0.7\n"
+
+
+def test_a_class_model_predicts_its_label_and_the_softmax_of_its_logits():
+    spec = train.kernels("mnist_mlp").SPEC
+    logits = np.array([[0.0, np.log(3.0), 0.0] + [-np.inf] * 7, [1000.0, 0.0] + [0.0] * 8])
+    columns = saved.prediction_columns(spec, logits)
+    assert list(columns) == ["label"] + [f"p_{k}" for k in range(10)]
+    np.testing.assert_array_equal(columns["label"], [1, 0])
+    np.testing.assert_allclose([columns["p_0"][0], columns["p_1"][0], columns["p_2"][0]],
+                               [0.2, 0.6, 0.2], rtol=1e-12)  # e^0, 3, e^0 over their sum 5
+    assert columns["p_0"][1] == 1.0 and columns["p_1"][1] == 0.0  # e^-1000 underflows, no NaN
