@@ -9,7 +9,7 @@
 On the command line `symdl train MODEL --save FILE` writes one and `symdl predict MODEL
 --params FILE --data DATA` predicts with it.
 
-A saved model is a NumPy ``.npz`` archive that ``np.load(..., allow_pickle=False)`` opens: one
+A saved model is a compressed NumPy ``.npz`` archive that ``np.load(..., allow_pickle=False)`` opens: one
 array per parameter (``param_NAME``) and ``metadata``, a JSON text holding the model's name,
 its training settings, history (J and every other metric per epoch), final metrics, and the
 sha256 of the derivation file and of the generator that produced the kernels it was trained
@@ -78,7 +78,9 @@ def save(result, path: str | os.PathLike) -> Path:
     }
     arrays: dict[str, Any] = {PARAM_PREFIX + n: np.asarray(v) for n, v in result.params.items()}
     arrays["metadata"] = np.array(to_json(metadata, indent=None))
-    return _replace(path, lambda file: np.savez(file, **arrays))
+    # compressed: NumPy stores text as UTF-32, and a long run's history is long (≈200 bytes
+    # an epoch uncompressed, ≈4 compressed)
+    return _replace(path, lambda file: np.savez_compressed(file, **arrays))
 
 
 def load(path: str | os.PathLike, model: str | None = None):

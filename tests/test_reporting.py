@@ -212,7 +212,7 @@ def test_a_failed_checkpoint_write_keeps_the_previous_one(dots, tmp_path, monkey
         file.write(b"half a file")
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez", broken_savez)
+    monkeypatch.setattr(np, "savez_compressed", broken_savez)
     with pytest.raises(OSError, match="disk full"):
         fit_dots(dots, epochs=2, callbacks=[callbacks.Checkpoint(path)])
     assert path.read_bytes() == before and list(tmp_path.iterdir()) == [path]

@@ -64,6 +64,13 @@ def test_the_per_epoch_training_and_validation_metrics_load_back(tmp_path):
     assert again.history.latest()["accuracy"] == metrics["accuracy"][-1]
 
 
+def test_a_long_run_saves_its_history_in_a_few_bytes_an_epoch(tmp_path):
+    result = train.train("univariate_least_squares", epochs=20_000, learning_rate=1e-4)
+    path = saved.save(result, tmp_path / "long.npz")
+    assert len(saved.load(path).history.metrics["J"]) == 20_000
+    assert path.stat().st_size < 20 * 20_000  # text in NumPy is UTF-32: ≈200 bytes uncompressed
+
+
 def test_a_hand_edited_history_is_an_error_not_a_traceback(line, tmp_path):
     path = saved.save(line, tmp_path / "line.npz")
     with np.load(path) as archive:
@@ -199,7 +206,7 @@ def test_a_failed_save_leaves_the_earlier_file_intact(line, tmp_path, monkeypatc
 
     def fails(*args, **kwargs):
         raise OSError("disk full")
-    monkeypatch.setattr(np, "savez", fails)
+    monkeypatch.setattr(np, "savez_compressed", fails)
     with pytest.raises(OSError, match="disk full"):
         saved.save(line, path)
     assert path.read_bytes() == before
