@@ -258,7 +258,7 @@ class Checkpoint(Callback):
 
     def write(self, run):
         from symdl import saved, train
-        result = train.Result(run.name, run.named_params(), History(run.history),
+        result = train.Result(run.name, run.named_params(), run.history,
                               {"epoch": run.epoch}, time.perf_counter() - run.started,
                               settings=dict(run.settings), model=run.model)
         saved.save(result, self.path)

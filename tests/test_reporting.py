@@ -190,12 +190,13 @@ def test_early_stopping_on_a_metric_training_does_not_record_says_so(dots):
 def test_checkpoint_every_k_epochs_reloads_and_training_continues_from_it(dots, tmp_path):
     path = tmp_path / "run.npz"
     saver = callbacks.Checkpoint(path, every=3)
-    first = fit_dots(dots, epochs=7, callbacks=[saver])
+    first = fit_dots(dots, epochs=7, callbacks=[saver], validation_data=(dots.x[:20], dots.y[:20]))
     assert saver.written_epochs == [3, 6, 7] and path.exists()
     checkpoint = saved.load(path)  # a checkpoint is a saved model, checked against the kernels
     assert checkpoint.name == "logistic_regression" and checkpoint.metrics["epoch"] == 7
     np.testing.assert_array_equal(checkpoint.params["theta"], first.params["theta"])
     assert [loss for _, loss in checkpoint.history] == [loss for _, loss in first.history]
+    assert checkpoint.history.metrics == first.history.metrics  # "val J", "val accuracy", ...
     np.testing.assert_array_equal(train.predict(checkpoint, dots.x), train.predict(first, dots.x))
     continued = fit_dots(dots, epochs=5, params=checkpoint)
     straight = fit_dots(dots, epochs=12)
