@@ -122,7 +122,8 @@ def command_train(args):
         print(saved.to_json({
             "model": result.name, "source": spec["source"], "settings": result.settings,
             "seconds": result.seconds, "metrics": result.metrics, "params": result.params,
-            "history": result.history, "saved": args.save,
+            "history": result.history, "epoch_metrics": result.history.metrics,
+            "saved": args.save,
             "interrupted": result.interrupted}))
         return INTERRUPTED if result.interrupted else 0
     if result.interrupted:

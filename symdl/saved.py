@@ -9,20 +9,23 @@
 On the command line `symdl train MODEL --save FILE` writes one and `symdl predict MODEL
 --params FILE --data DATA` predicts with it.
 
-A saved model is a compressed NumPy ``.npz`` archive that ``np.load(..., allow_pickle=False)`` opens: one
-array per parameter (``param_NAME``) and ``metadata``, a JSON text holding the model's name,
-its training settings, history (J and every other metric per epoch), final metrics, and the
-sha256 of the derivation file and of the generator that produced the kernels it was trained
-with. Nothing in it is pickled, so loading a file runs no code from it. Parameters only mean
-something to the kernels they were trained with, so `load` refuses a file whose hashes differ
-from those of the kernels installed now.
+A saved model is a compressed NumPy ``.npz`` archive that ``np.load(..., allow_pickle=False)``
+opens: one array per parameter (``param_NAME``) and ``metadata``, a JSON text holding the
+model's name, its training settings, history (J and every other metric per epoch), final
+metrics, and the hashes of the kernels it was trained with: of their derivation file, of the
+generator and of the generated code itself. Nothing in it is pickled, so loading a file runs
+no code from it. Parameters only mean something to the kernels they were trained with, so
+`load` refuses a file whose kernels differ from those installed now; a derivation or generator
+edit that leaves the generated code as it was (comments, a new symdl release) keeps it loading.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -40,12 +43,24 @@ PARAM_PREFIX = "param_"
 
 
 HASHES = ("derivation_sha256", "generator_sha256")
+STAMP_LINE = re.compile(r'^(DERIVATION|GENERATOR|BODY)_SHA256 = "[0-9a-f]*"\n', re.MULTILINE)
 
 
 def kernel_hashes(module) -> dict[str, str]:
-    """The hashes a generated module is stamped with: its derivation file and its generator."""
+    """The hashes a generated module is stamped with (its derivation file and its generator),
+    and `code_sha256`, the hash of the code itself."""
     return {"derivation_sha256": module.DERIVATION_SHA256,
-            "generator_sha256": module.GENERATOR_SHA256}
+            "generator_sha256": module.GENERATOR_SHA256,
+            "code_sha256": code_hash(module)}
+
+
+def code_hash(module) -> str:
+    """sha256 of what a generated module computes: its text without the docstring and the
+    stamps. An edit to the derivation file's comments or to the generator that leaves every
+    kernel as it was (a new symdl release, say) leaves this hash alone."""
+    text = Path(module.__file__).read_text(encoding="utf-8")
+    code = STAMP_LINE.sub("", text.split('"""', 2)[-1])
+    return hashlib.sha256(code.encode()).hexdigest()[:16]
 
 
 def is_saved_model(path: str | os.PathLike) -> bool:
@@ -108,8 +123,9 @@ def load(path: str | os.PathLike, model: str | None = None):
                               f"pass the model it was trained as, or retrain with "
                               f"`symdl train {spec['name']} --save {path}`")
     now, then = kernel_hashes(module), metadata["kernels"]
-    if now != then:
-        changed = " and ".join(key.split("_")[0] for key in now if now[key] != then.get(key))
+    same_stamps = all(now[key] == then[key] for key in HASHES)
+    if not same_stamps and now["code_sha256"] != then.get("code_sha256"):
+        changed = " and ".join(key.split("_")[0] for key in HASHES if now[key] != then[key])
         raise SavedModelError(
             f"{path} was trained with other kernels for {name}: the {changed} changed since "
             f"(saved {_hashes(then)}; installed {_hashes(now)}), so its parameters may not fit "
@@ -204,7 +220,7 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
                               f"({metadata.get('symdl_version')}); upgrade symdl to load it")
     kernels = metadata.get("kernels")
     if (not isinstance(metadata.get("model"), str) or not isinstance(metadata.get("ref", ""), str)
-            or not isinstance(kernels, dict) or set(kernels) != set(HASHES)
+            or not isinstance(kernels, dict) or not set(HASHES) <= set(kernels)
             or not all(isinstance(v, str) for v in kernels.values())):
         raise SavedModelError(f"{path} is damaged: its metadata lacks the model's name or "
                               f"its kernels' hashes; `symdl train MODEL --save {path}` "
@@ -245,7 +261,7 @@ def _number(value) -> float | int:
 
 
 def _hashes(hashes: dict) -> str:
-    return ", ".join(f"{key.split('_')[0]} {value}" for key, value in hashes.items())
+    return ", ".join(f"{key.split('_')[0]} {hashes[key]}" for key in HASHES)
 
 
 def _restored(array: np.ndarray):

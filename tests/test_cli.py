@@ -133,6 +133,7 @@ def test_kernels_that_changed_since_saving_exit_1(capsys, tmp_path, model_file, 
     np.savez(tmp_path / "x.npz", x=np.arange(3.0))
     kernels = train.kernels("univariate_least_squares")
     monkeypatch.setattr(kernels, "GENERATOR_SHA256", "f" * 16)
+    monkeypatch.setattr(saved, "code_hash", lambda module: "f" * 16)  # and the code with it
     status, _, err = run(capsys, "predict", "univariate_least_squares", "--params",
                          str(model_file), "--data", str(tmp_path / "x.npz"))
     assert status == 1
@@ -171,6 +172,10 @@ def test_train_json_is_the_only_thing_on_stdout(capsys):
     assert result["settings"]["epochs"] == 4 and set(result["params"]) == {"a", "b"}
     assert "max |p − closed form|" in result["metrics"]
     assert "Training univariate_least_squares" in err and "epoch" in err
+    status, out, _ = run(capsys, "train", "univariate_least_squares", "--epochs", "4", "--json",
+                         "--verbose")
+    epochs = json.loads(out)["epoch_metrics"]
+    assert status == 0 and len(epochs["J"]) == len(epochs["mse"]) == 4
 
 
 def test_check_json_serialises_every_field_of_a_row(capsys):

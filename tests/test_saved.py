@@ -95,7 +95,8 @@ def test_a_saved_file_is_plain_npz_with_json_metadata_and_no_pickle(logistic, tm
     module = train.kernels("logistic_regression")
     assert metadata["model"] == "logistic_regression"
     assert metadata["kernels"] == {"derivation_sha256": module.DERIVATION_SHA256,
-                                   "generator_sha256": module.GENERATOR_SHA256}
+                                   "generator_sha256": module.GENERATOR_SHA256,
+                                   "code_sha256": saved.code_hash(module)}
     assert metadata["settings"]["learning_rate"] == 0.005
 
 
@@ -136,11 +137,36 @@ def test_fit_names_the_parameters_a_dict_lacks_or_adds(logistic):
         train.fit("logistic_regression", data.x, data.y, params={"w": result.params["theta"]})
 
 
-def test_loading_against_changed_kernels_says_how_to_retrain(line, tmp_path, monkeypatch):
-    path = saved.save(line, tmp_path / "line.npz")
-    monkeypatch.setattr(train.kernels("univariate_least_squares"), "DERIVATION_SHA256", "0" * 16)
+def test_loading_against_changed_kernels_says_how_to_retrain(tmp_path):
+    """The derivation edited: a comment leaves the kernels as they were, a new formula not."""
+    source = tmp_path / "line_model.py"
+    source.write_text(LINE_MODEL)
+    generate.write([str(source)])
+    result = train.fit(str(source), np.array([1.0, 2.0]), np.array([2.0, 4.0]), epochs=2)
+    path = saved.save(result, tmp_path / "line.npz")
+    source.write_text(LINE_MODEL + "# the same model, one comment longer\n")
+    generate.write([str(source)])
+    assert saved.load(path).params == result.params
+    source.write_text(LINE_MODEL.replace("w * x", "2 * w * x"))
+    generate.write([str(source)])
     with pytest.raises(SavedModelError, match=r"the derivation changed.*"
-                                              r"symdl train univariate_least_squares --save"):
+                                              r"symdl train .*line_model.py --save"):
+        saved.load(path)
+
+
+def test_a_file_from_an_older_generator_loads_when_its_kernels_are_the_same(line, tmp_path):
+    path = saved.save(line, tmp_path / "line.npz")
+    with np.load(path) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    metadata = json.loads(str(arrays["metadata"]))
+    metadata["kernels"]["generator_sha256"] = "0" * 16  # a release whose generator differed
+    arrays["metadata"] = np.array(json.dumps(metadata))
+    np.savez(path, **arrays)
+    assert saved.load(path).params == line.params
+    metadata["kernels"]["code_sha256"] = "0" * 16  # ... and whose kernels did too
+    arrays["metadata"] = np.array(json.dumps(metadata))
+    np.savez(path, **arrays)
+    with pytest.raises(SavedModelError, match="the generator changed"):
         saved.load(path)
 
 
