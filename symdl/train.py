@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from symdl import callbacks as hooks_module, chunked, datasets, interrupts, optimizers, sources, validate
+from symdl import callbacks as hooks_module, chunked, datasets, interrupts, optimizers, sources, threads, validate
 from symdl.callbacks import History
 from symdl.errors import (DataError, DerivationError, DivergenceError, IllConditionedWarning,
                           SettingsError, SingularError)
@@ -555,7 +555,8 @@ def lbfgs(module, params, data, epochs, record, tol=None):
     evaluations = [0]
 
     def objective(vector):
-        loss, *grads = module.loss_and_gradient(*unflat(vector, params), *data)
+        with all_blas_threads():
+            loss, *grads = module.loss_and_gradient(*unflat(vector, params), *data)
         evaluations[0] += 1
         validate.finite_loss(loss, evaluations[0])
         return float(loss), flat(grads)
@@ -564,15 +565,19 @@ def lbfgs(module, params, data, epochs, record, tol=None):
 
     def callback(intermediate_result):
         iteration[0] += 1
-        if record(iteration[0], intermediate_result.fun, unflat(intermediate_result.x, params)):
+        with all_blas_threads():
+            stop = record(iteration[0], intermediate_result.fun,
+                          unflat(intermediate_result.x, params))
+        if stop:
             raise StopIteration  # SciPy ends the minimisation at this iterate
 
     start = flat(params)
     options = {"maxiter": epochs}
     if tol is not None:
         options.update(gtol=tol / np.sqrt(start.size), ftol=0.0)
-    found = minimize(objective, start, jac=True, method="L-BFGS-B", callback=callback,
-                     options=options)
+    with threads.serial_blas() as all_blas_threads:  # SciPy's own bookkeeping on one thread
+        found = minimize(objective, start, jac=True, method="L-BFGS-B", callback=callback,
+                         options=options)
     return unflat(found.x, params)
 
 
@@ -596,7 +601,9 @@ def newton(module, params, data, epochs, record, tol=None):
         gradient = flat(grads)
         if tol is not None and np.linalg.norm(gradient) <= tol:
             break
-        direction = _newton_direction(np.asarray(module.hessian(*params, *data)), gradient)
+        hessian = np.asarray(module.hessian(*params, *data))
+        with threads.serial_blas():  # a P × P solve: see threads.serial_blas
+            direction = _newton_direction(hessian, gradient)
         here, slope, step = flat(params), float(gradient @ direction), 1.0
         while step >= 1e-10:
             trial = unflat(here - step * direction, params)

@@ -24,3 +24,22 @@ def policy_after_import(**variables):
 ])
 def test_the_wait_policy_is_passive_unless_chosen(variables, expected):
     assert policy_after_import(**variables) == expected
+
+
+def test_lbfgs_bookkeeping_runs_on_one_blas_thread_and_the_kernels_on_all():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from symdl import threads
+
+    def blas_threads():
+        return {lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+                if lib["user_api"] == "blas"}
+
+    before = blas_threads()
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        with threads.serial_blas() as all_blas_threads:
+            assert blas_threads() == {1}
+            with all_blas_threads():
+                assert blas_threads() == {2}
+            assert blas_threads() == {1}
+        assert blas_threads() == {2}
+    assert blas_threads() == before
