@@ -17,6 +17,7 @@ Data larger than memory (a Zarr store, a folder of .npy files) is read chunk by 
 from __future__ import annotations
 
 import csv
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -67,10 +68,13 @@ def load_features(path, spec):
 
 def _from_npz(path: Path, spec, target_optional=False):
     features, target = tensor_names(spec)
+    if not zipfile.is_zipfile(path):  # np.load would take it for a pickle and suggest allowing it
+        raise DataError(f"{path}: not a readable .npz file (it is not a zip archive; "
+                        f"np.savez writes one)")
     try:
         with np.load(path, allow_pickle=False) as arrays:
             found = {name: arrays[name] for name in arrays.files}
-    except (OSError, ValueError, TypeError) as error:  # TypeError: an .npy, not an .npz
+    except (OSError, ValueError, TypeError, zipfile.BadZipFile) as error:  # a truncated archive
         raise DataError(f"{path}: not a readable .npz file ({error})") from None
     if target_optional and target not in found:
         target = None
@@ -87,8 +91,12 @@ def _from_npz(path: Path, spec, target_optional=False):
 
 
 def _from_csv(path: Path, spec, target_column):
-    with path.open(newline="", encoding="utf-8") as file:
-        rows = [row for row in csv.reader(file) if row and any(cell.strip() for cell in row)]
+    try:
+        with path.open(newline="", encoding="utf-8") as file:
+            rows = [row for row in csv.reader(file) if row and any(cell.strip() for cell in row)]
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise DataError(f"{path}: not a text CSV file ({error}); save it as UTF-8 text, one "
+                        f"sample per line") from None
     if not rows:
         raise DataError(f"{path}: the file holds no rows")
     header = None if all(_is_number(cell) for cell in rows[0]) else [c.strip() for c in rows[0]]

@@ -43,10 +43,18 @@ def test_csv_without_a_header_takes_the_last_column(tmp_path, samples):
     assert np.allclose(got_x, x) and np.array_equal(got_y, y)
 
 
+def truncated_npz(folder):
+    np.savez(folder / "whole.npz", x=np.ones((3, 3)), y=np.ones(3))
+    (folder / "d.npz").write_bytes((folder / "whole.npz").read_bytes()[:200])  # a cut download
+    (folder / "whole.npz").unlink()
+
+
 @pytest.mark.parametrize("write, message", [
     (lambda p: np.savez(p / "d.npz", x=np.ones((3, 3))), "missing: y"),
     (lambda p: np.savez(p / "d.npz", x=np.ones((3, 3)), y=np.ones(3), w=np.ones(3)), "not used: w"),
-    (lambda p: (p / "d.npz").write_text("not a zip"), "not a readable .npz"),
+    (lambda p: (p / "d.npz").write_text("not a zip"), r"not a readable .npz file \(it is not a zip"),
+    (truncated_npz, "not a readable .npz"),
+    (lambda p: (p / "d.csv").write_bytes(b"\xff\xfe\x001,2\n"), "not a text CSV file"),
     (lambda p: (p / "d.csv").write_text("1,2,3\n4,5\n"), "line 2: 2 columns"),
     (lambda p: (p / "d.csv").write_text("a,b\n1,x\n"), "must be a number"),
     (lambda p: (p / "d.csv").write_text("a,b\n"), "no samples"),
