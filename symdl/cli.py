@@ -302,11 +302,8 @@ def reporter(args):
 
 def writable(path: str) -> None:
     """Fail before the work starts, not after, when an output file cannot be written."""
-    folder = Path(path).parent
-    if not folder.is_dir():
-        raise SymdlError(f"cannot write {path}: the folder {folder} does not exist")
-    if Path(path).is_dir():
-        raise SymdlError(f"cannot write {path}: it is a folder; give a file name")
+    from symdl.saved import writable as check  # numpy is imported only by commands that work
+    check(path)
 
 
 def short_source(source: str) -> str:

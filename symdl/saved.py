@@ -35,7 +35,7 @@ import numpy as np
 
 from symdl import __version__, sources
 from symdl.callbacks import History
-from symdl.errors import SavedModelError
+from symdl.errors import SavedModelError, SymdlError
 
 FORMAT = "symdl saved model"
 FORMAT_VERSION = 1
@@ -81,6 +81,7 @@ def save(result, path: str | os.PathLike) -> Path:
     any earlier file of that name intact.
     """
     from symdl import train
+    train.require_result(result, "saved.save")
     module = train.kernels(result.model or result.name)
     metadata = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "symdl_version": __version__,
@@ -284,9 +285,20 @@ def _plain(value):
     return value
 
 
+def writable(path: str | os.PathLike) -> None:
+    """A SymdlError when `path` cannot be a file written here: its folder is missing, or it is
+    a folder itself."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise SymdlError(f"cannot write {path}: the folder {folder} does not exist")
+    if Path(path).is_dir():
+        raise SymdlError(f"cannot write {path}: it is a folder; give a file name")
+
+
 def _replace(path: str | os.PathLike, write) -> Path:
     """Write a file beside its final name, then move it there: a failed write leaves any
     earlier file of that name intact."""
+    writable(path)
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -62,6 +62,15 @@ class Result:
                 f"<p>J by epoch: {escape(loss)}</p>")
 
 
+def require_result(result, what: str) -> None:
+    """`what` (predict, saved.save) takes a trained Result; say so for anything else."""
+    if not isinstance(result, Result):
+        hint = ("; a fitted estimator predicts with its own .predict(X), and keeps its Result "
+                "as .result_" if hasattr(result, "result_") or hasattr(result, "fit") else "")
+        raise DataError(f"{what} takes the Result that fit, train or saved.load returns, not "
+                        f"{type(result).__name__} {result!r:.60}{hint}")
+
+
 def kernels(name):
     """The generated module of a model: a built-in name or a path to a derivation file."""
     return sources.load_kernels(name)
@@ -351,6 +360,7 @@ def predict(result: Result, x, sizes=None) -> np.ndarray:
     """The model's output for every sample of x, with the parameters of `result` (as `fit` or
     `train` returns it, or `saved.load` reads it back): probabilities for a classifier, the
     fitted value for a regression. x is checked against the parameters (validate.model_inputs)."""
+    require_result(result, "predict")
     module = kernels(result.model or result.name)
     spec = module.SPEC
     if spec["features"] is None or not hasattr(module, "predict"):

@@ -11,7 +11,7 @@ import pytest
 
 import symdl
 from symdl import datafiles, datasets, generate, saved, train
-from symdl.errors import DataError, SavedModelError
+from symdl.errors import DataError, SavedModelError, SymdlError
 
 
 LINE_MODEL = '''"""y = w·x, a line through the origin, for saving from a file of the user's own."""
@@ -110,6 +110,26 @@ def test_predict_takes_the_result_of_fit_and_of_load(logistic, line, tmp_path):
     x = np.array([20.0, 35.5, 50.0])
     np.testing.assert_allclose(symdl.predict(line, x),
                                line.params["a"] * x + line.params["b"], rtol=1e-12)
+
+
+def test_predict_and_save_take_a_result_and_say_so_for_anything_else(logistic, tmp_path):
+    result, data = logistic
+    for wrong in (None, "logistic_regression", dict(result.params)):
+        with pytest.raises(DataError, match="takes the Result that fit, train or saved.load"):
+            train.predict(wrong, data.x)
+        with pytest.raises(DataError, match="takes the Result"):
+            saved.save(wrong, tmp_path / "m.npz")
+    assert list(tmp_path.iterdir()) == []
+    estimator = pytest.importorskip("symdl.sklearn").SymdlRegressor("affine_mse")
+    with pytest.raises(DataError, match=r"estimator predicts with its own \.predict\(X\)"):
+        train.predict(estimator, data.x)
+
+
+def test_saving_into_a_missing_folder_names_the_folder(line, tmp_path):
+    with pytest.raises(SymdlError, match="the folder .*nowhere does not exist"):
+        saved.save(line, tmp_path / "nowhere" / "line.npz")
+    with pytest.raises(SymdlError, match="it is a folder"):
+        saved.save(line, tmp_path)
 
 
 def test_predict_refuses_samples_of_the_wrong_width(logistic):
