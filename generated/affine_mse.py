@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "6e31b174878fd2af"
-BODY_SHA256 = "245750d10905462a"
+GENERATOR_SHA256 = "e4aa4eebc7b5f202"
+BODY_SHA256 = "5c1cd8bc39b3fd07"
 
 SPEC = {
     'name': 'affine_mse',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('w', ()), ('b', ())],
     'features': ('x', ()),
+    'inputs': [('x', ())],
     'bias_column': False,
     'target': ('y', 'real'),
     'classes': None,

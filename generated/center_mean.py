@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "6e31b174878fd2af"
-BODY_SHA256 = "b13156a03ceda55e"
+GENERATOR_SHA256 = "e4aa4eebc7b5f202"
+BODY_SHA256 = "2fd74bce571ed660"
 
 SPEC = {
     'name': 'center_mean',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('c', ())],
     'features': ('x', ()),
+    'inputs': [('x', ())],
     'bias_column': False,
     'target': None,
     'classes': None,

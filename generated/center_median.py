@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "6e31b174878fd2af"
-BODY_SHA256 = "38ed61bce515a9da"
+GENERATOR_SHA256 = "e4aa4eebc7b5f202"
+BODY_SHA256 = "e629b978225e9340"
 
 SPEC = {
     'name': 'center_median',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('c', ())],
     'features': ('x', ()),
+    'inputs': [('x', ())],
     'bias_column': False,
     'target': None,
     'classes': None,

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be5f51e0520aada1"
-GENERATOR_SHA256 = "6e31b174878fd2af"
-BODY_SHA256 = "4ea0b7d52430e5ce"
+GENERATOR_SHA256 = "e4aa4eebc7b5f202"
+BODY_SHA256 = "166078a57f2efb91"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('slope', ())],
     'features': ('x', ()),
+    'inputs': [('x', ())],
     'bias_column': False,
     'target': ('y', 'real'),
     'classes': None,

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "6e31b174878fd2af"
-BODY_SHA256 = "060608f7dd5560e4"
+GENERATOR_SHA256 = "e4aa4eebc7b5f202"
+BODY_SHA256 = "a4af5e6163ebf94f"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'sum',
     'params': [('theta', ('n',))],
     'features': ('x', ('n',)),
+    'inputs': [('x', ('n',))],
     'bias_column': True,
     'target': ('y', 'binary'),
     'classes': None,

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "6e31b174878fd2af"
-BODY_SHA256 = "23399c2cb830dd16"
+GENERATOR_SHA256 = "e4aa4eebc7b5f202"
+BODY_SHA256 = "7a2fa60b878c5a41"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('weights', ('d',)), ('b', ())],
     'features': ('point', ('d',)),
+    'inputs': [('point', ('d',))],
     'bias_column': False,
     'target': ('c', 'binary'),
     'classes': None,

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "f91a184c2fb073b4"
-GENERATOR_SHA256 = "6e31b174878fd2af"
-BODY_SHA256 = "dc442534b31bb261"
+GENERATOR_SHA256 = "e4aa4eebc7b5f202"
+BODY_SHA256 = "83ce051aed145a69"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('W1', ('H', 'n')), ('b1', ('H',)), ('W2', ('C', 'H')), ('b2', ('C',))],
     'features': ('x', ('n',)),
+    'inputs': [('x', ('n',))],
     'bias_column': False,
     'target': ('label', 'class'),
     'classes': 10,

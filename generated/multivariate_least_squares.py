@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "6e31b174878fd2af"
-BODY_SHA256 = "027d23d9556865cd"
+GENERATOR_SHA256 = "e4aa4eebc7b5f202"
+BODY_SHA256 = "9d01e6adffdbd9fa"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'sum',
     'params': [('theta', ('n',))],
     'features': ('x', ('n',)),
+    'inputs': [('x', ('n',))],
     'bias_column': True,
     'target': ('y', 'real'),
     'classes': None,

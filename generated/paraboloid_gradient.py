@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "6e31b174878fd2af"
-BODY_SHA256 = "ccc7065c2d41f6d0"
+GENERATOR_SHA256 = "e4aa4eebc7b5f202"
+BODY_SHA256 = "90e9d768750e78d3"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'sum',
     'params': [('x', ()), ('y', ())],
     'features': None,
+    'inputs': [],
     'bias_column': False,
     'target': None,
     'classes': None,

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "6e31b174878fd2af"
-BODY_SHA256 = "3731b6f3bd71291b"
+GENERATOR_SHA256 = "e4aa4eebc7b5f202"
+BODY_SHA256 = "78f3dc92601caa63"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'mean',
     'params': [('theta1', ('H', 'n')), ('b1', ('H',)), ('theta2', ('H',)), ('b2', ())],
     'features': ('point', ('n',)),
+    'inputs': [('point', ('n',))],
     'bias_column': False,
     'target': ('colour', 'binary'),
     'classes': None,

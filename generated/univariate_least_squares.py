@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "6e31b174878fd2af"
-BODY_SHA256 = "1049ab0662160540"
+GENERATOR_SHA256 = "e4aa4eebc7b5f202"
+BODY_SHA256 = "7b739c278ec4c3bc"
 
 SPEC = {
     'name': 'univariate_least_squares',
@@ -30,6 +30,7 @@ SPEC = {
     'reduction': 'sum',
     'params': [('a', ()), ('b', ())],
     'features': ('x', ()),
+    'inputs': [('x', ())],
     'bias_column': False,
     'target': ('y', 'real'),
     'classes': None,

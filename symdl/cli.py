@@ -102,6 +102,10 @@ def command_train(args):
     if args.scheduler and not args.data:
         raise DataError("--scheduler runs on data in a store: give --data STORE.zarr too")
     if args.data and datafiles.is_out_of_core(args.data):
+        if len(datafiles.input_names(spec)) > 1:
+            raise DataError(f"{spec['name']} reads several data tensors per sample "
+                            f"({', '.join(datafiles.input_names(spec))}); chunked training from "
+                            f"a store takes one: save the arrays in a .npz file instead")
         from symdl import chunked
         result = chunked.train_from_store(args.name, args.data, scheduler=args.scheduler,
                                           **reporting)
@@ -115,6 +119,8 @@ def command_train(args):
         if args.test_data:
             raise DataError("--test-data needs --data: the built-in data sets bring their own "
                             "test split")
+        if spec["features"] and not (args.dataset or (spec["training"] or {}).get("dataset")):
+            raise DataError(train.no_builtin_data(spec))
         result = train.train(args.name, dataset=args.dataset, **reporting)
     if args.save:
         saved.save(result, args.save)
@@ -232,7 +238,11 @@ def command_all(args):
             (out / f"{name}.tex").write_text(render.render(derivation, latex=True))
         say(f"   {name:<28} {text.count(chr(10)):>4} lines  [{derivation.source}]")
         if isinstance(derivation, Model) and derivation.training is not None:
-            models.append(name)
+            if derivation.inputs and derivation.training.dataset is None:
+                say(f"   {name:<28} not trained here: it has no built-in data "
+                    f"(`symdl train {name} --data FILE`)")
+            else:
+                models.append(name)
     say("2. generate")
     changed = generate.write([n for n in names if n not in broken])
     say(f"   {len(changed)} kernel file(s) changed, {len(models)} models")

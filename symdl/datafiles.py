@@ -3,12 +3,15 @@
 Two formats are read into memory:
 
 * `.npz` — arrays named after the model's data and target tensors (for logistic regression
-  `x` and `y`; `symdl derive MODEL` lists a model's tensors). Extra arrays are an error, so a
-  misnamed array is never silently ignored.
+  `x` and `y`; for a model of two data tensors x and t, `x`, `t` and `y`; `symdl derive
+  MODEL` lists a model's tensors). Extra arrays are an error, so a misnamed array is never
+  silently ignored.
 * `.csv` — one sample per row, with or without a header line. The target is the column named
   by `--target` (a header name or a 0-based number); without `--target` it is the column
-  named after the model's target tensor, else the last column. Every other column is a
-  feature, in file order.
+  named after the model's target tensor, else the last column. For a model of one data
+  tensor every other column is a feature, in file order. A model of several data tensors
+  needs the header: a scalar tensor t is the column `t`, a vector tensor x the columns
+  `x[0]`, `x[1]`, … (numbered from 0, in any order); a column no tensor reads is an error.
 
 Data larger than memory (a Zarr store, a folder of .npy files) is read chunk by chunk by
 `symdl.chunked` instead; `is_out_of_core` tells which path a file takes.
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from symdl import validate
 from symdl.errors import DataError
 
 IN_MEMORY = (".npz", ".csv")
@@ -38,6 +42,11 @@ def tensor_names(spec) -> tuple[str | None, str | None]:
     features = spec["features"][0] if spec["features"] else None
     target = spec["target"][0] if spec["target"] else None
     return features, target
+
+
+def input_names(spec) -> list[str]:
+    """Every data tensor's name, in the order the model's kernels take them."""
+    return [name for name, _ in validate.input_specs(spec)]
 
 
 def load(path, spec, target_column=None):
@@ -67,7 +76,9 @@ def load_features(path, spec):
 
 
 def _from_npz(path: Path, spec, target_optional=False):
-    features, target = tensor_names(spec)
+    """(x, y) from the arrays named after the tensors; x is {name: array} for several."""
+    _, target = tensor_names(spec)
+    inputs = input_names(spec)
     if not zipfile.is_zipfile(path):  # np.load would take it for a pickle and suggest allowing it
         raise DataError(f"{path}: not a readable .npz file (it is not a zip archive; "
                         f"np.savez writes one)")
@@ -78,7 +89,7 @@ def _from_npz(path: Path, spec, target_optional=False):
         raise DataError(f"{path}: not a readable .npz file ({error})") from None
     if target_optional and target not in found:
         target = None
-    expected = [n for n in (features, target) if n]
+    expected = inputs + ([target] if target else [])
     missing = [n for n in expected if n not in found]
     extra = [n for n in found if n not in expected]
     if missing or extra:
@@ -87,7 +98,8 @@ def _from_npz(path: Path, spec, target_optional=False):
             f"holds {', '.join(sorted(found)) or 'no arrays'}"
             + (f" (missing: {', '.join(missing)})" if missing else "")
             + (f" (not used: {', '.join(extra)}; rename or remove them)" if extra else ""))
-    return found.get(features), found.get(target) if target else None
+    x = {n: found[n] for n in inputs} if len(inputs) > 1 else found.get(inputs[0]) if inputs else None
+    return x, found.get(target) if target else None
 
 
 def _from_csv(path: Path, spec, target_column):
@@ -112,15 +124,54 @@ def _from_csv(path: Path, spec, target_column):
     except ValueError as error:
         raise DataError(f"{path}: every value must be a number ({error})") from None
     _, target = tensor_names(spec)
-    if target is None:
-        if target_column is not None:
-            raise DataError(f"model {spec['name']} has no target; drop --target")
+    if target is None and target_column is not None:
+        raise DataError(f"model {spec['name']} has no target; drop --target")
+    column = None if target is None else _target_index(path, header, width, target_column, target)
+    y = None if column is None else table[:, column]
+    if len(input_names(spec)) > 1:
+        return _inputs_from_columns(path, spec, header, table, column), y
+    if column is None:
         return table, None
-    column = _target_index(path, header, width, target_column, target)
     x = np.delete(table, column, axis=1)
     if x.shape[1] == 0:
         raise DataError(f"{path}: after taking the target column no feature columns are left")
-    return x, table[:, column]
+    return x, y
+
+
+def _inputs_from_columns(path, spec, header, table, target_column):
+    """{tensor: array} of a model of several data tensors, its columns found by header name."""
+    inputs = validate.input_specs(spec)
+    wanted = ", ".join(name if not shape else f"{name}[0], {name}[1], …" for name, shape in inputs)
+    if header is None:
+        raise DataError(f"{path}: model {spec['name']} reads several data tensors "
+                        f"({', '.join(n for n, _ in inputs)}); the file needs a header line "
+                        f"naming its columns {wanted}")
+    used, x = {target_column}, {}
+    for name, shape in inputs:
+        if not shape:
+            if name not in header:
+                raise DataError(f"{path}: no column {name!r} for the data tensor {name}; the "
+                                f"columns are {', '.join(header)}")
+            columns = [header.index(name)]
+        else:
+            numbered = {}
+            for position, cell in enumerate(header):
+                inside = cell[len(name) + 1:-1] if cell.startswith(name + "[") and cell.endswith("]") else ""
+                if inside.isdigit():
+                    numbered[int(inside)] = position
+            if not numbered or sorted(numbered) != list(range(len(numbered))):
+                raise DataError(f"{path}: the vector data tensor {name} is the columns "
+                                f"{name}[0], {name}[1], … numbered from 0 without gaps; the "
+                                f"columns are {', '.join(header)}")
+            columns = [numbered[k] for k in sorted(numbered)]
+        used.update(columns)
+        x[name] = table[:, columns[0]] if not shape else table[:, columns]
+    unused = [cell for position, cell in enumerate(header) if position not in used]
+    if unused:
+        raise DataError(f"{path}: no tensor of model {spec['name']} reads the column(s) "
+                        f"{', '.join(unused)}; the model reads {wanted}"
+                        + (f" and the target {spec['target'][0]}" if spec["target"] else ""))
+    return x
 
 
 def _target_index(path, header, width, target_column, target_name) -> int:

@@ -378,10 +378,11 @@ class Instance:
 
     loss: sp.Expr  # one sample's loss in explicit element symbols, nothing named left
     params: dict[str, sp.Array | sp.Symbol]
-    features: sp.Array | sp.Symbol | None
+    features: sp.Array | sp.Symbol | None  # the first data tensor's elements
     label: sp.Symbol | None
     classes: int | None
     penalty: sp.Expr = sp.Integer(0)  # R(θ) in explicit elements, added once to J
+    inputs: dict = field(default_factory=dict)  # every data tensor's elements, by name, in order
 
 
 def explicit_instance(model: Model, sizes: dict[str, int], label_value: int = 0) -> Instance:
@@ -424,7 +425,9 @@ def explicit_instance(model: Model, sizes: dict[str, int], label_value: int = 0)
     params = {p.name: values[p.name] for p in model.params}
     features = values[model.features.name] if model.features else None
     label = model.label.symbol if model.label else None
-    return Instance(loss, params, features, label, classes, expand_totals(model, model.penalty_expr, values))
+    inputs = {t.name: values[t.name] for t in model.inputs}
+    return Instance(loss, params, features, label, classes,
+                    expand_totals(model, model.penalty_expr, values), inputs)
 
 
 def expand_totals(model: Model, expr: sp.Expr, values) -> sp.Expr:

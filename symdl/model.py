@@ -153,9 +153,9 @@ class Derivation:
 
 @dataclass
 class Training:
-    """How `symdl train NAME` trains a model on its built-in data."""
+    """How `symdl train NAME` trains a model: the settings, and its built-in data if any."""
 
-    dataset: str | None  # a name in symdl.datasets.BUILTIN; None for a model without data
+    dataset: str | None = None  # a name in symdl.datasets.BUILTIN; None: the user's data only
     optimizer: str = "gd"  # "gd" (full batch), "sgd" (mini-batch) or "rmsprop"
     learning_rate: float = 0.1
     epochs: int = 100
@@ -195,6 +195,9 @@ class Model(Derivation):
     def data(self, name, shape=(), latex=None, bias_column=False):
         """The features of one sample: a scalar, or a vector of length `shape[0]`.
 
+        A model may read several data tensors per sample (a vector x and a scalar t): every
+        kernel takes them as arguments in the order they are declared, then the target.
+
         `bias_column=True` says the vector is homogenised, its entry 0 the constant x₀ = 1
         that carries the intercept (003 §3.2, §3.3); the SPEC records it, and
         `symdl.sklearn`'s estimators add that column to the user's X themselves.
@@ -202,7 +205,10 @@ class Model(Derivation):
         if bias_column and len(tuple(shape)) != 1:
             raise DerivationError(f"{self.name}: bias_column needs vector features, "
                                   f"not shape {tuple(shape)}")
-        self.bias_column = bool(bias_column)
+        if bias_column and self.inputs:
+            raise DerivationError(f"{self.name}: bias_column marks the first data tensor only; "
+                                  f"declare {name} first")
+        self.bias_column = self.bias_column or bool(bias_column)
         return self._declare(name, "data", shape, latex)
 
     def target(self, name, kind="real", latex=None, classes=None):
@@ -349,8 +355,14 @@ class Model(Derivation):
 
     @property
     def features(self):
+        """The first data tensor (the one affine maps and `bias_column` usually read), or None."""
         found = self.of_role("data")
         return found[0] if found else None
+
+    @property
+    def inputs(self) -> list[Tensor]:
+        """Every data tensor, in declaration order: every kernel takes them in this order."""
+        return self.of_role("data")
 
     @property
     def label(self):

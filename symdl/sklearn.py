@@ -18,6 +18,13 @@ feature) declares it with `data(..., bias_column=True)`, which its SPEC carries 
 X itself, so X holds only the user's features and `n_features_in_` counts only those.
 `fit_intercept=True` or `False` overrides the declaration (False fits through the origin).
 
+Several data tensors (a vector x and a scalar t, say): X still holds one row per sample, and
+`fit` cuts its columns across the tensors in the order the derivation declares them, one
+column for each scalar tensor and as many as its dimension has for each vector tensor. The
+dimension's size comes from `sizes=`, from the derivation's `Training(sizes=...)`, or, when
+only one is unknown, from the number of columns left over: for x of shape ("n",) then t,
+X = [x₀ … x_{n−1}, t]. The bias column, if any, goes in front of the first tensor's columns.
+
 Labels: a binary model (target kind "binary") learns 0/1 and the classifier maps any two
 labels onto them and back; a class model (target kind "class") learns 0..L−1. A binary model
 given more than two classes refuses; `sklearn.multiclass.OneVsRestClassifier` wraps it.
@@ -30,7 +37,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from symdl import train
+from symdl import train, validate
 from symdl.saved import softmax
 from symdl.errors import DataError, DerivationError, SettingsError, SymdlError
 
@@ -86,6 +93,8 @@ class SymdlEstimator(BaseEstimator):
 
     def _design(self, X, spec):
         """The kernel's x from the user's X: one column for a scalar model, ones in front if asked."""
+        if len(validate.input_specs(spec)) > 1:
+            return self._split_columns(X, spec)
         if not spec["features"][1]:
             if adds_bias_column(spec, self.fit_intercept):
                 raise DataError(f"{spec['name']} takes a single number per sample, so it "
@@ -97,6 +106,44 @@ class SymdlEstimator(BaseEstimator):
         if adds_bias_column(spec, self.fit_intercept):
             return np.hstack([np.ones((len(X), 1), dtype=X.dtype), X])
         return np.array(X, order="C")  # a writable copy: read-only input needs no new kernel
+
+    def _split_columns(self, X, spec) -> tuple:
+        """X's columns cut across several data tensors, in declaration order (module docstring)."""
+        inputs = validate.input_specs(spec)
+        bias = adds_bias_column(spec, self.fit_intercept)
+        known = {**((spec["training"] or {}).get("sizes") or {}), **(self.sizes or {})}
+        for name, shape in spec["params"] if hasattr(self, "params_") else []:
+            known.update(zip(shape, np.shape(self.params_[name])))
+        less = [1 if bias and k == 0 else 0 for k in range(len(inputs))]  # the ones column
+        unknown = {shape[0] for _, shape in inputs if shape and shape[0] not in known}
+        if len(unknown) > 1:
+            raise DataError(f"{spec['name']}: X's columns cannot be cut across its data tensors "
+                            f"with the sizes of {', '.join(sorted(unknown))} unknown; pass "
+                            f"sizes={{{', '.join(repr(d) + ': ...' for d in sorted(unknown))}}}")
+        if unknown:
+            (dim,) = unknown
+            fixed = sum(1 if not shape else known[shape[0]] - b
+                        for (_, shape), b in zip(inputs, less) if not shape or shape[0] != dim)
+            sharing = [b for (_, shape), b in zip(inputs, less) if shape and shape[0] == dim]
+            left = X.shape[1] - fixed + sum(sharing)
+            if left < len(sharing) or left % len(sharing):
+                raise DataError(f"{spec['name']}: X has {X.shape[1]} columns, which do not cut "
+                                f"into its data tensors {', '.join(n for n, _ in inputs)}; pass "
+                                f"sizes={{{dim!r}: ...}}")
+            known[dim] = left // len(sharing)
+        widths = [1 if not shape else known[shape[0]] - b for (_, shape), b in zip(inputs, less)]
+        if sum(widths) != X.shape[1] or min(widths) < 1:
+            layout = ", ".join(f"{n} {w}" for (n, _), w in zip(inputs, widths))
+            raise DataError(f"{spec['name']}: X has {X.shape[1]} columns, but its data tensors "
+                            f"take {sum(widths)} ({layout})")
+        arrays, at = [], 0
+        for (_, shape), width, b in zip(inputs, widths, less):
+            block = X[:, at:at + width]
+            at += width
+            if b:
+                block = np.hstack([np.ones((len(X), 1), dtype=X.dtype), block])
+            arrays.append(np.array(block, order="C") if shape else np.array(block[:, 0]))
+        return tuple(arrays)
 
     def _settings(self, spec, x, targets) -> dict:
         """The derivation's Training settings, overridden by every parameter not None.
@@ -167,7 +214,8 @@ class SymdlEstimator(BaseEstimator):
         spec = self._spec()
         values = [self.params_[name] for name, _ in spec["params"]]
         dtype = next((v.dtype for v in values if isinstance(v, np.ndarray)), np.float64)
-        return train.kernels(self.model).predict(*values, self._design(X.astype(dtype), spec))
+        x = validate.input_arrays(self._design(X.astype(dtype), spec))
+        return train.kernels(self.model).predict(*values, *x)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -199,13 +247,18 @@ def held_out(x, targets, fraction, seed):
     """A random `fraction` of the samples, held out as validation data (x, y, (x_val, y_val))."""
     if not 0.0 < fraction < 1.0:
         raise DataError(f"validation_fraction must lie strictly between 0 and 1, not {fraction}")
-    order = np.random.default_rng(seed).permutation(len(x))
-    cut = len(x) - max(1, int(round(fraction * len(x))))
+    count = validate.sample_count(x)
+    order = np.random.default_rng(seed).permutation(count)
+    cut = count - max(1, int(round(fraction * count)))
     if cut < 1:
         raise DataError(f"validation_fraction={fraction} leaves no training samples "
-                        f"out of {len(x)}")
+                        f"out of {count}")
     keep, val = np.sort(order[:cut]), np.sort(order[cut:])
-    return x[keep], targets[keep], (x[val], targets[val])
+
+    def rows(index):
+        taken = tuple(a[index] for a in validate.input_arrays(x))
+        return taken if isinstance(x, tuple) else taken[0]
+    return rows(keep), targets[keep], (rows(val), targets[val])
 
 
 class SymdlRegressor(RegressorMixin, SymdlEstimator):

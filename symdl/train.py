@@ -79,9 +79,9 @@ def kernels(name):
 def dimension_sizes(spec, x, sizes=None) -> dict:
     """Bind every dimension name (n, H, ...) to a number: from the data, then from `sizes`."""
     bound = dict(sizes or {})
-    features = spec["features"]
-    if features and features[1]:
-        bound.setdefault(features[1][0], x.shape[1])
+    for (_, shape), array in zip(validate.input_specs(spec), validate.input_arrays(x)):
+        if shape:
+            bound.setdefault(shape[0], array.shape[1])
     for name, shape in spec["params"]:
         for dim in shape:
             if dim not in bound:
@@ -187,7 +187,13 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     if isinstance(params, (dict, Result)):
         params = ordered_params(kernels(name).SPEC, params,
                                 np.result_type(getattr(x, "dtype", np.float64), np.float32))
-    if chunked.is_chunked(x):
+    if chunked.is_chunked(x) or (isinstance(x, (dict, tuple, list))
+                                 and any(chunked.is_chunked(a) for a in
+                                         (x.values() if isinstance(x, dict) else x))):
+        if len(validate.input_specs(kernels(name).SPEC)) > 1:
+            raise DataError(f"{kernels(name).SPEC['name']} reads several data tensors per "
+                            f"sample; chunked (Dask) training takes one x: compute the arrays "
+                            f"into memory (np.asarray) and train on those")
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
                            init_scale=init_scale, init=init, initial=initial, seed=seed,
@@ -213,7 +219,8 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         checked = validate.model_inputs(spec, params, validation_data[0], validation_data[1],
                                         sizes)
         validation = checked.x, checked.y
-    full_batch = optimizer == "gd" or x is None or batch_size is None or batch_size >= len(x)
+    full_batch = (optimizer == "gd" or x is None or batch_size is None
+                  or batch_size >= validate.sample_count(x))
 
     def minibatches(update, params, record):
         return minibatch_epochs(module, update, params, x, y, batch_size, epochs,
@@ -332,7 +339,7 @@ def scores(module, values, x, y) -> dict:
     """{"accuracy": …} for a classifier, {"mse": …} for a regression, {} for neither."""
     if not score_names(module):
         return {}
-    out = module.predict(*values, x)
+    out = module.predict(*values, *validate.input_arrays(x))
     kind = module.SPEC["target"][1]
     if kind == "binary":
         return {"accuracy": float(np.mean((out >= 0.5) == (y >= 0.5)))}
@@ -366,7 +373,7 @@ def predict(result: Result, x, sizes=None) -> np.ndarray:
     if spec["features"] is None or not hasattr(module, "predict"):
         raise DerivationError(f"{result.name}: the model has no data input and output to predict")
     inputs = validate.model_inputs(spec, result.params, x, None, sizes, need_target=False)
-    return module.predict(*inputs.params, inputs.x)
+    return module.predict(*inputs.params, *inputs.inputs)
 
 
 def step_size_bound(module, params, data) -> float | None:
@@ -436,7 +443,8 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
     spec = module.SPEC
     mean = spec["reduction"] == "mean"
     weight = spec.get("sparse_input")
-    if weight and y is not None and np.count_nonzero(x) <= SPARSE_DENSITY * x.size:
+    if (weight and y is not None and not isinstance(x, tuple)
+            and np.count_nonzero(x) <= SPARSE_DENSITY * x.size):
         index = [n for n, _ in spec["params"]].index(weight)
         original = params[index]
         params = list(params)
@@ -454,7 +462,7 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
         if index is not None:
             original[...] = params[index].T
         shown = params if index is None else params[:index] + [original] + params[index + 1:]
-        if record(epoch, total / len(x) if mean else total, shown):
+        if record(epoch, total / validate.sample_count(x) if mean else total, shown):
             break
     if index is not None:
         params = params[:index] + [original] + params[index + 1:]
@@ -469,24 +477,22 @@ class Batches:
     """Shuffled mini-batches of (x, y) copied into buffers made once, not per batch.
 
     The order is `rng.permutation(m)` each epoch, as `batches` draws it, so both give the
-    same batches from the same seed. Each batch is (rows, kernel data arguments).
+    same batches from the same seed. Each batch is (rows, kernel data arguments): the same
+    rows of every data tensor (x may be a tuple of them), then of the target.
     """
 
     def __init__(self, x, y, batch_size):
-        self.x, self.y, self.size = x, y, int(batch_size)
-        self.x_buffer = np.empty((self.size,) + x.shape[1:], x.dtype)
-        self.y_buffer = None if y is None else np.empty((self.size,) + y.shape[1:], y.dtype)
+        self.arrays = validate.input_arrays(x) + (() if y is None else (y,))
+        self.rows, self.size = len(self.arrays[0]), int(batch_size)
+        self.buffers = [np.empty((self.size,) + a.shape[1:], a.dtype) for a in self.arrays]
 
     def epoch(self, rng):
-        order = rng.permutation(len(self.x))
-        for start in range(0, len(self.x), self.size):
-            count = min(self.size, len(self.x) - start)
-            _gather_rows(self.x, order, start, self.x_buffer)
-            if self.y is None:
-                yield count, (self.x_buffer[:count],)
-            else:
-                _gather_rows(self.y, order, start, self.y_buffer)
-                yield count, (self.x_buffer[:count], self.y_buffer[:count])
+        order = rng.permutation(self.rows)
+        for start in range(0, self.rows, self.size):
+            count = min(self.size, self.rows - start)
+            for array, buffer in zip(self.arrays, self.buffers):
+                _gather_rows(array, order, start, buffer)
+            yield count, tuple(buffer[:count] for buffer in self.buffers)
 
 
 class SparseBatches(Batches):
@@ -645,19 +651,20 @@ def _newton_direction(hessian, gradient):
 
 
 def data_args(x, y):
-    """The data arguments a kernel takes: features, then the target if the model has one."""
-    return tuple(a for a in (x, y) if a is not None)
+    """The data arguments a kernel takes: every data tensor, then the target if there is one."""
+    return validate.input_arrays(x) + (() if y is None else (y,))
 
 
 def batches(x, y, batch_size, rng):
     """The whole data set once (gradient descent), or shuffled mini-batches covering it."""
-    if x is None or batch_size is None or batch_size >= len(x):
+    if x is None or batch_size is None or batch_size >= validate.sample_count(x):
         yield x, y
         return
-    order = rng.permutation(len(x))
-    for start in range(0, len(x), batch_size):
+    order = rng.permutation(validate.sample_count(x))
+    for start in range(0, len(order), batch_size):
         chosen = order[start:start + batch_size]
-        yield np.ascontiguousarray(x[chosen]), np.ascontiguousarray(y[chosen])
+        rows = tuple(np.ascontiguousarray(a[chosen]) for a in validate.input_arrays(x))
+        yield rows if isinstance(x, tuple) else rows[0], np.ascontiguousarray(y[chosen])
 
 
 def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None) -> dict:
@@ -741,6 +748,14 @@ FIT_SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "params", 
                 "validation_data", "epoch_metrics", "callbacks", "progress", "divergence")
 
 
+def no_builtin_data(spec) -> str:
+    """What to say when a model with data tensors names no built-in data set (and the CLI's
+    `symdl train MODEL` without --data says it too)."""
+    arrays = [n for n, _ in validate.input_specs(spec)] + ([spec["target"][0]] if spec["target"] else [])
+    return (f"{spec['name']} has no built-in data: pass --data FILE (.npz with arrays "
+            f"{', '.join(arrays)})")
+
+
 def train(name, *, dataset=None, data=None, test_data=None, log=None, **overrides) -> Result:
     """Train NAME with the settings its derivation file gives (and `overrides` on top).
 
@@ -768,7 +783,7 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
         x_test, y_test = test_data if test_data is not None else (None, None)
     elif spec["features"]:
         if dataset is None:
-            raise DerivationError(f"{name}: no built-in data set is named; give data=(x, y)")
+            raise DataError(f"{no_builtin_data(spec)}, or data=(x, y) to train.train")
         loaded = datasets.load(dataset)
         x, y, x_test, y_test = loaded.x, loaded.y, loaded.x_test, loaded.y_test
     else:

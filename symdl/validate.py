@@ -326,16 +326,43 @@ def _class_labels(y: np.ndarray, classes: int | None) -> np.ndarray:
 
 # ---- everything a generated kernel is called with -------------------------------------------
 
+def input_specs(spec) -> list:
+    """(name, shape) of every data tensor of a model, in the order its kernels take them."""
+    return [tuple(t) for t in spec.get("inputs") or ([spec["features"]] if spec["features"] else [])]
+
+
+def input_arrays(x) -> tuple:
+    """The data arrays a kernel takes before the target: x itself, or each of a model's
+    several data tensors (validated x of such a model is a tuple in declaration order)."""
+    if x is None:
+        return ()
+    return tuple(x) if isinstance(x, tuple) else (x,)
+
+
+def sample_count(x) -> int:
+    """The number of samples in validated x (one array, or a tuple of them)."""
+    return len(input_arrays(x)[0])
+
+
 class ModelInputs:
-    """What a kernel may be called with: parameters in SPEC order, data, and the sizes in use."""
+    """What a kernel may be called with: parameters in SPEC order, data, and the sizes in use.
+
+    `x` is one array, or for a model with several data tensors a tuple of them in the order
+    they are declared; `inputs` is always that tuple.
+    """
 
     def __init__(self, params, x, y, sizes, dtype):
         self.params, self.x, self.y, self.sizes, self.dtype = params, x, y, sizes, dtype
 
     @property
+    def inputs(self) -> tuple:
+        """The data tensors' arrays, in declaration order: what `predict` takes."""
+        return input_arrays(self.x)
+
+    @property
     def data(self) -> tuple:
-        """The data arguments of a kernel: features, then the target if there is one."""
-        return tuple(a for a in (self.x, self.y) if a is not None)
+        """The data arguments of a kernel: every data tensor, then the target if there is one."""
+        return self.inputs + ((self.y,) if self.y is not None else ())
 
 
 def model_inputs(spec, params=None, x=None, y=None, sizes=None, *, need_target=True,
@@ -365,7 +392,11 @@ def model_inputs(spec, params=None, x=None, y=None, sizes=None, *, need_target=T
             raise DataError(f"{name} takes no data (its loss depends on the parameters only); "
                             f"call it without x and y")
         x = y = None
+    elif len(input_specs(spec)) > 1:
+        x, y = _checked_inputs(spec, x, y, bound, params, need_target, dtype)
     else:
+        if isinstance(x, dict):
+            x = _inputs_in_order(spec, x)[0]
         x, y = _checked_data(spec, x, y, bound, params, need_target, dtype)
     _bind_parameter_sizes(spec, params, bound)
     missing = [d for _, shape in spec["params"] for d in shape if d not in bound]
@@ -424,8 +455,7 @@ def _common_dtype(x, params):
 
 def _checked_sizes(spec, sizes) -> dict:
     """`sizes` as {dimension: positive int}, refusing names the model does not have."""
-    dims = sorted({d for _, shape in spec["params"] for d in shape}
-                  | set((spec["features"] or (None, ()))[1]))
+    dims = sorted({d for _, shape in spec["params"] + input_specs(spec) for d in shape})
     if sizes is None:
         return {"__origins__": {}}
     if not isinstance(sizes, dict):
@@ -479,6 +509,75 @@ def _checked_data(spec, x, y, bound, params, need_target, dtype):
     x, y = training_data(x, y if has_target else np.zeros(len(x)),
                          feature_shape=None if feature_shape else (), task=task, dtype=dtype)
     return x, (y if has_target else None)
+
+
+def _inputs_in_order(spec, x) -> list:
+    """x of a model's data tensors as a list in declaration order: from a dictionary by
+    tensor name (every name, and no other) or a tuple or list of arrays in that order."""
+    names = [n for n, _ in input_specs(spec)]
+    listed = ", ".join(names)
+    if isinstance(x, dict):
+        unknown = sorted(str(k) for k in set(x) - set(names))
+        if unknown:
+            raise DataError(f"{spec['name']} has no data tensor {unknown[0]!r}; its data "
+                            f"tensors are {listed}")
+        missing = [n for n in names if n not in x]
+        if missing:
+            raise DataError(f"{spec['name']}: data tensor {missing[0]} is missing from x; give "
+                            f"every one of {listed}")
+        return [x[n] for n in names]
+    if isinstance(x, (tuple, list)) and len(x) == len(names):
+        return list(x)
+    what = (f"a {type(x).__name__} of {len(x)} entries" if isinstance(x, (tuple, list))
+            else f"{type(x).__name__}")
+    raise DataError(f"{spec['name']} reads {len(names)} data tensors per sample ({listed}): give "
+                    f"x as a dictionary {{{', '.join(repr(n) + ': ...' for n in names)}}} or a "
+                    f"tuple ({listed}) in that order, not {what}")
+
+
+def _checked_inputs(spec, x, y, bound, params, need_target, dtype):
+    """Each of several data tensors shaped as declared, all with one row per sample."""
+    name = spec["name"]
+    if x is None:
+        raise DataError(f"{name} needs data: x with its data tensors "
+                        f"{', '.join(n for n, _ in input_specs(spec))}")
+    arrays, first = [], None
+    for (tensor, shape), value in zip(input_specs(spec), _inputs_in_order(spec, x)):
+        array = _numeric_array(value, tensor)
+        if shape:
+            dim = shape[0]
+            known = bound.get(dim) or _param_dim(spec, params, dim)
+            if array.ndim == 1 and known == 1:
+                array = array.reshape(len(array), 1)
+            elif array.ndim != 2:
+                raise DataError(f"{tensor} has shape {array.shape}, but {name} reads it as a "
+                                f"2-D array: one row per sample, {known or dim} column(s) ({dim})")
+            _bind(bound, dim, array.shape[1], f"{tensor} (shape {array.shape})", spec)
+        elif array.ndim == 2 and array.shape[1] == 1:
+            array = array.reshape(len(array))
+        elif array.ndim != 1:
+            raise DataError(f"{tensor} has shape {array.shape}, but {name} reads one number "
+                            f"{tensor} per sample: give a 1-D array")
+        if first is None:
+            first = (tensor, len(array))
+        elif len(array) != first[1]:
+            raise DataError(f"{tensor} has {len(array)} samples but {first[0]} has {first[1]}; "
+                            f"every data tensor needs one row per sample")
+        if len(array) == 0:
+            raise DataError(f"no samples: {tensor} has 0 rows")
+        _require_finite(array, tensor)
+        arrays.append(_cast_without_overflow(array, dtype))
+    has_target = spec["target"] is not None and need_target
+    if has_target and y is None:
+        raise DataError(f"{name} needs targets: y with one {spec['target'][0]} per sample")
+    if not has_target:
+        return tuple(arrays), None
+    y = _numeric_array(y, "y")
+    if len(y) != first[1]:
+        raise DataError(f"y has {len(y)} samples but {first[0]} has {first[1]}; they need one "
+                        f"target per sample")
+    _, y = training_data(np.zeros(len(y)), y, task=TASK_OF_TARGET[spec["target"][1]], dtype=dtype)
+    return tuple(arrays), y
 
 
 def _param_dim(spec, params, dim):

@@ -53,10 +53,11 @@ class BlasEmitter(Emitter):
         """The affine map the data feeds, when its weight is used nowhere else (else None).
 
         A model with a penalty on its parameters gets no sparse kernel (yet): its J and ∇J
-        would need the penalty's terms, which only the dense kernels add.
+        would need the penalty's terms, which only the dense kernels add; nor does a model
+        with several data tensors, whose mini-batches the trainer gathers densely.
         """
         features = self.model.features
-        if self.has_penalty:
+        if self.has_penalty or len(self.model.inputs) > 1:
             return None
         for g in self.derived.gradients:
             for step in g.as_weight:
@@ -152,7 +153,7 @@ class BlasEmitter(Emitter):
             self.gradient_kernel(),
             self.sparse_kernel(),
             KERNEL_BLAS.substitute(
-                name="predict", args=", ".join(self.param_args() + [self.model.features.name]),
+                name="predict", args=", ".join(self.param_args() + self.input_args()),
                 rows=rows, scale="1.0", body=self._indent(forward, 4), result=out.name,
                 doc=f"The model's output {out.name} for every sample."),
         ]
@@ -164,7 +165,7 @@ class BlasEmitter(Emitter):
             return ""
         x, w = step.input.name, step.weight.name
         args = [f"{w}_t" if p is step.weight else p.name for p in self.model.params]
-        args += [f"{x}_values", f"{x}_columns", f"{x}_starts"] + self.data_args()[1:]
+        args += [f"{x}_values", f"{x}_columns", f"{x}_starts"] + [a for a in self.data_args() if a != x]
         results = ", ".join(["total * scale"] + [f"g_{w}_t" if p is step.weight else f"g_{p.name}"
                                                  for p in self.model.params])
         # Dimensions are read off the parameters' shapes: name the transposed weight's view.

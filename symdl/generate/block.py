@@ -204,18 +204,14 @@ class BlockEmitter(Emitter):
                 for name, t in tensors]
 
     def block_slices(self, with_label=True) -> list[str]:
-        lines = [f"_{self.model.features.name} = {self.model.features.name}[_begin:_begin + _size]"]
-        if with_label and self.model.label:
-            lines.append(f"_{self.model.label.name} = {self.model.label.name}[_begin:_begin + _size]")
-        return lines
+        sliced = self.input_args() + ([self.model.label.name] if with_label and self.model.label else [])
+        return [f"_{name} = {name}[_begin:_begin + _size]" for name in sliced]
 
     def transposed_weights(self) -> list[str]:
         return [f"_{name}_t = _transposed({name})" for name in self.transposed()]
 
     def chunk_args(self, with_label=True) -> list[str]:
-        data = [self.model.features.name]
-        if with_label and self.model.label:
-            data.append(self.model.label.name)
+        data = self.data_args() if with_label else self.input_args()
         return self.param_args() + [f"_{name}_t" for name in self.transposed()] + data
 
     # -- whole kernels --
@@ -298,7 +294,7 @@ class BlockEmitter(Emitter):
             needed(statements + [store]), "out", f"{out.name} for rows start..stop, into out.",
             with_label=False)
         kernel = KERNEL_BLOCK_PREDICT.substitute(
-            args=", ".join(self.param_args() + [self.model.features.name]), rows=self._rows(),
+            args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
             allocate=allocate, transposed=self._indent(self.transposed_weights(), 4),
             chunk_args=", ".join(args),
             doc=f"The model's output {out.name} for every sample, block by block.")

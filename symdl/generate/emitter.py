@@ -38,7 +38,7 @@ class Emitter:
     def _dimension_sources(self) -> dict[str, str]:
         """Code for the size of each dimension, read off a parameter's shape."""
         sources: dict[str, str] = {}
-        for tensor in self.model.params + ([self.model.features] if self.model.features else []):
+        for tensor in self.model.params + self.model.inputs:
             for axis, dim in enumerate(tensor.shape):
                 if tensor.role == "data":
                     axis += 1
@@ -54,14 +54,13 @@ class Emitter:
     def param_args(self):
         return [p.name for p in self.model.params]
 
-    def data_args(self):
-        args = []
-        if self.model.features:
-            args.append(self.model.features.name)
-        if self.model.label:
-            args.append(self.model.label.name)
-        return args
+    def input_args(self):
+        """Every data tensor, in declaration order: what predict reads besides the parameters."""
+        return [t.name for t in self.model.inputs]
 
+    def data_args(self):
+        """The data arguments of loss and gradient kernels: every data tensor, then the target."""
+        return self.input_args() + ([self.model.label.name] if self.model.label else [])
 
     def signature(self):
         return ", ".join(self.param_args() + self.data_args())

@@ -88,6 +88,8 @@ def spec(model: Model, derived: Derived) -> dict:
         "reduction": model.reduction,
         "params": [(p.name, p.shape) for p in model.params],
         "features": (model.features.name, model.features.shape) if model.features else None,
+        # every data tensor, in the order the kernels take them (features is the first)
+        "inputs": [(t.name, t.shape) for t in model.inputs],
         "bias_column": model.bias_column,
         "target": (model.label.name, model.label.kind) if model.label else None,
         "classes": getattr(model, "classes", None),

@@ -46,10 +46,7 @@ class RowsEmitter(Emitter):
 
     # -- node methods: forward --
     def forward(self) -> list[Statement]:
-        lines = []
-        if self.model.features:
-            f = self.model.features
-            lines.append(Statement(f"{f.name}_i = {f.name}[i]"))
+        lines = [Statement(f"{t.name}_i = {t.name}[i]") for t in self.model.inputs]
         if self.model.label:
             t = self.model.label
             lines.append(Statement(f"{t.name}_i = {t.name}[i]"))
@@ -229,7 +226,7 @@ class RowsEmitter(Emitter):
             allocate = f"np.empty((m, {self.dims[out.shape[0]]}))"
             store = f"out[i, :] = {out.name}"
         body = self.block(prune(forward + [Statement(store)]), 12)
-        args = ", ".join(self.param_args() + [self.model.features.name])
+        args = ", ".join(self.param_args() + self.input_args())
         return KERNEL_ROWS_PREDICT.substitute(
             args=args, rows=self._rows(), allocate=allocate,
             arrays=self._indent(self.local_arrays(False), 8), body="\n".join(body),
@@ -311,7 +308,7 @@ class RowsEmitter(Emitter):
         names = self.names
         x, theta = curvature.affine.input.name, curvature.params[0].name
         lines = [f"m, n = {x}.shape", "hess = np.zeros((n, n))", "g = np.zeros(n)",
-                 "for i in range(m):", f"    {x}_i = {x}[i]"]
+                 "for i in range(m):"] + [f"    {t}_i = {t}[i]" for t in self.input_args()]
         if self.model.label:
             lines.append(f"    {self.model.label.name}_i = {self.model.label.name}[i]")
         lines += [f"    _outer_add({self.print(curvature.second, names)}, {x}_i, hess)",
