@@ -98,6 +98,9 @@ def command_train(args):
     reporting = {"log": say if lines else None, "epoch_metrics": args.verbose,
                  "progress": bar, **overrides}
     spec = train.kernels(args.name).SPEC
+    if (not args.data and spec["features"]
+            and not (args.dataset or (spec["training"] or {}).get("dataset"))):
+        raise DataError(train.no_builtin_data(spec))
     say(f"Training {args.name} ({spec['source']})")
     if args.scheduler and not args.data:
         raise DataError("--scheduler runs on data in a store: give --data STORE.zarr too")
@@ -119,8 +122,6 @@ def command_train(args):
         if args.test_data:
             raise DataError("--test-data needs --data: the built-in data sets bring their own "
                             "test split")
-        if spec["features"] and not (args.dataset or (spec["training"] or {}).get("dataset")):
-            raise DataError(train.no_builtin_data(spec))
         result = train.train(args.name, dataset=args.dataset, **reporting)
     if args.save:
         saved.save(result, args.save)
