@@ -45,6 +45,19 @@ derivation.loss((y - y_hat) ** 2)
 derivation.output(y_hat)
 '''
 
+OFFSET = '''from symdl.model import Model, Training
+derivation = Model("offset", title="θᵀx plus a known offset t", source="a test",
+                   training=Training())
+x = derivation.data("x", ("n",))
+t = derivation.data("t")
+y = derivation.target("y")
+theta = derivation.param("theta", ("n",))
+z = derivation.affine("z", theta, x)
+y_hat = derivation.let("y_hat", z + t)
+derivation.loss((y - y_hat) ** 2)
+derivation.output(y_hat)
+'''
+
 SCALED_SOFTMAX = '''import sympy as sp
 from symdl.model import Model, Training
 derivation = Model("scaled_softmax", title="x and t, blas", source="a test", layout="blas",
@@ -72,6 +85,7 @@ def folder(tmp_path_factory):
         (where / f"interaction_{layout}.py").write_text(
             INTERACTION.format(name=f"interaction_{layout}", layout=layout))
     (where / "two_scalars.py").write_text(TWO_SCALARS)
+    (where / "offset.py").write_text(OFFSET)
     (where / "scaled_softmax.py").write_text(SCALED_SOFTMAX)
     generate.write([where])
     return where
@@ -86,15 +100,23 @@ def data():
 
 
 @pytest.mark.parametrize("name", ["interaction_rows", "interaction_block", "scaled_softmax",
-                                  "two_scalars"])
+                                  "two_scalars", "offset"])
 def test_kernel_sympy_and_finite_differences_agree(folder, name):
     rows = check.check_model(sources.load_derivation(folder / f"{name}.py"))
     assert rows and all(r.verdict == "passes" for r in rows), [(r.claim, r.evidence) for r in rows]
 
 
-def test_a_model_of_two_scalars_gets_its_closed_form_checked_on_random_data(folder):
-    rows = check.check_model(sources.load_derivation(folder / "two_scalars.py"))
-    assert [r.claim for r in rows if r.claim == check.STATIONARY] == [check.STATIONARY]
+@pytest.mark.parametrize("name", ["two_scalars", "offset"])
+def test_a_closed_form_without_builtin_data_is_checked_on_random_data(folder, name):
+    rows = check.check_model(sources.load_derivation(folder / f"{name}.py"))
+    assert [r.verdict for r in rows if r.claim == check.STATIONARY] == ["passes"]
+
+
+def test_the_normal_equation_reads_every_data_tensor(folder, data):
+    x, t, _ = data
+    y = x @ [0.5, -1.0, 2.0] + t
+    solution = train.closed_form(folder / "offset.py", {"x": x, "t": t}, y)
+    np.testing.assert_allclose(solution["theta"], [0.5, -1.0, 2.0], atol=1e-10)
 
 
 @pytest.mark.parametrize("name", ["interaction_rows", "interaction_block", "scaled_softmax"])
