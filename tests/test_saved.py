@@ -12,19 +12,9 @@ import pytest
 import symdl
 from symdl import datafiles, datasets, generate, saved, train
 from symdl.errors import DataError, SavedModelError, SymdlError
+from test_bad_input import A_MODEL  # a derivation file of the tests' own: y_hat = w·x
 
 
-LINE_MODEL = '''"""y = w·x, a line through the origin, for saving from a file of the user's own."""
-from symdl.model import Model
-
-derivation = Model("line_model", title="A line through the origin", source="001 (a test's copy)")
-x = derivation.data("x")
-y = derivation.target("y")
-w = derivation.param("w")
-y_hat = derivation.let("y_hat", w * x)
-derivation.loss((y - y_hat) ** 2)
-derivation.output(y_hat)
-'''
 
 
 @pytest.fixture(scope="module")
@@ -71,15 +61,25 @@ def test_a_long_run_saves_its_history_in_a_few_bytes_an_epoch(tmp_path):
     assert path.stat().st_size < 20 * 20_000  # text in NumPy is UTF-32: ≈200 bytes uncompressed
 
 
-def test_a_hand_edited_history_is_an_error_not_a_traceback(line, tmp_path):
-    path = saved.save(line, tmp_path / "line.npz")
+def metadata_of(path):
+    with np.load(path) as archive:
+        return json.loads(str(archive["metadata"]))
+
+
+def rewrite_metadata(path, metadata):
+    """Edit a saved file's metadata as a user with a text editor and NumPy could."""
     with np.load(path) as archive:
         arrays = {key: archive[key] for key in archive.files}
-    metadata = json.loads(str(arrays["metadata"]))
+    arrays["metadata"] = np.array(json.dumps(metadata))
+    np.savez(path, **arrays)
+
+
+def test_a_hand_edited_history_is_an_error_not_a_traceback(line, tmp_path):
+    path = saved.save(line, tmp_path / "line.npz")
+    metadata = metadata_of(path)
     for damaged in ({"history": [[1, "low"]]}, {"history": 7}, {"epoch_metrics": {"J": ["x"]}},
                     {"epoch_metrics": [1, 2]}):
-        arrays["metadata"] = np.array(json.dumps({**metadata, **damaged}))
-        np.savez(path, **arrays)
+        rewrite_metadata(path, {**metadata, **damaged})
         with pytest.raises(SavedModelError, match="is damaged: its history"):
             saved.load(path)
 
@@ -159,33 +159,29 @@ def test_fit_names_the_parameters_a_dict_lacks_or_adds(logistic):
 
 def test_loading_against_changed_kernels_says_how_to_retrain(tmp_path):
     """The derivation edited: a comment leaves the kernels as they were, a new formula not."""
-    source = tmp_path / "line_model.py"
-    source.write_text(LINE_MODEL)
+    source = tmp_path / "own_line.py"
+    source.write_text(A_MODEL)
     generate.write([str(source)])
     result = train.fit(str(source), np.array([1.0, 2.0]), np.array([2.0, 4.0]), epochs=2)
     path = saved.save(result, tmp_path / "line.npz")
-    source.write_text(LINE_MODEL + "# the same model, one comment longer\n")
+    source.write_text(A_MODEL + "# the same model, one comment longer\n")
     generate.write([str(source)])
     assert saved.load(path).params == result.params
-    source.write_text(LINE_MODEL.replace("w * x", "2 * w * x"))
+    source.write_text(A_MODEL.replace("w * x", "2 * w * x"))
     generate.write([str(source)])
     with pytest.raises(SavedModelError, match=r"the derivation changed.*"
-                                              r"symdl train .*line_model.py --save"):
+                                              r"symdl train .*own_line.py --save"):
         saved.load(path)
 
 
 def test_a_file_from_an_older_generator_loads_when_its_kernels_are_the_same(line, tmp_path):
     path = saved.save(line, tmp_path / "line.npz")
-    with np.load(path) as archive:
-        arrays = {key: archive[key] for key in archive.files}
-    metadata = json.loads(str(arrays["metadata"]))
+    metadata = metadata_of(path)
     metadata["kernels"]["generator_sha256"] = "0" * 16  # a release whose generator differed
-    arrays["metadata"] = np.array(json.dumps(metadata))
-    np.savez(path, **arrays)
+    rewrite_metadata(path, metadata)
     assert saved.load(path).params == line.params
     metadata["kernels"]["code_sha256"] = "0" * 16  # ... and whose kernels did too
-    arrays["metadata"] = np.array(json.dumps(metadata))
-    np.savez(path, **arrays)
+    rewrite_metadata(path, metadata)
     with pytest.raises(SavedModelError, match="the generator changed"):
         saved.load(path)
 
@@ -206,40 +202,34 @@ def test_loading_refuses_another_model_and_files_that_are_not_models(line, tmp_p
 
 def test_a_damaged_metadata_entry_is_an_error_not_a_traceback(line, tmp_path):
     path = saved.save(line, tmp_path / "line.npz")
-    with np.load(path) as archive:
-        arrays = {key: archive[key] for key in archive.files}
-    metadata = json.loads(str(arrays["metadata"]))
+    metadata = metadata_of(path)
     del metadata["kernels"]
-    arrays["metadata"] = np.array(json.dumps(metadata))
-    np.savez(path, **arrays)
+    rewrite_metadata(path, metadata)
     with pytest.raises(SavedModelError, match="is damaged"):
         saved.load(path)
 
 
 def test_a_hand_edited_version_or_hashes_are_errors_not_tracebacks(line, tmp_path):
     path = saved.save(line, tmp_path / "line.npz")
-    with np.load(path) as archive:
-        arrays = {key: archive[key] for key in archive.files}
-    metadata = json.loads(str(arrays["metadata"]))
+    metadata = metadata_of(path)
     for damaged in ({"format_version": "2"}, {"kernels": {"a": 1}}, {"ref": 5},
                     {"kernels": {**metadata["kernels"], "generator_sha256": None}}):
-        arrays["metadata"] = np.array(json.dumps({**metadata, **damaged}))
-        np.savez(path, **arrays)
+        rewrite_metadata(path, {**metadata, **damaged})
         with pytest.raises(SavedModelError, match="is damaged"):
             saved.load(path)
 
 
 def test_a_model_whose_derivation_file_moved_says_where_to_name_it(tmp_path):
-    source = tmp_path / "mine" / "line_model.py"
+    source = tmp_path / "mine" / "own_line.py"
     source.parent.mkdir()
-    source.write_text(LINE_MODEL)
+    source.write_text(A_MODEL)
     generate.write([str(source)])
     result = train.fit(str(source), np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0]),
                        learning_rate=0.01, epochs=3)
     path = saved.save(result, tmp_path / "mine.npz")
-    moved = source.rename(tmp_path / "line_model.py")
+    moved = source.rename(tmp_path / "own_line.py")
     generate.write([str(moved)])
-    with pytest.raises(SavedModelError, match=r"trained from the derivation file .*mine/line_model"
+    with pytest.raises(SavedModelError, match=r"trained from the derivation file .*mine/own_line"
                                               r"\.py, which is not there now.*model=PATH"):
         saved.load(path)
     again = saved.load(path, model=str(moved))
