@@ -58,7 +58,7 @@ def test_a_long_run_saves_its_history_in_a_few_bytes_an_epoch(tmp_path):
     result = train.train("univariate_least_squares", epochs=20_000, learning_rate=1e-4)
     path = saved.save(result, tmp_path / "long.npz")
     assert len(saved.load(path).history.metrics["J"]) == 20_000
-    assert path.stat().st_size < 20 * 20_000  # text in NumPy is UTF-32: ≈200 bytes uncompressed
+    assert path.stat().st_size < 40 * 20_000  # ≈13 bytes an epoch; uncompressed UTF-32 ≈200
 
 
 def metadata_of(path):
