@@ -193,14 +193,15 @@ HEADER = ["configuration", "rows", "per epoch (dask-ml: per iteration)", "÷ sym
 
 
 def plan(size: dict) -> list:
-    """The rows in the order they run: dask-ml bracketed by symdl local at the same m."""
+    """The rows in the order they run: dask-ml bracketed by symdl local at the same m, then
+    two rounds of symdl local at every linearity size, interleaved (2M, 5M, 20M, 2M, ...)."""
     m, small = size["m"], size["in_memory"]
     rows = []
     for k in (m, small):
         rows += [("symdl local", k), ("dask-ml gradient_descent", k), ("dask-ml lbfgs", k),
                  ("symdl local", k)]
     rows += [("symdl LocalCluster (2 workers)", m), ("symdl in memory", small)]
-    return rows + [("symdl local", k) for k in size["linear"] if k not in (m, small)]
+    return rows + [("symdl local", k) for _ in range(2) for k in size["linear"]]
 
 
 def run(quick: bool, repeats=None, only=None, store=None, epochs=None, iterations=2) -> bool:
@@ -254,9 +255,10 @@ def run(quick: bool, repeats=None, only=None, store=None, epochs=None, iteration
         print(harness.agreement_table(gate, "symdl in memory", "epochs"))
         ok &= gate[0].ok
     linear = sorted({r["m"] for r in done if r["config"] == "symdl local" and "error" not in r})
-    print("\nLinearity, symdl local: " + ", ".join(
-        f"m = {k:,}: {harness.fmt_seconds(_local(done, k))} "
-        f"({_local(done, k) / k * 1e9:.1f} ns/row)" for k in linear), flush=True)
+    print("\nLinearity, symdl local (the median of its rows at each m, then each row's): " + "; ".join(
+        f"m = {k:,}: {statistics.median(_locals(done, k)) / k * 1e9:.1f} ns/row ("
+        + ", ".join(f"{t / k * 1e9:.0f}" for t in _locals(done, k)) + ")" for k in linear),
+        flush=True)
     return ok
 
 
@@ -268,10 +270,15 @@ def _version(name: str) -> str:
         return "not installed"
 
 
+def _locals(done: list, m: int) -> list:
+    """symdl local's median epoch at m, one per row so far."""
+    return [_median(r) for r in done
+            if r["config"] == "symdl local" and r["m"] == m and "error" not in r]
+
+
 def _local(done: list, m: int) -> float | None:
     """The mean of symdl local's median epochs at m, over its rows so far."""
-    times = [_median(r) for r in done
-             if r["config"] == "symdl local" and r["m"] == m and "error" not in r]
+    times = _locals(done, m)
     return sum(times) / len(times) if times else None
 
 
