@@ -300,6 +300,7 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     environment.configure()  # before NumPy is imported
+    import symdl  # noqa: F401,E402  its OpenMP wait policy (symdl/threads.py), before the header's first parallel call
     warnings.filterwarnings("ignore", "overflow encountered in exp")  # dask-glm's line search
     warnings.filterwarnings("ignore", category=FutureWarning)  # dask-glm's old config keys
     sys.exit(main())
