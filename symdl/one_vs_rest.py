@@ -29,10 +29,14 @@ def fit(name, x, y, classes, **fit_kwargs) -> list[dict]:
     `fit_kwargs` go to `symdl.train.fit` for every classifier (optimizer, learning_rate,
     epochs, ...); the classifiers are returned as their parameter dictionaries, in class order.
     """
-    binary_model(name)
+    spec = binary_model(name).SPEC
     if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
         raise DataError(f"one-vs-rest needs a number of classes L >= 2, got {classes!r}")
-    x, labels = validate.training_data(x, y, task="classes", classes=int(classes))
+    if len(validate.input_specs(spec)) > 1:  # several data tensors, each checked by name
+        x = validate.model_inputs(spec, None, x, need_target=False).x
+        _, labels = validate.training_data(x[0], y, task="classes", classes=int(classes))
+    else:
+        x, labels = validate.training_data(x, y, task="classes", classes=int(classes))
     return [train.fit(name, x, (labels == k).astype(np.float64), **fit_kwargs).params
             for k in range(classes)]
 
@@ -48,7 +52,7 @@ def scores(name, params_list, x) -> np.ndarray:
     columns = []
     for params in params_list:
         inputs = validate.model_inputs(module.SPEC, params, x, need_target=False)
-        columns.append(module.predict(*inputs.params, inputs.x))
+        columns.append(module.predict(*inputs.params, *inputs.inputs))
     return np.column_stack(columns)
 
 

@@ -58,6 +58,37 @@ derivation.loss((y - y_hat) ** 2)
 derivation.output(y_hat)
 '''
 
+TWO_VECTORS = '''from symdl.model import Model, Training
+derivation = Model("two_vectors", title="x and u of one length n", source="a test",
+                   reduction="mean", training=Training(optimizer="lbfgs", epochs=50))
+x = derivation.data("x", ("n",))
+u = derivation.data("u", ("n",))
+y = derivation.target("y")
+w = derivation.param("w", ("n",))
+v = derivation.param("v", ("n",))
+z = derivation.affine("z", w, x)
+s = derivation.affine("s", v, u)
+y_hat = derivation.let("y_hat", z + s)
+derivation.loss((y - y_hat) ** 2)
+derivation.output(y_hat)
+'''
+
+GATED = '''import sympy as sp
+from symdl.functions import sigmoid
+from symdl.model import Model, Training
+derivation = Model("gated", title="logistic on x, scaled by t", source="a test",
+                   training=Training())
+x = derivation.data("x", ("n",))
+t = derivation.data("t")
+y = derivation.target("y", kind="binary")
+w = derivation.param("w", ("n",))
+b = derivation.param("b")
+z = derivation.affine("z", w, x, b)
+h = derivation.let("h", sigmoid(z * t))
+derivation.loss(-y * sp.log(h) - (1 - y) * sp.log(1 - h))
+derivation.output(h)
+'''
+
 SCALED_SOFTMAX = '''import sympy as sp
 from symdl.model import Model, Training
 derivation = Model("scaled_softmax", title="x and t, blas", source="a test", layout="blas",
@@ -86,6 +117,8 @@ def folder(tmp_path_factory):
             INTERACTION.format(name=f"interaction_{layout}", layout=layout))
     (where / "two_scalars.py").write_text(TWO_SCALARS)
     (where / "offset.py").write_text(OFFSET)
+    (where / "two_vectors.py").write_text(TWO_VECTORS)
+    (where / "gated.py").write_text(GATED)
     (where / "scaled_softmax.py").write_text(SCALED_SOFTMAX)
     generate.write([where])
     return where
@@ -100,7 +133,7 @@ def data():
 
 
 @pytest.mark.parametrize("name", ["interaction_rows", "interaction_block", "scaled_softmax",
-                                  "two_scalars", "offset"])
+                                  "two_scalars", "offset", "two_vectors", "gated"])
 def test_kernel_sympy_and_finite_differences_agree(folder, name):
     rows = check.check_model(sources.load_derivation(folder / f"{name}.py"))
     assert rows and all(r.verdict == "passes" for r in rows), [(r.claim, r.evidence) for r in rows]
@@ -173,6 +206,34 @@ def test_bad_inputs_are_refused_naming_the_tensor(folder, data, x_of, message):
     x, t, y = data
     with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
         train.fit(folder / "interaction_rows.py", x_of(x, t), y, epochs=1)
+
+
+def test_two_tensors_of_one_dimension_must_agree_on_its_size(folder, data):
+    x, _, y = data
+    with pytest.raises(DataError, match="u \\(shape \\(120, 4\\)\\) gives dimension 'n' the size 4, "
+                                        "but x \\(shape \\(120, 3\\)\\) gives it 3"):
+        train.fit(folder / "two_vectors.py", {"x": x, "u": np.ones((120, 4))}, y, epochs=1)
+
+
+def test_the_pytest_plugin_checks_models_of_several_tensors(folder):
+    from symdl import testing
+    collected = testing.cases(folder / "two_scalars.py", folder / "interaction_block.py")
+    assert {c.id for c in collected} == {
+        "two_scalars-loads", "two_scalars-fresh", "two_scalars-three-way", "two_scalars-stable",
+        "two_scalars-closed-form", "interaction_block-loads", "interaction_block-fresh",
+        "interaction_block-three-way", "interaction_block-stable"}
+    for case in collected:
+        case.run()
+
+
+def test_one_vs_rest_takes_several_tensors(folder):
+    from symdl import one_vs_rest
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((300, 2)), rng.uniform(0.5, 2, 300)
+    y = np.argmax(np.column_stack([x[:, 0], x[:, 1], -x[:, 0] - x[:, 1]]), axis=1)
+    classifiers = one_vs_rest.fit(folder / "gated.py", {"x": x, "t": t}, y, 3,
+                                  optimizer="lbfgs", epochs=50)
+    assert np.mean(one_vs_rest.predict(folder / "gated.py", classifiers, (x, t)) == y) > 0.95
 
 
 def test_targets_must_match_the_data_tensors(folder, data):
@@ -279,6 +340,12 @@ def test_an_estimator_cuts_x_columns_across_the_data_tensors(folder, data):
     assert estimator.score(X, y) > 0.999999
     with pytest.raises(DataError, match="X has 4 columns, but its data tensors take 2"):
         SymdlRegressor(str(folder / "two_scalars.py")).fit(X, y)
+    u = np.random.default_rng(1).standard_normal((120, 3))
+    both = SymdlRegressor(str(folder / "two_vectors.py")).fit(np.column_stack([x, u]),
+                                                               x @ [1, 2, 3] - u @ [3, 2, 1])
+    np.testing.assert_allclose(both.params_["v"], [-3, -2, -1], atol=1e-5)
+    with pytest.raises(DataError, match="X has 5 columns, which do not cut into its data tensors"):
+        SymdlRegressor(str(folder / "two_vectors.py")).fit(np.column_stack([x, u[:, :2]]), y)
 
 
 def test_chunked_training_of_several_tensors_is_refused_clearly(folder, data):
