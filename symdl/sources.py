@@ -219,7 +219,9 @@ def regenerate_hint(source: Source) -> str:
 def trusted_kernels(source: Source) -> None:
     """Refuse a generated file that is not what the generator wrote from the derivation now.
 
-    Missing: say how to generate it (or that the derivation has nothing to train). Edited by
+    Missing: a user's model gets its kernels generated now, beside it (a built-in model's
+    are part of the package: say how to generate them; a derivation without a loss has
+    nothing to train). Edited by
     hand (its BODY_SHA256 does not match its text): an error saying how to regenerate. Older
     than its derivation (DERIVATION_SHA256 differs from the derivation file's hash): an error
     naming both files. Regenerating silently instead would hide a stale file from
@@ -260,8 +262,20 @@ def _missing_kernels(source: Source):
         raise DerivationError(f"{source.name} is a derivation to read, not a model to train: it "
                               f"has no loss, so it has no kernels; `symdl derive {source.ref}` "
                               f"prints it")
-    raise DerivationError(f"no generated kernels for {source.name!r}: run "
-                          f"`{regenerate_hint(source)}` first")
+    if source.builtin:
+        raise DerivationError(f"no generated kernels for {source.name!r}: run "
+                              f"`{regenerate_hint(source)}` first")
+    from symdl import generate
+    try:
+        generate.write([source])
+    except OSError as error:
+        raise DerivationError(
+            f"no generated kernels for {source.name!r}, and they cannot be written to "
+            f"{source.kernel_path.parent} ({error.strerror}); run `symdl generate "
+            f"{source.path} --out DIR` with a folder you can write, then pass that folder's "
+            f"file") from None
+    print(f"symdl: generated {source.kernel_path} from {source.path.name} (first use; "
+          f"`symdl generate` regenerates it)", file=sys.stderr)
 
 
 def _describe(error: BaseException, path: Path) -> str:

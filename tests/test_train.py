@@ -60,15 +60,32 @@ def test_divergence_is_an_error_not_a_nan_model():
         train.fit("multivariate_least_squares", data.x, data.y, learning_rate=10.0, epochs=500)
 
 
-def test_missing_kernels_say_how_to_make_them(tmp_path):
-    from symdl.errors import DerivationError
+def test_a_user_model_gets_its_kernels_on_first_use(tmp_path, capsys):
+    """A new user's `train.fit("my_model.py", ...)` (or `symdl train`) before any `symdl
+    generate` writes the kernels beside the file, says so, and trains; they are then what
+    `symdl generate` writes (so --check finds them fresh)."""
+    from symdl import generate
     model_file = tmp_path / "not_generated_yet.py"
     model_file.write_text("from symdl.model import Model\n"
                           "derivation = Model('not_generated_yet', title='A title', source='none')\n"
                           "c = derivation.param('c')\n"
-                          "derivation.loss(c ** 2)\n")
-    with pytest.raises(DerivationError, match=f"symdl generate {model_file}"):
-        train.kernels(str(model_file))
+                          "derivation.loss((c - 3) ** 2)\n")
+    result = train.fit(str(model_file), learning_rate=0.25, epochs=40)
+    assert abs(float(result.params["c"]) - 3.0) < 1e-6
+    assert "generated " + str(tmp_path / "generated" / "not_generated_yet.py") in capsys.readouterr().err
+    assert generate.stale([str(model_file)]) == []
+
+
+def test_missing_builtin_kernels_say_how_to_make_them(tmp_path):
+    """symdl's own kernels ship in the package: a missing one is not regenerated into it."""
+    import dataclasses
+
+    from symdl import sources
+    from symdl.errors import DerivationError
+    source = dataclasses.replace(sources.resolve("logistic_regression"),
+                                 kernel_path=tmp_path / "none.py")
+    with pytest.raises(DerivationError, match="symdl generate"):
+        sources.trusted_kernels(source)
 
 
 def test_a_derivation_without_a_model_is_not_trainable(tmp_path):
