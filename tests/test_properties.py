@@ -43,7 +43,7 @@ def test_kernel_sympy_and_finite_differences_agree(name, size, samples, seed, sc
     flat = rng.standard_normal(len(p.flat_params())) * scale
     if p.model.features is not None:
         p.samples = samples
-        p.x = rng.standard_normal((samples,) + p.x.shape[1:]) * scale
+        p.inputs = [rng.standard_normal((samples,) + x.shape[1:]) * scale for x in p.inputs]
         if p.model.label is not None and p.model.label.kind == "binary":
             p.y = rng.integers(0, 2, samples).astype(float)
         elif p.model.label is not None and p.model.label.kind == "class":
