@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "e4aa4eebc7b5f202"
-BODY_SHA256 = "2fd74bce571ed660"
+GENERATOR_SHA256 = "6ff21dc433100de5"
+BODY_SHA256 = "4582e211d5786017"
 
 SPEC = {
     'name': 'center_mean',
@@ -33,6 +33,7 @@ SPEC = {
     'inputs': [('x', ())],
     'bias_column': False,
     'target': None,
+    'target_shape': (),
     'classes': None,
     'classes_dim': None,
     'output': 'deviation',

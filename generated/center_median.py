@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "e4aa4eebc7b5f202"
-BODY_SHA256 = "e629b978225e9340"
+GENERATOR_SHA256 = "6ff21dc433100de5"
+BODY_SHA256 = "90a6119efa993dd4"
 
 SPEC = {
     'name': 'center_median',
@@ -33,6 +33,7 @@ SPEC = {
     'inputs': [('x', ())],
     'bias_column': False,
     'target': None,
+    'target_shape': (),
     'classes': None,
     'classes_dim': None,
     'output': 'deviation',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be5f51e0520aada1"
-GENERATOR_SHA256 = "e4aa4eebc7b5f202"
-BODY_SHA256 = "166078a57f2efb91"
+GENERATOR_SHA256 = "6ff21dc433100de5"
+BODY_SHA256 = "cc5c0a3ff7f2e137"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -33,6 +33,7 @@ SPEC = {
     'inputs': [('x', ())],
     'bias_column': False,
     'target': ('y', 'real'),
+    'target_shape': (),
     'classes': None,
     'classes_dim': None,
     'output': 'y_hat',
@@ -479,7 +480,7 @@ def hessian(slope, x, y):
         hess = parts[chunk]
         for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
             x_i = x[i]
-            hess[0, 0] += 2.0*x_i*x_i
+            hess[0, 0] += 2.0*(x_i*x_i)
     scale = 1.0 / m
     return _combine(parts) * scale
 

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "e4aa4eebc7b5f202"
-BODY_SHA256 = "a4af5e6163ebf94f"
+GENERATOR_SHA256 = "6ff21dc433100de5"
+BODY_SHA256 = "3b0a3c5c57bc8d01"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -33,6 +33,7 @@ SPEC = {
     'inputs': [('x', ('n',))],
     'bias_column': True,
     'target': ('y', 'binary'),
+    'target_shape': (),
     'classes': None,
     'classes_dim': None,
     'output': 'h',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "e4aa4eebc7b5f202"
-BODY_SHA256 = "7a2fa60b878c5a41"
+GENERATOR_SHA256 = "6ff21dc433100de5"
+BODY_SHA256 = "34f6abc6fa600506"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -33,6 +33,7 @@ SPEC = {
     'inputs': [('point', ('d',))],
     'bias_column': False,
     'target': ('c', 'binary'),
+    'target_shape': (),
     'classes': None,
     'classes_dim': None,
     'output': 'p',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "f91a184c2fb073b4"
-GENERATOR_SHA256 = "e4aa4eebc7b5f202"
-BODY_SHA256 = "83ce051aed145a69"
+GENERATOR_SHA256 = "6ff21dc433100de5"
+BODY_SHA256 = "4a6e9eaf0377de1a"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -33,6 +33,7 @@ SPEC = {
     'inputs': [('x', ('n',))],
     'bias_column': False,
     'target': ('label', 'class'),
+    'target_shape': (),
     'classes': 10,
     'classes_dim': 'C',
     'output': 'z2',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "e4aa4eebc7b5f202"
-BODY_SHA256 = "9d01e6adffdbd9fa"
+GENERATOR_SHA256 = "6ff21dc433100de5"
+BODY_SHA256 = "2e281f499ca49aaa"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -33,6 +33,7 @@ SPEC = {
     'inputs': [('x', ('n',))],
     'bias_column': True,
     'target': ('y', 'real'),
+    'target_shape': (),
     'classes': None,
     'classes_dim': None,
     'output': 'z',

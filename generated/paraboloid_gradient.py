@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "e4aa4eebc7b5f202"
-BODY_SHA256 = "90e9d768750e78d3"
+GENERATOR_SHA256 = "6ff21dc433100de5"
+BODY_SHA256 = "c4a024899ec1f74e"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -33,6 +33,7 @@ SPEC = {
     'inputs': [],
     'bias_column': False,
     'target': None,
+    'target_shape': (),
     'classes': None,
     'classes_dim': None,
     'output': None,

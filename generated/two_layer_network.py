@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "e4aa4eebc7b5f202"
-BODY_SHA256 = "78f3dc92601caa63"
+GENERATOR_SHA256 = "6ff21dc433100de5"
+BODY_SHA256 = "332236b58b037073"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -33,6 +33,7 @@ SPEC = {
     'inputs': [('point', ('n',))],
     'bias_column': False,
     'target': ('colour', 'binary'),
+    'target_shape': (),
     'classes': None,
     'classes_dim': None,
     'output': 'p',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "e4aa4eebc7b5f202"
-BODY_SHA256 = "7b739c278ec4c3bc"
+GENERATOR_SHA256 = "6ff21dc433100de5"
+BODY_SHA256 = "d57c65de00d4722c"
 
 SPEC = {
     'name': 'univariate_least_squares',
@@ -33,6 +33,7 @@ SPEC = {
     'inputs': [('x', ())],
     'bias_column': False,
     'target': ('y', 'real'),
+    'target_shape': (),
     'classes': None,
     'classes_dim': None,
     'output': 'y_hat',
@@ -482,7 +483,7 @@ def hessian(a, b, x, y):
         hess = parts[chunk]
         for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
             x_i = x[i]
-            hess[0, 0] += 2.0*x_i*x_i
+            hess[0, 0] += 2.0*(x_i*x_i)
             hess[0, 1] += 2.0*x_i
             hess[1, 0] += 2.0*x_i
             hess[1, 1] += 2.0
@@ -505,6 +506,6 @@ def closed_form(x, y):
         S_xy += x[i]*y[i]
         S_y += y[i]
         S_yy += y[i]*y[i]
-    a = (S_xy*m - S_x*S_y)/(S_xx*m - S_x*S_x)
-    b = (S_xx*S_y - S_xy*S_x)/(S_xx*m - S_x*S_x)
+    a = (S_xy*m - S_x*S_y)/(S_xx*m - (S_x*S_x))
+    b = (S_xx*S_y - S_xy*S_x)/(S_xx*m - (S_x*S_x))
     return a, b

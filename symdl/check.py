@@ -102,7 +102,8 @@ class SampleProblem:
         elif kind == "class":
             y = np.full(self.samples, self.label_value, dtype=np.int64)
         else:
-            y = rng.standard_normal(self.samples)
+            shape = tuple(self.sizes[d] for d in model.label.shape)  # (k,) for a vector target
+            y = rng.standard_normal((self.samples,) + shape)
         return inputs, y
 
     def _flat_param_symbols(self):
@@ -116,8 +117,9 @@ class SampleProblem:
         symbols = []
         for f in self.instance.inputs.values():
             symbols += list(f) if isinstance(f, sp.Array) else [f]
-        if self.instance.label is not None and self.instance.classes is None:
-            symbols.append(self.instance.label)
+        label = self.instance.label
+        if label is not None and self.instance.classes is None:
+            symbols += list(label) if isinstance(label, sp.Array) else [label]
         return symbols
 
     def flat_params(self):
@@ -137,7 +139,7 @@ class SampleProblem:
         for x in self.inputs:
             args += list(np.ravel(x[i]))
         if self.y is not None and self.instance.classes is None:
-            args.append(self.y[i])
+            args += list(np.ravel(self.y[i]))
         return args
 
     def symbolic_loss(self, flat):

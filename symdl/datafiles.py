@@ -103,6 +103,10 @@ def _from_npz(path: Path, spec, target_optional=False):
 
 
 def _from_csv(path: Path, spec, target_column):
+    if spec["target"] and spec.get("target_shape"):
+        raise DataError(f"{path}: model {spec['name']} has a vector target "
+                        f"{spec['target'][0]} (several columns per sample); give a .npz file "
+                        f"with arrays {' and '.join(n for n in tensor_names(spec) if n)}")
     try:
         with path.open(newline="", encoding="utf-8") as file:
             rows = [row for row in csv.reader(file) if row and any(cell.strip() for cell in row)]

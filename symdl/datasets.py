@@ -190,9 +190,50 @@ def counts(m: int = 300, seed: int = 0) -> Dataset:
     )
 
 
+def two_outputs(m: int = 400, seed: int = 0) -> Dataset:
+    """Two targets per sample, each an affine function of three features: multi-output regression.
+
+    Not from the documents. x is m × 3 standard normal; y = x·Bᵀ + c plus Gaussian noise of
+    0.1, with B = ((1, −2, 0.5), (0, 1, 3)) and c = (0.5, −1), so y is m × 2. The last
+    quarter of the samples is held out as the test split.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((m, 3))
+    weights = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 3.0]])
+    y = x @ weights.T + np.array([0.5, -1.0]) + rng.normal(0.0, 0.1, size=(m, 2))
+    split = 3 * m // 4
+    return Dataset(
+        name="two_outputs",
+        description=(f"{split} samples of three features and two targets y = B·x + c with "
+                     f"noise, {m - split} held out: multi-output regression."),
+        x=x[:split], y=y[:split], x_test=x[split:], y_test=y[split:],
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Classification
 # --------------------------------------------------------------------------------------------
+
+
+def ring(m: int = 600, seed: int = 0) -> Dataset:
+    """Points in the plane, class 1 within distance 1 of the point (0.5, −0.5): a disc.
+
+    Not from the documents: no line separates the classes, one radial-basis unit
+    e^{−s‖x − c‖²} does. x is m × 2, uniform on [−2, 2]²; labels near the circle are flipped
+    with a probability that falls off with the distance to it. The last quarter is held out.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2.0, 2.0, size=(m, 2))
+    distance = np.sqrt(np.sum((x - np.array([0.5, -0.5])) ** 2, axis=1))
+    inside = _sigmoid(8.0 * (1.0 - distance))
+    y = (rng.random(m) < inside).astype(np.float64)
+    split = 3 * m // 4
+    return Dataset(
+        name="ring",
+        description=(f"{split} points on [−2, 2]², class 1 within distance 1 of (0.5, −0.5) "
+                     f"(noisy near the circle), {m - split} held out."),
+        x=x[:split], y=y[:split], x_test=x[split:], y_test=y[split:],
+    )
 
 
 def two_classes(m: int = 200, seed: int = 0) -> Dataset:
@@ -534,11 +575,13 @@ BUILTIN: dict[str, Callable[[], Dataset]] = {
     "houses": houses,
     "surface": surface,
     "counts": counts,
+    "two_outputs": two_outputs,
     "two_classes": two_classes,
     "two_classes_with_bias": two_classes_with_bias,
     "two_moons": two_moons,
     "blobs": blobs,
     "pinwheel": pinwheel,
+    "ring": ring,
     "logistic_features": logistic_features,
     "skewed_sample": skewed_sample,
     "mnist": mnist,

@@ -26,8 +26,10 @@ from typing import Any
 import sympy as sp
 
 from symdl.errors import DerivationError
-from symdl.functions import logsumexp, stabilize, stable_logs
-from symdl.model import Affine, Let, Model, Tensor
+from sympy.core.symbol import Str
+
+from symdl.functions import REDUCTIONS, logsumexp, stabilize, stable_logs, total
+from symdl.model import Affine, Let, Model, Tensor, outside_reductions
 
 LSE = sp.Symbol("lse", real=True)
 ONEHOT = sp.Symbol("onehot", real=True)
@@ -142,12 +144,25 @@ class Derived:
     # ---- reverse mode ----------------------------------------------------------------
     @cached_property
     def sinks(self):
-        """What adjoints flow back from: the loss, and every element-wise junction."""
-        sinks = [(sp.Integer(1), self.loss_for_differentiation)]
+        """What adjoints flow back from: the loss, and every element-wise junction.
+
+        Each is (weight, expression, level): the level is the dimension the sink runs over
+        (None for a number per sample), so that a number read by every element of a vector
+        gets the sum over them (differentiate).
+        """
+        sinks = [(sp.Integer(1), self.loss_for_differentiation, None)]
         for step in self.steps:
             if isinstance(step, Let) and self.is_junction(step.out):
-                sinks.append((adjoint_symbol(step.out), stable_logs(self.composed(step.expr))))
+                level = step.out.shape[0] if step.out.shape else None
+                sinks.append((adjoint_symbol(step.out), stable_logs(self.composed(step.expr)), level))
         return sinks
+
+    @cached_property
+    def has_reductions(self) -> bool:
+        """Whether a per-sample expression sums over a dimension (total, norm, softmax)."""
+        exprs = [s.expr for s in self.steps if isinstance(s, Let)]
+        exprs += [self.model.loss_expr] if self.model.loss_expr is not None else []
+        return any(e.has(*REDUCTIONS) for e in exprs)
 
     @cached_property
     def loss_for_differentiation(self) -> sp.Expr:
@@ -157,13 +172,13 @@ class Derived:
         return stable_logs(self.loss)  # log cosh differentiates to tanh, not sinh/cosh
 
     def _local(self, symbol: sp.Symbol) -> sp.Expr:
-        total = sp.Integer(0)
-        for weight, sink in self.sinks:
-            derivative = sp.diff(sink, symbol)
-            if derivative != 0:
-                total += weight * derivative
-        total = total.xreplace({logsumexp(s): LSE for s in total.atoms(sp.Symbol)})
-        return self.named(simplify_gradient(total))
+        tensor = self.model.tensor(symbol)
+        dim = tensor.shape[0] if tensor.shape else None
+        found = sp.Integer(0)
+        for weight, sink, level in self.sinks:
+            found += differentiate(weight * sink, level, symbol, dim)
+        found = found.xreplace({logsumexp(s): LSE for s in found.atoms(sp.Symbol)})
+        return self.named(simplify_gradient(found))
 
     @cached_property
     def adjoints(self) -> list[Adjoint]:
@@ -211,8 +226,9 @@ class Derived:
     @cached_property
     def curvature(self) -> Curvature | None:
         params = self.model.params
-        if self.model.loss_kind != "expression" or self.model.penalty_expr != 0:
-            return None  # (a penalty's curvature is not derived: no Hessian, no closed form)
+        if (self.model.loss_kind != "expression" or self.model.penalty_expr != 0
+                or self.has_reductions):
+            return None  # (a penalty's or a reduction's curvature is not derived)
         if all(p.is_scalar for p in params):
             if any(isinstance(s, Affine) for s in self.steps):
                 return None
@@ -237,6 +253,57 @@ class Derived:
             return Curvature("linear", params, second=second, affine=affines[0],
                              quadratic=not second.free_symbols & forward_names)
         return None
+
+
+def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str | None) -> sp.Expr:
+    """∂/∂t of Σ over `level` of expr, for one element t = `symbol` (a typical element of a
+    vector over `dim`, or a number when dim is None).
+
+    Every expression is written with typical elements, so SymPy's own derivative is the
+    element-wise (diagonal) part. A reduction R = Σ_k g_k inside expr is held fixed for that
+    part, then adds its own route: (Σ over the level of ∂expr/∂R)·∂R/∂t, with ∂R/∂t the
+    element g'(t) for t over R's dimension, Σ_k ∂g_k/∂t for a number t. A number read by
+    every element of a vector sink likewise gets the sum over the sink's elements. For
+    log Σ_k e^{a_k} the route is weighted by the softmax e^{a_k − log Σ e^{a}}.
+    """
+    reductions = outermost_reductions(expr)
+    held = {r: sp.Dummy(f"R{n}", real=True) for n, r in enumerate(reductions)}
+    flat = expr.xreplace(held)
+
+    def over_level(value):
+        return total(value, Str(level)) if level is not None and value != 0 else value
+
+    direct = sp.diff(flat, symbol)
+    found = over_level(direct) if dim is None else direct
+    for reduction, placeholder in held.items():
+        outer = sp.diff(flat, placeholder)
+        if outer == 0:
+            continue
+        summand = reduction.args[0]
+        if isinstance(reduction, total):
+            inner = differentiate(summand, reduction.dim, symbol, dim)
+        else:  # log Σ e^{a}: ∂/∂t = Σ_k softmax_k · ∂a_k/∂t
+            softmax = sp.Dummy("softmax", real=True)
+            inner = differentiate(softmax * summand, reduction.dim, symbol, dim)
+            inner = inner.xreplace({softmax: sp.exp(summand - placeholder)})
+        found += over_level(outer) * inner
+    return found.xreplace({p: r for r, p in held.items()})
+
+
+def outermost_reductions(expr: sp.Expr) -> list:
+    """The reductions of expr that no other reduction contains, in a fixed order."""
+    found = []
+
+    def visit(node):
+        if isinstance(node, REDUCTIONS):
+            if node not in found:
+                found.append(node)
+            return
+        for arg in node.args:
+            visit(arg)
+
+    visit(expr)
+    return found
 
 
 def affine_expression(step: Affine) -> sp.Expr:
@@ -268,10 +335,41 @@ class ChainFactor:
     denominator: Tensor
     value: sp.Expr
     summed_over: str = ""  # an index the product sums over (a vector junction)
+    reduces: bool = False  # the step reads the source through a sum: not element by element
 
 
 def chain_rule(derived: Derived, param: Tensor) -> list[list[ChainFactor]]:
-    """Every path from the loss back to `param`, as lists of factors, loss side first."""
+    """Every path from the loss back to `param`, as lists of factors, loss side first.
+
+    A step that reads its source through a sum (u_k = z_k/‖z‖) has no element-by-element
+    factor ∂u_k/∂z_k; there the factors on the loss side are folded into one,
+    ∂ℓ/∂z_j = Σ_k ∂ℓ/∂u_k · ∂u_k/∂z_j, evaluated by `differentiate`.
+    """
+    return [fold_reductions(derived, path) for path in _paths(derived, param)]
+
+
+def fold_reductions(derived: Derived, path: list[ChainFactor]) -> list[ChainFactor]:
+    folded: list[ChainFactor] = []
+    for factor in path:
+        if not factor.reduces:
+            folded.append(factor)
+            continue
+        if any(f.summed_over for f in folded):
+            raise DerivationError(
+                f"{derived.model.name}: cannot print the chain rule through {factor.numerator.name}, "
+                f"a sum read after a sum over units; the adjoints below are what the kernel uses")
+        step = derived.definition[factor.numerator.name]
+        assert isinstance(step, Let)  # only a Let reads its source through a sum
+        level = factor.numerator.shape[0] if factor.numerator.shape else None
+        dim = factor.denominator.shape[0] if factor.denominator.shape else None
+        upstream = sp.Dummy("upstream", real=True)
+        value = differentiate(upstream * step.expr, level, factor.denominator.symbol, dim)
+        value = value.xreplace({upstream: sp.Mul(*[f.value for f in folded])})
+        folded = [ChainFactor(None, factor.denominator, sp.factor_terms(value))]
+    return folded
+
+
+def _paths(derived: Derived, param: Tensor) -> list[list[ChainFactor]]:
     paths = []
 
     def extend(tensor: Tensor, trail: list[ChainFactor]):
@@ -300,6 +398,8 @@ def _edge(derived: Derived, step, source: Tensor) -> ChainFactor | None:
         return None
     if source.symbol not in step.expr.free_symbols:
         return None
+    if any(source.symbol in r.free_symbols for r in step.expr.atoms(*REDUCTIONS)):
+        return ChainFactor(step.out, source, sp.Integer(1), reduces=True)  # folded by chain_rule
     value = sp.diff(step.expr, source.symbol)
     value = value.subs(step.expr, step.out.symbol)
     return ChainFactor(step.out, source, sp.factor_terms(value))
@@ -315,7 +415,8 @@ def _loss_edge(derived: Derived, source: Tensor) -> ChainFactor | None:
         return ChainFactor(None, source, value, model.index(source.shape[0]))
     if source.symbol not in model.loss_expr.free_symbols:
         return None
-    return ChainFactor(None, source, sp.factor(sp.diff(model.loss_expr, source.symbol)))
+    dim = source.shape[0] if source.shape else None
+    return ChainFactor(None, source, sp.factor(differentiate(model.loss_expr, None, source.symbol, dim)))
 
 
 # ---- closed forms through sufficient statistics (003 §3.1, 001) -----------------------------
@@ -379,7 +480,7 @@ class Instance:
     loss: sp.Expr  # one sample's loss in explicit element symbols, nothing named left
     params: dict[str, sp.Array | sp.Symbol]
     features: sp.Array | sp.Symbol | None  # the first data tensor's elements
-    label: sp.Symbol | None
+    label: sp.Array | sp.Symbol | None  # an Array for a vector target
     classes: int | None
     penalty: sp.Expr = sp.Integer(0)  # R(θ) in explicit elements, added once to J
     inputs: dict = field(default_factory=dict)  # every data tensor's elements, by name, in order
@@ -419,12 +520,13 @@ def explicit_instance(model: Model, sizes: dict[str, int], label_value: int = 0)
         loss = sp.log(sum(sp.exp(zc) for zc in z)) - z[label_value]
         classes = len(z)
     else:
-        loss = model.loss_expr.xreplace({model.tensor(s).symbol: values[s.name]
-                                         for s in model.loss_expr.free_symbols})
+        loss = written_out_reductions(model, model.loss_expr, values)
+        loss = loss.xreplace({model.tensor(s).symbol: values[s.name]
+                              for s in loss.free_symbols if s.name in model.tensors})
         classes = None
     params = {p.name: values[p.name] for p in model.params}
     features = values[model.features.name] if model.features else None
-    label = model.label.symbol if model.label else None
+    label = values[model.label.name] if model.label else None
     inputs = {t.name: values[t.name] for t in model.inputs}
     return Instance(loss, params, features, label, classes,
                     expand_totals(model, model.penalty_expr, values), inputs)
@@ -432,7 +534,6 @@ def explicit_instance(model: Model, sizes: dict[str, int], label_value: int = 0)
 
 def expand_totals(model: Model, expr: sp.Expr, values) -> sp.Expr:
     """expr with every total(u) written out as the sum of u over the elements it runs over."""
-    from symdl.functions import total
 
     def written_out(reduction):
         (tensor,) = {model.tensor(s) for s in reduction.args[0].free_symbols}
@@ -444,13 +545,35 @@ def expand_totals(model: Model, expr: sp.Expr, values) -> sp.Expr:
                           if s.name in model.tensors})
 
 
+def written_out_reductions(model: Model, expr: sp.Expr, values) -> sp.Expr:
+    """expr with every per-sample reduction over a dimension written out element by element:
+    total(u, k) as u_0 + u_1 + …, its log-sum-exp as log(e^{a_0} + e^{a_1} + …)."""
+
+    def written_out(reduction):
+        if reduction.dim is None:
+            return reduction
+        summand = reduction.args[0]
+        vectors = [model.tensor(s) for s in outside_reductions(summand).free_symbols
+                   if s.name in model.tensors and not model.tensor(s).is_scalar]
+        size = len(values[vectors[0].name])
+        terms = [summand.xreplace({t.symbol: values[t.name][k] for t in vectors})
+                 for k in range(size)]
+        if isinstance(reduction, total):
+            return sp.Add(*terms)
+        return sp.log(sp.Add(*[sp.exp(term) for term in terms]))
+
+    return expr.replace(lambda e: isinstance(e, REDUCTIONS), written_out)
+
+
 def _elementwise(model, step: Let, values):
+    expr = written_out_reductions(model, step.expr, values)
+    symbols = [s for s in expr.free_symbols if s.name in model.tensors]
     if step.out.is_scalar:
-        return step.expr.xreplace({s: values[s.name] for s in step.expr.free_symbols})
+        return expr.xreplace({s: values[s.name] for s in symbols})
     size = None
-    for s in step.expr.free_symbols:
+    for s in symbols:
         if not model.tensor(s).is_scalar:
             size = len(values[s.name])
-    return sp.Array([step.expr.xreplace({s: (values[s.name][k] if not model.tensor(s).is_scalar
-                                             else values[s.name]) for s in step.expr.free_symbols})
+    return sp.Array([expr.xreplace({s: (values[s.name][k] if not model.tensor(s).is_scalar
+                                        else values[s.name]) for s in symbols})
                      for k in range(size)])

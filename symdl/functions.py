@@ -110,8 +110,23 @@ def stable_logs(expr):
     becomes a + softplus(b − a), folded over the terms; a log of a product of positive
     factors becomes the sum of their logs. Anything else is left as written.
     """
-    return expr.replace(lambda e: isinstance(e, sp.log),
+    expr = expr.replace(lambda e: isinstance(e, sp.log),
                         lambda e: _stable_log(e.args[0]) or e)
+    return expr.replace(lambda e: isinstance(e, sp.Mul), _stable_softmax)
+
+
+def _stable_softmax(product):
+    """e^{a}/Σ_k e^{a_k} as e^{a − log Σ_k e^{a_k}}: finite where e^{a} and the sum are inf."""
+    factors = list(product.args)
+    for position, factor in enumerate(factors):
+        base, exponent = factor.as_base_exp()
+        if (exponent == -1 and isinstance(base, total) and base.dim is not None
+                and isinstance(base.args[0], sp.exp) and base.args[0] in factors):
+            summand = base.args[0]
+            rest = [f for k, f in enumerate(factors) if k != position]
+            rest.remove(summand)
+            return sp.Mul(*rest) * sp.exp(summand.args[0] - logsumexp_total(summand.args[0], base.args[1]))
+    return product
 
 
 def _stable_log(arg):
@@ -128,6 +143,8 @@ def _stable_log(arg):
         return sp.Add(*[sp.log(f) if part is None else part for f, part in zip(arg.args, parts)])
     if isinstance(arg, sp.exp):
         return arg.args[0]
+    if isinstance(arg, total) and arg.dim is not None and isinstance(arg.args[0], sp.exp):
+        return logsumexp_total(arg.args[0].args[0], arg.args[1])
     if not isinstance(arg, sp.Add) or not arg.has(sp.exp):
         return None
     exponents = []
@@ -174,22 +191,79 @@ class total(sp.Function):
 
     Written with the typical element, as every expression of a model is; its derivative
     with respect to that element is the derivative of the summand (∂/∂θ_j Σ_k θ_k² = 2θ_j).
-    `norm` and `mean` are built from it.
+    `norm`, `mean` and `softmax` are built from it. Inside a per-sample expression (a loss or
+    a `let`) the model records which dimension it runs over as a second argument,
+    total(u, Str("k")): Σ_k u_k (model.bound_reductions).
     """
 
-    nargs = 1
+    nargs = (1, 2)
 
     def fdiff(self, argindex=1):
         return sp.Integer(1)
 
+    def _eval_derivative(self, s):
+        return self.args[0].diff(s)
+
     def _eval_is_real(self):
         return self.args[0].is_real
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_positive else None
+
+    def _eval_is_nonnegative(self):
+        return True if self.args[0].is_nonnegative else None
+
+    @property
+    def dim(self) -> str | None:
+        """The dimension summed over, once the model has bound it (None in a penalty)."""
+        return self.args[1].name if len(self.args) == 2 else None
 
     def _sympystr(self, printer):
         return "Σ(%s)" % printer._print(self.args[0])
 
     def _latex(self, printer, exp=None):
         return _power(r"\sum \left(%s\right)" % printer._print(self.args[0]), exp)
+
+
+class logsumexp_total(sp.Function):
+    r"""log Σ_k e^{a_k} over a bound dimension: what log(total(exp(a))) is evaluated as.
+
+    `stable_logs` writes a log of a softmax's denominator as this function; the kernels
+    evaluate it with the maximum subtracted, max_k a_k + log Σ_k e^{a_k − max a}, finite for
+    every finite a (log Σ e^{a} itself overflows at a = 710).
+    """
+
+    nargs = 2
+
+    @property
+    def dim(self) -> str:
+        return self.args[1].name
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _sympystr(self, printer):
+        return "logΣexp(%s)" % printer._print(self.args[0])
+
+    def _latex(self, printer, exp=None):
+        return _power(r"\log\sum e^{%s}" % printer._print(self.args[0]), exp)
+
+
+REDUCTIONS = (total, logsumexp_total)
+
+
+def mean(expr, size):
+    """The mean (1/K) Σ_k u_k of a vector expression over a dimension of `size` elements."""
+    return total(expr) / size
+
+
+def softmax(z):
+    """softmax(z)_k = e^{z_k} / Σ_c e^{z_c}, for a typical element z_k of a vector z.
+
+    The log of it, however it is written (log softmax(z), log(e^z / total(e^z))), is
+    evaluated as z_k − log Σ_c e^{z_c} with the maximum subtracted (stable_logs).
+    """
+    return sp.exp(z) / total(sp.exp(z))
 
 
 def norm(expr):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import sympy as sp
+from sympy.core.symbol import Str
 
 from symdl.errors import DerivationError
 
@@ -211,11 +212,18 @@ class Model(Derivation):
         self.bias_column = self.bias_column or bool(bias_column)
         return self._declare(name, "data", shape, latex)
 
-    def target(self, name, kind="real", latex=None, classes=None):
-        """The label of one sample: "real" (regression), "binary" (0/1) or "class" (integer)."""
+    def target(self, name, kind="real", latex=None, classes=None, shape=()):
+        """The label of one sample: "real" (regression), "binary" (0/1) or "class" (integer).
+
+        A real target may be a vector, `shape=("k",)`: k outputs per sample (multi-output
+        regression), reduced to one loss with `total(...)`, e.g. `total((y - z)**2)`.
+        """
         if kind not in ("real", "binary", "class"):
             raise DerivationError(f"{self.name}: unknown target kind {kind!r}")
-        symbol = self._declare(name, "target", (), latex, kind=kind)
+        if len(tuple(shape)) > 1 or (tuple(shape) and kind != "real"):
+            raise DerivationError(f"{self.name}: a target is a number per sample or, for kind "
+                                  f"'real', a vector shape=('k',); not {kind!r} of shape {tuple(shape)}")
+        symbol = self._declare(name, "target", shape, latex, kind=kind)
         self.classes = classes
         return symbol
 
@@ -250,9 +258,15 @@ class Model(Derivation):
         return out
 
     def let(self, name, expr, latex=None):
-        """A named element-wise intermediate, such as p = σ(z) or ŷ = w·x + b."""
-        expr = sp.sympify(expr)
-        shapes = {self.tensor(s).shape for s in expr.free_symbols if s.name in self.tensors}
+        """A named element-wise intermediate, such as p = σ(z) or ŷ = w·x + b.
+
+        It may reduce a vector to a number with `total(...)` (and norm, softmax): r = Σ_j
+        (x_j − c_j)² is `let("r", total((x - c)**2))`, and u_k = z_k / ‖z‖ is
+        `let("u", z / norm(z))`.
+        """
+        expr = self.bound_reductions(sp.sympify(expr), name)
+        shapes = {self.tensor(s).shape for s in outside_reductions(expr).free_symbols
+                  if s.name in self.tensors}
         vector_shapes = shapes - {()}
         if len(vector_shapes) > 1:
             raise DerivationError(f"{self.name}: {name} mixes shapes {sorted(vector_shapes)}")
@@ -261,23 +275,52 @@ class Model(Derivation):
             t = self.tensors.get(s.name)
             if t is None:
                 raise DerivationError(f"{self.name}: {name} uses {s}, which is not declared")
-            if shape and t.role == "param" and t.is_scalar:
-                raise DerivationError(
-                    f"{self.name}: scalar parameter {t.name} inside the vector {name} is not "
-                    f"supported; make it a vector parameter")
         out = self._declare(name, "intermediate", shape, latex)
         self.steps_of_model.append(Let(self.tensor(out), expr))
         return out
 
     # ---- the loss and the prediction ----------------------------------------------
     def loss(self, expr):
-        """The per-sample loss, a scalar expression; the cost reduces it by sum or mean."""
-        expr = sp.sympify(expr)
-        for s in expr.free_symbols:
+        """The per-sample loss, a scalar expression; the cost reduces it by sum or mean.
+
+        A vector enters it through a reduction: `total((y - z)**2)` is Σ_k (y_k − z_k)².
+        """
+        expr = self.bound_reductions(sp.sympify(expr), "the loss")
+        for s in outside_reductions(expr).free_symbols:
             t = self.tensors.get(s.name)
             if t is None or not t.is_scalar:
-                raise DerivationError(f"{self.name}: the loss must use scalars only; {s} is not")
+                raise DerivationError(f"{self.name}: the loss must be a number per sample; {s} "
+                                      f"is {'not declared' if t is None else 'a vector'}: reduce "
+                                      f"it with total(...) (functions.total, norm, softmax)")
         self.loss_expr, self.loss_kind = expr, "expression"
+
+    def bound_reductions(self, expr, where):
+        """expr with every total(u) over per-sample vectors told the dimension it sums over.
+
+        Each total must run over vectors of one dimension (scalars may appear beside them):
+        total((y - z)**2) with y, z of shape ("k",) becomes total(..., Str("k")), Σ_k.
+        """
+        from symdl.functions import total
+
+        def bind(reduction):
+            if reduction.dim is not None:
+                return reduction
+            inner = reduction.args[0]
+            shapes = set()
+            for s in outside_reductions(inner).free_symbols:
+                t = self.tensors.get(s.name)
+                if t is None:
+                    raise DerivationError(f"{self.name}: {where} uses {s}, which is not declared")
+                if not t.is_scalar:
+                    shapes.add(t.shape)
+            if len(shapes) != 1 or len(next(iter(shapes))) != 1:
+                found = ", ".join(str(sh) for sh in sorted(shapes)) or "scalars only"
+                raise DerivationError(
+                    f"{self.name}: {reduction} in {where} must sum over vectors of one dimension "
+                    f"(found {found}); write one total(...) per vector, e.g. total(a**2) + total(b**2)")
+            return total(inner, Str(next(iter(shapes))[0]))
+
+        return expr.replace(lambda e: isinstance(e, total) and e.dim is None, bind)
 
     def penalty(self, expr):
         """A term of the cost that depends on the parameters only, added once to J.
@@ -395,3 +438,9 @@ class Model(Derivation):
         shown = f"{{{base}}}_{{{indices}}}" if indices else base
         self.tensors[name] = Tensor(name, role, shape, symbol, shown, kind)
         return symbol
+
+
+def outside_reductions(expr: sp.Expr) -> sp.Expr:
+    """expr with every reduction (total, its log-sum-exp) replaced by 1: what is left per element."""
+    from symdl.functions import REDUCTIONS
+    return expr.replace(lambda e: isinstance(e, REDUCTIONS), lambda e: sp.Integer(1))

@@ -17,12 +17,14 @@ import re
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.stringpict import prettyForm
 
 from symdl import documents, prose
 from symdl.derive import LSE, ONEHOT, Derived, adjoint_symbol, chain_rule, closed_form
-from symdl.model import Affine, Derivation, Model, Step
+from symdl.functions import REDUCTIONS, total
+from symdl.model import Affine, Derivation, Model, Step, outside_reductions
 
 
 class Partial(sp.Expr):
@@ -49,7 +51,10 @@ class Partial(sp.Expr):
 
 
 class IndexSum(sp.Expr):
-    """Σ_j (body): a sum over an index, shown, never evaluated."""
+    """Σ_j (body): a sum over an index, shown, never evaluated; in parentheses inside a
+    product or a power, as a sum is."""
+
+    precedence = PRECEDENCE["Add"]
 
     def __new__(cls, index: str, body):
         index = sp.Symbol(index) if isinstance(index, str) else index
@@ -67,7 +72,7 @@ class IndexSum(sp.Expr):
             body = prettyForm(*body.parens())
         sigma = prettyForm(*prettyForm("Σ").below(printer._print(self.args[0])))
         sigma.baseline = 0
-        return prettyForm(*sigma.right(" ", body))
+        return prettyForm(*sigma.right(" ", body), binding=prettyForm.ADD)
 
 
 @dataclass
@@ -211,7 +216,61 @@ def model_lines(model: Model) -> list[Line]:
         lines.append(Line("The loss in a form that stays finite at |z| = 1000 (what the kernel evaluates):",
                           sp.Symbol("ell"), [derived.stable_loss]))
     lines += curvature_lines(derived)
+    for line in lines:
+        line.lhs = as_sums(model, line.lhs)
+        line.rhs = None if line.rhs is None else [as_sums(model, side) for side in line.rhs]
     return lines
+
+
+class BoundElement(sp.Symbol):
+    """An element of a vector under a sum whose index is also free outside it: z_l in
+    z_k · Σ_l z_l², printed with the sum's own letter."""
+
+    def __new__(cls, tensor, letter):
+        obj = super().__new__(cls, f"{tensor.name}__{letter}", real=True)
+        obj.texts = (tensor.latex, letter)
+        return obj
+
+    def __getnewargs_ex__(self):
+        return ((), {})
+
+    def _latex(self, printer):
+        base = re.sub(r"_\{[^{}]*\}$", "", self.texts[0])
+        return re.sub(r"^\{?([A-Za-z]{2,})\}?$", r"\\mathrm{\1}", base) + "_{%s}" % self.texts[1]
+
+    def _pretty(self, printer):
+        return prettyForm(unicode_of_latex(self._latex(printer)))
+
+
+def as_sums(model: Model, value):
+    """Every reduction written as a teacher writes it: total(u, k) as Σ_k u_k, the log-sum-exp
+    as log Σ_k e^{a_k}, a penalty's total(W**2) as Σ_{k,j} W_kj². A sum over a dimension whose
+    index is free outside it gets a letter of its own: z_k · Σ_l z_l²."""
+    if not isinstance(value, sp.Basic) or not value.has(*REDUCTIONS):
+        return value
+    outside = {model.tensor(s).shape[0] for s in outside_reductions(value).free_symbols
+               if s.name in model.tensors and model.tensor(s).shape}
+    outside |= {t.shape[0] for t in model.tensors.values()
+                if t.shape and adjoint_symbol(t) in outside_reductions(value).free_symbols}
+    spare = [c for c in "lpqrsuv" if c not in model.index_of_dim.values()]
+
+    def written(reduction):
+        summand = reduction.args[0]
+        if reduction.dim is not None:
+            index = model.index(reduction.dim)
+            if reduction.dim in outside and spare:
+                index = spare[0]
+                summand = summand.xreplace({t.symbol: BoundElement(t, index)
+                                            for t in model.tensors.values()
+                                            if t.shape == (reduction.dim,)})
+        else:
+            shapes = [model.tensor(s).shape for s in summand.free_symbols if s.name in model.tensors]
+            index = ",".join(model.index(d) for d in max(shapes, key=len, default=()))
+        if isinstance(reduction, total):
+            return IndexSum(index, summand)
+        return sp.log(IndexSum(index, sp.exp(summand)), evaluate=False)
+
+    return value.replace(lambda e: isinstance(e, REDUCTIONS), written)
 
 
 def describe(tensor) -> str:

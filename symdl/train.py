@@ -145,7 +145,8 @@ def prepare_data(spec, x, y, dtype=np.float64) -> tuple[np.ndarray | None, np.nd
         x, _ = validate.training_data(x, np.zeros(len(x)), feature_shape=shape, dtype=dtype)
         return x, None
     return validate.training_data(x, y, feature_shape=shape, task=task,
-                                  classes=spec["classes"], dtype=dtype)
+                                  classes=spec["classes"], dtype=dtype,
+                                  vector_target=bool(spec.get("target_shape")))
 
 
 def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,

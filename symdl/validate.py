@@ -31,13 +31,15 @@ def training_data(
     task: str = "regression",
     classes: int | None = None,
     dtype=np.float64,
+    vector_target: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(x, y)`` as contiguous arrays ready for a kernel, or raise `DataError`.
 
     ``x`` holds one sample per row; ``feature_shape`` is the shape of one sample the model
     expects (``()`` for one number per sample, ``(n,)`` for n features, None to skip the
     check). An x of shape (m, 1) is flattened when ``feature_shape == ()``, and an x of shape
-    (m,) is made a column when ``feature_shape == (1,)``. ``y`` holds one target per sample.
+    (m,) is made a column when ``feature_shape == (1,)``. ``y`` holds one target per sample:
+    a number, or with ``vector_target`` a row of K numbers, y of shape (m, K).
 
     Raises `DataError` when there are no samples, when x and y disagree on the number of
     samples, when a sample has the wrong shape, when x or y contains NaN or inf, when
@@ -54,7 +56,7 @@ def training_data(
     y = _numeric_array(y, "y")
     _require_samples(x, y)
     x = _shaped_features(x, feature_shape)
-    y = _flat_targets(y)
+    y = _vector_targets(y) if vector_target else _flat_targets(y)
 
     _require_finite(x, "x")
     _require_finite(y, "y")
@@ -261,6 +263,15 @@ def _all_finite(array: np.ndarray) -> bool:
         if np.isfinite(np.add.reduce(array, axis=None)):
             return True
     return bool(np.isfinite(array).all())
+
+
+def _vector_targets(y: np.ndarray) -> np.ndarray:
+    """y as shape (m, K): a model with a vector target takes K outputs per sample."""
+    if y.ndim == 2 and y.shape[1] > 0:
+        return y
+    if y.ndim == 1:
+        return y.reshape(len(y), 1)
+    raise DataError(f"y must hold one row of targets per sample, shape (m, K); got shape {y.shape}")
 
 
 def _require_finite(array: np.ndarray, name: str) -> None:
@@ -506,8 +517,13 @@ def _checked_data(spec, x, y, bound, params, need_target, dtype):
     if has_target and y is None:
         raise DataError(f"{name} needs targets: y with one {spec['target'][0]} per sample")
     task = TASK_OF_TARGET[spec["target"][1]] if has_target else "regression"
+    target_shape = tuple(spec.get("target_shape", ())) if has_target else ()
     x, y = training_data(x, y if has_target else np.zeros(len(x)),
-                         feature_shape=None if feature_shape else (), task=task, dtype=dtype)
+                         feature_shape=None if feature_shape else (), task=task, dtype=dtype,
+                         vector_target=bool(target_shape))
+    if target_shape:
+        _bind(bound, target_shape[0], y.shape[1],
+              f"y (shape {y.shape}, {y.shape[1]} targets per sample)", spec)
     return x, (y if has_target else None)
 
 

@@ -10,11 +10,12 @@ import pytest
 
 from symdl import check, generate, sources, train
 from symdl.errors import DerivationError
+from symdl.generate.files import layout_of
 
 MODEL = '''import sympy as sp
 from symdl.functions import norm, sigmoid, total
 from symdl.model import Model
-derivation = Model("NAME", title="a penalty", source="a test", reduction="mean")
+derivation = Model("NAME", title="a penalty", source="a test", reduction="mean", layout="LAYOUT")
 x = derivation.data("x", ("n",))
 y = derivation.target("y", kind="binary")
 theta = derivation.param("theta", ("n",))
@@ -28,16 +29,19 @@ derivation.penalty(PENALTY)
 '''
 
 
-def write(folder, name, penalty):
+def write(folder, name, penalty, layout="auto"):
     path = folder / f"{name}.py"
-    path.write_text(MODEL.replace("NAME", name).replace("PENALTY", penalty))
+    path.write_text(MODEL.replace("NAME", name).replace("PENALTY", penalty).replace("LAYOUT", layout))
     return path
 
 
-def test_elastic_net_and_norms_agree_three_ways(tmp_path):
+@pytest.mark.parametrize("layout", ["rows", "block"])
+def test_elastic_net_and_norms_agree_three_ways(tmp_path, layout):
+    """R(θ) is added once per evaluation in both per-sample layouts, never once per sample."""
     path = write(tmp_path, "elastic", "sp.Rational(1, 10) * total(sp.Abs(theta)) "
-                 "+ sp.Rational(1, 4) * total(theta**2) + 3 * b**2 + norm(W) + total(W**2)")
+                 "+ sp.Rational(1, 4) * total(theta**2) + 3 * b**2 + norm(W) + total(W**2)", layout)
     generate.write([path])
+    assert train.kernels(path).SPEC["layout"] == layout
     rows = check.check_model(sources.load_derivation(path))
     assert all(r.verdict == "passes" for r in rows), [(r.claim, r.evidence) for r in rows]
     module = train.kernels(path)
@@ -48,6 +52,13 @@ def test_elastic_net_and_norms_agree_three_ways(tmp_path):
     expected = np.log1p(np.exp(0.5)) + 0.1 * 3 + 0.25 * 5 + 3 * 0.25
     assert np.isclose(loss, expected, rtol=1e-14)
     np.testing.assert_allclose(g_theta, 0.1 * np.sign(theta) + 0.5 * theta, rtol=1e-14)
+    assert np.isclose(module.loss(theta, W, 0.5, x, y), expected, rtol=1e-14)
+    big = np.zeros((9000, 2))  # several chunks in the block layout: R still counted once
+    assert np.isclose(module.loss(theta, W, 0.5, big, np.zeros(9000)), expected, rtol=1e-12)
+
+
+def test_a_penalised_model_is_not_forced_onto_rows(tmp_path):
+    assert layout_of(sources.load_derivation(write(tmp_path, "decay_auto", "total(theta**2)"))) == "block"
 
 
 @pytest.mark.parametrize("penalty, words", [

@@ -85,3 +85,44 @@ def test_exp_of_an_affine_map_reports_where_it_overflows(folder):
     (stability,) = [r for r in rows if "size 1000" in r.claim]
     assert "e^(w*x) overflows float64 where its argument exceeds 709.78" in stability.evidence
     assert all(r.verdict == "passes" for r in rows), [r.evidence for r in rows]
+
+
+SOFTMAX_LOSSES = {
+    "log_softmax": "-total(y * sp.log(softmax(z)))",
+    "log_softmax_written_out": "-total(y * sp.log(sp.exp(z) / total(sp.exp(z))))",
+}
+
+SOFTMAX_MODEL = '''import sympy as sp
+from symdl.functions import softmax, total
+from symdl.model import Model
+derivation = Model("NAME", title="a log of a softmax", source="a test", layout="LAYOUT")
+x = derivation.data("x", ("k",))
+y = derivation.target("y", shape=("k",))
+w = derivation.param("w")
+z = derivation.let("z", w * x)
+derivation.loss(LOSS)
+'''
+DIRECTION = (1.0, -1.0, 0.5)  # z = w·(1, −1, 0.5): the largest logit grows with |w|
+
+
+@pytest.mark.parametrize("layout", ["rows", "block"])
+@pytest.mark.parametrize("name", sorted(SOFTMAX_LOSSES))
+def test_log_of_a_softmax_is_finite_and_exact_for_large_logits(folder, name, layout):
+    """−Σ_k y_k log softmax(z)_k, however it is written, is evaluated as log-sum-exp."""
+    path = folder / f"{name}_{layout}.py"
+    path.write_text(SOFTMAX_MODEL.replace("NAME", f"{name}_{layout}").replace("LAYOUT", layout)
+                    .replace("LOSS", SOFTMAX_LOSSES[name]))
+    generate.write([path])
+    module = train.kernels(path)
+    x, y = np.array([DIRECTION]), np.array([[0.0, 1.0, 0.0]])  # the label is the smallest logit
+    w = sp.Symbol("w", real=True)
+    z = [w * sp.nsimplify(d) for d in DIRECTION]
+    true = -sp.log(sp.exp(z[1]) / sum(sp.exp(t) for t in z))
+    for value in SWEEP:
+        loss, gradient = module.loss_and_gradient(float(value), x, y)
+        point = {w: sp.Rational(value)}
+        assert math.isfinite(loss) and math.isfinite(gradient), (name, value, loss, gradient)
+        assert math.isclose(loss, float(sp.N(true.subs(point), 30, maxn=20000)),
+                            rel_tol=1e-12, abs_tol=1e-12), (name, value)
+        assert math.isclose(gradient, float(sp.N(sp.diff(true, w).subs(point), 30, maxn=20000)),
+                            rel_tol=1e-9, abs_tol=1e-12), (name, value)

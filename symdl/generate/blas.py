@@ -133,6 +133,10 @@ class BlasEmitter(Emitter):
         return lines
 
     def kernels(self) -> list[str]:
+        if self.derived.has_reductions:
+            raise DerivationError(f"{self.model.name}: the blas layout does not evaluate sums "
+                                  f"inside a sample's expressions (total, norm, softmax); use "
+                                  f"layout='block' or 'rows'")
         if any(g.local != 0 for g in self.derived.gradients):
             raise DerivationError(f"{self.model.name}: the blas layout needs parameters in affine maps only")
         forward, rows = self.batch_forward(), self._rows()

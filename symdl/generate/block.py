@@ -38,8 +38,6 @@ def unsupported(model: Model) -> str:
         return "it has no data to split into blocks"
     if model.loss_kind != "expression":
         return "its loss is not an element-wise expression"
-    if getattr(model, "penalty_expr", 0) != 0:
-        return "it has a penalty term, which the rows and blas layouts add"
     for step in model.steps_of_model:
         if isinstance(step, Affine):
             if step.input.role == "data" and len(step.input.shape) != 1:
@@ -51,8 +49,6 @@ def unsupported(model: Model) -> str:
                 return f"{step.out.name} is not a scalar or a vector"
             for symbol in step.expr.free_symbols:
                 tensor = model.tensors[symbol.name]
-                if tensor.role == "data" and not tensor.is_scalar:
-                    return f"{step.out.name} uses the data vector {tensor.name} element-wise"
                 if tensor.role == "param" and len(tensor.shape) > 1:
                     return f"{step.out.name} uses the matrix {tensor.name} element-wise"
     return ""
@@ -75,7 +71,7 @@ class BlockEmitter(Emitter):
         for tensor in self.model.tensors.values():
             unit = "" if tensor.is_scalar else f", {self.index(tensor.shape[0])}"
             if tensor.role in ("data", "target"):
-                names[tensor.symbol] = f"_{tensor.name}[_r]"
+                names[tensor.symbol] = f"_{tensor.name}[_r{unit}]"
             elif tensor.role == "param":
                 names[tensor.symbol] = (tensor.name if tensor.is_scalar
                                         else f"{tensor.name}[{self.index(tensor.shape[0])}]")
@@ -83,6 +79,9 @@ class BlockEmitter(Emitter):
                 names[tensor.symbol] = f"{tensor.name}[_r{unit}]"
             names[adjoint_symbol(tensor)] = f"d_{tensor.name}[_r{unit}]"
         return names
+
+    def spell_sum(self, name: str) -> str:
+        return f"{name}[_r]"  # one sum per row of the block
 
     def _rows_of(self, tensor) -> str:
         """The block's rows of a vector tensor, as the helpers take them."""
@@ -100,8 +99,8 @@ class BlockEmitter(Emitter):
                 lines.extend(self.forward_affine(step))
             else:
                 unit = None if step.out.is_scalar else step.out.shape[0]
-                lines.append(Statement(
-                    f"{self.names[step.out.symbol]} = {self.print(step.expr, self.names)}", unit))
+                sums, value = self.reduced(step.expr, self.names)
+                lines += sums + [Statement(f"{self.names[step.out.symbol]} = {value}", unit)]
         return lines
 
     def forward_affine(self, step: Affine) -> list[Statement]:
@@ -116,7 +115,8 @@ class BlockEmitter(Emitter):
                           "call")]
 
     def loss_statements(self) -> list[Statement]:
-        return [Statement(f"total += {self.print(self.derived.stable_loss, self.names)}")]
+        sums, value = self.reduced(self.derived.stable_loss, self.names)
+        return sums + [Statement(f"total += {value}")]
 
     def backward(self) -> list[Statement]:
         lines = []
@@ -124,7 +124,9 @@ class BlockEmitter(Emitter):
             tensor = adjoint.tensor
             unit = None if tensor.is_scalar else tensor.shape[0]
             target = self.names[adjoint_symbol(tensor)]
-            terms = [] if adjoint.local == 0 else [self.print(adjoint.local, self.names)]
+            sums, local = self.reduced(adjoint.local, self.names)
+            lines += sums
+            terms = [] if adjoint.local == 0 else [local]
             products = []
             for step in adjoint.through:
                 if step.out.is_scalar:
@@ -145,7 +147,8 @@ class BlockEmitter(Emitter):
         if gradient.local != 0:
             unit = None if param.is_scalar else param.shape[0]
             target = f"g_{param.name}" if param.is_scalar else f"g_{param.name}[{self.index(param.shape[0])}]"
-            lines.append(Statement(f"{target} += {self.print(gradient.local, self.names)}", unit))
+            sums, local = self.reduced(gradient.local, self.names)
+            lines += sums + [Statement(f"{target} += {local}", unit)]
         for step in gradient.as_weight:
             x = self._rows_of(step.input)
             if step.out.is_scalar:
@@ -168,13 +171,14 @@ class BlockEmitter(Emitter):
         """
         out: list[str] = []
         pad = " " * indent
-        groups: list[tuple[str | None, list[str]]] = []
+        groups: list[tuple[str | None, list[str], bool]] = []
         for statement in statements:
-            if groups and groups[-1][0] == statement.loop and statement.loop != "call":
+            if (groups and groups[-1][0] == statement.loop and statement.loop != "call"
+                    and not statement.alone and not groups[-1][2]):
                 groups[-1][1].append(statement.code)
             else:
-                groups.append((statement.loop, [statement.code]))
-        for loop, codes in groups:
+                groups.append((statement.loop, [statement.code], statement.alone))
+        for loop, codes, _ in groups:
             if loop == "call":
                 out.extend(pad + code for code in codes)
                 continue
@@ -217,11 +221,13 @@ class BlockEmitter(Emitter):
     # -- whole kernels --
     def kernels(self) -> list[str]:
         curvature = RowsEmitter(self.derived).curvature_kernels()
-        return ([*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
-                 *self.predict_kernel()] + curvature)
+        return (self.penalty_kernels() + [*self.loss_kernel(), *self.loss_and_gradient_kernel(),
+                                          self.gradient_kernel(), *self.predict_kernel()] + curvature)
 
     def chunk_function(self, name, args, arrays, setup, statements, result, doc,
                        with_label=True) -> str:
+        sums = sorted(set(re.findall(r"\b_sum\d+(?:_exp)?\b", " ".join(s.code for s in statements))))
+        arrays = arrays + [f"{sum_name} = np.empty(BLOCK, {self._dtype()})" for sum_name in sums]
         return KERNEL_BLOCK_CHUNK.substitute(
             name=name, args=", ".join(args), doc=doc, arrays=self._indent(arrays + setup, 4),
             slices=self._indent(self.block_slices(with_label), 8),
@@ -236,7 +242,7 @@ class BlockEmitter(Emitter):
         kernel = KERNEL_BLOCK_LOSS.substitute(
             args=self.signature(), rows=self._rows(), scale=self._scale(),
             transposed=self._indent(self.transposed_weights(), 4),
-            chunk_args=", ".join(args),
+            chunk_args=", ".join(args), penalty=self.penalty_call(),
             doc=f"J, the {self.model.reduction} of the loss over the samples, block by block.")
         return [chunk, kernel]
 
@@ -256,16 +262,16 @@ class BlockEmitter(Emitter):
             "the others' added into the buffers given.")
         allocate: list[str] = []
         results: list[str] = []
-        for p in params:
+        for k, p in enumerate(params):
             if p.is_scalar:
-                results.append(f"_total(g_{p.name}_parts) * scale")
+                results.append(f"_total(g_{p.name}_parts) * scale{self.penalty_gradient_term(k)}")
                 continue
             buffer = f"_g_{p.name}_t" if p.name in transposed else f"g_{p.name}"
             shape = f"_{p.name}_t.shape" if p.name in transposed else f"{p.name}.shape"
             allocate.append(f"{buffer}_parts = _zeros((chunks,) + {shape})")
             combined = f"_combine({buffer}_parts)"
-            results.append(f"_scaled(_transposed({combined}), scale)" if p.name in transposed
-                           else f"_scaled({combined}, scale)")
+            results.append((f"_scaled(_transposed({combined}), scale)" if p.name in transposed
+                            else f"_scaled({combined}, scale)") + self.penalty_gradient_term(k))
         allocate += [f"g_{p.name}_parts = _zeros((chunks,))" for p in scalars]
         targets = ", ".join(["loss_parts[chunk]"] + [f"g_{p.name}_parts[chunk]" for p in scalars])
         kernel = KERNEL_BLOCK_LOSS_AND_GRADIENT.substitute(
@@ -273,6 +279,7 @@ class BlockEmitter(Emitter):
             transposed=self._indent(self.transposed_weights(), 4),
             allocate=self._indent(allocate, 4), targets=targets, chunk_args=", ".join(args),
             buffers="".join(f", {b}_parts[chunk]" for b in buffers), results=", ".join(results),
+            penalty=self.penalty_call(),
             doc="(J, ∂J/∂p for every parameter p): forward and backward fused, block by block.")
         return [chunk, kernel]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symdl.derive import Derived
-from symdl.functions import stable_logs
+from symdl.functions import REDUCTIONS, stable_logs, total
 from symdl.generate.printer import ArrayPrinter, NumbaPrinter
 from symdl.generate.templates import KERNEL_GRADIENT, KERNEL_PLAIN
 from symdl.model import Model
@@ -25,6 +25,7 @@ class Statement:
 
     code: str
     loop: str | None = None  # dimension name the statement runs over, or None
+    alone: bool = False  # a sum over `loop`: its loop holds nothing else (what follows reads it)
 
 
 class Emitter:
@@ -34,13 +35,15 @@ class Emitter:
         self.derived = derived
         self.model: Model = derived.model
         self.dims = self._dimension_sources()
+        self.sum_names: dict = {}  # reduction -> the variable its value is summed into
 
     def _dimension_sources(self) -> dict[str, str]:
         """Code for the size of each dimension, read off a parameter's shape."""
         sources: dict[str, str] = {}
-        for tensor in self.model.params + self.model.inputs:
+        data = self.model.inputs + ([self.model.label] if self.model.label else [])
+        for tensor in self.model.params + data:
             for axis, dim in enumerate(tensor.shape):
-                if tensor.role == "data":
+                if tensor.role in ("data", "target"):
                     axis += 1
                 sources.setdefault(dim, f"{tensor.name}.shape[{axis}]")
         return sources
@@ -50,6 +53,43 @@ class Emitter:
 
     def print(self, expr, names) -> str:
         return NumbaPrinter(names).doprint(stable_logs(expr))
+
+    def spell_sum(self, name: str) -> str:
+        """How a per-sample sum's variable is written (the block layout keeps one per row)."""
+        return name
+
+    def reduced(self, expr, names) -> tuple[list[Statement], str]:
+        """expr printed, after the statements that compute each of its reductions once.
+
+        Σ_k u_k becomes `_sumN = 0.0` and `_sumN += u[k]` in a loop of its own over k, innermost
+        reductions first, so a sum inside an element-wise loop is not recomputed per element;
+        log Σ_k e^{a_k} is computed with the maximum subtracted (finite for any finite a).
+        """
+        expr = stable_logs(expr)
+        names = dict(names)
+        statements: list[Statement] = []
+        while True:
+            innermost = sorted((r for r in expr.atoms(*REDUCTIONS) if not r.args[0].has(*REDUCTIONS)),
+                               key=sp.default_sort_key)
+            if not innermost:
+                return statements, self.print(expr, names)
+            for reduction in innermost:
+                name = self.sum_names.setdefault(reduction, f"_sum{len(self.sum_names)}")
+                spelled = self.spell_sum(name)
+                summand = self.print(reduction.args[0], names)
+                if isinstance(reduction, total):
+                    statements += [Statement(f"{spelled} = 0.0"),
+                                   Statement(f"{spelled} += {summand}", reduction.dim, alone=True)]
+                else:
+                    exps = self.spell_sum(name + "_exp")
+                    statements += [Statement(f"{spelled} = -np.inf"),
+                                   Statement(f"{spelled} = max({spelled}, {summand})", reduction.dim, alone=True),
+                                   Statement(f"{exps} = 0.0"),
+                                   Statement(f"{exps} += _exp({summand} - {spelled})", reduction.dim, alone=True),
+                                   Statement(f"{spelled} += _log({exps})")]
+                symbol = sp.Symbol(name)
+                names[symbol] = spelled
+                expr = expr.xreplace({reduction: symbol})
 
     def param_args(self):
         return [p.name for p in self.model.params]

@@ -42,7 +42,8 @@ def layout_of(model: Model) -> str:
       least WIDE units, and the blas layout can express it (softmax cross-entropy over vector
       intermediates): the matrix products are then large enough for BLAS;
     * block when the block layout can express the model (`block.unsupported`): the sample
-      axis is the long one, and blocks of samples vectorise;
+      axis is the long one, and blocks of samples vectorise; a penalty R(θ) does not stand
+      in the way, since every layout adds it once per evaluation, outside the sample loop;
     * rows otherwise (a model without data, or a softmax over narrow layers).
     """
     if model.layout != "auto":
@@ -51,7 +52,8 @@ def layout_of(model: Model) -> str:
     affine = [s for s in model.steps_of_model if isinstance(s, Affine)]
     wide = any(sizes.get(dim, 0) >= WIDE for s in affine for dim in s.weight.shape)
     blas_fits = (model.loss_kind == "softmax_cross_entropy"
-                 and all(not s.out.is_scalar for s in model.steps_of_model))
+                 and all(not s.out.is_scalar for s in model.steps_of_model)
+                 and not Derived(model).has_reductions)
     if wide and blas_fits:
         return "blas"
     return "rows" if block_unsupported(model) else "block"
@@ -92,6 +94,7 @@ def spec(model: Model, derived: Derived) -> dict:
         "inputs": [(t.name, t.shape) for t in model.inputs],
         "bias_column": model.bias_column,
         "target": (model.label.name, model.label.kind) if model.label else None,
+        "target_shape": model.label.shape if model.label else (),
         "classes": getattr(model, "classes", None),
         "classes_dim": (model.loss_input.shape[0]
                         if model.loss_kind == "softmax_cross_entropy" else None),

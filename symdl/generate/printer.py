@@ -88,6 +88,18 @@ class NumbaPrinter(PythonCodePrinter):
     def _print_Integer(self, expr):
         return f"{int(expr)}.0"
 
+    def parenthesize(self, item, level, strict=False):
+        """A square printed as b*b is a product: under a division it needs its parentheses."""
+        if (isinstance(item, sp.Pow) and item.exp == 2
+                and level >= sp.printing.precedence.PRECEDENCE["Mul"]):
+            return f"({self._print(item)})"
+        return super().parenthesize(item, level, strict)
+
+    def _print_total(self, expr):
+        raise TypeError("a reduction reaches the printer: Emitter.reduced computes it first")
+
+    _print_logsumexp_total = _print_total
+
     def _print_Pow(self, expr, rational=False):
         base, exponent = expr.args
         if exponent == 2:

@@ -71,7 +71,8 @@ class RowsEmitter(Emitter):
         names = self.names
         target = names[step.out.symbol]
         loop = None if step.out.is_scalar else step.out.shape[0]
-        return [Statement(f"{target} = {self.print(step.expr, names)}", loop)]
+        sums, value = self.reduced(step.expr, names)
+        return sums + [Statement(f"{target} = {value}", loop)]
 
     def loss_statements(self, accumulator="total") -> list[Statement]:
         names = self.names
@@ -80,7 +81,8 @@ class RowsEmitter(Emitter):
             label = f"{self.model.label.name}_i"
             return [Statement(f"lse = _logsumexp({z})"),
                     Statement(f"{accumulator} += lse - {z}[{label}]")]
-        return [Statement(f"{accumulator} += {self.print(self.derived.stable_loss, names)}")]
+        sums, value = self.reduced(self.derived.stable_loss, names)
+        return sums + [Statement(f"{accumulator} += {value}")]
 
     # -- node methods: backward --
     def backward(self) -> list[Statement]:
@@ -89,11 +91,12 @@ class RowsEmitter(Emitter):
         for adjoint in self.derived.adjoints:
             tensor = adjoint.tensor
             target = names[adjoint_symbol(tensor)]
-            terms = [] if adjoint.local == 0 else [self.print(adjoint.local, names)]
+            sums, local = self.reduced(adjoint.local, names)
+            terms = [] if adjoint.local == 0 else [local]
             for step in adjoint.through:
                 terms.append(self._transpose_product(step))
             loop = None if tensor.is_scalar else tensor.shape[0]
-            lines.append(Statement(f"{target} = {' + '.join(terms) or '0.0'}", loop))
+            lines += sums + [Statement(f"{target} = {' + '.join(terms) or '0.0'}", loop)]
         for gradient in self.derived.gradients:
             lines.extend(self.accumulate(gradient, names))
         return lines
@@ -111,7 +114,8 @@ class RowsEmitter(Emitter):
         if gradient.local != 0:
             loop = None if param.is_scalar else param.shape[0]
             target = f"g_{param.name}" if param.is_scalar else f"g_{param.name}[{self.index(param.shape[0])}]"
-            lines.append(Statement(f"{target} += {self.print(gradient.local, names)}", loop))
+            sums, local = self.reduced(gradient.local, names)
+            lines += sums + [Statement(f"{target} += {local}", loop)]
         for step in gradient.as_weight:
             x = self._vector(step.input)
             if step.out.is_scalar:
@@ -169,7 +173,8 @@ class RowsEmitter(Emitter):
 
         previous_calls = False
         for statement in statements:
-            calls = statement.loop is not None and bool(calls_helper.search(statement.code))
+            calls = statement.loop is not None and (statement.alone
+                                                    or bool(calls_helper.search(statement.code)))
             if statement.loop != current or calls or previous_calls:
                 flush()
                 current, body = statement.loop, []
@@ -234,12 +239,14 @@ class RowsEmitter(Emitter):
 
     def kernel_without_data(self, which) -> str:
         names = self.names
-        lines = [f"total = {self.print(self.derived.stable_loss, names)}{self.penalty_call()}"]
+        sums, value = self.reduced(self.derived.stable_loss, names)
+        lines = self.block(sums, 0) + [f"total = {value}{self.penalty_call()}"]
         results = ["total"]
         if which == "loss_and_gradient":
             for position, g in enumerate(self.derived.gradients):
-                lines.append(f"g_{g.param.name} = {self.print(g.local, names)}"
-                             f"{self.penalty_gradient_term(position)}")
+                sums, value = self.reduced(g.local, names)
+                lines += self.block(sums, 0) + [f"g_{g.param.name} = {value}"
+                                                f"{self.penalty_gradient_term(position)}"]
                 results.append(f"g_{g.param.name}")
         return KERNEL_PLAIN.substitute(
             name=which, args=self.signature(), body=self._indent(lines, 4),

@@ -144,12 +144,12 @@ def loss($args):
 $transposed
     chunks = _chunk_count(m)
     if chunks == 1:
-        return _loss_of_rows($chunk_args, 0, m) * scale
+        return _loss_of_rows($chunk_args, 0, m) * scale$penalty
     loss_parts = _zeros((chunks,))
     for chunk in numba.prange(chunks):
         loss_parts[chunk] = _loss_of_rows($chunk_args, _chunk_start(m, chunks, chunk),
                                           _chunk_start(m, chunks, chunk + 1))
-    return _total(loss_parts) * scale
+    return _total(loss_parts) * scale$penalty
 ''')
 
 KERNEL_BLOCK_LOSS_AND_GRADIENT = Template(NJIT_PARALLEL + '''
@@ -168,7 +168,7 @@ $allocate
         for chunk in numba.prange(chunks):
             $targets = _loss_and_gradient_of_rows(
                 $chunk_args, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1)$buffers)
-    return _total(loss_parts) * scale, $results
+    return _total(loss_parts) * scale$penalty, $results
 ''')
 
 KERNEL_BLOCK_PREDICT = Template(NJIT_PARALLEL + '''
