@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "6ff21dc433100de5"
-BODY_SHA256 = "863020f4958dd2be"
+GENERATOR_SHA256 = "ac20bad034501ff9"
+BODY_SHA256 = "3a7b36bcfd309adb"
 
 SPEC = {
     'name': 'affine_mse',

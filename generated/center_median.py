@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "6ff21dc433100de5"
-BODY_SHA256 = "90a6119efa993dd4"
+GENERATOR_SHA256 = "ac20bad034501ff9"
+BODY_SHA256 = "a27d5c9abac16033"
 
 SPEC = {
     'name': 'center_median',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be5f51e0520aada1"
-GENERATOR_SHA256 = "6ff21dc433100de5"
-BODY_SHA256 = "cc5c0a3ff7f2e137"
+GENERATOR_SHA256 = "ac20bad034501ff9"
+BODY_SHA256 = "c6b3aa6c2fffc969"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "6ff21dc433100de5"
-BODY_SHA256 = "3b0a3c5c57bc8d01"
+GENERATOR_SHA256 = "ac20bad034501ff9"
+BODY_SHA256 = "c60222d32ae969f4"
 
 SPEC = {
     'name': 'logistic_regression',

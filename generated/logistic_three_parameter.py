@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "6ff21dc433100de5"
-BODY_SHA256 = "34f6abc6fa600506"
+GENERATOR_SHA256 = "ac20bad034501ff9"
+BODY_SHA256 = "4dcd424942ecb49e"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "f91a184c2fb073b4"
-GENERATOR_SHA256 = "6ff21dc433100de5"
-BODY_SHA256 = "4a6e9eaf0377de1a"
+GENERATOR_SHA256 = "ac20bad034501ff9"
+BODY_SHA256 = "236d2f298c8dc29f"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "6ff21dc433100de5"
-BODY_SHA256 = "2e281f499ca49aaa"
+GENERATOR_SHA256 = "ac20bad034501ff9"
+BODY_SHA256 = "449c65ce2cc8a8bb"
 
 SPEC = {
     'name': 'multivariate_least_squares',

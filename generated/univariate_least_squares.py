@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "6ff21dc433100de5"
-BODY_SHA256 = "d57c65de00d4722c"
+GENERATOR_SHA256 = "ac20bad034501ff9"
+BODY_SHA256 = "e22c4edad1a4ca28"
 
 SPEC = {
     'name': 'univariate_least_squares',

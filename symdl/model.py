@@ -286,7 +286,7 @@ class Model(Derivation):
         A vector enters it through a reduction: `total((y - z)**2)` is Σ_k (y_k − z_k)².
         """
         expr = self.bound_reductions(sp.sympify(expr), "the loss")
-        for s in outside_reductions(expr).free_symbols:
+        for s in sorted(outside_reductions(expr).free_symbols, key=lambda s: s.name):
             t = self.tensors.get(s.name)
             if t is None or not t.is_scalar:
                 raise DerivationError(f"{self.name}: the loss must be a number per sample; {s} "

@@ -125,7 +125,7 @@ def test_blas_layout_refuses_a_reduction_at_generate_time(tmp_path):
 
 @pytest.mark.parametrize("body, words", [
     ('z = derivation.affine("z", W, x)\nderivation.loss((y - z)**2)',
-     "the loss must be a number per sample; z is a vector"),
+     "the loss must be a number per sample; y is a vector: reduce it"),
     ('derivation.loss(total(x * y))', "must sum over vectors of one dimension"),
 ])
 def test_a_reduction_that_cannot_be_one_says_why(tmp_path, body, words):
