@@ -13,6 +13,8 @@ import numpy as np
 
 FIT = "symdl train.fit (end to end)"
 FIT_DENSE = "symdl train.fit, dense kernel (sparse path off)"
+FIT_SPARSE = "symdl train.fit, sparse-input kernel (forced)"
+W3_FITS = (FIT, FIT_DENSE, FIT_SPARSE)
 
 
 def _train():
@@ -52,22 +54,26 @@ def w2(problem):
     return run
 
 
-def w3(problem, dense=False):
-    """run(epochs) -> (epoch losses, parameters): Keras RMSprop, batch 128, float32."""
+def w3(problem, path="auto"):
+    """run(epochs) -> (epoch losses, parameters): Keras RMSprop, batch 128, float32.
+
+    path: "auto" (train.sparse_pays decides), "dense" or "sparse" (forced either way)."""
     train = _train()
     from symdl.optimizers import RMSprop
 
     def run(epochs):
-        saved = train.SPARSE_DENSITY
-        if dense:
+        saved = train.SPARSE_DENSITY, train.SPARSE_THREADS
+        if path == "dense":
             train.SPARSE_DENSITY = -1.0
+        elif path == "sparse":
+            train.SPARSE_DENSITY, train.SPARSE_THREADS = 1.0, 1 << 20
         try:
             result = train.fit("mnist_mlp", problem.x, problem.y, batch_size=problem.batch,
                                optimizer=RMSprop(problem.lr, problem.rho, problem.eps),
                                epochs=epochs, params=list(problem.init_params()),
                                sizes={"H": 512, "C": 10})
         finally:
-            train.SPARSE_DENSITY = saved
+            train.SPARSE_DENSITY, train.SPARSE_THREADS = saved
         params = tuple(result.params[n] for n in ("W1", "b1", "W2", "b2"))
         return np.array([j for _, j in result.history]), params
 

@@ -39,20 +39,21 @@ def run(quick: bool, repeats=None, only=None) -> bool:
     candidates = {name: partial(train_minibatch, t, problem, epochs) for name, t in passed.items()}
     if "symdl" in passed:
         candidates[symdl_fit.FIT] = partial(symdl_fit.w3(problem), epochs)
-        candidates[symdl_fit.FIT_DENSE] = partial(symdl_fit.w3(problem, dense=True), epochs)
+        candidates[symdl_fit.FIT_DENSE] = partial(symdl_fit.w3(problem, path="dense"), epochs)
+        candidates[symdl_fit.FIT_SPARSE] = partial(symdl_fit.w3(problem, path="sparse"), epochs)
     with environment.OtherProcesses() as others:
         timings = harness.time_interleaved(candidates, repeats)
         gflops = symdl_fit.sgemm_gflops()
     flops = symdl_fit.dense_epoch_flops(len(problem.y))
 
     def last_epoch_loss(t):
-        if t.name in (symdl_fit.FIT, symdl_fit.FIT_DENSE):  # fit's history: the epoch's mean
+        if t.name in symdl_fit.W3_FITS:  # fit's history: the epoch's mean
             return f"{t.result[0][-1]:.4f}"
         return f"{np.mean(t.result[0][-steps_per_epoch:]):.4f}"
 
     reference_accuracy = mnist_accuracy(timings[registry.BASELINE].result[1], problem.x_test,
                                         problem.y_test)
-    for name in (symdl_fit.FIT, symdl_fit.FIT_DENSE):
+    for name in symdl_fit.W3_FITS:
         if name in timings:
             got = mnist_accuracy(timings[name].result[1], problem.x_test, problem.y_test)
             if abs(got - reference_accuracy) > 0.01:

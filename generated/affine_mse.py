@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "ac20bad034501ff9"
-BODY_SHA256 = "3a7b36bcfd309adb"
+GENERATOR_SHA256 = "01701ee543da2efa"
+BODY_SHA256 = "0a60f605329b5cce"
 
 SPEC = {
     'name': 'affine_mse',

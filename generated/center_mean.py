@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "ac20bad034501ff9"
-BODY_SHA256 = "e16df03460b77399"
+GENERATOR_SHA256 = "01701ee543da2efa"
+BODY_SHA256 = "22a188bb5c251b0b"
 
 SPEC = {
     'name': 'center_mean',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "ac20bad034501ff9"
-BODY_SHA256 = "a27d5c9abac16033"
+GENERATOR_SHA256 = "01701ee543da2efa"
+BODY_SHA256 = "a3dba850ad86165e"
 
 SPEC = {
     'name': 'center_median',

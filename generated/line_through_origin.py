@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be5f51e0520aada1"
-GENERATOR_SHA256 = "ac20bad034501ff9"
-BODY_SHA256 = "c6b3aa6c2fffc969"
+GENERATOR_SHA256 = "01701ee543da2efa"
+BODY_SHA256 = "4ea96a9c0f9cf0d4"
 
 SPEC = {
     'name': 'line_through_origin',

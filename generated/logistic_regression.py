@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "ac20bad034501ff9"
-BODY_SHA256 = "c60222d32ae969f4"
+GENERATOR_SHA256 = "01701ee543da2efa"
+BODY_SHA256 = "05b6773fc4810500"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "ac20bad034501ff9"
-BODY_SHA256 = "4dcd424942ecb49e"
+GENERATOR_SHA256 = "01701ee543da2efa"
+BODY_SHA256 = "9815ab984ce1d848"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "ac20bad034501ff9"
-BODY_SHA256 = "449c65ce2cc8a8bb"
+GENERATOR_SHA256 = "01701ee543da2efa"
+BODY_SHA256 = "1434a21423e75485"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "ac20bad034501ff9"
-BODY_SHA256 = "b4117aa865540770"
+GENERATOR_SHA256 = "01701ee543da2efa"
+BODY_SHA256 = "592081c226f9279e"
 
 SPEC = {
     'name': 'paraboloid_gradient',

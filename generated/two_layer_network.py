@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "ac20bad034501ff9"
-BODY_SHA256 = "8dc8d535da6cb4e2"
+GENERATOR_SHA256 = "01701ee543da2efa"
+BODY_SHA256 = "b437b6a8468cad93"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "ac20bad034501ff9"
-BODY_SHA256 = "e22c4edad1a4ca28"
+GENERATOR_SHA256 = "01701ee543da2efa"
+BODY_SHA256 = "ba10f29a88010b41"
 
 SPEC = {
     'name': 'univariate_least_squares',

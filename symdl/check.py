@@ -218,7 +218,7 @@ def check_model(model: Model) -> list[Row]:
     finite = math.isfinite(large_loss) and bool(np.all(np.isfinite(large_gradient)))
     evidence = f"J = {large_loss:.4g}, max |∂J| = {np.abs(large_gradient).max():.3g}"
     bound = exp_overflow(problem, large)
-    if bound is not None:
+    if bound is not None and bound[1] > 0:  # e^t of a t ≤ 0 (an RBF's e^(−‖x − c‖²)) never overflows
         shown, largest = bound
         beyond = largest > EXP_OVERFLOW
         finite = finite or beyond  # the true value is beyond float64 too: no form is finite

@@ -88,6 +88,10 @@ class Derived:
     def __init__(self, model: Model):
         if model.loss_kind is None:
             raise DerivationError(f"{model.name}: the model declares no loss")
+        if not model.params:
+            raise DerivationError(f"{model.name}: the loss depends on no parameter, so there is "
+                                  f"nothing to derive or train; declare one with "
+                                  f"derivation.param(name, shape) and use it in the loss")
         self.model: Model = model
         self.steps: list[Affine | Let] = list(model.steps_of_model)
         self.definition: dict[str, Affine | Let] = {s.out.name: s for s in self.steps}

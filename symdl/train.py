@@ -437,15 +437,14 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
     batch losses (each at the parameters it was computed with) instead of a second pass.
 
     When the model has a sparse-input kernel (SPEC["sparse_input"], a network whose first
-    layer reads x) and at most SPARSE_DENSITY of x's entries are non-zero, the batches are
-    gathered as CSR rows and that kernel runs instead, on the first layer's weight held
-    transposed during the epoch and copied back at its end.
+    layer reads x), `sparse_pays(x)`, the batches are gathered as CSR rows and that kernel
+    runs instead, on the first layer's weight held transposed during the epoch and copied
+    back at its end.
     """
     spec = module.SPEC
     mean = spec["reduction"] == "mean"
     weight = spec.get("sparse_input")
-    if (weight and y is not None and not isinstance(x, tuple)
-            and np.count_nonzero(x) <= SPARSE_DENSITY * x.size):
+    if weight and y is not None and not isinstance(x, tuple) and sparse_pays(x):
         index = [n for n, _ in spec["params"]].index(weight)
         original = params[index]
         params = list(params)
@@ -471,7 +470,21 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
 
 
 SPARSE_DENSITY = 0.5
-"""Use the sparse-input kernel when at most this fraction of x is non-zero (benchmarks/README.md)."""
+SPARSE_THREADS = 1
+
+
+def sparse_pays(x) -> bool:
+    """Whether the sparse-input kernel beats the dense one: at most SPARSE_DENSITY of x is
+    non-zero and Numba runs on at most SPARSE_THREADS threads.
+
+    Its first layer is a serial loop over the non-zero inputs, while the dense kernel's two
+    large products run on every BLAS thread. Measured on W3 (MNIST, 19% non-zero,
+    benchmarks/README.md): on one thread the sparse epoch took 362 ms against 485 ms dense;
+    on two, 165 ms against 119 ms.
+    """
+    import numba
+    return (numba.get_num_threads() <= SPARSE_THREADS
+            and np.count_nonzero(x) <= SPARSE_DENSITY * x.size)
 
 
 class Batches:

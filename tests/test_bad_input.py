@@ -494,3 +494,14 @@ def test_ctrl_c_during_generate_exits_130_and_writes_nothing_half(tmp_path, monk
 def test_every_case_is_counted():
     """The bad-input suite has at least 40 cases (issue 8)."""
     assert len(BAD_CALLS) + len(BAD_COMMANDS) >= 40
+
+
+def test_a_loss_without_a_parameter_is_named_not_a_sympy_error(tmp_path):
+    path = tmp_path / "no_parameter.py"
+    path.write_text("from symdl.model import Model\n"
+                    "derivation = Model('no_parameter', title='t', source='s')\n"
+                    "x = derivation.data('x')\n"
+                    "y = derivation.target('y')\n"
+                    "derivation.loss((y - x) ** 2)\n")
+    with pytest.raises(DerivationError, match="depends on no parameter.*derivation.param"):
+        generate.write([str(path)])

@@ -39,6 +39,7 @@ def test_sparse_kernel_equals_the_dense_one(digits):
 def test_sparse_and_dense_epochs_train_the_same_model(digits, monkeypatch):
     x, y = digits
     results = []
+    monkeypatch.setattr(train, "SPARSE_THREADS", 1024)  # whatever the threads here
     for density in (1.0, 0.0):  # at most 100% non-zero: sparse path; at most 0%: dense path
         monkeypatch.setattr(train, "SPARSE_DENSITY", density)
         results.append(train.fit("mnist_mlp", x, y, optimizer="rmsprop", learning_rate=1e-3,

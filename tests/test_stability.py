@@ -87,6 +87,14 @@ def test_exp_of_an_affine_map_reports_where_it_overflows(folder):
     assert all(r.verdict == "passes" for r in rows), [r.evidence for r in rows]
 
 
+def test_a_decaying_exponential_gets_no_overflow_note(folder):
+    """e^(−(w·x)²) cannot overflow, so the size-1000 row does not talk about overflow."""
+    path = model_file(folder, "decaying", "(y - sp.exp(-z**2))**2")
+    rows = check.check_model(sources.load_derivation(path))
+    (stability,) = [r for r in rows if "size 1000" in r.claim]
+    assert stability.verdict == "passes" and "overflow" not in stability.evidence
+
+
 SOFTMAX_LOSSES = {
     "log_softmax": "-total(y * sp.log(softmax(z)))",
     "log_softmax_written_out": "-total(y * sp.log(sp.exp(z) / total(sp.exp(z))))",
