@@ -163,13 +163,9 @@ def surface(m: int = 400, seed: int = 0) -> Dataset:
     rng = np.random.default_rng(seed)
     x = rng.uniform(-2.0, 2.0, size=(m, 2))
     y = np.sin(x[:, 0]) + 0.5 * x[:, 1] ** 2 - 1.0 + rng.normal(0.0, 0.05, size=m)
-    split = 3 * m // 4
-    return Dataset(
-        name="surface",
-        description=(f"{split} samples of two inputs on [−2, 2]² and y = sin(x₁) + x₂²/2 − 1 "
-                     f"with noise, {m - split} held out: regression with two inputs."),
-        x=x[:split], y=y[:split], x_test=x[split:], y_test=y[split:],
-    )
+    return _last_quarter_held_out(
+        "surface", "{train} samples of two inputs on [−2, 2]² and y = sin(x₁) + x₂²/2 − 1 "
+                   "with noise, {test} held out: regression with two inputs.", x, y)
 
 
 def counts(m: int = 300, seed: int = 0) -> Dataset:
@@ -201,13 +197,9 @@ def two_outputs(m: int = 400, seed: int = 0) -> Dataset:
     x = rng.standard_normal((m, 3))
     weights = np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 3.0]])
     y = x @ weights.T + np.array([0.5, -1.0]) + rng.normal(0.0, 0.1, size=(m, 2))
-    split = 3 * m // 4
-    return Dataset(
-        name="two_outputs",
-        description=(f"{split} samples of three features and two targets y = B·x + c with "
-                     f"noise, {m - split} held out: multi-output regression."),
-        x=x[:split], y=y[:split], x_test=x[split:], y_test=y[split:],
-    )
+    return _last_quarter_held_out(
+        "two_outputs", "{train} samples of three features and two targets y = B·x + c with "
+                       "noise, {test} held out: multi-output regression.", x, y)
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,13 +219,9 @@ def ring(m: int = 600, seed: int = 0) -> Dataset:
     distance = np.sqrt(np.sum((x - np.array([0.5, -0.5])) ** 2, axis=1))
     inside = _sigmoid(8.0 * (1.0 - distance))
     y = (rng.random(m) < inside).astype(np.float64)
-    split = 3 * m // 4
-    return Dataset(
-        name="ring",
-        description=(f"{split} points on [−2, 2]², class 1 within distance 1 of (0.5, −0.5) "
-                     f"(noisy near the circle), {m - split} held out."),
-        x=x[:split], y=y[:split], x_test=x[split:], y_test=y[split:],
-    )
+    return _last_quarter_held_out(
+        "ring", "{train} points on [−2, 2]², class 1 within distance 1 of (0.5, −0.5) "
+                "(noisy near the circle), {test} held out.", x, y)
 
 
 def two_classes(m: int = 200, seed: int = 0) -> Dataset:
@@ -549,6 +537,14 @@ def _parse_idx(content: bytes, expected_magic: int, source: str) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Small helpers and the registry
 # --------------------------------------------------------------------------------------------
+
+
+def _last_quarter_held_out(name: str, description: str, x, y) -> Dataset:
+    """A Dataset whose last quarter of samples is the test split; `description` names the
+    counts as {train} and {test}."""
+    split = 3 * len(x) // 4
+    return Dataset(name=name, description=description.format(train=split, test=len(x) - split),
+                   x=x[:split], y=y[:split], x_test=x[split:], y_test=y[split:])
 
 
 def _with_ones_column(features: np.ndarray) -> np.ndarray:

@@ -438,15 +438,7 @@ def _params_in_order(spec, params):
     params = getattr(params, "params", params)  # a train.Result
     names = [n for n, _ in spec["params"]]
     if isinstance(params, dict):
-        unknown = sorted(set(params) - set(names))
-        if unknown:
-            raise DataError(f"{spec['name']} has no parameter {unknown[0]!r}; its parameters "
-                            f"are {', '.join(names)}")
-        missing = [n for n in names if n not in params]
-        if missing:
-            raise DataError(f"{spec['name']}: parameter {missing[0]} is missing; give all of "
-                            f"{', '.join(names)}")
-        return [params[n] for n in names]
+        return _by_name(spec, params, names, "parameter")
     if isinstance(params, (str, bytes)) or not hasattr(params, "__len__"):
         raise DataError(f"{spec['name']}: params must be a dictionary {{name: value}} of "
                         f"{', '.join(names)}, not {type(params).__name__}")
@@ -527,21 +519,26 @@ def _checked_data(spec, x, y, bound, params, need_target, dtype):
     return x, (y if has_target else None)
 
 
+def _by_name(spec, given: dict, names: list, kind: str, where: str = "") -> list:
+    """given[name] for each name in order, or a DataError naming an unknown or missing one."""
+    listed = ", ".join(names)
+    unknown = sorted(str(k) for k in set(given) - set(names))
+    if unknown:
+        raise DataError(f"{spec['name']} has no {kind} {unknown[0]!r}; its {kind}s are {listed}")
+    missing = [n for n in names if n not in given]
+    if missing:
+        raise DataError(f"{spec['name']}: {kind} {missing[0]} is missing{where}; give every one "
+                        f"of {listed}")
+    return [given[n] for n in names]
+
+
 def _inputs_in_order(spec, x) -> list:
     """x of a model's data tensors as a list in declaration order: from a dictionary by
     tensor name (every name, and no other) or a tuple or list of arrays in that order."""
     names = [n for n, _ in input_specs(spec)]
     listed = ", ".join(names)
     if isinstance(x, dict):
-        unknown = sorted(str(k) for k in set(x) - set(names))
-        if unknown:
-            raise DataError(f"{spec['name']} has no data tensor {unknown[0]!r}; its data "
-                            f"tensors are {listed}")
-        missing = [n for n in names if n not in x]
-        if missing:
-            raise DataError(f"{spec['name']}: data tensor {missing[0]} is missing from x; give "
-                            f"every one of {listed}")
-        return [x[n] for n in names]
+        return _by_name(spec, x, names, "data tensor", " from x")
     if isinstance(x, (tuple, list)) and len(x) == len(names):
         return list(x)
     what = (f"a {type(x).__name__} of {len(x)} entries" if isinstance(x, (tuple, list))
