@@ -18,7 +18,7 @@ _early = argparse.ArgumentParser(add_help=False)
 _early.add_argument("--threads", type=int, default=0)
 environment.configure(_early.parse_known_args()[0].threads)
 environment.preload_torch()  # before any Numba parallel region: see its docstring
-# symdl's own thread setting (symdl/threads.py: OpenMP threads that sleep when idle), as a user
+# symdl's own thread setting (symdl/threads.py: OpenMP threads that stop spinning soon), as a user
 # gets it, before Numba's OpenMP loads; PyTorch, loaded above, keeps its runtime's default.
 import symdl  # noqa: E402,F401
 

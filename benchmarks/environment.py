@@ -216,7 +216,8 @@ def header(command: str, frameworks: bool = True) -> str:
         f"(jaxlib {_version('jaxlib')})",
         "- threads: "
         + ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in THREAD_VARIABLES)
-        + f"; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')} (symdl/threads.py)"
+        + f"; OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}, "
+        + f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT', 'unset')} (symdl/threads.py)"
         + f"; numba: {_numba_threading()}",
         f"- {load_note()}",
     ]

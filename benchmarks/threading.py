@@ -5,7 +5,7 @@
 Numba's default threading layer on Linux is OpenMP ('omp', libgomp), whose idle threads spin
 for a while after each parallel region before they sleep (GOMP_SPINCOUNT, 300,000 by default);
 that is fastest on an idle machine and slowest when other processes want the cores. symdl
-sets OMP_WAIT_POLICY=passive unless the user chose (symdl/threads.py). This runs the same
+sets GOMP_SPINCOUNT=10000 unless the user chose (symdl/threads.py). This runs the same
 three kernels in fresh processes under each configuration, round-robin (so load drifts hit
 them all alike):
 
@@ -25,7 +25,9 @@ import sys
 
 CONFIGURATIONS = {
     "omp, libgomp's default spin (GOMP_SPINCOUNT=300000)": {"GOMP_SPINCOUNT": "300000"},
-    "omp, OMP_WAIT_POLICY=passive (symdl's default)": {},
+    "omp, OMP_WAIT_POLICY=passive": {"OMP_WAIT_POLICY": "passive"},
+    "omp, GOMP_SPINCOUNT=10000 (symdl's default)": {},
+    "omp, GOMP_SPINCOUNT=30000": {"GOMP_SPINCOUNT": "30000"},
     "workqueue": {"NUMBA_THREADING_LAYER": "workqueue"},
 }
 CHOICES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "NUMBA_THREADING_LAYER")

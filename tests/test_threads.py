@@ -1,4 +1,4 @@
-"""symdl asks OpenMP's idle threads to sleep, unless the user chose (symdl/threads.py)."""
+"""symdl shortens OpenMP's idle spin, unless the user chose (symdl/threads.py)."""
 
 import os
 import subprocess
@@ -9,21 +9,21 @@ import pytest
 CHOICES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
 
-def policy_after_import(**variables):
+def settings_after_import(**variables):
     env = {k: v for k, v in os.environ.items() if k not in CHOICES} | variables
-    done = subprocess.run([sys.executable, "-c", "import os, symdl; "
-                           "print(os.environ.get('OMP_WAIT_POLICY', 'unset'))"],
+    done = subprocess.run([sys.executable, "-c", "import os, symdl; print(*(os.environ.get(n, "
+                           "'unset') for n in ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')))"],
                           env=env, capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 
 @pytest.mark.parametrize("variables, expected", [
-    ({}, "passive"),
-    ({"OMP_WAIT_POLICY": "active"}, "active"),
-    ({"GOMP_SPINCOUNT": "300000"}, "unset"),
+    ({}, "unset 10000"),
+    ({"OMP_WAIT_POLICY": "active"}, "active unset"),
+    ({"GOMP_SPINCOUNT": "300000"}, "unset 300000"),
 ])
-def test_the_wait_policy_is_passive_unless_chosen(variables, expected):
-    assert policy_after_import(**variables) == expected
+def test_the_spin_is_short_unless_chosen(variables, expected):
+    assert settings_after_import(**variables) == expected
 
 
 def test_lbfgs_bookkeeping_runs_on_one_blas_thread_and_the_kernels_on_all():
