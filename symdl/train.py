@@ -605,7 +605,8 @@ def lbfgs(module, params, data, epochs, record, tol=None):
     options = {"maxiter": epochs}
     if tol is not None:
         options.update(gtol=tol / np.sqrt(start.size), ftol=0.0)
-    with threads.serial_blas() as all_blas_threads:  # SciPy's own bookkeeping on one thread
+    kernels_use_blas = module.SPEC.get("layout") == "blas"
+    with threads.serial_blas(kernels_use_blas) as all_blas_threads:  # SciPy's bookkeeping: 1 thread
         found = minimize(objective, start, jac=True, method="L-BFGS-B", callback=callback,
                          options=options)
     return unflat(found.x, params)

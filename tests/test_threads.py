@@ -43,3 +43,13 @@ def test_lbfgs_bookkeeping_runs_on_one_blas_thread_and_the_kernels_on_all():
             assert blas_threads() == {1}
         assert blas_threads() == {2}
     assert blas_threads() == before
+
+
+def test_kernels_without_blas_are_not_switched_back():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from symdl import threads
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        with threads.serial_blas(kernels_use_blas=False) as all_blas_threads:
+            with all_blas_threads():
+                assert {lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+                        if lib["user_api"] == "blas"} == {1}
