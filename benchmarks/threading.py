@@ -34,7 +34,7 @@ CHOICES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "NUMBA_THREADING_LAYER")
 
 PROBE = r'''
 import json, time, numpy as np, numba
-from symdl import train
+from symdl import kernels, train
 from benchmarks import problems
 def median_ms(call, repeats):
     call()
@@ -43,9 +43,9 @@ def median_ms(call, repeats):
         start = time.perf_counter(); call(); times.append(time.perf_counter() - start)
     return float(np.median(times)) * 1e3
 w1 = problems.logistic(200_000)
-k1 = train.kernels("logistic_regression")
+k1 = kernels.load("logistic_regression")
 theta = np.zeros(w1.X.shape[1])
-k2 = train.kernels("two_layer_network")
+k2 = kernels.load("two_layer_network")
 w2 = problems.two_layer(16, 100_000)
 p2 = [np.array(p) if np.ndim(p) else float(p) for p in w2.init_params()]
 small_x, small_y = w1.X[:128].copy(), w1.y[:128].copy()

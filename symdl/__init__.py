@@ -12,7 +12,7 @@ The pipeline, one module per stage, data flowing one way:
 and beside it: saved.py keeps a trained model in one file, and `predict` below uses one.
 """
 
-__version__ = "0.1.0"
+from symdl.version import __version__
 
 from symdl import threads
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from symdl import train
+from symdl import kernels, train
 from symdl.derive import explicit_instance
 from symdl.errors import SymdlError
 from symdl.functions import explicit
@@ -65,7 +65,7 @@ class SampleProblem:
 
     def __init__(self, model: Model, samples=5, seed=0, size=INSTANCE_SIZE):
         self.model = model
-        self.module = train.kernels(model.origin or model.name)
+        self.module = kernels.load(model.origin or model.name)
         rng = np.random.default_rng(seed)
         self.sizes = {d: (d if isinstance(d, int) else size)
                       for t in model.tensors.values() for d in t.shape}
@@ -257,7 +257,7 @@ def check_closed_form(model: Model) -> list[Row]:
     A model trained on its user's data only (no built-in data set) is checked on synthetic
     data instead: the gradient kernel at the closed form is zero, to rounding.
     """
-    module = train.kernels(model.origin or model.name)
+    module = kernels.load(model.origin or model.name)
     spec = module.SPEC
     if not spec["closed_form"]:
         return []

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symdl import sources, train, validate
+from symdl import kernels, sources, train, validate
 from symdl.errors import DataError
 
 CHUNK_BYTES = 64 * 2**20  # rows per chunk when symdl chooses: about 64 MiB of x
@@ -290,7 +290,7 @@ def _chunk_sums(x, y=None, *, ref, params, want, check, data_dtype, block_info=N
     (the generated `hessian` kernel, P × P over the flat parameters) and the training scores
     (train.scores: accuracy or mse, times the chunk's rows) when `want` names them.
     """
-    module = train.kernels(ref)
+    module = kernels.load(ref)
     spec = module.SPEC
     info = block_info[0]
     if check:
@@ -341,7 +341,7 @@ class ChunkedData:
         """
         import dask
         size = int(sum(np.size(p) for p in params))
-        names = train.score_names(train.kernels(self.ref)) if "scores" in want else []
+        names = train.score_names(kernels.load(self.ref)) if "scores" in want else []
         width = (1 + size * ("gradient" in want) + size * size * ("hessian" in want)
                  + len(names))
         total = self._sum(_chunk_sums, width, params=dask.delayed(list(params), pure=True),
@@ -448,7 +448,7 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     "synchronous", "processes").
     """
     ref = sources.resolve(ref)  # a Source travels to the workers: no relative path to re-read
-    module = train.kernels(ref)
+    module = kernels.load(ref)
     spec = module.SPEC
     if spec["features"] is None:
         raise DataError(f"{spec['name']} takes no data, so there is nothing to chunk")
@@ -538,7 +538,7 @@ def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> tra
     The settings are the derivation's Training ones with `overrides` on top, as in
     `train.train`; `scheduler` may also be the address of a Dask scheduler ("tcp://host:8786").
     """
-    spec = train.kernels(ref).SPEC
+    spec = kernels.load(ref).SPEC
     settings = {k: v for k, v in (spec["training"] or {}).items() if k != "dataset"}
     settings.update(overrides)
     x, y = load(path, [spec["features"][0]] + ([spec["target"][0]] if spec["target"] else []))

@@ -27,8 +27,9 @@ import textwrap
 import time
 from pathlib import Path
 
-from symdl import __version__
+from symdl.version import __version__
 from symdl.errors import DataError, SymdlError
+from symdl import kernels
 
 
 def command_list(args):
@@ -97,7 +98,7 @@ def command_train(args):
     lines = args.verbose or not (args.quiet or bar)  # in a pipe or a log: lines, not a bar
     reporting = {"log": say if lines else None, "epoch_metrics": args.verbose,
                  "progress": bar, **overrides}
-    spec = train.kernels(args.name).SPEC
+    spec = kernels.load(args.name).SPEC
     if (not args.data and spec["features"]
             and not (args.dataset or (spec["training"] or {}).get("dataset"))):
         raise DataError(train.no_builtin_data(spec))
@@ -162,7 +163,7 @@ def command_predict(args):
     if args.out:
         writable(args.out)
     result = saved.load(args.params, model=args.name)
-    spec = train.kernels(args.name).SPEC
+    spec = kernels.load(args.name).SPEC
     refuse_saved_model_as_data(args.data)
     output = train.predict(result, datafiles.load_features(args.data, spec))
     columns = saved.prediction_columns(spec, output)
@@ -291,7 +292,7 @@ def command_all(args):
 def summary_entry(name, result) -> dict:
     """One model's line of the `all` summary, as data (the table and --json both use it)."""
     from symdl import train
-    spec = train.kernels(name).SPEC
+    spec = kernels.load(name).SPEC
     return {"model": name, "document": spec["source"],
             "dataset": spec["training"]["dataset"] if spec["features"] else None,
             "optimizer": spec["training"]["optimizer"], "epochs": len(result.history),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symdl import train, validate
+from symdl import kernels, train, validate
 from symdl.errors import DataError, DerivationError
 
 
@@ -63,7 +63,7 @@ def predict(name, params_list, x) -> np.ndarray:
 
 def binary_model(name):
     """The generated kernels of NAME, refusing a model that is not a binary classifier."""
-    module = train.kernels(name)
+    module = kernels.load(name)
     target = module.SPEC["target"]
     if target is None or target[1] != "binary" or module.SPEC["features"] is None:
         raise DerivationError(f"{name} is not a binary classifier (target {target}); "

@@ -18,7 +18,7 @@ import importlib
 
 import numpy as np
 
-from symdl import datasets, sources, train
+from symdl import datasets, kernels, sources, train
 from symdl.errors import SymdlError
 
 COLOURS = ("tab:blue", "tab:orange")
@@ -103,7 +103,7 @@ def paraboloid(steps=12):
 
 def descent_path(name, steps, x=None, y=None, learning_rate=None):
     """The parameters after each of `steps` gradient-descent steps with the model's settings."""
-    settings = dict(train.kernels(name).SPEC["training"])
+    settings = dict(kernels.load(name).SPEC["training"])
     path, params = [[float(v) for v in settings["initial"].values()]], None
     for _ in range(steps):
         result = train.fit(name, x, y, learning_rate=learning_rate or settings["learning_rate"],
@@ -117,10 +117,10 @@ def descent_path(name, steps, x=None, y=None, learning_rate=None):
 
 def slope_iterates(step, steps, x, y, start=0.0):
     """m₀ = start, m_{k+1} = m_k − step·MSE'(m_k), with the generated gradient kernel."""
-    kernels = train.kernels("line_through_origin")
+    module = kernels.load("line_through_origin")
     slopes = [start]
     for _ in range(steps):
-        (derivative,) = kernels.gradient(slopes[-1], x, y)
+        (derivative,) = module.gradient(slopes[-1], x, y)
         slopes.append(slopes[-1] - step * float(derivative))
     return np.array(slopes)
 
@@ -129,16 +129,16 @@ def mse_descent(steps=8, diverging_steps=4):
     """001's MSE(m) on the test scores with converging steps, and the talk's 0.1 diverging."""
     module = derivation_module("line_through_origin")
     scores = datasets.test_scores()
-    kernels = train.kernels("line_through_origin")
+    module = kernels.load("line_through_origin")
     best = train.closed_form("line_through_origin", scores.x, scores.y)["slope"]
-    step = train.kernels("line_through_origin").SPEC["training"]["learning_rate"]
+    step = kernels.load("line_through_origin").SPEC["training"]["learning_rate"]
     fig = new_figure(12, 4.2)
     left, right = fig.subplots(1, 2)
     slopes = np.linspace(0.0, 1.4, 200)
-    left.plot(slopes, [kernels.loss(m, scores.x, scores.y) for m in slopes], color="tab:blue",
+    left.plot(slopes, [module.loss(m, scores.x, scores.y) for m in slopes], color="tab:blue",
               label="MSE(m)")
     path = slope_iterates(step, steps, scores.x, scores.y)
-    left.plot(path, [kernels.loss(m, scores.x, scores.y) for m in path], "o-", color="tab:red",
+    left.plot(path, [module.loss(m, scores.x, scores.y) for m in path], "o-", color="tab:red",
               markersize=4, label=f"m_(k+1) = m_k − {step:g}·MSE'(m_k), {steps} steps")
     left.axvline(best, color="0.5", linestyle=":", label=f"m_bestest = {best:.4f}")
     left.set(title="MSE against m for the test scores", xlabel="slope m", ylabel="MSE",
@@ -182,7 +182,7 @@ def best_fit():
 
 def decision_boundary(name, result=None):
     """The dots coloured by label, the trained model's boundary p = 1/2, and its loss curve."""
-    spec = train.kernels(name).SPEC
+    spec = kernels.load(name).SPEC
     data = datasets.load(spec["training"]["dataset"])
     result = result or train.train(name)
     points = data.x[:, -2:]  # the two coordinates (after a leading column of ones, if any)
@@ -199,7 +199,7 @@ def decision_boundary(name, result=None):
     if data.x.shape[1] == 3:
         grid = np.column_stack([np.ones(len(grid)), grid])
     values = [result.params[n] for n, _ in spec["params"]]
-    probability = np.asarray(train.kernels(name).predict(*values, np.ascontiguousarray(grid)))
+    probability = np.asarray(kernels.load(name).predict(*values, np.ascontiguousarray(grid)))
     accuracy = result.metrics.get("train accuracy", float("nan"))
     ax.contour(gx, gy, probability.reshape(gx.shape), levels=[0.5], colors="black")
     ax.contourf(gx, gy, probability.reshape(gx.shape), levels=[0, 0.5, 1], colors=COLOURS, alpha=0.12)
@@ -232,9 +232,9 @@ def mnist(result=None, shown=24, **training):
     """Test digits with their predicted labels (wrong ones in red), the confusion matrix, the loss."""
     data = datasets.mnist()
     result = result or train.train("mnist_mlp", **training)
-    spec = train.kernels("mnist_mlp").SPEC
+    spec = kernels.load("mnist_mlp").SPEC
     values = [result.params[n] for n, _ in spec["params"]]
-    predicted = np.argmax(train.kernels("mnist_mlp").predict(*values, data.x_test), axis=1)
+    predicted = np.argmax(kernels.load("mnist_mlp").predict(*values, data.x_test), axis=1)
     confusion = np.zeros((10, 10), dtype=int)
     np.add.at(confusion, (data.y_test, predicted), 1)
     fig = new_figure(15, 5)

@@ -21,11 +21,9 @@ edit that leaves the generated code as it was (comments, a new symdl release) ke
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
-import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -33,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from symdl import __version__, sources
+from symdl import kernels, sources
+from symdl.version import __version__
 from symdl.callbacks import History
 from symdl.errors import SavedModelError, SymdlError
 
@@ -43,24 +42,6 @@ PARAM_PREFIX = "param_"
 
 
 HASHES = ("derivation_sha256", "generator_sha256")
-STAMP_LINE = re.compile(r'^(DERIVATION|GENERATOR|BODY)_SHA256 = "[0-9a-f]*"\n', re.MULTILINE)
-
-
-def kernel_hashes(module) -> dict[str, str]:
-    """The hashes a generated module is stamped with (its derivation file and its generator),
-    and `code_sha256`, the hash of the code itself."""
-    return {"derivation_sha256": module.DERIVATION_SHA256,
-            "generator_sha256": module.GENERATOR_SHA256,
-            "code_sha256": code_hash(module)}
-
-
-def code_hash(module) -> str:
-    """sha256 of what a generated module computes: its text without the docstring and the
-    stamps. An edit to the derivation file's comments or to the generator that leaves every
-    kernel as it was (a new symdl release, say) leaves this hash alone."""
-    text = Path(module.__file__).read_text(encoding="utf-8")
-    code = STAMP_LINE.sub("", text.split('"""', 2)[-1])
-    return hashlib.sha256(code.encode()).hexdigest()[:16]
 
 
 def is_saved_model(path: str | os.PathLike) -> bool:
@@ -82,12 +63,12 @@ def save(result, path: str | os.PathLike) -> Path:
     """
     from symdl import train
     train.require_result(result, "saved.save")
-    module = train.kernels(result.model or result.name)
+    module = kernels.load(result.model or result.name)
     metadata = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "symdl_version": __version__,
         "model": result.name, "ref": result.model or result.name,
         "source": module.SPEC["source"],
-        "kernels": kernel_hashes(module),
+        "kernels": kernels.stamps_of(module),
         "settings": result.settings, "history": result.history,
         "epoch_metrics": getattr(result.history, "metrics", {}),
         "metrics": result.metrics, "seconds": result.seconds,
@@ -117,13 +98,13 @@ def load(path: str | os.PathLike, model: str | None = None):
                               f"which is not there now; name the file where it is: "
                               f"saved.load({str(path)!r}, model=PATH), or "
                               f"`symdl predict PATH --params {path} ...`")
-    module = train.kernels(ref)
+    module = kernels.load(ref)
     spec = module.SPEC
     if spec["name"] != name:
         raise SavedModelError(f"{path} holds a trained {name!r}, not {spec['name']!r}; "
                               f"pass the model it was trained as, or retrain with "
                               f"`symdl train {spec['name']} --save {path}`")
-    now, then = kernel_hashes(module), metadata["kernels"]
+    now, then = kernels.stamps_of(module), metadata["kernels"]
     same_stamps = all(now[key] == then[key] for key in HASHES)
     if not same_stamps and now["code_sha256"] != then.get("code_sha256"):
         changed = " and ".join(key.split("_")[0] for key in HASHES if now[key] != then[key])

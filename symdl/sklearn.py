@@ -37,7 +37,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from symdl import train, validate
+from symdl import kernels, train, validate
 from symdl.saved import softmax
 from symdl.errors import DataError, DerivationError, SettingsError, SymdlError
 
@@ -81,7 +81,7 @@ class SymdlEstimator(BaseEstimator):
 
     # ---- the model ------------------------------------------------------------------------
     def _spec(self):
-        spec = train.kernels(self.model).SPEC
+        spec = kernels.load(self.model).SPEC
         kind = spec["target"][1] if spec["target"] else None
         if spec["features"] is None or kind not in self.target_kinds:
             wanted = " or ".join(repr(k) for k in self.target_kinds)
@@ -215,7 +215,7 @@ class SymdlEstimator(BaseEstimator):
         values = [self.params_[name] for name, _ in spec["params"]]
         dtype = next((v.dtype for v in values if isinstance(v, np.ndarray)), np.float64)
         x = validate.input_arrays(self._design(X.astype(dtype), spec))
-        return train.kernels(self.model).predict(*values, *x)
+        return kernels.load(self.model).predict(*values, *x)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -225,7 +225,7 @@ class SymdlEstimator(BaseEstimator):
 
 def curvature_step(model, x, targets, settings) -> float:
     """1/λ_max(H) at the starting parameters, H from the model's generated `hessian` kernel."""
-    module = train.kernels(model)
+    module = kernels.load(model)
     spec = module.SPEC
     if not spec["hessian"]:
         raise DerivationError(f"learning_rate='auto' needs a Hessian kernel, and symdl derives "

@@ -16,7 +16,6 @@ import hashlib
 import importlib
 import importlib.util
 import pkgutil
-import re
 import sys
 import traceback
 from dataclasses import dataclass
@@ -138,7 +137,7 @@ def load_derivation(ref):
         if source.builtin:
             module = importlib.import_module(source.module_name(USER_DERIVATIONS))
         else:
-            module = _import_file(source.module_name(USER_DERIVATIONS), source.path)
+            module = import_file(source.module_name(USER_DERIVATIONS), source.path)
     except SymdlError:
         raise
     except Exception as error:
@@ -155,19 +154,7 @@ def load_derivation(ref):
     return derivation
 
 
-def load_kernels(ref) -> ModuleType:
-    """The generated module of a model, imported from its file (Numba's cache works for both).
-
-    Only a file that is what the generator wrote is loaded (`trusted_kernels`).
-    """
-    source = resolve(ref)
-    trusted_kernels(source)
-    if source.builtin:
-        return importlib.import_module(source.module_name(USER_KERNELS))
-    return _import_file(source.module_name(USER_KERNELS), source.kernel_path)
-
-
-def _import_file(module_name: str, path: Path) -> ModuleType:
+def import_file(module_name: str, path: Path) -> ModuleType:
     """Import a file as `module_name` (once per file content: an edited file is re-imported)."""
     stamp = path.stat().st_mtime_ns, path.stat().st_size
     cached = sys.modules.get(module_name)
@@ -187,95 +174,6 @@ def _import_file(module_name: str, path: Path) -> ModuleType:
         raise
     module.__symdl_stamp__ = stamp  # type: ignore[attr-defined]
     return module
-
-
-# ---- trusting generated files ---------------------------------------------------------------
-
-BODY_LINE = re.compile(r'^BODY_SHA256 = "([0-9a-f]*)"$', re.MULTILINE)
-DERIVATION_LINE = re.compile(r'^DERIVATION_SHA256 = "([0-9a-f]*)"$', re.MULTILINE)
-_trusted: dict = {}  # kernel file -> (mtime, size) when last verified
-
-
-def file_hash(path: Path) -> str:
-    """The hash of a file's bytes that generated files record (16 hex digits of SHA-256)."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
-
-
-def body_hash(text: str) -> str:
-    """The hash of a generated file's text with its own BODY_SHA256 value left blank."""
-    blank = BODY_LINE.sub('BODY_SHA256 = ""', text, count=1)
-    return hashlib.sha256(blank.encode("utf-8")).hexdigest()[:16]
-
-
-def with_body_hash(text: str) -> str:
-    """A generated file's text with BODY_SHA256 filled in (the generator's last step)."""
-    return BODY_LINE.sub(f'BODY_SHA256 = "{body_hash(text)}"', text, count=1)
-
-
-def regenerate_hint(source: Source) -> str:
-    return "symdl generate" if source.builtin else f"symdl generate {source.path}"
-
-
-def trusted_kernels(source: Source) -> None:
-    """Refuse a generated file that is not what the generator wrote from the derivation now.
-
-    Missing: a user's model gets its kernels generated now, beside it (a built-in model's
-    are part of the package: say how to generate them; a derivation without a loss has
-    nothing to train). Edited by
-    hand (its BODY_SHA256 does not match its text): an error saying how to regenerate. Older
-    than its derivation (DERIVATION_SHA256 differs from the derivation file's hash): an error
-    naming both files. Regenerating silently instead would hide a stale file from
-    `symdl generate --check` and from symdl.testing's `fresh` test.
-    """
-    path = source.kernel_path
-    if not path.exists():
-        _missing_kernels(source)
-    stamp = path.stat().st_mtime_ns, path.stat().st_size
-    if _trusted.get(path) == stamp:
-        return
-    shown = f"generated/{path.name}" if source.builtin else str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        text = ""
-    recorded = BODY_LINE.search(text)
-    if recorded is None or recorded.group(1) != body_hash(text):
-        what = ("has no BODY_SHA256 line" if recorded is None
-                else "does not match the hash symdl wrote into it")
-        raise DerivationError(f"{shown} is not what symdl generated (its text {what}): "
-                              f"generated files must not be edited by hand; regenerate it with "
-                              f"`{regenerate_hint(source)}`")
-    derivation = DERIVATION_LINE.search(text)
-    if derivation is None or derivation.group(1) != file_hash(source.path):
-        made_from = derivation.group(1) if derivation else "an unknown version"
-        raise DerivationError(
-            f"{source.shown_path if source.builtin else source.path} has changed since {shown} "
-            f"was generated from it (the file's hash is {file_hash(source.path)}, the kernels "
-            f"were made from {made_from}); run `{regenerate_hint(source)}` to regenerate them")
-    _trusted[path] = stamp
-
-
-def _missing_kernels(source: Source):
-    from symdl.model import Model
-    derivation = load_derivation(source)
-    if not isinstance(derivation, Model):
-        raise DerivationError(f"{source.name} is a derivation to read, not a model to train: it "
-                              f"has no loss, so it has no kernels; `symdl derive {source.ref}` "
-                              f"prints it")
-    if source.builtin:
-        raise DerivationError(f"no generated kernels for {source.name!r}: run "
-                              f"`{regenerate_hint(source)}` first")
-    from symdl import generate
-    try:
-        generate.write([source])
-    except OSError as error:
-        raise DerivationError(
-            f"no generated kernels for {source.name!r}, and they cannot be written to "
-            f"{source.kernel_path.parent} ({error.strerror}); run `symdl generate "
-            f"{source.path} --out DIR` with a folder you can write, then pass that folder's "
-            f"file") from None
-    print(f"symdl: generated {source.kernel_path} from {source.path.name} (first use; "
-          f"`symdl generate` regenerates it)", file=sys.stderr)
 
 
 def _describe(error: BaseException, path: Path) -> str:

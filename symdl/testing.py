@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from symdl import sources
+from symdl import kernels, sources
 from symdl.sources import Source
 
 STABILITY = "finite with parameters of size 1000"
@@ -120,7 +120,7 @@ def cases(*refs, base: Path | None = None) -> list[Case]:
 
 def _has_closed_form(source: Source) -> bool:
     try:
-        spec = sources.load_kernels(source).SPEC
+        spec = kernels.load(source).SPEC
     except Exception:  # no kernels yet: `fresh` fails and says how to make them
         return False
     return bool(spec["closed_form"] and (spec["training"] or spec["features"]))

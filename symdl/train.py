@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from symdl import callbacks as hooks_module, chunked, datasets, interrupts, optimizers, sources, threads, validate
+from symdl import callbacks as hooks_module, chunked, datasets, interrupts, kernels, optimizers, sources, threads, validate
 from symdl.callbacks import History
 from symdl.errors import (DataError, DerivationError, DivergenceError, IllConditionedWarning,
                           SettingsError, SingularError)
@@ -69,11 +69,6 @@ def require_result(result, what: str) -> None:
                 "as .result_" if hasattr(result, "result_") or hasattr(result, "fit") else "")
         raise DataError(f"{what} takes the Result that fit, train or saved.load returns, not "
                         f"{type(result).__name__} {result!r:.60}{hint}")
-
-
-def kernels(name):
-    """The generated module of a model: a built-in name or a path to a derivation file."""
-    return sources.load_kernels(name)
 
 
 def dimension_sizes(spec, x, sizes=None) -> dict:
@@ -186,13 +181,13 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     if not isinstance(optimizer, optimizers.Optimizer) and optimizer not in optimizers.names():
         optimizers.make(optimizer, learning_rate)  # raises, listing the valid names
     if isinstance(params, (dict, Result)):
-        params = ordered_params(kernels(name).SPEC, params,
+        params = ordered_params(kernels.load(name).SPEC, params,
                                 np.result_type(getattr(x, "dtype", np.float64), np.float32))
     if chunked.is_chunked(x) or (isinstance(x, (dict, tuple, list))
                                  and any(chunked.is_chunked(a) for a in
                                          (x.values() if isinstance(x, dict) else x))):
-        if len(validate.input_specs(kernels(name).SPEC)) > 1:
-            raise DataError(f"{kernels(name).SPEC['name']} reads several data tensors per "
+        if len(validate.input_specs(kernels.load(name).SPEC)) > 1:
+            raise DataError(f"{kernels.load(name).SPEC['name']} reads several data tensors per "
                             f"sample; chunked (Dask) training takes one x: compute the arrays "
                             f"into memory (np.asarray) and train on those")
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
@@ -201,7 +196,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                            log=log, log_every=log_every, scheduler=scheduler, tol=tol,
                            validation_data=validation_data, epoch_metrics=epoch_metrics,
                            callbacks=callbacks, progress=progress, divergence=divergence)
-    module = kernels(name)
+    module = kernels.load(name)
     spec = module.SPEC
     validate.initial_values(spec, initial)
     inputs = validate.model_inputs(spec, params, x, y, sizes)
@@ -369,7 +364,7 @@ def predict(result: Result, x, sizes=None) -> np.ndarray:
     `train` returns it, or `saved.load` reads it back): probabilities for a classifier, the
     fitted value for a regression. x is checked against the parameters (validate.model_inputs)."""
     require_result(result, "predict")
-    module = kernels(result.model or result.name)
+    module = kernels.load(result.model or result.name)
     spec = module.SPEC
     if spec["features"] is None or not hasattr(module, "predict"):
         raise DerivationError(f"{result.name}: the model has no data input and output to predict")
@@ -684,7 +679,7 @@ def batches(x, y, batch_size, rng):
 
 def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None) -> dict:
     """Accuracy for classifiers, mean squared error for regressions; train and test."""
-    module = kernels(name)
+    module = kernels.load(name)
     found: dict[str, float] = {}
     spec = module.SPEC
     for split, (xs, ys) in {"train": (x, y), "test": (x_test, y_test)}.items():
@@ -697,7 +692,7 @@ def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None) -> d
 
 def loss_and_gradient(name, params: dict, x=None, y=None, sizes=None) -> tuple[float, dict]:
     """J at `params` and ∂J/∂p for every parameter p, from the generated fused kernel."""
-    module = kernels(name)
+    module = kernels.load(name)
     spec = module.SPEC
     inputs = validate.model_inputs(spec, params, x, y, sizes)
     loss, *grads = module.loss_and_gradient(*inputs.params, *inputs.data)
@@ -733,7 +728,7 @@ def closed_form(name, x=None, y=None) -> dict:
     with dependent columns is refused, x measured in units of 1e5 is solved, and a nearly
     dependent one is solved with an `IllConditionedWarning` giving the condition number.
     """
-    module = kernels(name)
+    module = kernels.load(name)
     spec = module.SPEC
     if not spec["closed_form"]:
         raise DerivationError(f"{name}: symdl derives no closed form for this model")
@@ -779,7 +774,7 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
     `overrides` are keywords of `fit`; `sizes` are merged into the derivation's, so
     sizes={"C": 5} keeps its H.
     """
-    spec = kernels(name).SPEC
+    spec = kernels.load(name).SPEC
     settings = dict(spec["training"] or {})
     if not settings and data is None:
         raise DerivationError(f"{name}: the derivation declares no Training settings; "

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symdl import cli, datasets, generate, one_vs_rest, sources, train
+from symdl import cli, datasets, generate, kernels, one_vs_rest, sources, stamps, train
 from symdl.errors import (DataError, DerivationError, DivergenceError, IllConditionedWarning,
                           SettingsError, SingularError, SymdlError)
 
@@ -350,7 +350,7 @@ def test_a_hand_edited_builtin_kernel_is_refused(tmp_path):
     text = source.kernel_path.read_text()
     source.kernel_path.write_text(text.replace("scale = 1.0 / m", "scale = 1e20 / m", 1))
     with pytest.raises(DerivationError, match="must not be edited by hand; regenerate it with `symdl generate`"):
-        sources.trusted_kernels(source)
+        kernels.verify(source)
 
 
 def test_a_derivation_changed_since_its_builtin_kernels_is_named(tmp_path):
@@ -358,23 +358,23 @@ def test_a_derivation_changed_since_its_builtin_kernels_is_named(tmp_path):
     source.path.write_text(source.path.read_text() + "\n# edited\n")
     with pytest.raises(DerivationError, match="derivations/affine_mse.py has changed since "
                                               "generated/affine_mse.py.*symdl generate"):
-        sources.trusted_kernels(source)
+        kernels.verify(source)
 
 
 def test_a_hand_edited_kernel_of_your_own_is_refused(own_model):
     kernel = own_model.parent / "generated" / "own_line.py"
     kernel.write_text(kernel.read_text().replace("CHUNK = 4096", "CHUNK = 4097"))
     with pytest.raises(DerivationError, match=f"symdl generate {own_model}"):
-        train.kernels(str(own_model))
+        kernels.load(str(own_model))
 
 
 def test_your_own_derivation_edited_but_not_regenerated_is_named(own_model):
     own_model.write_text(A_MODEL.replace("w * x", "2 * w * x"))
     with pytest.raises(DerivationError, match=f"{own_model} has changed since .*own_line.py was "
                                               f"generated.*symdl generate {own_model}"):
-        train.kernels(str(own_model))
+        kernels.load(str(own_model))
     generate.write([str(own_model)])
-    assert train.kernels(str(own_model)).DERIVATION_SHA256 == sources.file_hash(own_model)
+    assert kernels.load(str(own_model)).DERIVATION_SHA256 == stamps.file_hash(own_model)
 
 
 def test_the_readme_model_trains_instead_of_saturating(tmp_path):
@@ -395,7 +395,7 @@ def test_regeneration_is_byte_identical_and_verifies(own_model):
     before = kernel.read_bytes()
     assert generate.write([str(own_model)]) == []
     assert kernel.read_bytes() == before
-    sources.trusted_kernels(sources.resolve(str(own_model)))
+    kernels.verify(sources.resolve(str(own_model)))
 
 
 def test_a_failed_write_leaves_the_old_file_whole(own_model, monkeypatch):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.special
 
-from symdl import sources, train
+from symdl import kernels, sources, train
 from symdl.errors import DerivationError
 from symdl.generate.block import BlockEmitter
 from symdl.generate.files import layout_of
@@ -51,36 +51,36 @@ def close(got, expected):
 
 @pytest.mark.parametrize("m", SIZES)
 def test_logistic_block_kernel_matches_numpy(m):
-    kernels = train.kernels("logistic_regression")
-    assert kernels.SPEC["layout"] == "block"
+    module = kernels.load("logistic_regression")
+    assert module.SPEC["layout"] == "block"
     rng = np.random.default_rng(m)
     x = rng.standard_normal((m, 7))
     y = (rng.random(m) < 0.5).astype(float)
     theta = rng.standard_normal(7)
-    close(kernels.loss_and_gradient(theta, x, y), logistic_reference(theta, x, y))
-    np.testing.assert_allclose(kernels.loss(theta, x, y), logistic_reference(theta, x, y)[0], rtol=1e-12)
-    np.testing.assert_allclose(kernels.predict(theta, x), sigmoid(x @ theta), rtol=1e-13)
+    close(module.loss_and_gradient(theta, x, y), logistic_reference(theta, x, y))
+    np.testing.assert_allclose(module.loss(theta, x, y), logistic_reference(theta, x, y)[0], rtol=1e-12)
+    np.testing.assert_allclose(module.predict(theta, x), sigmoid(x @ theta), rtol=1e-13)
 
 
 @pytest.mark.parametrize("m", SIZES)
 @pytest.mark.parametrize("hidden", [3, 16])
 def test_two_layer_block_kernel_matches_numpy(m, hidden):
-    kernels = train.kernels("two_layer_network")
-    assert kernels.SPEC["layout"] == "block"
+    module = kernels.load("two_layer_network")
+    assert module.SPEC["layout"] == "block"
     rng = np.random.default_rng(m + hidden)
     params = (rng.standard_normal((hidden, 2)), rng.standard_normal(hidden),
               rng.standard_normal(hidden), 0.3)
     point = rng.standard_normal((m, 2))
     colour = (rng.random(m) < 0.5).astype(float)
     expected = two_layer_reference(*params, point, colour)
-    close(kernels.loss_and_gradient(*params, point, colour), expected)
-    np.testing.assert_allclose(kernels.loss(*params, point, colour), expected[0], rtol=1e-12)
+    close(module.loss_and_gradient(*params, point, colour), expected)
+    np.testing.assert_allclose(module.loss(*params, point, colour), expected[0], rtol=1e-12)
     probability = sigmoid(sigmoid(point @ params[0].T + params[1]) @ params[2] + params[3])
-    np.testing.assert_allclose(kernels.predict(*params, point), probability, rtol=1e-13)
+    np.testing.assert_allclose(module.predict(*params, point), probability, rtol=1e-13)
 
 
 def test_sums_do_not_depend_on_the_thread_count():
-    kernels = train.kernels("two_layer_network")
+    module = kernels.load("two_layer_network")
     rng = np.random.default_rng(3)
     params = (rng.standard_normal((8, 2)), rng.standard_normal(8), rng.standard_normal(8), 0.1)
     point = rng.standard_normal((50_000, 2))
@@ -88,9 +88,9 @@ def test_sums_do_not_depend_on_the_thread_count():
     threads = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one = kernels.loss_and_gradient(*params, point, colour)
+        one = module.loss_and_gradient(*params, point, colour)
         numba.set_num_threads(threads)
-        many = kernels.loss_and_gradient(*params, point, colour)
+        many = module.loss_and_gradient(*params, point, colour)
     finally:
         numba.set_num_threads(threads)
     for a, b in zip(one, many):

@@ -19,7 +19,7 @@ import pytest
 
 da = pytest.importorskip("dask.array")
 
-from symdl import callbacks, chunked, cli, datasets, saved, train  # noqa: E402
+from symdl import callbacks, chunked, cli, datasets, kernels, saved, train  # noqa: E402
 from symdl.errors import DataError, DivergenceError  # noqa: E402
 
 RTOL = 1e-10
@@ -77,8 +77,8 @@ def test_lbfgs_on_dask_follows_the_in_memory_iterates(logistic):
     expected = train.fit("logistic_regression", x, y, optimizer="lbfgs", epochs=8)
     result = train.fit("logistic_regression", *chunked_like(x, y), optimizer="lbfgs", epochs=8)
     np.testing.assert_allclose(result.params["theta"], expected.params["theta"], rtol=1e-8)
-    gradient = train.kernels("logistic_regression").gradient(result.params["theta"], x, y)[0]
-    first = train.kernels("logistic_regression").gradient(np.zeros(5), x, y)[0]
+    gradient = kernels.load("logistic_regression").gradient(result.params["theta"], x, y)[0]
+    first = kernels.load("logistic_regression").gradient(np.zeros(5), x, y)[0]
     assert np.linalg.norm(gradient) < 1e-3 * np.linalg.norm(first)
 
 
@@ -98,7 +98,7 @@ def test_rmsprop_over_chunks_lowers_the_loss(logistic):
     result = train.fit("logistic_regression", *chunked_like(x, y), optimizer="rmsprop",
                        learning_rate=0.05, batch_size=100, epochs=3)
     losses = [j for _, j in result.history]
-    assert losses[-1] < 0.7 * train.kernels("logistic_regression").loss(np.zeros(5), x, y)
+    assert losses[-1] < 0.7 * kernels.load("logistic_regression").loss(np.zeros(5), x, y)
 
 
 # ------------------------------------------------------------------ as in memory: the watch, Ctrl-C, callbacks

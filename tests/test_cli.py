@@ -14,7 +14,8 @@ import sys
 import numpy as np
 import pytest
 
-from symdl import __version__, check, cli, generate, saved, train
+from symdl import check, cli, generate, kernels, saved, stamps, train
+from symdl.version import __version__
 
 
 def run(capsys, *argv):
@@ -131,9 +132,9 @@ def test_symdl_errors_exit_1_with_one_line_and_no_traceback(capsys, tmp_path, mo
 
 def test_kernels_that_changed_since_saving_exit_1(capsys, tmp_path, model_file, monkeypatch):
     np.savez(tmp_path / "x.npz", x=np.arange(3.0))
-    kernels = train.kernels("univariate_least_squares")
-    monkeypatch.setattr(kernels, "GENERATOR_SHA256", "f" * 16)
-    monkeypatch.setattr(saved, "code_hash", lambda module: "f" * 16)  # and the code with it
+    module = kernels.load("univariate_least_squares")
+    monkeypatch.setattr(module, "GENERATOR_SHA256", "f" * 16)
+    monkeypatch.setattr(stamps, "code_hash", lambda text: "f" * 16)  # and the code with it
     status, _, err = run(capsys, "predict", "univariate_least_squares", "--params",
                          str(model_file), "--data", str(tmp_path / "x.npz"))
     assert status == 1

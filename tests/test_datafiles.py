@@ -6,10 +6,10 @@ import sys
 import numpy as np
 import pytest
 
-from symdl import datafiles, train
+from symdl import datafiles, kernels, train
 from symdl.errors import DataError
 
-SPEC = train.kernels("logistic_regression").SPEC  # data tensor "x" (n features), target "y"
+SPEC = kernels.load("logistic_regression").SPEC  # data tensor "x" (n features), target "y"
 
 
 @pytest.fixture

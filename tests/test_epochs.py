@@ -4,7 +4,7 @@ to the dense one, and every route through train.fit giving the same model."""
 import numpy as np
 import pytest
 
-from symdl import datasets, train
+from symdl import datasets, kernels, train
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def small_network(seed=0):
 
 def test_sparse_kernel_equals_the_dense_one(digits):
     x, y = digits[0][:40], digits[1][:40]
-    module = train.kernels("mnist_mlp")
+    module = kernels.load("mnist_mlp")
     assert module.SPEC["sparse_input"] == "W1"
     W1, b1, W2, b2 = small_network()
     nonzero = x != 0
@@ -55,7 +55,7 @@ def test_sparse_and_dense_epochs_train_the_same_model(digits, monkeypatch):
 
 def test_minibatch_epoch_loss_is_the_sum_of_its_batch_losses(digits):
     x, y = digits
-    module = train.kernels("mnist_mlp")
+    module = kernels.load("mnist_mlp")
     start = small_network()
     result = train.fit("mnist_mlp", x, y, optimizer="sgd", learning_rate=0.1, batch_size=128,
                        epochs=1, params=[p.copy() for p in start], sizes={"H": 16, "C": 10})
@@ -72,7 +72,7 @@ def test_full_batch_history_is_the_loss_after_each_update():
     data = datasets.houses()
     result = train.fit("multivariate_least_squares", data.x, data.y, learning_rate=0.002,
                        epochs=3)
-    module = train.kernels("multivariate_least_squares")
+    module = kernels.load("multivariate_least_squares")
     theta = np.zeros(data.x.shape[1])
     for epoch in range(3):
         theta = theta - 0.002 * module.gradient(theta, data.x, data.y)[0]

@@ -12,12 +12,12 @@ import numba
 import numpy as np
 import pytest
 
-from symdl import train
+from symdl import kernels, train
 
 if np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps:
     pytest.skip("needs a long double wider than float64 for the reference", allow_module_level=True)
 
-KERNELS = train.kernels("logistic_regression")
+KERNELS = kernels.load("logistic_regression")
 L = np.longdouble
 TINY = np.finfo(np.float64).tiny
 SPECIALS = np.array([0.0, -0.0, 5e-324, -5e-324, 1e-310, -1e-310, TINY, -TINY, 1e-300, -1e-300,

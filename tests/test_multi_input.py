@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from symdl import check, datafiles, generate, sources, train
+from symdl import check, datafiles, generate, kernels, sources, train
 from symdl.errors import DataError, DerivationError
 from symdl.model import Model, Training
 
@@ -154,7 +154,7 @@ def test_the_normal_equation_reads_every_data_tensor(folder, data):
 
 @pytest.mark.parametrize("name", ["interaction_rows", "interaction_block", "scaled_softmax"])
 def test_every_kernel_takes_every_data_tensor_in_declaration_order(folder, name):
-    module = sources.load_kernels(folder / f"{name}.py")
+    module = kernels.load(folder / f"{name}.py")
     params = [p for p, _ in module.SPEC["params"]]
     assert module.SPEC["inputs"] == [("x", ("n",)), ("t", ())]
     for kernel in ("loss", "loss_and_gradient", "gradient"):
@@ -166,8 +166,8 @@ def test_every_kernel_takes_every_data_tensor_in_declaration_order(folder, name)
 
 def test_rows_and_block_kernels_agree_and_read_t(folder, data):
     x, t, y = data
-    rows = sources.load_kernels(folder / "interaction_rows.py")
-    block = sources.load_kernels(folder / "interaction_block.py")
+    rows = kernels.load(folder / "interaction_rows.py")
+    block = kernels.load(folder / "interaction_block.py")
     w, b, c = np.array([0.2, -0.1, 0.4]), 0.3, -0.5
     got, expected = block.loss_and_gradient(w, b, c, x, t, y), rows.loss_and_gradient(w, b, c, x, t, y)
     for a, e in zip(got, expected):
@@ -260,7 +260,7 @@ def test_bias_column_marks_the_first_data_tensor_only():
 
 def test_npz_and_csv_files_by_tensor_name(folder, data, tmp_path):
     x, t, y = data
-    spec = sources.load_kernels(folder / "interaction_rows.py").SPEC
+    spec = kernels.load(folder / "interaction_rows.py").SPEC
     np.savez(tmp_path / "d.npz", x=x, t=t, y=y)
     got_x, got_y = datafiles.load(tmp_path / "d.npz", spec)
     assert sorted(got_x) == ["t", "x"] and np.array_equal(got_x["t"], t)
@@ -286,7 +286,7 @@ def test_npz_and_csv_files_by_tensor_name(folder, data, tmp_path):
 ])
 def test_csv_files_of_several_tensors_are_refused_clearly(folder, data, tmp_path, header, message):
     x, t, y = data
-    spec = sources.load_kernels(folder / "interaction_rows.py").SPEC
+    spec = kernels.load(folder / "interaction_rows.py").SPEC
     path = tmp_path / "bad.csv"
     np.savetxt(path, np.column_stack([t, y, x]), delimiter=",", header=header or "", comments="")
     with pytest.raises(DataError, match=message):
@@ -295,7 +295,7 @@ def test_csv_files_of_several_tensors_are_refused_clearly(folder, data, tmp_path
 
 def test_a_csv_column_no_tensor_reads_is_an_error(folder, data, tmp_path):
     x, t, y = data
-    spec = sources.load_kernels(folder / "interaction_rows.py").SPEC
+    spec = kernels.load(folder / "interaction_rows.py").SPEC
     path = tmp_path / "extra.csv"
     np.savetxt(path, np.column_stack([t, y, x, t]), delimiter=",",
                header="t,y,x[0],x[1],x[2],weight", comments="")

@@ -5,7 +5,7 @@ a loss written here in NumPy)."""
 import numpy as np
 import pytest
 
-from symdl import datasets, optimizers, train
+from symdl import datasets, kernels, optimizers, train
 from symdl.optimizers import Adam, Momentum, RMSprop
 
 
@@ -101,7 +101,7 @@ def test_newton_and_lbfgs_match_scipy_on_logistic_regression():
     for optimizer, tol in (("newton", 1e-9), ("lbfgs", 1e-6)):
         result = train.fit("logistic_regression", x, y, optimizer=optimizer, epochs=200, tol=tol)
         np.testing.assert_allclose(result.params["theta"], reference, rtol=1e-6)
-        gradient = train.kernels("logistic_regression").gradient(result.params["theta"], x, y)[0]
+        gradient = kernels.load("logistic_regression").gradient(result.params["theta"], x, y)[0]
         assert np.linalg.norm(gradient) <= tol
     newton = train.fit("logistic_regression", x, y, optimizer="newton", epochs=200, tol=1e-9)
     assert len(newton.history) <= 12  # quadratic convergence: a handful of iterations

@@ -8,7 +8,7 @@ in the blas layout by examples/models/elastic_net_mlp_blas.py (tests/test_exampl
 import numpy as np
 import pytest
 
-from symdl import check, generate, sources, train
+from symdl import check, generate, kernels, sources, train
 from symdl.errors import DerivationError
 from symdl.generate.files import layout_of
 
@@ -41,10 +41,10 @@ def test_elastic_net_and_norms_agree_three_ways(tmp_path, layout):
     path = write(tmp_path, "elastic", "sp.Rational(1, 10) * total(sp.Abs(theta)) "
                  "+ sp.Rational(1, 4) * total(theta**2) + 3 * b**2 + norm(W) + total(W**2)", layout)
     generate.write([path])
-    assert train.kernels(path).SPEC["layout"] == layout
+    assert kernels.load(path).SPEC["layout"] == layout
     rows = check.check_model(sources.load_derivation(path))
     assert all(r.verdict == "passes" for r in rows), [(r.claim, r.evidence) for r in rows]
-    module = train.kernels(path)
+    module = kernels.load(path)
     theta, W = np.array([1.0, -2.0]), np.zeros((1, 2))
     x, y = np.zeros((4, 2)), np.zeros(4)
     loss, g_theta, g_W, g_b = module.loss_and_gradient(theta, W, 0.5, x, y)

@@ -10,7 +10,7 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
-from symdl import cli, datasets, plot, train  # noqa: E402
+from symdl import cli, datasets, kernels, plot, train  # noqa: E402
 from symdl.generate import load_derivation  # noqa: E402
 
 
@@ -71,7 +71,7 @@ def test_best_fit_lines_are_the_closed_forms():
 def test_decision_boundary_on_the_dots(name, epochs):
     result = train.train(name, epochs=epochs)
     dots, loss = plot.decision_boundary(name, result).axes
-    data = datasets.load(train.kernels(name).SPEC["training"]["dataset"])
+    data = datasets.load(kernels.load(name).SPEC["training"]["dataset"])
     counts = [len(c.get_offsets()) for c in dots.collections if hasattr(c, "get_offsets")
               and len(c.get_offsets()) and c.get_label().startswith("class")]
     assert sorted(counts) == sorted(np.bincount(data.y.astype(int)).tolist())

@@ -12,7 +12,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from symdl import check, generate, render, sources, train
+from symdl import check, generate, kernels, render, sources, train
 from symdl.errors import DerivationError
 
 HEAD = '''import sympy as sp
@@ -77,7 +77,7 @@ def model_file(folder, name, layout):
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_kernel_sympy_and_finite_differences_agree(tmp_path, name, layout):
     path = model_file(tmp_path, name, layout)
-    assert train.kernels(path).SPEC["layout"] == layout
+    assert kernels.load(path).SPEC["layout"] == layout
     rows = check.check_model(sources.load_derivation(path))
     assert len(rows) == 4 and all(r.verdict == "passes" for r in rows), \
         [(r.claim, r.evidence) for r in rows]

@@ -5,12 +5,13 @@ The oracles are the models' own formulas, written out here with NumPy: ŷ = a·x
 """
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import symdl
-from symdl import datafiles, datasets, generate, saved, train
+from symdl import datafiles, datasets, generate, kernels, saved, stamps, train
 from symdl.errors import DataError, SavedModelError, SymdlError
 from test_bad_input import A_MODEL  # a derivation file of the tests' own: y_hat = w·x
 
@@ -92,11 +93,11 @@ def test_a_saved_file_is_plain_npz_with_json_metadata_and_no_pickle(logistic, tm
         assert all(archive[key].dtype != object for key in archive.files)
         metadata = json.loads(str(archive["metadata"]))
         np.testing.assert_array_equal(archive["param_theta"], result.params["theta"])
-    module = train.kernels("logistic_regression")
+    module = kernels.load("logistic_regression")
     assert metadata["model"] == "logistic_regression"
     assert metadata["kernels"] == {"derivation_sha256": module.DERIVATION_SHA256,
                                    "generator_sha256": module.GENERATOR_SHA256,
-                                   "code_sha256": saved.code_hash(module)}
+                                   "code_sha256": stamps.code_hash(Path(module.__file__).read_text())}
     assert metadata["settings"]["learning_rate"] == 0.005
 
 
@@ -250,7 +251,7 @@ def test_a_failed_save_leaves_the_earlier_file_intact(line, tmp_path, monkeypatc
 
 
 def test_data_to_predict_on_the_file_trained_on_or_features_alone(tmp_path):
-    spec = train.kernels("logistic_regression").SPEC
+    spec = kernels.load("logistic_regression").SPEC
     np.savez(tmp_path / "train.npz", x=np.ones((2, 3)), y=np.zeros(2))
     np.savez(tmp_path / "x.npz", x=np.ones((2, 3)))
     (tmp_path / "x.csv").write_text("x0,x1,x2\n1,2.5,3\n3,-4e-1,0\n")
@@ -265,7 +266,7 @@ def test_data_to_predict_on_the_file_trained_on_or_features_alone(tmp_path):
 
 
 def test_prediction_columns_give_a_classifier_its_labels():
-    spec = train.kernels("logistic_regression").SPEC
+    spec = kernels.load("logistic_regression").SPEC
     columns = saved.prediction_columns(spec, np.array([0.2, 0.7]))
     assert list(columns) == ["label", "h"]
     np.testing.assert_array_equal(columns["label"], [0, 1])
@@ -273,7 +274,7 @@ def test_prediction_columns_give_a_classifier_its_labels():
 
 
 def test_a_class_model_predicts_its_label_and_the_softmax_of_its_logits():
-    spec = train.kernels("mnist_mlp").SPEC
+    spec = kernels.load("mnist_mlp").SPEC
     logits = np.array([[0.0, np.log(3.0), 0.0] + [-np.inf] * 7, [1000.0, 0.0] + [0.0] * 8])
     columns = saved.prediction_columns(spec, logits)
     assert list(columns) == ["label"] + [f"p_{k}" for k in range(10)]

@@ -10,7 +10,7 @@ printed one.
 import numpy as np
 import pytest
 
-from symdl import datasets, train
+from symdl import datasets, kernels, train
 from symdl.derive import Derived, closed_form
 from symdl.errors import SingularError
 from symdl.generate import load_derivation
@@ -21,8 +21,8 @@ RTOL = 1e-10
 RNG = np.random.default_rng(20240601)
 
 
-def kernels(name):
-    return train.kernels(name)
+def generated(name):
+    return kernels.load(name)
 
 
 
@@ -39,7 +39,7 @@ class TestParaboloid:
     @pytest.mark.parametrize("point", [(1.5, -2.0), (0.0, 0.0), (-3.25, 7.5), (1e3, -1e3)])
     def test_kernel_matches_the_stated_gradient(self, point):
         px, py = point
-        loss, gx, gy = kernels(self.name).loss_and_gradient(px, py)
+        loss, gx, gy = generated(self.name).loss_and_gradient(px, py)
         np.testing.assert_allclose(loss, px**2 + py**2, rtol=RTOL)
         np.testing.assert_allclose([gx, gy], [2 * px, 2 * py], rtol=RTOL)
 
@@ -71,11 +71,11 @@ class TestAffineMse:
     def test_kernel_matches_numpy(self):
         x, y = random_regression()
         for w, b in [(0.5, 0.0), (-1.3, 2.2), (1e3, -1e3)]:
-            np.testing.assert_allclose(kernels(self.name).loss_and_gradient(w, b, x, y),
+            np.testing.assert_allclose(generated(self.name).loss_and_gradient(w, b, x, y),
                                        affine_mse_reference(w, b, x, y), rtol=RTOL)
 
     def test_forward_pass_predictions_are_w_times_x(self):
-        predicted = kernels(self.name).predict(0.5, 0.0, self.example.x)
+        predicted = generated(self.name).predict(0.5, 0.0, self.example.x)
         np.testing.assert_allclose(predicted, [0.05, 0.15, 0.3, 0.35], rtol=RTOL)
         assert verdict_of(self.name, "predicts Y'") == "agrees"
 
@@ -84,7 +84,7 @@ class TestAffineMse:
         assert verdict_of(self.name, "W times Y") == "disagrees"
 
     def test_loss_of_the_first_forward_pass(self):
-        loss = kernels(self.name).loss(0.5, 0.0, self.example.x, self.example.y)
+        loss = generated(self.name).loss(0.5, 0.0, self.example.x, self.example.y)
         np.testing.assert_allclose(loss, 0.165 / 4, rtol=RTOL)
         assert abs(loss - 0.0825) > 0.04, "000 prints the sum of squares over 2"
         np.testing.assert_allclose(0.0825, 0.165 / 2, rtol=RTOL)
@@ -131,12 +131,12 @@ class TestLineThroughOrigin:
     def test_kernel_matches_numpy(self):
         x, y = random_regression()
         for slope in (0.0, 0.9, -4.5, 1e3):
-            np.testing.assert_allclose(kernels(self.name).loss_and_gradient(slope, x, y),
+            np.testing.assert_allclose(generated(self.name).loss_and_gradient(slope, x, y),
                                        line_reference(slope, x, y), rtol=RTOL)
 
     def test_closed_form_is_the_talks_m_bestest(self):
         x, y = self.scores.x, self.scores.y
-        slope = kernels(self.name).closed_form(x, y)
+        slope = generated(self.name).closed_form(x, y)
         np.testing.assert_allclose(slope, np.sum(x * y) / np.sum(x * x), rtol=RTOL)
         assert verdict_of(self.name, "m_bestest =") == "agrees"
         assert verdict_of(self.name, "as small as possible") == "agrees"
@@ -186,7 +186,7 @@ class TestUnivariateLeastSquares:
     def test_kernel_matches_numpy(self):
         x, y = random_regression()
         for a, b in [(0.0, 0.0), (1.5, 0.5), (-2.0, 3.0), (1e3, -1e3)]:
-            np.testing.assert_allclose(kernels(self.name).loss_and_gradient(a, b, x, y),
+            np.testing.assert_allclose(generated(self.name).loss_and_gradient(a, b, x, y),
                                        least_squares_reference(a, b, x, y), rtol=RTOL)
 
     def test_closed_form_is_equation_1(self):
@@ -194,14 +194,14 @@ class TestUnivariateLeastSquares:
         m, s_x, s_xx, s_y, s_xy = self.sums(x, y)
         a = (m * s_xy - s_x * s_y) / (m * s_xx - s_x * s_x)
         b = (s_xx * s_y - s_xy * s_x) / (m * s_xx - s_x * s_x)
-        np.testing.assert_allclose(kernels(self.name).closed_form(x, y), (a, b), rtol=RTOL)
+        np.testing.assert_allclose(generated(self.name).closed_form(x, y), (a, b), rtol=RTOL)
         lstsq = np.linalg.lstsq(np.column_stack([x, np.ones_like(x)]), y, rcond=None)[0]
         np.testing.assert_allclose((a, b), lstsq, rtol=1e-9)
 
     def test_hessian_is_2_sxx_sx_sx_m(self):
         x, y = self.areas.x, self.areas.y
         m, s_x, s_xx, _, _ = self.sums(x, y)
-        np.testing.assert_allclose(kernels(self.name).hessian(0.0, 0.0, x, y),
+        np.testing.assert_allclose(generated(self.name).hessian(0.0, 0.0, x, y),
                                    2 * np.array([[s_xx, s_x], [s_x, m]]), rtol=RTOL)
 
     def test_document_formulas_agree(self):
@@ -226,8 +226,8 @@ class TestUnivariateLeastSquares:
 
     def test_convexity_alone_does_not_make_gradient_descent_converge(self):
         x, y = self.areas.x, self.areas.y
-        best = np.array(kernels(self.name).closed_form(x, y))
-        top = np.linalg.eigvalsh(kernels(self.name).hessian(0.0, 0.0, x, y)).max()
+        best = np.array(generated(self.name).closed_form(x, y))
+        top = np.linalg.eigvalsh(generated(self.name).hessian(0.0, 0.0, x, y)).max()
         above = gradient_descent_ls(1.05 * 2 / top, x, y, epochs=200)
         below = gradient_descent_ls(0.95 * 2 / top, x, y, epochs=2000)
         assert np.linalg.norm(above - best) > np.linalg.norm(best)
@@ -247,12 +247,12 @@ class TestCentres:
     def test_mean_kernel_matches_numpy(self):
         x = self.sample.x
         for c in (0.0, 1.3, -7.0, 1e3):
-            np.testing.assert_allclose(kernels("center_mean").loss_and_gradient(c, x),
+            np.testing.assert_allclose(generated("center_mean").loss_and_gradient(c, x),
                                        (np.mean((c - x) ** 2), 2 * np.mean(c - x)), rtol=RTOL)
 
     def test_mean_closed_form_is_the_mean(self):
         x = self.sample.x
-        c = kernels("center_mean").closed_form(x)
+        c = generated("center_mean").closed_form(x)
         np.testing.assert_allclose(c, np.mean(x), rtol=RTOL)
         assert verdict_of("center_mean", "gives the mean") == "agrees"
         assert train.train("center_mean").metrics["max |p − closed form|"] < 1e-9
@@ -260,13 +260,13 @@ class TestCentres:
     def test_median_kernel_matches_numpy(self):
         x = self.sample.x
         for c in (0.0, 1.1, 1.0985, -7.0, 1e3):
-            np.testing.assert_allclose(kernels("center_median").loss_and_gradient(c, x),
+            np.testing.assert_allclose(generated("center_median").loss_and_gradient(c, x),
                                        (np.mean(np.abs(c - x)), np.mean(np.sign(c - x))),
                                        rtol=RTOL)
 
     def test_median_has_no_hessian_kernel(self):
-        assert kernels("center_median").SPEC["hessian"] is False
-        assert not hasattr(kernels("center_median"), "hessian")
+        assert generated("center_median").SPEC["hessian"] is False
+        assert not hasattr(generated("center_median"), "hessian")
 
     def test_subgradient_descent_ends_at_the_median(self):
         derivation, _ = load_derivation("center_median")

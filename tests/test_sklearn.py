@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from symdl import callbacks, datasets  # noqa: E402
+from symdl import callbacks, datasets  # noqa: E402, kernels
 from symdl.errors import DataError, DerivationError, SettingsError  # noqa: E402
 from symdl.sklearn import SymdlClassifier, SymdlRegressor, adds_bias_column  # noqa: E402
 
@@ -57,7 +57,7 @@ def test_the_bias_column_is_added_for_models_that_declare_it():
 
 def test_only_vector_models_that_declare_it_get_the_column():
     from symdl import train
-    declared = {name: adds_bias_column(train.kernels(name).SPEC)
+    declared = {name: adds_bias_column(kernels.load(name).SPEC)
                 for name in ("logistic_regression", "multivariate_least_squares",
                              "logistic_three_parameter", "two_layer_network", "mnist_mlp",
                              "univariate_least_squares")}

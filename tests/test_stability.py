@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symdl import check, generate, sources, train
+from symdl import check, generate, kernels, sources, train
 from symdl.functions import sigmoid
 
 Z = sp.Symbol("z", real=True)
@@ -66,7 +66,7 @@ def folder(tmp_path_factory):
 
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_loss_is_finite_and_exact_for_large_arguments(folder, name):
-    module = train.kernels(model_file(folder, name, LOSSES[name]))
+    module = kernels.load(model_file(folder, name, LOSSES[name]))
     x, y = np.ones(1), np.ones(1) * 0.0
     for value in SWEEP:
         loss, gradient = module.loss_and_gradient(float(value), x, y)
@@ -79,7 +79,7 @@ def test_loss_is_finite_and_exact_for_large_arguments(folder, name):
 def test_exp_of_an_affine_map_reports_where_it_overflows(folder):
     """e^z cannot be finite beyond z = 709.78; the check names the exponential and the bound."""
     path = model_file(folder, "poisson_like", "sp.exp(z) - y * z")
-    module = train.kernels(path)
+    module = kernels.load(path)
     assert math.isfinite(module.loss(700.0, np.ones(1), np.zeros(1)))
     rows = check.check_model(sources.load_derivation(path))
     (stability,) = [r for r in rows if "size 1000" in r.claim]
@@ -121,7 +121,7 @@ def test_log_of_a_softmax_is_finite_and_exact_for_large_logits(folder, name, lay
     path.write_text(SOFTMAX_MODEL.replace("NAME", f"{name}_{layout}").replace("LAYOUT", layout)
                     .replace("LOSS", SOFTMAX_LOSSES[name]))
     generate.write([path])
-    module = train.kernels(path)
+    module = kernels.load(path)
     x, y = np.array([DIRECTION]), np.array([[0.0, 1.0, 0.0]])  # the label is the smallest logit
     w = sp.Symbol("w", real=True)
     z = [w * sp.nsimplify(d) for d in DIRECTION]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from symdl import datasets, train
+from symdl import datasets, kernels, train
 from symdl.errors import DataError, DivergenceError
 
 
@@ -85,7 +85,7 @@ def test_missing_builtin_kernels_say_how_to_make_them(tmp_path):
     source = dataclasses.replace(sources.resolve("logistic_regression"),
                                  kernel_path=tmp_path / "none.py")
     with pytest.raises(DerivationError, match="symdl generate"):
-        sources.trusted_kernels(source)
+        kernels.verify(source)
 
 
 def test_a_derivation_without_a_model_is_not_trainable(tmp_path):
@@ -94,4 +94,4 @@ def test_a_derivation_without_a_model_is_not_trainable(tmp_path):
     model_file.write_text("from symdl.model import Derivation\n"
                           "derivation = Derivation('only_algebra', 'A title', 'no source')\n")
     with pytest.raises(DerivationError, match="not a model to train"):
-        train.kernels(str(model_file))
+        kernels.load(str(model_file))

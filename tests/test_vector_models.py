@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symdl import datasets, one_vs_rest, train
+from symdl import datasets, kernels, one_vs_rest, train
 from symdl.derivations import logistic_regression as logistic
 from symdl.derivations import logistic_three_parameter as three
 from symdl.derivations import multivariate_least_squares as least_squares
@@ -63,14 +63,14 @@ class TestMultivariateLeastSquares:
     def test_kernel_matches_the_document_formulas(self, houses):
         X, y = houses.x, houses.y
         theta = RNG.normal(size=X.shape[1])
-        loss, gradient = train.kernels(self.name).loss_and_gradient(theta, X, y)
+        loss, gradient = kernels.load(self.name).loss_and_gradient(theta, X, y)
         residual = X @ theta - y
         np.testing.assert_allclose(loss, residual @ residual, rtol=RTOL)
         np.testing.assert_allclose(gradient, 2 * X.T @ residual, rtol=RTOL)
 
     def test_hessian_kernel_is_twice_the_gram_matrix(self, houses):
         X = houses.x
-        hessian = train.kernels(self.name).hessian(np.zeros(X.shape[1]), X, houses.y)
+        hessian = kernels.load(self.name).hessian(np.zeros(X.shape[1]), X, houses.y)
         np.testing.assert_allclose(hessian, 2 * X.T @ X, rtol=RTOL)
 
     def test_closed_form_is_the_least_squares_solution(self, houses):
@@ -88,7 +88,7 @@ class TestMultivariateLeastSquares:
         """θ − s·2Xᵀ(Xθ − y) converges iff |1 − s·λ| < 1 for every eigenvalue λ of 2XᵀX."""
         largest = np.linalg.eigvalsh(2 * houses.x.T @ houses.x).max()
         bound = 2 / largest
-        step = train.kernels(self.name).SPEC["training"]["learning_rate"]
+        step = kernels.load(self.name).SPEC["training"]["learning_rate"]
         assert step < bound
         with pytest.raises(DivergenceError, match=f"below 2/λ_max = {bound:.3g}"):
             train.fit(self.name, houses.x, houses.y, learning_rate=1.1 * bound, epochs=60)
@@ -99,7 +99,7 @@ class TestMultivariateLeastSquares:
 
     def test_stable_with_parameters_of_size_1000(self, houses):
         theta = np.full(houses.x.shape[1], 1000.0)
-        loss, gradient = train.kernels(self.name).loss_and_gradient(theta, houses.x, houses.y)
+        loss, gradient = kernels.load(self.name).loss_and_gradient(theta, houses.x, houses.y)
         residual = houses.x @ theta - houses.y
         np.testing.assert_allclose(loss, residual @ residual, rtol=RTOL)
         np.testing.assert_allclose(gradient, 2 * houses.x.T @ residual, rtol=RTOL)
@@ -165,7 +165,7 @@ class TestLogisticRegression:
     def test_kernel_matches_the_document_formulas(self, dots_with_bias):
         X, y = dots_with_bias.x, dots_with_bias.y
         theta = RNG.normal(size=X.shape[1])
-        loss, gradient = train.kernels(self.name).loss_and_gradient(theta, X, y)
+        loss, gradient = kernels.load(self.name).loss_and_gradient(theta, X, y)
         h = sigmoid(X @ theta)
         np.testing.assert_allclose(loss, np.sum(-y * np.log(h) - (1 - y) * np.log(1 - h)), rtol=RTOL)
         np.testing.assert_allclose(gradient, X.T @ (h - y), rtol=RTOL)
@@ -174,7 +174,7 @@ class TestLogisticRegression:
         X = np.array([[1.0, 1.0], [1.0, -1.0], [1.0, 1.0], [1.0, -1.0]])
         y = np.array([1.0, 1.0, 0.0, 0.0])
         theta = np.array([0.0, 1000.0])  # z = ±1000, two samples right and two badly wrong
-        loss, gradient = train.kernels(self.name).loss_and_gradient(theta, X, y)
+        loss, gradient = kernels.load(self.name).loss_and_gradient(theta, X, y)
         z = X @ theta
         np.testing.assert_allclose(loss, np.sum(np.logaddexp(0.0, z) - y * z), rtol=RTOL)
         np.testing.assert_allclose(gradient, X.T @ ((z > 0) - y), rtol=RTOL)
@@ -191,7 +191,7 @@ class TestLogisticRegression:
 
     def test_decision_boundary_is_theta_x_zero(self, dots_with_bias):
         theta = RNG.normal(size=dots_with_bias.x.shape[1])
-        h = train.kernels(self.name).predict(theta, dots_with_bias.x)
+        h = kernels.load(self.name).predict(theta, dots_with_bias.x)
         np.testing.assert_array_equal(h >= 0.5, dots_with_bias.x @ theta >= 0)
 
     @pytest.mark.parametrize("words", ["σ′ = σ(1 − σ)", "is the cross-entropy", "Xᵀ(h_θ(X) − y)",
@@ -254,7 +254,7 @@ class TestLogisticThreeParameter:
 
     def test_kernel_matches_the_talk_formulas(self, dots):
         weights, b = RNG.normal(size=2), float(RNG.normal())
-        loss, g_weights, g_b = train.kernels(self.name).loss_and_gradient(weights, b, dots.x, dots.y)
+        loss, g_weights, g_b = kernels.load(self.name).loss_and_gradient(weights, b, dots.x, dots.y)
         p = sigmoid(dots.x @ weights + b)
         c = dots.y
         np.testing.assert_allclose(loss, -np.mean(c * np.log(p) + (1 - c) * np.log(1 - p)), rtol=RTOL)
@@ -265,7 +265,7 @@ class TestLogisticThreeParameter:
         points = np.array([[1.0, 0.0], [-1.0, 0.0], [1.0, 0.0], [-1.0, 0.0]])
         c = np.array([1.0, 1.0, 0.0, 0.0])
         weights = np.array([1000.0, 0.0])
-        loss, g_weights, g_b = train.kernels(self.name).loss_and_gradient(weights, 0.0, points, c)
+        loss, g_weights, g_b = kernels.load(self.name).loss_and_gradient(weights, 0.0, points, c)
         z = points @ weights
         np.testing.assert_allclose(loss, np.mean(np.logaddexp(0.0, z) - c * z), rtol=RTOL)
         np.testing.assert_allclose(g_weights, points.T @ ((z > 0) - c) / 4, rtol=RTOL)
@@ -274,7 +274,7 @@ class TestLogisticThreeParameter:
     def test_training_step_is_below_the_curvature_bound(self, dots):
         design = np.column_stack([dots.x, np.ones(len(dots.x))])
         largest_curvature = np.linalg.eigvalsh(design.T @ design / len(design)).max() / 4
-        step = train.kernels(self.name).SPEC["training"]["learning_rate"]
+        step = kernels.load(self.name).SPEC["training"]["learning_rate"]
         assert step < 2 / largest_curvature
 
     def test_gradient_descent_reaches_the_maximum_likelihood(self, dots):
@@ -293,7 +293,7 @@ class TestLogisticThreeParameter:
 
     def test_decision_rule_is_the_sign_of_z(self, dots):
         weights, b = RNG.normal(size=2), float(RNG.normal())
-        p = train.kernels(self.name).predict(weights, b, dots.x)
+        p = kernels.load(self.name).predict(weights, b, dots.x)
         np.testing.assert_array_equal(p >= 0.5, dots.x @ weights + b >= 0)
 
     def test_printed_parenthesisation_differs_from_the_mean(self):
@@ -308,9 +308,9 @@ class TestLogisticThreeParameter:
     def test_descending_the_talks_cost_lowers_the_likelihood(self, dots):
         before, after = three.log_likelihood_after_talk_step()
         assert after < before
-        kernels = train.kernels(self.name)
-        _, g_weights, g_b = kernels.loss_and_gradient(np.zeros(2), 0.0, dots.x, dots.y)
-        corrected = kernels.loss(-0.1 * g_weights, -0.1 * g_b, dots.x, dots.y)
+        module = kernels.load(self.name)
+        _, g_weights, g_b = module.loss_and_gradient(np.zeros(2), 0.0, dots.x, dots.y)
+        corrected = module.loss(-0.1 * g_weights, -0.1 * g_b, dots.x, dots.y)
         assert -corrected * len(dots.y) > before  # descending −J raises it
         assert verdict_of(self.name, "fits the dots better") == "disagrees"
 

@@ -14,7 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from symdl import sources
+from symdl import sources, stamps
 from symdl.derive import Derived
 from symdl.errors import SymdlError
 from symdl.generate.blas import BlasEmitter
@@ -74,7 +74,7 @@ def generator_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-source_hash = sources.file_hash
+source_hash = stamps.file_hash
 
 
 def spec(model: Model, derived: Derived) -> dict:
@@ -139,7 +139,7 @@ def render_module(model: Model, source: Source) -> str:
         source=model.source, source_hash=source_hash(source.path),
         generator_hash=generator_hash(), body_hash="", spec=pretty_literal(spec(model, derived)),
         helpers=HELPERS.read_text().rstrip(), kernels="\n\n".join(kernels))
-    return sources.with_body_hash(text)
+    return stamps.with_body_hash(text)
 
 
 # ---- writing files --------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""A model's generated kernels: the one place that finds, verifies and imports them.
+
+`load(ref)` takes what a user names a model by (a built-in name or a derivation file's path,
+resolved by `symdl.sources`) and returns the generated module: its kernels (`loss`,
+`loss_and_gradient`, `gradient`, `predict`, `hessian`, ...) and its SPEC dictionary. Before
+importing a file it checks the file's stamps (`symdl.stamps`): a file edited by hand, or older
+than its derivation, is refused with the command that regenerates it. A user's model whose
+kernels were never generated gets them generated here, on first use, beside the derivation.
+
+Loading kernels imports NumPy and Numba only; SymPy is imported only when kernels must be
+generated.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from symdl import sources, stamps
+from symdl.errors import DerivationError
+from symdl.sources import Source
+
+_trusted: dict = {}  # kernel file -> (mtime, size) when last verified
+
+
+def load(ref) -> ModuleType:
+    """The generated module of a model, imported from its file (Numba's cache works for both).
+
+    Only a file that is what the generator wrote is loaded (`verify`).
+    """
+    source = sources.resolve(ref)
+    verify(source)
+    if source.builtin:
+        return importlib.import_module(source.module_name(sources.USER_KERNELS))
+    return sources.import_file(source.module_name(sources.USER_KERNELS), source.kernel_path)
+
+
+def verify(source: Source) -> None:
+    """Refuse a generated file that is not what the generator wrote from the derivation now.
+
+    Missing: a user's model gets its kernels generated now, beside it (a built-in model's
+    are part of the package: say how to generate them; a derivation without a loss has
+    nothing to train). Edited by hand (its BODY_SHA256 does not match its text): an error
+    saying how to regenerate. Older than its derivation (DERIVATION_SHA256 differs from the
+    derivation file's hash): an error naming both files. Regenerating silently instead would
+    hide a stale file from `symdl generate --check` and from symdl.testing's `fresh` test.
+    """
+    path = source.kernel_path
+    if not path.exists():
+        generate_on_first_use(source)
+    stamp = path.stat().st_mtime_ns, path.stat().st_size
+    if _trusted.get(path) == stamp:
+        return
+    shown = f"generated/{path.name}" if source.builtin else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    recorded = stamps.recorded_body_hash(text)
+    if recorded is None or recorded != stamps.body_hash(text):
+        what = ("has no BODY_SHA256 line" if recorded is None
+                else "does not match the hash symdl wrote into it")
+        raise DerivationError(f"{shown} is not what symdl generated (its text {what}): "
+                              f"generated files must not be edited by hand; regenerate it with "
+                              f"`{regenerate_hint(source)}`")
+    made_from = stamps.recorded_derivation_hash(text)
+    if made_from != stamps.file_hash(source.path):
+        raise DerivationError(
+            f"{source.shown_path if source.builtin else source.path} has changed since {shown} "
+            f"was generated from it (the file's hash is {stamps.file_hash(source.path)}, the "
+            f"kernels were made from {made_from or 'an unknown version'}); run "
+            f"`{regenerate_hint(source)}` to regenerate them")
+    _trusted[path] = stamp
+
+
+def regenerate_hint(source: Source) -> str:
+    return "symdl generate" if source.builtin else f"symdl generate {source.path}"
+
+
+def generate_on_first_use(source: Source) -> None:
+    """Write a user's model's kernels beside its derivation, saying so on stderr."""
+    from symdl.model import Model
+    derivation = sources.load_derivation(source)
+    if not isinstance(derivation, Model):
+        raise DerivationError(f"{source.name} is a derivation to read, not a model to train: it "
+                              f"has no loss, so it has no kernels; `symdl derive {source.ref}` "
+                              f"prints it")
+    if source.builtin:
+        raise DerivationError(f"no generated kernels for {source.name!r}: run "
+                              f"`{regenerate_hint(source)}` first")
+    from symdl.generate import files
+    try:
+        files.write([source])
+    except OSError as error:
+        raise DerivationError(
+            f"no generated kernels for {source.name!r}, and they cannot be written to "
+            f"{source.kernel_path.parent} ({error.strerror}); run `symdl generate "
+            f"{source.path} --out DIR` with a folder you can write, then pass that folder's "
+            f"file") from None
+    print(f"symdl: generated {source.kernel_path} from {source.path.name} (first use; "
+          f"`symdl generate` regenerates it)", file=sys.stderr)
+
+
+def stamps_of(module: ModuleType) -> dict[str, str]:
+    """The hashes a generated module is stamped with (its derivation file and its generator),
+    and `code_sha256`, the hash of the code itself: what a saved model records."""
+    return {"derivation_sha256": module.DERIVATION_SHA256,
+            "generator_sha256": module.GENERATOR_SHA256,
+            "code_sha256": stamps.code_hash(Path(module.__file__).read_text(encoding="utf-8"))}
