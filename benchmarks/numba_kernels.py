@@ -9,7 +9,7 @@ kernel, so it runs through the same adapter (adapters.py) and the same W4 cold/w
 measurement before symdl's kernel exists. It is a baseline, not a model for the generator.
 
 All functions use ``cache=True`` (they live in a real file, so Numba can cache them) and a
-fastmath subset without nnan/ninf, so NaN and inf still behave (see ENGINEERING-NOTES.md).
+fastmath subset without nnan/ninf, so NaN and inf still behave (docs/engineering.md, 'fastmath and NaN').
 """
 
 import math

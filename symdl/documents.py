@@ -4,7 +4,7 @@ Derivations cite a document by its file name ("003_ff0b9f77f02ec2c2.txt §3.1"),
 but means nothing to a student. `cite` names it the way a handout does, "Short Introduction to
 Deep Learning and its Math – Part I (2020), §3.1", and puts the file name in a footnote when
 asked. Titles, authors and years are those printed on each document's first page
-(/work/shared/README.md lists the files); 003 prints no date, its year is the "as of 2020" of
+(`DOCUMENTS` below lists them); 003 prints no date, its year is the "as of 2020" of
 its text.
 """
 

@@ -175,7 +175,8 @@ def stabilize(expr):
     """Rewrite log(1 − σ(t)) as −softplus(t) and log σ(t) as t − softplus(t): never overflows.
 
     SymPy's own simplification of a logistic loss gives forms like log(1 + e^z) − y·z that
-    overflow at z = 1000 (ENGINEERING-NOTES.md); the stable form has to be produced on purpose.
+    overflow at z = 1000 (docs/engineering.md, 'Stable logistic forms'); the stable form has
+    to be produced on purpose.
     """
     t = sp.Wild("t")
     expr = stable_logs(expr)

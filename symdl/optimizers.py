@@ -3,8 +3,9 @@
 Gradient descent is the rule of every document: w_u = w − α ∂e/∂w (000/002 "Gradient
 Descent II"), m₁ = m₀ − 0.1·MSE′(m₀) (001), θ(k+1) = θ(k) − s·grad J(θ) (003 §3.2).
 RMSprop is the optimizer 002's MNIST model compiles with; its Keras form divides by
-sqrt(v + ε) (ENGINEERING-NOTES.md), which is the form used here. Momentum, Nesterov and Adam
-are the rules users of PyTorch and Keras expect; each docstring states its exact form.
+sqrt(v + ε) (docs/engineering.md, 'RMSprop and ε'), which is the form used here. Momentum,
+Nesterov and Adam are the rules users of PyTorch and Keras expect; each docstring states
+its exact form.
 
 Every rule is one small `@numba.njit` loop over a parameter's elements that updates the
 parameter and the rule's state in place: a step allocates nothing, whatever the size of the

@@ -2,13 +2,14 @@
 
 The batch is the unit of work: z = X·Wᵀ + b is one BLAS call, each element-wise step a loop
 over rows and units, and the backward pass the transposed products of backprop. There is no
-`prange`, so Numba's threads never compete with BLAS's.
+`prange`, so Numba's threads never compete with BLAS's (docs/engineering.md, 'Threading
+layer and BLAS').
 
 When the data feeds an affine map (z = W·x + b, as a network's first layer does), a second
 fused kernel, `loss_and_gradient_sparse`, takes x by its non-zero entries (CSR rows) and W
 transposed, so that layer's two products visit only the non-zero inputs: z_i = b + Σ x_ij·Wᵀ_j
 over the j where x_ij ≠ 0, and ∂J/∂Wᵀ_j += x_ij·∂J/∂z_i likewise. 81% of the MNIST pixels
-are 0; the trainer chooses this kernel from the data's density (symdl.train).
+are 0; the trainer chooses this kernel from the data's density (`sparse_pays`).
 """
 
 from __future__ import annotations
@@ -115,8 +116,11 @@ class BlasEmitter(Emitter):
                 adjoints = {adjoint_symbol(s) for s in self.model.tensors.values()}
                 from_loss = adjoint.local.xreplace({a: 0 for a in adjoints})
                 through_adjoints = simplify_gradient(adjoint.local - from_loss)
+                loss_term = self.print(from_loss, names)
+                if self.scales:
+                    loss_term = f"({loss_term}) * scale"
                 terms = ([self.print(through_adjoints, names)] if through_adjoints != 0 else []) + (
-                    [f"({self.print(from_loss, names)}) * scale"] if from_loss != 0 else [])
+                    [loss_term] if from_loss != 0 else [])
                 assign = "+=" if products else "="
                 lines += ["for i in range(m):", f"    for {k} in range(d_{t.name}.shape[1]):",
                           f"        d_{t.name}[i, {k}] {assign} {' + '.join(terms)}"]
@@ -140,25 +144,25 @@ class BlasEmitter(Emitter):
         if any(g.local != 0 for g in self.derived.gradients):
             raise DerivationError(f"{self.model.name}: the blas layout needs parameters in affine maps only")
         forward, rows = self.batch_forward(), self._rows()
-        results = ", ".join([f"total * scale{self.penalty_call()}"]
+        results = ", ".join([self.scaled("total") + self.penalty_call()]
                             + [f"g_{p.name}{self.penalty_gradient_term(k)}"
                                for k, p in enumerate(self.model.params)])
         out = self.model.output_tensor
         return self.penalty_kernels() + [
             KERNEL_BLAS.substitute(
-                name="loss", args=self.signature(), rows=rows, scale=self._scale(),
+                name="loss", args=self.signature(), rows=rows, scale=self.scale_line(),
                 body=self._indent(forward + self.batch_loss(), 4),
-                result=f"total * scale{self.penalty_call()}",
+                result=self.scaled("total") + self.penalty_call(),
                 doc="J over a batch: affine maps as matrix products, the rest as loops."),
             KERNEL_BLAS.substitute(
-                name="loss_and_gradient", args=self.signature(), rows=rows, scale=self._scale(),
+                name="loss_and_gradient", args=self.signature(), rows=rows, scale=self.scale_line(),
                 body=self._indent(forward + self.batch_loss() + self.batch_backward(), 4),
                 result=results, doc="(J, ∂J/∂p for every parameter p) over a batch."),
             self.gradient_kernel(),
             self.sparse_kernel(),
             KERNEL_BLAS.substitute(
                 name="predict", args=", ".join(self.param_args() + self.input_args()),
-                rows=rows, scale="1.0", body=self._indent(forward, 4), result=out.name,
+                rows=rows, scale="", body=self._indent(forward, 4), result=out.name,
                 doc=f"The model's output {out.name} for every sample."),
         ]
 
@@ -170,13 +174,13 @@ class BlasEmitter(Emitter):
         x, w = step.input.name, step.weight.name
         args = [f"{w}_t" if p is step.weight else p.name for p in self.model.params]
         args += [f"{x}_values", f"{x}_columns", f"{x}_starts"] + [a for a in self.data_args() if a != x]
-        results = ", ".join(["total * scale"] + [f"g_{w}_t" if p is step.weight else f"g_{p.name}"
+        results = ", ".join([self.scaled("total")] + [f"g_{w}_t" if p is step.weight else f"g_{p.name}"
                                                  for p in self.model.params])
         # Dimensions are read off the parameters' shapes: name the transposed weight's view.
         body = [f"{w} = {w}_t.T"] + self.batch_forward(step) + self.batch_loss() + self.batch_backward(step)
         return KERNEL_BLAS.substitute(
             name="loss_and_gradient_sparse", args=", ".join(args), rows=f"{x}_starts.shape[0] - 1",
-            scale=self._scale(), body=self._indent(body, 4).replace(f"{x}.dtype", f"{x}_values.dtype"),
+            scale=self.scale_line(), body=self._indent(body, 4).replace(f"{x}.dtype", f"{x}_values.dtype"),
             result=results,
             doc=(f"(J, ∂J/∂p) over a batch of {x} given by its non-zero entries (CSR rows), "
                  f"with {w} passed as {w}_t = {w}ᵀ and its gradient returned transposed."))

@@ -15,7 +15,7 @@ A kernel splits the rows into a fixed number of chunks, decided by m alone (so t
 added in an order that does not depend on the thread count), each chunk a call of a serial
 helper from a `prange` loop; with one chunk (small data) it calls the helper directly and
 never starts a parallel region. Loops sit in helpers, not in the `prange` body: a loop
-written there did not vectorise (ENGINEERING-NOTES.md).
+written there did not vectorise (docs/engineering.md, 'Vectorisation' and 'Blocks of rows').
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from functools import cached_property
 
 from symdl.derive import adjoint_symbol
 from symdl.errors import DerivationError
-from symdl.generate.emitter import Emitter, Statement
+from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced
 from symdl.generate.rows import RowsEmitter
 from symdl.generate.templates import (KERNEL_BLOCK_CHUNK, KERNEL_BLOCK_LOSS,
                                       KERNEL_BLOCK_LOSS_AND_GRADIENT, KERNEL_BLOCK_PREDICT)
@@ -226,23 +226,28 @@ class BlockEmitter(Emitter):
 
     def chunk_function(self, name, args, arrays, setup, statements, result, doc,
                        with_label=True) -> str:
+        statements = prune(statements, written)
         sums = sorted(set(re.findall(r"\b_sum\d+(?:_exp)?\b", " ".join(s.code for s in statements))))
         arrays = arrays + [f"{sum_name} = np.empty(BLOCK, {self._dtype()})" for sum_name in sums]
+        body = self.loops(statements, 8)
         return KERNEL_BLOCK_CHUNK.substitute(
-            name=name, args=", ".join(args), doc=doc, arrays=self._indent(arrays + setup, 4),
-            slices=self._indent(self.block_slices(with_label), 8),
-            body="\n".join(self.loops(statements, 8)), result=result)
+            name=name, args=", ".join(args), doc=doc,
+            arrays=self._indent(referenced(arrays, body) + setup, 4),
+            slices=self._indent(self.block_slices(with_label), 8), body="\n".join(body),
+            result=result)
 
     def loss_kernel(self) -> list[str]:
         args = self.chunk_args()
         chunk = self.chunk_function(
             "_loss_of_rows", args + ["_start", "_stop"], self.block_arrays(False), ["total = 0.0"],
-            needed(self.forward() + self.loss_statements()), "total",
+            self.forward() + self.loss_statements(), "total",
             "Σ of the loss over rows start..stop, block by block.")
         kernel = KERNEL_BLOCK_LOSS.substitute(
-            args=self.signature(), rows=self._rows(), scale=self._scale(),
+            args=self.signature(), rows=self._rows(), scale=self.scale_line(),
             transposed=self._indent(self.transposed_weights(), 4),
-            chunk_args=", ".join(args), penalty=self.penalty_call(),
+            one_chunk=self.scaled(f"_loss_of_rows({', '.join(args)}, 0, m)"),
+            loss=self.scaled("_total(loss_parts)"), chunk_args=", ".join(args),
+            penalty=self.penalty_call(),
             doc=f"J, the {self.model.reduction} of the loss over the samples, block by block.")
         return [chunk, kernel]
 
@@ -264,18 +269,22 @@ class BlockEmitter(Emitter):
         results: list[str] = []
         for k, p in enumerate(params):
             if p.is_scalar:
-                results.append(f"_total(g_{p.name}_parts) * scale{self.penalty_gradient_term(k)}")
+                results.append(self.scaled(f"_total(g_{p.name}_parts)")
+                               + self.penalty_gradient_term(k))
                 continue
             buffer = f"_g_{p.name}_t" if p.name in transposed else f"g_{p.name}"
             shape = f"_{p.name}_t.shape" if p.name in transposed else f"{p.name}.shape"
             allocate.append(f"{buffer}_parts = _zeros((chunks,) + {shape})")
             combined = f"_combine({buffer}_parts)"
-            results.append((f"_scaled(_transposed({combined}), scale)" if p.name in transposed
-                            else f"_scaled({combined}, scale)") + self.penalty_gradient_term(k))
+            if p.name in transposed:
+                combined = f"_transposed({combined})"
+            results.append((f"_scaled({combined}, scale)" if self.scales else combined)
+                           + self.penalty_gradient_term(k))
         allocate += [f"g_{p.name}_parts = _zeros((chunks,))" for p in scalars]
         targets = ", ".join(["loss_parts[chunk]"] + [f"g_{p.name}_parts[chunk]" for p in scalars])
         kernel = KERNEL_BLOCK_LOSS_AND_GRADIENT.substitute(
-            args=self.signature(), rows=self._rows(), scale=self._scale(),
+            args=self.signature(), rows=self._rows(), scale=self.scale_line(),
+            loss=self.scaled("_total(loss_parts)"),
             transposed=self._indent(self.transposed_weights(), 4),
             allocate=self._indent(allocate, 4), targets=targets, chunk_args=", ".join(args),
             buffers="".join(f", {b}_parts[chunk]" for b in buffers), results=", ".join(results),
@@ -298,7 +307,7 @@ class BlockEmitter(Emitter):
         args = self.chunk_args(with_label=False)
         chunk = self.chunk_function(
             "_predict_rows", args + ["_start", "_stop", "out"], self.block_arrays(False), [],
-            needed(statements + [store]), "out", f"{out.name} for rows start..stop, into out.",
+            statements + [store], "out", f"{out.name} for rows start..stop, into out.",
             with_label=False)
         kernel = KERNEL_BLOCK_PREDICT.substitute(
             args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
@@ -309,21 +318,7 @@ class BlockEmitter(Emitter):
 
 
 def written(statement: Statement) -> str | None:
-    """The buffer a statement writes (None for sums and stores, which are always kept)."""
-    code = statement.code
+    """The buffer a statement writes: a helper call's output argument, or what it assigns."""
     if statement.loop == "call":
-        return re.split(r"[(),]\s*", code)[-3].strip()
-    target = re.split(r"\s*\+?=\s*", code, maxsplit=1)[0]
-    name = target.split("[")[0]
-    return None if name in ("total", "out") or name.startswith("g_") else name
-
-
-def needed(statements: list[Statement]) -> list[Statement]:
-    """The statements a kernel needs: those a sum or a store reads, directly or not."""
-    kept, reads = [], set()
-    for statement in reversed(statements):
-        target = written(statement)
-        if target is None or target in reads:
-            kept.append(statement)
-            reads |= set(re.findall(r"[A-Za-z_]\w*", statement.code))
-    return kept[::-1]
+        return re.split(r"[(),]\s*", statement.code)[-3].strip()
+    return assigned(statement)

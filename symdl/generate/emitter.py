@@ -1,8 +1,9 @@
 """What every layout's emitter shares: statements, names, dimensions, printing.
 
 An emitter turns one `Derived` model into the text of its kernels. The layouts differ in how
-they walk the samples (rows.py: one fused pass per sample; blas.py: matrix products over a
-batch); they share this base and the small text utilities below.
+they walk the samples (rows.py: one fused pass per sample; block.py: each step over a block
+of samples; blas.py: matrix products over a batch); they share this base and the small text
+utilities below.
 """
 
 from __future__ import annotations
@@ -149,30 +150,59 @@ class Emitter:
     def _rows(self):
         return f"{self.model.features.name}.shape[0]"
 
-    def _scale(self):
-        return "1.0 / m" if self.model.reduction == "mean" else "1.0"
+    @property
+    def scales(self) -> bool:
+        """Whether J and ∂J/∂p are multiplied by 1/m (a mean); a sum is left as it is."""
+        return self.model.reduction == "mean"
+
+    def scale_line(self, width=4) -> str:
+        """`scale = 1.0 / m` for a mean, nothing for a sum (whose kernels never read a scale)."""
+        return " " * width + "scale = 1.0 / m" if self.scales else ""
+
+    def scaled(self, value: str) -> str:
+        """value · scale, or value itself when there is no scale."""
+        return f"{value} * scale" if self.scales else value
 
     @staticmethod
     def _indent(lines, width):
         return "\n".join(" " * width + line for line in lines)
 
 
-def prune(statements: list[Statement]) -> list[Statement]:
-    """Drop assignments of scalars nothing later reads (a loss kernel needs no h = σ(z))."""
-    kept = list(statements)
-    changed = True
-    while changed:
-        changed = False
-        for position, statement in enumerate(kept):
-            target = statement.code.split(" = ")[0]
-            if " = " not in statement.code or not target.isidentifier():
-                continue
-            later = " ".join(s.code for s in kept[position + 1:])
-            if not re.search(rf"\b{target}\b", later):
-                del kept[position]
-                changed = True
-                break
-    return kept
+RESULTS = ("total", "out", "hess")  # besides the gradient accumulators g_…: what a kernel returns
+
+
+def assigned(statement: Statement) -> str | None:
+    """What a statement assigns (x = …, x += …, x[k] = …): a name, or None for a call."""
+    match = re.match(r"([A-Za-z_]\w*)(\[[^\]]*\])?\s*\+?=(?!=)", statement.code)
+    return match.group(1) if match else None
+
+
+def is_result(name: str) -> bool:
+    """Whether a kernel returns what is written into `name`: the loss, a gradient, the output."""
+    return name in RESULTS or name.startswith(("g_", "_g_"))
+
+
+def prune(statements: list[Statement], written=assigned) -> list[Statement]:
+    """The statements a kernel needs: those that feed its results, directly or not.
+
+    Walking backwards, a statement is kept when it writes a result (`is_result`), when it
+    writes a variable or buffer that a statement kept after it reads, or when `written` says
+    it writes nothing (a call into a gradient accumulator). So a loss kernel computes no
+    h = σ(z) it never uses, and no buffer is filled that nothing reads.
+    """
+    kept, reads = [], set()
+    for statement in reversed(statements):
+        target = written(statement)
+        if target is None or is_result(target) or target in reads:
+            kept.append(statement)
+            reads |= set(re.findall(r"[A-Za-z_]\w*", statement.code))
+    return kept[::-1]
+
+
+def referenced(lines: list[str], code: list[str]) -> list[str]:
+    """The allocations `name = …` among `lines` whose name the kernel's `code` mentions."""
+    text = "\n".join(code)
+    return [line for line in lines if re.search(rf"\b{line.split(' = ')[0]}\b", text)]
 
 
 def statistic_name(symbol: sp.Symbol) -> str:

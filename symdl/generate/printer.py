@@ -2,8 +2,9 @@
 
 Like SymPy's own printers, a method per node type. σ, softplus, exp, log, log1p and tanh
 become the helpers of `helpers.py.txt` (polynomials, no libm call, so loops of them
-vectorise), which every generated file carries, so a kernel's Numba cache never depends on
-another file (ENGINEERING-NOTES.md).
+vectorise: docs/engineering.md, 'Vectorisation'), which every generated file carries, so a
+kernel's Numba cache never depends on another file (docs/engineering.md, 'Helpers in
+another file').
 """
 
 from __future__ import annotations

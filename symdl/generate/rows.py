@@ -3,7 +3,7 @@
 Each kernel walks the samples in chunks of CHUNK rows under `numba.prange`; for one sample it
 runs the forward pass, the loss and the backward pass back to back, and it reduces gradients
 into per-chunk buffers combined after the loop: `out[k] +=` on a shared array inside
-`prange` races (ENGINEERING-NOTES.md).
+`prange` races (docs/engineering.md, 'Shared arrays in prange').
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from functools import cached_property
 import sympy as sp
 
 from symdl.derive import LSE, ONEHOT, adjoint_symbol, closed_form
-from symdl.generate.emitter import Emitter, Statement, prune, statistic_name
+from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
 from symdl.generate.templates import (KERNEL_PLAIN, KERNEL_ROWS_HESSIAN, KERNEL_ROWS_LOSS,
                                       KERNEL_ROWS_LOSS_AND_GRADIENT, KERNEL_ROWS_PREDICT)
 from symdl.model import Affine, Let
@@ -195,26 +195,28 @@ class RowsEmitter(Emitter):
     def loss_kernel(self) -> str:
         body = self.block(prune(self.forward() + self.loss_statements()), 12)
         return KERNEL_ROWS_LOSS.substitute(
-            args=self.signature(), rows=self._rows(), scale=self._scale(),
-            penalty=self.penalty_call(),
-            arrays=self._indent(self.local_arrays(False), 8), body="\n".join(body),
+            args=self.signature(), rows=self._rows(), scale=self.scale_line(),
+            loss=self.scaled("loss_parts.sum()"), penalty=self.penalty_call(),
+            arrays=self._indent(referenced(self.local_arrays(False), body), 8),
+            body="\n".join(body),
             doc=f"J, the {self.model.reduction} of the loss over the samples, in one parallel pass.")
 
     def loss_and_gradient_kernel(self) -> str:
         params = self.model.params
         parts = [f"g_{p.name}_parts = np.zeros(chunks)" if p.is_scalar
                  else f"g_{p.name}_parts = np.zeros((chunks,) + {p.name}.shape)" for p in params]
-        setup = self.local_arrays(True) + [
+        body = self.block(prune(self.forward() + self.loss_statements() + self.backward()), 12)
+        setup = referenced(self.local_arrays(True), body) + [
             f"g_{p.name} = 0.0" if p.is_scalar else f"g_{p.name} = g_{p.name}_parts[chunk]"
             for p in params]
         store = [f"g_{p.name}_parts[chunk] = g_{p.name}" for p in params if p.is_scalar]
-        results = [(f"g_{p.name}_parts.sum() * scale" if p.is_scalar
-                    else f"_combine(g_{p.name}_parts) * scale") + self.penalty_gradient_term(k)
+        results = [self.scaled(f"g_{p.name}_parts.sum()" if p.is_scalar
+                               else f"_combine(g_{p.name}_parts)") + self.penalty_gradient_term(k)
                    for k, p in enumerate(params)]
-        body = self.block(self.forward() + self.loss_statements() + self.backward(), 12)
         return KERNEL_ROWS_LOSS_AND_GRADIENT.substitute(
-            args=self.signature(), rows=self._rows(), scale=self._scale(),
-            penalty=self.penalty_call(), parts=self._indent(parts, 4), setup=self._indent(setup, 8),
+            args=self.signature(), rows=self._rows(), scale=self.scale_line(),
+            loss=self.scaled("loss_parts.sum()"), penalty=self.penalty_call(),
+            parts=self._indent(parts, 4), setup=self._indent(setup, 8),
             store=self._indent(store, 8), body="\n".join(body), results=", ".join(results),
             doc="(J, ∂J/∂p for every parameter p): forward and backward fused in one pass.")
 
@@ -234,7 +236,8 @@ class RowsEmitter(Emitter):
         args = ", ".join(self.param_args() + self.input_args())
         return KERNEL_ROWS_PREDICT.substitute(
             args=args, rows=self._rows(), allocate=allocate,
-            arrays=self._indent(self.local_arrays(False), 8), body="\n".join(body),
+            arrays=self._indent(referenced(self.local_arrays(False), body), 8),
+            body="\n".join(body),
             doc=f"The model's output {out.name} for every sample.")
 
     def kernel_without_data(self, which) -> str:
@@ -273,8 +276,8 @@ class RowsEmitter(Emitter):
             shape = f"({size}, {size})"
         else:
             x = curvature.affine.input.name
-            lines = self.forward() + [
-                Statement(f"_outer_add({self.print(curvature.second, names)}, {x}_i, hess)")]
+            lines = prune(self.forward() + [
+                Statement(f"_outer_add({self.print(curvature.second, names)}, {x}_i, hess)")])
             size = self.dims[curvature.params[0].shape[0]]
             shape = f"({size}, {size})"
         if self.model.features is None:
@@ -282,10 +285,12 @@ class RowsEmitter(Emitter):
             return KERNEL_PLAIN.substitute(
                 name="hessian", args=self.signature(), body=self._indent(body, 4),
                 result="hess", doc="∂²J/∂p∂q (J has no data, so this is J's own Hessian).")
+        body = self.block(lines, 12)
         return KERNEL_ROWS_HESSIAN.substitute(
-            args=self.signature(), rows=self._rows(), scale=self._scale(), shape=shape,
-            arrays=self._indent(self.local_arrays(False), 8),
-            body="\n".join(self.block(lines, 12)),
+            args=self.signature(), rows=self._rows(), scale=self.scale_line(),
+            result=self.scaled("_combine(parts)"), shape=shape,
+            arrays=self._indent(referenced(self.local_arrays(False), body), 8),
+            body="\n".join(body),
             doc="The Hessian ∂²J/∂p∂q, summed over the samples in one parallel pass.")
 
     def closed_form_kernel(self, curvature) -> str:
@@ -297,11 +302,16 @@ class RowsEmitter(Emitter):
         names.update({s: statistic_name(s) for s in form.statistics})
         lines = []
         if self.model.features is not None:
-            sums = [s for s in form.statistics if statistic_name(s) != "m"]
-            lines.append(f"m = {self.model.features.name}.shape[0]")
+            # only the sums the solution reads: Σy² is in J but not in its minimiser
+            used = set().union(*(form.solution[p.symbol].free_symbols for p in self.model.params))
+            sums = [s for s in form.statistics if statistic_name(s) != "m" and s in used]
+            if sums or any(statistic_name(s) == "m" for s in used):
+                lines.append(f"m = {self.model.features.name}.shape[0]")
             lines += [f"{statistic_name(s)} = 0.0" for s in sums]
-            lines.append("for i in range(m):")
-            lines += [f"    {statistic_name(s)} += {self.print(form.statistics[s], names)}" for s in sums]
+            if sums:
+                lines.append("for i in range(m):")
+                lines += [f"    {statistic_name(s)} += {self.print(form.statistics[s], names)}"
+                          for s in sums]
         for p in self.model.params:
             lines.append(f"{p.name} = {self.print(form.solution[p.symbol], names)}")
         return KERNEL_PLAIN.substitute(

@@ -1,7 +1,14 @@
-"""Kernel skeletons and the header of a generated file; the emitters fill the slots."""
+"""Kernel skeletons and the header of a generated file; the emitters fill the slots.
+
+SymPy prints expressions, not loops (docs/engineering.md, 'Printing loops'): every loop of
+a kernel is written here, as text, and `NumbaPrinter` prints the expressions inside it.
+"""
 
 from string import Template
 
+# Every kernel is cached on disk (docs/engineering.md, 'Numba's cache'), compiled with the
+# fastmath subset that keeps NaN and inf (FASTMATH in MODULE; 'fastmath and NaN') and with
+# NumPy's error model, whose divisions carry no zero check that stops SIMD ('Vectorisation').
 NJIT_PARALLEL = '@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")'
 NJIT = '@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")'
 
@@ -17,8 +24,8 @@ $arrays
         for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
 $body
         loss_parts[chunk] = total
-    scale = $scale
-    return loss_parts.sum() * scale$penalty
+$scale
+    return $loss$penalty
 ''')
 
 KERNEL_ROWS_LOSS_AND_GRADIENT = Template(NJIT_PARALLEL + '''
@@ -35,8 +42,8 @@ $setup
 $body
         loss_parts[chunk] = total
 $store
-    scale = $scale
-    return loss_parts.sum() * scale$penalty, $results
+$scale
+    return $loss$penalty, $results
 ''')
 
 KERNEL_ROWS_PREDICT = Template(NJIT_PARALLEL + '''
@@ -63,8 +70,8 @@ $arrays
         hess = parts[chunk]
         for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
 $body
-    scale = $scale
-    return _combine(parts) * scale
+$scale
+    return $result
 ''')
 
 KERNEL_GRADIENT = Template('''
@@ -88,7 +95,7 @@ KERNEL_BLAS = Template(NJIT + '''
 def $name($args):
     """$doc"""
     m = $rows
-    scale = $scale
+$scale
 $body
     return $result
 ''')
@@ -140,23 +147,23 @@ KERNEL_BLOCK_LOSS = Template(NJIT_PARALLEL + '''
 def loss($args):
     """$doc"""
     m = $rows
-    scale = $scale
+$scale
 $transposed
     chunks = _chunk_count(m)
     if chunks == 1:
-        return _loss_of_rows($chunk_args, 0, m) * scale$penalty
+        return $one_chunk$penalty
     loss_parts = _zeros((chunks,))
     for chunk in numba.prange(chunks):
         loss_parts[chunk] = _loss_of_rows($chunk_args, _chunk_start(m, chunks, chunk),
                                           _chunk_start(m, chunks, chunk + 1))
-    return _total(loss_parts) * scale$penalty
+    return $loss$penalty
 ''')
 
 KERNEL_BLOCK_LOSS_AND_GRADIENT = Template(NJIT_PARALLEL + '''
 def loss_and_gradient($args):
     """$doc"""
     m = $rows
-    scale = $scale
+$scale
 $transposed
     chunks = _chunk_count(m)
     loss_parts = _zeros((chunks,))
@@ -168,7 +175,7 @@ $allocate
         for chunk in numba.prange(chunks):
             $targets = _loss_and_gradient_of_rows(
                 $chunk_args, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1)$buffers)
-    return _total(loss_parts) * scale$penalty, $results
+    return $loss$penalty, $results
 ''')
 
 KERNEL_BLOCK_PREDICT = Template(NJIT_PARALLEL + '''
