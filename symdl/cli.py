@@ -13,6 +13,9 @@
 Exit status: 0 success, 1 symdl's own error (a bad model name, data or file, a failed check,
 stale kernels), 2 a usage error (argparse). `--json` makes check, train and all print one JSON
 document on stdout, and everything meant for people on stderr.
+
+Long because it holds one handler per command and the argparse parser that documents every
+option of each; they share the exit-code and JSON conventions above, so they stay together.
 """
 
 from __future__ import annotations
@@ -64,11 +67,11 @@ def command_derive(args):
 
 
 def command_generate(args):
-    from symdl import generate
+    from symdl.generate import files
     names = args.names or None
     broken = []
     if args.check:
-        problems = generate.stale(names, args.out, broken)
+        problems = files.stale(names, args.out, broken)
         for problem in problems:
             print(f"stale: {problem}")
         if problems:
@@ -77,7 +80,7 @@ def command_generate(args):
         print("generated/ is up to date" + (" (except the broken derivations)" if broken else ""))
         return report_broken(broken)
     started = time.perf_counter()
-    changed = generate.write(names, args.out, broken)
+    changed = files.write(names, args.out, broken)
     for path in changed:
         print(f"wrote {path}")
     print(f"{len(changed)} file(s) changed in {time.perf_counter() - started:.1f} s")
@@ -217,12 +220,13 @@ def command_report(args):
 
 def command_all(args):
     """The main job: every derivation derived, generated, and every model trained."""
-    from symdl import generate, render, train
-    from symdl.generate import derivation_names, load_derivation
+    from symdl import render, train
+    from symdl.generate import files
     from symdl.model import Model
+    from symdl.sources import builtin_names, load_derivation
     say = reporter(args)
     started = time.perf_counter()
-    names = derivation_names()
+    names = builtin_names()
     say(f"1. derive: {len(names)} derivations")
     out = Path(args.latex_dir) if args.latex_dir else None
     if out:
@@ -230,7 +234,7 @@ def command_all(args):
     models, broken = [], []
     for name in names:
         try:
-            derivation, _ = load_derivation(name)
+            derivation = load_derivation(name)
         except SymdlError as error:
             print(f"   {name:<28} BROKEN: {error}")
             broken.append(name)
@@ -246,7 +250,7 @@ def command_all(args):
             else:
                 models.append(name)
     say("2. generate")
-    changed = generate.write([n for n in names if n not in broken])
+    changed = files.write([n for n in names if n not in broken])
     say(f"   {len(changed)} kernel file(s) changed, {len(models)} models")
     say("3. train")
     summary = []

@@ -4,8 +4,13 @@ A file in `derivations/` builds one `Derivation`: a titled, cited sequence of st
 would put on a slide, plus the claims the document makes. A trainable model is a `Model`, a
 Derivation that also declares its tensors (data, target, parameters), its named intermediates
 (affine maps and element-wise expressions, the way 001 writes z, p and a), and its loss.
-SymPy then derives the gradient through those intermediates (derive.py) and the generator
-turns the result into kernels (generate.py).
+SymPy then derives the gradient through those intermediates (symdl.derive) and the generator
+turns the result into kernels (symdl.generate).
+
+This module imports nothing of symdl above the language layer. How a derivation prints, in a
+notebook too, is symdl.render's business: render gives `Derivation` its `_repr_latex_`, and
+in a running notebook `import symdl` hands IPython the same display, so a Model built in a
+cell shows step by step like a loaded one.
 
 Example — 003 §3.3 logistic regression::
 
@@ -19,6 +24,10 @@ Example — 003 §3.3 logistic regression::
 
 Every tensor is represented in expressions by one SymPy symbol standing for a typical
 element (θ_j, x_j, a_k), so expressions are written exactly as the documents write them.
+
+Long because `Model` is the whole language a user writes a model in: each declaration
+(`data`, `target`, `param`, `affine`, `let`, `loss`, `penalty`, `output`, ...) checks what it
+is given and says what is wrong, and a newcomer reads the language in one class.
 """
 
 from __future__ import annotations
@@ -127,11 +136,6 @@ class Derivation:
     steps: list[Step] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
     origin: object = field(default=None, repr=False)  # the sources.Source it was loaded from
-
-    def _repr_latex_(self):
-        """The derivation step by step, when a Jupyter notebook displays it (MathJax)."""
-        from symdl.render import NotebookPrinter
-        return NotebookPrinter().print(self)
 
     def show(self, text, lhs=None, rhs=None, source=""):
         """Add a line to the printed derivation."""

@@ -129,16 +129,16 @@ def mse_descent(steps=8, diverging_steps=4):
     """001's MSE(m) on the test scores with converging steps, and the talk's 0.1 diverging."""
     module = derivation_module("line_through_origin")
     scores = datasets.test_scores()
-    module = kernels.load("line_through_origin")
+    compiled = kernels.load("line_through_origin")
     best = train.closed_form("line_through_origin", scores.x, scores.y)["slope"]
-    step = kernels.load("line_through_origin").SPEC["training"]["learning_rate"]
+    step = compiled.SPEC["training"]["learning_rate"]
     fig = new_figure(12, 4.2)
     left, right = fig.subplots(1, 2)
     slopes = np.linspace(0.0, 1.4, 200)
-    left.plot(slopes, [module.loss(m, scores.x, scores.y) for m in slopes], color="tab:blue",
+    left.plot(slopes, [compiled.loss(m, scores.x, scores.y) for m in slopes], color="tab:blue",
               label="MSE(m)")
     path = slope_iterates(step, steps, scores.x, scores.y)
-    left.plot(path, [module.loss(m, scores.x, scores.y) for m in path], "o-", color="tab:red",
+    left.plot(path, [compiled.loss(m, scores.x, scores.y) for m in path], "o-", color="tab:red",
               markersize=4, label=f"m_(k+1) = m_k − {step:g}·MSE'(m_k), {steps} steps")
     left.axvline(best, color="0.5", linestyle=":", label=f"m_bestest = {best:.4f}")
     left.set(title="MSE against m for the test scores", xlabel="slope m", ylabel="MSE",

@@ -9,6 +9,10 @@ Results are simplified the way the documents write them (`tidy`): (p − c)/(p(1
 For a Model the lines are: the tensors, each named intermediate, the loss, the chain rule
 for every parameter factor by factor (as 001 writes it), the adjoints the kernel computes,
 the stable form of the loss, and the Hessian and closed form where symdl derives them.
+
+Long because one set of lines is printed three ways (terminal, LaTeX document, notebook) and
+simplified the way the documents write it first; the lines and their printers are read
+together.
 """
 
 from __future__ import annotations
@@ -487,7 +491,7 @@ class LatexPrinter:
 
 
 class NotebookPrinter(LatexPrinter):
-    r"""One align* block for Jupyter's MathJax (`Derivation._repr_latex_`): MathJax has no
+    r"""One align* block for Jupyter's MathJax (`notebook_latex`): MathJax has no
     \intertext, so each sentence is a line of its own, words in \text{} and maths between."""
 
     def print(self, derivation: Derivation, standalone=False, heading=None) -> str:
@@ -590,3 +594,13 @@ def render(derivation: Derivation, latex=False, standalone=True) -> str:
     if latex:
         return LatexPrinter().print(derivation, standalone)
     return TextPrinter().print(derivation)
+
+
+def notebook_latex(derivation: Derivation) -> str:
+    """The derivation step by step, as a Jupyter notebook displays it (MathJax)."""
+    return NotebookPrinter().print(derivation)
+
+
+# The notebook display is registered here, on the model classes, so that symdl.model imports
+# nothing above it. `import symdl` also hands it to a running IPython (symdl/__init__.py).
+Derivation._repr_latex_ = notebook_latex  # type: ignore[attr-defined]

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from symdl import check, documents, prose
 from symdl.errors import SymdlError
-from symdl.generate import derivation_names, load_derivation
 from symdl.model import SEVERITIES
 from symdl.render import LatexPrinter, cite_latex
+from symdl.sources import builtin_names, load_derivation
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
@@ -53,7 +53,7 @@ def build(out: Path, names=None, figures=True, log=None) -> Path:
     if engine is None:
         raise ReportError("`symdl report` needs pdflatex: apt-get install texlive-latex-base "
                           "texlive-latex-recommended (or use `symdl derive NAME --latex`)")
-    names = list(names or derivation_names())
+    names = list(names or builtin_names())
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="symdl-report-") as folder:
         work = Path(folder)
@@ -98,7 +98,7 @@ def source(names, figures: dict, log=None) -> str:
     rows = []
     printer = LatexPrinter(footnotes=False)  # the file names are footnoted once, above
     for name in names:
-        derivation, _ = load_derivation(name)
+        derivation = load_derivation(name)
         if log:
             log(f"deriving {name}")
         parts.append(r"\clearpage")

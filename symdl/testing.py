@@ -59,8 +59,8 @@ class Case:
         sources.load_derivation(self.source)
 
     def _fresh(self):
-        from symdl import generate
-        problems = generate.stale([self.source])
+        from symdl.generate import files
+        problems = files.stale([self.source])
         if problems:
             hint = "symdl generate" if self.source.builtin else f"symdl generate {self.source.path}"
             pytest.fail(f"{'; '.join(problems)}: run `{hint}`", pytrace=False)

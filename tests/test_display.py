@@ -1,15 +1,17 @@
 """How derivations, check tables and training results show themselves: terminal, LaTeX, notebook."""
 
+import os
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 import sympy as sp
 
 from symdl import check, prose, train
-from symdl.generate import derivation_names, load_derivation
 from symdl.render import PREAMBLE, render, tidy
+from symdl.sources import builtin_names, load_derivation
 
 ENGINE = shutil.which("pdflatex")
 p, c, a, x = sp.symbols("p c a x", real=True)
@@ -31,10 +33,10 @@ def test_tidy_keeps_the_value(expr):
 
 
 def test_the_terminal_shows_pretty_unicode():
-    text = render(load_derivation("two_layer_network")[0])
+    text = render(load_derivation("two_layer_network"))
     assert "(p - c)⋅θ⁽²⁾ₖ⋅aₖ⋅(1 - aₖ)⋅pointⱼ" in text  # 001's (p − c)θ₁⁽²⁾a₁(1 − a₁)x
     assert "-1 + " not in text and "sigmoid(z1)" not in text
-    square = render(load_derivation("unit_square")[0])
+    square = render(load_derivation("unit_square"))
     assert "⎡0  0  1  1  0  0⎤" in square and "Matrix([" not in square
 
 
@@ -44,25 +46,49 @@ def test_prose_puts_the_mathematics_in_math_mode():
     assert prose.to_latex("the two_classes dots") == r"the \texttt{two\_classes} dots"
 
 
-@pytest.mark.parametrize("name", derivation_names())
+@pytest.mark.parametrize("name", builtin_names())
 def test_latex_prose_has_no_raw_unicode_or_code_names(name):
-    tex = render(load_derivation(name)[0], latex=True)
+    tex = render(load_derivation(name), latex=True)
     for raw in ("ℝ", "Σ", "θ", "∂", "²", "textasciicircum", "theta1", "_txt"):
         assert raw not in tex, raw
     assert r"\footnote{\texttt{0" in tex  # the file name only in a footnote
 
 
 def test_a_notebook_shows_a_derivation_step_by_step():
-    derivation = load_derivation("logistic_regression")[0]
+    derivation = load_derivation("logistic_regression")
     latex = derivation._repr_latex_()
     assert latex.startswith(r"\begin{align*}") and r"\intertext" not in latex
     assert r"\frac{\partial \ell}{\partial {\theta}_{j}}" in latex
     assert "Short Introduction to Deep Learning and its Math" in latex
 
 
+MODEL_MADE_IN_A_CELL = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+from symdl.model import Model
+assert "symdl.render" not in sys.modules  # the model layer imports nothing above it
+model = Model("made_in_a_cell", title="A model made in a cell", source="none")
+c = model.param("c")
+model.loss((c - 3) ** 2)
+shown, _ = shell.display_formatter.format(model)
+print(shown["text/latex"])
+"""
+
+
+def test_a_notebook_shows_a_model_made_in_a_cell(tmp_path):
+    """`import symdl` in a running IPython hands it the display: render is imported on first use."""
+    pytest.importorskip("IPython")
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", MODEL_MADE_IN_A_CELL], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(r"\begin{align*}") and "A model made in a cell" in done.stdout
+
+
 @pytest.mark.skipif(ENGINE is None, reason="no pdflatex (.ci/run installs it)")
 def test_every_notebook_display_is_valid_latex(tmp_path):
-    blocks = [load_derivation(name)[0]._repr_latex_() for name in derivation_names()]
+    blocks = [load_derivation(name)._repr_latex_() for name in builtin_names()]
     (tmp_path / "all.tex").write_text(PREAMBLE + "\n\n".join(blocks) + "\n\\end{document}\n")
     done = subprocess.run([ENGINE, "-interaction=nonstopmode", "-halt-on-error", "all.tex"],
                           cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=120)
