@@ -19,13 +19,13 @@ import sympy as sp
 
 from symdl.derive import Derived, explicit_instance
 from symdl.functions import explicit
-from symdl.generate import load_derivation
+from symdl.sources import load_derivation
 
 GENERATE_COLD = (
     "import time; t = time.perf_counter()\n"
-    "from symdl import generate\n"
-    "files = generate.expected_files()\n"
-    "print(len(files), time.perf_counter() - t)\n"
+    "from symdl.generate import files\n"
+    "expected = files.expected_files()\n"
+    "print(len(expected), time.perf_counter() - t)\n"
 )
 
 
@@ -45,7 +45,7 @@ def structured_operation_count(hidden: int, inputs: int = 2) -> int:
     what their loops do: δW_kj += δz_k·x_j is 2 operations per weight, δb_k += δz_k one,
     and δa_k = θ⁽²⁾_k·δz⁽²⁾ one per unit.
     """
-    derived = Derived(load_derivation("two_layer_network")[0])
+    derived = Derived(load_derivation("two_layer_network"))
     per_unit = [a.local for a in derived.adjoints if not a.tensor.is_scalar]
     per_unit += [g.local for g in derived.gradients if not g.param.is_scalar and g.local != 0]
     once = [a.local for a in derived.adjoints if a.tensor.is_scalar]
@@ -66,7 +66,7 @@ def structured_operation_count(hidden: int, inputs: int = 2) -> int:
 
 def substituted_operation_count(hidden: int) -> int:
     """Operations after CSE of ∂ℓ/∂p for every p, differentiating the fully substituted loss."""
-    model = load_derivation("two_layer_network")[0]
+    model = load_derivation("two_layer_network")
     instance = explicit_instance(model, {d: (2 if d != "H" else hidden)
                                          for t in model.tensors.values() for d in t.shape})
     loss = explicit(instance.loss)

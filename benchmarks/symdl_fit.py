@@ -57,23 +57,24 @@ def w2(problem):
 def w3(problem, path="auto"):
     """run(epochs) -> (epoch losses, parameters): Keras RMSprop, batch 128, float32.
 
-    path: "auto" (train.sparse_pays decides), "dense" or "sparse" (forced either way)."""
+    path: "auto" (training.batches.sparse_pays decides), "dense" or "sparse" (forced either way)."""
     train = _train()
+    from symdl.training import batches
     from symdl.optimizers import RMSprop
 
     def run(epochs):
-        saved = train.SPARSE_DENSITY, train.SPARSE_THREADS
+        saved = batches.SPARSE_DENSITY, batches.SPARSE_THREADS
         if path == "dense":
-            train.SPARSE_DENSITY = -1.0
+            batches.SPARSE_DENSITY = -1.0
         elif path == "sparse":
-            train.SPARSE_DENSITY, train.SPARSE_THREADS = 1.0, 1 << 20
+            batches.SPARSE_DENSITY, batches.SPARSE_THREADS = 1.0, 1 << 20
         try:
             result = train.fit("mnist_mlp", problem.x, problem.y, batch_size=problem.batch,
                                optimizer=RMSprop(problem.lr, problem.rho, problem.eps),
                                epochs=epochs, params=list(problem.init_params()),
                                sizes={"H": 512, "C": 10})
         finally:
-            train.SPARSE_DENSITY, train.SPARSE_THREADS = saved
+            batches.SPARSE_DENSITY, batches.SPARSE_THREADS = saved
         params = tuple(result.params[n] for n in ("W1", "b1", "W2", "b2"))
         return np.array([j for _, j in result.history]), params
 

@@ -3,14 +3,14 @@
 m = 20,000,000 × n = 32 float64 (5.1 GB of x), written once by this module in row chunks of
 262,144 (64 MiB), uncompressed: these normal draws compress by 5–9% at best (Blosc lz4/zstd
 with shuffle) and decoding doubles the read time, so compression would cost, not save.
-`chunked.load` reads such a store one chunk file per task (`RawZarrChunks`).
+`stores.load` reads such a store one chunk file per task (`RawZarrChunks`).
 
 Every row runs in ONE process, one after another, so the machine's load hits all of them
 alike; symdl on the local scheduler runs before and after the dask-ml rows at the same m
 and the ratios use the mean of the two. Peak RSS is this process's high-water mark reset
 before each row (`/proc/self/clear_refs`), and each worker's for the cluster:
 
-- symdl on Dask's local (threaded) scheduler, `train.fit` on `chunked.load(store)`;
+- symdl on Dask's local (threaded) scheduler, `train.fit` on `stores.load(store)`;
 - symdl on a 2-worker `distributed.LocalCluster` (one thread and one Numba thread per worker);
 - dask-ml's `LogisticRegression`, solvers `gradient_descent` and `lbfgs`, on the same Dask
   arrays and scheduler, timed per iteration as (t(1 + k iterations) − t(1 iteration)) / k
@@ -211,7 +211,7 @@ def run(quick: bool, repeats=None, only=None, store=None, epochs=None, iteration
     """
     import numpy as np
 
-    from symdl import chunked, train
+    from symdl import chunked, stores, train
 
     size = QUICK if quick else FULL
     m, small = size["m"], size["in_memory"]
@@ -225,7 +225,7 @@ def run(quick: bool, repeats=None, only=None, store=None, epochs=None, iteration
                                    ("dask", "distributed", "zarr", "dask-ml", "dask-glm")) + ".")
     print(f"Store: `{store}`" + (f", written in {seconds:.0f} s" if seconds else ", reused")
           + f"; {environment.load_note()}.\n", flush=True)
-    x, y = chunked.load(store)
+    x, y = stores.load(store)
     train.fit("logistic_regression", x[:1000].compute(), y[:1000].compute(), epochs=1,
               learning_rate=LR / 1000)  # kernels compiled before any row is timed
     rows = [(c, k) for c, k in plan(size) if not only or c in only or c.split()[0] in only]

@@ -17,7 +17,7 @@ the bound, which shrinks the distance by |1 − 10⁻⁴·MSE″| ≈ 0.1 per ep
 import numpy as np
 import sympy as sp
 
-from symdl import datasets, train
+from symdl import datasets, kernels, train
 from symdl.derive import Derived, closed_form
 from symdl.model import Model, Training
 
@@ -93,11 +93,11 @@ def minimum_at_stationary_point():
 def talk_step_converges_on_scores():
     """Iterate m_{k+1} = m_k − 0.1·MSE'(m_k) on the scores with the generated gradient kernel."""
     scores = datasets.test_scores()
-    kernels = train.kernels(derivation.name)
+    compiled = kernels.load(derivation.name)
     best = train.closed_form(derivation.name, scores.x, scores.y)["slope"]
     current = 0.0
     for _ in range(ITERATIONS_TRIED):
-        (derivative,) = kernels.gradient(current, scores.x, scores.y)
+        (derivative,) = compiled.gradient(current, scores.x, scores.y)
         current -= float(TALK_STEP) * derivative
     return abs(current - best) < abs(0.0 - best)
 

@@ -156,11 +156,10 @@ def median_test_accuracy_above(threshold):
 
 
 def forward_backward_cycles_per_epoch():
-    """How many forward + backward passes one epoch of this training makes (train.batches)."""
-    from symdl import train
+    """How many forward + backward passes one epoch of this training makes (training.batches)."""
+    from symdl.training.batches import batches
     digits = datasets.mnist()
-    batches = train.batches(digits.x, digits.y, BATCH_SIZE, np.random.default_rng(0))
-    return sum(1 for _ in batches)
+    return sum(1 for _ in batches(digits.x, digits.y, BATCH_SIZE, np.random.default_rng(0)))
 
 
 derivation.claim(

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "01701ee543da2efa"
-BODY_SHA256 = "0a60f605329b5cce"
+GENERATOR_SHA256 = "a939a9f9bcd67c6d"
+BODY_SHA256 = "3359c86eaf7e91bf"
 
 SPEC = {
     'name': 'affine_mse',
@@ -378,7 +378,6 @@ def _rows_add(d, g, b):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(w, b, x, y, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
-    y_hat = np.empty(BLOCK, x.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)
@@ -502,13 +501,11 @@ def closed_form(x, y):
     S_x = 0.0
     S_xy = 0.0
     S_y = 0.0
-    S_yy = 0.0
     for i in range(m):
         S_xx += x[i]*x[i]
         S_x += x[i]
         S_xy += x[i]*y[i]
         S_y += y[i]
-        S_yy += y[i]*y[i]
     w = (S_xy*m - S_x*S_y)/(S_xx*m - (S_x*S_x))
     b = (S_xx*S_y - S_xy*S_x)/(S_xx*m - (S_x*S_x))
     return w, b

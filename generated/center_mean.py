@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "01701ee543da2efa"
-BODY_SHA256 = "22a188bb5c251b0b"
+GENERATOR_SHA256 = "a939a9f9bcd67c6d"
+BODY_SHA256 = "8841ac67c8ac4a00"
 
 SPEC = {
     'name': 'center_mean',
@@ -375,7 +375,6 @@ def _rows_add(d, g, b):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(c, x, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
-    deviation = np.empty(BLOCK, x.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)
@@ -487,9 +486,7 @@ def closed_form(x):
     """The minimiser from ∇J = 0, written with the data sums S (as 003 §3.1 (1))."""
     m = x.shape[0]
     S_x = 0.0
-    S_xx = 0.0
     for i in range(m):
         S_x += x[i]
-        S_xx += x[i]*x[i]
     c = S_x/m
     return c

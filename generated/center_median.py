@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "01701ee543da2efa"
-BODY_SHA256 = "a3dba850ad86165e"
+GENERATOR_SHA256 = "a939a9f9bcd67c6d"
+BODY_SHA256 = "caf4e66ac80b07b8"
 
 SPEC = {
     'name': 'center_median',
@@ -375,7 +375,6 @@ def _rows_add(d, g, b):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(c, x, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
-    deviation = np.empty(BLOCK, x.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)

@@ -18,9 +18,9 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
-DERIVATION_SHA256 = "be5f51e0520aada1"
-GENERATOR_SHA256 = "01701ee543da2efa"
-BODY_SHA256 = "4ea96a9c0f9cf0d4"
+DERIVATION_SHA256 = "d76cbe3c72040296"
+GENERATOR_SHA256 = "a939a9f9bcd67c6d"
+BODY_SHA256 = "e48a32727c9314bd"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -375,7 +375,6 @@ def _rows_add(d, g, b):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(slope, x, y, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
-    y_hat = np.empty(BLOCK, x.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)
@@ -491,10 +490,8 @@ def closed_form(x, y):
     m = x.shape[0]
     S_xx = 0.0
     S_xy = 0.0
-    S_yy = 0.0
     for i in range(m):
         S_xx += x[i]*x[i]
         S_xy += x[i]*y[i]
-        S_yy += y[i]*y[i]
     slope = S_xy/S_xx
     return slope

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "01701ee543da2efa"
-BODY_SHA256 = "05b6773fc4810500"
+GENERATOR_SHA256 = "a939a9f9bcd67c6d"
+BODY_SHA256 = "0c9b5bac7e9fdc2d"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -376,7 +376,6 @@ def _rows_add(d, g, b):
 def _loss_of_rows(theta, x, y, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z = np.empty(BLOCK, x.dtype)
-    h = np.empty(BLOCK, x.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)
@@ -392,15 +391,14 @@ def _loss_of_rows(theta, x, y, _start, _stop):
 def loss(theta, x, y):
     """J, the sum of the loss over the samples, block by block."""
     m = x.shape[0]
-    scale = 1.0
     chunks = _chunk_count(m)
     if chunks == 1:
-        return _loss_of_rows(theta, x, y, 0, m) * scale
+        return _loss_of_rows(theta, x, y, 0, m)
     loss_parts = _zeros((chunks,))
     for chunk in numba.prange(chunks):
         loss_parts[chunk] = _loss_of_rows(theta, x, y, _chunk_start(m, chunks, chunk),
                                           _chunk_start(m, chunks, chunk + 1))
-    return _total(loss_parts) * scale
+    return _total(loss_parts)
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -427,7 +425,6 @@ def _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta):
 def loss_and_gradient(theta, x, y):
     """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
     m = x.shape[0]
-    scale = 1.0
     chunks = _chunk_count(m)
     loss_parts = _zeros((chunks,))
     g_theta_parts = _zeros((chunks,) + theta.shape)
@@ -438,7 +435,7 @@ def loss_and_gradient(theta, x, y):
         for chunk in numba.prange(chunks):
             loss_parts[chunk] = _loss_and_gradient_of_rows(
                 theta, x, y, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), g_theta_parts[chunk])
-    return _total(loss_parts) * scale, _scaled(_combine(g_theta_parts), scale)
+    return _total(loss_parts), _combine(g_theta_parts)
 
 
 def gradient(theta, x, y):
@@ -487,9 +484,7 @@ def hessian(theta, x, y):
         hess = parts[chunk]
         for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
             x_i = x[i]
-            y_i = y[i]
             z = _dot(theta, x_i)
             h = _sigmoid(z)
             _outer_add(-h*(h - 1.0), x_i, hess)
-    scale = 1.0
-    return _combine(parts) * scale
+    return _combine(parts)

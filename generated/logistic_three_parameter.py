@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "01701ee543da2efa"
-BODY_SHA256 = "9815ab984ce1d848"
+GENERATOR_SHA256 = "a939a9f9bcd67c6d"
+BODY_SHA256 = "e14f21459862809c"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -376,7 +376,6 @@ def _rows_add(d, g, b):
 def _loss_of_rows(weights, b, point, c, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z = np.empty(BLOCK, point.dtype)
-    p = np.empty(BLOCK, point.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)

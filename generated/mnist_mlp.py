@@ -18,9 +18,9 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
-DERIVATION_SHA256 = "f91a184c2fb073b4"
-GENERATOR_SHA256 = "01701ee543da2efa"
-BODY_SHA256 = "e7c6a2b9725035e0"
+DERIVATION_SHA256 = "c5f03564ca60d863"
+GENERATOR_SHA256 = "a939a9f9bcd67c6d"
+BODY_SHA256 = "12c05bd664074265"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -494,7 +494,6 @@ def loss_and_gradient_sparse(W1_t, b1, W2, b2, x_values, x_columns, x_starts, la
 def predict(W1, b1, W2, b2, x):
     """The model's output z2 for every sample."""
     m = x.shape[0]
-    scale = 1.0
     z1 = np.dot(x, W1.T)
     for i in range(m):
         for k in range(z1.shape[1]):

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "01701ee543da2efa"
-BODY_SHA256 = "b437b6a8468cad93"
+GENERATOR_SHA256 = "a939a9f9bcd67c6d"
+BODY_SHA256 = "dee5967b27f79a52"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -380,7 +380,6 @@ def _loss_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _start, _sto
     z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
     a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
     z2 = np.empty(BLOCK, point.dtype)
-    p = np.empty(BLOCK, point.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)

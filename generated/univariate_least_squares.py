@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "01701ee543da2efa"
-BODY_SHA256 = "ba10f29a88010b41"
+GENERATOR_SHA256 = "a939a9f9bcd67c6d"
+BODY_SHA256 = "3defa5c5b471d416"
 
 SPEC = {
     'name': 'univariate_least_squares',
@@ -375,7 +375,6 @@ def _rows_add(d, g, b):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(a, b, x, y, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
-    y_hat = np.empty(BLOCK, x.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)
@@ -390,15 +389,14 @@ def _loss_of_rows(a, b, x, y, _start, _stop):
 def loss(a, b, x, y):
     """J, the sum of the loss over the samples, block by block."""
     m = x.shape[0]
-    scale = 1.0
     chunks = _chunk_count(m)
     if chunks == 1:
-        return _loss_of_rows(a, b, x, y, 0, m) * scale
+        return _loss_of_rows(a, b, x, y, 0, m)
     loss_parts = _zeros((chunks,))
     for chunk in numba.prange(chunks):
         loss_parts[chunk] = _loss_of_rows(a, b, x, y, _chunk_start(m, chunks, chunk),
                                           _chunk_start(m, chunks, chunk + 1))
-    return _total(loss_parts) * scale
+    return _total(loss_parts)
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -424,7 +422,6 @@ def _loss_and_gradient_of_rows(a, b, x, y, _start, _stop):
 def loss_and_gradient(a, b, x, y):
     """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
     m = x.shape[0]
-    scale = 1.0
     chunks = _chunk_count(m)
     loss_parts = _zeros((chunks,))
     g_a_parts = _zeros((chunks,))
@@ -436,7 +433,7 @@ def loss_and_gradient(a, b, x, y):
         for chunk in numba.prange(chunks):
             loss_parts[chunk], g_a_parts[chunk], g_b_parts[chunk] = _loss_and_gradient_of_rows(
                 a, b, x, y, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1))
-    return _total(loss_parts) * scale, _total(g_a_parts) * scale, _total(g_b_parts) * scale
+    return _total(loss_parts), _total(g_a_parts), _total(g_b_parts)
 
 
 def gradient(a, b, x, y):
@@ -487,8 +484,7 @@ def hessian(a, b, x, y):
             hess[0, 1] += 2.0*x_i
             hess[1, 0] += 2.0*x_i
             hess[1, 1] += 2.0
-    scale = 1.0
-    return _combine(parts) * scale
+    return _combine(parts)
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -499,13 +495,11 @@ def closed_form(x, y):
     S_x = 0.0
     S_xy = 0.0
     S_y = 0.0
-    S_yy = 0.0
     for i in range(m):
         S_xx += x[i]*x[i]
         S_x += x[i]
         S_xy += x[i]*y[i]
         S_y += y[i]
-        S_yy += y[i]*y[i]
     a = (S_xy*m - S_x*S_y)/(S_xx*m - (S_x*S_x))
     b = (S_xx*S_y - S_xy*S_x)/(S_xx*m - (S_x*S_x))
     return a, b

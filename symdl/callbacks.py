@@ -1,9 +1,10 @@
-"""What happens between epochs: the history, a progress bar, early stopping, checkpoints.
+"""What happens between epochs: a progress bar, log lines, early stopping, checkpoints.
 
-`symdl.train.fit` runs each epoch's updates, records the epoch's J (and, when asked, its
-metrics) in the `History`, then calls `on_epoch_end(run)` of every callback; a callback
-stops training by setting ``run.stop = True`` and may replace ``run.params`` when training
-ends (early stopping restores the best parameters that way).
+The training engine (`symdl.training.engine`) runs each epoch's updates, records the epoch's
+J (and, when asked, its metrics) in the run's `History`, then calls `on_epoch_end(run)` of
+every callback with the `Run` (both in `symdl.training.result`); a callback stops training by
+setting ``run.stop = True`` and may replace ``run.params`` when training ends (early stopping
+restores the best parameters that way).
 
     >>> from symdl import callbacks, train
     >>> result = train.fit("logistic_regression", x, y, epochs=5000,
@@ -20,55 +21,13 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from symdl import saved
 from symdl.errors import DataError, SymdlError
-
-
-class History(list):
-    """The (epoch, J) pairs of a training run, plus every per-epoch metric by name.
-
-    It is the list of pairs it always was (``for epoch, J in result.history``), and
-    ``history.metrics`` maps each recorded name ("J", "accuracy", "val J", "val accuracy",
-    "mse", ...) to its values, one per epoch, ready for plotting.
-    """
-
-    def __init__(self, pairs=()) -> None:
-        super().__init__(pairs)
-        self.metrics: dict[str, list[float]] = {}
-
-    def record(self, epoch: int, values: dict) -> None:
-        """Append one epoch: its J as a pair, and every value under its name."""
-        self.append((epoch, values["J"]))
-        for key, value in values.items():
-            self.metrics.setdefault(key, []).append(value)
-
-    def latest(self) -> dict:
-        """The last epoch's metrics, by name."""
-        return {key: values[-1] for key, values in self.metrics.items() if values}
-
-
-@dataclass
-class Run:
-    """A training run as the callbacks see it after each epoch."""
-
-    name: str
-    epochs: int  # as planned; fewer when a callback stops early
-    param_names: list
-    params: list  # the current values in SPEC order (the optimizers update arrays in place)
-    history: History
-    model: str = ""  # how the user names the model: a built-in name or a derivation's path
-    settings: dict = field(default_factory=dict)  # the training settings, as saved models keep them
-    epoch: int = 0
-    stop: bool = False  # set by a callback to end training after this epoch
-    finished: bool = False  # False in on_train_end when an error ended training
-    started: float = field(default_factory=time.perf_counter)
-
-    def named_params(self) -> dict:
-        return dict(zip(self.param_names, self.params))
+from symdl.training.result import Run
 
 
 class Callback:
@@ -90,6 +49,12 @@ def formatted(values: dict) -> str:
 
 
 # ---- telling the user how it goes ------------------------------------------------------------
+
+def progress_callbacks(progress: bool, log=None, log_every=None) -> list:
+    """The callbacks that tell the user how training goes: a bar, lines through `log`, or none."""
+    found: list[Callback] = [ProgressBar()] if progress else []
+    return found + ([LogLines(log, log_every)] if log else [])
+
 
 def is_terminal(stream) -> bool:
     isatty = getattr(stream, "isatty", None)
@@ -257,9 +222,5 @@ class Checkpoint(Callback):
             self.write(run)
 
     def write(self, run):
-        from symdl import saved, train
-        result = train.Result(run.name, run.named_params(), run.history,
-                              {"epoch": run.epoch}, time.perf_counter() - run.started,
-                              settings=dict(run.settings), model=run.model)
-        saved.save(result, self.path)
+        saved.save(run.result({"epoch": run.epoch}), self.path)
         self.written_epochs.append(run.epoch)

@@ -13,6 +13,10 @@ A disagreement among these is a bug in symdl and fails `symdl check`.
 
 Each document claim is then evaluated; a disagreement there is a finding about the
 document, reported with the correct statement, and does not fail the command.
+
+Long because the three parts of a check — symdl against itself (`SampleProblem`, the closed
+form), symdl against the documents (the claims) and the table both make — share `Row` and
+are read together: the table's columns are what the first two parts fill in.
 """
 
 from __future__ import annotations

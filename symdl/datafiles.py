@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from symdl import validate
+from symdl.training.inputs import input_specs
 from symdl.errors import DataError
 
 IN_MEMORY = (".npz", ".csv")
@@ -46,7 +46,7 @@ def tensor_names(spec) -> tuple[str | None, str | None]:
 
 def input_names(spec) -> list[str]:
     """Every data tensor's name, in the order the model's kernels take them."""
-    return [name for name, _ in validate.input_specs(spec)]
+    return [name for name, _ in input_specs(spec)]
 
 
 def load(path, spec, target_column=None):
@@ -144,7 +144,7 @@ def _from_csv(path: Path, spec, target_column):
 
 def _inputs_from_columns(path, spec, header, table, target_column):
     """{tensor: array} of a model of several data tensors, its columns found by header name."""
-    inputs = validate.input_specs(spec)
+    inputs = input_specs(spec)
     wanted = ", ".join(name if not shape else f"{name}[0], {name}[1], …" for name, shape in inputs)
     if header is None:
         raise DataError(f"{path}: model {spec['name']} reads several data tensors "

@@ -14,6 +14,10 @@ Conventions shared by all of them:
   §3.2, §3.3) that column of ones is column 0 and is already included.
 * ``y`` has shape ``(m,)``: float64 for regression and for binary labels 0.0/1.0, int64 for
   class labels 0..L-1.
+
+Long because it holds one short function per data set (sixteen of them, each read on its own
+beside the figure it imitates) and MNIST's reader; splitting them would only scatter a
+catalogue that `load` names in one place.
 """
 
 from __future__ import annotations

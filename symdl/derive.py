@@ -15,6 +15,11 @@ Two views of the same derivative come out of it:
 
 `explicit_instance` builds the fully substituted loss for small sizes, which tests hold
 against the chain-rule result.
+
+Long because derivation is four views of one `Derived`: the adjoints the generator needs,
+the factor-by-factor chain rule the printers show, closed forms through sufficient
+statistics, and the explicit instance the checks hold them against; each reads the same
+intermediates, so they live beside them.
 """
 
 from __future__ import annotations
@@ -319,10 +324,10 @@ def affine_expression(step: Affine) -> sp.Expr:
 def simplify_gradient(expr: sp.Expr) -> sp.Expr:
     """A targeted simplification: expand, then factor if that is shorter.
 
-    `simplify()` is slow and can rewrite sums inside exp as products (ENGINEERING-NOTES.md);
-    expansion cancels the σ(1 − σ)/σ quotients the chain rule makes, factoring restores the
-    shape a document would print. Sums inside exp stay together: e^{z − lse} is the
-    softmax, finite at z = 1000, while e^{z}·e^{−lse} is inf·0 there.
+    `simplify()` is slow and can rewrite sums inside exp as products (docs/engineering.md,
+    'SymPy simplify()'); expansion cancels the σ(1 − σ)/σ quotients the chain rule makes,
+    factoring restores the shape a document would print. Sums inside exp stay together:
+    e^{z − lse} is the softmax, finite at z = 1000, while e^{z}·e^{−lse} is inf·0 there.
     """
     expanded = sp.expand(expr, power_exp=False)
     candidates = [expanded, sp.factor_terms(expanded), sp.factor(expanded)]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from symdl import kernels, train, validate
+from symdl.training import inputs
 from symdl.errors import DataError, DerivationError
 
 
@@ -32,8 +33,8 @@ def fit(name, x, y, classes, **fit_kwargs) -> list[dict]:
     spec = binary_model(name).SPEC
     if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 2:
         raise DataError(f"one-vs-rest needs a number of classes L >= 2, got {classes!r}")
-    if len(validate.input_specs(spec)) > 1:  # several data tensors, each checked by name
-        x = validate.model_inputs(spec, None, x, need_target=False).x
+    if len(inputs.input_specs(spec)) > 1:  # several data tensors, each checked by name
+        x = inputs.model_inputs(spec, None, x, need_target=False).x
         _, labels = validate.training_data(x[0], y, task="classes", classes=int(classes))
     else:
         x, labels = validate.training_data(x, y, task="classes", classes=int(classes))
@@ -51,8 +52,8 @@ def scores(name, params_list, x) -> np.ndarray:
         raise DataError(f"one-vs-rest needs at least 2 classifiers, got {len(params_list)}")
     columns = []
     for params in params_list:
-        inputs = validate.model_inputs(module.SPEC, params, x, need_target=False)
-        columns.append(module.predict(*inputs.params, *inputs.inputs))
+        checked = inputs.model_inputs(module.SPEC, params, x, need_target=False)
+        columns.append(module.predict(*checked.params, *checked.inputs))
     return np.column_stack(columns)
 
 

@@ -33,7 +33,8 @@ import numpy as np
 
 from symdl import kernels, sources
 from symdl.version import __version__
-from symdl.callbacks import History
+from symdl.training.result import History, Result, require_result
+from symdl.training.scores import softmax
 from symdl.errors import SavedModelError, SymdlError
 
 FORMAT = "symdl saved model"
@@ -61,8 +62,7 @@ def save(result, path: str | os.PathLike) -> Path:
     The file is written beside its final name and then moved there, so a failed write leaves
     any earlier file of that name intact.
     """
-    from symdl import train
-    train.require_result(result, "saved.save")
+    require_result(result, "saved.save")
     module = kernels.load(result.model or result.name)
     metadata = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "symdl_version": __version__,
@@ -81,14 +81,13 @@ def save(result, path: str | os.PathLike) -> Path:
 
 
 def load(path: str | os.PathLike, model: str | None = None):
-    """The `train.Result` saved in `path`, checked against the kernels installed now.
+    """The `Result` saved in `path`, checked against the kernels installed now.
 
     `model`, when given, is the model the caller expects the file to hold (a built-in name or
     a derivation file's path); otherwise the model is found where it was when it was saved.
     Raises `SavedModelError` when the file is missing, is not a saved model, holds another
     model, or was trained with kernels that have changed since.
     """
-    from symdl import train
     path = Path(path)
     metadata, arrays = _read(path)
     name = metadata["model"]
@@ -124,7 +123,7 @@ def load(path: str | os.PathLike, model: str | None = None):
         raise SavedModelError(f"{path} is damaged: its metrics, settings or seconds are not what "
                               f"symdl wrote; `symdl train MODEL --save {path}` writes a new "
                               f"one") from None
-    return train.Result(name, params, history, metrics, seconds, settings=settings,
+    return Result(name, params, history, metrics, seconds, settings=settings,
                         model=sources.resolve(ref).ref)
 
 
@@ -153,13 +152,6 @@ def prediction_columns(spec: dict, output: np.ndarray) -> dict[str, np.ndarray]:
     else:
         columns.update({f"{name}_{k}": output[:, k] for k in range(output.shape[1])})
     return columns
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Each row of a class model's logits z as probabilities e^{z_c} / Σ e^{z_k} (002's
-    softmax), the largest logit subtracted first so that no exponential overflows."""
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def predictions_csv(columns: dict[str, np.ndarray]) -> str:

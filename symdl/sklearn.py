@@ -37,8 +37,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from symdl import kernels, train, validate
-from symdl.saved import softmax
+from symdl import kernels, train
+from symdl.training import inputs
+from symdl.training.divergence import largest_curvature
+from symdl.training.scores import softmax
 from symdl.errors import DataError, DerivationError, SettingsError, SymdlError
 
 SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "init", "init_scale", "seed")
@@ -93,7 +95,7 @@ class SymdlEstimator(BaseEstimator):
 
     def _design(self, X, spec):
         """The kernel's x from the user's X: one column for a scalar model, ones in front if asked."""
-        if len(validate.input_specs(spec)) > 1:
+        if len(inputs.input_specs(spec)) > 1:
             return self._split_columns(X, spec)
         if not spec["features"][1]:
             if adds_bias_column(spec, self.fit_intercept):
@@ -109,13 +111,13 @@ class SymdlEstimator(BaseEstimator):
 
     def _split_columns(self, X, spec) -> tuple:
         """X's columns cut across several data tensors, in declaration order (module docstring)."""
-        inputs = validate.input_specs(spec)
+        tensors = inputs.input_specs(spec)
         bias = adds_bias_column(spec, self.fit_intercept)
         known = {**((spec["training"] or {}).get("sizes") or {}), **(self.sizes or {})}
         for name, shape in spec["params"] if hasattr(self, "params_") else []:
             known.update(zip(shape, np.shape(self.params_[name])))
-        less = [1 if bias and k == 0 else 0 for k in range(len(inputs))]  # the ones column
-        unknown = {shape[0] for _, shape in inputs if shape and shape[0] not in known}
+        less = [1 if bias and k == 0 else 0 for k in range(len(tensors))]  # the ones column
+        unknown = {shape[0] for _, shape in tensors if shape and shape[0] not in known}
         if len(unknown) > 1:
             raise DataError(f"{spec['name']}: X's columns cannot be cut across its data tensors "
                             f"with the sizes of {', '.join(sorted(unknown))} unknown; pass "
@@ -123,21 +125,21 @@ class SymdlEstimator(BaseEstimator):
         if unknown:
             (dim,) = unknown
             fixed = sum(1 if not shape else known[shape[0]] - b
-                        for (_, shape), b in zip(inputs, less) if not shape or shape[0] != dim)
-            sharing = [b for (_, shape), b in zip(inputs, less) if shape and shape[0] == dim]
+                        for (_, shape), b in zip(tensors, less) if not shape or shape[0] != dim)
+            sharing = [b for (_, shape), b in zip(tensors, less) if shape and shape[0] == dim]
             left = X.shape[1] - fixed + sum(sharing)
             if left < len(sharing) or left % len(sharing):
                 raise DataError(f"{spec['name']}: X has {X.shape[1]} columns, which do not cut "
-                                f"into its data tensors {', '.join(n for n, _ in inputs)}; pass "
+                                f"into its data tensors {', '.join(n for n, _ in tensors)}; pass "
                                 f"sizes={{{dim!r}: ...}}")
             known[dim] = left // len(sharing)
-        widths = [1 if not shape else known[shape[0]] - b for (_, shape), b in zip(inputs, less)]
+        widths = [1 if not shape else known[shape[0]] - b for (_, shape), b in zip(tensors, less)]
         if sum(widths) != X.shape[1] or min(widths) < 1:
-            layout = ", ".join(f"{n} {w}" for (n, _), w in zip(inputs, widths))
+            layout = ", ".join(f"{n} {w}" for (n, _), w in zip(tensors, widths))
             raise DataError(f"{spec['name']}: X has {X.shape[1]} columns, but its data tensors "
                             f"take {sum(widths)} ({layout})")
         arrays, at = [], 0
-        for (_, shape), width, b in zip(inputs, widths, less):
+        for (_, shape), width, b in zip(tensors, widths, less):
             block = X[:, at:at + width]
             at += width
             if b:
@@ -214,7 +216,7 @@ class SymdlEstimator(BaseEstimator):
         spec = self._spec()
         values = [self.params_[name] for name, _ in spec["params"]]
         dtype = next((v.dtype for v in values if isinstance(v, np.ndarray)), np.float64)
-        x = validate.input_arrays(self._design(X.astype(dtype), spec))
+        x = inputs.input_arrays(self._design(X.astype(dtype), spec))
         return kernels.load(self.model).predict(*values, *x)
 
     def __sklearn_tags__(self):
@@ -230,15 +232,15 @@ def curvature_step(model, x, targets, settings) -> float:
     if not spec["hessian"]:
         raise DerivationError(f"learning_rate='auto' needs a Hessian kernel, and symdl derives "
                               f"none for {spec['name']}; give a number")
-    sizes = train.dimension_sizes(spec, x, settings.get("sizes"))
-    start = train.initial_params(spec, sizes, init_scale=settings.get("init_scale", 0.0),
-                                 init=settings.get("init", "normal"),
-                                 initial=settings.get("initial"), seed=settings.get("seed", 0))
-    hessian = np.atleast_2d(module.hessian(*start, *train.data_args(x, targets)))
-    largest = float(np.linalg.eigvalsh(hessian).max())
-    if not np.isfinite(largest) or largest <= 0.0:
+    sizes = inputs.dimension_sizes(spec, x, settings.get("sizes"))
+    start = inputs.initial_params(spec, sizes, init_scale=settings.get("init_scale", 0.0),
+                                  init=settings.get("init", "normal"),
+                                  initial=settings.get("initial"), seed=settings.get("seed", 0))
+    largest = largest_curvature(module, start, inputs.kernel_data(x, targets))
+    if largest is None or largest <= 0.0:
+        shown = "not finite" if largest is None else f"{largest:.3g}"
         raise DataError(f"{spec['name']}: the Hessian at the start has no positive curvature "
-                        f"(largest eigenvalue {largest:.3g}), so no step follows from it; "
+                        f"(largest eigenvalue {shown}), so no step follows from it; "
                         f"give learning_rate a number")
     return 1.0 / largest
 
@@ -247,7 +249,7 @@ def held_out(x, targets, fraction, seed):
     """A random `fraction` of the samples, held out as validation data (x, y, (x_val, y_val))."""
     if not 0.0 < fraction < 1.0:
         raise DataError(f"validation_fraction must lie strictly between 0 and 1, not {fraction}")
-    count = validate.sample_count(x)
+    count = inputs.sample_count(x)
     order = np.random.default_rng(seed).permutation(count)
     cut = count - max(1, int(round(fraction * count)))
     if cut < 1:
@@ -256,7 +258,7 @@ def held_out(x, targets, fraction, seed):
     keep, val = np.sort(order[:cut]), np.sort(order[cut:])
 
     def rows(index):
-        taken = tuple(a[index] for a in validate.input_arrays(x))
+        taken = tuple(a[index] for a in inputs.input_arrays(x))
         return taken if isinstance(x, tuple) else taken[0]
     return rows(keep), targets[keep], (rows(val), targets[val])
 

@@ -3,13 +3,13 @@
 from functools import cache
 
 from symdl import check
-from symdl.generate import load_derivation
+from symdl.sources import load_derivation
 
 
 @cache
 def rows(name):
     """statement -> check.Row for every claim of derivation NAME, evaluated once per session."""
-    derivation, _ = load_derivation(name)
+    derivation = load_derivation(name)
     return {claim.statement: check.evaluate_claim(name, claim) for claim in derivation.claims}
 
 

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from symdl import cli, datasets, generate, kernels, one_vs_rest, sources, stamps, train
+from symdl import cli, datasets, kernels, one_vs_rest, sources, stamps, train
 from symdl.errors import (DataError, DerivationError, DivergenceError, IllConditionedWarning,
                           SettingsError, SingularError, SymdlError)
+from symdl.generate import files
+from symdl.training.result import Result
 
 RNG = np.random.default_rng(0)
 X2 = RNG.standard_normal((20, 2))
@@ -34,7 +36,7 @@ def theta(n):
 
 def predict(name, params, x):
     """train.predict with parameters given as a plain dictionary (or list, or a wrong type)."""
-    return train.predict(train.Result(name, params), x)
+    return train.predict(Result(name, params), x)
 
 
 # ---- Python: each call raises the SymdlError named, with a message matching ------------------
@@ -331,7 +333,7 @@ derivation.output(y_hat)
 def own_model(tmp_path):
     path = tmp_path / "own_line.py"
     path.write_text(A_MODEL)
-    generate.write([str(path)])
+    files.write([str(path)])
     return path
 
 
@@ -373,7 +375,7 @@ def test_your_own_derivation_edited_but_not_regenerated_is_named(own_model):
     with pytest.raises(DerivationError, match=f"{own_model} has changed since .*own_line.py was "
                                               f"generated.*symdl generate {own_model}"):
         kernels.load(str(own_model))
-    generate.write([str(own_model)])
+    files.write([str(own_model)])
     assert kernels.load(str(own_model)).DERIVATION_SHA256 == stamps.file_hash(own_model)
 
 
@@ -382,7 +384,7 @@ def test_the_readme_model_trains_instead_of_saturating(tmp_path):
     from test_extending import NEW_MODEL
     path = tmp_path / "tanh_unit_for_test.py"
     path.write_text(NEW_MODEL)
-    generate.write([str(path)])
+    files.write([str(path)])
     data = datasets.floor_areas()
     with pytest.raises(DivergenceError, match="more than twice its starting value"):
         train.fit(str(path), data.x, data.y, learning_rate=0.05, epochs=200)
@@ -393,7 +395,7 @@ def test_the_readme_model_trains_instead_of_saturating(tmp_path):
 def test_regeneration_is_byte_identical_and_verifies(own_model):
     kernel = own_model.parent / "generated" / "own_line.py"
     before = kernel.read_bytes()
-    assert generate.write([str(own_model)]) == []
+    assert files.write([str(own_model)]) == []
     assert kernel.read_bytes() == before
     kernels.verify(sources.resolve(str(own_model)))
 
@@ -408,7 +410,7 @@ def test_a_failed_write_leaves_the_old_file_whole(own_model, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(OSError):
-        generate.write([str(own_model)])
+        files.write([str(own_model)])
     assert kernel.read_text() == before
     assert sorted(p.name for p in kernel.parent.iterdir() if p.suffix != "") == ["own_line.py"]
 
@@ -485,7 +487,7 @@ def test_ctrl_c_during_generate_exits_130_and_writes_nothing_half(tmp_path, monk
     def interrupted(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(generate.files, "render_module", interrupted)
+    monkeypatch.setattr(files, "render_module", interrupted)
     assert cli.main(["generate", str(path)]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert not (tmp_path / "generated" / "own_line.py").exists()
@@ -504,4 +506,4 @@ def test_a_loss_without_a_parameter_is_named_not_a_sympy_error(tmp_path):
                     "y = derivation.target('y')\n"
                     "derivation.loss((y - x) ** 2)\n")
     with pytest.raises(DerivationError, match="depends on no parameter.*derivation.param"):
-        generate.write([str(path)])
+        files.write([str(path)])

@@ -8,26 +8,26 @@ Document claims must evaluate (a claim that raises is a bug); their verdicts are
 import pytest
 
 from symdl import check
-from symdl.generate import derivation_names, load_derivation
 from symdl.model import Model
+from symdl.sources import builtin_names, load_derivation
 from symdl.testing import derivation_tests
 
 test_builtin_models = derivation_tests()  # the plugin users run on their own models
 
 
-@pytest.mark.parametrize("name", derivation_names())
+@pytest.mark.parametrize("name", builtin_names())
 def test_every_derivation_cites_a_document(name):
-    derivation, _ = load_derivation(name)
+    derivation = load_derivation(name)
     assert any(seed in derivation.source for seed in ("000_", "001_", "002_", "003_", "004_"))
     for claim in derivation.claims:
         assert any(seed in claim.source for seed in ("000_", "001_", "002_", "003_", "004_"))
 
 
 def test_every_model_is_checked_three_ways():
-    models = [n for n in derivation_names() if isinstance(load_derivation(n)[0], Model)]
+    models = [n for n in builtin_names() if isinstance(load_derivation(n), Model)]
     assert models
     for name in models:
-        claims = {r.claim for r in check.check_model(load_derivation(name)[0])}
+        claims = {r.claim for r in check.check_model(load_derivation(name))}
         assert {"generated gradient = SymPy diff of substituted loss",
                 "SymPy gradient = finite differences",
                 "generated loss = substituted loss"} <= claims
@@ -35,7 +35,7 @@ def test_every_model_is_checked_three_ways():
 
 def test_a_wrong_kernel_is_caught(monkeypatch):
     """The check is not a formality: a kernel whose gradient is off by 1e-6 fails it."""
-    derivation, _ = load_derivation("logistic_regression")
+    derivation = load_derivation("logistic_regression")
     problem = check.SampleProblem(derivation)
     real = problem.kernel
 

@@ -19,7 +19,7 @@ import pytest
 
 da = pytest.importorskip("dask.array")
 
-from symdl import callbacks, chunked, cli, datasets, kernels, saved, train  # noqa: E402
+from symdl import callbacks, chunked, cli, datasets, kernels, saved, stores, train  # noqa: E402
 from symdl.errors import DataError, DivergenceError  # noqa: E402
 
 RTOL = 1e-10
@@ -175,7 +175,7 @@ def test_zarr_store_and_npy_folder_train_like_memory_and_from_the_cli(logistic, 
 
     expected = train.fit("logistic_regression", x, y, learning_rate=1e-3, epochs=20)
     for path in (tmp_path / "big.zarr", tmp_path / "npy"):
-        xs, ys = chunked.load(path, chunk_rows=512)
+        xs, ys = stores.load(path, chunk_rows=512)
         assert xs.chunks[0][0] == 512 and ys.chunks[0] == xs.chunks[0]
         assert_same_params(train.fit("logistic_regression", xs, ys, learning_rate=1e-3,
                                      epochs=20), expected)
@@ -197,20 +197,20 @@ def test_uncompressed_zarr_chunks_are_read_as_plain_files(tmp_path):
         group.create_array("x", shape=x.shape, chunks=(4, 5), dtype=dtype, compressors=None)[:] = x
         group.create_array("y", shape=(14,), chunks=(4,), dtype="i4", compressors=None,
                            fill_value=7)[:8] = 1  # rows 8.. are never written: no chunk files
-        xs, ys = chunked.load(tmp_path / f"v{version}.zarr")
-        assert chunked.RawZarrChunks.readable(group["x"]) and xs.name.startswith("raw-zarr")
+        xs, ys = stores.load(tmp_path / f"v{version}.zarr")
+        assert stores.RawZarrChunks.readable(group["x"]) and xs.name.startswith("raw-zarr")
         np.testing.assert_array_equal(xs.compute(), group["x"][:])
         np.testing.assert_array_equal(ys.compute(), group["y"][:])
         assert list(ys.compute()[7:]) == [1] + [7] * 6
     compressed = zarr.open_group(str(tmp_path / "zstd.zarr"), mode="w")
     compressed.create_array("x", data=x, chunks=(4, 5))
-    assert not chunked.RawZarrChunks.readable(compressed["x"])
+    assert not stores.RawZarrChunks.readable(compressed["x"])
 
 
 def test_npy_rows_are_read_by_block_not_mapped(tmp_path):
     a = np.arange(60.0).reshape(20, 3)
     np.save(tmp_path / "a.npy", a)
-    rows = chunked.NpyRows(tmp_path / "a.npy")
+    rows = stores.NpyRows(tmp_path / "a.npy")
     assert rows.shape == (20, 3) and rows.dtype == a.dtype
     np.testing.assert_array_equal(rows[5:9], a[5:9])
     np.testing.assert_array_equal(rows[(slice(18, 20), slice(1, 3))], a[18:, 1:])
@@ -220,9 +220,9 @@ def test_npy_rows_are_read_by_block_not_mapped(tmp_path):
 def test_bad_paths_say_what_to_pass(tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((4, 2)))
     with pytest.raises(DataError, match="one folder"):
-        chunked.load(tmp_path / "x.npy")
+        stores.load(tmp_path / "x.npy")
     with pytest.raises(DataError, match="missing y.npy"):
-        chunked.load(tmp_path)
+        stores.load(tmp_path)
     # symdl's own error: exit 1 (2 is argparse's, for usage errors)
     assert cli.main(["train", "logistic_regression", "--scheduler", "tcp://localhost:1"]) == 1
 

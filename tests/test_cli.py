@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from symdl import check, cli, generate, kernels, saved, stamps, train
+from symdl import check, cli, kernels, saved, sources, stamps, train
 from symdl.version import __version__
 
 
@@ -190,7 +190,7 @@ def test_check_json_serialises_every_field_of_a_row(capsys):
 @pytest.fixture
 def two_models(monkeypatch):
     """`symdl all` over two quick models, so that the test does not train all of them."""
-    monkeypatch.setattr(generate, "derivation_names",
+    monkeypatch.setattr(sources, "builtin_names",
                         lambda: ["paraboloid_gradient", "univariate_least_squares"])
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from symdl import datasets
 from symdl.errors import DataError, DivergenceError
-from symdl.validate import finite_loss, training_data
+from symdl.training.divergence import finite_loss
+from symdl.validate import training_data
 
 PACKAGED_MNIST = resources.files("symdl") / "data" / "mnist"
 

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 from symdl import datasets, kernels, train
+from symdl.training import batches as batches_module
+from symdl.training.batches import batches
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +41,9 @@ def test_sparse_kernel_equals_the_dense_one(digits):
 def test_sparse_and_dense_epochs_train_the_same_model(digits, monkeypatch):
     x, y = digits
     results = []
-    monkeypatch.setattr(train, "SPARSE_THREADS", 1024)  # whatever the threads here
+    monkeypatch.setattr(batches_module, "SPARSE_THREADS", 1024)  # whatever the threads here
     for density in (1.0, 0.0):  # at most 100% non-zero: sparse path; at most 0%: dense path
-        monkeypatch.setattr(train, "SPARSE_DENSITY", density)
+        monkeypatch.setattr(batches_module, "SPARSE_DENSITY", density)
         results.append(train.fit("mnist_mlp", x, y, optimizer="rmsprop", learning_rate=1e-3,
                                  batch_size=64, epochs=2, params=small_network(),
                                  sizes={"H": 16, "C": 10}))
@@ -60,7 +62,7 @@ def test_minibatch_epoch_loss_is_the_sum_of_its_batch_losses(digits):
     result = train.fit("mnist_mlp", x, y, optimizer="sgd", learning_rate=0.1, batch_size=128,
                        epochs=1, params=[p.copy() for p in start], sizes={"H": 16, "C": 10})
     params, total = start, 0.0  # the same epoch by hand, from the same seed's order
-    for xb, yb in train.batches(x, y, 128, np.random.default_rng(0)):
+    for xb, yb in batches(x, y, 128, np.random.default_rng(0)):
         loss, *grads = module.loss_and_gradient(*params, xb, yb)
         total += loss * len(xb)
         params = [p - np.float32(0.1) * g for p, g in zip(params, grads)]

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from symdl import check, generate, sources
+from symdl import check, sources
 from symdl.derive import Derived, chain_rule
 from symdl.functions import relu, sigmoid, softplus
+from symdl.generate import files
 from symdl.render import render
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "models"
@@ -27,7 +28,7 @@ def folder(tmp_path_factory):
     copy = tmp_path_factory.mktemp("models")
     for path in EXAMPLES.glob("*.py"):
         shutil.copy(path, copy / path.name)
-    generate.write([copy])
+    files.write([copy])
     return copy
 
 
@@ -37,7 +38,7 @@ def test_example_derives_generates_and_checks(folder, name):
     text = render(derivation)
     assert "∂ℓ" in text and ("The chain rule for" in text or "The derivative with respect to" in text)
     assert r"\begin{align*}" in render(derivation, latex=True)
-    assert generate.stale([folder / f"{name}.py"]) == []
+    assert files.stale([folder / f"{name}.py"]) == []
     rows = check.check_model(derivation)
     assert rows and all(r.verdict == "passes" for r in rows), [(r.claim, r.evidence) for r in rows]
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import symdl.derivations
-from symdl import generate, saved
+from symdl import saved, sources
 
 NEW_MODEL = '''"""A tanh unit fitted by least squares: a model that is not in the documents.
 
@@ -46,7 +46,7 @@ def new_model_file():
     path.write_text(NEW_MODEL)
     yield path
     path.unlink()
-    kernel = generate.generated_dir() / path.name
+    kernel = sources.generated_dir() / path.name
     if kernel.exists():
         kernel.unlink()
 
@@ -63,7 +63,7 @@ def test_a_new_file_gets_derivation_kernel_trainer_and_check(new_model_file):
 
     generated = symdl_command("generate", "tanh_unit_for_test")
     assert generated.returncode == 0, generated.stderr
-    kernel = (generate.generated_dir() / new_model_file.name).read_text()
+    kernel = (sources.generated_dir() / new_model_file.name).read_text()
     assert "def loss_and_gradient(w, b, x, y):" in kernel and "_tanh(" in kernel
 
     trained = symdl_command("train", "tanh_unit_for_test")

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from symdl import generate
+from symdl import sources
+from symdl.generate import files
 
 
 def test_generated_files_are_fresh():
-    assert generate.stale() == []
+    assert files.stale() == []
 
 
 def test_generate_check_command_passes():
@@ -20,15 +21,15 @@ def test_generate_check_command_passes():
 
 
 def test_regenerating_is_byte_identical():
-    first = generate.expected_files()
-    second = generate.expected_files()
+    first = files.expected_files()
+    second = files.expected_files()
     assert first == second
     for path, text in first.items():
         assert path.read_text() == text
 
 
 def test_writing_twice_changes_nothing():
-    assert generate.write() == []
+    assert files.write() == []
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def scratch_derivation():
     path.write_text(text)
     yield path
     path.unlink()
-    kernel = generate.generated_dir() / "scratch_for_staleness.py"
+    kernel = sources.generated_dir() / "scratch_for_staleness.py"
     if kernel.exists():
         kernel.unlink()
     for module in [m for m in sys.modules if m.endswith("scratch_for_staleness")]:
@@ -50,22 +51,21 @@ def scratch_derivation():
 
 
 def test_editing_a_derivation_makes_check_fail(scratch_derivation):
-    generate.write(["scratch_for_staleness"])
-    assert generate.stale(["scratch_for_staleness"]) == []
+    files.write(["scratch_for_staleness"])
+    assert files.stale(["scratch_for_staleness"]) == []
     scratch_derivation.write_text(scratch_derivation.read_text().replace(
         "learning_rate=0.005", "learning_rate=0.02"))
-    problems = generate.stale(["scratch_for_staleness"])
+    problems = files.stale(["scratch_for_staleness"])
     assert problems and "differs" in problems[0]
 
 
 def test_a_generator_change_makes_every_file_stale(monkeypatch):
-    from symdl.generate import files
     monkeypatch.setattr(files, "generator_hash", lambda: "0" * 16)
-    assert len(generate.stale()) == len(generate.expected_files())
+    assert len(files.stale()) == len(files.expected_files())
 
 
 def test_header_says_where_the_file_came_from():
-    for path, text in generate.expected_files().items():
+    for path, text in files.expected_files().items():
         head = text[:1500]
         assert f"derivations/{path.stem}.py" in head
         assert "symdl generate" in head and "Source document:" in head
@@ -73,14 +73,14 @@ def test_header_says_where_the_file_came_from():
 
 
 def test_generated_code_does_not_import_sympy():
-    for text in generate.expected_files().values():
+    for text in files.expected_files().values():
         assert "sympy" not in text
 
 
 def test_unknown_derivation_is_a_clear_error():
     from symdl.errors import DerivationError
     with pytest.raises(DerivationError, match="no derivation named"):
-        generate.load_derivation("no_such_model")
+        sources.load_derivation("no_such_model")
 
 
 
@@ -100,15 +100,17 @@ def test_every_kernel_runs_from_a_warm_cache_in_a_fresh_process(tmp_path):
         assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
-    assert len(outputs[0].splitlines()) == len(generate.expected_files())
+    assert len(outputs[0].splitlines()) == len(files.expected_files())
 
 
 CALL_EVERY_KERNEL = '''
 import importlib
 import numpy as np
-from symdl import generate, train
+from symdl import train
+from symdl.generate import files
+from symdl.training.inputs import initial_params
 
-for name in sorted(p.stem for p in generate.expected_files()):
+for name in sorted(p.stem for p in files.expected_files()):
     module = importlib.import_module(f"symdl.generated.{name}")
     spec = module.SPEC
     rng = np.random.default_rng(0)
@@ -120,7 +122,7 @@ for name in sorted(p.stem for p in generate.expected_files()):
         y = {"binary": (rng.random(7) < 0.5) * 1.0, "class": rng.integers(0, 3, 7),
              "real": rng.standard_normal(7), None: None}[kind]
     sizes = {d: 3 for _, shape in spec["params"] for d in shape}
-    params = train.initial_params(spec, sizes, init_scale=1.0, seed=1)
+    params = initial_params(spec, sizes, init_scale=1.0, seed=1)
     data = [a for a in (x, y) if a is not None]
     loss, *grads = module.loss_and_gradient(*params, *data)
     values = [module.loss(*params, *data)] + [np.sum(g) for g in module.gradient(*params, *data)]

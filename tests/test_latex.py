@@ -5,16 +5,16 @@ import subprocess
 
 import pytest
 
-from symdl.generate import derivation_names, load_derivation
 from symdl.render import render
+from symdl.sources import builtin_names, load_derivation
 
 ENGINE = shutil.which("pdflatex") or shutil.which("lualatex") or shutil.which("xelatex")
 
 
 @pytest.mark.skipif(ENGINE is None, reason="no LaTeX engine installed (.ci/run installs one)")
-@pytest.mark.parametrize("name", derivation_names())
+@pytest.mark.parametrize("name", builtin_names())
 def test_latex_compiles(name, tmp_path):
-    derivation, _ = load_derivation(name)
+    derivation = load_derivation(name)
     source = tmp_path / f"{name}.tex"
     source.write_text(render(derivation, latex=True))
     done = subprocess.run([ENGINE, "-interaction=nonstopmode", "-halt-on-error", source.name],
@@ -23,9 +23,9 @@ def test_latex_compiles(name, tmp_path):
     assert done.returncode == 0 and (tmp_path / f"{name}.pdf").exists(), errors or done.stdout[-2000:]
 
 
-@pytest.mark.parametrize("name", derivation_names())
+@pytest.mark.parametrize("name", builtin_names())
 def test_text_derivation_shows_every_parameter(name):
-    derivation, _ = load_derivation(name)
+    derivation = load_derivation(name)
     text = render(derivation)
     assert derivation.title in text and derivation.source in text
     for tensor in getattr(derivation, "params", []):

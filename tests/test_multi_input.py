@@ -13,8 +13,9 @@ import sys
 import numpy as np
 import pytest
 
-from symdl import check, datafiles, generate, kernels, sources, train
+from symdl import check, datafiles, kernels, sources, train
 from symdl.errors import DataError, DerivationError
+from symdl.generate import files
 from symdl.model import Model, Training
 
 INTERACTION = '''from symdl.model import Model, Training
@@ -120,7 +121,7 @@ def folder(tmp_path_factory):
     (where / "two_vectors.py").write_text(TWO_VECTORS)
     (where / "gated.py").write_text(GATED)
     (where / "scaled_softmax.py").write_text(SCALED_SOFTMAX)
-    generate.write([where])
+    files.write([where])
     return where
 
 
@@ -198,7 +199,7 @@ def test_fit_takes_a_dictionary_or_a_tuple_and_recovers_the_parameters(folder, d
     (lambda x, t: (x,), "reads 2 data tensors per sample (x, t)"),
     (lambda x, t: x, "give x as a dictionary"),
     (lambda x, t: (x, t[:10]), "t has 10 samples but x has 120"),
-    (lambda x, t: (x, x), "t has shape (120, 3), but interaction_rows reads one number t"),
+    (lambda x, t: (x, x), "t has 3 features per sample (shape (120, 3)) but interaction_rows expects a single number"),
     (lambda x, t: (t, t), "x has shape (120,), but interaction_rows reads it as a 2-D array"),
     (lambda x, t: (x, np.where(t > 1, np.nan, t)), "t contains"),
 ])
@@ -210,8 +211,8 @@ def test_bad_inputs_are_refused_naming_the_tensor(folder, data, x_of, message):
 
 def test_two_tensors_of_one_dimension_must_agree_on_its_size(folder, data):
     x, _, y = data
-    with pytest.raises(DataError, match="u \\(shape \\(120, 4\\)\\) gives dimension 'n' the size 4, "
-                                        "but x \\(shape \\(120, 3\\)\\) gives it 3"):
+    with pytest.raises(DataError, match="u \\(shape \\(120, 4\\), 4 features\\) gives dimension 'n' the size 4, "
+                                        "but x \\(shape \\(120, 3\\), 3 features\\) gives it 3"):
         train.fit(folder / "two_vectors.py", {"x": x, "u": np.ones((120, 4))}, y, epochs=1)
 
 

@@ -16,9 +16,10 @@ import pytest
 import sympy as sp
 from sympy.matrices import ShapeError
 
-from symdl import generate, train
+from symdl import sources, train
 from symdl.derive import Derived, chain_rule, explicit_instance
 from symdl.functions import explicit
+from symdl.generate import files
 
 from claim_verdicts import verdicts
 
@@ -28,13 +29,13 @@ MODELS = ["two_layer_network", "mnist_mlp"]
 
 @pytest.fixture(scope="module", autouse=True)
 def generated_files():
-    generate.write(MODELS)
+    files.write(MODELS)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_derivation_loads_and_renders(name):
     from symdl import render
-    derivation, _ = generate.load_derivation(name)
+    derivation = sources.load_derivation(name)
     assert derivation.name == name
     assert render.render(derivation)
     assert "?" not in render.render(derivation, latex=True).replace("Need It?", "")
@@ -42,7 +43,7 @@ def test_derivation_loads_and_renders(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_generated_file_is_fresh(name):
-    assert generate.stale([name]) == []
+    assert files.stale([name]) == []
 
 
 # ---- two_layer_network ---------------------------------------------------------------------
@@ -275,7 +276,7 @@ def test_mlp_stable_at_logits_of_1000():
 
 def test_generated_softmax_gradient_keeps_the_exponent_together():
     """exp(z − lse) cannot overflow; exp(z)·exp(−lse) is inf·0 = nan at z = 1000."""
-    text = (generate.generated_dir() / "mnist_mlp.py").read_text()
+    text = (sources.generated_dir() / "mnist_mlp.py").read_text()
     assert "_exp(-lse_rows[i] + z2[i, c])" in text
     assert "_exp(z2[i, c])" not in text
 

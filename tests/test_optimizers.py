@@ -7,6 +7,7 @@ import pytest
 
 from symdl import datasets, kernels, optimizers, train
 from symdl.optimizers import Adam, Momentum, RMSprop
+from symdl.training import batches
 
 
 def numpy_rule(name, p, grads, lr, decay=0.0):
@@ -112,8 +113,8 @@ def test_adam_trains_minibatches_and_batches_match_the_reference_order():
     result = train.fit("logistic_regression", data.x, data.y, optimizer="adam",
                        learning_rate=0.05, epochs=20, batch_size=16)
     assert result.history[-1][1] < 0.5 * result.history[0][1]
-    gathered = train.Batches(data.x, data.y, 16)
+    gathered = batches.Batches(data.x, data.y, 16)
     for (_, (xa, ya)), (xb, yb) in zip(gathered.epoch(np.random.default_rng(5)),
-                                  train.batches(data.x, data.y, 16, np.random.default_rng(5))):
+                                  batches.batches(data.x, data.y, 16, np.random.default_rng(5))):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)

@@ -8,8 +8,9 @@ in the blas layout by examples/models/elastic_net_mlp_blas.py (tests/test_exampl
 import numpy as np
 import pytest
 
-from symdl import check, generate, kernels, sources, train
+from symdl import check, kernels, sources, train
 from symdl.errors import DerivationError
+from symdl.generate import files
 from symdl.generate.files import layout_of
 
 MODEL = '''import sympy as sp
@@ -40,7 +41,7 @@ def test_elastic_net_and_norms_agree_three_ways(tmp_path, layout):
     """R(θ) is added once per evaluation in both per-sample layouts, never once per sample."""
     path = write(tmp_path, "elastic", "sp.Rational(1, 10) * total(sp.Abs(theta)) "
                  "+ sp.Rational(1, 4) * total(theta**2) + 3 * b**2 + norm(W) + total(W**2)", layout)
-    generate.write([path])
+    files.write([path])
     assert kernels.load(path).SPEC["layout"] == layout
     rows = check.check_model(sources.load_derivation(path))
     assert all(r.verdict == "passes" for r in rows), [(r.claim, r.evidence) for r in rows]
@@ -75,7 +76,7 @@ def test_a_penalty_that_is_not_one_says_why(tmp_path, penalty, words):
 def test_chunked_training_refuses_a_penalty_it_would_count_per_chunk(tmp_path):
     da = pytest.importorskip("dask.array")
     path = write(tmp_path, "decay", "total(theta**2)")
-    generate.write([path])
+    files.write([path])
     x = da.from_array(np.ones((8, 2)), chunks=4)
     with pytest.raises(Exception, match="penalty"):
         train.fit(path, x, da.from_array(np.ones(8), chunks=4), epochs=1, sizes={"H": 2})

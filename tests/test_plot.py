@@ -11,7 +11,7 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
 from symdl import cli, datasets, kernels, plot, train  # noqa: E402
-from symdl.generate import load_derivation  # noqa: E402
+from symdl.sources import load_derivation  # noqa: E402
 
 
 def lines_labelled(ax, words):
@@ -93,7 +93,7 @@ def test_mnist_digits_predictions_and_confusion_matrix():
 
 def test_a_model_without_a_document_figure_gets_its_loss_curve_and_the_cli_saves_it(tmp_path, capsys):
     ax = plot.figure("center_mean").axes[0]
-    assert len(ax.get_lines()[0].get_xdata()) == load_derivation("center_mean")[0].training.epochs
+    assert len(ax.get_lines()[0].get_xdata()) == load_derivation("center_mean").training.epochs
     out = tmp_path / "square.png"
     assert cli.main(["plot", "unit_square", "--out", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -12,8 +12,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from symdl import check, generate, kernels, render, sources, train
+from symdl import check, kernels, render, sources, train
 from symdl.errors import DerivationError
+from symdl.generate import files
 
 HEAD = '''import sympy as sp
 from symdl.functions import norm, sigmoid, softmax, total
@@ -69,7 +70,7 @@ def model_file(folder, name, layout):
     path = folder / f"{name}_{layout}.py"
     path.write_text(HEAD.replace("NAME", f"{name}_{layout}").replace("LAYOUT", layout)
                     + MODELS[name])
-    generate.write([path])
+    files.write([path])
     return path
 
 
@@ -120,7 +121,7 @@ def test_blas_layout_refuses_a_reduction_at_generate_time(tmp_path):
     path.write_text(HEAD.replace("NAME", "softmax_blas").replace("LAYOUT", "blas")
                     + MODELS["softmax_hidden"])
     with pytest.raises(DerivationError, match="blas layout does not evaluate sums"):
-        generate.write([path])
+        files.write([path])
 
 
 @pytest.mark.parametrize("body, words", [

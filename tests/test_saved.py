@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import symdl
-from symdl import datafiles, datasets, generate, kernels, saved, stamps, train
+from symdl import datafiles, datasets, kernels, saved, stamps, train
 from symdl.errors import DataError, SavedModelError, SymdlError
+from symdl.generate import files
 from test_bad_input import A_MODEL  # a derivation file of the tests' own: y_hat = w·x
 
 
@@ -162,14 +163,14 @@ def test_loading_against_changed_kernels_says_how_to_retrain(tmp_path):
     """The derivation edited: a comment leaves the kernels as they were, a new formula not."""
     source = tmp_path / "own_line.py"
     source.write_text(A_MODEL)
-    generate.write([str(source)])
+    files.write([str(source)])
     result = train.fit(str(source), np.array([1.0, 2.0]), np.array([2.0, 4.0]), epochs=2)
     path = saved.save(result, tmp_path / "line.npz")
     source.write_text(A_MODEL + "# the same model, one comment longer\n")
-    generate.write([str(source)])
+    files.write([str(source)])
     assert saved.load(path).params == result.params
     source.write_text(A_MODEL.replace("w * x", "2 * w * x"))
-    generate.write([str(source)])
+    files.write([str(source)])
     with pytest.raises(SavedModelError, match=r"the derivation changed.*"
                                               r"symdl train .*own_line.py --save"):
         saved.load(path)
@@ -224,12 +225,12 @@ def test_a_model_whose_derivation_file_moved_says_where_to_name_it(tmp_path):
     source = tmp_path / "mine" / "own_line.py"
     source.parent.mkdir()
     source.write_text(A_MODEL)
-    generate.write([str(source)])
+    files.write([str(source)])
     result = train.fit(str(source), np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0]),
                        learning_rate=0.01, epochs=3)
     path = saved.save(result, tmp_path / "mine.npz")
     moved = source.rename(tmp_path / "own_line.py")
-    generate.write([str(moved)])
+    files.write([str(moved)])
     with pytest.raises(SavedModelError, match=r"trained from the derivation file .*mine/own_line"
                                               r"\.py, which is not there now.*model=PATH"):
         saved.load(path)

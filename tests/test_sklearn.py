@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from symdl import callbacks, datasets  # noqa: E402, kernels
+from symdl import callbacks, datasets, kernels  # noqa: E402
 from symdl.errors import DataError, DerivationError, SettingsError  # noqa: E402
 from symdl.sklearn import SymdlClassifier, SymdlRegressor, adds_bias_column  # noqa: E402
 
@@ -178,10 +178,10 @@ def test_get_and_set_params_round_trip():
 def test_a_model_in_a_file_of_the_users_is_an_estimator_too(tmp_path):
     from test_extending import NEW_MODEL  # the tanh unit ŷ = 10 tanh(w·x + b)
 
-    from symdl import generate
+    from symdl.generate import files
     path = tmp_path / "tanh_unit_for_sklearn.py"
     path.write_text(NEW_MODEL.replace("tanh_unit_for_test", "tanh_unit_for_sklearn"))
-    generate.write([str(path)])
+    files.write([str(path)])
     X = np.linspace(-2.0, 2.0, 80).reshape(-1, 1)
     y = 10 * np.tanh(1.5 * X[:, 0] - 0.5)
     regressor = SymdlRegressor(str(path), optimizer="rmsprop", learning_rate=0.05, epochs=400)

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symdl import check, generate, kernels, sources, train
+from symdl import check, kernels, sources, train
 from symdl.functions import sigmoid
+from symdl.generate import files
 
 Z = sp.Symbol("z", real=True)
 SWEEP = [-1e4, -1e3, -710.0, -40.0, -1.0, 0.0, 0.5, 40.0, 710.0, 1e3, 1e4]
@@ -41,7 +42,7 @@ derivation.loss(LOSS)
 def model_file(folder, name, loss):
     path = folder / f"{name}.py"
     path.write_text(MODEL.replace("NAME", name).replace("LOSS", loss))
-    generate.write([path])
+    files.write([path])
     return path
 
 
@@ -120,7 +121,7 @@ def test_log_of_a_softmax_is_finite_and_exact_for_large_logits(folder, name, lay
     path = folder / f"{name}_{layout}.py"
     path.write_text(SOFTMAX_MODEL.replace("NAME", f"{name}_{layout}").replace("LAYOUT", layout)
                     .replace("LOSS", SOFTMAX_LOSSES[name]))
-    generate.write([path])
+    files.write([path])
     module = kernels.load(path)
     x, y = np.array([DIRECTION]), np.array([[0.0, 1.0, 0.0]])  # the label is the smallest logit
     w = sp.Symbol("w", real=True)

@@ -64,7 +64,7 @@ def test_a_user_model_gets_its_kernels_on_first_use(tmp_path, capsys):
     """A new user's `train.fit("my_model.py", ...)` (or `symdl train`) before any `symdl
     generate` writes the kernels beside the file, says so, and trains; they are then what
     `symdl generate` writes (so --check finds them fresh)."""
-    from symdl import generate
+    from symdl.generate import files
     model_file = tmp_path / "not_generated_yet.py"
     model_file.write_text("from symdl.model import Model\n"
                           "derivation = Model('not_generated_yet', title='A title', source='none')\n"
@@ -73,7 +73,7 @@ def test_a_user_model_gets_its_kernels_on_first_use(tmp_path, capsys):
     result = train.fit(str(model_file), learning_rate=0.25, epochs=40)
     assert abs(float(result.params["c"]) - 3.0) < 1e-6
     assert "generated " + str(tmp_path / "generated" / "not_generated_yet.py") in capsys.readouterr().err
-    assert generate.stale([str(model_file)]) == []
+    assert files.stale([str(model_file)]) == []
 
 
 def test_missing_builtin_kernels_say_how_to_make_them(tmp_path):

@@ -18,7 +18,7 @@ from symdl.derivations import multivariate_least_squares as least_squares
 from symdl.derive import explicit_instance
 from symdl.errors import DataError, DerivationError, DivergenceError, SingularError
 from symdl.functions import explicit
-from symdl.generate import load_derivation
+from symdl.sources import load_derivation
 
 from claim_verdicts import verdict_of
 
@@ -181,7 +181,7 @@ class TestLogisticRegression:
 
     def test_per_sample_gradient_from_the_definition_of_sigma(self):
         """SymPy's diff of the loss with σ = 1/(1 + e^{−z}) written out is (σ − y)x."""
-        derivation, _ = load_derivation(self.name)
+        derivation = load_derivation(self.name)
         instance = explicit_instance(derivation, {"n": 3})
         loss = explicit(instance.loss)
         z = sum(t * x for t, x in zip(instance.params["theta"], instance.features))
