@@ -14,7 +14,6 @@ tolerance is m·1e-6 on the summed gradient, the same condition.
   max-norm, tolerance_change 0, at most 500 iterations.
 """
 
-import time
 
 import numpy as np
 

@@ -211,7 +211,7 @@ def run(quick: bool, repeats=None, only=None, store=None, epochs=None, iteration
     """
     import numpy as np
 
-    from symdl import chunked, stores, train
+    from symdl import stores, train
 
     size = QUICK if quick else FULL
     m, small = size["m"], size["in_memory"]

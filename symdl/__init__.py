@@ -20,7 +20,7 @@ this front door. docs/architecture.md draws the layers and says what each module
 
 import sys
 
-from symdl.version import __version__
+from symdl.version import __version__ as __version__
 
 from symdl import threads
 

@@ -30,8 +30,6 @@ Dask is an optional extra: ``pip install symdl[dask]``.
 from __future__ import annotations
 
 import threading
-import time
-from pathlib import Path
 
 import numpy as np
 

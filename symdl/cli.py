@@ -295,7 +295,6 @@ def command_all(args):
 
 def summary_entry(name, result) -> dict:
     """One model's line of the `all` summary, as data (the table and --json both use it)."""
-    from symdl import train
     spec = kernels.load(name).SPEC
     return {"model": name, "document": spec["source"],
             "dataset": spec["training"]["dataset"] if spec["features"] else None,

@@ -26,6 +26,7 @@ from symdl.training.engine import minibatch_epochs, run_epochs
 from symdl.training.result import Result, require_result
 from symdl.training.scores import epoch_scores, scores
 
+
 def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         batch_size=None, params=None, sizes=None, init_scale=0.0, init="normal", initial=None,
         seed=0, log=None, log_every=None, scheduler=None, tol=None, validation_data=None,

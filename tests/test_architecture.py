@@ -8,7 +8,6 @@ import is still a dependency, only a later one.
 import ast
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import scipy.special
 
-from symdl import kernels, sources, train
+from symdl import kernels, sources
 from symdl.errors import DerivationError
 from symdl.generate.block import BlockEmitter
 from symdl.generate.files import layout_of

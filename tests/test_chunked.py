@@ -19,7 +19,7 @@ import pytest
 
 da = pytest.importorskip("dask.array")
 
-from symdl import callbacks, chunked, cli, datasets, kernels, saved, stores, train  # noqa: E402
+from symdl import callbacks, cli, datasets, kernels, saved, stores, train  # noqa: E402
 from symdl.errors import DataError, DivergenceError  # noqa: E402
 
 RTOL = 1e-10

@@ -12,7 +12,7 @@ import numba
 import numpy as np
 import pytest
 
-from symdl import kernels, train
+from symdl import kernels
 
 if np.finfo(np.longdouble).eps >= np.finfo(np.float64).eps:
     pytest.skip("needs a long double wider than float64 for the reference", allow_module_level=True)

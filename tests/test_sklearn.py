@@ -56,7 +56,6 @@ def test_the_bias_column_is_added_for_models_that_declare_it():
 
 
 def test_only_vector_models_that_declare_it_get_the_column():
-    from symdl import train
     declared = {name: adds_bias_column(kernels.load(name).SPEC)
                 for name in ("logistic_regression", "multivariate_least_squares",
                              "logistic_three_parameter", "two_layer_network", "mnist_mlp",

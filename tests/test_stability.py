@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symdl import check, kernels, sources, train
+from symdl import check, kernels, sources
 from symdl.functions import sigmoid
 from symdl.generate import files
 
