@@ -468,8 +468,8 @@ def mnist(
 def _decoded_mnist(directory: str | Path | None) -> tuple[np.ndarray, np.ndarray]:
     """All 10,000 images as read-only uint8 rows of 784 pixels, and their int64 labels."""
     folder = resources.files("symdl") / "data" / "mnist" if directory is None else Path(directory)
-    if directory is not None and not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
+    if directory is not None and not Path(directory).is_dir():
+        what = "is a file, not a folder" if Path(directory).exists() else "does not exist"
         raise DataError(f"mnist(directory={str(directory)!r}): {folder} {what}; give the folder "
                         f"that holds {MNIST_IMAGES_FILE} and {MNIST_LABELS_FILE}")
     key = str(folder)
