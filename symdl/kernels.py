@@ -34,7 +34,9 @@ def load(ref) -> ModuleType:
     verify(source)
     if source.builtin:
         return importlib.import_module(source.module_name(sources.USER_KERNELS))
-    return sources.import_file(source.module_name(sources.USER_KERNELS), source.kernel_path)
+    module = sources.import_file(sources.kernel_module_name(source), source.kernel_path)
+    sources.also_known_as(source, module)  # a cache compiled under symdl 0.1.0's names loads
+    return module
 
 
 def verify(source: Source) -> None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.abc
 import importlib.util
+import keyword
 import pkgutil
 import sys
 import traceback
@@ -154,6 +156,85 @@ def load_derivation(ref):
     return derivation
 
 
+def kernel_module_name(source: Source) -> str:
+    """The name a user's generated kernels are imported under: the one a plain import gives.
+
+    Numba's on-disk cache (the __pycache__ beside the generated file) records the name of the
+    module a kernel was compiled in, and a later process that loads the cached kernel imports
+    that name (docs/engineering.md, "Numba's cache records the module's name"). So symdl
+    imports `DIR/generated/NAME.py` as `generated.NAME`, what `import generated.NAME` run in
+    DIR gives: the cache symdl leaves then works for the user's own import, and theirs for
+    symdl. Where that name is taken in this process — by another folder's file of the same
+    name, or by a package `generated` (or the --kernels folder's name) that is not this
+    folder, or the folder's name is not an identifier — the kernels get a name of their own
+    (`symdl_user_kernels.NAME_<hash of the path>`), which only symdl's processes resolve.
+    """
+    if source.builtin:
+        return source.module_name(USER_KERNELS)
+    folder = source.kernel_path.parent
+    package = folder.name
+    private = source.module_name(USER_KERNELS)
+    if not package.isidentifier() or keyword.iskeyword(package):
+        return private
+    loaded = sys.modules.get(package)
+    if loaded is None:
+        try:
+            found = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            return private
+        if found is not None and str(folder) not in _resolved(found.submodule_search_locations):
+            return private  # an installed or current-folder package of that name: not ours
+    elif str(folder) not in _resolved(getattr(loaded, "__path__", None)) \
+            and not getattr(loaded, "__symdl_kernels__", False):
+        return private
+    name = f"{package}.{source.name}"
+    existing = sys.modules.get(name)
+    if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() \
+            != source.kernel_path.resolve():
+        return private  # another folder's kernels of the same name, imported first
+    return name
+
+
+def also_known_as(source: Source, module: ModuleType) -> None:
+    """Make the private names of user kernels (`symdl_user_kernels.NAME_<hash>`, what symdl
+    0.1.0 imported every user model as) resolve to `module` in this process, so that a Numba
+    cache compiled under such a name still loads: the one of this folder, and the one of a
+    folder copied or moved here (its hash is of the old path). The cache index already
+    matched this file's text; only the name of the module its globals come from is old."""
+    _private_kernels[source.name] = module
+    if not any(isinstance(finder, _PrivateKernelNames) for finder in sys.meta_path):
+        sys.meta_path.append(_PrivateKernelNames())
+    if USER_KERNELS not in sys.modules:
+        sys.modules[USER_KERNELS] = ModuleType(USER_KERNELS)
+        sys.modules[USER_KERNELS].__path__ = []
+    sys.modules[source.module_name(USER_KERNELS)] = module
+
+
+_private_kernels: dict[str, ModuleType] = {}  # a user model's name -> its kernels, last loaded
+
+
+class _PrivateKernelNames(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds `symdl_user_kernels.NAME_<12 hex digits>` as the kernels of NAME loaded last."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, rest = fullname.partition(".")
+        name, _, digest = rest.rpartition("_")
+        if (package != USER_KERNELS or name not in _private_kernels or len(digest) != 12
+                or any(c not in "0123456789abcdef" for c in digest)):
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        return _private_kernels[spec.name.partition(".")[2].rpartition("_")[0]]
+
+    def exec_module(self, module):
+        pass  # already imported
+
+
+def _resolved(paths) -> list[str]:
+    return [str(Path(p).resolve()) for p in (paths or [])]
+
+
 def import_file(module_name: str, path: Path) -> ModuleType:
     """Import a file as `module_name` (once per file content: an edited file is re-imported)."""
     stamp = path.stat().st_mtime_ns, path.stat().st_size
@@ -161,9 +242,20 @@ def import_file(module_name: str, path: Path) -> ModuleType:
     if cached is not None and getattr(cached, "__symdl_stamp__", None) == stamp:
         return cached
     package = module_name.split(".")[0]
+    if package not in sys.modules and package not in (USER_KERNELS, USER_DERIVATIONS):
+        try:  # a real package of that name here (a folder on sys.path): import it as such
+            importlib.import_module(package)
+        except ImportError:
+            pass
     if package not in sys.modules:
         sys.modules[package] = ModuleType(package)
         sys.modules[package].__path__ = []
+        sys.modules[package].__symdl_kernels__ = True  # type: ignore[attr-defined]
+    folders = getattr(sys.modules[package], "__path__", None)
+    if getattr(sys.modules[package], "__symdl_kernels__", False) and isinstance(folders, list) \
+            and package not in (USER_KERNELS, USER_DERIVATIONS) \
+            and str(path.parent) not in folders:
+        folders.append(str(path.parent))  # so that `import generated.NAME` finds it here too
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
