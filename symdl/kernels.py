@@ -98,9 +98,10 @@ def generate_on_first_use(source: Source) -> None:
     except OSError as error:
         raise DerivationError(
             f"no generated kernels for {source.name!r}, and they cannot be written to "
-            f"{source.kernel_path.parent} ({error.strerror}); run `symdl generate "
-            f"{source.path} --out DIR` with a folder you can write, then pass that folder's "
-            f"file") from None
+            f"{source.kernel_path.parent} ({error.strerror or error}); name a folder you can "
+            f"write for them with --kernels DIR, e.g. `symdl train {source.path} --kernels "
+            f"DIR` (likewise check and predict; in Python set the environment variable "
+            f"{sources.KERNELS_ENV}=DIR)") from None
     print(f"symdl: generated {source.kernel_path} from {source.path.name} (first use; "
           f"`symdl generate` regenerates it)", file=sys.stderr)
 

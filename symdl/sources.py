@@ -17,6 +17,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import keyword
+import os
 import pkgutil
 import sys
 import traceback
@@ -26,6 +27,7 @@ from types import ModuleType
 
 from symdl.errors import DerivationError, SymdlError
 
+KERNELS_ENV = "SYMDL_KERNELS"  # a folder for the kernels of every user model (--kernels DIR)
 USER_DERIVATIONS = "symdl_user_derivations"
 USER_KERNELS = "symdl_user_kernels"
 
@@ -81,7 +83,9 @@ def looks_like_path(ref: str) -> bool:
 def resolve(ref, out: str | Path | None = None) -> Source:
     """The Source a user means by `ref`: a built-in model name, or a path to a .py file.
 
-    `out` overrides where a user model's kernels go (default: generated/ beside the file).
+    `out` overrides where a user model's kernels go; without it they go to the folder the
+    environment variable SYMDL_KERNELS names (what `--kernels DIR` sets), else to generated/
+    beside the file.
     """
     if isinstance(ref, Source):
         return ref
@@ -100,6 +104,7 @@ def resolve(ref, out: str | Path | None = None) -> Source:
             raise DerivationError(f"{path.name}: a derivation file's name must be a Python "
                                   f"identifier (letters, digits, _), e.g. my_model.py")
         path = path.resolve()
+        out = out or os.environ.get(KERNELS_ENV) or None
         kernels = Path(out).expanduser().resolve() if out else path.parent / "generated"
         return Source(path.stem, path, kernels / f"{path.stem}.py", builtin=False)
     if ref not in builtin_names():
@@ -146,6 +151,11 @@ def load_derivation(ref):
         raise DerivationError(f"{source.shown_path} is broken: {_describe(error, source.path)}"
                               f"; fix the file, then run the command again") from None
     derivation = getattr(module, "derivation", None)
+    if not isinstance(derivation, Derivation) and hasattr(module, "DERIVATION_SHA256"):
+        raise DerivationError(f"{source.shown_path} is a generated kernel file, not a "
+                              f"derivation: name the derivation file it was generated from "
+                              f"(and, when its kernels are in a folder of their own, that "
+                              f"folder with --kernels DIR)")
     if not isinstance(derivation, Derivation):
         raise DerivationError(f"{source.shown_path} must define `derivation = Model(...)` "
                               f"or `derivation = Derivation(...)`")
