@@ -55,6 +55,10 @@ def load(path, spec, target_column=None):
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"no data file {path}: the file does not exist")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not a data file; a folder of .npy files (one per "
+                        f"tensor) is read chunk by chunk: give it to `symdl train --data`, or "
+                        f"load it with symdl.stores.load")
     if path.suffix == ".npz":
         if target_column is not None:
             raise DataError("--target names a CSV column; a .npz file names its arrays itself")
@@ -126,6 +130,8 @@ def _from_csv(path: Path, spec, target_column):
     except (UnicodeDecodeError, csv.Error) as error:
         raise DataError(f"{path}: not a text CSV file ({error}); save it as UTF-8 text, one "
                         f"sample per line") from None
+    except OSError as error:
+        raise DataError(f"{path} cannot be read ({error.strerror or error})") from None
     if not rows:
         raise DataError(f"{path}: the file holds no rows")
     header = None if all(_is_number(cell) for cell in rows[0]) else [c.strip() for c in rows[0]]
