@@ -196,7 +196,9 @@ def command_check(args):
     else:
         print(report, end="")
     if args.out:
-        Path(args.out).write_text(report)
+        from symdl.saved import write_whole
+        text = report.encode()
+        write_whole(args.out, lambda file: file.write(text))
     return 1 if any(r.is_failure for r in rows) else 0
 
 
@@ -204,10 +206,13 @@ def command_check(args):
 
 def command_plot(args):
     from symdl import plot
+    from symdl.saved import write_whole
     out = Path(args.out or f"{Path(args.name).stem}.png")
+    writable(str(out))  # before the figure's training, not after
     figure = plot.figure(args.name)
-    try:
-        figure.savefig(out, dpi=args.dpi)
+    try:  # whole or not at all: Ctrl-C while the image is written leaves no half file
+        write_whole(out, lambda file: figure.savefig(file, dpi=args.dpi,
+                                                     format=out.suffix[1:].lower() or None))
     except ValueError as error:  # matplotlib: an unknown file format
         raise plot.PlotError(f"cannot save {out}: {error}; use .png, .pdf or .svg") from None
     print(f"wrote {out}")

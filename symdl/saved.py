@@ -273,6 +273,12 @@ def writable(path: str | os.PathLike) -> None:
         raise SymdlError(f"cannot write {path}: it is a folder; give a file name")
 
 
+def write_whole(path: str | os.PathLike, write) -> Path:
+    """`write(file)` into a file beside `path` (opened "wb"), then moved to `path`: the file
+    is there whole or not at all, whatever stops the writing (an error, Ctrl-C)."""
+    return _replace(path, write)
+
+
 def _replace(path: str | os.PathLike, write) -> Path:
     """Write a file beside its final name, then move it there: a failed write leaves any
     earlier file of that name intact."""

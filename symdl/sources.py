@@ -148,6 +148,9 @@ def load_derivation(ref):
     except SymdlError:
         raise
     except Exception as error:
+        from symdl.interrupts import caused_by_interrupt
+        if caused_by_interrupt(error):  # Ctrl-C while it ran: not the file's fault
+            raise KeyboardInterrupt from None
         raise DerivationError(f"{source.shown_path} is broken: {_describe(error, source.path)}"
                               f"; fix the file, then run the command again") from None
     derivation = getattr(module, "derivation", None)
