@@ -969,3 +969,110 @@ def test_a_loss_without_a_parameter_is_named_not_a_sympy_error(tmp_path):
                     "derivation.loss((y - x) ** 2)\n")
     with pytest.raises(DerivationError, match="depends on no parameter.*derivation.param"):
         files.write([str(path)])
+
+
+# ---- Ctrl-C in chunked training, in check and in plot (issue 17) ---------------------------
+
+def press_ctrl_c_at_epoch_1(line):
+    if "epoch     1 " in line:
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.fixture
+def training_pressed_ctrl_c(monkeypatch):
+    """Every training run (train.fit, as check and plot call it) gets Ctrl-C after epoch 1."""
+    fit = train.fit
+
+    def fit_with_ctrl_c(*args, **settings):
+        settings["log"] = press_ctrl_c_at_epoch_1
+        return fit(*args, **settings)
+
+    monkeypatch.setattr(train, "fit", fit_with_ctrl_c)
+
+
+def test_ctrl_c_in_chunked_fit_returns_what_was_learnt():
+    da = pytest.importorskip("dask.array")
+    result = chunked.fit(LR, da.from_array(DOTS.x, chunks=(50, 3)), da.from_array(DOTS.y, chunks=50),
+                         learning_rate=0.01, epochs=100000, log=press_ctrl_c_at_epoch_1)
+    assert result.interrupted and result.stopped_epoch == 1 and len(result.history) == 1
+    assert np.any(result.params["theta"] != 0)
+
+
+def test_ctrl_c_during_chunked_symdl_train_exits_130_and_saves_whole(tmp_path):
+    pytest.importorskip("dask.array")
+    npy_folder(DOTS.x, DOTS.y)(tmp_path / "store")
+    model = tmp_path / "model.npz"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "symdl", "train", LR, "--data", str(tmp_path / "store"),
+         "--epochs", "10000000", "--save", str(model)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        for line in process.stdout:
+            if "epoch     1 " in line:
+                break
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "SystemError" not in err
+    assert re.search(r"interrupted after epoch \d+", out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz", "store"]  # no temp file
+    assert saved.load(model).params["theta"].shape == (3,)  # whole: it loads
+
+
+def test_ctrl_c_during_symdl_check_exits_130_and_writes_no_table(
+        tmp_path, training_pressed_ctrl_c, capsys):
+    table = tmp_path / "table.md"
+    assert cli.main(["check", "univariate_least_squares", "--out", str(table)]) == 130
+    err = capsys.readouterr().err
+    assert "symdl: interrupted" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_symdl_check_json_is_a_json_document(training_pressed_ctrl_c, capsys):
+    assert cli.main(["check", "univariate_least_squares", "--json"]) == 130
+    out = capsys.readouterr().out
+    assert json.loads(out) == {"error": "interrupted", "exit_status": 130, "interrupted": True}
+
+
+def test_ctrl_c_in_a_kernel_during_a_claim_is_no_error_row():
+    """Numba turns a KeyboardInterrupt inside a kernel into a chained SystemError."""
+    from types import SimpleNamespace
+
+    from symdl import check
+
+    def interrupted_kernel():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("CPUDispatcher(<function loss>) returned a result with an "
+                              "exception set") from None
+
+    claim = SimpleNamespace(derived=interrupted_kernel, source="s", statement="t")
+    with pytest.raises(KeyboardInterrupt):
+        check.evaluate_claim("m", claim)
+
+
+def test_ctrl_c_during_symdl_plot_exits_130_and_draws_nothing(
+        tmp_path, training_pressed_ctrl_c, capsys):
+    pytest.importorskip("matplotlib")
+    assert cli.main(["plot", LR, "--out", str(tmp_path / "figure.png")]) == 130
+    err = capsys.readouterr().err
+    assert "symdl: interrupted" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_while_plot_writes_its_image_leaves_no_half_file(tmp_path, monkeypatch, capsys):
+    from symdl import plot
+
+    class HalfWritten:
+        def savefig(self, file, **options):
+            file.write(b"\x89PNG half")
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(plot, "figure", lambda name: HalfWritten())
+    assert cli.main(["plot", LR, "--out", str(tmp_path / "figure.png")]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
