@@ -1076,3 +1076,47 @@ def test_ctrl_c_while_plot_writes_its_image_leaves_no_half_file(tmp_path, monkey
     assert cli.main(["plot", LR, "--out", str(tmp_path / "figure.png")]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- results and advice that lead somewhere (issue 17) --------------------------------------
+
+def test_lbfgs_at_the_optimum_records_the_starting_j_as_epoch_0():
+    """A start where L-BFGS takes no step (here ∇J = 0 exactly) gave Result(epochs=0, final
+    J=none) and an IndexError from `symdl train`."""
+    x = np.array([1.0, 2.0, 3.0])
+    result = train.fit("line_through_origin", x, np.zeros(3), optimizer="lbfgs")
+    assert list(result.history) == [(0, 0.0)]
+    assert "final J=0" in repr(result) and not result.interrupted
+    result = train.fit(LR, DOTS.x, DOTS.y, optimizer="lbfgs", tol=1e6)
+    assert [epoch for epoch, _ in result.history] == [0] and result.history[0][1] > 0
+
+
+def test_symdl_train_with_lbfgs_at_the_optimum_reports_epoch_0(tmp_path, capsys):
+    (tmp_path / "zeros.csv").write_text("x,y\n1,0\n2,0\n3,0\n")
+    status = cli.main(["train", "line_through_origin", "--optimizer", "lbfgs",
+                       "--data", str(tmp_path / "zeros.csv")])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "took no step" in out and "final J: 0" in out
+
+
+def test_kernels_of_a_read_only_folder_go_where_kernels_says_and_import_plainly(tmp_path):
+    """The advice for a folder where generated/ cannot be written leads somewhere: --kernels
+    DIR; and the kernels symdl compiled there import in a fresh process by their plain name
+    (Numba's cache records the module's name: docs/engineering.md)."""
+    (tmp_path / "own_line.py").write_text(A_MODEL)
+    (tmp_path / "d.csv").write_text("x,y\n1,2\n2,4\n3,6\n")
+    (tmp_path / "generated").write_text("")  # generated/ cannot be made here
+    command = [sys.executable, "-m", "symdl", "train", "own_line.py", "--data", "d.csv", "-q"]
+    refused = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "own_line.py --kernels DIR" in refused.stderr
+    trained = subprocess.run(command + ["--kernels", "kern"], cwd=tmp_path, capture_output=True,
+                             text=True)
+    assert trained.returncode == 0, trained.stderr
+    assert (tmp_path / "kern" / "own_line.py").exists()
+    plain = subprocess.run([sys.executable, "-c", "import numpy as np, kern.own_line as k; "
+                            "print(k.loss_and_gradient(1.0, np.ones(3), np.ones(3)))"],
+                           cwd=tmp_path, capture_output=True, text=True)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.strip() == "(0.0, 0.0)"
