@@ -273,8 +273,8 @@ def command_all(args):
             broken.append(name)
             continue
         if result.interrupted:
-            print(f"   interrupted after epoch {result.stopped_epoch}", file=sys.stderr)
-            return INTERRUPTED
+            return fail(f"interrupted after epoch {result.stopped_epoch} of {name}",
+                        INTERRUPTED, args.json)
         summary.append((name, result))
         metrics = ", ".join(f"{k} {v:.4g}" for k, v in result.metrics.items())
         say(f"   {result.seconds:.2f} s: {metrics}")
