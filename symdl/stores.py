@@ -100,6 +100,11 @@ def _load_zarr(da, store, names, chunk_rows):
                  if RawZarrChunks.readable(stored) else da.from_zarr(stored))
         arrays.append(array.rechunk({0: rows_per_chunk(array, chunk_rows)})
                       if chunk_rows else array)
+    if (len(arrays) > 1 and arrays[0].shape[0] == arrays[1].shape[0]
+            and arrays[0].chunks[0] != arrays[1].chunks[0]):
+        # stored in other chunks than x (a store written by another tool): read y in x's
+        # chunks, so that each chunk of x meets its own targets
+        arrays[1] = arrays[1].rechunk({0: arrays[0].chunks[0]})
     return aligned_rows(arrays[0], arrays[1] if len(arrays) > 1 else None)
 
 

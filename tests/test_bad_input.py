@@ -1120,3 +1120,18 @@ def test_kernels_of_a_read_only_folder_go_where_kernels_says_and_import_plainly(
                            cwd=tmp_path, capture_output=True, text=True)
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout.strip() == "(0.0, 0.0)"
+
+
+def test_a_zarr_store_whose_y_is_chunked_unlike_x_trains_as_in_memory(tmp_path):
+    """A store written by another tool may chunk y otherwise than x: y is read in x's chunks
+    (the error said `y.rechunk(...)`, which a user of `symdl train --data` cannot do)."""
+    zarr = pytest.importorskip("zarr")
+    group = zarr.open_group(str(tmp_path / "d.zarr"), mode="w")
+    group.create_array("x", data=DOTS.x, chunks=(64, 3))
+    group.create_array("y", data=DOTS.y, chunks=(50,))
+    x, y = stores.load(tmp_path / "d.zarr")
+    assert y.chunks[0] == x.chunks[0] == (64, 64, 64, 8)
+    chunked_result = train.fit(LR, x, y, learning_rate=0.005, epochs=5)
+    in_memory = train.fit(LR, DOTS.x, DOTS.y, learning_rate=0.005, epochs=5)
+    np.testing.assert_allclose(chunked_result.params["theta"], in_memory.params["theta"],
+                               rtol=1e-10)
