@@ -60,6 +60,9 @@ def verify(source: Source) -> None:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         text = ""
+    except OSError as error:  # a folder of that name, a file without read permission
+        raise DerivationError(f"{shown} cannot be read ({error.strerror or error}); remove it "
+                              f"and run `{regenerate_hint(source)}` to write it again") from None
     recorded = stamps.recorded_body_hash(text)
     if recorded is None or recorded != stamps.body_hash(text):
         what = ("has no BODY_SHA256 line" if recorded is None

@@ -168,6 +168,9 @@ class NpyRows:
 
     def __init__(self, path):
         self.path = str(path)
+        if not Path(path).is_file():
+            raise DataError(f"{path}: not a file (a folder?); a store of .npy files holds one "
+                            f"file NAME.npy per tensor, written by np.save")
         with open(self.path, "rb") as f:
             try:
                 version = np.lib.format.read_magic(f)

@@ -466,6 +466,10 @@ FILE_CALLS = {
                                             np.save(p / "y.npy", np.array([{}] * 6),
                                                     allow_pickle=True))),
         DataError, "Python objects"),
+    "store: x.npy a folder": (
+        lambda: store("dirnpy", lambda p: ((p / "x.npy").mkdir(parents=True),
+                                           np.save(p / "y.npy", Y3))),
+        DataError, r"x\.npy: not a file \(a folder\?\)"),
     "store: a file of another kind": (lambda: store("d.txt", text("1")), DataError,
                                       "expected a Zarr store"),
     "store: a Zarr store without y": (
@@ -499,6 +503,11 @@ FILE_CALLS = {
     "kernels: a generated file given as the derivation": (
         lambda: sources.load_derivation(str(sources.resolve(LR).kernel_path)),
         DerivationError, "is a generated kernel file, not a derivation"),
+    "kernels: the generated file a folder": (
+        lambda: kernels.load(made("dir_kernels/own_line.py", lambda p: (
+            (p.parent / "generated" / "own_line.py").mkdir(parents=True),
+            p.write_text(A_MODEL)))),
+        DerivationError, r"own_line\.py cannot be read.*symdl generate"),
     "kernels: a folder as the model": (lambda: kernels.load(str(folder())), DerivationError,
                                        "is a folder"),
     "kernels: not a .py file": (lambda: kernels.load(made("model.txt", text("x"))),
