@@ -258,7 +258,7 @@ def import_file(module_name: str, path: Path) -> ModuleType:
     if package not in sys.modules and package not in (USER_KERNELS, USER_DERIVATIONS):
         try:  # a real package of that name here (a folder on sys.path): import it as such
             importlib.import_module(package)
-        except ImportError:
+        except Exception:  # none, or one that does not import: symdl's own stands in
             pass
     if package not in sys.modules:
         sys.modules[package] = ModuleType(package)
