@@ -27,9 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from symdl import kernels, train
+from symdl import interrupts, kernels, train
 from symdl.derive import explicit_instance
 from symdl.errors import SymdlError
+from symdl.interrupts import caused_by_interrupt
 from symdl.functions import explicit
 from symdl import sources
 from symdl.model import SEVERITIES, Claim, Derivation, Model
@@ -309,6 +310,8 @@ def evaluate_claim(name: str, claim: Claim) -> Row:
         derived = claim.derived()
         agrees, evidence = compare(claim, derived)
     except Exception as error:  # a claim that cannot be evaluated is a bug to show, not hide
+        if caused_by_interrupt(error):  # Ctrl-C inside a Numba kernel: a SystemError
+            raise KeyboardInterrupt from None
         return Row(name, claim.source, claim.statement, "ERROR", f"{type(error).__name__}: {error}")
     if agrees:
         return Row(name, claim.source, claim.statement, "agrees", evidence)
@@ -364,12 +367,13 @@ def claims(ref) -> Table:
 def run(refs=None) -> Table:
     """Check the models named (built-in names, files or folders; default: the built-ins)."""
     rows = Table()
-    for source in sources.resolve_many(refs):
-        try:
-            rows += check_derivation(sources.load_derivation(source))
-        except SymdlError as error:  # one broken model is reported; the others are checked
-            rows.append(Row(source.name, "symdl", "the derivation and its kernels load",
-                            "ERROR", str(error)))
+    with interrupts.raising():  # Ctrl-C stops the check: no verdict from a half-trained model
+        for source in sources.resolve_many(refs):
+            try:
+                rows += check_derivation(sources.load_derivation(source))
+            except SymdlError as error:  # one broken model is reported; the others are checked
+                rows.append(Row(source.name, "symdl", "the derivation and its kernels load",
+                                "ERROR", str(error)))
     return rows
 
 

@@ -12,7 +12,9 @@
 
 Exit status: 0 success, 1 symdl's own error (a bad model name, data or file, a failed check,
 stale kernels), 2 a usage error (argparse). `--json` makes check, train and all print one JSON
-document on stdout, and everything meant for people on stderr.
+document on stdout, and everything meant for people on stderr; an error is then the document
+{"error": MESSAGE, "exit_status": N, "interrupted": ...}. `--kernels DIR` (train, check,
+predict) names the folder a user's model's kernels go to, for a model in a read-only folder.
 
 Long because it holds one handler per command and the argparse parser that documents every
 option of each; they share the exit-code and JSON conventions above, so they stay together.
@@ -21,6 +23,7 @@ option of each; they share the exit-code and JSON conventions above, so they sta
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
 import os
@@ -148,8 +151,9 @@ def command_train(args):
         if getattr(value, "size", 1) <= 8:
             print(f"  {name} = {value}")
     if args.save:
-        print(f"saved to {args.save}; `symdl predict {args.name} --params {args.save} "
-              f"--data FILE` predicts with it")
+        kernels_given = f" --kernels {args.kernels}" if args.kernels else ""
+        print(f"saved to {args.save}; `symdl predict {args.name}{kernels_given} --params "
+              f"{args.save} --data FILE` predicts with it")
     return INTERRUPTED if result.interrupted else 0
 
 
@@ -192,7 +196,9 @@ def command_check(args):
     else:
         print(report, end="")
     if args.out:
-        Path(args.out).write_text(report)
+        from symdl.saved import write_whole
+        text = report.encode()
+        write_whole(args.out, lambda file: file.write(text))
     return 1 if any(r.is_failure for r in rows) else 0
 
 
@@ -200,10 +206,13 @@ def command_check(args):
 
 def command_plot(args):
     from symdl import plot
+    from symdl.saved import write_whole
     out = Path(args.out or f"{Path(args.name).stem}.png")
+    writable(str(out))  # before the figure's training, not after
     figure = plot.figure(args.name)
-    try:
-        figure.savefig(out, dpi=args.dpi)
+    try:  # whole or not at all: Ctrl-C while the image is written leaves no half file
+        write_whole(out, lambda file: figure.savefig(file, dpi=args.dpi,
+                                                     format=out.suffix[1:].lower() or None))
     except ValueError as error:  # matplotlib: an unknown file format
         raise plot.PlotError(f"cannot save {out}: {error}; use .png, .pdf or .svg") from None
     print(f"wrote {out}")
@@ -264,8 +273,8 @@ def command_all(args):
             broken.append(name)
             continue
         if result.interrupted:
-            print(f"   interrupted after epoch {result.stopped_epoch}", file=sys.stderr)
-            return INTERRUPTED
+            return fail(f"interrupted after epoch {result.stopped_epoch} of {name}",
+                        INTERRUPTED, args.json)
         summary.append((name, result))
         metrics = ", ".join(f"{k} {v:.4g}" for k, v in result.metrics.items())
         say(f"   {result.seconds:.2f} s: {metrics}")
@@ -382,9 +391,19 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, keeping its last usage error for the --json document."""
+
+    last_error: str | None = None
+
+    def error(self, message):
+        Parser.last_error = f"{self.prog}: {message}"
+        super().error(message)
+
+
 def parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
-    p = argparse.ArgumentParser(prog="symdl", description=__doc__.split("\n")[0],
+    p = Parser(prog="symdl", description=__doc__.split("\n")[0],
                                 epilog=epilog(), formatter_class=formatter)
     p.add_argument("--version", action="version", version=f"symdl {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -442,6 +461,10 @@ def parser() -> argparse.ArgumentParser:
                    help="save the trained model to FILE (.npz) for `symdl predict`")
     t.add_argument("--json", action="store_true",
                    help="print the result as JSON (settings, metrics, parameters, history)")
+    t.add_argument("--kernels", metavar="DIR",
+                   help="for a model of your own: the folder its kernels are generated into "
+                        "and loaded from (default: generated/ beside its file); the folder "
+                        "`symdl generate FILE --out DIR` wrote")
     shown = t.add_mutually_exclusive_group()
     shown.add_argument("--quiet", "-q", action="store_true",
                        help="no progress bar (drawn on a terminal) or epoch lines "
@@ -459,12 +482,20 @@ def parser() -> argparse.ArgumentParser:
                         "there too) or .csv (one sample per row, features only)")
     r.add_argument("--out", metavar="FILE",
                    help="write the predictions to FILE (.csv or .npz) instead of stdout")
+    r.add_argument("--kernels", metavar="DIR",
+                   help="for a model of your own: the folder its kernels are generated into "
+                        "and loaded from (default: generated/ beside its file); the folder "
+                        "`symdl generate FILE --out DIR` wrote")
     c = command("check", command_check, "symbolic vs numeric vs generated; and vs the documents")
     c.add_argument("names", nargs="*", metavar="MODEL",
                    help="built-in names, derivation files or folders (default: every built-in)")
     c.add_argument("--out", metavar="FILE", help="also write the Markdown table to FILE")
     c.add_argument("--json", action="store_true",
                    help="print every row as JSON instead of the table")
+    c.add_argument("--kernels", metavar="DIR",
+                   help="for a model of your own: the folder its kernels are generated into "
+                        "and loaded from (default: generated/ beside its file); the folder "
+                        "`symdl generate FILE --out DIR` wrote")
     f = command("plot", command_plot, "draw the document's figure for a derivation (symdl[plot])",
                 "Draw the figure of a document from symdl's own results; a model the documents "
                 "draw no figure for gets its loss curve.")
@@ -488,14 +519,26 @@ INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C (128 + SIG
 
 
 def main(argv=None) -> int:
-    """Run one command; returns the exit status (argparse exits 2 itself on usage errors)."""
+    """Run one command; returns the exit status (argparse exits 2 itself on usage errors).
+
+    With --json every outcome is one JSON document on stdout, an error too:
+    {"error": MESSAGE, "exit_status": N}, the message also on stderr as without --json.
+    """
     args = None
+    argv = sys.argv[1:] if argv is None else list(argv)
+    json_wanted = "--json" in argv
     try:
         try:
+            Parser.last_error = None
             args = parser().parse_args(argv)
+        except SystemExit as stop:
+            if json_wanted and stop.code == 2:
+                print_error_json(f"usage error: {Parser.last_error or 'see symdl --help'}", 2)
+            raise
         finally:
             sys.stdout.flush()  # --help and --version have printed when argparse exits
-        status = args.run(args)
+        with kernels_folder(getattr(args, "kernels", None)):
+            status = args.run(args)
         sys.stdout.flush()  # a reader that went away shows here, inside the try
         return status
     except BrokenPipeError:
@@ -505,20 +548,52 @@ def main(argv=None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except SymdlError as error:
-        print(f"symdl: {error}", file=sys.stderr)
-        return 1
+        return fail(str(error), 1, json_wanted)
     except OSError as error:  # a path the user gave: unwritable, missing, a folder, ...
         where = f"{error.filename}: " if error.filename else ""
-        print(f"symdl: {where}{error.strerror or error}", file=sys.stderr)
-        return 1
+        return fail(f"{where}{error.strerror or error}", 1, json_wanted)
     except BaseException as error:
         from symdl.interrupts import caused_by_interrupt
         if not caused_by_interrupt(error):
             raise
         written = ("; every file already written is complete (each is written whole or not "
                    "at all)" if args is not None and args.command in ("generate", "all") else "")
-        print(f"symdl: interrupted{written}", file=sys.stderr)
-        return INTERRUPTED
+        return fail(f"interrupted{written}", INTERRUPTED, json_wanted)
+
+
+def fail(message: str, status: int, json_wanted: bool) -> int:
+    """An error as the exit code, `symdl: MESSAGE` on stderr, and with --json the document."""
+    print(f"symdl: {message}", file=sys.stderr)
+    if json_wanted:
+        print_error_json(message, status)
+    return status
+
+
+def print_error_json(message: str, status: int) -> None:
+    import json
+    try:
+        print(json.dumps({"error": message, "exit_status": status,
+                          "interrupted": status == INTERRUPTED}, ensure_ascii=False))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+
+
+@contextlib.contextmanager
+def kernels_folder(folder: str | None):
+    """`--kernels DIR`: where the kernels of a user's model go, for one command (as the
+    environment variable SYMDL_KERNELS, which symdl.sources reads, set while it runs)."""
+    from symdl.sources import KERNELS_ENV
+    before = os.environ.get(KERNELS_ENV)
+    if folder:
+        os.environ[KERNELS_ENV] = folder
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(KERNELS_ENV, None)
+        else:
+            os.environ[KERNELS_ENV] = before
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,10 @@ def load(path, spec, target_column=None):
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"no data file {path}: the file does not exist")
+    if path.is_dir():
+        raise DataError(f"{path} is a folder, not a data file; a folder of .npy files (one per "
+                        f"tensor) is read chunk by chunk: give it to `symdl train --data`, or "
+                        f"load it with symdl.stores.load")
     if path.suffix == ".npz":
         if target_column is not None:
             raise DataError("--target names a CSV column; a .npz file names its arrays itself")
@@ -85,6 +90,9 @@ def _from_npz(path: Path, spec, target_optional=False):
     try:
         with np.load(path, allow_pickle=False) as arrays:
             found = {name: arrays[name] for name in arrays.files}
+    except (zlib.error, EOFError) as error:  # an array damaged inside an intact zip archive
+        raise DataError(f"{path}: damaged .npz file: an array in it cannot be decompressed "
+                        f"({error}); write the file again with np.savez") from None
     except (OSError, ValueError, TypeError, zipfile.BadZipFile) as error:  # a truncated archive
         raise DataError(f"{path}: not a readable .npz file ({error})") from None
     if target_optional and target not in found:
@@ -108,21 +116,39 @@ def _from_csv(path: Path, spec, target_column):
                         f"{spec['target'][0]} (several columns per sample); give a .npz file "
                         f"with arrays {' and '.join(n for n in tensor_names(spec) if n)}")
     try:
-        with path.open(newline="", encoding="utf-8") as file:
-            rows = [row for row in csv.reader(file) if row and any(cell.strip() for cell in row)]
+        # utf-8-sig: a byte-order mark (Excel writes one) would glue itself to the first
+        # cell, which then reads as text, and the first sample would be taken for a header
+        with path.open(newline="", encoding="utf-8-sig") as file:
+            reader = csv.reader(file)
+            lines, rows = [], []  # each kept row and the line of the file it starts on
+            line = 1
+            for row in reader:
+                if row and any(cell.strip() for cell in row):
+                    lines.append(line)
+                    rows.append(row)
+                line = reader.line_num + 1
     except (UnicodeDecodeError, csv.Error) as error:
         raise DataError(f"{path}: not a text CSV file ({error}); save it as UTF-8 text, one "
                         f"sample per line") from None
+    except OSError as error:
+        raise DataError(f"{path} cannot be read ({error.strerror or error})") from None
     if not rows:
         raise DataError(f"{path}: the file holds no rows")
     header = None if all(_is_number(cell) for cell in rows[0]) else [c.strip() for c in rows[0]]
-    body = rows[1:] if header else rows
+    body, lines = (rows[1:], lines[1:]) if header else (rows, lines)
     if not body:
         raise DataError(f"{path}: the file has a header but no samples")
     width = len(rows[0])
-    for number, row in enumerate(body, 2 if header else 1):
+    for number, row in zip(lines, body):
         if len(row) != width:
-            raise DataError(f"{path}, line {number}: {len(row)} columns, the first line has {width}")
+            raise DataError(f"{path}, line {number}: {len(row)} columns, the first "
+                            f"{'line' if header is None else 'line (the header)'} has {width}; "
+                            f"give every sample the same columns")
+    for number, row in zip(lines, body):
+        bad = next((cell for cell in row if not _is_number(cell)), None)
+        if bad is not None:
+            raise DataError(f"{path}, line {number}: {bad!r} is not a number; every value "
+                            f"below the header must be a number")
     try:
         table = np.array([[float(cell) for cell in row] for row in body])
     except ValueError as error:

@@ -438,8 +438,12 @@ def mnist(
             f"mnist needs n_train >= 1, n_test >= 0 and n_train + n_test <= {MNIST_SIZE} "
             f"(the images available), got n_train={n_train}, n_test={n_test}"
         )
-    if np.dtype(dtype).kind != "f":
-        raise ValueError(f"mnist pixels need a floating dtype, got {np.dtype(dtype)}")
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError:
+        kind = None
+    if kind != "f":
+        raise DataError(f"mnist pixels need a floating dtype such as np.float32, got {dtype!r}")
 
     pixels, labels = _decoded_mnist(directory)
 
@@ -464,6 +468,10 @@ def mnist(
 def _decoded_mnist(directory: str | Path | None) -> tuple[np.ndarray, np.ndarray]:
     """All 10,000 images as read-only uint8 rows of 784 pixels, and their int64 labels."""
     folder = resources.files("symdl") / "data" / "mnist" if directory is None else Path(directory)
+    if directory is not None and not Path(directory).is_dir():
+        what = "is a file, not a folder" if Path(directory).exists() else "does not exist"
+        raise DataError(f"mnist(directory={str(directory)!r}): {folder} {what}; give the folder "
+                        f"that holds {MNIST_IMAGES_FILE} and {MNIST_LABELS_FILE}")
     key = str(folder)
     if key not in _mnist_cache:
         image_bytes = _read_verified(folder, MNIST_IMAGES_FILE)
@@ -495,6 +503,11 @@ def _read_verified(folder, file_name: str) -> bytes:
         compressed = location.read_bytes()
     except FileNotFoundError:
         raise DataError(f"MNIST file not found: {location}") from None
+    except IsADirectoryError:
+        raise DataError(f"{location} is a folder, not the MNIST file: put the file "
+                        f"{file_name} itself there (as downloaded, still gzip-compressed)") from None
+    except OSError as error:
+        raise DataError(f"{location} cannot be read ({error.strerror or error})") from None
     digest = hashlib.md5(compressed, usedforsecurity=False).hexdigest()
     if digest != MNIST_MD5[file_name]:
         raise DataError(

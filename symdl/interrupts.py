@@ -14,6 +14,21 @@ import threading
 from contextlib import contextmanager
 
 
+_raising = [0]  # how many `raising()` blocks are open
+
+
+@contextmanager
+def raising():
+    """Within this block, a training run that Ctrl-C stopped raises KeyboardInterrupt when it
+    ends instead of returning its partial result: for callers whose answer a half-trained
+    model would make wrong (`symdl check`'s verdicts, `symdl plot`'s figures)."""
+    _raising[0] += 1
+    try:
+        yield
+    finally:
+        _raising[0] -= 1
+
+
 class Interruption:
     """Whether Ctrl-C was pressed since training began."""
 
@@ -47,6 +62,8 @@ def deferred():
         yield interruption
     finally:
         signal.signal(signal.SIGINT, previous)
+    if interruption.requested and _raising[0]:
+        raise KeyboardInterrupt
 
 
 def caused_by_interrupt(error: BaseException) -> bool:

@@ -34,7 +34,9 @@ def load(ref) -> ModuleType:
     verify(source)
     if source.builtin:
         return importlib.import_module(source.module_name(sources.USER_KERNELS))
-    return sources.import_file(source.module_name(sources.USER_KERNELS), source.kernel_path)
+    module = sources.import_file(sources.kernel_module_name(source), source.kernel_path)
+    sources.also_known_as(source, module)  # a cache compiled under symdl 0.1.0's names loads
+    return module
 
 
 def verify(source: Source) -> None:
@@ -58,6 +60,9 @@ def verify(source: Source) -> None:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         text = ""
+    except OSError as error:  # a folder of that name, a file without read permission
+        raise DerivationError(f"{shown} cannot be read ({error.strerror or error}); remove it "
+                              f"and run `{regenerate_hint(source)}` to write it again") from None
     recorded = stamps.recorded_body_hash(text)
     if recorded is None or recorded != stamps.body_hash(text):
         what = ("has no BODY_SHA256 line" if recorded is None
@@ -96,9 +101,10 @@ def generate_on_first_use(source: Source) -> None:
     except OSError as error:
         raise DerivationError(
             f"no generated kernels for {source.name!r}, and they cannot be written to "
-            f"{source.kernel_path.parent} ({error.strerror}); run `symdl generate "
-            f"{source.path} --out DIR` with a folder you can write, then pass that folder's "
-            f"file") from None
+            f"{source.kernel_path.parent} ({error.strerror or error}); name a folder you can "
+            f"write for them with --kernels DIR, e.g. `symdl train {source.path} --kernels "
+            f"DIR` (likewise check and predict; in Python set the environment variable "
+            f"{sources.KERNELS_ENV}=DIR)") from None
     print(f"symdl: generated {source.kernel_path} from {source.path.name} (first use; "
           f"`symdl generate` regenerates it)", file=sys.stderr)
 

@@ -18,7 +18,7 @@ import importlib
 
 import numpy as np
 
-from symdl import datasets, kernels, sources, train
+from symdl import datasets, interrupts, kernels, sources, train
 from symdl.errors import SymdlError
 
 COLOURS = ("tab:blue", "tab:orange")
@@ -278,10 +278,11 @@ def figure(ref):
     """The figure for a derivation (a built-in name or a path): the document's picture, or
     the model's loss curve."""
     source = sources.resolve(ref)
-    if source.builtin and source.name in FIGURES:
-        return FIGURES[source.name]()
-    derivation = sources.load_derivation(source)
-    if getattr(derivation, "training", None) is None:
-        raise PlotError(f"{source.name} has no figure and trains nothing, so there is no loss "
-                        f"curve to draw; figures exist for {', '.join(FIGURES)}")
-    return loss_curve(source)
+    with interrupts.raising():  # Ctrl-C stops the figure: none drawn from a half-trained model
+        if source.builtin and source.name in FIGURES:
+            return FIGURES[source.name]()
+        derivation = sources.load_derivation(source)
+        if getattr(derivation, "training", None) is None:
+            raise PlotError(f"{source.name} has no figure and trains nothing, so there is no "
+                            f"loss curve to draw; figures exist for {', '.join(FIGURES)}")
+        return loss_curve(source)

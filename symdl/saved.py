@@ -26,6 +26,7 @@ import math
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,10 @@ def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
         if "metadata" not in arrays:
             raise ValueError("it has no metadata entry")
         metadata = json.loads(str(arrays.pop("metadata")))
+    except (zlib.error, EOFError) as error:  # an entry damaged inside an intact zip archive
+        raise SavedModelError(f"{path} is damaged: an entry of the archive cannot be "
+                              f"decompressed ({error}); save the model again with `symdl "
+                              f"train MODEL --save {path}`") from None
     except (OSError, ValueError, zipfile.BadZipFile) as error:
         raise SavedModelError(f"{path} is not a model saved by symdl ({error}); "
                               f"`symdl train MODEL --save {path}` writes one") from None
@@ -266,6 +271,12 @@ def writable(path: str | os.PathLike) -> None:
         raise SymdlError(f"cannot write {path}: the folder {folder} does not exist")
     if Path(path).is_dir():
         raise SymdlError(f"cannot write {path}: it is a folder; give a file name")
+
+
+def write_whole(path: str | os.PathLike, write) -> Path:
+    """`write(file)` into a file beside `path` (opened "wb"), then moved to `path`: the file
+    is there whole or not at all, whatever stops the writing (an error, Ctrl-C)."""
+    return _replace(path, write)
 
 
 def _replace(path: str | os.PathLike, write) -> Path:

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.abc
 import importlib.util
+import keyword
+import os
 import pkgutil
 import sys
 import traceback
@@ -24,6 +27,7 @@ from types import ModuleType
 
 from symdl.errors import DerivationError, SymdlError
 
+KERNELS_ENV = "SYMDL_KERNELS"  # a folder for the kernels of every user model (--kernels DIR)
 USER_DERIVATIONS = "symdl_user_derivations"
 USER_KERNELS = "symdl_user_kernels"
 
@@ -79,7 +83,9 @@ def looks_like_path(ref: str) -> bool:
 def resolve(ref, out: str | Path | None = None) -> Source:
     """The Source a user means by `ref`: a built-in model name, or a path to a .py file.
 
-    `out` overrides where a user model's kernels go (default: generated/ beside the file).
+    `out` overrides where a user model's kernels go; without it they go to the folder the
+    environment variable SYMDL_KERNELS names (what `--kernels DIR` sets), else to generated/
+    beside the file.
     """
     if isinstance(ref, Source):
         return ref
@@ -98,6 +104,7 @@ def resolve(ref, out: str | Path | None = None) -> Source:
             raise DerivationError(f"{path.name}: a derivation file's name must be a Python "
                                   f"identifier (letters, digits, _), e.g. my_model.py")
         path = path.resolve()
+        out = out or os.environ.get(KERNELS_ENV) or None
         kernels = Path(out).expanduser().resolve() if out else path.parent / "generated"
         return Source(path.stem, path, kernels / f"{path.stem}.py", builtin=False)
     if ref not in builtin_names():
@@ -141,9 +148,17 @@ def load_derivation(ref):
     except SymdlError:
         raise
     except Exception as error:
+        from symdl.interrupts import caused_by_interrupt
+        if caused_by_interrupt(error):  # Ctrl-C while it ran: not the file's fault
+            raise KeyboardInterrupt from None
         raise DerivationError(f"{source.shown_path} is broken: {_describe(error, source.path)}"
                               f"; fix the file, then run the command again") from None
     derivation = getattr(module, "derivation", None)
+    if not isinstance(derivation, Derivation) and hasattr(module, "DERIVATION_SHA256"):
+        raise DerivationError(f"{source.shown_path} is a generated kernel file, not a "
+                              f"derivation: name the derivation file it was generated from "
+                              f"(and, when its kernels are in a folder of their own, that "
+                              f"folder with --kernels DIR)")
     if not isinstance(derivation, Derivation):
         raise DerivationError(f"{source.shown_path} must define `derivation = Model(...)` "
                               f"or `derivation = Derivation(...)`")
@@ -154,6 +169,85 @@ def load_derivation(ref):
     return derivation
 
 
+def kernel_module_name(source: Source) -> str:
+    """The name a user's generated kernels are imported under: the one a plain import gives.
+
+    Numba's on-disk cache (the __pycache__ beside the generated file) records the name of the
+    module a kernel was compiled in, and a later process that loads the cached kernel imports
+    that name (docs/engineering.md, "Numba's cache records the module's name"). So symdl
+    imports `DIR/generated/NAME.py` as `generated.NAME`, what `import generated.NAME` run in
+    DIR gives: the cache symdl leaves then works for the user's own import, and theirs for
+    symdl. Where that name is taken in this process — by another folder's file of the same
+    name, or by a package `generated` (or the --kernels folder's name) that is not this
+    folder, or the folder's name is not an identifier — the kernels get a name of their own
+    (`symdl_user_kernels.NAME_<hash of the path>`), which only symdl's processes resolve.
+    """
+    if source.builtin:
+        return source.module_name(USER_KERNELS)
+    folder = source.kernel_path.parent
+    package = folder.name
+    private = source.module_name(USER_KERNELS)
+    if not package.isidentifier() or keyword.iskeyword(package):
+        return private
+    loaded = sys.modules.get(package)
+    if loaded is None:
+        try:
+            found = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            return private
+        if found is not None and str(folder) not in _resolved(found.submodule_search_locations):
+            return private  # an installed or current-folder package of that name: not ours
+    elif str(folder) not in _resolved(getattr(loaded, "__path__", None)) \
+            and not getattr(loaded, "__symdl_kernels__", False):
+        return private
+    name = f"{package}.{source.name}"
+    existing = sys.modules.get(name)
+    if existing is not None and Path(getattr(existing, "__file__", "") or "").resolve() \
+            != source.kernel_path.resolve():
+        return private  # another folder's kernels of the same name, imported first
+    return name
+
+
+def also_known_as(source: Source, module: ModuleType) -> None:
+    """Make the private names of user kernels (`symdl_user_kernels.NAME_<hash>`, what symdl
+    0.1.0 imported every user model as) resolve to `module` in this process, so that a Numba
+    cache compiled under such a name still loads: the one of this folder, and the one of a
+    folder copied or moved here (its hash is of the old path). The cache index already
+    matched this file's text; only the name of the module its globals come from is old."""
+    _private_kernels[source.name] = module
+    if not any(isinstance(finder, _PrivateKernelNames) for finder in sys.meta_path):
+        sys.meta_path.append(_PrivateKernelNames())
+    if USER_KERNELS not in sys.modules:
+        sys.modules[USER_KERNELS] = ModuleType(USER_KERNELS)
+        sys.modules[USER_KERNELS].__path__ = []
+    sys.modules[source.module_name(USER_KERNELS)] = module
+
+
+_private_kernels: dict[str, ModuleType] = {}  # a user model's name -> its kernels, last loaded
+
+
+class _PrivateKernelNames(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds `symdl_user_kernels.NAME_<12 hex digits>` as the kernels of NAME loaded last."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, rest = fullname.partition(".")
+        name, _, digest = rest.rpartition("_")
+        if (package != USER_KERNELS or name not in _private_kernels or len(digest) != 12
+                or any(c not in "0123456789abcdef" for c in digest)):
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        return _private_kernels[spec.name.partition(".")[2].rpartition("_")[0]]
+
+    def exec_module(self, module):
+        pass  # already imported
+
+
+def _resolved(paths) -> list[str]:
+    return [str(Path(p).resolve()) for p in (paths or [])]
+
+
 def import_file(module_name: str, path: Path) -> ModuleType:
     """Import a file as `module_name` (once per file content: an edited file is re-imported)."""
     stamp = path.stat().st_mtime_ns, path.stat().st_size
@@ -161,9 +255,20 @@ def import_file(module_name: str, path: Path) -> ModuleType:
     if cached is not None and getattr(cached, "__symdl_stamp__", None) == stamp:
         return cached
     package = module_name.split(".")[0]
+    if package not in sys.modules and package not in (USER_KERNELS, USER_DERIVATIONS):
+        try:  # a real package of that name here (a folder on sys.path): import it as such
+            importlib.import_module(package)
+        except Exception:  # none, or one that does not import: symdl's own stands in
+            pass
     if package not in sys.modules:
         sys.modules[package] = ModuleType(package)
         sys.modules[package].__path__ = []
+        sys.modules[package].__symdl_kernels__ = True  # type: ignore[attr-defined]
+    folders = getattr(sys.modules[package], "__path__", None)
+    if getattr(sys.modules[package], "__symdl_kernels__", False) and isinstance(folders, list) \
+            and package not in (USER_KERNELS, USER_DERIVATIONS) \
+            and str(path.parent) not in folders:
+        folders.append(str(path.parent))  # so that `import generated.NAME` finds it here too
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module

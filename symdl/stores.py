@@ -69,7 +69,14 @@ def load(path, names=("x", "y"), chunk_rows=None):
         if missing:
             raise DataError(f"{path}: missing {', '.join(missing)} (one .npy per tensor)")
         x = open_npy(path / f"{names[0]}.npy", chunk_rows)
-        return x, open_npy(path / f"{names[1]}.npy", x.chunks[0]) if len(names) > 1 else None
+        if len(names) == 1:
+            return x, None
+        rows = NpyRows(path / f"{names[1]}.npy").shape[0]
+        if rows != x.shape[0]:
+            raise DataError(f"{path}: {names[0]}.npy has {x.shape[0]} rows (samples) but "
+                            f"{names[1]}.npy has {rows}; they need one target per sample: "
+                            f"save both from the same samples")
+        return x, open_npy(path / f"{names[1]}.npy", x.chunks[0])
     raise DataError(f"{path}: expected a Zarr store (NAME.zarr) or a folder of .npy files")
 
 
@@ -93,6 +100,11 @@ def _load_zarr(da, store, names, chunk_rows):
                  if RawZarrChunks.readable(stored) else da.from_zarr(stored))
         arrays.append(array.rechunk({0: rows_per_chunk(array, chunk_rows)})
                       if chunk_rows else array)
+    if (len(arrays) > 1 and arrays[0].shape[0] == arrays[1].shape[0]
+            and arrays[0].chunks[0] != arrays[1].chunks[0]):
+        # stored in other chunks than x (a store written by another tool): read y in x's
+        # chunks, so that each chunk of x meets its own targets
+        arrays[1] = arrays[1].rechunk({0: arrays[0].chunks[0]})
     return aligned_rows(arrays[0], arrays[1] if len(arrays) > 1 else None)
 
 
@@ -156,6 +168,9 @@ class NpyRows:
 
     def __init__(self, path):
         self.path = str(path)
+        if not Path(path).is_file():
+            raise DataError(f"{path}: not a file (a folder?); a store of .npy files holds one "
+                            f"file NAME.npy per tensor, written by np.save")
         with open(self.path, "rb") as f:
             try:
                 version = np.lib.format.read_magic(f)
@@ -170,8 +185,16 @@ class NpyRows:
                             f"np.save(path, np.ascontiguousarray(a)) to read it by rows")
         if self.dtype.hasobject:
             raise DataError(f"{path}: holds Python objects, not numbers")
+        if not self.shape:
+            raise DataError(f"{path}: holds a single number; a tensor's file needs one row "
+                            f"per sample")
         self.ndim = len(self.shape)
         stat = Path(path).stat()
+        needed = self.offset + int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        if stat.st_size < needed:
+            raise DataError(f"{path}: truncated: its header says {self.shape} of {self.dtype} "
+                            f"({needed} bytes with the header) but the file has {stat.st_size} "
+                            f"bytes; write it again with np.save")
         self.stamp = f"{stat.st_size}-{stat.st_mtime_ns}"
 
     def __getitem__(self, key):

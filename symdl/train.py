@@ -62,7 +62,8 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     """
     validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, init=init, init_scale=init_scale, seed=seed,
-                      log_every=log_every, optimizers=optimizers.names(), divergence=divergence)
+                      log_every=log_every, optimizers=optimizers.names(), divergence=divergence,
+                      tol=tol)
     if not isinstance(optimizer, optimizers.Optimizer) and optimizer not in optimizers.names():
         optimizers.make(optimizer, learning_rate)  # raises, listing the valid names
     module = kernels.load(name)

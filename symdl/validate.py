@@ -86,7 +86,7 @@ DIVERGENCE = ("stop", "warn")
 
 
 def settings(*, optimizer, learning_rate, epochs, batch_size, init, init_scale, seed,
-             log_every, optimizers, divergence="stop") -> None:
+             log_every, optimizers, divergence="stop", tol=None) -> None:
     """Refuse a training setting out of range, naming what is accepted (`SettingsError`)."""
     if not isinstance(divergence, str) or divergence not in DIVERGENCE:
         raise SettingsError(f"divergence must be 'stop' (raise DivergenceError) or 'warn' "
@@ -112,6 +112,10 @@ def settings(*, optimizer, learning_rate, epochs, batch_size, init, init_scale, 
                             f"got {init_scale!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SettingsError(f"seed must be an integer >= 0; got {seed!r}")
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float, np.number))
+                            or not np.isfinite(tol) or tol < 0):
+        raise SettingsError(f"tol must be a finite number >= 0 (stop once the gradient's norm "
+                            f"is at most tol), or None to run every epoch; got {tol!r}")
 
 
 def initial_values(spec, initial) -> None:

@@ -5,22 +5,27 @@ message names the problem (on the command line: exit code 1, the message, no tra
 or gives the result the well-formed input gives.
 """
 
+import atexit
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from symdl import cli, datasets, kernels, one_vs_rest, sources, stamps, train
+from symdl import (chunked, cli, datafiles, datasets, kernels, one_vs_rest, saved, sources,
+                   stamps, stores, train)
 from symdl.errors import (DataError, DerivationError, DivergenceError, IllConditionedWarning,
-                          SettingsError, SingularError, SymdlError)
+                          SavedModelError, SettingsError, SingularError, SymdlError)
 from symdl.generate import files
 from symdl.training.result import Result
 
@@ -187,6 +192,383 @@ BAD_CALLS = {
 }
 
 
+# ---- files: every file error caught where it is read (issue 17) ----------------------------
+
+_FOLDER: list = []
+
+
+def folder() -> Path:
+    """One temporary folder for the file cases, made on first use and removed at exit."""
+    if not _FOLDER:
+        _FOLDER.append(Path(tempfile.mkdtemp(prefix="symdl-bad-files-")))
+        atexit.register(shutil.rmtree, _FOLDER[0], True)
+    return _FOLDER[0]
+
+
+def made(name, write) -> str:
+    """The path of `name` in the folder, written by `write(path)` the first time."""
+    path = folder() / name
+    if not path.exists():
+        write(path)
+    return str(path)
+
+
+def text(content, encoding="utf-8"):
+    return lambda path: path.write_bytes(content.encode(encoding) if isinstance(content, str)
+                                         else content)
+
+
+def npz(**arrays):
+    return lambda path: np.savez_compressed(path, **arrays)
+
+
+def damaged(write):
+    """What `write` writes, with bytes of its first entry's compressed data flipped: the zip
+    directory and its sizes are intact, so only decompressing the entry finds it."""
+    def damage(path):
+        write(path)
+        data = bytearray(path.read_bytes())
+        with zipfile.ZipFile(path) as archive:
+            entry = archive.infolist()[0]
+        start = entry.header_offset + 30 + len(entry.filename) + len(entry.extra)
+        for i in range(start + 2, start + min(entry.compress_size, 40)):
+            data[i] ^= 0x5A
+        path.write_bytes(bytes(data))
+    return damage
+
+
+def truncated(write, keep=0.5):
+    def cut(path):
+        write(path)
+        data = path.read_bytes()
+        path.write_bytes(data[:int(len(data) * keep)])
+    return cut
+
+
+def a_saved_model(path):
+    result = train.fit("logistic_regression", DOTS.x, DOTS.y, epochs=2)
+    saved.save(result, path)
+
+
+def edited_saved_model(change):
+    """A saved model whose metadata JSON is changed by `change(metadata)`."""
+    def write(path):
+        a_saved_model(path)
+        with np.load(path) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+        metadata = json.loads(str(arrays["metadata"]))
+        change(metadata)
+        arrays["metadata"] = np.array(json.dumps(metadata))
+        np.savez_compressed(path, **arrays)
+    return write
+
+
+def without_parameters(path):
+    a_saved_model(path)
+    with np.load(path) as archive:
+        arrays = {k: archive[k] for k in archive.files if not k.startswith("param_")}
+    np.savez_compressed(path, **arrays)
+
+
+def npy_folder(x, y=None, y_bytes=None):
+    def write(path):
+        path.mkdir()
+        np.save(path / "x.npy", x)
+        if y is not None:
+            np.save(path / "y.npy", y)
+        if y_bytes is not None:
+            (path / "y.npy").write_bytes(y_bytes)
+    return write
+
+
+def cut_npy(path):
+    npy_folder(DOTS.x, DOTS.y)(path)
+    (path / "x.npy").write_bytes((path / "x.npy").read_bytes()[:-40])
+
+
+def mnist_folder(kind):
+    def write(path):
+        path.mkdir()
+        for name in (datasets.MNIST_IMAGES_FILE, datasets.MNIST_LABELS_FILE):
+            if kind == "folders":
+                (path / name).mkdir()
+            elif kind == "not gzip":
+                (path / name).write_bytes(b"not the MNIST file")
+    return write
+
+
+def spec_of(name):
+    return kernels.load(name).SPEC
+
+
+def data(name, model="logistic_regression", target=None):
+    return datafiles.load(name, spec_of(model), target)
+
+
+def chunked_fit(**settings):
+    da = pytest.importorskip("dask.array")
+    return chunked.fit("logistic_regression", da.from_array(DOTS.x, chunks=(50, 3)),
+                       da.from_array(DOTS.y, chunks=50), **settings)
+
+
+def mnist_in(name, kind):
+    return datasets.mnist(directory=made(name, mnist_folder(kind)))
+
+
+def store(name, write, names=("x", "y")):
+    pytest.importorskip("dask.array")
+    return stores.load(made(name, write), names)
+
+
+LR = "logistic_regression"
+X3, Y3 = DOTS.x[:6], DOTS.y[:6]
+
+FILE_CALLS = {
+    # a saved model
+    "saved: no such file": (lambda: saved.load(str(folder() / "absent.npz")), SavedModelError,
+                            "does not exist.*--save"),
+    "saved: a text file": (lambda: saved.load(made("m.txt.npz", text("hello"))),
+                           SavedModelError, "not a model saved by symdl"),
+    "saved: an empty file": (lambda: saved.load(made("empty.npz", text(""))),
+                             SavedModelError, "not a model saved by symdl"),
+    "saved: a folder": (lambda: saved.load(str(folder())), SavedModelError, "does not exist"),
+    "saved: a truncated archive": (
+        lambda: saved.load(made("cut.npz", truncated(a_saved_model))),
+        SavedModelError, "not a model saved by symdl"),
+    "saved: an entry damaged inside an intact zip": (
+        lambda: saved.load(made("damaged.npz", damaged(a_saved_model))),
+        SavedModelError, "is damaged: an entry of the archive cannot be decompressed"),
+    "saved: data, not a model": (
+        lambda: saved.load(made("data_not_model.npz", npz(x=X3, y=Y3))),
+        SavedModelError, "no metadata"),
+    "saved: metadata not JSON": (
+        lambda: saved.load(made("nojson.npz", npz(metadata=np.array("{oops"), param_theta=np.ones(3)))),
+        SavedModelError, "not a model saved by symdl"),
+    "saved: another format": (
+        lambda: saved.load(made("other.npz", edited_saved_model(lambda m: m.update(format="x")))),
+        SavedModelError, "not a model saved by symdl"),
+    "saved: a newer format version": (
+        lambda: saved.load(made("newer.npz", edited_saved_model(
+            lambda m: m.update(format_version=99)))),
+        SavedModelError, "newer symdl.*upgrade"),
+    "saved: format version a string": (
+        lambda: saved.load(made("version_text.npz", edited_saved_model(
+            lambda m: m.update(format_version="1")))),
+        SavedModelError, "damaged: its format_version"),
+    "saved: no kernel hashes": (
+        lambda: saved.load(made("nohashes.npz", edited_saved_model(lambda m: m.pop("kernels")))),
+        SavedModelError, "lacks the model's name or its kernels' hashes"),
+    "saved: kernels changed since": (
+        lambda: saved.load(made("changed.npz", edited_saved_model(
+            lambda m: m["kernels"].update(code_sha256="0" * 64, generator_sha256="1" * 64)))),
+        SavedModelError, "trained with other kernels.*the generator changed since.*Retrain it"),
+    "saved: a parameter missing": (
+        lambda: saved.load(made("noparam.npz", without_parameters)), SavedModelError,
+        "lacks the parameters theta"),
+    "saved: loaded for another model": (
+        lambda: saved.load(made("model.npz", a_saved_model), model="affine_mse"),
+        SavedModelError, "holds a trained 'logistic_regression', not 'affine_mse'"),
+    "saved: save to a missing folder": (
+        lambda: saved.save(train.fit(LR, X3, Y3, epochs=1), folder() / "no" / "m.npz"),
+        SymdlError, "folder .* does not exist"),
+    "saved: save something not a Result": (
+        lambda: saved.save({"theta": np.ones(3)}, folder() / "dict.npz"),
+        DataError, "takes the Result"),
+    # a .npz of data
+    "npz: no such file": (lambda: data(str(folder() / "absent.npz")), DataError,
+                          "does not exist"),
+    "npz: a text file": (lambda: data(made("d.txt.npz", text("x,y\n1,2\n"))), DataError,
+                         "not a zip archive"),
+    "npz: truncated": (lambda: data(made("dcut.npz", truncated(npz(x=DOTS.x, y=DOTS.y)))),
+                       DataError, "not a readable .npz"),
+    "npz: an array damaged inside an intact zip": (
+        lambda: data(made("ddamaged.npz", damaged(npz(x=DOTS.x, y=DOTS.y)))),
+        DataError, "damaged .npz file: an array in it cannot be decompressed"),
+    "npz: the target array missing": (lambda: data(made("only_x.npz", npz(x=X3))), DataError,
+                                      r"missing: y"),
+    "npz: an extra array": (lambda: data(made("extra.npz", npz(x=X3, y=Y3, w=Y3))), DataError,
+                            "not used: w"),
+    "npz: arrays misnamed": (lambda: data(made("misnamed.npz", npz(X=X3, Y=Y3))), DataError,
+                             "reads arrays named x, y"),
+    "npz: empty archive": (lambda: data(made("none.npz", npz())), DataError, "no arrays"),
+    "npz: an object array": (
+        lambda: data(made("objects.npz", lambda p: np.savez(p, x=np.array([{}, 1], dtype=object),
+                                                            y=Y3[:2]))),
+        DataError, "not a readable .npz"),
+    "npz: --target given": (lambda: data(made("d.npz", npz(x=X3, y=Y3)), target="y"),
+                            DataError, "--target names a CSV column"),
+    "data: an unknown suffix": (lambda: data(made("d.json", text("{}"))), DataError,
+                                "unknown data format '.json'"),
+    "data: no suffix": (lambda: data(made("dnosuffix", text("1,2"))), DataError,
+                        r"unknown data format '\(no suffix\)'"),
+    # a .csv
+    "csv: empty": (lambda: data(made("empty.csv", text(""))), DataError, "holds no rows"),
+    "csv: blank lines only": (lambda: data(made("blank.csv", text("\n \n,\n"))), DataError,
+                              "holds no rows"),
+    "csv: a header and no samples": (lambda: data(made("head.csv", text("a,b,y\n"))),
+                                     DataError, "header but no samples"),
+    "csv: a short row, its real line number": (
+        lambda: data(made("short.csv", text("a,b,y\n\n1,2,0\n\n3,4\n"))),
+        DataError, r"line 5: 2 columns, the first line \(the header\) has 3"),
+    "csv: a long row": (lambda: data(made("long.csv", text("1,2,0\n3,4,1,9\n"))), DataError,
+                        "line 2: 4 columns"),
+    "csv: a word among numbers": (lambda: data(made("word.csv", text("1,2,0\n3,x,1\n"))),
+                                  DataError, "line 2: 'x' is not a number"),
+    "csv: an empty cell": (lambda: data(made("hole.csv", text("a,b,y\n1,,0\n"))), DataError,
+                           "line 2: '' is not a number"),
+    "csv: Latin-1 bytes": (lambda: data(made("latin.csv", text("a,b,y\né,1,0\n", "latin-1"))),
+                           DataError, "not a text CSV file.*UTF-8"),
+    "csv: UTF-16": (lambda: data(made("utf16.csv", text("1,2,0\n", "utf-16"))), DataError,
+                    "not a text CSV file"),
+    "csv: a NUL byte": (lambda: data(made("nul.csv", text("1,2,0\n1,\x00,1\n"))), DataError,
+                        r"line 2: '\\x00' is not a number"),
+    "csv: --target an unknown name": (
+        lambda: data(made("named.csv", text("a,b,y\n1,2,0\n3,4,1\n")), target="label"),
+        DataError, "no column 'label' for --target; the columns are a, b, y"),
+    "csv: --target a number too large": (
+        lambda: data(made("plain.csv", text("1,2,0\n3,4,1\n")), target="7"),
+        DataError, r"no column '7'.*0\.\.2"),
+    "csv: --target for a model without a target": (
+        lambda: data(made("plain.csv", text("1,2,0\n3,4,1\n")), model="paraboloid_gradient",
+                     target="0"),
+        DataError, "has no target; drop --target"),
+    "csv: only the target column": (lambda: data(made("one.csv", text("y\n1\n0\n"))),
+                                    DataError, "no feature columns are left"),
+    "csv: no such file": (lambda: data(str(folder() / "absent.csv")), DataError,
+                          "does not exist"),
+    "csv: a folder named .csv": (lambda: data(made("dir.csv", lambda p: p.mkdir())),
+                                 DataError, "is a folder, not a data file"),
+    "predict: features of a .npz without x": (
+        lambda: datafiles.load_features(made("only_y.npz", npz(y=Y3)), spec_of(LR)),
+        DataError, "missing: x"),
+    # stores of .npy files
+    "store: no such folder": (lambda: stores.load(str(folder() / "absent")), DataError,
+                              "no such file or folder"),
+    "store: a single .npy file": (lambda: store("one.npy", lambda p: np.save(p, X3)),
+                                  DataError, "holds one array"),
+    "store: y.npy missing": (lambda: store("xonly", npy_folder(X3)), DataError,
+                             r"missing y\.npy"),
+    "store: x and y lengths differ": (
+        lambda: store("lengths", npy_folder(DOTS.x, DOTS.y[:150])), DataError,
+        r"x\.npy has 200 rows.*y\.npy has 150"),
+    "store: a truncated .npy": (lambda: store("cutnpy", cut_npy), DataError,
+                                "truncated: its header says"),
+    "store: a .npy that is text": (
+        lambda: store("textnpy", npy_folder(X3, y_bytes=b"1,0,1\n")), DataError,
+        "not a .npy file NumPy can read"),
+    "store: a 0-d .npy": (lambda: store("scalar", npy_folder(X3, np.float64(1.0))),
+                          DataError, "a single number"),
+    "store: a Fortran-ordered .npy": (
+        lambda: store("fortran", npy_folder(np.asfortranarray(DOTS.x), DOTS.y)), DataError,
+        "Fortran order"),
+    "store: a .npy of objects": (
+        lambda: store("objnpy", lambda p: (p.mkdir(), np.save(p / "x.npy", X3),
+                                            np.save(p / "y.npy", np.array([{}] * 6),
+                                                    allow_pickle=True))),
+        DataError, "Python objects"),
+    "store: x.npy a folder": (
+        lambda: store("dirnpy", lambda p: ((p / "x.npy").mkdir(parents=True),
+                                           np.save(p / "y.npy", Y3))),
+        DataError, r"x\.npy: not a file \(a folder\?\)"),
+    "store: a file of another kind": (lambda: store("d.txt", text("1")), DataError,
+                                      "expected a Zarr store"),
+    "store: a Zarr store without y": (
+        lambda: store("noy.zarr", lambda p: (pytest.importorskip("zarr").open_group(
+            str(p), mode="w").create_array("x", data=X3))),
+        DataError, "no array 'y'"),
+    "store: a .zarr that is no group": (lambda: store("bad.zarr", text("")), DataError,
+                                        "not a Zarr group"),
+    # the built-in MNIST read from a folder of yours
+    "mnist: the folder is a file": (lambda: datasets.mnist(directory=made("mn_file", text("x"))),
+                                    DataError, "is a file, not a folder"),
+    "mnist: the folder is missing": (
+        lambda: datasets.mnist(directory=str(folder() / "absent")), DataError,
+        "does not exist; give the folder that holds"),
+    "mnist: its entries are folders": (lambda: mnist_in("mn_dirs", "folders"), DataError,
+                                       "is a folder, not the MNIST file"),
+    "mnist: its files are missing": (lambda: mnist_in("mn_empty", "none"), DataError,
+                                     "MNIST file not found"),
+    "mnist: its files are not MNIST": (lambda: mnist_in("mn_junk", "not gzip"), DataError,
+                                       "has md5 .*expected"),
+    "mnist: n_train 0": (lambda: datasets.mnist(n_train=0), DataError, "n_train >= 1"),
+    "mnist: more images than there are": (lambda: datasets.mnist(n_train=9000, n_test=2000),
+                                          DataError, "n_train \\+ n_test <= 10000"),
+    "mnist: integer pixels": (lambda: datasets.mnist(dtype=np.int32), DataError,
+                              "floating dtype"),
+    # where a user's kernels go
+    "kernels: generated/ is a file, so they cannot be written": (
+        lambda: kernels.load(made("own_dir/own_line.py", lambda p: (
+            p.parent.mkdir(), p.write_text(A_MODEL), (p.parent / "generated").write_text("")))),
+        DerivationError, "cannot be written.*--kernels DIR.*SYMDL_KERNELS=DIR"),
+    "kernels: a generated file given as the derivation": (
+        lambda: sources.load_derivation(str(sources.resolve(LR).kernel_path)),
+        DerivationError, "is a generated kernel file, not a derivation"),
+    "kernels: the generated file a folder": (
+        lambda: kernels.load(made("dir_kernels/own_line.py", lambda p: (
+            (p.parent / "generated" / "own_line.py").mkdir(parents=True),
+            p.write_text(A_MODEL)))),
+        DerivationError, r"own_line\.py cannot be read.*symdl generate"),
+    "kernels: a folder as the model": (lambda: kernels.load(str(folder())), DerivationError,
+                                       "is a folder"),
+    "kernels: not a .py file": (lambda: kernels.load(made("model.txt", text("x"))),
+                                DerivationError, "not a Python file"),
+    "kernels: a file name that is no identifier": (
+        lambda: kernels.load(made("my-model.py", text(A_MODEL))), DerivationError,
+        "must be a Python identifier"),
+    "kernels: a file without a derivation": (
+        lambda: sources.load_derivation(made("nothing.py", text("x = 1\n"))), DerivationError,
+        r"must define `derivation = Model"),
+    "kernels: a derivation named unlike its file": (
+        lambda: sources.load_derivation(made("other_name.py", text(A_MODEL))), DerivationError,
+        "must match the file name"),
+    # settings refused, tol among them, in memory and in chunks
+    "tol -1 (L-BFGS)": (lambda: train.fit(LR, DOTS.x, DOTS.y, optimizer="lbfgs", tol=-1.0),
+                        SettingsError, "tol must be a finite number >= 0.*got -1.0"),
+    "tol NaN": (lambda: train.fit(LR, DOTS.x, DOTS.y, optimizer="newton", tol=float("nan")),
+                SettingsError, "tol must be a finite number"),
+    "tol inf": (lambda: train.fit(LR, DOTS.x, DOTS.y, tol=float("inf")), SettingsError,
+                "tol must be a finite number"),
+    "tol a string": (lambda: train.fit(LR, DOTS.x, DOTS.y, tol="1e-6"), SettingsError,
+                     "tol must be"),
+    "tol True": (lambda: train.fit(LR, DOTS.x, DOTS.y, tol=True), SettingsError, "tol must be"),
+    "chunked: tol -1": (lambda: chunked_fit(optimizer="lbfgs", tol=-1.0), SettingsError,
+                        "tol must be a finite number >= 0"),
+    "chunked: epochs 0": (lambda: chunked_fit(epochs=0), SettingsError, "epochs must be"),
+    "chunked: step size NaN": (lambda: chunked_fit(learning_rate=float("nan")), SettingsError,
+                               "finite number > 0"),
+    "chunked: optimizer adagrad": (lambda: chunked_fit(optimizer="adagrad"), SymdlError,
+                                   "choose one of"),
+    "chunked: batch size 0": (lambda: chunked_fit(optimizer="sgd", batch_size=0),
+                              SettingsError, "batch size must be"),
+    "chunked: x and y of different lengths": (
+        lambda: chunked.fit(LR, pytest.importorskip("dask.array").from_array(DOTS.x, chunks=(50, 3)),
+                            DOTS.y[:100]),
+        DataError, "x has 200 samples but y has 100"),
+    "log_every 0": (lambda: train.fit(LR, DOTS.x, DOTS.y, log_every=0), SettingsError,
+                    "log_every must be"),
+    "seed -1": (lambda: train.fit(LR, DOTS.x, DOTS.y, seed=-1), SettingsError,
+                "seed must be an integer >= 0"),
+    "seed 1.5": (lambda: train.fit(LR, DOTS.x, DOTS.y, seed=1.5), SettingsError, "seed"),
+    "init_scale NaN": (lambda: train.fit(LR, DOTS.x, DOTS.y, init_scale=float("nan")),
+                       SettingsError, "init_scale"),
+    "epochs True": (lambda: train.fit(LR, DOTS.x, DOTS.y, epochs=True), SettingsError,
+                    "epochs must be"),
+    "epochs '10'": (lambda: train.fit(LR, DOTS.x, DOTS.y, epochs="10"), SettingsError,
+                    "got '10'"),
+    "step size inf": (lambda: train.fit(LR, DOTS.x, DOTS.y, learning_rate=float("inf")),
+                      SettingsError, "finite number > 0"),
+    "step size True": (lambda: train.fit(LR, DOTS.x, DOTS.y, learning_rate=True),
+                       SettingsError, "finite number > 0"),
+    "batch size 2.5": (lambda: train.fit(LR, DOTS.x, DOTS.y, optimizer="sgd", batch_size=2.5),
+                       SettingsError, "got 2.5"),
+    "initial not a dictionary": (lambda: train.fit(LR, DOTS.x, DOTS.y, initial=[1, 2, 3]),
+                                 SettingsError, "initial must be a dictionary"),
+    "divergence None": (lambda: train.fit(LR, DOTS.x, DOTS.y, divergence=None), SettingsError,
+                        "'stop'.*'warn'"),
+}
+BAD_CALLS.update(FILE_CALLS)
+
+
 @pytest.mark.parametrize("case", list(BAD_CALLS))
 def test_bad_call_is_a_clear_error(case):
     call, error, message = BAD_CALLS[case]
@@ -299,17 +681,106 @@ BAD_COMMANDS = {  # argv, what the message says, the exit code (2: argparse's us
 }
 
 
+def a_file(name, write):
+    """An argument that is the path of a file made when the case runs (see `made`)."""
+    return lambda: made(name, write)
+
+
+def missing(name):
+    return lambda: str(folder() / "absent" / name)
+
+
+DOTS_NPZ = npz(x=DOTS.x, y=DOTS.y)
+FILE_COMMANDS = {  # as BAD_COMMANDS; a callable argument is a path made when the case runs
+    "train --data a .npz damaged inside": (
+        ["train", LR, "--data", a_file("ddamaged.npz", damaged(DOTS_NPZ))],
+        "damaged .npz file: an array in it cannot be decompressed", 1),
+    "train --data a missing file": (["train", LR, "--data", missing("d.csv")],
+                                    "does not exist", 1),
+    "train --data a CSV with a short row": (
+        ["train", LR, "--data", a_file("short.csv", text("a,b,y\n\n1,2,0\n\n3,4\n"))],
+        "line 5: 2 columns", 1),
+    "train --data a CSV that is not UTF-8": (
+        ["train", LR, "--data", a_file("latin.csv", text("a,b,y\né,1,0\n", "latin-1"))],
+        "not a text CSV file", 1),
+    "train --data a saved model": (["train", LR, "--data", a_file("model.npz", a_saved_model)],
+                                   "is a saved model, not data", 1),
+    "train --data a .npy store whose x and y differ in length": (
+        ["train", LR, "--data", a_file("lengths", npy_folder(DOTS.x, DOTS.y[:150]))],
+        "x.npy has 200 rows (samples) but y.npy has 150", 1),
+    "train --data a single .npy": (["train", LR, "--data", a_file("one.npy", lambda p: np.save(p, X3))],
+                                   "holds one array", 1),
+    "train --target with a .npz": (
+        ["train", LR, "--data", a_file("d.npz", npz(x=X3, y=Y3)), "--target", "y"],
+        "--target names a CSV column", 1),
+    "train --test-data without --data": (["train", LR, "--test-data", "t.csv"],
+                                         "--test-data needs --data", 1),
+    "train --scheduler without --data": (["train", LR, "--scheduler", "tcp://x:1"],
+                                         "--scheduler runs on data in a store", 1),
+    "train --save into a missing folder": (["train", LR, "--save", missing("m.npz")],
+                                           "does not exist", 1),
+    "train --save a folder": (["train", LR, "--save", lambda: str(folder())], "is a folder", 1),
+    "train an unknown model --json": (["train", "no_such_model", "--json"],
+                                      "no derivation named", 1),
+    "train --epochs 0 --json": (["train", LR, "--epochs", "0", "--json"], "--epochs", 2),
+    "train --data missing --json": (["train", LR, "--json", "--data", missing("d.npz")],
+                                    "does not exist", 1),
+    "train a model whose kernels cannot be written": (
+        ["train", lambda: made("own_dir/own_line.py", lambda p: (
+            p.parent.mkdir(), p.write_text(A_MODEL), (p.parent / "generated").write_text("")))],
+        "--kernels DIR", 1),
+    "train a generated file": (["train", lambda: str(sources.resolve(LR).kernel_path)],
+                               "is a generated kernel file, not a derivation", 1),
+    "predict --params missing": (["predict", LR, "--params", missing("m.npz"), "--data", "d.csv"],
+                                 "does not exist", 1),
+    "predict --params damaged inside": (
+        ["predict", LR, "--params", a_file("damaged.npz", damaged(a_saved_model)),
+         "--data", "d.csv"], "is damaged: an entry of the archive", 1),
+    "predict --params a data file": (
+        ["predict", LR, "--params", a_file("d.npz", npz(x=X3, y=Y3)), "--data", "d.csv"],
+        "is not a model saved by symdl", 1),
+    "predict --params of another model": (
+        ["predict", "affine_mse", "--params", a_file("model.npz", a_saved_model), "--data", "d.csv"],
+        "holds a trained 'logistic_regression', not 'affine_mse'", 1),
+    "predict --data missing": (
+        ["predict", LR, "--params", a_file("model.npz", a_saved_model), "--data", missing("d.csv")],
+        "does not exist", 1),
+    "predict --data a .npz damaged inside": (
+        ["predict", LR, "--params", a_file("model.npz", a_saved_model),
+         "--data", a_file("ddamaged.npz", damaged(DOTS_NPZ))], "damaged .npz file", 1),
+    "predict --out into a missing folder": (
+        ["predict", LR, "--params", "m.npz", "--data", "d.csv", "--out", missing("p.csv")],
+        "does not exist", 1),
+    "check --out into a missing folder": (["check", LR, "--out", missing("table.md")],
+                                          "does not exist", 1),
+    "check an unknown model --json": (["check", "no_such_model", "--json"],
+                                      "no derivation named", 1),
+    "plot --out into a missing folder": (["plot", LR, "--out", missing("f.png")],
+                                         "does not exist", 1),
+    "derive a missing file": (["derive", missing("model.py")], "does not exist", 1),
+    "derive a generated file": (["derive", lambda: str(sources.resolve(LR).kernel_path)],
+                                "is a generated kernel file", 1),
+}
+BAD_COMMANDS.update(FILE_COMMANDS)
+
+
 @pytest.mark.parametrize("case", list(BAD_COMMANDS))
 def test_bad_command_exits_with_the_problem_and_no_traceback(case, capsys):
+    """Exit code and message on stderr; with --json also one JSON document on stdout."""
     argv, message, code = BAD_COMMANDS[case]
+    argv = [argument() if callable(argument) else argument for argument in argv]
     try:
         status = cli.main(argv)
     except SystemExit as stop:  # argparse refuses a malformed option itself
         status = stop.code
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert status == code
     assert message in err and "Traceback" not in err
-    if code == 1:
+    if "--json" in argv:  # the progress lines (or argparse's usage) go to stderr first
+        assert "\nsymdl: " in "\n" + err or code == 2
+        document = json.loads(out)
+        assert message in document["error"] and document["exit_status"] == code
+    elif code == 1:
         assert err.startswith("symdl: ")
 
 
@@ -494,8 +965,8 @@ def test_ctrl_c_during_generate_exits_130_and_writes_nothing_half(tmp_path, monk
 
 
 def test_every_case_is_counted():
-    """The bad-input suite has at least 40 cases (issue 8)."""
-    assert len(BAD_CALLS) + len(BAD_COMMANDS) >= 40
+    """The bad-input suite has at least 150 cases (issue 8: 40; issue 17: 150)."""
+    assert len(BAD_CALLS) + len(BAD_COMMANDS) >= 150
 
 
 def test_a_loss_without_a_parameter_is_named_not_a_sympy_error(tmp_path):
@@ -507,3 +978,169 @@ def test_a_loss_without_a_parameter_is_named_not_a_sympy_error(tmp_path):
                     "derivation.loss((y - x) ** 2)\n")
     with pytest.raises(DerivationError, match="depends on no parameter.*derivation.param"):
         files.write([str(path)])
+
+
+# ---- Ctrl-C in chunked training, in check and in plot (issue 17) ---------------------------
+
+def press_ctrl_c_at_epoch_1(line):
+    if "epoch     1 " in line:
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+@pytest.fixture
+def training_pressed_ctrl_c(monkeypatch):
+    """Every training run (train.fit, as check and plot call it) gets Ctrl-C after epoch 1."""
+    fit = train.fit
+
+    def fit_with_ctrl_c(*args, **settings):
+        settings["log"] = press_ctrl_c_at_epoch_1
+        return fit(*args, **settings)
+
+    monkeypatch.setattr(train, "fit", fit_with_ctrl_c)
+
+
+def test_ctrl_c_in_chunked_fit_returns_what_was_learnt():
+    da = pytest.importorskip("dask.array")
+    result = chunked.fit(LR, da.from_array(DOTS.x, chunks=(50, 3)), da.from_array(DOTS.y, chunks=50),
+                         learning_rate=0.01, epochs=100000, log=press_ctrl_c_at_epoch_1)
+    assert result.interrupted and result.stopped_epoch == 1 and len(result.history) == 1
+    assert np.any(result.params["theta"] != 0)
+
+
+def test_ctrl_c_during_chunked_symdl_train_exits_130_and_saves_whole(tmp_path):
+    pytest.importorskip("dask.array")
+    npy_folder(DOTS.x, DOTS.y)(tmp_path / "store")
+    model = tmp_path / "model.npz"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "symdl", "train", LR, "--data", str(tmp_path / "store"),
+         "--epochs", "10000000", "--save", str(model)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        for line in process.stdout:
+            if "epoch     1 " in line:
+                break
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "SystemError" not in err
+    assert re.search(r"interrupted after epoch \d+", out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz", "store"]  # no temp file
+    assert saved.load(model).params["theta"].shape == (3,)  # whole: it loads
+
+
+def test_ctrl_c_during_symdl_check_exits_130_and_writes_no_table(
+        tmp_path, training_pressed_ctrl_c, capsys):
+    table = tmp_path / "table.md"
+    assert cli.main(["check", "univariate_least_squares", "--out", str(table)]) == 130
+    err = capsys.readouterr().err
+    assert "symdl: interrupted" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_symdl_check_json_is_a_json_document(training_pressed_ctrl_c, capsys):
+    assert cli.main(["check", "univariate_least_squares", "--json"]) == 130
+    out = capsys.readouterr().out
+    assert json.loads(out) == {"error": "interrupted", "exit_status": 130, "interrupted": True}
+
+
+def test_ctrl_c_in_a_kernel_during_a_claim_is_no_error_row():
+    """Numba turns a KeyboardInterrupt inside a kernel into a chained SystemError."""
+    from types import SimpleNamespace
+
+    from symdl import check
+
+    def interrupted_kernel():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise SystemError("CPUDispatcher(<function loss>) returned a result with an "
+                              "exception set") from None
+
+    claim = SimpleNamespace(derived=interrupted_kernel, source="s", statement="t")
+    with pytest.raises(KeyboardInterrupt):
+        check.evaluate_claim("m", claim)
+
+
+def test_ctrl_c_during_symdl_plot_exits_130_and_draws_nothing(
+        tmp_path, training_pressed_ctrl_c, capsys):
+    pytest.importorskip("matplotlib")
+    assert cli.main(["plot", LR, "--out", str(tmp_path / "figure.png")]) == 130
+    err = capsys.readouterr().err
+    assert "symdl: interrupted" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_while_plot_writes_its_image_leaves_no_half_file(tmp_path, monkeypatch, capsys):
+    from symdl import plot
+
+    class HalfWritten:
+        def savefig(self, file, **options):
+            file.write(b"\x89PNG half")
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(plot, "figure", lambda name: HalfWritten())
+    assert cli.main(["plot", LR, "--out", str(tmp_path / "figure.png")]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---- results and advice that lead somewhere (issue 17) --------------------------------------
+
+def test_lbfgs_at_the_optimum_records_the_starting_j_as_epoch_0():
+    """A start where L-BFGS takes no step (here ∇J = 0 exactly) gave Result(epochs=0, final
+    J=none) and an IndexError from `symdl train`."""
+    x = np.array([1.0, 2.0, 3.0])
+    result = train.fit("line_through_origin", x, np.zeros(3), optimizer="lbfgs")
+    assert list(result.history) == [(0, 0.0)]
+    assert "final J=0" in repr(result) and not result.interrupted
+    result = train.fit(LR, DOTS.x, DOTS.y, optimizer="lbfgs", tol=1e6)
+    assert [epoch for epoch, _ in result.history] == [0] and result.history[0][1] > 0
+
+
+def test_symdl_train_with_lbfgs_at_the_optimum_reports_epoch_0(tmp_path, capsys):
+    (tmp_path / "zeros.csv").write_text("x,y\n1,0\n2,0\n3,0\n")
+    status = cli.main(["train", "line_through_origin", "--optimizer", "lbfgs",
+                       "--data", str(tmp_path / "zeros.csv")])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "took no step" in out and "final J: 0" in out
+
+
+def test_kernels_of_a_read_only_folder_go_where_kernels_says_and_import_plainly(tmp_path):
+    """The advice for a folder where generated/ cannot be written leads somewhere: --kernels
+    DIR; and the kernels symdl compiled there import in a fresh process by their plain name
+    (Numba's cache records the module's name: docs/engineering.md)."""
+    (tmp_path / "own_line.py").write_text(A_MODEL)
+    (tmp_path / "d.csv").write_text("x,y\n1,2\n2,4\n3,6\n")
+    (tmp_path / "generated").write_text("")  # generated/ cannot be made here
+    command = [sys.executable, "-m", "symdl", "train", "own_line.py", "--data", "d.csv", "-q"]
+    refused = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "own_line.py --kernels DIR" in refused.stderr
+    trained = subprocess.run(command + ["--kernels", "kern"], cwd=tmp_path, capture_output=True,
+                             text=True)
+    assert trained.returncode == 0, trained.stderr
+    assert (tmp_path / "kern" / "own_line.py").exists()
+    plain = subprocess.run([sys.executable, "-c", "import numpy as np, kern.own_line as k; "
+                            "print(k.loss_and_gradient(1.0, np.ones(3), np.ones(3)))"],
+                           cwd=tmp_path, capture_output=True, text=True)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.strip() == "(0.0, 0.0)"
+
+
+def test_a_zarr_store_whose_y_is_chunked_unlike_x_trains_as_in_memory(tmp_path):
+    """A store written by another tool may chunk y otherwise than x: y is read in x's chunks
+    (the error said `y.rechunk(...)`, which a user of `symdl train --data` cannot do)."""
+    zarr = pytest.importorskip("zarr")
+    group = zarr.open_group(str(tmp_path / "d.zarr"), mode="w")
+    group.create_array("x", data=DOTS.x, chunks=(64, 3))
+    group.create_array("y", data=DOTS.y, chunks=(50,))
+    x, y = stores.load(tmp_path / "d.zarr")
+    assert y.chunks[0] == x.chunks[0] == (64, 64, 64, 8)
+    chunked_result = train.fit(LR, x, y, learning_rate=0.005, epochs=5)
+    in_memory = train.fit(LR, DOTS.x, DOTS.y, learning_rate=0.005, epochs=5)
+    np.testing.assert_allclose(chunked_result.params["theta"], in_memory.params["theta"],
+                               rtol=1e-10)

@@ -87,3 +87,22 @@ def test_train_with_data_and_test_data_reports_held_out_metrics(tmp_path, sample
                          test_data=(x[40:], y[40:]), epochs=30)
     reported = float(done.stdout.split("test accuracy:")[1].split()[0])
     assert reported == pytest.approx(result.metrics["test accuracy"], abs=1e-6)
+
+
+@pytest.mark.parametrize("header", ["", "one,a,b,y\n"])
+def test_a_byte_order_mark_keeps_every_sample(tmp_path, samples, header):
+    """Excel's "CSV UTF-8" starts with a byte-order mark; the first sample was taken for a
+    header (its first cell read as text), and the data lost a row without a word."""
+    x, y = samples
+    lines = "".join(",".join(repr(float(v)) for v in row) + "\n" for row in np.column_stack([x, y]))
+    path = tmp_path / "d.csv"
+    path.write_text(header + lines, encoding="utf-8-sig")
+    got_x, got_y = datafiles.load(path, SPEC)
+    assert len(got_x) == len(x) == 60
+    assert np.allclose(got_x, x) and np.array_equal(got_y, y)
+
+
+def test_line_numbers_count_the_blank_lines(tmp_path):
+    (tmp_path / "d.csv").write_text("a,b,y\n\n1,2,0\n\n\n3,4\n")
+    with pytest.raises(DataError, match=r"line 6: 2 columns"):
+        datafiles.load(tmp_path / "d.csv", SPEC)

@@ -39,7 +39,8 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
     """
     spec = module.SPEC
     start = [np.copy(p) for p in params]
-    watch = DivergenceWatch(module.loss(*params, *data), divergence)
+    initial_loss = module.loss(*params, *data)
+    watch = DivergenceWatch(initial_loss, divergence)
     if log and optimizer in ("gd", "sgd"):
         note = step_size_note(module, start, data, learning_rate)
         if note:
@@ -73,6 +74,15 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
                     params = full_batch_epochs(module, update, params, data, epochs, record, tol)
                 else:
                     params = minibatches(update, params, record)
+            if not run.history:
+                # no epoch was completed: L-BFGS or Newton at a start already within tol (or
+                # where SciPy's own tests stop it), or tol met by the starting gradient. The
+                # history records the starting J as epoch 0, so that the result has a J.
+                finite_loss(initial_loss, 0)
+                run.history.record(0, {"J": float(initial_loss), **scores(params)})
+                if log and not interruption.requested:
+                    log(f"  {rule} took no step: the starting parameters already meet its "
+                        f"stopping test (J = {float(initial_loss):.6g}, epoch 0)")
             run.params, run.finished = params, True
             if not interruption.requested and not run.stop:
                 watch.finish(len(run.history))
@@ -84,9 +94,9 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
                 callback.on_train_end(run)
     result = run.result()
     if interruption.requested:
-        result.interrupted, result.stopped_epoch = True, len(run.history)
+        result.interrupted, result.stopped_epoch = True, run.history[-1][0]
         if log:
-            log(f"  interrupted after epoch {len(run.history)} of {epochs}; the parameters "
+            log(f"  interrupted after epoch {result.stopped_epoch} of {epochs}; the parameters "
                 f"reached so far are kept")
     return result
 
