@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "12c05bd664074265"
+GENERATOR_SHA256 = "8a43b62552adf92e"
+BODY_SHA256 = "82e724e4a65fe97d"
 
 SPEC = {
     'name': 'mnist_mlp',

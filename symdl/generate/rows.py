@@ -81,7 +81,7 @@ class RowsEmitter(Emitter):
             label = f"{self.model.label.name}_i"
             return [Statement(f"lse = _logsumexp({z})"),
                     Statement(f"{accumulator} += lse - {z}[{label}]")]
-        sums, value = self.reduced(self.derived.stable_loss, names)
+        sums, value = self.reduced(self.derived.named_loss, names)
         return sums + [Statement(f"{accumulator} += {value}")]
 
     # -- node methods: backward --
