@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "8a43b62552adf92e"
-BODY_SHA256 = "565e145ae28349b7"
+GENERATOR_SHA256 = "0c57d023678051f2"
+BODY_SHA256 = "c1f23526811c4172"
 
 SPEC = {
     'name': 'affine_mse',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "8a43b62552adf92e"
-BODY_SHA256 = "619e57faefb16588"
+GENERATOR_SHA256 = "0c57d023678051f2"
+BODY_SHA256 = "4b54af7de5ace912"
 
 SPEC = {
     'name': 'center_median',

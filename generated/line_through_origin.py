@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "8a43b62552adf92e"
-BODY_SHA256 = "2107b5c68cfbc181"
+GENERATOR_SHA256 = "0c57d023678051f2"
+BODY_SHA256 = "db6bf016ce27ac14"
 
 SPEC = {
     'name': 'line_through_origin',

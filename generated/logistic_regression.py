@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "8a43b62552adf92e"
-BODY_SHA256 = "607ae4b6a9a3f568"
+GENERATOR_SHA256 = "0c57d023678051f2"
+BODY_SHA256 = "7e8c3d3cbd1fc30e"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "8a43b62552adf92e"
-BODY_SHA256 = "53e1b2ae48760449"
+GENERATOR_SHA256 = "0c57d023678051f2"
+BODY_SHA256 = "d368679e072e38cc"
 
 SPEC = {
     'name': 'paraboloid_gradient',

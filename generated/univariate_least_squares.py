@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "8a43b62552adf92e"
-BODY_SHA256 = "e7e10bbd87aeacc5"
+GENERATOR_SHA256 = "0c57d023678051f2"
+BODY_SHA256 = "de9e616e5559084e"
 
 SPEC = {
     'name': 'univariate_least_squares',

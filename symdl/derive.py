@@ -519,10 +519,19 @@ def closed_form(derived: Derived) -> ClosedForm | None:
     gradient = [sp.diff(cost, p) for p in params]
     hessian = sp.hessian(cost, params)
     solutions = sp.solve(gradient, params, dict=True)
-    if len(solutions) != 1:
-        return None
+    if len(solutions) != 1 or set(solutions[0]) != set(params):
+        return None  # none, several, or a family (ŷ = w·x + b + c: b and c trade off)
     solution = {p: sp.factor(v) for p, v in solutions[0].items()}
     return ClosedForm(statistics, cost, gradient, hessian, solution)
+
+
+def has_closed_form(derived: Derived) -> bool:
+    """Whether the generator writes a closed_form kernel: J is quadratic and ∇J = 0 fixes
+    every parameter (a normal equation, or one symbolic solution for scalar parameters)."""
+    curvature = derived.curvature
+    if curvature is None or not curvature.quadratic:
+        return False
+    return curvature.kind == "linear" or closed_form(derived) is not None
 
 
 def statistic_symbol(sample: sp.Expr, data, count) -> sp.Symbol:
