@@ -32,7 +32,7 @@ then stays within a few ulps; the bound, 1e-8 (8 digits lost of 16), leaves room
 exponential's argument of 740 to amplify its own rounding (740·2⁻⁵³ ≈ 1e-13), while the
 expanded Student-t gradient of issue 17 loses all 16 digits at 1e8. A sample whose true
 loss or gradient overflows float64 is left out (no formula can be finite there), and so is
-one where an exponential's argument passes 1480, beyond the reference's digits; the
+one where an exponential's argument passes +1480, beyond the reference's digits; the
 evidence says how many; a kernel value that is inf or NaN where the truth is finite fails.
 """
 
@@ -92,13 +92,22 @@ class Reference:
             values = [mpmath.mpf(float(v)) for v in flat]
             return self.penalty(*values), [g(*values) for g in self.penalty_gradient]
 
+    def exponents_at(self, flat, rows) -> list[float]:
+        """The arguments of the written-out loss's exponentials that read parameters."""
+        with mpmath.workdps(30):
+            return [float(f(*[mpmath.mpf(float(v)) for v in flat],
+                            *[mpmath.mpf(float(a)) for a in args]))
+                    for f in self.exponents for args in rows]
+
     def largest_exponent(self, flat, rows) -> float:
         """The largest |argument| of the written-out loss's exponentials that read parameters."""
-        with mpmath.workdps(30):
-            found = [abs(float(f(*[mpmath.mpf(float(v)) for v in flat],
-                                 *[mpmath.mpf(float(a)) for a in args])))
-                     for f in self.exponents for args in rows]
-        return max(found, default=0.0)
+        return max((abs(t) for t in self.exponents_at(flat, rows)), default=0.0)
+
+    def resolvable(self, flat, args) -> bool:
+        """Whether the reference reaches this sample: no e^{t} with t past 2·EXP_EDGE (there
+        1/(1 + e^{t}) needs more digits than it has, and mpmath can stall aligning numbers
+        whose exponents differ by ~2^t bits); e^{t} of a very negative t is simply tiny."""
+        return max(self.exponents_at(flat, [args]), default=0.0) <= 2 * EXP_EDGE
 
 
 def _heaviside(t, at_zero=0.5):
@@ -206,6 +215,8 @@ def measure(problem, reference, scenario) -> tuple[float | None, int, str]:
     digits = _digits_for(reference, scenario, rows)
     kept, losses, gradients = [], [], []
     for i, args in enumerate(rows):
+        if not reference.resolvable(scenario.flat, args):
+            continue
         try:
             loss, gradient = reference.sample(scenario.flat, args, digits)
         except (ZeroDivisionError, ValueError):  # 1 − σ(t) = 0 even at these digits: t > 1480
