@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "8841ac67c8ac4a00"
+GENERATOR_SHA256 = "0c57d023678051f2"
+BODY_SHA256 = "cefbf92387b1499c"
 
 SPEC = {
     'name': 'center_mean',
@@ -375,12 +375,14 @@ def _rows_add(d, g, b):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(c, x, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
+    deviation = np.empty(BLOCK, x.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)
         _x = x[_begin:_begin + _size]
         for _r in range(_size):
-            total += (c - _x[_r])*(c - _x[_r])
+            deviation[_r] = c - _x[_r]
+            total += deviation[_r]*deviation[_r]
     return total
 
 
@@ -410,7 +412,7 @@ def _loss_and_gradient_of_rows(c, x, _start, _stop):
         _x = x[_begin:_begin + _size]
         for _r in range(_size):
             deviation[_r] = c - _x[_r]
-            total += (c - _x[_r])*(c - _x[_r])
+            total += deviation[_r]*deviation[_r]
             g_c += 2.0*deviation[_r]
     return total, g_c
 

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "caf4e66ac80b07b8"
+GENERATOR_SHA256 = "0c57d023678051f2"
+BODY_SHA256 = "4b54af7de5ace912"
 
 SPEC = {
     'name': 'center_median',
@@ -375,12 +375,14 @@ def _rows_add(d, g, b):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(c, x, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
+    deviation = np.empty(BLOCK, x.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)
         _x = x[_begin:_begin + _size]
         for _r in range(_size):
-            total += abs(c - _x[_r])
+            deviation[_r] = c - _x[_r]
+            total += abs(deviation[_r])
     return total
 
 
@@ -410,7 +412,7 @@ def _loss_and_gradient_of_rows(c, x, _start, _stop):
         _x = x[_begin:_begin + _size]
         for _r in range(_size):
             deviation[_r] = c - _x[_r]
-            total += abs(c - _x[_r])
+            total += abs(deviation[_r])
             g_c += np.sign(deviation[_r])
     return total, g_c
 

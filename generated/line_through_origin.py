@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "e48a32727c9314bd"
+GENERATOR_SHA256 = "0c57d023678051f2"
+BODY_SHA256 = "db6bf016ce27ac14"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -375,13 +375,15 @@ def _rows_add(d, g, b):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(slope, x, y, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
+    y_hat = np.empty(BLOCK, x.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)
         _x = x[_begin:_begin + _size]
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
-            total += (-slope*_x[_r] + _y[_r])*(-slope*_x[_r] + _y[_r])
+            y_hat[_r] = slope*_x[_r]
+            total += (_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])
     return total
 
 
@@ -412,7 +414,7 @@ def _loss_and_gradient_of_rows(slope, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = slope*_x[_r]
-            total += (-slope*_x[_r] + _y[_r])*(-slope*_x[_r] + _y[_r])
+            total += (_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])
             g_slope += 2.0*_x[_r]*(-_y[_r] + y_hat[_r])
     return total, g_slope
 

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "3defa5c5b471d416"
+GENERATOR_SHA256 = "0c57d023678051f2"
+BODY_SHA256 = "de9e616e5559084e"
 
 SPEC = {
     'name': 'univariate_least_squares',
@@ -375,13 +375,15 @@ def _rows_add(d, g, b):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(a, b, x, y, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
+    y_hat = np.empty(BLOCK, x.dtype)
     total = 0.0
     for _begin in range(_start, _stop, BLOCK):
         _size = min(BLOCK, _stop - _begin)
         _x = x[_begin:_begin + _size]
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
-            total += (a*_x[_r] + b - _y[_r])*(a*_x[_r] + b - _y[_r])
+            y_hat[_r] = a*_x[_r] + b
+            total += (-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r])
     return total
 
 
@@ -412,9 +414,9 @@ def _loss_and_gradient_of_rows(a, b, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = a*_x[_r] + b
-            total += (a*_x[_r] + b - _y[_r])*(a*_x[_r] + b - _y[_r])
+            total += (-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r])
             g_a += 2.0*_x[_r]*(-_y[_r] + y_hat[_r])
-            g_b += -2.0*_y[_r] + 2.0*y_hat[_r]
+            g_b += 2.0*(-_y[_r] + y_hat[_r])
     return total, g_a, g_b
 
 

@@ -34,6 +34,7 @@ from symdl.interrupts import caused_by_interrupt
 from symdl.functions import explicit
 from symdl import sources
 from symdl.model import SEVERITIES, Claim, Derivation, Model
+from symdl.scale import scale_check
 
 SYMBOLIC_TOLERANCE = 1e-9  # kernel vs SymPy: both exact formulas, float64 rounding only
 FINITE_DIFFERENCE_TOLERANCE = 1e-6  # central differences, step 1e-6: error ~1e-10 relative
@@ -82,10 +83,13 @@ class SampleProblem:
         self.symbols = self._flat_param_symbols()
         data_symbols = self._data_symbols()
         loss = explicit(self.instance.loss)
+        self.loss_expression = loss
+        self.gradient_expressions = [sp.diff(loss, s) for s in self.symbols]
         self.loss_function = scalar_function(self.symbols + data_symbols, loss)
-        self.gradient_functions = [scalar_function(self.symbols + data_symbols, sp.diff(loss, s))
-                                   for s in self.symbols]
+        self.gradient_functions = [scalar_function(self.symbols + data_symbols, g)
+                                   for g in self.gradient_expressions]
         penalty = explicit(self.instance.penalty)  # R(θ), once per cost, not per sample
+        self.penalty_expression = penalty
         self.penalty_function = scalar_function(self.symbols, penalty)
         self.penalty_gradient_functions = [scalar_function(self.symbols, sp.diff(penalty, s))
                                            for s in self.symbols]
@@ -231,7 +235,13 @@ def check_model(model: Model) -> list[Row]:
                      f"{EXP_OVERFLOW:.2f}; here it reaches {largest:.4g}"
                      + (", so the true J is not finite either" if beyond else ""))
     row("finite with parameters of size 1000", finite, evidence)
+    ok, evidence, _ = scale_check(problem)
+    row(SCALE, ok, evidence)
     return rows + check_closed_form(model)
+
+
+SCALE = "exact at scale: targets offset 1e4–1e8, features ×2^±20, exponentials at the edge"
+"""The scale row's claim (symdl.scale); symdl.testing's `scale` test id selects it by this text."""
 
 
 EXP_OVERFLOW = math.log(np.finfo(float).max)  # 709.78: e^t is inf in float64 beyond this

@@ -128,10 +128,18 @@ class Derived:
         raise DerivationError(f"{model.name}: intermediates refer to each other in a cycle")
 
     def named(self, expr: sp.Expr) -> sp.Expr:
-        """Replace composed sub-expressions by the intermediate names they were defined as."""
+        """Replace composed sub-expressions by the intermediate names they were defined as.
+
+        A sum is found wherever its terms appear in a larger sum with one common factor:
+        SymPy writes −(y − w·x − b) as b + w·x − y, which is −r all the same (`rename_sum`).
+        """
         for step in reversed(self.steps):
             if isinstance(step, Let):
-                expr = expr.subs(self.composed(step.expr), step.out.symbol)
+                value = self.composed(step.expr)
+                if isinstance(value, sp.Add):
+                    expr = rename_sum(expr, value, step.out.symbol)
+                else:
+                    expr = expr.subs(value, step.out.symbol)
         return expr
 
     # ---- the loss ---------------------------------------------------------------------
@@ -149,6 +157,12 @@ class Derived:
         if self.model.loss_kind == "softmax_cross_entropy":
             return self.loss
         return stabilize(self.loss)
+
+    @cached_property
+    def named_loss(self) -> sp.Expr:
+        """The stable loss through the named intermediates, for a kernel that computed them:
+        the forward pass and the loss share ŷ and r instead of recomputing y − w·x − b."""
+        return self.named(self.stable_loss)
 
     # ---- reverse mode ----------------------------------------------------------------
     @cached_property
@@ -187,7 +201,23 @@ class Derived:
         for weight, sink, level in self.sinks:
             found += differentiate(weight * sink, level, symbol, dim)
         found = found.xreplace({logsumexp(s): LSE for s in found.atoms(sp.Symbol)})
-        return self.named(simplify_gradient(found))
+        return self.through_names(found)
+
+    def through_names(self, expr: sp.Expr) -> sp.Expr:
+        """expr written through the named intermediates, then simplified with them held whole.
+
+        The names go in before any expansion: expanding first multiplies a named sum out
+        (r² with r = y − ŷ became y² − 2yŷ + ŷ², every digit lost at y = 1e8) and can turn
+        ½ − ½r²e^{−s} into −½(r² − e^{s})e^{−s}, inf·0 at s = 710; after naming, r and s
+        are atoms that expansion cannot open. A simplified form replaces the one the chain
+        rule gave only when it is strictly shorter (σ(1 − σ)/σ and −y(1 − h) + (1 − y)h = h − y
+        still cancel) and it pairs no e^{u} with e^{−u}.
+        """
+        named = self.named(expr)
+        tidy = simplify_gradient(named)
+        if sp.count_ops(tidy) < sp.count_ops(named) and not opposite_exponentials(tidy):
+            return tidy
+        return named
 
     @cached_property
     def adjoints(self) -> list[Adjoint]:
@@ -319,6 +349,29 @@ def affine_expression(step: Affine) -> sp.Expr:
     """W·x + b for one typical element (the sum over the inner index is implied)."""
     value = step.weight.symbol * step.input.symbol
     return value + step.bias.symbol if step.bias is not None else value
+
+
+def rename_sum(expr: sp.Expr, value: sp.Add, name: sp.Symbol) -> sp.Expr:
+    """expr with every sum that holds k·value among its terms written with k·name instead."""
+    terms = value.as_coefficients_dict()
+    first = next(iter(terms))
+
+    def rename(node):
+        found = node.as_coefficients_dict()
+        if first not in found:
+            return node
+        k = found[first] / terms[first]
+        if any(found.get(t, 0) != k * c for t, c in terms.items()):
+            return node
+        return sp.Add(*[c * t for t, c in found.items() if t not in terms]) + k * name
+
+    return expr.replace(lambda e: isinstance(e, sp.Add), rename)
+
+
+def opposite_exponentials(expr: sp.Expr) -> bool:
+    """Whether expr holds e^{u} and e^{v} with u + v constant: a product inf·0 waits there."""
+    arguments = [e.args[0] for e in expr.atoms(sp.exp)]
+    return any((u + v).is_number for n, u in enumerate(arguments) for v in arguments[n + 1:])
 
 
 def simplify_gradient(expr: sp.Expr) -> sp.Expr:
@@ -466,10 +519,19 @@ def closed_form(derived: Derived) -> ClosedForm | None:
     gradient = [sp.diff(cost, p) for p in params]
     hessian = sp.hessian(cost, params)
     solutions = sp.solve(gradient, params, dict=True)
-    if len(solutions) != 1:
-        return None
+    if len(solutions) != 1 or set(solutions[0]) != set(params):
+        return None  # none, several, or a family (ŷ = w·x + b + c: b and c trade off)
     solution = {p: sp.factor(v) for p, v in solutions[0].items()}
     return ClosedForm(statistics, cost, gradient, hessian, solution)
+
+
+def has_closed_form(derived: Derived) -> bool:
+    """Whether the generator writes a closed_form kernel: J is quadratic and ∇J = 0 fixes
+    every parameter (a normal equation, or one symbolic solution for scalar parameters)."""
+    curvature = derived.curvature
+    if curvature is None or not curvature.quadratic:
+        return False
+    return curvature.kind == "linear" or closed_form(derived) is not None
 
 
 def statistic_symbol(sample: sp.Expr, data, count) -> sp.Symbol:

@@ -15,6 +15,9 @@ as `test_my_models[tanh_unit-three-way]`:
 * `three-way`   the generated loss and gradient against SymPy's diff of the loss written out
                 element by element, and SymPy's gradient against finite differences;
 * `stable`      the kernels stay finite with parameters of size 1000;
+* `scale`       the loss and gradient against a 50-digit reference with the targets offset
+                to 1e8, the features scaled by 2^±20 and exponentials at their overflow
+                edge (symdl.scale);
 * `closed-form` gradient descent on the built-in data ends at the closed form (models that
                 have one; a model without built-in data: ∇J = 0 there, on random data);
 * `claims`      every claim evaluates (a disagreement with a document is a finding, not a
@@ -37,6 +40,7 @@ from symdl import kernels, sources
 from symdl.sources import Source
 
 STABILITY = "finite with parameters of size 1000"
+SCALE = "exact at scale: targets offset 1e4–1e8, features ×2^±20, exponentials at the edge"
 CLOSED_FORM = "gradient descent reaches the closed form"
 CLOSED_FORMS = (CLOSED_FORM, "the closed form is a stationary point of J")  # check.STATIONARY
 
@@ -66,11 +70,15 @@ class Case:
             pytest.fail(f"{'; '.join(problems)}: run `{hint}`", pytrace=False)
 
     def _three_way(self):
-        rows = [r for r in _model_rows(self.source) if r.claim not in (STABILITY, *CLOSED_FORMS)]
+        rows = [r for r in _model_rows(self.source)
+                if r.claim not in (STABILITY, SCALE, *CLOSED_FORMS)]
         _require_passes(rows)
 
     def _stable(self):
         _require_passes([r for r in _model_rows(self.source) if r.claim == STABILITY])
+
+    def _scale(self):
+        _require_passes([r for r in _model_rows(self.source) if r.claim == SCALE])
 
     def _closed_form(self):
         _require_passes([r for r in _model_rows(self.source) if r.claim in CLOSED_FORMS])
@@ -109,7 +117,7 @@ def cases(*refs, base: Path | None = None) -> list[Case]:
             continue
         checks = ["loads"]
         if isinstance(derivation, Model):
-            checks += ["fresh", "three-way", "stable"]
+            checks += ["fresh", "three-way", "stable", "scale"]
             if _has_closed_form(source):
                 checks.append("closed-form")
         if derivation.claims:

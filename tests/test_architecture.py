@@ -26,7 +26,7 @@ LAYERS = [
     ("callbacks", ["symdl.callbacks"]),
     ("train", ["symdl.stores", "symdl.chunked", "symdl.train", "symdl.datafiles",
                "symdl.one_vs_rest"]),
-    ("check", ["symdl.check"]),
+    ("check", ["symdl.check", "symdl.scale"]),
     ("front ends", ["symdl.sklearn", "symdl.plot", "symdl.report", "symdl.testing", "symdl.cli",
                     "symdl.__main__", "symdl"]),
 ]

@@ -32,10 +32,10 @@ def test_a_user_folder_gets_one_test_per_model_and_check(tmp_path):
 
     done = run_pytest(tmp_path)
     report = done.stdout
-    for check in ("loads", "fresh", "three-way", "stable"):
+    for check in ("loads", "fresh", "three-way", "stable", "scale"):
         assert f"PASSED test_models.py::test_my_models[tanh_unit_kept-{check}]" in report, report
     assert "FAILED test_models.py::test_my_models[broken_model-loads]" in report, report
-    assert "1 failed, 4 passed" in report, report
+    assert "1 failed, 5 passed" in report, report
 
     # A derivation changed but not regenerated: only its freshness fails, naming the fix.
     (models / "broken_model.py").unlink()

@@ -115,7 +115,7 @@ class BlockEmitter(Emitter):
                           "call")]
 
     def loss_statements(self) -> list[Statement]:
-        sums, value = self.reduced(self.derived.stable_loss, self.names)
+        sums, value = self.reduced(self.derived.named_loss, self.names)
         return sums + [Statement(f"total += {value}")]
 
     def backward(self) -> list[Statement]:

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from symdl import sources, stamps
-from symdl.derive import Derived
+from symdl.derive import Derived, has_closed_form
 from symdl.errors import SymdlError
 from symdl.generate.blas import BlasEmitter
 from symdl.generate.block import BlockEmitter
@@ -101,7 +101,7 @@ def spec(model: Model, derived: Derived) -> dict:
         "output": model.output_tensor.name if model.output_tensor else None,
         "hessian": curvature is not None,
         "penalty": model.penalty_expr != 0,
-        "closed_form": bool(curvature and curvature.quadratic),
+        "closed_form": has_closed_form(derived),
         # the weight that loss_and_gradient_sparse takes transposed, when there is that kernel
         "sparse_input": sparse.weight.name if sparse is not None else None,
         "training": None if training is None else {

@@ -13,7 +13,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from symdl.derive import LSE, ONEHOT, adjoint_symbol, closed_form
+from symdl.derive import LSE, ONEHOT, adjoint_symbol, closed_form, has_closed_form
 from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
 from symdl.generate.templates import (KERNEL_PLAIN, KERNEL_ROWS_HESSIAN, KERNEL_ROWS_LOSS,
                                       KERNEL_ROWS_LOSS_AND_GRADIENT, KERNEL_ROWS_PREDICT)
@@ -81,7 +81,7 @@ class RowsEmitter(Emitter):
             label = f"{self.model.label.name}_i"
             return [Statement(f"lse = _logsumexp({z})"),
                     Statement(f"{accumulator} += lse - {z}[{label}]")]
-        sums, value = self.reduced(self.derived.stable_loss, names)
+        sums, value = self.reduced(self.derived.named_loss, names)
         return sums + [Statement(f"{accumulator} += {value}")]
 
     # -- node methods: backward --
@@ -261,7 +261,7 @@ class RowsEmitter(Emitter):
         if curvature is None:
             return []
         kernels = [self.hessian_kernel(curvature)]
-        if curvature.quadratic:
+        if has_closed_form(self.derived):
             kernels.append(self.closed_form_kernel(curvature))
         return kernels
 
