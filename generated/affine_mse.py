@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "3359c86eaf7e91bf"
+GENERATOR_SHA256 = "0824067cde8320c5"
+BODY_SHA256 = "d7828ab641407301"
 
 SPEC = {
     'name': 'affine_mse',

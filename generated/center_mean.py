@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "8841ac67c8ac4a00"
+GENERATOR_SHA256 = "0824067cde8320c5"
+BODY_SHA256 = "9ee331c78aaa3daf"
 
 SPEC = {
     'name': 'center_mean',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "caf4e66ac80b07b8"
+GENERATOR_SHA256 = "0824067cde8320c5"
+BODY_SHA256 = "ad40e29f390f5828"
 
 SPEC = {
     'name': 'center_median',

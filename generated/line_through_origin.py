@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "e48a32727c9314bd"
+GENERATOR_SHA256 = "0824067cde8320c5"
+BODY_SHA256 = "70dd80e4c5c49035"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "0c9b5bac7e9fdc2d"
+GENERATOR_SHA256 = "0824067cde8320c5"
+BODY_SHA256 = "6ddb667ede577fa5"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "e14f21459862809c"
+GENERATOR_SHA256 = "0824067cde8320c5"
+BODY_SHA256 = "63f613301d75b52b"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "12c05bd664074265"
+GENERATOR_SHA256 = "0824067cde8320c5"
+BODY_SHA256 = "83f9c316c675fafc"
 
 SPEC = {
     'name': 'mnist_mlp',

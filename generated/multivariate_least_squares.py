@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "6a0c13e4ed81f5b5"
+GENERATOR_SHA256 = "0824067cde8320c5"
+BODY_SHA256 = "4519a622596e7068"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "79a294ed58e5056a"
+GENERATOR_SHA256 = "0824067cde8320c5"
+BODY_SHA256 = "32d470655dd92459"
 
 SPEC = {
     'name': 'paraboloid_gradient',

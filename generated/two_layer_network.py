@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "a939a9f9bcd67c6d"
-BODY_SHA256 = "dee5967b27f79a52"
+GENERATOR_SHA256 = "0824067cde8320c5"
+BODY_SHA256 = "29032b89ffcbbcaa"
 
 SPEC = {
     'name': 'two_layer_network',

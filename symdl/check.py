@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from symdl import kernels, train
-from symdl.derive import explicit_instance
+from symdl.derive import almost_everywhere, explicit_instance
 from symdl.errors import SymdlError
 from symdl.functions import explicit
 from symdl import sources
@@ -82,7 +82,8 @@ class SampleProblem:
         data_symbols = self._data_symbols()
         loss = explicit(self.instance.loss)
         self.loss_function = scalar_function(self.symbols + data_symbols, loss)
-        self.gradient_functions = [scalar_function(self.symbols + data_symbols, sp.diff(loss, s))
+        self.gradient_functions = [scalar_function(self.symbols + data_symbols,
+                                                   almost_everywhere(sp.diff(loss, s)))
                                    for s in self.symbols]
         penalty = explicit(self.instance.penalty)  # R(θ), once per cost, not per sample
         self.penalty_function = scalar_function(self.symbols, penalty)

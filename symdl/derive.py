@@ -100,6 +100,32 @@ class Derived:
         self.model: Model = model
         self.steps: list[Affine | Let] = list(model.steps_of_model)
         self.definition: dict[str, Affine | Let] = {s.out.name: s for s in self.steps}
+        unused = [p.name for p in model.params if p.name not in self.cost_reads]
+        if unused:
+            raise DerivationError(
+                f"{model.name}: the cost does not depend on the parameter(s) {', '.join(unused)}: "
+                f"their gradient is 0 everywhere, so training could never change them; use them "
+                f"in the loss (or the penalty), or remove their declaration")
+
+    @cached_property
+    def cost_reads(self) -> set[str]:
+        """The names of every tensor the loss or the penalty reads, directly or through steps."""
+        model = self.model
+        pending = ([model.loss_input.name] if model.loss_kind == "softmax_cross_entropy"
+                   else [s.name for s in model.loss_expr.free_symbols])
+        pending += [s.name for s in model.penalty_expr.free_symbols]
+        found: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in found:
+                continue
+            found.add(name)
+            step = self.definition.get(name)
+            if isinstance(step, Affine):
+                pending += [t.name for t in (step.weight, step.input, step.bias) if t is not None]
+            elif isinstance(step, Let):
+                pending += [s.name for s in step.expr.free_symbols]
+        return found
 
     # ---- which intermediates are kept as arrays ---------------------------------------
     @cached_property
@@ -208,10 +234,7 @@ class Derived:
         for param in self.model.params:
             as_weight = [s for s in self.steps if isinstance(s, Affine) and s.weight == param]
             as_bias = [s for s in self.steps if isinstance(s, Affine) and s.bias == param]
-            local = self._local(param.symbol)
-            if (local == 0 and not as_weight and not as_bias
-                    and self.penalty_gradients[param.name] == 0):
-                raise DerivationError(f"{self.model.name}: the loss does not depend on {param.name}")
+            local = self._local(param.symbol)  # 0 for one read only through a step (floor)
             result.append(ParamGradient(param, local, as_weight, as_bias))
         return result
 
@@ -247,8 +270,8 @@ class Derived:
             # minutes (trigsimp), so those get the targeted simplification instead.
             tidy = sp.simplify if loss.is_polynomial(*symbols) else simplify_gradient
             entries = [[tidy(sp.diff(loss, p, q)) for q in symbols] for p in symbols]
-            if any(entry.has(sp.DiracDelta) for row in entries for entry in row):
-                return None  # a kink such as |c − x|: the second derivative is not a function
+            if any(entry.has(sp.DiracDelta, sp.Derivative) for row in entries for entry in row):
+                return None  # a kink such as |c − x| or a step: the second derivative is not a function
             quadratic = (loss.is_polynomial(*symbols)
                          and sp.Poly(sp.expand(loss), *symbols).total_degree() <= 2)
             return Curvature("scalar", params, entries=entries, quadratic=quadratic)
@@ -262,6 +285,20 @@ class Derived:
             return Curvature("linear", params, second=second, affine=affines[0],
                              quadratic=not second.free_symbols & forward_names)
         return None
+
+
+    @cached_property
+    def closed(self) -> ClosedForm | None:
+        """The closed form (`closed_form`), solved once: a generated file and its SPEC both ask."""
+        return closed_form(self)
+
+    @property
+    def has_closed_form(self) -> bool:
+        """Whether the minimiser is one formula: a linear model's normal equation, or a unique
+        stationary point of a quadratic in scalar parameters ((a + b)·x has a line of them)."""
+        curvature = self.curvature
+        return bool(curvature and curvature.quadratic
+                    and (curvature.kind == "linear" or self.closed is not None))
 
 
 def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str | None) -> sp.Expr:
@@ -282,7 +319,7 @@ def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str 
     def over_level(value):
         return total(value, Str(level)) if level is not None and value != 0 else value
 
-    direct = sp.diff(flat, symbol)
+    direct = almost_everywhere(sp.diff(flat, symbol))
     found = over_level(direct) if dim is None else direct
     for reduction, placeholder in held.items():
         outer = sp.diff(flat, placeholder)
@@ -297,6 +334,34 @@ def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str 
             inner = inner.xreplace({softmax: sp.exp(summand - placeholder)})
         found += over_level(outer) * inner
     return found.xreplace({p: r for r, p in held.items()})
+
+
+STEP_SLOPES = {sp.floor: 0, sp.ceiling: 0, sp.frac: 1}
+"""The slope of a piecewise-constant (or piecewise-linear) function away from its jumps."""
+
+
+def almost_everywhere(expr: sp.Expr) -> sp.Expr:
+    """A derivative SymPy left unevaluated or as a Dirac δ, written as its value away from the jumps.
+
+    floor, ceiling, sign and Heaviside are flat between their jumps, so their derivative is
+    0 almost everywhere (SymPy writes δ(u) for sign and Heaviside and leaves floor's as a
+    Derivative); frac(u) = u − ⌊u⌋ has slope 1 there. A parameter that enters only
+    through such a step gets a gradient of 0: gradient descent does not move it. Any other
+    derivative SymPy cannot evaluate is refused here, naming the function.
+    """
+    expr = expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.Integer(0))
+
+    def slope(derivative):
+        function = derivative.expr.func
+        if function in STEP_SLOPES:
+            return sp.Integer(STEP_SLOPES[function]) if derivative.derivative_count == 1 else sp.Integer(0)
+        raise DerivationError(
+            f"SymPy cannot differentiate {derivative.expr} (the function {function}), so symdl "
+            f"cannot generate its gradient; write it with functions SymPy differentiates, or as a "
+            f"Piecewise of expressions it does")
+
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative), slope)
+    return expr.doit() if expr.has(sp.Subs) else expr
 
 
 def outermost_reductions(expr: sp.Expr) -> list:
@@ -409,7 +474,7 @@ def _edge(derived: Derived, step, source: Tensor) -> ChainFactor | None:
         return None
     if any(source.symbol in r.free_symbols for r in step.expr.atoms(*REDUCTIONS)):
         return ChainFactor(step.out, source, sp.Integer(1), reduces=True)  # folded by chain_rule
-    value = sp.diff(step.expr, source.symbol)
+    value = almost_everywhere(sp.diff(step.expr, source.symbol))
     value = value.subs(step.expr, step.out.symbol)
     return ChainFactor(step.out, source, sp.factor_terms(value))
 
@@ -466,8 +531,8 @@ def closed_form(derived: Derived) -> ClosedForm | None:
     gradient = [sp.diff(cost, p) for p in params]
     hessian = sp.hessian(cost, params)
     solutions = sp.solve(gradient, params, dict=True)
-    if len(solutions) != 1:
-        return None
+    if len(solutions) != 1 or set(solutions[0]) != set(params):
+        return None  # no stationary point, or a line of them ((a + b)·x fixes only a + b)
     solution = {p: sp.factor(v) for p, v in solutions[0].items()}
     return ClosedForm(statistics, cost, gradient, hessian, solution)
 
