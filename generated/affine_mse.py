@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "0824067cde8320c5"
-BODY_SHA256 = "d7828ab641407301"
+GENERATOR_SHA256 = "61f4c26e1b41176b"
+BODY_SHA256 = "fc7cf0b1d4b2d5be"
 
 SPEC = {
     'name': 'affine_mse',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "0824067cde8320c5"
-BODY_SHA256 = "9ee331c78aaa3daf"
+GENERATOR_SHA256 = "61f4c26e1b41176b"
+BODY_SHA256 = "f22acf31c42a7324"
 
 SPEC = {
     'name': 'center_mean',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "0824067cde8320c5"
-BODY_SHA256 = "ad40e29f390f5828"
+GENERATOR_SHA256 = "61f4c26e1b41176b"
+BODY_SHA256 = "e5272740e66d9e4b"
 
 SPEC = {
     'name': 'center_median',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "0824067cde8320c5"
-BODY_SHA256 = "70dd80e4c5c49035"
+GENERATOR_SHA256 = "61f4c26e1b41176b"
+BODY_SHA256 = "95cdaf3d7702f9ff"
 
 SPEC = {
     'name': 'line_through_origin',

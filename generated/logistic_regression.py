@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "0824067cde8320c5"
-BODY_SHA256 = "6ddb667ede577fa5"
+GENERATOR_SHA256 = "61f4c26e1b41176b"
+BODY_SHA256 = "4b66232261475c1a"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "0824067cde8320c5"
-BODY_SHA256 = "83f9c316c675fafc"
+GENERATOR_SHA256 = "61f4c26e1b41176b"
+BODY_SHA256 = "50bd1e5980f51df6"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -266,14 +266,17 @@ class Derived:
                 return None
             loss = self.fully_composed_loss
             symbols = [p.symbol for p in params]
-            # simplify() on a polynomial is quick and exact; on tanh or exp it can take
-            # minutes (trigsimp), so those get the targeted simplification instead.
-            tidy = sp.simplify if loss.is_polynomial(*symbols) else simplify_gradient
-            entries = [[tidy(sp.diff(loss, p, q)) for q in symbols] for p in symbols]
+            if len(symbols) <= HESSIAN_TIDY_PARAMS:
+                entries = hessian_entries(loss, symbols)
+            else:
+                entries = self.named_hessian(symbols)
             if any(entry.has(sp.DiracDelta, sp.Derivative) for row in entries for entry in row):
                 return None  # a kink such as |c − x| or a step: the second derivative is not a function
+            # degree ≤ 2: no second derivative depends on a parameter (no Poly of the
+            # expanded loss, which has P² terms)
             quadratic = (loss.is_polynomial(*symbols)
-                         and sp.Poly(sp.expand(loss), *symbols).total_degree() <= 2)
+                         and not any(self.composed(entry).free_symbols & set(symbols)
+                                     for row in entries for entry in row))
             return Curvature("scalar", params, entries=entries, quadratic=quadratic)
         affines = [s for s in self.steps if isinstance(s, Affine)]
         if (len(params) == 1 and len(affines) == 1 and affines[0].weight == params[0]
@@ -287,6 +290,35 @@ class Derived:
         return None
 
 
+    def named_hessian(self, symbols: list[sp.Symbol]) -> list[list[sp.Expr]]:
+        """∂²ℓ/∂p∂q through the named intermediates, for a model of many scalar parameters.
+
+        Differentiating the fully composed loss P(P + 1)/2 times rebuilds its long sums each
+        time (seconds for 100 parameters, and each entry long). Here every intermediate t
+        (ŷ = Σ wᵢ·fᵢ(x)) is held as a symbol: ∂e/∂q = ∂e/∂q|direct + Σ_t ∂e/∂t · ∂t/∂q, with
+        ∂t/∂q derived once per pair (t, q). The entries are then short expressions in the
+        intermediates, which the Hessian kernel computes once per sample.
+        """
+        lets = {s.out.symbol: s.expr for s in self.steps if isinstance(s, Let)}
+        through: dict = {}
+
+        def total_diff(expr, q):
+            found = sp.diff(expr, q)
+            for t in sorted(expr.free_symbols & lets.keys(), key=sp.default_sort_key):
+                outer = sp.diff(expr, t)
+                if outer != 0:
+                    if (t, q) not in through:
+                        through[(t, q)] = total_diff(lets[t], q)
+                    found += outer * through[(t, q)]
+            return found
+
+        first = [total_diff(self.model.loss_expr, p) for p in symbols]
+        entries: list[list[sp.Expr]] = [[sp.Integer(0)] * len(symbols) for _ in symbols]
+        for a in range(len(symbols)):
+            for b in range(a, len(symbols)):
+                entries[a][b] = entries[b][a] = total_diff(first[a], symbols[b])
+        return entries
+
     @cached_property
     def closed(self) -> ClosedForm | None:
         """The closed form (`closed_form`), solved once: a generated file and its SPEC both ask."""
@@ -299,6 +331,32 @@ class Derived:
         curvature = self.curvature
         return bool(curvature and curvature.quadratic
                     and (curvature.kind == "linear" or self.closed is not None))
+
+
+HESSIAN_TIDY_PARAMS = 16
+"""Up to this many scalar parameters each Hessian entry is simplified; beyond, as diff gives it."""
+
+
+def hessian_entries(loss: sp.Expr, symbols: list[sp.Symbol]) -> list[list[sp.Expr]]:
+    """∂²loss/∂p∂q for every pair, each derived (and simplified) once: the matrix is symmetric.
+
+    simplify() on a polynomial in every symbol (data included) is quick and exact; anything
+    else gets the targeted `simplify_gradient` (simplify() on a loss quadratic in the
+    parameters with tanh(x) features took seconds per entry: docs/engineering.md, 'SymPy
+    simplify()'). Either costs milliseconds per entry, and there are P(P + 1)/2 of them:
+    with 40 parameters that was most of a minute, with 100 many minutes, for kernels that
+    compute the same numbers. So beyond HESSIAN_TIDY_PARAMS parameters the entries are kept
+    as SymPy's diff writes them; they are small products, correct as they stand.
+    """
+    polynomial = loss.is_polynomial(*loss.free_symbols)
+    tidy = ((sp.simplify if polynomial else simplify_gradient)
+            if len(symbols) <= HESSIAN_TIDY_PARAMS else (lambda entry: entry))
+    first = [sp.diff(loss, p) for p in symbols]
+    entries: list[list[sp.Expr]] = [[sp.Integer(0)] * len(symbols) for _ in symbols]
+    for a, p in enumerate(symbols):
+        for b in range(a, len(symbols)):
+            entries[a][b] = entries[b][a] = tidy(sp.diff(first[a], symbols[b]))
+    return entries
 
 
 def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str | None) -> sp.Expr:
@@ -387,16 +445,30 @@ def affine_expression(step: Affine) -> sp.Expr:
 
 
 def simplify_gradient(expr: sp.Expr) -> sp.Expr:
-    """A targeted simplification: expand, then factor if that is shorter.
+    """A targeted simplification: expand, then factor if that is shorter (and not too long).
 
     `simplify()` is slow and can rewrite sums inside exp as products (docs/engineering.md,
     'SymPy simplify()'); expansion cancels the σ(1 − σ)/σ quotients the chain rule makes,
     factoring restores the shape a document would print. Sums inside exp stay together:
     e^{z − lse} is the softmax, finite at z = 1000, while e^{z}·e^{−lse} is inf·0 there.
     """
+    if sp.count_ops(expr) > SIMPLIFY_OPS:
+        return expr  # expanding a long chain-rule product only makes it longer (and slow)
     expanded = sp.expand(expr, power_exp=False)
-    candidates = [expanded, sp.factor_terms(expanded), sp.factor(expanded)]
+    candidates = [expanded, sp.factor_terms(expanded)]
+    if sp.count_ops(expanded) <= FACTOR_OPS:
+        candidates.append(sp.factor(expanded))
     return min(candidates, key=sp.count_ops)
+
+
+SIMPLIFY_OPS = 300
+"""A gradient of more operations than this is kept as the chain rule writes it, a product
+such as −2·tanh(x)·(y − Σ wᵢ·tanh(x + cᵢ)), where `Derived.named` finds ŷ again; expanded
+it was P terms per parameter, and expand + factor_terms took a third of a second each."""
+FACTOR_OPS = 150
+"""factor() is tried only on expressions of at most this many operations. On longer ones
+(a sum over 20 or more parameters) it took seconds per gradient, growing faster than the
+sum, and saved almost nothing over factor_terms; the built-in models stay below 110."""
 
 
 # ---- the factor-by-factor chain rule, for printing ---------------------------------------
@@ -514,11 +586,15 @@ def closed_form(derived: Derived) -> ClosedForm | None:
     model = derived.model
     params = [p.symbol for p in model.params]
     data = [t.symbol for t in model.tensors.values() if t.role in ("data", "target")]
+    if not derived.fully_composed_loss.is_polynomial(*data):
+        return None  # a feature such as tanh(x): J is not a function of data sums
     per_sample = sp.Poly(sp.expand(derived.fully_composed_loss), *params)
     count = sp.Symbol("m", positive=True)
     statistics, cost = {}, sp.Integer(0)
     for monomial, coefficient in per_sample.terms() if data else []:
         term = sp.Mul(*[p**e for p, e in zip(params, monomial)])
+        if not coefficient.is_polynomial(*data):
+            return None  # a feature such as tanh(x): not a sum of data monomials
         for data_monomial, weight in sp.Poly(coefficient, *data).terms():
             sample = sp.Mul(*[d**e for d, e in zip(data, data_monomial)])
             statistic = statistic_symbol(sample, data, count)

@@ -270,8 +270,13 @@ class RowsEmitter(Emitter):
         size: int | str  # a number of parameters, or the code for a dimension's size
         if curvature.kind == "scalar":
             size = len(curvature.params)
+            printed: dict = {}  # the matrix is symmetric: each entry is printed once
+            for row in curvature.entries:
+                for entry in row:
+                    if entry not in printed:
+                        printed[entry] = self.print(entry, names)
             lines = prune(self.forward() + [
-                Statement(f"hess[{a}, {b}] += {self.print(entry, names)}")
+                Statement(f"hess[{a}, {b}] += {printed[entry]}")
                 for a, row in enumerate(curvature.entries) for b, entry in enumerate(row)])
             shape = f"({size}, {size})"
         else:
