@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "61f4c26e1b41176b"
-BODY_SHA256 = "fc7cf0b1d4b2d5be"
+GENERATOR_SHA256 = "b6a7b6aa00fbfd60"
+BODY_SHA256 = "eb86fd14224bffa0"
 
 SPEC = {
     'name': 'affine_mse',

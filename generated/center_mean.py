@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "61f4c26e1b41176b"
-BODY_SHA256 = "f22acf31c42a7324"
+GENERATOR_SHA256 = "b6a7b6aa00fbfd60"
+BODY_SHA256 = "dab9e7d5d40e2460"
 
 SPEC = {
     'name': 'center_mean',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "61f4c26e1b41176b"
-BODY_SHA256 = "e5272740e66d9e4b"
+GENERATOR_SHA256 = "b6a7b6aa00fbfd60"
+BODY_SHA256 = "07d5ea42423a2175"
 
 SPEC = {
     'name': 'center_median',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "61f4c26e1b41176b"
-BODY_SHA256 = "95cdaf3d7702f9ff"
+GENERATOR_SHA256 = "b6a7b6aa00fbfd60"
+BODY_SHA256 = "69aa35d52f8f8b88"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "61f4c26e1b41176b"
-BODY_SHA256 = "4b66232261475c1a"
+GENERATOR_SHA256 = "b6a7b6aa00fbfd60"
+BODY_SHA256 = "39104ef0162b7e9a"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "61f4c26e1b41176b"
-BODY_SHA256 = "617d5429e82d39e9"
+GENERATOR_SHA256 = "b6a7b6aa00fbfd60"
+BODY_SHA256 = "51290fadd60f292d"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "61f4c26e1b41176b"
-BODY_SHA256 = "50bd1e5980f51df6"
+GENERATOR_SHA256 = "b6a7b6aa00fbfd60"
+BODY_SHA256 = "0b1b62aa2e3071d5"
 
 SPEC = {
     'name': 'mnist_mlp',

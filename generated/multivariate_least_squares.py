@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "61f4c26e1b41176b"
-BODY_SHA256 = "e7164a69972f57fd"
+GENERATOR_SHA256 = "b6a7b6aa00fbfd60"
+BODY_SHA256 = "3aa80dac9fb0a627"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "61f4c26e1b41176b"
-BODY_SHA256 = "0284c92e9a6aaf3b"
+GENERATOR_SHA256 = "b6a7b6aa00fbfd60"
+BODY_SHA256 = "828912d779d8e7da"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "61f4c26e1b41176b"
-BODY_SHA256 = "3e6a6a015dd0ae36"
+GENERATOR_SHA256 = "b6a7b6aa00fbfd60"
+BODY_SHA256 = "9f7ecb130c4ca1ed"
 
 SPEC = {
     'name': 'two_layer_network',

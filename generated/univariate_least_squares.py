@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "61f4c26e1b41176b"
-BODY_SHA256 = "c18d45ba58ab2d24"
+GENERATOR_SHA256 = "b6a7b6aa00fbfd60"
+BODY_SHA256 = "d5c0604438970c4b"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -461,10 +461,11 @@ def simplify_gradient(expr: sp.Expr) -> sp.Expr:
     return min(candidates, key=sp.count_ops)
 
 
-SIMPLIFY_OPS = 300
+SIMPLIFY_OPS = 150
 """A gradient of more operations than this is kept as the chain rule writes it, a product
 such as −2·tanh(x)·(y − Σ wᵢ·tanh(x + cᵢ)), where `Derived.named` finds ŷ again; expanded
-it was P terms per parameter, and expand + factor_terms took a third of a second each."""
+it was P terms per parameter, and expand + factor_terms took a third of a second each
+(the built-in and example models stay below 60)."""
 FACTOR_OPS = 150
 """factor() is tried only on expressions of at most this many operations. On longer ones
 (a sum over 20 or more parameters) it took seconds per gradient, growing faster than the
