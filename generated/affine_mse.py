@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "0c57d023678051f2"
-BODY_SHA256 = "c1f23526811c4172"
+GENERATOR_SHA256 = "f6206a8294b9cf13"
+BODY_SHA256 = "313935b714438f7b"
 
 SPEC = {
     'name': 'affine_mse',

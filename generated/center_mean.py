@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "0c57d023678051f2"
-BODY_SHA256 = "cefbf92387b1499c"
+GENERATOR_SHA256 = "f6206a8294b9cf13"
+BODY_SHA256 = "ab056fec2bbdff25"
 
 SPEC = {
     'name': 'center_mean',

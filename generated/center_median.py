@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "0c57d023678051f2"
-BODY_SHA256 = "4b54af7de5ace912"
+GENERATOR_SHA256 = "f6206a8294b9cf13"
+BODY_SHA256 = "fe2329fa031553b9"
 
 SPEC = {
     'name': 'center_median',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "0c57d023678051f2"
-BODY_SHA256 = "db6bf016ce27ac14"
+GENERATOR_SHA256 = "f6206a8294b9cf13"
+BODY_SHA256 = "ebcdd91766cbac43"
 
 SPEC = {
     'name': 'line_through_origin',

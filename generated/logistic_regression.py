@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "0c57d023678051f2"
-BODY_SHA256 = "7e8c3d3cbd1fc30e"
+GENERATOR_SHA256 = "f6206a8294b9cf13"
+BODY_SHA256 = "4bf8718832a7b592"
 
 SPEC = {
     'name': 'logistic_regression',

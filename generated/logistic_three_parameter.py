@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "0c57d023678051f2"
-BODY_SHA256 = "b99c33146397593b"
+GENERATOR_SHA256 = "f6206a8294b9cf13"
+BODY_SHA256 = "96658ce3b2d518c4"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "0c57d023678051f2"
-BODY_SHA256 = "725e7e5017aa4a80"
+GENERATOR_SHA256 = "f6206a8294b9cf13"
+BODY_SHA256 = "db99965ea9164a1f"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "0c57d023678051f2"
-BODY_SHA256 = "db5f9b342d89a026"
+GENERATOR_SHA256 = "f6206a8294b9cf13"
+BODY_SHA256 = "e2ef72040c7d954f"
 
 SPEC = {
     'name': 'two_layer_network',

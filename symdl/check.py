@@ -28,7 +28,7 @@ import numpy as np
 import sympy as sp
 
 from symdl import interrupts, kernels, train
-from symdl.derive import explicit_instance
+from symdl.derive import almost_everywhere, explicit_instance
 from symdl.errors import SymdlError
 from symdl.interrupts import caused_by_interrupt
 from symdl.functions import explicit
@@ -84,7 +84,7 @@ class SampleProblem:
         data_symbols = self._data_symbols()
         loss = explicit(self.instance.loss)
         self.loss_expression = loss
-        self.gradient_expressions = [sp.diff(loss, s) for s in self.symbols]
+        self.gradient_expressions = [almost_everywhere(sp.diff(loss, s)) for s in self.symbols]
         self.loss_function = scalar_function(self.symbols + data_symbols, loss)
         self.gradient_functions = [scalar_function(self.symbols + data_symbols, g)
                                    for g in self.gradient_expressions]

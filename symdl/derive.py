@@ -100,6 +100,32 @@ class Derived:
         self.model: Model = model
         self.steps: list[Affine | Let] = list(model.steps_of_model)
         self.definition: dict[str, Affine | Let] = {s.out.name: s for s in self.steps}
+        unused = [p.name for p in model.params if p.name not in self.cost_reads]
+        if unused:
+            raise DerivationError(
+                f"{model.name}: the cost does not depend on the parameter(s) {', '.join(unused)}: "
+                f"their gradient is 0 everywhere, so training could never change them; use them "
+                f"in the loss (or the penalty), or remove their declaration")
+
+    @cached_property
+    def cost_reads(self) -> set[str]:
+        """The names of every tensor the loss or the penalty reads, directly or through steps."""
+        model = self.model
+        pending = ([model.loss_input.name] if model.loss_kind == "softmax_cross_entropy"
+                   else [s.name for s in model.loss_expr.free_symbols])
+        pending += [s.name for s in model.penalty_expr.free_symbols]
+        found: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in found:
+                continue
+            found.add(name)
+            step = self.definition.get(name)
+            if isinstance(step, Affine):
+                pending += [t.name for t in (step.weight, step.input, step.bias) if t is not None]
+            elif isinstance(step, Let):
+                pending += [s.name for s in step.expr.free_symbols]
+        return found
 
     # ---- which intermediates are kept as arrays ---------------------------------------
     @cached_property
@@ -238,10 +264,7 @@ class Derived:
         for param in self.model.params:
             as_weight = [s for s in self.steps if isinstance(s, Affine) and s.weight == param]
             as_bias = [s for s in self.steps if isinstance(s, Affine) and s.bias == param]
-            local = self._local(param.symbol)
-            if (local == 0 and not as_weight and not as_bias
-                    and self.penalty_gradients[param.name] == 0):
-                raise DerivationError(f"{self.model.name}: the loss does not depend on {param.name}")
+            local = self._local(param.symbol)  # 0 for one read only through a step (floor)
             result.append(ParamGradient(param, local, as_weight, as_bias))
         return result
 
@@ -273,14 +296,17 @@ class Derived:
                 return None
             loss = self.fully_composed_loss
             symbols = [p.symbol for p in params]
-            # simplify() on a polynomial is quick and exact; on tanh or exp it can take
-            # minutes (trigsimp), so those get the targeted simplification instead.
-            tidy = sp.simplify if loss.is_polynomial(*symbols) else simplify_gradient
-            entries = [[tidy(sp.diff(loss, p, q)) for q in symbols] for p in symbols]
-            if any(entry.has(sp.DiracDelta) for row in entries for entry in row):
-                return None  # a kink such as |c − x|: the second derivative is not a function
+            if len(symbols) <= HESSIAN_TIDY_PARAMS:
+                entries = hessian_entries(loss, symbols)
+            else:
+                entries = self.named_hessian(symbols)
+            if any(entry.has(sp.DiracDelta, sp.Derivative) for row in entries for entry in row):
+                return None  # a kink such as |c − x| or a step: the second derivative is not a function
+            # degree ≤ 2: no second derivative depends on a parameter (no Poly of the
+            # expanded loss, which has P² terms)
             quadratic = (loss.is_polynomial(*symbols)
-                         and sp.Poly(sp.expand(loss), *symbols).total_degree() <= 2)
+                         and not any(self.composed(entry).free_symbols & set(symbols)
+                                     for row in entries for entry in row))
             return Curvature("scalar", params, entries=entries, quadratic=quadratic)
         affines = [s for s in self.steps if isinstance(s, Affine)]
         if (len(params) == 1 and len(affines) == 1 and affines[0].weight == params[0]
@@ -292,6 +318,75 @@ class Derived:
             return Curvature("linear", params, second=second, affine=affines[0],
                              quadratic=not second.free_symbols & forward_names)
         return None
+
+
+    def named_hessian(self, symbols: list[sp.Symbol]) -> list[list[sp.Expr]]:
+        """∂²ℓ/∂p∂q through the named intermediates, for a model of many scalar parameters.
+
+        Differentiating the fully composed loss P(P + 1)/2 times rebuilds its long sums each
+        time (seconds for 100 parameters, and each entry long). Here every intermediate t
+        (ŷ = Σ wᵢ·fᵢ(x)) is held as a symbol: ∂e/∂q = ∂e/∂q|direct + Σ_t ∂e/∂t · ∂t/∂q, with
+        ∂t/∂q derived once per pair (t, q). The entries are then short expressions in the
+        intermediates, which the Hessian kernel computes once per sample.
+        """
+        lets = {s.out.symbol: s.expr for s in self.steps if isinstance(s, Let)}
+        through: dict = {}
+
+        def total_diff(expr, q):
+            found = sp.diff(expr, q)
+            for t in sorted(expr.free_symbols & lets.keys(), key=sp.default_sort_key):
+                outer = sp.diff(expr, t)
+                if outer != 0:
+                    if (t, q) not in through:
+                        through[(t, q)] = total_diff(lets[t], q)
+                    found += outer * through[(t, q)]
+            return found
+
+        first = [total_diff(self.model.loss_expr, p) for p in symbols]
+        entries: list[list[sp.Expr]] = [[sp.Integer(0)] * len(symbols) for _ in symbols]
+        for a in range(len(symbols)):
+            for b in range(a, len(symbols)):
+                entries[a][b] = entries[b][a] = total_diff(first[a], symbols[b])
+        return entries
+
+    @cached_property
+    def closed(self) -> ClosedForm | None:
+        """The closed form (`closed_form`), solved once: a generated file and its SPEC both ask."""
+        return closed_form(self)
+
+    @property
+    def has_closed_form(self) -> bool:
+        """Whether the minimiser is one formula: a linear model's normal equation, or a unique
+        stationary point of a quadratic in scalar parameters ((a + b)·x has a line of them)."""
+        curvature = self.curvature
+        return bool(curvature and curvature.quadratic
+                    and (curvature.kind == "linear" or self.closed is not None))
+
+
+HESSIAN_TIDY_PARAMS = 16
+"""Up to this many scalar parameters each Hessian entry is simplified; beyond, as diff gives it."""
+
+
+def hessian_entries(loss: sp.Expr, symbols: list[sp.Symbol]) -> list[list[sp.Expr]]:
+    """∂²loss/∂p∂q for every pair, each derived (and simplified) once: the matrix is symmetric.
+
+    simplify() on a polynomial in every symbol (data included) is quick and exact; anything
+    else gets the targeted `simplify_gradient` (simplify() on a loss quadratic in the
+    parameters with tanh(x) features took seconds per entry: docs/engineering.md, 'SymPy
+    simplify()'). Either costs milliseconds per entry, and there are P(P + 1)/2 of them:
+    with 40 parameters that was most of a minute, with 100 many minutes, for kernels that
+    compute the same numbers. So beyond HESSIAN_TIDY_PARAMS parameters the entries are kept
+    as SymPy's diff writes them; they are small products, correct as they stand.
+    """
+    polynomial = loss.is_polynomial(*loss.free_symbols)
+    tidy = ((sp.simplify if polynomial else simplify_gradient)
+            if len(symbols) <= HESSIAN_TIDY_PARAMS else (lambda entry: entry))
+    first = [sp.diff(loss, p) for p in symbols]
+    entries: list[list[sp.Expr]] = [[sp.Integer(0)] * len(symbols) for _ in symbols]
+    for a, p in enumerate(symbols):
+        for b in range(a, len(symbols)):
+            entries[a][b] = entries[b][a] = tidy(sp.diff(first[a], symbols[b]))
+    return entries
 
 
 def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str | None) -> sp.Expr:
@@ -312,7 +407,7 @@ def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str 
     def over_level(value):
         return total(value, Str(level)) if level is not None and value != 0 else value
 
-    direct = sp.diff(flat, symbol)
+    direct = almost_everywhere(sp.diff(flat, symbol))
     found = over_level(direct) if dim is None else direct
     for reduction, placeholder in held.items():
         outer = sp.diff(flat, placeholder)
@@ -327,6 +422,34 @@ def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str 
             inner = inner.xreplace({softmax: sp.exp(summand - placeholder)})
         found += over_level(outer) * inner
     return found.xreplace({p: r for r, p in held.items()})
+
+
+STEP_SLOPES = {sp.floor: 0, sp.ceiling: 0, sp.frac: 1}
+"""The slope of a piecewise-constant (or piecewise-linear) function away from its jumps."""
+
+
+def almost_everywhere(expr: sp.Expr) -> sp.Expr:
+    """A derivative SymPy left unevaluated or as a Dirac δ, written as its value away from the jumps.
+
+    floor, ceiling, sign and Heaviside are flat between their jumps, so their derivative is
+    0 almost everywhere (SymPy writes δ(u) for sign and Heaviside and leaves floor's as a
+    Derivative); frac(u) = u − ⌊u⌋ has slope 1 there. A parameter that enters only
+    through such a step gets a gradient of 0: gradient descent does not move it. Any other
+    derivative SymPy cannot evaluate is refused here, naming the function.
+    """
+    expr = expr.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.Integer(0))
+
+    def slope(derivative):
+        function = derivative.expr.func
+        if function in STEP_SLOPES:
+            return sp.Integer(STEP_SLOPES[function]) if derivative.derivative_count == 1 else sp.Integer(0)
+        raise DerivationError(
+            f"SymPy cannot differentiate {derivative.expr} (the function {function}), so symdl "
+            f"cannot generate its gradient; write it with functions SymPy differentiates, or as a "
+            f"Piecewise of expressions it does")
+
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative), slope)
+    return expr.doit() if expr.has(sp.Subs) else expr
 
 
 def outermost_reductions(expr: sp.Expr) -> list:
@@ -375,16 +498,31 @@ def opposite_exponentials(expr: sp.Expr) -> bool:
 
 
 def simplify_gradient(expr: sp.Expr) -> sp.Expr:
-    """A targeted simplification: expand, then factor if that is shorter.
+    """A targeted simplification: expand, then factor if that is shorter (and not too long).
 
     `simplify()` is slow and can rewrite sums inside exp as products (docs/engineering.md,
     'SymPy simplify()'); expansion cancels the σ(1 − σ)/σ quotients the chain rule makes,
     factoring restores the shape a document would print. Sums inside exp stay together:
     e^{z − lse} is the softmax, finite at z = 1000, while e^{z}·e^{−lse} is inf·0 there.
     """
+    if sp.count_ops(expr) > SIMPLIFY_OPS:
+        return expr  # expanding a long chain-rule product only makes it longer (and slow)
     expanded = sp.expand(expr, power_exp=False)
-    candidates = [expanded, sp.factor_terms(expanded), sp.factor(expanded)]
+    candidates = [expanded, sp.factor_terms(expanded)]
+    if sp.count_ops(expanded) <= FACTOR_OPS:
+        candidates.append(sp.factor(expanded))
     return min(candidates, key=sp.count_ops)
+
+
+SIMPLIFY_OPS = 150
+"""A gradient of more operations than this is kept as the chain rule writes it, a product
+such as −2·tanh(x)·(y − Σ wᵢ·tanh(x + cᵢ)), where `Derived.named` finds ŷ again; expanded
+it was P terms per parameter, and expand + factor_terms took a third of a second each
+(the built-in and example models stay below 60)."""
+FACTOR_OPS = 150
+"""factor() is tried only on expressions of at most this many operations. On longer ones
+(a sum over 20 or more parameters) it took seconds per gradient, growing faster than the
+sum, and saved almost nothing over factor_terms; the built-in models stay below 110."""
 
 
 # ---- the factor-by-factor chain rule, for printing ---------------------------------------
@@ -462,7 +600,7 @@ def _edge(derived: Derived, step, source: Tensor) -> ChainFactor | None:
         return None
     if any(source.symbol in r.free_symbols for r in step.expr.atoms(*REDUCTIONS)):
         return ChainFactor(step.out, source, sp.Integer(1), reduces=True)  # folded by chain_rule
-    value = sp.diff(step.expr, source.symbol)
+    value = almost_everywhere(sp.diff(step.expr, source.symbol))
     value = value.subs(step.expr, step.out.symbol)
     return ChainFactor(step.out, source, sp.factor_terms(value))
 
@@ -502,11 +640,15 @@ def closed_form(derived: Derived) -> ClosedForm | None:
     model = derived.model
     params = [p.symbol for p in model.params]
     data = [t.symbol for t in model.tensors.values() if t.role in ("data", "target")]
+    if not derived.fully_composed_loss.is_polynomial(*data):
+        return None  # a feature such as tanh(x): J is not a function of data sums
     per_sample = sp.Poly(sp.expand(derived.fully_composed_loss), *params)
     count = sp.Symbol("m", positive=True)
     statistics, cost = {}, sp.Integer(0)
     for monomial, coefficient in per_sample.terms() if data else []:
         term = sp.Mul(*[p**e for p, e in zip(params, monomial)])
+        if not coefficient.is_polynomial(*data):
+            return None  # a feature such as tanh(x): not a sum of data monomials
         for data_monomial, weight in sp.Poly(coefficient, *data).terms():
             sample = sp.Mul(*[d**e for d, e in zip(data, data_monomial)])
             statistic = statistic_symbol(sample, data, count)
@@ -520,18 +662,10 @@ def closed_form(derived: Derived) -> ClosedForm | None:
     hessian = sp.hessian(cost, params)
     solutions = sp.solve(gradient, params, dict=True)
     if len(solutions) != 1 or set(solutions[0]) != set(params):
-        return None  # none, several, or a family (ŷ = w·x + b + c: b and c trade off)
+        return None  # none, several, or a family ((a + b)·x fixes only a + b; ŷ = w·x + b + c)
     solution = {p: sp.factor(v) for p, v in solutions[0].items()}
     return ClosedForm(statistics, cost, gradient, hessian, solution)
 
-
-def has_closed_form(derived: Derived) -> bool:
-    """Whether the generator writes a closed_form kernel: J is quadratic and ∇J = 0 fixes
-    every parameter (a normal equation, or one symbolic solution for scalar parameters)."""
-    curvature = derived.curvature
-    if curvature is None or not curvature.quadratic:
-        return False
-    return curvature.kind == "linear" or closed_form(derived) is not None
 
 
 def statistic_symbol(sample: sp.Expr, data, count) -> sp.Symbol:

@@ -32,10 +32,13 @@ is given and says what is wrong, and a newcomer reads the language in one class.
 
 from __future__ import annotations
 
+import builtins
+import keyword
 from dataclasses import dataclass, field
 from typing import Callable
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 from sympy.core.symbol import Str
 
 from symdl.errors import DerivationError
@@ -48,7 +51,19 @@ SEVERITIES = {
 }
 """How bad a document's claim is when symdl disagrees with it (`Derivation.claim(severity=)`)."""
 RESERVED_NAMES = {"m", "n", "i", "chunk", "chunks", "total", "scale", "lse", "lse_rows", "out",
-                  "hess", "parts", "g", "math", "np", "numba", "SPEC", "CHUNK", "FASTMATH"}
+                  "hess", "parts", "g", "math", "np", "numba", "SPEC", "CHUNK", "FASTMATH",
+                  # further names the generated files use: constants, buffers, the kernels
+                  "BLOCK", "CHUNKS", "ROWS_PER_CHUNK", "LN2_HIGH", "LN2_LOW", "LOG2_E",
+                  "SQRT_HALF", "DERIVATION_SHA256", "GENERATOR_SHA256", "BODY_SHA256",
+                  "loss_parts", "loss", "gradient", "loss_and_gradient",
+                  "loss_and_gradient_sparse", "predict", "hessian", "penalty",
+                  "penalty_gradient", "closed_form"}
+"""Names a tensor may not have: the generated kernels use them for their own variables,
+constants and functions, and a tensor of that name would shadow them there."""
+PYTHON_NAMES = set(keyword.kwlist) | set(dir(builtins))
+"""Python's keywords and builtins: a tensor is a variable of the generated Python, so a
+keyword (lambda) would not compile and a builtin (min, max, abs) would shadow the one the
+kernels call."""
 
 
 @dataclass(frozen=True)
@@ -268,7 +283,7 @@ class Model(Derivation):
         (x_j − c_j)² is `let("r", total((x - c)**2))`, and u_k = z_k / ‖z‖ is
         `let("u", z / norm(z))`.
         """
-        expr = self.bound_reductions(sp.sympify(expr), name)
+        expr = self.bound_reductions(self.defined_everywhere(sp.sympify(expr), name), name)
         shapes = {self.tensor(s).shape for s in outside_reductions(expr).free_symbols
                   if s.name in self.tensors}
         vector_shapes = shapes - {()}
@@ -289,7 +304,8 @@ class Model(Derivation):
 
         A vector enters it through a reduction: `total((y - z)**2)` is Σ_k (y_k − z_k)².
         """
-        expr = self.bound_reductions(sp.sympify(expr), "the loss")
+        expr = self.bound_reductions(self.defined_everywhere(sp.sympify(expr), "the loss"),
+                                     "the loss")
         for s in sorted(outside_reductions(expr).free_symbols, key=lambda s: s.name):
             t = self.tensors.get(s.name)
             if t is None or not t.is_scalar:
@@ -297,6 +313,28 @@ class Model(Derivation):
                                       f"is {'not declared' if t is None else 'a vector'}: reduce "
                                       f"it with total(...) (functions.total, norm, softmax)")
         self.loss_expr, self.loss_kind = expr, "expression"
+
+    def defined_everywhere(self, expr, where):
+        """expr, refused when it is undefined somewhere: a Piecewise with no otherwise branch,
+        or a function with no definition (sp.Function("f")).
+
+        Piecewise((r**2, r > 0)) has no value where r ≤ 0, so neither has the loss nor its
+        gradient there; the kernels could only make one up. A last branch (value, True)
+        says what it is.
+        """
+        for applied in expr.atoms(AppliedUndef):
+            raise DerivationError(
+                f"{self.name}: {where} uses {applied}, a SymPy Function with no definition: "
+                f"symdl can neither evaluate nor differentiate it; write it out with functions "
+                f"SymPy knows (or those of symdl.functions)")
+        for piecewise in expr.atoms(sp.Piecewise):
+            if piecewise.args[-1].cond != sp.true:
+                conditions = " or ".join(str(c.cond) for c in piecewise.args)
+                raise DerivationError(
+                    f"{self.name}: the Piecewise in {where} has no otherwise branch, so it is "
+                    f"undefined where not ({conditions}); add a last branch (value, True) that "
+                    f"says what it is there")
+        return expr
 
     def bound_reductions(self, expr, where):
         """expr with every total(u) over per-sample vectors told the dimension it sums over.
@@ -334,7 +372,7 @@ class Model(Derivation):
         parameter appears inside `total(...)` (functions.total, norm), one per total.
         """
         from symdl.functions import total
-        expr = sp.sympify(expr)
+        expr = self.defined_everywhere(sp.sympify(expr), "the penalty")
         for s in expr.free_symbols:
             t = self.tensors.get(s.name)
             if t is None or t.role != "param":
@@ -429,6 +467,13 @@ class Model(Derivation):
             raise DerivationError(f"{self.name}: tensor name {name!r} is not an identifier")
         if name in self.tensors:
             raise DerivationError(f"{self.name}: {name} is declared twice")
+        if name in PYTHON_NAMES:
+            what, harm = (("keyword", "would not compile") if keyword.iskeyword(name) else
+                          ("builtin", f"would hide Python's {name}, which kernels call"))
+            raise DerivationError(
+                f"{self.name}: {name!r} is a Python {what}: the generated kernels name each "
+                f"tensor's variable after it, and that {harm}; choose another name (e.g. "
+                f"{name}_) and keep how it prints with latex=...")
         if (name in RESERVED_NAMES or name in self.index_of_dim.values()
                 or name.startswith(("_", "d_", "g_"))):
             raise DerivationError(f"{self.name}: {name!r} is a name the generated kernels use "

@@ -44,7 +44,6 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from symdl.functions import explicit
 
 TOLERANCE = 1e-8  # worst relative error allowed, against Σᵢ|gᵢ|: 8 of float64's 16 digits
 OFFSETS = (1e4, 1e6, 1e8)

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from symdl import sources, stamps
-from symdl.derive import Derived, has_closed_form
-from symdl.errors import SymdlError
+from symdl.derive import Derived
+from symdl.errors import DerivationError, SymdlError
 from symdl.generate.blas import BlasEmitter
 from symdl.generate.block import BlockEmitter
 from symdl.generate.block import unsupported as block_unsupported
@@ -101,7 +101,7 @@ def spec(model: Model, derived: Derived) -> dict:
         "output": model.output_tensor.name if model.output_tensor else None,
         "hessian": curvature is not None,
         "penalty": model.penalty_expr != 0,
-        "closed_form": has_closed_form(derived),
+        "closed_form": derived.has_closed_form,
         # the weight that loss_and_gradient_sparse takes transposed, when there is that kernel
         "sparse_input": sparse.weight.name if sparse is not None else None,
         "training": None if training is None else {
@@ -179,11 +179,24 @@ def write_atomically(path: Path, text: str):
         raise
 
 
+def compiles(path: Path, text: str) -> None:
+    """Refuse to write a generated file that is not valid Python: it would be left on disk,
+    and every later command would import it and fail there instead of here."""
+    try:
+        compile(text, str(path), "exec")
+    except SyntaxError as error:
+        raise DerivationError(
+            f"the kernels generated for {path.name} do not compile ({error.msg}, line "
+            f"{error.lineno}: {(error.text or '').strip()}); nothing was written. This is a bug "
+            f"in symdl's generator: please report it with the derivation file") from None
+
+
 def write(refs=None, out=None, broken=None) -> list[Path]:
     """Write generated files whose text changed; an untouched file keeps Numba's cache valid."""
     changed = []
     for path, text in expected_files(refs, out, broken).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
+            compiles(path, text)
             write_atomically(path, text)
             changed.append(path)
     return changed

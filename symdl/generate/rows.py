@@ -13,7 +13,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from symdl.derive import LSE, ONEHOT, adjoint_symbol, closed_form, has_closed_form
+from symdl.derive import LSE, ONEHOT, adjoint_symbol
 from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
 from symdl.generate.templates import (KERNEL_PLAIN, KERNEL_ROWS_HESSIAN, KERNEL_ROWS_LOSS,
                                       KERNEL_ROWS_LOSS_AND_GRADIENT, KERNEL_ROWS_PREDICT)
@@ -261,7 +261,7 @@ class RowsEmitter(Emitter):
         if curvature is None:
             return []
         kernels = [self.hessian_kernel(curvature)]
-        if has_closed_form(self.derived):
+        if self.derived.has_closed_form:
             kernels.append(self.closed_form_kernel(curvature))
         return kernels
 
@@ -270,8 +270,13 @@ class RowsEmitter(Emitter):
         size: int | str  # a number of parameters, or the code for a dimension's size
         if curvature.kind == "scalar":
             size = len(curvature.params)
+            printed: dict = {}  # the matrix is symmetric: each entry is printed once
+            for row in curvature.entries:
+                for entry in row:
+                    if entry not in printed:
+                        printed[entry] = self.print(entry, names)
             lines = prune(self.forward() + [
-                Statement(f"hess[{a}, {b}] += {self.print(entry, names)}")
+                Statement(f"hess[{a}, {b}] += {printed[entry]}")
                 for a, row in enumerate(curvature.entries) for b, entry in enumerate(row)])
             shape = f"({size}, {size})"
         else:
@@ -296,7 +301,8 @@ class RowsEmitter(Emitter):
     def closed_form_kernel(self, curvature) -> str:
         if curvature.kind == "linear":
             return self._normal_equation_kernel(curvature)
-        form = closed_form(self.derived)
+        form = self.derived.closed
+        assert form is not None  # has_closed_form
         names = {t.symbol: f"{t.name}[i]" for t in self.model.tensors.values()
                  if t.role in ("data", "target")}
         names.update({s: statistic_name(s) for s in form.statistics})
