@@ -221,8 +221,9 @@ def test_the_pytest_plugin_checks_models_of_several_tensors(folder):
     collected = testing.cases(folder / "two_scalars.py", folder / "interaction_block.py")
     assert {c.id for c in collected} == {
         "two_scalars-loads", "two_scalars-fresh", "two_scalars-three-way", "two_scalars-stable",
-        "two_scalars-closed-form", "interaction_block-loads", "interaction_block-fresh",
-        "interaction_block-three-way", "interaction_block-stable"}
+        "two_scalars-closed-form", "two_scalars-scale", "interaction_block-loads",
+        "interaction_block-fresh", "interaction_block-three-way", "interaction_block-stable",
+        "interaction_block-scale"}
     for case in collected:
         case.run()
 

@@ -75,7 +75,7 @@ def test_a_penalty_that_is_not_one_says_why(tmp_path, penalty, words):
 
 def test_chunked_training_refuses_a_penalty_it_would_count_per_chunk(tmp_path):
     da = pytest.importorskip("dask.array")
-    path = write(tmp_path, "decay", "total(theta**2)")
+    path = write(tmp_path, "decay", "total(theta**2) + total(W**2)")  # every parameter in the cost
     files.write([path])
     x = da.from_array(np.ones((8, 2)), chunks=4)
     with pytest.raises(Exception, match="penalty"):
