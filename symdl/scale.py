@@ -53,6 +53,11 @@ DIGITS = 50
 SAMPLES = 4
 HUGE = 1e300  # a true value beyond this overflows float64 (or nearly): the sample is left out
 TINY = np.finfo(float).tiny  # below the smallest normal number: counts as zero
+# Near underflow a float64 sum cannot carry 8 digits: each sample's term may be flushed to 0
+# (the kernels' e^t is 0 below float64's normal range), an absolute error of up to TINY per
+# sample. So errors are measured against at least SAMPLES·TINY/TOLERANCE, where that much
+# error still passes (an RBF unit at features ×2^-20 and centres ×2^20 has e^(−s·r) ≈ 1e-316).
+FLOOR = SAMPLES * TINY / TOLERANCE
 UNIT = 2.0**-52
 SIXTEENTHS = 16.0
 
@@ -252,7 +257,7 @@ def measure(problem, reference, scenario) -> tuple[float | None, int, str]:
         return math.inf, count - len(kept), f"{bad} is not finite where the true value is"
     worst = 0.0
     for value, truth, size in zip(computed, exact, magnitude):
-        denominator = max(float(size), TINY)
+        denominator = max(float(size), FLOOR)
         worst = max(worst, float(abs(mpmath.mpf(float(value)) - truth)) / denominator)
     return worst, count - len(kept), ""
 
