@@ -33,7 +33,7 @@ import threading
 
 import numpy as np
 
-from symdl import callbacks as callbacks_module, kernels, optimizers, sources, stores, validate
+from symdl import callbacks as callbacks_module, kernels, sources, stores, validate
 from symdl.errors import DataError
 from symdl.training import inputs
 from symdl.training.batches import batches
@@ -245,10 +245,7 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     # the settings are checked here as train.fit checks them: chunked.train comes straight here
     validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, init=init, init_scale=init_scale, seed=seed,
-                      log_every=log_every, optimizers=optimizers.names(), divergence=divergence,
-                      tol=tol)
-    if not isinstance(optimizer, optimizers.Optimizer) and optimizer not in optimizers.names():
-        optimizers.make(optimizer, learning_rate)  # raises, listing the valid names
+                      log_every=log_every, divergence=divergence, tol=tol)
     ref = sources.resolve(ref)  # a Source travels to the workers: no relative path to re-read
     module = kernels.load(ref)
     spec = module.SPEC

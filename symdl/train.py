@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from symdl import (callbacks as callbacks_module, chunked, datasets, kernels, optimizers, sources,
+from symdl import (callbacks as callbacks_module, chunked, datasets, kernels, sources,
                    stores, validate)
 from symdl.errors import (DataError, DerivationError, IllConditionedWarning, SettingsError,
                           SingularError)
@@ -62,10 +62,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     """
     validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, init=init, init_scale=init_scale, seed=seed,
-                      log_every=log_every, optimizers=optimizers.names(), divergence=divergence,
-                      tol=tol)
-    if not isinstance(optimizer, optimizers.Optimizer) and optimizer not in optimizers.names():
-        optimizers.make(optimizer, learning_rate)  # raises, listing the valid names
+                      log_every=log_every, divergence=divergence, tol=tol)
     module = kernels.load(name)
     spec = module.SPEC
     validate.initial_values(spec, initial)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symdl import optimizers as rules
 from symdl.errors import DataError, SettingsError
 
 TASKS = ("regression", "binary", "classes")
@@ -86,13 +87,14 @@ DIVERGENCE = ("stop", "warn")
 
 
 def settings(*, optimizer, learning_rate, epochs, batch_size, init, init_scale, seed,
-             log_every, optimizers, divergence="stop", tol=None) -> None:
-    """Refuse a training setting out of range, naming what is accepted (`SettingsError`)."""
+             log_every, divergence="stop", tol=None) -> None:
+    """Refuse a training setting out of range, naming what is accepted (`SettingsError`; an
+    unknown optimizer name is an `OptimizerError` listing the names)."""
     if not isinstance(divergence, str) or divergence not in DIVERGENCE:
         raise SettingsError(f"divergence must be 'stop' (raise DivergenceError) or 'warn' "
                             f"(warn once and go on), not {divergence!r}")
     if not (isinstance(optimizer, str) or hasattr(optimizer, "step")):
-        raise SettingsError(f"the optimizer must be a name ({', '.join(optimizers)}) or an "
+        raise SettingsError(f"the optimizer must be a name ({', '.join(rules.names())}) or an "
                             f"optimizer object, not {type(optimizer).__name__}")
     _positive_int(epochs, "epochs", "the number of passes over the data, e.g. 100")
     if batch_size is not None:
@@ -116,6 +118,8 @@ def settings(*, optimizer, learning_rate, epochs, batch_size, init, init_scale, 
                             or not np.isfinite(tol) or tol < 0):
         raise SettingsError(f"tol must be a finite number >= 0 (stop once the gradient's norm "
                             f"is at most tol), or None to run every epoch; got {tol!r}")
+    if isinstance(optimizer, str) and optimizer not in rules.names():
+        rules.make(optimizer, learning_rate)  # raises, listing the valid names
 
 
 def initial_values(spec, initial) -> None:
