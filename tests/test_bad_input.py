@@ -929,9 +929,11 @@ def test_check_reports_the_broken_file_as_an_error_row(folder_with_a_broken_file
 
 # ---- Ctrl-C: exit 130, where it stopped, the parameters so far, no traceback -----------------
 
-def test_ctrl_c_during_symdl_train_exits_130_without_a_traceback():
+def symdl_train_until_ctrl_c(*arguments) -> tuple[int, str, str, float]:
+    """`symdl train ...` in a process of its own, Ctrl-C pressed once its first epoch is
+    printed: (exit status, stdout, stderr, seconds from the key press to the exit)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "symdl", "train", "logistic_regression", "--epochs", "10000000"],
+        [sys.executable, "-m", "symdl", "train", *arguments, "--epochs", "10000000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
@@ -943,8 +945,13 @@ def test_ctrl_c_during_symdl_train_exits_130_without_a_traceback():
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert time.monotonic() - pressed < 30  # a second at most on an idle machine
-    assert process.returncode == 130, err
+    return process.returncode, out, err, time.monotonic() - pressed
+
+
+def test_ctrl_c_during_symdl_train_exits_130_without_a_traceback():
+    status, out, err, seconds = symdl_train_until_ctrl_c("logistic_regression")
+    assert seconds < 30  # a second at most on an idle machine
+    assert status == 130, err
     assert "Traceback" not in err and "SystemError" not in err
     assert re.search(r"interrupted after epoch \d+", out)
     assert re.search(r"theta = \[[-0-9.e ]+\]", out)
@@ -1010,20 +1017,9 @@ def test_ctrl_c_during_chunked_symdl_train_exits_130_and_saves_whole(tmp_path):
     pytest.importorskip("dask.array")
     npy_folder(DOTS.x, DOTS.y)(tmp_path / "store")
     model = tmp_path / "model.npz"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "symdl", "train", LR, "--data", str(tmp_path / "store"),
-         "--epochs", "10000000", "--save", str(model)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        for line in process.stdout:
-            if "epoch     1 " in line:
-                break
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    finally:
-        process.kill()
-    assert process.returncode == 130, err
+    status, out, err, _ = symdl_train_until_ctrl_c(LR, "--data", str(tmp_path / "store"),
+                                                   "--save", str(model))
+    assert status == 130, err
     assert "Traceback" not in err and "SystemError" not in err
     assert re.search(r"interrupted after epoch \d+", out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz", "store"]  # no temp file
