@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "f6206a8294b9cf13"
-BODY_SHA256 = "313935b714438f7b"
+GENERATOR_SHA256 = "8eeb1e781e56caec"
+BODY_SHA256 = "ea64e70c2a88e4a3"
 
 SPEC = {
     'name': 'affine_mse',

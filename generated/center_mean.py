@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "f6206a8294b9cf13"
-BODY_SHA256 = "ab056fec2bbdff25"
+GENERATOR_SHA256 = "8eeb1e781e56caec"
+BODY_SHA256 = "883d60b91e0ba800"
 
 SPEC = {
     'name': 'center_mean',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "f6206a8294b9cf13"
-BODY_SHA256 = "fe2329fa031553b9"
+GENERATOR_SHA256 = "8eeb1e781e56caec"
+BODY_SHA256 = "81b470190978af8b"
 
 SPEC = {
     'name': 'center_median',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "f6206a8294b9cf13"
-BODY_SHA256 = "4bf8718832a7b592"
+GENERATOR_SHA256 = "8eeb1e781e56caec"
+BODY_SHA256 = "53a3a854babb2127"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "f6206a8294b9cf13"
-BODY_SHA256 = "96658ce3b2d518c4"
+GENERATOR_SHA256 = "8eeb1e781e56caec"
+BODY_SHA256 = "a9b4ce42dea75adc"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "f6206a8294b9cf13"
-BODY_SHA256 = "33e8554599f9eb23"
+GENERATOR_SHA256 = "8eeb1e781e56caec"
+BODY_SHA256 = "fa69371155454d2b"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "f6206a8294b9cf13"
-BODY_SHA256 = "db99965ea9164a1f"
+GENERATOR_SHA256 = "8eeb1e781e56caec"
+BODY_SHA256 = "5d809331b00147ee"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "f6206a8294b9cf13"
-BODY_SHA256 = "9e7f6e323c3a6cc6"
+GENERATOR_SHA256 = "8eeb1e781e56caec"
+BODY_SHA256 = "bb4b951f85ca2091"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "f6206a8294b9cf13"
-BODY_SHA256 = "e2ef72040c7d954f"
+GENERATOR_SHA256 = "8eeb1e781e56caec"
+BODY_SHA256 = "eb0fff754e7d444c"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "f6206a8294b9cf13"
-BODY_SHA256 = "7dd5f8de2aa9df44"
+GENERATOR_SHA256 = "8eeb1e781e56caec"
+BODY_SHA256 = "a3b20688daac2827"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -242,13 +242,14 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     else local threads), a `distributed.Client`, or a Dask scheduler name ("threads",
     "synchronous", "processes").
     """
-    # the settings are checked here as train.fit checks them: chunked.train comes straight here
+    # checked here, not in train.fit: train_from_store comes straight here
     validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, init=init, init_scale=init_scale, seed=seed,
                       log_every=log_every, divergence=divergence, tol=tol)
     ref = sources.resolve(ref)  # a Source travels to the workers: no relative path to re-read
     module = kernels.load(ref)
     spec = module.SPEC
+    validate.initial_values(spec, initial)
     if spec["features"] is None:
         raise DataError(f"{spec['name']} takes no data, so there is nothing to chunk")
     if len(inputs.input_specs(spec)) > 1:

@@ -401,6 +401,11 @@ class Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+KERNELS_HELP = ("for a model of your own: the folder its kernels are generated into and loaded "
+                "from (default: generated/ beside its file); the folder `symdl generate FILE "
+                "--out DIR` wrote")
+
+
 def parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     p = Parser(prog="symdl", description=__doc__.split("\n")[0],
@@ -461,10 +466,7 @@ def parser() -> argparse.ArgumentParser:
                    help="save the trained model to FILE (.npz) for `symdl predict`")
     t.add_argument("--json", action="store_true",
                    help="print the result as JSON (settings, metrics, parameters, history)")
-    t.add_argument("--kernels", metavar="DIR",
-                   help="for a model of your own: the folder its kernels are generated into "
-                        "and loaded from (default: generated/ beside its file); the folder "
-                        "`symdl generate FILE --out DIR` wrote")
+    t.add_argument("--kernels", metavar="DIR", help=KERNELS_HELP)
     shown = t.add_mutually_exclusive_group()
     shown.add_argument("--quiet", "-q", action="store_true",
                        help="no progress bar (drawn on a terminal) or epoch lines "
@@ -482,20 +484,14 @@ def parser() -> argparse.ArgumentParser:
                         "there too) or .csv (one sample per row, features only)")
     r.add_argument("--out", metavar="FILE",
                    help="write the predictions to FILE (.csv or .npz) instead of stdout")
-    r.add_argument("--kernels", metavar="DIR",
-                   help="for a model of your own: the folder its kernels are generated into "
-                        "and loaded from (default: generated/ beside its file); the folder "
-                        "`symdl generate FILE --out DIR` wrote")
+    r.add_argument("--kernels", metavar="DIR", help=KERNELS_HELP)
     c = command("check", command_check, "symbolic vs numeric vs generated; and vs the documents")
     c.add_argument("names", nargs="*", metavar="MODEL",
                    help="built-in names, derivation files or folders (default: every built-in)")
     c.add_argument("--out", metavar="FILE", help="also write the Markdown table to FILE")
     c.add_argument("--json", action="store_true",
                    help="print every row as JSON instead of the table")
-    c.add_argument("--kernels", metavar="DIR",
-                   help="for a model of your own: the folder its kernels are generated into "
-                        "and loaded from (default: generated/ beside its file); the folder "
-                        "`symdl generate FILE --out DIR` wrote")
+    c.add_argument("--kernels", metavar="DIR", help=KERNELS_HELP)
     f = command("plot", command_plot, "draw the document's figure for a derivation (symdl[plot])",
                 "Draw the figure of a document from symdl's own results; a model the documents "
                 "draw no figure for gets its loss curve.")

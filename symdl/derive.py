@@ -364,7 +364,8 @@ class Derived:
 
 
 HESSIAN_TIDY_PARAMS = 16
-"""Up to this many scalar parameters each Hessian entry is simplified; beyond, as diff gives it."""
+"""Up to this many scalar parameters each Hessian entry is simplified (`hessian_entries`);
+beyond, the entries are derived through the named intermediates unsimplified (`named_hessian`)."""
 
 
 def hessian_entries(loss: sp.Expr, symbols: list[sp.Symbol]) -> list[list[sp.Expr]]:
@@ -374,13 +375,10 @@ def hessian_entries(loss: sp.Expr, symbols: list[sp.Symbol]) -> list[list[sp.Exp
     else gets the targeted `simplify_gradient` (simplify() on a loss quadratic in the
     parameters with tanh(x) features took seconds per entry: docs/engineering.md, 'SymPy
     simplify()'). Either costs milliseconds per entry, and there are P(P + 1)/2 of them:
-    with 40 parameters that was most of a minute, with 100 many minutes, for kernels that
-    compute the same numbers. So beyond HESSIAN_TIDY_PARAMS parameters the entries are kept
-    as SymPy's diff writes them; they are small products, correct as they stand.
+    with 40 parameters that was most of a minute, so only models of at most
+    HESSIAN_TIDY_PARAMS parameters come here (`Derived.curvature`).
     """
-    polynomial = loss.is_polynomial(*loss.free_symbols)
-    tidy = ((sp.simplify if polynomial else simplify_gradient)
-            if len(symbols) <= HESSIAN_TIDY_PARAMS else (lambda entry: entry))
+    tidy = sp.simplify if loss.is_polynomial(*loss.free_symbols) else simplify_gradient
     first = [sp.diff(loss, p) for p in symbols]
     entries: list[list[sp.Expr]] = [[sp.Integer(0)] * len(symbols) for _ in symbols]
     for a, p in enumerate(symbols):

@@ -22,7 +22,8 @@ from symdl import sources, stamps
 from symdl.errors import DerivationError
 from symdl.sources import Source
 
-_trusted: dict = {}  # kernel file -> (mtime, size) when last verified
+_trusted: dict = {}  # kernel file -> its and its derivation's (mtime, size) when last verified
+_loaded: dict = {}  # kernel file -> (those stamps, the module): a chunked pass loads per chunk
 
 
 def load(ref) -> ModuleType:
@@ -32,11 +33,23 @@ def load(ref) -> ModuleType:
     """
     source = sources.resolve(ref)
     verify(source)
+    stamp = _stamps(source)
+    known = _loaded.get(source.kernel_path)
+    if known is not None and known[0] == stamp:
+        return known[1]
     if source.builtin:
-        return importlib.import_module(source.module_name(sources.USER_KERNELS))
-    module = sources.import_file(sources.kernel_module_name(source), source.kernel_path)
-    sources.also_known_as(source, module)  # a cache compiled under symdl 0.1.0's names loads
+        module = importlib.import_module(source.module_name(sources.USER_KERNELS))
+    else:
+        module = sources.import_file(sources.kernel_module_name(source), source.kernel_path)
+        sources.also_known_as(source, module)  # a cache compiled under symdl 0.1.0's names loads
+    _loaded[source.kernel_path] = stamp, module
     return module
+
+
+def _stamps(source: Source) -> tuple:
+    """(mtime, size) of the kernel file and of its derivation: either changing means check again."""
+    kernel, derivation = source.kernel_path.stat(), source.path.stat()
+    return (kernel.st_mtime_ns, kernel.st_size, derivation.st_mtime_ns, derivation.st_size)
 
 
 def verify(source: Source) -> None:
@@ -52,7 +65,7 @@ def verify(source: Source) -> None:
     path = source.kernel_path
     if not path.exists():
         generate_on_first_use(source)
-    stamp = path.stat().st_mtime_ns, path.stat().st_size
+    stamp = _stamps(source)
     if _trusted.get(path) == stamp:
         return
     shown = f"generated/{path.name}" if source.builtin else str(path)

@@ -26,7 +26,7 @@ from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.stringpict import prettyForm
 
 from symdl import documents, prose
-from symdl.derive import LSE, ONEHOT, Derived, adjoint_symbol, chain_rule, closed_form
+from symdl.derive import LSE, ONEHOT, Derived, adjoint_symbol, chain_rule
 from symdl.functions import REDUCTIONS, total
 from symdl.model import Affine, Derivation, Model, Step, outside_reductions
 
@@ -359,7 +359,7 @@ def curvature_lines(derived: Derived) -> list[Line]:
         return []
     lines = []
     if curvature.kind == "scalar":
-        form = closed_form(derived) if curvature.quadratic else None
+        form = derived.closed if curvature.quadratic else None
         if form is not None:
             sums = [(s, v) for s, v in form.statistics.items() if v != 1]
             names = ", ".join(f"{s} = Σ {sp.pretty(v, use_unicode=True)}" for s, v in sums)

@@ -78,7 +78,7 @@ def save(result, path: str | os.PathLike) -> Path:
     arrays["metadata"] = np.array(to_json(metadata, indent=None))
     # compressed: NumPy stores text as UTF-32, and a long run's history is long (≈200 bytes
     # an epoch uncompressed, ≈4 compressed)
-    return _replace(path, lambda file: np.savez_compressed(file, **arrays))
+    return write_whole(path, lambda file: np.savez_compressed(file, **arrays))
 
 
 def load(path: str | os.PathLike, model: str | None = None):
@@ -166,9 +166,9 @@ def predictions_csv(columns: dict[str, np.ndarray]) -> str:
 def write_predictions(columns: dict[str, Any], path: str | os.PathLike) -> Path:
     """The columns to a .npz (one array each) or a .csv file."""
     if str(path).lower().endswith(".npz"):
-        return _replace(path, lambda file: np.savez(file, **columns))
+        return write_whole(path, lambda file: np.savez(file, **columns))
     text = predictions_csv(columns).encode()
-    return _replace(path, lambda file: file.write(text))
+    return write_whole(path, lambda file: file.write(text))
 
 
 def _read(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
@@ -275,13 +275,8 @@ def writable(path: str | os.PathLike) -> None:
 
 def write_whole(path: str | os.PathLike, write) -> Path:
     """`write(file)` into a file beside `path` (opened "wb"), then moved to `path`: the file
-    is there whole or not at all, whatever stops the writing (an error, Ctrl-C)."""
-    return _replace(path, write)
-
-
-def _replace(path: str | os.PathLike, write) -> Path:
-    """Write a file beside its final name, then move it there: a failed write leaves any
-    earlier file of that name intact."""
+    is there whole or not at all, whatever stops the writing (an error, Ctrl-C), and a failed
+    write leaves any earlier file of that name intact."""
     writable(path)
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

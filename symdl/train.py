@@ -60,19 +60,20 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     after the epoch under way: the result comes back with `interrupted=True` and the
     parameters reached so far.
     """
-    validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
-                      batch_size=batch_size, init=init, init_scale=init_scale, seed=seed,
-                      log_every=log_every, divergence=divergence, tol=tol)
-    module = kernels.load(name)
-    spec = module.SPEC
-    validate.initial_values(spec, initial)
-    if stores.holds_chunks(x):
+    if stores.holds_chunks(x):  # chunked.fit checks its settings itself
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
                            init_scale=init_scale, init=init, initial=initial, seed=seed,
                            log=log, log_every=log_every, scheduler=scheduler, tol=tol,
                            validation_data=validation_data, epoch_metrics=epoch_metrics,
                            callbacks=callbacks, progress=progress, divergence=divergence)
+    validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
+                      batch_size=batch_size, init=init, init_scale=init_scale, seed=seed,
+                      log_every=log_every, divergence=divergence, tol=tol)
+    source = sources.resolve(name)
+    module = kernels.load(source)
+    spec = module.SPEC
+    validate.initial_values(spec, initial)
     by_name = isinstance(params, (dict, Result))
     checked = inputs.model_inputs(
         spec, params, x, y, sizes,
@@ -98,7 +99,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         return minibatch_epochs(module, update, params, x, y, batch_size, epochs,
                                 np.random.default_rng(seed), record)
 
-    return run_epochs(module, params, checked.data, model=sources.resolve(name).ref,
+    return run_epochs(module, params, checked.data, model=source.ref,
                       optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, seed=seed, tol=tol, divergence=divergence,
                       callbacks=callbacks_module.progress_callbacks(progress, log, log_every)

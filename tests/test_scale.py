@@ -42,41 +42,26 @@ derivation.loss(sp.log(1 + r**2 / 3))
 derivation.output(y_hat)
 '''
 
-LOG_VARIANCE = '''"""A Gaussian with a learned log-variance s: ℓ = s/2 + (y − μ)²·e^(−s)/2 (issue 17)."""
+GAUSSIAN = '''"""A Gaussian with a learned log-variance s = {s}: ℓ = s/2 + (y − μ)²·e^(−s)/2 (issue 17)."""
 import sympy as sp
 from symdl.model import Model
 
-derivation = Model("log_variance_scale", title="Gaussian with a learned log-variance",
+derivation = Model("{name}", title="Gaussian with a learned log-variance",
                    source="issue 17", reduction="mean")
 x = derivation.data("x")
 y = derivation.target("y")
 w = derivation.param("w")
 b = derivation.param("b")
-c = derivation.param("c")
+{params}
 mu = derivation.let("mu", w * x + b)
-s = derivation.let("s", c)
+s = derivation.let("s", {s})
 derivation.loss(s / 2 + (y - mu)**2 * sp.exp(-s) / 2)
 derivation.output(mu)
 '''
-
-HETEROSCEDASTIC = '''"""A heteroscedastic Gaussian: μ = w·x + b, s = a·x + c, ℓ = s/2 + (y − μ)²·e^(−s)/2."""
-import sympy as sp
-from symdl.model import Model
-
-derivation = Model("heteroscedastic_scale", title="Heteroscedastic Gaussian",
-                   source="issue 17", reduction="mean")
-x = derivation.data("x")
-y = derivation.target("y")
-w = derivation.param("w")
-b = derivation.param("b")
-a = derivation.param("a")
-c = derivation.param("c")
-mu = derivation.let("mu", w * x + b)
-s = derivation.let("s", a * x + c)
-derivation.loss(s / 2 + (y - mu)**2 * sp.exp(-s) / 2)
-derivation.output(mu)
-'''
-
+LOG_VARIANCE = GAUSSIAN.format(name="log_variance_scale", s="c",
+                               params='c = derivation.param("c")')
+HETEROSCEDASTIC = GAUSSIAN.format(name="heteroscedastic_scale", s="a * x + c",
+                                  params='a = derivation.param("a")\nc = derivation.param("c")')
 
 def write(folder, name, text):
     path = folder / f"{name}.py"

@@ -54,8 +54,7 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
     with interrupts.deferred() as interruption:
         def record(epoch, loss, params):
             """Check and record the epoch's J, then run the callbacks; True means stop."""
-            finite_loss(loss, epoch)
-            watch.check(epoch, loss)
+            watch.check(epoch, loss)  # a NaN or inf J first, then growth
             run.epoch, run.params = epoch, params
             run.history.record(epoch, {"J": float(loss), **scores(params)})
             for callback in callbacks:
