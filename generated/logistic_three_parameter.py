@@ -9,6 +9,8 @@ Source document: 001_153ca892f3cbebf4.txt (math club talk), the blue or orange d
 """
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -17,10 +19,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "a9b4ce42dea75adc"
+GENERATOR_SHA256 = "fefb24b227acb985"
+BODY_SHA256 = "7c3d9e6f3924a893"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -40,6 +41,7 @@ SPEC = {
     'hessian': False,
     'penalty': False,
     'closed_form': False,
+    'numpy_tier': True,
     'sparse_input': None,
     'training': {
         'dataset': 'two_classes',
@@ -253,60 +255,62 @@ def _outer_add(alpha, x, h):
             h[j, k] += alpha * x[j] * x[k]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _combine(parts):
-    """Sum per-chunk partial results over the first axis, in a fixed order."""
-    total = parts[0].copy()
-    for chunk in range(1, parts.shape[0]):
-        total += parts[chunk]
-    return total
+# ---- chunks of rows, run on threads (every kernel that reads data) ----
 
-
-# ---- the block layout (block.py): blocks of BLOCK rows, CHUNKS chunks at most ----
-
-BLOCK = 64
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
+_pools = {}  # process id -> the threads that run chunks (a forked child starts its own)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _chunk_count(m):
-    """How many chunks m rows are split into: decided by m alone, so the order in which the
-    per-chunk sums are added does not depend on the threads; 1 (serial) below 2·ROWS_PER_CHUNK."""
-    return max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+def _chunks(m):
+    """The row ranges (start, stop) m rows are split into: decided by m alone, so the order in
+    which the per-chunk sums are added does not depend on the threads; one range below
+    2·ROWS_PER_CHUNK rows, run in the caller's thread."""
+    count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+    return [(chunk * m // count, (chunk + 1) * m // count) for chunk in range(count)]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _chunk_start(m, chunks, chunk):
-    """The first row of `chunk`; chunk `chunks` starts at m."""
-    return chunk * m // chunks
+def _each_chunk(part, chunks):
+    """[part(k, start, stop) for every chunk k], on numba.get_num_threads() Python threads.
+
+    The per-chunk kernels are compiled with nogil=True, so plain threads run them in parallel
+    and no `parallel=True` function is compiled: those were most of a model's first-run
+    compile (docs/engineering.md, 'Threads without prange').
+    """
+    threads = min(len(chunks), numba.get_num_threads()) if len(chunks) > 1 else 1
+    if threads == 1:
+        return [part(k, start, stop) for k, (start, stop) in enumerate(chunks)]
+    pool = _pools.get(os.getpid())
+    if pool is None:
+        pool = _pools[os.getpid()] = ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS)
+    results = [None] * len(chunks)
+
+    def run(first):
+        for k in range(first, len(chunks), threads):
+            results[k] = part(k, *chunks[k])
+    for _ in pool.map(run, range(threads)):
+        pass
+    return results
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _zeros(shape):
-    """np.zeros outside a parallel function, so allocating starts no parallel region."""
-    return np.zeros(shape)
+def _summed(parts):
+    """Σ over the chunks, in chunk order, of each of the scalars a chunk returned."""
+    return [sum(values) for values in zip(*parts)]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _scaled(a, scale):
-    """a·scale outside a parallel function (see `_zeros`)."""
-    return a * scale
+def _combine(parts):
+    """Σ of per-chunk partial arrays over the first axis, in chunk order."""
+    return parts.sum(axis=0)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
 def _transposed(w):
     """wᵀ as a contiguous array: (units, inputs) weights as (inputs, units), or back."""
     return np.ascontiguousarray(w.T)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _total(parts):
-    """Σ of per-chunk scalars in a fixed order."""
-    total = 0.0
-    for chunk in range(parts.shape[0]):
-        total += parts[chunk]
-    return total
+# ---- the block layout (block.py): blocks of BLOCK rows ----
+
+BLOCK = 64
 
 
 @numba.njit(fastmath=FASTMATH, error_model="numpy")
@@ -372,7 +376,37 @@ def _rows_add(d, g, b):
             g[k] += d[r, k]
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+# ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----
+
+def _over_rows(value, rows, shape=()):
+    """Σ over a chunk's rows of a per-row value, (rows, 1) or (rows, units); a value that is
+    the same for every row counts once per row."""
+    full = np.broadcast_to(value, (rows,) + (shape or (1,)))
+    return full.sum(axis=0) if shape else float(full.sum())
+
+
+def _over_units(value):
+    """Σ over the last axis, kept as a column: a per-row sum over units."""
+    return np.sum(value, axis=-1, keepdims=True)
+
+
+def _logsumexp_over_units(value):
+    """log Σ e^value over the last axis with the maximum subtracted first, as a column."""
+    top = np.max(value, axis=-1, keepdims=True)
+    return top + np.log(np.sum(np.exp(value - top), axis=-1, keepdims=True))
+
+
+def _sigmoid_numpy(t):
+    """σ(t) = e^(−softplus(−t)): nothing overflows."""
+    return np.exp(-np.logaddexp(0.0, -t))
+
+
+def _logcosh_numpy(t):
+    """log cosh(t) = |t| + log1p(e^−2|t|) − log 2: finite where cosh(t) overflows."""
+    return np.abs(t) + np.log1p(np.exp(-2.0 * np.abs(t))) - 0.6931471805599453
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(weights, b, point, c, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z = np.empty(BLOCK, point.dtype)
@@ -388,22 +422,16 @@ def _loss_of_rows(weights, b, point, c, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss(weights, b, point, c):
     """J, the mean of the loss over the samples, block by block."""
     m = point.shape[0]
     scale = 1.0 / m
-    chunks = _chunk_count(m)
-    if chunks == 1:
-        return _loss_of_rows(weights, b, point, c, 0, m) * scale
-    loss_parts = _zeros((chunks,))
-    for chunk in numba.prange(chunks):
-        loss_parts[chunk] = _loss_of_rows(weights, b, point, c, _chunk_start(m, chunks, chunk),
-                                          _chunk_start(m, chunks, chunk + 1))
-    return _total(loss_parts) * scale
+    def _part(_chunk, _start, _stop):
+        return _loss_of_rows(weights, b, point, c, _start, _stop)
+    return sum(_each_chunk(_part, _chunks(m))) * scale
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_rows(weights, b, point, c, _start, _stop, g_weights):
     """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
     z = np.empty(BLOCK, point.dtype)
@@ -427,34 +455,24 @@ def _loss_and_gradient_of_rows(weights, b, point, c, _start, _stop, g_weights):
     return total, g_b
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss_and_gradient(weights, b, point, c):
     """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
     m = point.shape[0]
     scale = 1.0 / m
-    chunks = _chunk_count(m)
-    loss_parts = _zeros((chunks,))
-    g_weights_parts = _zeros((chunks,) + weights.shape)
-    g_b_parts = _zeros((chunks,))
-    if chunks == 1:
-        chunk = 0
-        loss_parts[chunk], g_b_parts[chunk] = _loss_and_gradient_of_rows(weights, b, point, c, 0, m, g_weights_parts[chunk])
-    else:
-        for chunk in numba.prange(chunks):
-            loss_parts[chunk], g_b_parts[chunk] = _loss_and_gradient_of_rows(
-                weights, b, point, c, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), g_weights_parts[chunk])
-    return _total(loss_parts) * scale, _scaled(_combine(g_weights_parts), scale), _total(g_b_parts) * scale
+    _parts = _chunks(m)
+    g_weights_parts = np.zeros((len(_parts),) + weights.shape)
+    def _part(_chunk, _start, _stop):
+        return _loss_and_gradient_of_rows(weights, b, point, c, _start, _stop, g_weights_parts[_chunk])
+    total, g_b = _summed(_each_chunk(_part, _parts))
+    return total * scale, _combine(g_weights_parts) * scale, g_b * scale
 
 
 def gradient(weights, b, point, c):
-    """∂J/∂p for every parameter p: the fused kernel without its loss.
-    A plain function, not a cached @njit one: a cached serial function that calls a
-    parallel one crashes when loaded from Numba's cache (numba/numba#8578).
-    """
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient(weights, b, point, c)[1:]
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_rows(weights, b, point, _start, _stop, out):
     """p for rows start..stop, into out."""
     z = np.empty(BLOCK, point.dtype)
@@ -470,14 +488,85 @@ def _predict_rows(weights, b, point, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def predict(weights, b, point):
     """The model's output p for every sample, block by block."""
     m = point.shape[0]
     out = np.empty(m)
-    chunks = _chunk_count(m)
-    if chunks == 1:
-        return _predict_rows(weights, b, point, 0, m, out)
-    for chunk in numba.prange(chunks):
-        _predict_rows(weights, b, point, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), out)
+    def _part(_chunk, _start, _stop):
+        _predict_rows(weights, b, point, _start, _stop, out)
+    _each_chunk(_part, _chunks(m))
+    return out
+
+
+def _loss_of_rows_numpy(weights, b, point, c, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _point = point[_start:_stop]
+    _c = c[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_point @ weights)[:, None] + b
+        total = _over_rows(-_c*z + np.logaddexp(0.0, z), _rows)
+    return total
+
+
+def loss_numpy(weights, b, point, c):
+    """J, the mean of the loss over the samples, in NumPy."""
+    m = point.shape[0]
+    scale = 1.0 / m
+    def _part(_chunk, _start, _stop):
+        return _loss_of_rows_numpy(weights, b, point, c, _start, _stop)
+    return sum(_each_chunk(_part, _chunks(m))) * scale
+
+
+def _loss_and_gradient_of_rows_numpy(weights, b, point, c, _start, _stop, g_weights):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _point = point[_start:_stop]
+    _c = c[_start:_stop, None]
+    g_b = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_point @ weights)[:, None] + b
+        p = _sigmoid_numpy(z)
+        total = _over_rows(-_c*z + np.logaddexp(0.0, z), _rows)
+        d_z = (-_c + p)
+        g_weights += _point.T @ d_z[:, 0]
+        g_b += d_z.sum()
+    return total, g_b
+
+
+def loss_and_gradient_numpy(weights, b, point, c):
+    """(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused."""
+    m = point.shape[0]
+    scale = 1.0 / m
+    _parts = _chunks(m)
+    g_weights_parts = np.zeros((len(_parts),) + weights.shape)
+    def _part(_chunk, _start, _stop):
+        return _loss_and_gradient_of_rows_numpy(weights, b, point, c, _start, _stop, g_weights_parts[_chunk])
+    total, g_b = _summed(_each_chunk(_part, _parts))
+    return total * scale, _combine(g_weights_parts) * scale, g_b * scale
+
+
+def gradient_numpy(weights, b, point, c):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_numpy(weights, b, point, c)[1:]
+
+
+def _predict_rows_numpy(weights, b, point, _start, _stop, out):
+    """p for rows start..stop, into out, in NumPy."""
+    _rows = _stop - _start
+    _point = point[_start:_stop]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_point @ weights)[:, None] + b
+        p = _sigmoid_numpy(z)
+        out[_start:_stop] = np.broadcast_to(p, (_rows, 1))[:, 0]
+    return out
+
+
+def predict_numpy(weights, b, point):
+    """The model's output p for every sample, in NumPy."""
+    m = point.shape[0]
+    out = np.empty(m)
+    def _part(_chunk, _start, _stop):
+        _predict_rows_numpy(weights, b, point, _start, _stop, out)
+    _each_chunk(_part, _chunks(m))
     return out

@@ -9,6 +9,8 @@ Source document: 003_ff0b9f77f02ec2c2.txt §3.2 Multivariate Regression
 """
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -17,10 +19,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "5d809331b00147ee"
+GENERATOR_SHA256 = "fefb24b227acb985"
+BODY_SHA256 = "4492b82c94872eda"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -40,6 +41,7 @@ SPEC = {
     'hessian': True,
     'penalty': False,
     'closed_form': True,
+    'numpy_tier': True,
     'sparse_input': None,
     'training': {
         'dataset': 'houses',
@@ -253,60 +255,62 @@ def _outer_add(alpha, x, h):
             h[j, k] += alpha * x[j] * x[k]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _combine(parts):
-    """Sum per-chunk partial results over the first axis, in a fixed order."""
-    total = parts[0].copy()
-    for chunk in range(1, parts.shape[0]):
-        total += parts[chunk]
-    return total
+# ---- chunks of rows, run on threads (every kernel that reads data) ----
 
-
-# ---- the block layout (block.py): blocks of BLOCK rows, CHUNKS chunks at most ----
-
-BLOCK = 64
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
+_pools = {}  # process id -> the threads that run chunks (a forked child starts its own)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _chunk_count(m):
-    """How many chunks m rows are split into: decided by m alone, so the order in which the
-    per-chunk sums are added does not depend on the threads; 1 (serial) below 2·ROWS_PER_CHUNK."""
-    return max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+def _chunks(m):
+    """The row ranges (start, stop) m rows are split into: decided by m alone, so the order in
+    which the per-chunk sums are added does not depend on the threads; one range below
+    2·ROWS_PER_CHUNK rows, run in the caller's thread."""
+    count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+    return [(chunk * m // count, (chunk + 1) * m // count) for chunk in range(count)]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _chunk_start(m, chunks, chunk):
-    """The first row of `chunk`; chunk `chunks` starts at m."""
-    return chunk * m // chunks
+def _each_chunk(part, chunks):
+    """[part(k, start, stop) for every chunk k], on numba.get_num_threads() Python threads.
+
+    The per-chunk kernels are compiled with nogil=True, so plain threads run them in parallel
+    and no `parallel=True` function is compiled: those were most of a model's first-run
+    compile (docs/engineering.md, 'Threads without prange').
+    """
+    threads = min(len(chunks), numba.get_num_threads()) if len(chunks) > 1 else 1
+    if threads == 1:
+        return [part(k, start, stop) for k, (start, stop) in enumerate(chunks)]
+    pool = _pools.get(os.getpid())
+    if pool is None:
+        pool = _pools[os.getpid()] = ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS)
+    results = [None] * len(chunks)
+
+    def run(first):
+        for k in range(first, len(chunks), threads):
+            results[k] = part(k, *chunks[k])
+    for _ in pool.map(run, range(threads)):
+        pass
+    return results
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _zeros(shape):
-    """np.zeros outside a parallel function, so allocating starts no parallel region."""
-    return np.zeros(shape)
+def _summed(parts):
+    """Σ over the chunks, in chunk order, of each of the scalars a chunk returned."""
+    return [sum(values) for values in zip(*parts)]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _scaled(a, scale):
-    """a·scale outside a parallel function (see `_zeros`)."""
-    return a * scale
+def _combine(parts):
+    """Σ of per-chunk partial arrays over the first axis, in chunk order."""
+    return parts.sum(axis=0)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
 def _transposed(w):
     """wᵀ as a contiguous array: (units, inputs) weights as (inputs, units), or back."""
     return np.ascontiguousarray(w.T)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _total(parts):
-    """Σ of per-chunk scalars in a fixed order."""
-    total = 0.0
-    for chunk in range(parts.shape[0]):
-        total += parts[chunk]
-    return total
+# ---- the block layout (block.py): blocks of BLOCK rows ----
+
+BLOCK = 64
 
 
 @numba.njit(fastmath=FASTMATH, error_model="numpy")
@@ -372,7 +376,37 @@ def _rows_add(d, g, b):
             g[k] += d[r, k]
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+# ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----
+
+def _over_rows(value, rows, shape=()):
+    """Σ over a chunk's rows of a per-row value, (rows, 1) or (rows, units); a value that is
+    the same for every row counts once per row."""
+    full = np.broadcast_to(value, (rows,) + (shape or (1,)))
+    return full.sum(axis=0) if shape else float(full.sum())
+
+
+def _over_units(value):
+    """Σ over the last axis, kept as a column: a per-row sum over units."""
+    return np.sum(value, axis=-1, keepdims=True)
+
+
+def _logsumexp_over_units(value):
+    """log Σ e^value over the last axis with the maximum subtracted first, as a column."""
+    top = np.max(value, axis=-1, keepdims=True)
+    return top + np.log(np.sum(np.exp(value - top), axis=-1, keepdims=True))
+
+
+def _sigmoid_numpy(t):
+    """σ(t) = e^(−softplus(−t)): nothing overflows."""
+    return np.exp(-np.logaddexp(0.0, -t))
+
+
+def _logcosh_numpy(t):
+    """log cosh(t) = |t| + log1p(e^−2|t|) − log 2: finite where cosh(t) overflows."""
+    return np.abs(t) + np.log1p(np.exp(-2.0 * np.abs(t))) - 0.6931471805599453
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(theta, x, y, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z = np.empty(BLOCK, x.dtype)
@@ -387,21 +421,15 @@ def _loss_of_rows(theta, x, y, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss(theta, x, y):
     """J, the sum of the loss over the samples, block by block."""
     m = x.shape[0]
-    chunks = _chunk_count(m)
-    if chunks == 1:
-        return _loss_of_rows(theta, x, y, 0, m)
-    loss_parts = _zeros((chunks,))
-    for chunk in numba.prange(chunks):
-        loss_parts[chunk] = _loss_of_rows(theta, x, y, _chunk_start(m, chunks, chunk),
-                                          _chunk_start(m, chunks, chunk + 1))
-    return _total(loss_parts)
+    def _part(_chunk, _start, _stop):
+        return _loss_of_rows(theta, x, y, _start, _stop)
+    return sum(_each_chunk(_part, _chunks(m)))
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta):
     """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
     z = np.empty(BLOCK, x.dtype)
@@ -419,32 +447,23 @@ def _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta):
     return total
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss_and_gradient(theta, x, y):
     """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
     m = x.shape[0]
-    chunks = _chunk_count(m)
-    loss_parts = _zeros((chunks,))
-    g_theta_parts = _zeros((chunks,) + theta.shape)
-    if chunks == 1:
-        chunk = 0
-        loss_parts[chunk] = _loss_and_gradient_of_rows(theta, x, y, 0, m, g_theta_parts[chunk])
-    else:
-        for chunk in numba.prange(chunks):
-            loss_parts[chunk] = _loss_and_gradient_of_rows(
-                theta, x, y, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), g_theta_parts[chunk])
-    return _total(loss_parts), _combine(g_theta_parts)
+    _parts = _chunks(m)
+    g_theta_parts = np.zeros((len(_parts),) + theta.shape)
+    def _part(_chunk, _start, _stop):
+        return _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta_parts[_chunk])
+    total = sum(_each_chunk(_part, _parts))
+    return total, _combine(g_theta_parts)
 
 
 def gradient(theta, x, y):
-    """∂J/∂p for every parameter p: the fused kernel without its loss.
-    A plain function, not a cached @njit one: a cached serial function that calls a
-    parallel one crashes when loaded from Numba's cache (numba/numba#8578).
-    """
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient(theta, x, y)[1:]
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_rows(theta, x, _start, _stop, out):
     """z for rows start..stop, into out."""
     z = np.empty(BLOCK, x.dtype)
@@ -457,31 +476,34 @@ def _predict_rows(theta, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def predict(theta, x):
     """The model's output z for every sample, block by block."""
     m = x.shape[0]
     out = np.empty(m)
-    chunks = _chunk_count(m)
-    if chunks == 1:
-        return _predict_rows(theta, x, 0, m, out)
-    for chunk in numba.prange(chunks):
-        _predict_rows(theta, x, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), out)
+    def _part(_chunk, _start, _stop):
+        _predict_rows(theta, x, _start, _stop, out)
+    _each_chunk(_part, _chunks(m))
     return out
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_rows(theta, x, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess."""
+    for i in range(_start, _stop):
+        x_i = x[i]
+        _outer_add(2.0, x_i, hess)
+    return hess
+
+
 def hessian(theta, x, y):
-    """The Hessian ∂²J/∂p∂q, summed over the samples in one parallel pass."""
+    """The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk."""
     m = x.shape[0]
-    chunks = (m + CHUNK - 1) // CHUNK
-    parts = np.zeros((chunks,) + (theta.shape[0], theta.shape[0]))
-    for chunk in numba.prange(chunks):
-        hess = parts[chunk]
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-            x_i = x[i]
-            _outer_add(2.0, x_i, hess)
-    return _combine(parts)
+    _parts = _chunks(m)
+    _hess_parts = np.zeros((len(_parts),) + (theta.shape[0], theta.shape[0]))
+    def _part(_chunk, _start, _stop):
+        _hessian_of_rows(theta, x, y, _start, _stop, _hess_parts[_chunk])
+    _each_chunk(_part, _parts)
+    return _combine(_hess_parts)
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -497,3 +519,71 @@ def closed_form(x, y):
         _axpy(-2.0*y_i, x_i, g)
     theta = np.linalg.solve(hess, -g)
     return theta
+
+
+def _loss_of_rows_numpy(theta, x, y, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ theta)[:, None]
+        total = _over_rows((-_y + z)**2.0, _rows)
+    return total
+
+
+def loss_numpy(theta, x, y):
+    """J, the sum of the loss over the samples, in NumPy."""
+    m = x.shape[0]
+    def _part(_chunk, _start, _stop):
+        return _loss_of_rows_numpy(theta, x, y, _start, _stop)
+    return sum(_each_chunk(_part, _chunks(m)))
+
+
+def _loss_and_gradient_of_rows_numpy(theta, x, y, _start, _stop, g_theta):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ theta)[:, None]
+        total = _over_rows((-_y + z)**2.0, _rows)
+        d_z = (2.0*(-_y + z))
+        g_theta += _x.T @ d_z[:, 0]
+    return total
+
+
+def loss_and_gradient_numpy(theta, x, y):
+    """(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused."""
+    m = x.shape[0]
+    _parts = _chunks(m)
+    g_theta_parts = np.zeros((len(_parts),) + theta.shape)
+    def _part(_chunk, _start, _stop):
+        return _loss_and_gradient_of_rows_numpy(theta, x, y, _start, _stop, g_theta_parts[_chunk])
+    total = sum(_each_chunk(_part, _parts))
+    return total, _combine(g_theta_parts)
+
+
+def gradient_numpy(theta, x, y):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_numpy(theta, x, y)[1:]
+
+
+def _predict_rows_numpy(theta, x, _start, _stop, out):
+    """z for rows start..stop, into out, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ theta)[:, None]
+        out[_start:_stop] = np.broadcast_to(z, (_rows, 1))[:, 0]
+    return out
+
+
+def predict_numpy(theta, x):
+    """The model's output z for every sample, in NumPy."""
+    m = x.shape[0]
+    out = np.empty(m)
+    def _part(_chunk, _start, _stop):
+        _predict_rows_numpy(theta, x, _start, _stop, out)
+    _each_chunk(_part, _chunks(m))
+    return out

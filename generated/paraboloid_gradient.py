@@ -9,6 +9,8 @@ Source document: 000_b9e7c87dcfbd1c26.txt and 002_4c33554d2058975c.txt, Rate of 
 """
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -17,10 +19,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "bb4b951f85ca2091"
+GENERATOR_SHA256 = "fefb24b227acb985"
+BODY_SHA256 = "a35a928dd028b6ce"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -40,6 +41,7 @@ SPEC = {
     'hessian': True,
     'penalty': False,
     'closed_form': True,
+    'numpy_tier': False,
     'sparse_input': None,
     'training': {
         'dataset': None,
@@ -256,60 +258,62 @@ def _outer_add(alpha, x, h):
             h[j, k] += alpha * x[j] * x[k]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _combine(parts):
-    """Sum per-chunk partial results over the first axis, in a fixed order."""
-    total = parts[0].copy()
-    for chunk in range(1, parts.shape[0]):
-        total += parts[chunk]
-    return total
+# ---- chunks of rows, run on threads (every kernel that reads data) ----
 
-
-# ---- the block layout (block.py): blocks of BLOCK rows, CHUNKS chunks at most ----
-
-BLOCK = 64
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
+_pools = {}  # process id -> the threads that run chunks (a forked child starts its own)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _chunk_count(m):
-    """How many chunks m rows are split into: decided by m alone, so the order in which the
-    per-chunk sums are added does not depend on the threads; 1 (serial) below 2·ROWS_PER_CHUNK."""
-    return max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+def _chunks(m):
+    """The row ranges (start, stop) m rows are split into: decided by m alone, so the order in
+    which the per-chunk sums are added does not depend on the threads; one range below
+    2·ROWS_PER_CHUNK rows, run in the caller's thread."""
+    count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+    return [(chunk * m // count, (chunk + 1) * m // count) for chunk in range(count)]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _chunk_start(m, chunks, chunk):
-    """The first row of `chunk`; chunk `chunks` starts at m."""
-    return chunk * m // chunks
+def _each_chunk(part, chunks):
+    """[part(k, start, stop) for every chunk k], on numba.get_num_threads() Python threads.
+
+    The per-chunk kernels are compiled with nogil=True, so plain threads run them in parallel
+    and no `parallel=True` function is compiled: those were most of a model's first-run
+    compile (docs/engineering.md, 'Threads without prange').
+    """
+    threads = min(len(chunks), numba.get_num_threads()) if len(chunks) > 1 else 1
+    if threads == 1:
+        return [part(k, start, stop) for k, (start, stop) in enumerate(chunks)]
+    pool = _pools.get(os.getpid())
+    if pool is None:
+        pool = _pools[os.getpid()] = ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS)
+    results = [None] * len(chunks)
+
+    def run(first):
+        for k in range(first, len(chunks), threads):
+            results[k] = part(k, *chunks[k])
+    for _ in pool.map(run, range(threads)):
+        pass
+    return results
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _zeros(shape):
-    """np.zeros outside a parallel function, so allocating starts no parallel region."""
-    return np.zeros(shape)
+def _summed(parts):
+    """Σ over the chunks, in chunk order, of each of the scalars a chunk returned."""
+    return [sum(values) for values in zip(*parts)]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _scaled(a, scale):
-    """a·scale outside a parallel function (see `_zeros`)."""
-    return a * scale
+def _combine(parts):
+    """Σ of per-chunk partial arrays over the first axis, in chunk order."""
+    return parts.sum(axis=0)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
 def _transposed(w):
     """wᵀ as a contiguous array: (units, inputs) weights as (inputs, units), or back."""
     return np.ascontiguousarray(w.T)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _total(parts):
-    """Σ of per-chunk scalars in a fixed order."""
-    total = 0.0
-    for chunk in range(parts.shape[0]):
-        total += parts[chunk]
-    return total
+# ---- the block layout (block.py): blocks of BLOCK rows ----
+
+BLOCK = 64
 
 
 @numba.njit(fastmath=FASTMATH, error_model="numpy")
@@ -375,6 +379,36 @@ def _rows_add(d, g, b):
             g[k] += d[r, k]
 
 
+# ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----
+
+def _over_rows(value, rows, shape=()):
+    """Σ over a chunk's rows of a per-row value, (rows, 1) or (rows, units); a value that is
+    the same for every row counts once per row."""
+    full = np.broadcast_to(value, (rows,) + (shape or (1,)))
+    return full.sum(axis=0) if shape else float(full.sum())
+
+
+def _over_units(value):
+    """Σ over the last axis, kept as a column: a per-row sum over units."""
+    return np.sum(value, axis=-1, keepdims=True)
+
+
+def _logsumexp_over_units(value):
+    """log Σ e^value over the last axis with the maximum subtracted first, as a column."""
+    top = np.max(value, axis=-1, keepdims=True)
+    return top + np.log(np.sum(np.exp(value - top), axis=-1, keepdims=True))
+
+
+def _sigmoid_numpy(t):
+    """σ(t) = e^(−softplus(−t)): nothing overflows."""
+    return np.exp(-np.logaddexp(0.0, -t))
+
+
+def _logcosh_numpy(t):
+    """log cosh(t) = |t| + log1p(e^−2|t|) − log 2: finite where cosh(t) overflows."""
+    return np.abs(t) + np.log1p(np.exp(-2.0 * np.abs(t))) - 0.6931471805599453
+
+
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def loss(x, y):
     """J itself (there is no data to sum over)."""
@@ -392,10 +426,7 @@ def loss_and_gradient(x, y):
 
 
 def gradient(x, y):
-    """∂J/∂p for every parameter p: the fused kernel without its loss.
-    A plain function, not a cached @njit one: a cached serial function that calls a
-    parallel one crashes when loaded from Numba's cache (numba/numba#8578).
-    """
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient(x, y)[1:]
 
 

@@ -9,6 +9,8 @@ Source document: 001_153ca892f3cbebf4.txt, Neural networks! (stacking another la
 """
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -17,10 +19,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "eb0fff754e7d444c"
+GENERATOR_SHA256 = "fefb24b227acb985"
+BODY_SHA256 = "a7bd2d4cde82705a"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -40,6 +41,7 @@ SPEC = {
     'hessian': False,
     'penalty': False,
     'closed_form': False,
+    'numpy_tier': True,
     'sparse_input': None,
     'training': {
         'dataset': 'two_moons',
@@ -255,60 +257,62 @@ def _outer_add(alpha, x, h):
             h[j, k] += alpha * x[j] * x[k]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _combine(parts):
-    """Sum per-chunk partial results over the first axis, in a fixed order."""
-    total = parts[0].copy()
-    for chunk in range(1, parts.shape[0]):
-        total += parts[chunk]
-    return total
+# ---- chunks of rows, run on threads (every kernel that reads data) ----
 
-
-# ---- the block layout (block.py): blocks of BLOCK rows, CHUNKS chunks at most ----
-
-BLOCK = 64
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
+_pools = {}  # process id -> the threads that run chunks (a forked child starts its own)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _chunk_count(m):
-    """How many chunks m rows are split into: decided by m alone, so the order in which the
-    per-chunk sums are added does not depend on the threads; 1 (serial) below 2·ROWS_PER_CHUNK."""
-    return max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+def _chunks(m):
+    """The row ranges (start, stop) m rows are split into: decided by m alone, so the order in
+    which the per-chunk sums are added does not depend on the threads; one range below
+    2·ROWS_PER_CHUNK rows, run in the caller's thread."""
+    count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
+    return [(chunk * m // count, (chunk + 1) * m // count) for chunk in range(count)]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _chunk_start(m, chunks, chunk):
-    """The first row of `chunk`; chunk `chunks` starts at m."""
-    return chunk * m // chunks
+def _each_chunk(part, chunks):
+    """[part(k, start, stop) for every chunk k], on numba.get_num_threads() Python threads.
+
+    The per-chunk kernels are compiled with nogil=True, so plain threads run them in parallel
+    and no `parallel=True` function is compiled: those were most of a model's first-run
+    compile (docs/engineering.md, 'Threads without prange').
+    """
+    threads = min(len(chunks), numba.get_num_threads()) if len(chunks) > 1 else 1
+    if threads == 1:
+        return [part(k, start, stop) for k, (start, stop) in enumerate(chunks)]
+    pool = _pools.get(os.getpid())
+    if pool is None:
+        pool = _pools[os.getpid()] = ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS)
+    results = [None] * len(chunks)
+
+    def run(first):
+        for k in range(first, len(chunks), threads):
+            results[k] = part(k, *chunks[k])
+    for _ in pool.map(run, range(threads)):
+        pass
+    return results
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _zeros(shape):
-    """np.zeros outside a parallel function, so allocating starts no parallel region."""
-    return np.zeros(shape)
+def _summed(parts):
+    """Σ over the chunks, in chunk order, of each of the scalars a chunk returned."""
+    return [sum(values) for values in zip(*parts)]
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _scaled(a, scale):
-    """a·scale outside a parallel function (see `_zeros`)."""
-    return a * scale
+def _combine(parts):
+    """Σ of per-chunk partial arrays over the first axis, in chunk order."""
+    return parts.sum(axis=0)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
 def _transposed(w):
     """wᵀ as a contiguous array: (units, inputs) weights as (inputs, units), or back."""
     return np.ascontiguousarray(w.T)
 
 
-@numba.njit(fastmath=FASTMATH, error_model="numpy")
-def _total(parts):
-    """Σ of per-chunk scalars in a fixed order."""
-    total = 0.0
-    for chunk in range(parts.shape[0]):
-        total += parts[chunk]
-    return total
+# ---- the block layout (block.py): blocks of BLOCK rows ----
+
+BLOCK = 64
 
 
 @numba.njit(fastmath=FASTMATH, error_model="numpy")
@@ -374,7 +378,37 @@ def _rows_add(d, g, b):
             g[k] += d[r, k]
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+# ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----
+
+def _over_rows(value, rows, shape=()):
+    """Σ over a chunk's rows of a per-row value, (rows, 1) or (rows, units); a value that is
+    the same for every row counts once per row."""
+    full = np.broadcast_to(value, (rows,) + (shape or (1,)))
+    return full.sum(axis=0) if shape else float(full.sum())
+
+
+def _over_units(value):
+    """Σ over the last axis, kept as a column: a per-row sum over units."""
+    return np.sum(value, axis=-1, keepdims=True)
+
+
+def _logsumexp_over_units(value):
+    """log Σ e^value over the last axis with the maximum subtracted first, as a column."""
+    top = np.max(value, axis=-1, keepdims=True)
+    return top + np.log(np.sum(np.exp(value - top), axis=-1, keepdims=True))
+
+
+def _sigmoid_numpy(t):
+    """σ(t) = e^(−softplus(−t)): nothing overflows."""
+    return np.exp(-np.logaddexp(0.0, -t))
+
+
+def _logcosh_numpy(t):
+    """log cosh(t) = |t| + log1p(e^−2|t|) − log 2: finite where cosh(t) overflows."""
+    return np.abs(t) + np.log1p(np.exp(-2.0 * np.abs(t))) - 0.6931471805599453
+
+
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
@@ -396,23 +430,17 @@ def _loss_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _start, _sto
     return total
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss(theta1, b1, theta2, b2, point, colour):
     """J, the mean of the loss over the samples, block by block."""
     m = point.shape[0]
     scale = 1.0 / m
     _theta1_t = _transposed(theta1)
-    chunks = _chunk_count(m)
-    if chunks == 1:
-        return _loss_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, 0, m) * scale
-    loss_parts = _zeros((chunks,))
-    for chunk in numba.prange(chunks):
-        loss_parts[chunk] = _loss_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _chunk_start(m, chunks, chunk),
-                                          _chunk_start(m, chunks, chunk + 1))
-    return _total(loss_parts) * scale
+    def _part(_chunk, _start, _stop):
+        return _loss_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _start, _stop)
+    return sum(_each_chunk(_part, _chunks(m))) * scale
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _start, _stop, _g_theta1_t, g_b1, g_theta2):
     """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
     z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
@@ -450,37 +478,27 @@ def _loss_and_gradient_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour,
     return total, g_b2
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def loss_and_gradient(theta1, b1, theta2, b2, point, colour):
     """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
     m = point.shape[0]
     scale = 1.0 / m
     _theta1_t = _transposed(theta1)
-    chunks = _chunk_count(m)
-    loss_parts = _zeros((chunks,))
-    _g_theta1_t_parts = _zeros((chunks,) + _theta1_t.shape)
-    g_b1_parts = _zeros((chunks,) + b1.shape)
-    g_theta2_parts = _zeros((chunks,) + theta2.shape)
-    g_b2_parts = _zeros((chunks,))
-    if chunks == 1:
-        chunk = 0
-        loss_parts[chunk], g_b2_parts[chunk] = _loss_and_gradient_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, 0, m, _g_theta1_t_parts[chunk], g_b1_parts[chunk], g_theta2_parts[chunk])
-    else:
-        for chunk in numba.prange(chunks):
-            loss_parts[chunk], g_b2_parts[chunk] = _loss_and_gradient_of_rows(
-                theta1, b1, theta2, b2, _theta1_t, point, colour, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), _g_theta1_t_parts[chunk], g_b1_parts[chunk], g_theta2_parts[chunk])
-    return _total(loss_parts) * scale, _scaled(_transposed(_combine(_g_theta1_t_parts)), scale), _scaled(_combine(g_b1_parts), scale), _scaled(_combine(g_theta2_parts), scale), _total(g_b2_parts) * scale
+    _parts = _chunks(m)
+    _g_theta1_t_parts = np.zeros((len(_parts),) + _theta1_t.shape)
+    g_b1_parts = np.zeros((len(_parts),) + b1.shape)
+    g_theta2_parts = np.zeros((len(_parts),) + theta2.shape)
+    def _part(_chunk, _start, _stop):
+        return _loss_and_gradient_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _start, _stop, _g_theta1_t_parts[_chunk], g_b1_parts[_chunk], g_theta2_parts[_chunk])
+    total, g_b2 = _summed(_each_chunk(_part, _parts))
+    return total * scale, _transposed(_combine(_g_theta1_t_parts)) * scale, _combine(g_b1_parts) * scale, _combine(g_theta2_parts) * scale, g_b2 * scale
 
 
 def gradient(theta1, b1, theta2, b2, point, colour):
-    """∂J/∂p for every parameter p: the fused kernel without its loss.
-    A plain function, not a cached @njit one: a cached serial function that calls a
-    parallel one crashes when loaded from Numba's cache (numba/numba#8578).
-    """
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient(theta1, b1, theta2, b2, point, colour)[1:]
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_rows(theta1, b1, theta2, b2, _theta1_t, point, _start, _stop, out):
     """p for rows start..stop, into out."""
     z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
@@ -502,15 +520,98 @@ def _predict_rows(theta1, b1, theta2, b2, _theta1_t, point, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
 def predict(theta1, b1, theta2, b2, point):
     """The model's output p for every sample, block by block."""
     m = point.shape[0]
     _theta1_t = _transposed(theta1)
     out = np.empty(m)
-    chunks = _chunk_count(m)
-    if chunks == 1:
-        return _predict_rows(theta1, b1, theta2, b2, _theta1_t, point, 0, m, out)
-    for chunk in numba.prange(chunks):
-        _predict_rows(theta1, b1, theta2, b2, _theta1_t, point, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), out)
+    def _part(_chunk, _start, _stop):
+        _predict_rows(theta1, b1, theta2, b2, _theta1_t, point, _start, _stop, out)
+    _each_chunk(_part, _chunks(m))
+    return out
+
+
+def _loss_of_rows_numpy(theta1, b1, theta2, b2, point, colour, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _point = point[_start:_stop]
+    _colour = colour[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _point @ theta1.T + b1
+        a = _sigmoid_numpy(z1)
+        z2 = (a @ theta2)[:, None] + b2
+        total = _over_rows(-_colour*z2 + np.logaddexp(0.0, z2), _rows)
+    return total
+
+
+def loss_numpy(theta1, b1, theta2, b2, point, colour):
+    """J, the mean of the loss over the samples, in NumPy."""
+    m = point.shape[0]
+    scale = 1.0 / m
+    def _part(_chunk, _start, _stop):
+        return _loss_of_rows_numpy(theta1, b1, theta2, b2, point, colour, _start, _stop)
+    return sum(_each_chunk(_part, _chunks(m))) * scale
+
+
+def _loss_and_gradient_of_rows_numpy(theta1, b1, theta2, b2, point, colour, _start, _stop, g_theta1, g_b1, g_theta2):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _point = point[_start:_stop]
+    _colour = colour[_start:_stop, None]
+    g_b2 = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _point @ theta1.T + b1
+        a = _sigmoid_numpy(z1)
+        z2 = (a @ theta2)[:, None] + b2
+        p = _sigmoid_numpy(z2)
+        total = _over_rows(-_colour*z2 + np.logaddexp(0.0, z2), _rows)
+        d_z2 = (-_colour + p)
+        d_a = theta2*d_z2
+        d_z1 = (a*d_a*(1.0 - a))
+        g_theta1 += d_z1.T @ _point
+        g_b1 += d_z1.sum(axis=0)
+        g_theta2 += a.T @ d_z2[:, 0]
+        g_b2 += d_z2.sum()
+    return total, g_b2
+
+
+def loss_and_gradient_numpy(theta1, b1, theta2, b2, point, colour):
+    """(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused."""
+    m = point.shape[0]
+    scale = 1.0 / m
+    _parts = _chunks(m)
+    g_theta1_parts = np.zeros((len(_parts),) + theta1.shape)
+    g_b1_parts = np.zeros((len(_parts),) + b1.shape)
+    g_theta2_parts = np.zeros((len(_parts),) + theta2.shape)
+    def _part(_chunk, _start, _stop):
+        return _loss_and_gradient_of_rows_numpy(theta1, b1, theta2, b2, point, colour, _start, _stop, g_theta1_parts[_chunk], g_b1_parts[_chunk], g_theta2_parts[_chunk])
+    total, g_b2 = _summed(_each_chunk(_part, _parts))
+    return total * scale, _combine(g_theta1_parts) * scale, _combine(g_b1_parts) * scale, _combine(g_theta2_parts) * scale, g_b2 * scale
+
+
+def gradient_numpy(theta1, b1, theta2, b2, point, colour):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_numpy(theta1, b1, theta2, b2, point, colour)[1:]
+
+
+def _predict_rows_numpy(theta1, b1, theta2, b2, point, _start, _stop, out):
+    """p for rows start..stop, into out, in NumPy."""
+    _rows = _stop - _start
+    _point = point[_start:_stop]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _point @ theta1.T + b1
+        a = _sigmoid_numpy(z1)
+        z2 = (a @ theta2)[:, None] + b2
+        p = _sigmoid_numpy(z2)
+        out[_start:_stop] = np.broadcast_to(p, (_rows, 1))[:, 0]
+    return out
+
+
+def predict_numpy(theta1, b1, theta2, b2, point):
+    """The model's output p for every sample, in NumPy."""
+    m = point.shape[0]
+    out = np.empty(m)
+    def _part(_chunk, _start, _stop):
+        _predict_rows_numpy(theta1, b1, theta2, b2, point, _start, _stop, out)
+    _each_chunk(_part, _chunks(m))
     return out

@@ -35,6 +35,7 @@ from symdl.functions import explicit
 from symdl import sources
 from symdl.model import SEVERITIES, Claim, Derivation, Model
 from symdl.scale import scale_check
+from symdl.training.tiers import NumPyTier
 
 SYMBOLIC_TOLERANCE = 1e-9  # kernel vs SymPy: both exact formulas, float64 rounding only
 FINITE_DIFFERENCE_TOLERANCE = 1e-6  # central differences, step 1e-6: error ~1e-10 relative
@@ -162,9 +163,11 @@ class SampleProblem:
         total = total / self.samples if self.model.reduction == "mean" else total
         return total + np.array([g(*flat) for g in self.penalty_gradient_functions], dtype=float)
 
-    def kernel(self, flat):
+    def kernel(self, flat, tier="numba"):
+        """J and the flat gradient from the generated kernels (or their NumPy tier)."""
         args = self.unflatten(flat) + self.inputs + ([self.y] if self.y is not None else [])
-        loss, *grads = self.module.loss_and_gradient(*args)
+        module = NumPyTier(self.module) if tier == "numpy" else self.module
+        loss, *grads = module.loss_and_gradient(*args)
         return float(loss), np.concatenate([np.ravel(g) for g in grads])
 
     def finite_difference_gradient(self, flat, step=1e-6):
@@ -235,9 +238,26 @@ def check_model(model: Model) -> list[Row]:
                      f"{EXP_OVERFLOW:.2f}; here it reaches {largest:.4g}"
                      + (", so the true J is not finite either" if beyond else ""))
     row("finite with parameters of size 1000", finite, evidence)
+    if problem.module.SPEC.get("numpy_tier"):
+        rows.append(numpy_tier_row(problem, flat, large, finite))
     ok, evidence, _ = scale_check(problem)
     row(SCALE, ok, evidence)
     return rows + check_closed_form(model)
+
+
+def numpy_tier_row(problem: SampleProblem, flat, large, numba_finite: bool) -> Row:
+    """The NumPy tier (symdl.training.tiers) held to the Numba kernels' checks: its J and
+    gradient against the substituted loss and SymPy's gradient, and finite where they are."""
+    loss, gradient = problem.kernel(flat, tier="numpy")
+    error = max(relative_error(loss, problem.symbolic_loss(flat)),
+                relative_error(gradient, problem.symbolic_gradient(flat)))
+    large_loss, large_gradient = problem.kernel(large, tier="numpy")
+    finite = math.isfinite(large_loss) and bool(np.all(np.isfinite(large_gradient)))
+    ok = error <= SYMBOLIC_TOLERANCE and (finite or not numba_finite)
+    return Row(problem.model.name, "symdl", "NumPy tier = substituted loss and SymPy gradient",
+               "passes" if ok else "FAILS",
+               f"rel. error {error:.1e} ≤ {SYMBOLIC_TOLERANCE:.0e}; with parameters of size "
+               f"1000 {'finite' if finite else 'NOT finite'} (J = {large_loss:.4g})")
 
 
 SCALE = "exact at scale: targets offset 1e4–1e8, features ×2^±20, exponentials at the edge"

@@ -98,7 +98,8 @@ def command_train(args):
     refuse_saved_model_as_data(args.data, args.test_data)
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "learning_rate": args.learning_rate,
-        "optimizer": args.optimizer, "batch_size": args.batch_size}.items() if v is not None}
+        "optimizer": args.optimizer, "batch_size": args.batch_size,
+        "tier": args.tier}.items() if v is not None}
     from symdl.callbacks import is_terminal
     bar = not (args.quiet or args.verbose) and is_terminal(sys.stderr)
     lines = args.verbose or not (args.quiet or bar)  # in a pipe or a log: lines, not a bar
@@ -116,6 +117,10 @@ def command_train(args):
             raise DataError(f"{spec['name']} reads several data tensors per sample "
                             f"({', '.join(datafiles.input_names(spec))}); chunked training from "
                             f"a store takes one: save the arrays in a .npz file instead")
+        if overrides.pop("tier", "numba") == "numpy":
+            raise DataError("training from a store runs the Numba kernels (the data is large "
+                            "by design): leave out --tier numpy")
+        reporting.pop("tier", None)
         from symdl import chunked
         result = chunked.train_from_store(args.name, args.data, scheduler=args.scheduler,
                                           **reporting)
@@ -144,7 +149,8 @@ def command_train(args):
         print(f"interrupted after epoch {result.stopped_epoch} ({result.seconds:.2f} s); "
               f"the parameters reached so far:")
     else:
-        print(f"done in {result.seconds:.2f} s")
+        ran = {"numpy": " (NumPy kernels)", "numba": " (Numba kernels)"}
+        print(f"done in {result.seconds:.2f} s{ran.get(result.settings.get('tier'), '')}")
     for key, value in result.metrics.items():
         print(f"  {key}: {value:.6g}")
     for name, value in result.params.items():
@@ -451,6 +457,10 @@ def parser() -> argparse.ArgumentParser:
                    help="update rule (default: the derivation's)")
     t.add_argument("--batch-size", type=positive(int), metavar="N",
                    help="samples per step for the mini-batch rules (default: the derivation's)")
+    t.add_argument("--tier", choices=["auto", "numba", "numpy"],
+                   help="which kernels run: numba (compiled on first use, then cached), numpy "
+                        "(a block-layout model's NumPy tier: nothing to compile) or auto "
+                        "(default): NumPy for a job of at most 3,000,000 rows passed over")
     t.add_argument("--data", metavar="FILE",
                    help="your own data: .npz (arrays named after the model's tensors) or .csv, "
                         "read into memory; or a Zarr store (NAME.zarr) or a folder of .npy "

@@ -118,13 +118,24 @@ class Optimizer:
             grad = np.array([g], dtype=np.float64) if scalar else np.asarray(g)
             if self.weight_decay:
                 _decay(array, array.dtype.type(1.0 - self.learning_rate * self.weight_decay))
-            self.update(array, grad, *state, kind=array.dtype.type)
+            self.update(*flat_views(array, grad, *state), kind=array.dtype.type)
             updated.append(float(array[0]) if scalar else array)
         return updated
 
     def update(self, p, g, *state, kind):
         """The rule's step for one parameter; `kind` casts a setting to p's precision."""
         raise NotImplementedError
+
+
+def flat_views(parameter, gradient, *states):
+    """The parameter, its gradient and the rule's state as 1-D arrays, so that a rule compiles
+    once per precision, not once per number of dimensions. The parameter and the states are
+    updated in place, so they are viewed, never copied: a parameter that is not contiguous
+    is passed as it is."""
+    if not parameter.flags.c_contiguous:
+        return [parameter, gradient, *states]
+    return [parameter.reshape(-1), np.ascontiguousarray(gradient).reshape(-1),
+            *(state.reshape(-1) for state in states)]
 
 
 class GradientDescent(Optimizer):

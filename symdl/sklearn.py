@@ -38,7 +38,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from symdl import kernels, train
-from symdl.training import inputs
+from symdl.training import inputs, tiers
 from symdl.training.divergence import largest_curvature
 from symdl.training.scores import softmax
 from symdl.errors import DataError, DerivationError, SettingsError, SymdlError
@@ -217,7 +217,8 @@ class SymdlEstimator(BaseEstimator):
         values = [self.params_[name] for name, _ in spec["params"]]
         dtype = next((v.dtype for v in values if isinstance(v, np.ndarray)), np.float64)
         x = inputs.input_arrays(self._design(X.astype(dtype), spec))
-        return kernels.load(self.model).predict(*values, *x)
+        module = tiers.kernels_for(kernels.load(self.model), "auto", inputs.sample_count(x))
+        return module.predict(*values, *x)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -209,12 +209,19 @@ def kernel_module_name(source: Source) -> str:
 
 
 def also_known_as(source: Source, module: ModuleType) -> None:
-    """Make the private names of user kernels (`symdl_user_kernels.NAME_<hash>`, what symdl
-    0.1.0 imported every user model as) resolve to `module` in this process, so that a Numba
-    cache compiled under such a name still loads: the one of this folder, and the one of a
-    folder copied or moved here (its hash is of the old path). The cache index already
-    matched this file's text; only the name of the module its globals come from is old."""
+    """Make the other names of user kernels resolve to `module` in this process, so that a
+    Numba cache compiled under such a name still loads: the private names
+    (`symdl_user_kernels.NAME_<hash>`, what symdl 0.1.0 imported every user model as, and what
+    a process where `generated` was taken gave them), of this folder and of a folder copied
+    or moved here (its hash is of the old path); and the public name `generated.NAME`, in a
+    process where `generated` is another package (symdl's own, in its repository) and these
+    kernels got the private one. Normal imports come first: only a name nothing else finds
+    falls back to these kernels. The cache index already matched this file's text; only the
+    name of the module its globals come from differs."""
     _private_kernels[source.name] = module
+    folder = source.kernel_path.parent.name
+    if folder.isidentifier() and not keyword.iskeyword(folder):
+        _public_kernels[f"{folder}.{source.name}"] = module
     if not any(isinstance(finder, _PrivateKernelNames) for finder in sys.meta_path):
         sys.meta_path.append(_PrivateKernelNames())
     if USER_KERNELS not in sys.modules:
@@ -224,12 +231,16 @@ def also_known_as(source: Source, module: ModuleType) -> None:
 
 
 _private_kernels: dict[str, ModuleType] = {}  # a user model's name -> its kernels, last loaded
+_public_kernels: dict[str, ModuleType] = {}  # "generated.NAME" -> the kernels loaded last
 
 
 class _PrivateKernelNames(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Finds `symdl_user_kernels.NAME_<12 hex digits>` as the kernels of NAME loaded last."""
+    """Finds `symdl_user_kernels.NAME_<12 hex digits>` as the kernels of NAME loaded last, and
+    `FOLDER.NAME` where nothing else does (`also_known_as`); it is last on sys.meta_path."""
 
     def find_spec(self, fullname, path=None, target=None):
+        if fullname in _public_kernels:
+            return importlib.util.spec_from_loader(fullname, self)
         package, _, rest = fullname.partition(".")
         name, _, digest = rest.rpartition("_")
         if (package != USER_KERNELS or name not in _private_kernels or len(digest) != 12
@@ -238,6 +249,8 @@ class _PrivateKernelNames(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return importlib.util.spec_from_loader(fullname, self)
 
     def create_module(self, spec):
+        if spec.name in _public_kernels:
+            return _public_kernels[spec.name]
         return _private_kernels[spec.name.partition(".")[2].rpartition("_")[0]]
 
     def exec_module(self, module):

@@ -21,7 +21,7 @@ from symdl import (callbacks as callbacks_module, chunked, datasets, kernels, so
                    stores, validate)
 from symdl.errors import (DataError, DerivationError, IllConditionedWarning, SettingsError,
                           SingularError)
-from symdl.training import inputs
+from symdl.training import inputs, tiers
 from symdl.training.engine import minibatch_epochs, run_epochs
 from symdl.training.result import Result, require_result
 from symdl.training.scores import epoch_scores, scores
@@ -30,7 +30,8 @@ from symdl.training.scores import epoch_scores, scores
 def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         batch_size=None, params=None, sizes=None, init_scale=0.0, init="normal", initial=None,
         seed=0, log=None, log_every=None, scheduler=None, tol=None, validation_data=None,
-        epoch_metrics=False, callbacks=(), progress=False, divergence="stop") -> Result:
+        epoch_metrics=False, callbacks=(), progress=False, divergence="stop",
+        tier="auto") -> Result:
     """Train model NAME on (x, y) with its generated loss_and_gradient kernel.
 
     optimizer: a name (optimizers.names(): "gd", "sgd", "momentum", "nesterov", "rmsprop",
@@ -59,6 +60,10 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     instead and goes on, for a run that rises on purpose before it settles. Ctrl-C stops it
     after the epoch under way: the result comes back with `interrupted=True` and the
     parameters reached so far.
+
+    `tier` picks the kernels: "numba" (compiled), "numpy" (the NumPy tier of a block-layout
+    model, nothing to compile) or "auto", NumPy for a small job (symdl.training.tiers); the
+    result's settings record which ran.
     """
     if stores.holds_chunks(x):  # chunked.fit checks its settings itself
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
@@ -70,6 +75,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, init=init, init_scale=init_scale, seed=seed,
                       log_every=log_every, divergence=divergence, tol=tol)
+    tiers.checked(tier)
     source = sources.resolve(name)
     module = kernels.load(source)
     spec = module.SPEC
@@ -94,12 +100,15 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         validation = held_out.x, held_out.y
     full_batch = (optimizer == "gd" or x is None or batch_size is None
                   or batch_size >= inputs.sample_count(x))
+    if x is not None:
+        module = tiers.kernels_for(module, tier, inputs.sample_count(x), epochs,
+                                   None if full_batch else batch_size)
 
     def minibatches(update, params, record):
         return minibatch_epochs(module, update, params, x, y, batch_size, epochs,
                                 np.random.default_rng(seed), record)
 
-    return run_epochs(module, params, checked.data, model=source.ref,
+    result = run_epochs(module, params, checked.data, model=source.ref,
                       optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, seed=seed, tol=tol, divergence=divergence,
                       callbacks=callbacks_module.progress_callbacks(progress, log, log_every)
@@ -108,9 +117,11 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                       scores=lambda p: epoch_scores(module, p, x, y, validation,
                                                     train_scores=epoch_metrics),
                       minibatches=None if full_batch else minibatches)
+    result.settings["tier"] = tiers.name_of(module)
+    return result
 
 
-def predict(result: Result, x, sizes=None) -> np.ndarray:
+def predict(result: Result, x, sizes=None, tier="auto") -> np.ndarray:
     """The model's output for every sample of x, with the parameters of `result` (as `fit` or
     `train` returns it, or `saved.load` reads it back): probabilities for a classifier, the
     fitted value for a regression. x is checked against the parameters first
@@ -121,10 +132,12 @@ def predict(result: Result, x, sizes=None) -> np.ndarray:
     if spec["features"] is None or not hasattr(module, "predict"):
         raise DerivationError(f"{result.name}: the model has no data input and output to predict")
     checked = inputs.model_inputs(spec, result.params, x, None, sizes, need_target=False)
+    module = tiers.kernels_for(module, tier, inputs.sample_count(checked.x))
     return module.predict(*checked.params, *checked.inputs)
 
 
-def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None) -> dict:
+def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None,
+            tier="auto") -> dict:
     """Accuracy for classifiers, mean squared error for regressions; train and test."""
     module = kernels.load(name)
     found: dict[str, float] = {}
@@ -132,8 +145,9 @@ def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None) -> d
     for split, (xs, ys) in {"train": (x, y), "test": (x_test, y_test)}.items():
         if xs is not None:
             checked = inputs.model_inputs(spec, params, xs, ys, sizes)
+            chosen = tiers.kernels_for(module, tier, inputs.sample_count(checked.x))
             found.update({f"{split} {k}": v for k, v in
-                          scores(module, checked.params, checked.x, checked.y).items()})
+                          scores(chosen, checked.params, checked.x, checked.y).items()})
     return found
 
 
@@ -202,7 +216,8 @@ def closed_form(name, x=None, y=None) -> dict:
 
 FIT_SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "params", "sizes",
                 "init_scale", "init", "initial", "seed", "log_every", "scheduler", "tol",
-                "validation_data", "epoch_metrics", "callbacks", "progress", "divergence")
+                "validation_data", "epoch_metrics", "callbacks", "progress", "divergence",
+                "tier")
 
 
 def no_builtin_data(spec) -> str:
@@ -249,7 +264,8 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
     result.settings["dataset"] = dataset if data is None else None
     if x is not None:
         result.metrics.update(metrics(name, result.params, x, y, x_test, y_test,
-                                      sizes=settings.get("sizes")))
+                                      sizes=settings.get("sizes"),
+                                      tier=settings.get("tier", "auto")))
     result.metrics["final J"] = result.history[-1][1]
     if spec["closed_form"]:
         exact = closed_form(name, x, y)

@@ -835,7 +835,7 @@ def test_a_derivation_changed_since_its_builtin_kernels_is_named(tmp_path):
 
 def test_a_hand_edited_kernel_of_your_own_is_refused(own_model):
     kernel = own_model.parent / "generated" / "own_line.py"
-    kernel.write_text(kernel.read_text().replace("CHUNK = 4096", "CHUNK = 4097"))
+    kernel.write_text(kernel.read_text().replace("BLOCK = 64", "BLOCK = 65"))
     with pytest.raises(DerivationError, match=f"symdl generate {own_model}"):
         kernels.load(str(own_model))
 

@@ -1,8 +1,8 @@
 """The block layout and the rule that chooses a layout.
 
 Block kernels are held against plain NumPy written here (not from symdl) on data small
-enough for one chunk (serial) and large enough for several (the prange path, with partial
-blocks), and their sums must not depend on the number of threads.
+enough for one chunk (serial) and large enough for several (chunks run on threads, with
+partial blocks), and their sums must not depend on the number of threads.
 """
 
 import copy

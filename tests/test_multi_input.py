@@ -158,11 +158,12 @@ def test_every_kernel_takes_every_data_tensor_in_declaration_order(folder, name)
     module = kernels.load(folder / f"{name}.py")
     params = [p for p, _ in module.SPEC["params"]]
     assert module.SPEC["inputs"] == [("x", ("n",)), ("t", ())]
+    def arguments(kernel):
+        function = getattr(module, kernel)
+        return list(inspect.signature(getattr(function, "py_func", function)).parameters)
     for kernel in ("loss", "loss_and_gradient", "gradient"):
-        assert list(inspect.signature(getattr(module, kernel).py_func if hasattr(
-            getattr(module, kernel), "py_func") else getattr(module, kernel)).parameters) == \
-            params + ["x", "t", "y"]
-    assert list(inspect.signature(module.predict.py_func).parameters) == params + ["x", "t"]
+        assert arguments(kernel) == params + ["x", "t", "y"]
+    assert arguments("predict") == params + ["x", "t"]
 
 
 def test_rows_and_block_kernels_agree_and_read_t(folder, data):

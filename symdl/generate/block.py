@@ -12,10 +12,10 @@ time and run each step of the derivation over the whole block before the next:
   affine maps accumulated as (inputs, units) too, and are combined once after the loop.
 
 A kernel splits the rows into a fixed number of chunks, decided by m alone (so the sums are
-added in an order that does not depend on the thread count), each chunk a call of a serial
-helper from a `prange` loop; with one chunk (small data) it calls the helper directly and
-never starts a parallel region. Loops sit in helpers, not in the `prange` body: a loop
-written there did not vectorise (docs/engineering.md, 'Vectorisation' and 'Blocks of rows').
+added in an order that does not depend on the thread count), each chunk a call of a serial,
+nogil helper that the kernel's plain Python part runs on threads (`_each_chunk`); with one
+chunk (small data) it calls the helper directly. Every loop sits in a helper
+(docs/engineering.md, 'Vectorisation', 'Blocks of rows' and 'Threads without prange').
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from functools import cached_property
 
 from symdl.derive import adjoint_symbol
 from symdl.errors import DerivationError
-from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced
+from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced, summed
 from symdl.generate.rows import RowsEmitter
-from symdl.generate.templates import (KERNEL_BLOCK_CHUNK, KERNEL_BLOCK_LOSS,
-                                      KERNEL_BLOCK_LOSS_AND_GRADIENT, KERNEL_BLOCK_PREDICT)
+from symdl.generate.templates import (KERNEL_BLOCK_CHUNK, KERNEL_LOSS, KERNEL_LOSS_AND_GRADIENT,
+                                      KERNEL_PREDICT)
 from symdl.model import Affine, Let, Model
 
 
@@ -232,7 +232,7 @@ class BlockEmitter(Emitter):
         body = self.loops(statements, 8)
         return KERNEL_BLOCK_CHUNK.substitute(
             name=name, args=", ".join(args), doc=doc,
-            arrays=self._indent(referenced(arrays, body) + setup, 4),
+            arrays=self._indent(referenced(arrays, body), 4), setup=self._indent(setup, 4),
             slices=self._indent(self.block_slices(with_label), 8), body="\n".join(body),
             result=result)
 
@@ -242,11 +242,10 @@ class BlockEmitter(Emitter):
             "_loss_of_rows", args + ["_start", "_stop"], self.block_arrays(False), ["total = 0.0"],
             self.forward() + self.loss_statements(), "total",
             "Σ of the loss over rows start..stop, block by block.")
-        kernel = KERNEL_BLOCK_LOSS.substitute(
+        kernel = KERNEL_LOSS.substitute(
             args=self.signature(), rows=self._rows(), scale=self.scale_line(),
             transposed=self._indent(self.transposed_weights(), 4),
-            one_chunk=self.scaled(f"_loss_of_rows({', '.join(args)}, 0, m)"),
-            loss=self.scaled("_total(loss_parts)"), chunk_args=", ".join(args),
+            loss=self.scaled("sum(_each_chunk(_part, _chunks(m)))"), chunk_args=", ".join(args),
             penalty=self.penalty_call(),
             doc=f"J, the {self.model.reduction} of the loss over the samples, block by block.")
         return [chunk, kernel]
@@ -269,26 +268,22 @@ class BlockEmitter(Emitter):
         results: list[str] = []
         for k, p in enumerate(params):
             if p.is_scalar:
-                results.append(self.scaled(f"_total(g_{p.name}_parts)")
-                               + self.penalty_gradient_term(k))
+                results.append(self.scaled(f"g_{p.name}") + self.penalty_gradient_term(k))
                 continue
             buffer = f"_g_{p.name}_t" if p.name in transposed else f"g_{p.name}"
             shape = f"_{p.name}_t.shape" if p.name in transposed else f"{p.name}.shape"
-            allocate.append(f"{buffer}_parts = _zeros((chunks,) + {shape})")
+            allocate.append(f"{buffer}_parts = np.zeros((len(_parts),) + {shape})")
             combined = f"_combine({buffer}_parts)"
             if p.name in transposed:
                 combined = f"_transposed({combined})"
-            results.append((f"_scaled({combined}, scale)" if self.scales else combined)
-                           + self.penalty_gradient_term(k))
-        allocate += [f"g_{p.name}_parts = _zeros((chunks,))" for p in scalars]
-        targets = ", ".join(["loss_parts[chunk]"] + [f"g_{p.name}_parts[chunk]" for p in scalars])
-        kernel = KERNEL_BLOCK_LOSS_AND_GRADIENT.substitute(
+            results.append(self.scaled(combined) + self.penalty_gradient_term(k))
+        kernel = KERNEL_LOSS_AND_GRADIENT.substitute(
             args=self.signature(), rows=self._rows(), scale=self.scale_line(),
-            loss=self.scaled("_total(loss_parts)"),
-            transposed=self._indent(self.transposed_weights(), 4),
-            allocate=self._indent(allocate, 4), targets=targets, chunk_args=", ".join(args),
-            buffers="".join(f", {b}_parts[chunk]" for b in buffers), results=", ".join(results),
-            penalty=self.penalty_call(),
+            loss=self.scaled("total"), transposed=self._indent(self.transposed_weights(), 4),
+            allocate=self._indent(allocate, 4), chunk_args=", ".join(args),
+            buffers="".join(f", {b}_parts[_chunk]" for b in buffers),
+            sums=summed(["total"] + [f"g_{p.name}" for p in scalars]),
+            results=", ".join(results), penalty=self.penalty_call(),
             doc="(J, ∂J/∂p for every parameter p): forward and backward fused, block by block.")
         return [chunk, kernel]
 
@@ -309,7 +304,7 @@ class BlockEmitter(Emitter):
             "_predict_rows", args + ["_start", "_stop", "out"], self.block_arrays(False), [],
             statements + [store], "out", f"{out.name} for rows start..stop, into out.",
             with_label=False)
-        kernel = KERNEL_BLOCK_PREDICT.substitute(
+        kernel = KERNEL_PREDICT.substitute(
             args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
             allocate=allocate, transposed=self._indent(self.transposed_weights(), 4),
             chunk_args=", ".join(args),

@@ -205,6 +205,13 @@ def referenced(lines: list[str], code: list[str]) -> list[str]:
     return [line for line in lines if re.search(rf"\b{line.split(' = ')[0]}\b", text)]
 
 
+def summed(names: list[str]) -> str:
+    """The line that adds up the scalars each chunk of rows returned, into `names`."""
+    if len(names) == 1:
+        return f"{names[0]} = sum(_each_chunk(_part, _parts))"
+    return f"{', '.join(names)} = _summed(_each_chunk(_part, _parts))"
+
+
 def statistic_name(symbol: sp.Symbol) -> str:
     """S_{xy} -> S_xy, a valid Python name."""
     return symbol.name.replace("{", "").replace("}", "")

@@ -19,6 +19,7 @@ from symdl.derive import Derived
 from symdl.errors import DerivationError, SymdlError
 from symdl.generate.blas import BlasEmitter
 from symdl.generate.block import BlockEmitter
+from symdl.generate.numpy_tier import NumPyTierEmitter
 from symdl.generate.block import unsupported as block_unsupported
 from symdl.generate.rows import RowsEmitter
 from symdl.generate.templates import MODULE
@@ -102,6 +103,8 @@ def spec(model: Model, derived: Derived) -> dict:
         "hessian": curvature is not None,
         "penalty": model.penalty_expr != 0,
         "closed_form": derived.has_closed_form,
+        # the kernels also written in NumPy (`loss_numpy`, ...: symdl.training.tiers)
+        "numpy_tier": layout_of(model) == "block",
         # the weight that loss_and_gradient_sparse takes transposed, when there is that kernel
         "sparse_input": sparse.weight.name if sparse is not None else None,
         "training": None if training is None else {
@@ -133,6 +136,8 @@ def render_module(model: Model, source: Source) -> str:
     derived = Derived(model)
     emitter = EMITTERS[layout_of(model)](derived)
     kernels = [without_blank_lines(k) for k in emitter.kernels() if k]
+    if layout_of(model) == "block":
+        kernels += [without_blank_lines(k) for k in NumPyTierEmitter(derived).kernels() if k]
     regenerate = "symdl generate" if source.builtin else f"symdl generate {source.path.name}"
     text = MODULE.substitute(
         title=model.title, derivation_file=source.shown_path, regenerate=regenerate,

@@ -1,9 +1,11 @@
-"""The rows layout: per-sample kernels, one fused, parallel pass over the data.
+"""The rows layout: per-sample kernels, one fused pass over the data.
 
-Each kernel walks the samples in chunks of CHUNK rows under `numba.prange`; for one sample it
-runs the forward pass, the loss and the backward pass back to back, and it reduces gradients
-into per-chunk buffers combined after the loop: `out[k] +=` on a shared array inside
-`prange` races (docs/engineering.md, 'Shared arrays in prange').
+Each kernel is a compiled, nogil function over a range of rows, which for one sample runs the
+forward pass, the loss and the backward pass back to back, and a plain Python function that
+runs it on chunks of rows in threads (`_each_chunk`). Gradients are reduced into per-chunk
+buffers combined after the chunks, in chunk order: `out[k] +=` on one shared array from
+several threads races (docs/engineering.md, 'Shared arrays in prange', 'Threads without
+prange').
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from functools import cached_property
 import sympy as sp
 
 from symdl.derive import LSE, ONEHOT, adjoint_symbol
-from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
-from symdl.generate.templates import (KERNEL_PLAIN, KERNEL_ROWS_HESSIAN, KERNEL_ROWS_LOSS,
-                                      KERNEL_ROWS_LOSS_AND_GRADIENT, KERNEL_ROWS_PREDICT)
+from symdl.generate.emitter import (Emitter, Statement, prune, referenced, statistic_name,
+                                    summed)
+from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_LOSS, KERNEL_LOSS_AND_GRADIENT,
+                                      KERNEL_PLAIN, KERNEL_PREDICT, KERNEL_ROWS_CHUNK)
 from symdl.model import Affine, Let
 
 
@@ -189,41 +192,59 @@ class RowsEmitter(Emitter):
             return self.penalty_kernels() + [self.kernel_without_data("loss"), self.kernel_without_data("loss_and_gradient"),
                     self.gradient_kernel()] + self.curvature_kernels()
         return self.penalty_kernels() + [
-            self.loss_kernel(), self.loss_and_gradient_kernel(), self.gradient_kernel(),
-            self.predict_kernel()] + self.curvature_kernels()
+            *self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
+            *self.predict_kernel()] + self.curvature_kernels()
 
-    def loss_kernel(self) -> str:
-        body = self.block(prune(self.forward() + self.loss_statements()), 12)
-        return KERNEL_ROWS_LOSS.substitute(
-            args=self.signature(), rows=self._rows(), scale=self.scale_line(),
-            loss=self.scaled("loss_parts.sum()"), penalty=self.penalty_call(),
-            arrays=self._indent(referenced(self.local_arrays(False), body), 8),
-            body="\n".join(body),
-            doc=f"J, the {self.model.reduction} of the loss over the samples, in one parallel pass.")
+    def chunk_function(self, name, args, arrays, setup, statements, result, doc) -> str:
+        """The compiled half of a kernel: its statements for every row from _start to _stop."""
+        body = self.block(statements, 8)
+        return KERNEL_ROWS_CHUNK.substitute(
+            name=name, args=", ".join(args), doc=doc,
+            arrays=self._indent(referenced(arrays, body), 4), setup=self._indent(setup, 4),
+            body="\n".join(body), result=result)
 
-    def loss_and_gradient_kernel(self) -> str:
+    def loss_kernel(self) -> list[str]:
+        args = self.param_args() + self.data_args()
+        chunk = self.chunk_function(
+            "_loss_of_rows", args + ["_start", "_stop"], self.local_arrays(False), ["total = 0.0"],
+            prune(self.forward() + self.loss_statements()), "total",
+            "Σ of the loss over rows start..stop.")
+        kernel = KERNEL_LOSS.substitute(
+            args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
+            loss=self.scaled("sum(_each_chunk(_part, _chunks(m)))"), chunk_args=", ".join(args),
+            penalty=self.penalty_call(),
+            doc=f"J, the {self.model.reduction} of the loss over the samples, in one pass.")
+        return [chunk, kernel]
+
+    def loss_and_gradient_kernel(self) -> list[str]:
         params = self.model.params
-        parts = [f"g_{p.name}_parts = np.zeros(chunks)" if p.is_scalar
-                 else f"g_{p.name}_parts = np.zeros((chunks,) + {p.name}.shape)" for p in params]
-        body = self.block(prune(self.forward() + self.loss_statements() + self.backward()), 12)
-        setup = referenced(self.local_arrays(True), body) + [
-            f"g_{p.name} = 0.0" if p.is_scalar else f"g_{p.name} = g_{p.name}_parts[chunk]"
-            for p in params]
-        store = [f"g_{p.name}_parts[chunk] = g_{p.name}" for p in params if p.is_scalar]
-        results = [self.scaled(f"g_{p.name}_parts.sum()" if p.is_scalar
-                               else f"_combine(g_{p.name}_parts)") + self.penalty_gradient_term(k)
-                   for k, p in enumerate(params)]
-        return KERNEL_ROWS_LOSS_AND_GRADIENT.substitute(
-            args=self.signature(), rows=self._rows(), scale=self.scale_line(),
-            loss=self.scaled("loss_parts.sum()"), penalty=self.penalty_call(),
-            parts=self._indent(parts, 4), setup=self._indent(setup, 8),
-            store=self._indent(store, 8), body="\n".join(body), results=", ".join(results),
+        scalars = [p for p in params if p.is_scalar]
+        buffers = [f"g_{p.name}" for p in params if not p.is_scalar]
+        args = self.param_args() + self.data_args()
+        chunk = self.chunk_function(
+            "_loss_and_gradient_of_rows", args + ["_start", "_stop"] + buffers,
+            self.local_arrays(True), ["total = 0.0"] + [f"g_{p.name} = 0.0" for p in scalars],
+            prune(self.forward() + self.loss_statements() + self.backward()),
+            ", ".join(["total"] + [f"g_{p.name}" for p in scalars]),
+            "Σ over rows start..stop of the loss and of its gradient: the scalars' returned, "
+            "the others' added into the buffers given.")
+        allocate = [f"g_{p.name}_parts = np.zeros((len(_parts),) + {p.name}.shape)"
+                    for p in params if not p.is_scalar]
+        results = [self.scaled(f"g_{p.name}" if p.is_scalar else f"_combine(g_{p.name}_parts)")
+                   + self.penalty_gradient_term(k) for k, p in enumerate(params)]
+        kernel = KERNEL_LOSS_AND_GRADIENT.substitute(
+            args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
+            loss=self.scaled("total"), allocate=self._indent(allocate, 4),
+            chunk_args=", ".join(args), buffers="".join(f", {b}_parts[_chunk]" for b in buffers),
+            sums=summed(["total"] + [f"g_{p.name}" for p in scalars]),
+            results=", ".join(results), penalty=self.penalty_call(),
             doc="(J, ∂J/∂p for every parameter p): forward and backward fused in one pass.")
+        return [chunk, kernel]
 
-    def predict_kernel(self) -> str:
+    def predict_kernel(self) -> list[str]:
         out = self.model.output_tensor
         if out is None:
-            return ""
+            return []
         label = self.model.label
         forward = [s for s in self.forward()
                    if label is None or not s.code.startswith(f"{label.name}_i =")]
@@ -232,13 +253,14 @@ class RowsEmitter(Emitter):
         else:
             allocate = f"np.empty((m, {self.dims[out.shape[0]]}))"
             store = f"out[i, :] = {out.name}"
-        body = self.block(prune(forward + [Statement(store)]), 12)
-        args = ", ".join(self.param_args() + self.input_args())
-        return KERNEL_ROWS_PREDICT.substitute(
-            args=args, rows=self._rows(), allocate=allocate,
-            arrays=self._indent(referenced(self.local_arrays(False), body), 8),
-            body="\n".join(body),
-            doc=f"The model's output {out.name} for every sample.")
+        args = self.param_args() + self.input_args()
+        chunk = self.chunk_function(
+            "_predict_rows", args + ["_start", "_stop", "out"], self.local_arrays(False), [],
+            prune(forward + [Statement(store)]), "out", f"{out.name} for rows start..stop, into out.")
+        kernel = KERNEL_PREDICT.substitute(
+            args=", ".join(args), rows=self._rows(), allocate=allocate, transposed="",
+            chunk_args=", ".join(args), doc=f"The model's output {out.name} for every sample.")
+        return [chunk, kernel]
 
     def kernel_without_data(self, which) -> str:
         names = self.names
@@ -260,12 +282,12 @@ class RowsEmitter(Emitter):
         curvature = self.derived.curvature
         if curvature is None:
             return []
-        kernels = [self.hessian_kernel(curvature)]
+        kernels = self.hessian_kernel(curvature)
         if self.derived.has_closed_form:
             kernels.append(self.closed_form_kernel(curvature))
         return kernels
 
-    def hessian_kernel(self, curvature) -> str:
+    def hessian_kernel(self, curvature) -> list[str]:
         names = self.names
         size: int | str  # a number of parameters, or the code for a dimension's size
         if curvature.kind == "scalar":
@@ -287,16 +309,18 @@ class RowsEmitter(Emitter):
             shape = f"({size}, {size})"
         if self.model.features is None:
             body = ["hess = np.zeros(" + shape + ")"] + [s.code for s in lines]
-            return KERNEL_PLAIN.substitute(
+            return [KERNEL_PLAIN.substitute(
                 name="hessian", args=self.signature(), body=self._indent(body, 4),
-                result="hess", doc="∂²J/∂p∂q (J has no data, so this is J's own Hessian).")
-        body = self.block(lines, 12)
-        return KERNEL_ROWS_HESSIAN.substitute(
+                result="hess", doc="∂²J/∂p∂q (J has no data, so this is J's own Hessian).")]
+        chunk = self.chunk_function(
+            "_hessian_of_rows", self.param_args() + self.data_args() + ["_start", "_stop", "hess"],
+            self.local_arrays(False), [], lines, "hess",
+            "Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess.")
+        kernel = KERNEL_HESSIAN.substitute(
             args=self.signature(), rows=self._rows(), scale=self.scale_line(),
-            result=self.scaled("_combine(parts)"), shape=shape,
-            arrays=self._indent(referenced(self.local_arrays(False), body), 8),
-            body="\n".join(body),
-            doc="The Hessian ∂²J/∂p∂q, summed over the samples in one parallel pass.")
+            result=self.scaled("_combine(_hess_parts)"), shape=shape,
+            doc="The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk.")
+        return [chunk, kernel]
 
     def closed_form_kernel(self, curvature) -> str:
         if curvature.kind == "linear":

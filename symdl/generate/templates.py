@@ -9,78 +9,100 @@ from string import Template
 # Every kernel is cached on disk (docs/engineering.md, 'Numba's cache'), compiled with the
 # fastmath subset that keeps NaN and inf (FASTMATH in MODULE; 'fastmath and NaN') and with
 # NumPy's error model, whose divisions carry no zero check that stops SIMD ('Vectorisation').
-NJIT_PARALLEL = '@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")'
+# A kernel over data is two functions: a compiled one over a range of rows (nogil, so threads
+# run chunks of rows side by side), and a plain Python one that splits the rows into chunks,
+# runs them (`_each_chunk`) and adds their parts in a fixed order ('Threads without prange').
 NJIT = '@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")'
+NJIT_CHUNK = '@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")'
 
-KERNEL_ROWS_LOSS = Template(NJIT_PARALLEL + '''
+KERNEL_ROWS_CHUNK = Template(NJIT_CHUNK + '''
+def $name($args):
+    """$doc"""
+$arrays
+$setup
+    for i in range(_start, _stop):
+$body
+    return $result
+''')
+
+KERNEL_BLOCK_CHUNK = Template(NJIT_CHUNK + '''
+def $name($args):
+    """$doc"""
+$arrays
+$setup
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+$slices
+$body
+    return $result
+''')
+
+KERNEL_NUMPY_CHUNK = Template('''
+def $name($args):
+    """$doc"""
+$slices
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+$body
+    return $result
+''')
+
+KERNEL_LOSS = Template('''
 def loss($args):
     """$doc"""
     m = $rows
-    chunks = (m + CHUNK - 1) // CHUNK
-    loss_parts = np.zeros(chunks)
-    for chunk in numba.prange(chunks):
-$arrays
-        total = 0.0
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-$body
-        loss_parts[chunk] = total
 $scale
+$transposed
+
+    def _part(_chunk, _start, _stop):
+        return _loss_of_rows($chunk_args, _start, _stop)
     return $loss$penalty
 ''')
 
-KERNEL_ROWS_LOSS_AND_GRADIENT = Template(NJIT_PARALLEL + '''
+KERNEL_LOSS_AND_GRADIENT = Template('''
 def loss_and_gradient($args):
     """$doc"""
     m = $rows
-    chunks = (m + CHUNK - 1) // CHUNK
-    loss_parts = np.zeros(chunks)
-$parts
-    for chunk in numba.prange(chunks):
-$setup
-        total = 0.0
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-$body
-        loss_parts[chunk] = total
-$store
 $scale
+$transposed
+    _parts = _chunks(m)
+$allocate
+
+    def _part(_chunk, _start, _stop):
+        return _loss_and_gradient_of_rows($chunk_args, _start, _stop$buffers)
+    $sums
     return $loss$penalty, $results
 ''')
 
-KERNEL_ROWS_PREDICT = Template(NJIT_PARALLEL + '''
+KERNEL_PREDICT = Template('''
 def predict($args):
     """$doc"""
     m = $rows
-    chunks = (m + CHUNK - 1) // CHUNK
+$transposed
     out = $allocate
-    for chunk in numba.prange(chunks):
-$arrays
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-$body
+
+    def _part(_chunk, _start, _stop):
+        _predict_rows($chunk_args, _start, _stop, out)
+    _each_chunk(_part, _chunks(m))
     return out
 ''')
 
-KERNEL_ROWS_HESSIAN = Template(NJIT_PARALLEL + '''
+KERNEL_HESSIAN = Template('''
 def hessian($args):
     """$doc"""
     m = $rows
-    chunks = (m + CHUNK - 1) // CHUNK
-    parts = np.zeros((chunks,) + $shape)
-    for chunk in numba.prange(chunks):
-$arrays
-        hess = parts[chunk]
-        for i in range(chunk * CHUNK, min(m, (chunk + 1) * CHUNK)):
-$body
 $scale
+    _parts = _chunks(m)
+    _hess_parts = np.zeros((len(_parts),) + $shape)
+
+    def _part(_chunk, _start, _stop):
+        _hessian_of_rows($args, _start, _stop, _hess_parts[_chunk])
+    _each_chunk(_part, _parts)
     return $result
 ''')
 
 KERNEL_GRADIENT = Template('''
 def gradient($args):
-    """∂J/∂p for every parameter p: the fused kernel without its loss.
-
-    A plain function, not a cached @njit one: a cached serial function that calls a
-    parallel one crashes when loaded from Numba's cache (numba/numba#8578).
-    """
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient($args)[1:]
 ''')
 
@@ -111,6 +133,8 @@ Source document: $source
 """
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -119,7 +143,6 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-CHUNK = 4096
 DERIVATION_SHA256 = "$source_hash"
 GENERATOR_SHA256 = "$generator_hash"
 BODY_SHA256 = "$body_hash"
@@ -131,63 +154,3 @@ $helpers
 
 
 $kernels''')
-
-KERNEL_BLOCK_CHUNK = Template(NJIT + '''
-def $name($args):
-    """$doc"""
-$arrays
-    for _begin in range(_start, _stop, BLOCK):
-        _size = min(BLOCK, _stop - _begin)
-$slices
-$body
-    return $result
-''')
-
-KERNEL_BLOCK_LOSS = Template(NJIT_PARALLEL + '''
-def loss($args):
-    """$doc"""
-    m = $rows
-$scale
-$transposed
-    chunks = _chunk_count(m)
-    if chunks == 1:
-        return $one_chunk$penalty
-    loss_parts = _zeros((chunks,))
-    for chunk in numba.prange(chunks):
-        loss_parts[chunk] = _loss_of_rows($chunk_args, _chunk_start(m, chunks, chunk),
-                                          _chunk_start(m, chunks, chunk + 1))
-    return $loss$penalty
-''')
-
-KERNEL_BLOCK_LOSS_AND_GRADIENT = Template(NJIT_PARALLEL + '''
-def loss_and_gradient($args):
-    """$doc"""
-    m = $rows
-$scale
-$transposed
-    chunks = _chunk_count(m)
-    loss_parts = _zeros((chunks,))
-$allocate
-    if chunks == 1:
-        chunk = 0
-        $targets = _loss_and_gradient_of_rows($chunk_args, 0, m$buffers)
-    else:
-        for chunk in numba.prange(chunks):
-            $targets = _loss_and_gradient_of_rows(
-                $chunk_args, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1)$buffers)
-    return $loss$penalty, $results
-''')
-
-KERNEL_BLOCK_PREDICT = Template(NJIT_PARALLEL + '''
-def predict($args):
-    """$doc"""
-    m = $rows
-$transposed
-    out = $allocate
-    chunks = _chunk_count(m)
-    if chunks == 1:
-        return _predict_rows($chunk_args, 0, m, out)
-    for chunk in numba.prange(chunks):
-        _predict_rows($chunk_args, _chunk_start(m, chunks, chunk), _chunk_start(m, chunks, chunk + 1), out)
-    return out
-''')

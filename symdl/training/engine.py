@@ -39,7 +39,9 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
     """
     spec = module.SPEC
     start = [np.copy(p) for p in params]
-    initial_loss = module.loss(*params, *data)
+    # the fused kernel, which every first-order epoch needs anyway: a run then compiles no
+    # separate loss kernel (docs/engineering.md, 'Where a cold start goes')
+    initial_loss = module.loss_and_gradient(*params, *data)[0]
     watch = DivergenceWatch(initial_loss, divergence)
     if log and optimizer in ("gd", "sgd"):
         note = step_size_note(module, start, data, learning_rate)

@@ -1,0 +1,272 @@
+"""The NumPy tier: a block-layout model's kernels as NumPy array code, with nothing to compile.
+
+Numba compiles a model's kernels the first time they run: seconds per kernel, before the
+first epoch (docs/engineering.md, 'Where a cold start goes'). A small job is over long before
+that. So every block-layout file also carries the same kernels written with NumPy, from the
+same derivation and the same statements as the Numba ones, and `symdl.training.tiers` picks
+the NumPy ones for a job that NumPy finishes sooner than Numba would compile.
+
+The block layout's statements run each step of the derivation over a block of rows; here the
+block is the whole chunk of rows, and each statement is one array expression:
+
+* a per-sample scalar is a column, shape (rows, 1); a per-sample vector is (rows, units); a
+  parameter vector (units,) broadcasts against both, so `w[k]·δ[r]` is `w*d_z` unchanged;
+* an affine map is a matrix product (`x @ W.T + b`), its transpose product `δ @ W`, and a
+  weight's gradient `δᵀ @ x`;
+* a sum over units is `.sum(axis=-1, keepdims=True)`; a sum over rows (J, the gradients)
+  is `_over_rows`, which also counts a term that does not depend on the row once per row.
+
+The entry points keep the Numba kernels' names with `_numpy` appended, and their arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+import sympy as sp
+
+from symdl.derive import adjoint_symbol
+from symdl.functions import REDUCTIONS, stable_logs, total
+from symdl.generate.block import BlockEmitter
+from symdl.generate.emitter import Statement, assigned, prune, summed
+from symdl.generate.printer import ArrayPrinter
+from symdl.generate.templates import (KERNEL_LOSS, KERNEL_LOSS_AND_GRADIENT, KERNEL_NUMPY_CHUNK,
+                                      KERNEL_PREDICT)
+from symdl.model import Affine
+
+ENTRY_POINTS = ("loss", "loss_and_gradient", "gradient", "predict")
+
+
+class NumPyTierPrinter(ArrayPrinter):
+    """One expression over whole arrays: the stable functions as NumPy ufunc expressions."""
+
+    def _print_sigmoid(self, expr):
+        return f"_sigmoid_numpy({self._print(expr.args[0])})"
+
+    def _print_softplus(self, expr):
+        return f"np.logaddexp(0.0, {self._print(expr.args[0])})"
+
+    def _print_logcosh(self, expr):
+        return f"_logcosh_numpy({self._print(expr.args[0])})"
+
+    def _print_relu(self, expr):
+        return f"np.maximum({self._print(expr.args[0])}, 0.0)"
+
+    def _print_Heaviside(self, expr):
+        return f"np.heaviside({self._print(expr.args[0])}, 0.0)"  # 0 at 0, as the Numba kernels
+
+    def _print_Max(self, expr):
+        return self._pairwise("np.maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._pairwise("np.minimum", expr.args)
+
+    def _pairwise(self, function, args):
+        printed = self._print(args[0])
+        for arg in args[1:]:
+            printed = f"{function}({printed}, {self._print(arg)})"
+        return printed
+
+
+class NumPyTierEmitter(BlockEmitter):
+    """The block layout's steps, each as one NumPy statement over a chunk's rows."""
+
+    def print(self, expr, names) -> str:
+        return NumPyTierPrinter(names).doprint(stable_logs(expr))
+
+    @cached_property
+    def names(self) -> dict:
+        names = {}
+        for tensor in self.model.tensors.values():
+            local = f"_{tensor.name}" if tensor.role in ("data", "target") else tensor.name
+            names[tensor.symbol] = local
+            names[adjoint_symbol(tensor)] = f"d_{tensor.name}"
+        return names
+
+    def spell_sum(self, name: str) -> str:
+        return name
+
+    def reduced(self, expr, names) -> tuple[list[Statement], str]:
+        """expr printed after one statement per reduction over units, innermost first."""
+        expr = stable_logs(expr)
+        names = dict(names)
+        statements: list[Statement] = []
+        while True:
+            innermost = sorted((r for r in expr.atoms(*REDUCTIONS) if not r.args[0].has(*REDUCTIONS)),
+                               key=sp.default_sort_key)
+            if not innermost:
+                return statements, self.print(expr, names)
+            for reduction in innermost:
+                name = self.sum_names.setdefault(reduction, f"_sum{len(self.sum_names)}")
+                summand = self.print(reduction.args[0], names)
+                helper = "_over_units" if isinstance(reduction, total) else "_logsumexp_over_units"
+                statements.append(Statement(f"{name} = {helper}({summand})"))
+                names[sp.Symbol(name)] = name
+                expr = expr.xreplace({reduction: sp.Symbol(name)})
+
+    # -- the steps over one chunk --
+    def forward(self) -> list[Statement]:
+        lines = []
+        for step in self.derived.steps:
+            if isinstance(step, Affine):
+                lines.extend(self.forward_affine(step))
+            else:
+                sums, value = self.reduced(step.expr, self.names)
+                lines += sums + [Statement(f"{step.out.name} = {value}")]
+        return lines
+
+    def forward_affine(self, step: Affine) -> list[Statement]:
+        x = self._rows_of(step.input)
+        if step.out.is_scalar:
+            value = f"({x} @ {step.weight.name})[:, None]"
+        else:
+            value = f"{x} @ {step.weight.name}.T"
+        if step.bias is not None:
+            value += f" + {step.bias.name}"
+        return [Statement(f"{step.out.name} = {value}")]
+
+    def loss_statements(self) -> list[Statement]:
+        sums, value = self.reduced(self.derived.named_loss, self.names)
+        return sums + [Statement(f"total = _over_rows({value}, _rows)")]
+
+    def backward(self) -> list[Statement]:
+        lines = []
+        for adjoint in self.derived.adjoints:
+            tensor = adjoint.tensor
+            sums, local = self.reduced(adjoint.local, self.names)
+            lines += sums
+            terms = [] if adjoint.local == 0 else [f"({local})"]
+            for step in adjoint.through:
+                if step.out.is_scalar:
+                    terms.append(f"{step.weight.name}*d_{step.out.name}")
+                else:
+                    terms.append(f"d_{step.out.name} @ {step.weight.name}")
+            lines.append(Statement(f"d_{tensor.name} = {' + '.join(terms) or '0.0'}"))
+        for gradient in self.derived.gradients:
+            lines.extend(self.accumulate(gradient))
+        return lines
+
+    def accumulate(self, gradient) -> list[Statement]:
+        param = gradient.param
+        target = f"g_{param.name}"
+        lines = []
+        if gradient.local != 0:
+            sums, local = self.reduced(gradient.local, self.names)
+            shape = "" if param.is_scalar else f", {param.name}.shape"
+            lines += sums + [Statement(f"{target} += _over_rows({local}, _rows{shape})")]
+        for step in gradient.as_weight:
+            x = self._rows_of(step.input)
+            if step.out.is_scalar:
+                lines.append(Statement(f"{target} += {x}.T @ d_{step.out.name}[:, 0]"))
+            else:
+                lines.append(Statement(f"{target} += d_{step.out.name}.T @ {x}"))
+        for step in gradient.as_bias:
+            axis = "" if step.out.is_scalar else "axis=0"
+            lines.append(Statement(f"{target} += d_{step.out.name}.sum({axis})"))
+        return lines
+
+    # -- whole kernels --
+    def chunk_args(self, with_label=True) -> list[str]:
+        return self.param_args() + (self.data_args() if with_label else self.input_args())
+
+    def chunk_function(self, name, args, arrays, setup, statements, result, doc,
+                       with_label=True) -> str:
+        statements = prune(statements, numpy_written)
+        return KERNEL_NUMPY_CHUNK.substitute(
+            name=name, args=", ".join(args), doc=doc,
+            slices=self._indent(self.chunk_slices(with_label) + setup, 4),
+            body=self._indent([s.code for s in statements], 8), result=result)
+
+    def chunk_slices(self, with_label) -> list[str]:
+        """The chunk's rows of every data tensor: a per-sample scalar as a column."""
+        tensors = list(self.model.inputs) + ([self.model.label] if with_label and self.model.label else [])
+        lines = ["_rows = _stop - _start"]
+        for t in tensors:
+            column = ", None" if t.is_scalar else ""
+            lines.append(f"_{t.name} = {t.name}[_start:_stop{column}]")
+        return lines
+
+    def kernels(self) -> list[str]:
+        return [*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
+                *self.predict_kernel()]
+
+    def gradient_kernel(self) -> str:
+        return numpy_names(super().gradient_kernel())
+
+    def loss_kernel(self) -> list[str]:
+        args = self.chunk_args()
+        chunk = self.chunk_function(
+            "_loss_of_rows_numpy", args + ["_start", "_stop"], [], [],
+            self.forward() + self.loss_statements(), "total",
+            "Σ of the loss over rows start..stop, in NumPy.")
+        kernel = KERNEL_LOSS.substitute(
+            args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
+            loss=self.scaled("sum(_each_chunk(_part, _chunks(m)))"), chunk_args=", ".join(args),
+            penalty=self.penalty_call(),
+            doc=f"J, the {self.model.reduction} of the loss over the samples, in NumPy.")
+        return [chunk, numpy_names(kernel)]
+
+    def loss_and_gradient_kernel(self) -> list[str]:
+        params = self.model.params
+        scalars = [p for p in params if p.is_scalar]
+        buffers = [f"g_{p.name}" for p in params if not p.is_scalar]
+        args = self.chunk_args()
+        chunk = self.chunk_function(
+            "_loss_and_gradient_of_rows_numpy", args + ["_start", "_stop"] + buffers, [],
+            [f"g_{p.name} = 0.0" for p in scalars],
+            self.forward() + self.loss_statements() + self.backward(),
+            ", ".join(["total"] + [f"g_{p.name}" for p in scalars]),
+            "Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' "
+            "returned, the others' added into the buffers given.")
+        allocate = [f"g_{p.name}_parts = np.zeros((len(_parts),) + {p.name}.shape)"
+                    for p in params if not p.is_scalar]
+        results = [self.scaled(f"g_{p.name}" if p.is_scalar else f"_combine(g_{p.name}_parts)")
+                   + self.penalty_gradient_term(k) for k, p in enumerate(params)]
+        kernel = KERNEL_LOSS_AND_GRADIENT.substitute(
+            args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
+            loss=self.scaled("total"), allocate=self._indent(allocate, 4),
+            chunk_args=", ".join(args), buffers="".join(f", {b}_parts[_chunk]" for b in buffers),
+            sums=summed(["total"] + [f"g_{p.name}" for p in scalars]),
+            results=", ".join(results), penalty=self.penalty_call(),
+            doc="(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused.")
+        return [chunk, numpy_names(kernel)]
+
+    def predict_kernel(self) -> list[str]:
+        out = self.model.output_tensor
+        if out is None:
+            return []
+        label = self.model.label
+        statements = [s for s in self.forward()
+                      if label is None or not re.search(rf"\b_{label.name}\b", s.code)]
+        if out.is_scalar:
+            allocate = "np.empty(m)"
+            store = f"out[_start:_stop] = np.broadcast_to({out.name}, (_rows, 1))[:, 0]"
+        else:
+            allocate = f"np.empty((m, {self.dims[out.shape[0]]}))"
+            store = f"out[_start:_stop] = {out.name}"
+        args = self.chunk_args(with_label=False)
+        chunk = self.chunk_function(
+            "_predict_rows_numpy", args + ["_start", "_stop", "out"], [], [],
+            statements + [Statement(store)], "out",
+            f"{out.name} for rows start..stop, into out, in NumPy.", with_label=False)
+        kernel = KERNEL_PREDICT.substitute(
+            args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
+            allocate=allocate, transposed="", chunk_args=", ".join(args),
+            doc=f"The model's output {out.name} for every sample, in NumPy.")
+        return [chunk, numpy_names(kernel)]
+
+
+def numpy_written(statement: Statement) -> str | None:
+    """What a NumPy statement writes; `out[...] = ` writes the result."""
+    if statement.code.startswith("out["):
+        return "out"
+    return assigned(statement)
+
+
+def numpy_names(kernel: str) -> str:
+    """An entry point's text with the tier's names: its own, the chunk functions it calls, and
+    the penalty kernels' plain Python (NumPy) functions, which need no compiling either."""
+    kernel = re.sub(r"\b(loss_and_gradient|loss|gradient|predict|_loss_of_rows|"
+                    r"_loss_and_gradient_of_rows|_predict_rows)\(", r"\1_numpy(", kernel)
+    return re.sub(r"\b(penalty|penalty_gradient)\(", r"\1.py_func(", kernel)

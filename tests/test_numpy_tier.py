@@ -1,0 +1,105 @@
+"""The NumPy tier: a block-layout model's kernels in NumPy, which need no compiling.
+
+The tier is held to the same three-way check as the Numba kernels (`symdl check`'s "NumPy
+tier" row, run for every example in test_example_models.py and every built-in in
+test_check.py). Here it is held to the Numba kernels themselves on data of one row, of one
+chunk and of several chunks (partial blocks included), and the rule that picks a tier is held
+to what its docstring says.
+"""
+
+import glob
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from symdl import cli, kernels, sources, train
+from symdl.errors import SettingsError
+from symdl.training import inputs, tiers
+
+EXAMPLES = Path(__file__).parent.parent / "examples" / "models"
+BLOCK_MODELS = [ref for ref in sources.builtin_names() + sorted(glob.glob(str(EXAMPLES / "*.py")))
+                if sources.resolve(ref).kernel_path.exists()
+                and kernels.load(ref).SPEC.get("numpy_tier")]
+SIZES = [1, 70, 40_000]  # one row; one chunk of partial blocks; four chunks on threads
+
+
+def random_arguments(module, rows, seed=0):
+    """Parameters of size 0.5 and data of unit scale, targets of the model's kind."""
+    spec = module.SPEC
+    rng = np.random.default_rng(seed)
+    sizes = {d: 3 for _, shape in spec["params"] + inputs.input_specs(spec)
+             for d in shape if isinstance(d, str)}
+    params = inputs.initial_params(spec, sizes, init_scale=0.5, seed=seed)
+    data = [rng.standard_normal((rows,) + tuple(sizes.get(d, d) for d in shape))
+            for _, shape in inputs.input_specs(spec)]
+    if spec["target"] is not None:
+        shape = (rows,) + tuple(sizes.get(d, d) for d in spec["target_shape"])
+        target = rng.standard_normal(shape)
+        data.append((target > 0).astype(float) if spec["target"][1] == "binary" else target)
+    return params, data
+
+
+@pytest.mark.parametrize("rows", SIZES)
+@pytest.mark.parametrize("ref", BLOCK_MODELS, ids=lambda ref: Path(ref).stem)
+def test_the_numpy_tier_computes_what_the_numba_kernels_do(ref, rows):
+    module = kernels.load(ref)
+    params, data = random_arguments(module, rows)
+    numba_loss, *numba_gradient = module.loss_and_gradient(*params, *data)
+    numpy_loss, *numpy_gradient = module.loss_and_gradient_numpy(*params, *data)
+    np.testing.assert_allclose(numpy_loss, numba_loss, rtol=1e-12)
+    np.testing.assert_allclose(module.loss_numpy(*params, *data), numba_loss, rtol=1e-12)
+    for numba_part, numpy_part in zip(numba_gradient, numpy_gradient):
+        assert np.shape(numpy_part) == np.shape(numba_part)
+        scale = np.max(np.abs(numba_part)) or 1.0
+        np.testing.assert_allclose(numpy_part, numba_part, rtol=0, atol=1e-12 * scale)
+    for numba_part, numpy_part in zip(module.gradient(*params, *data),
+                                      module.gradient_numpy(*params, *data)):
+        np.testing.assert_allclose(numpy_part, numba_part, rtol=0,
+                                   atol=1e-12 * (np.max(np.abs(numba_part)) or 1.0))
+    if module.SPEC["output"] is not None:
+        x = data[:len(inputs.input_specs(module.SPEC))]
+        numba_output = module.predict(*params, *x)
+        np.testing.assert_allclose(module.predict_numpy(*params, *x), numba_output, rtol=0,
+                                   atol=1e-12 * np.max(np.abs(numba_output)))
+
+
+def test_a_small_job_runs_the_numpy_tier_and_a_large_one_numba():
+    module = kernels.load("logistic_regression")
+    assert isinstance(tiers.kernels_for(module, "auto", rows=1_000, epochs=2_000), tiers.NumPyTier)
+    assert tiers.kernels_for(module, "auto", rows=100_000, epochs=100) is module
+    assert tiers.kernels_for(module, "numba", rows=10, epochs=1) is module
+    assert isinstance(tiers.kernels_for(module, "numpy", rows=10**8, epochs=10), tiers.NumPyTier)
+    # mini-batches: each call counts as CALL_AS_ROWS rows too, so one epoch of 200,000 rows
+    # in batches of 10 is not small, and the same epoch in one batch is
+    assert tiers.rows_passed(200_000, 1, batch_size=10) > tiers.NUMPY_ROWS_PASSED
+    assert tiers.rows_passed(200_000, 1) < tiers.NUMPY_ROWS_PASSED
+
+
+def test_a_model_without_a_numpy_tier_says_so_and_auto_runs_numba():
+    module = kernels.load("mnist_mlp")  # the blas layout
+    assert tiers.kernels_for(module, "auto", rows=10, epochs=1) is module
+    with pytest.raises(SettingsError, match="mnist_mlp has no NumPy tier.*blas"):
+        tiers.kernels_for(module, "numpy", rows=10, epochs=1)
+    with pytest.raises(SettingsError, match="tier must be one of auto, numba, numpy"):
+        train.fit("logistic_regression", np.ones((4, 2)), np.ones(4), tier="fast")
+
+
+def test_training_on_either_tier_reaches_the_same_parameters():
+    x = np.random.default_rng(1).standard_normal((300, 3))
+    y = (x @ [1.0, -2.0, 0.5] > 0).astype(float)
+    runs = {tier: train.fit("logistic_regression", x, y, learning_rate=0.5, epochs=200, tier=tier)
+            for tier in ("numba", "numpy")}
+    assert runs["numba"].settings["tier"] == "numba"
+    assert runs["numpy"].settings["tier"] == "numpy"
+    np.testing.assert_allclose(runs["numpy"].params["theta"], runs["numba"].params["theta"],
+                               rtol=1e-10)
+    assert train.fit("logistic_regression", x, y, epochs=5).settings["tier"] == "numpy"
+
+
+def test_the_command_line_says_which_kernels_ran(capsys):
+    assert cli.main(["train", "logistic_regression", "--quiet", "--epochs", "50"]) == 0
+    assert "(NumPy kernels)" in capsys.readouterr().out
+    assert cli.main(["train", "logistic_regression", "--quiet", "--epochs", "50",
+                     "--tier", "numba"]) == 0
+    assert "(Numba kernels)" in capsys.readouterr().out
