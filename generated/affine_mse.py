@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "fefb24b227acb985"
-BODY_SHA256 = "dd8da5ca0cbd1a4a"
+GENERATOR_SHA256 = "c51a5fd8885bcf13"
+BODY_SHA256 = "0b76197f3e80724f"
 
 SPEC = {
     'name': 'affine_mse',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "fefb24b227acb985"
-BODY_SHA256 = "0898b1d9ac16a1ff"
+GENERATOR_SHA256 = "c51a5fd8885bcf13"
+BODY_SHA256 = "4bac20543ec33140"
 
 SPEC = {
     'name': 'center_mean',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "fefb24b227acb985"
-BODY_SHA256 = "0378fb4bfd80fdc2"
+GENERATOR_SHA256 = "c51a5fd8885bcf13"
+BODY_SHA256 = "1eacdd8bc6cf622c"
 
 SPEC = {
     'name': 'center_median',

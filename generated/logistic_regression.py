@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "fefb24b227acb985"
-BODY_SHA256 = "a90290fd004153b5"
+GENERATOR_SHA256 = "c51a5fd8885bcf13"
+BODY_SHA256 = "f0d2afc951290ed8"
 
 SPEC = {
     'name': 'logistic_regression',

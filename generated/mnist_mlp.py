@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "fefb24b227acb985"
-BODY_SHA256 = "06e783d446e39637"
+GENERATOR_SHA256 = "c51a5fd8885bcf13"
+BODY_SHA256 = "817525f71fd354fd"
 
 SPEC = {
     'name': 'mnist_mlp',

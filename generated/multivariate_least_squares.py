@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "fefb24b227acb985"
-BODY_SHA256 = "4492b82c94872eda"
+GENERATOR_SHA256 = "c51a5fd8885bcf13"
+BODY_SHA256 = "a441bad669288f8b"
 
 SPEC = {
     'name': 'multivariate_least_squares',

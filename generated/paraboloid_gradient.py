@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "fefb24b227acb985"
-BODY_SHA256 = "a35a928dd028b6ce"
+GENERATOR_SHA256 = "c51a5fd8885bcf13"
+BODY_SHA256 = "24c5eeae5a8a999f"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "fefb24b227acb985"
-BODY_SHA256 = "a7bd2d4cde82705a"
+GENERATOR_SHA256 = "c51a5fd8885bcf13"
+BODY_SHA256 = "71b5a008debb3292"
 
 SPEC = {
     'name': 'two_layer_network',

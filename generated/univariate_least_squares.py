@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "fefb24b227acb985"
-BODY_SHA256 = "54606a55875b463d"
+GENERATOR_SHA256 = "c51a5fd8885bcf13"
+BODY_SHA256 = "09ed3fa065fca12f"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -87,8 +87,8 @@ class SampleProblem:
         self.loss_expression = loss
         self.gradient_expressions = [almost_everywhere(sp.diff(loss, s)) for s in self.symbols]
         self.loss_function = scalar_function(self.symbols + data_symbols, loss)
-        self.gradient_functions = [scalar_function(self.symbols + data_symbols, g)
-                                   for g in self.gradient_expressions]
+        self.gradient_function = scalar_function(self.symbols + data_symbols,
+                                                 self.gradient_expressions)
         penalty = explicit(self.instance.penalty)  # R(θ), once per cost, not per sample
         self.penalty_expression = penalty
         self.penalty_function = scalar_function(self.symbols, penalty)
@@ -158,8 +158,8 @@ class SampleProblem:
         return total + self.penalty_function(*flat)
 
     def symbolic_gradient(self, flat):
-        total = np.array([sum(g(*flat, *self.sample_args(i)) for i in range(self.samples))
-                          for g in self.gradient_functions], dtype=float)
+        total = np.sum([self.gradient_function(*flat, *self.sample_args(i))
+                        for i in range(self.samples)], axis=0, dtype=float)
         total = total / self.samples if self.model.reduction == "mean" else total
         return total + np.array([g(*flat) for g in self.penalty_gradient_functions], dtype=float)
 
@@ -186,13 +186,17 @@ SCALAR_FUNCTIONS: dict = {"Heaviside": lambda t, at_zero=0.5: 1.0 if t > 0 else 
 
 
 def scalar_function(symbols, expr):
-    """expr as a Python function of floats, one sample at a time.
+    """expr (or a list of them) as a Python function of floats, one sample at a time.
+
+    Common subexpressions are computed once (lambdify's cse): the written-out gradient of a
+    deep network repeats its forward pass in every entry, and took a minute to print and
+    evaluate entry by entry.
 
     Python's `math` module, not NumPy: lambdify prints Piecewise for NumPy as nested
     numpy.select, which fails for the nested Max of two ReLU layers ("invalid entry 0 in
     condlist") and takes minutes to print; for scalars it prints plain conditional expressions.
     """
-    return sp.lambdify(symbols, expr, [SCALAR_FUNCTIONS, "math"])
+    return sp.lambdify(symbols, expr, [SCALAR_FUNCTIONS, "math"], cse=True)
 
 
 def relative_error(a, b):

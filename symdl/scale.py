@@ -77,7 +77,8 @@ class Reference:
         symbols = problem.symbols + problem._data_symbols()
         loss = problem.loss_expression
         self.loss = sp.lambdify(symbols, loss, modules)
-        self.gradient = [sp.lambdify(symbols, g, modules) for g in problem.gradient_expressions]
+        # one function for every entry, each shared subexpression computed once
+        self.gradient = sp.lambdify(symbols, problem.gradient_expressions, modules, cse=True)
         penalty = problem.penalty_expression
         self.penalty = sp.lambdify(problem.symbols, penalty, modules)
         self.penalty_gradient = [sp.lambdify(problem.symbols, sp.diff(penalty, s), modules)
@@ -89,7 +90,7 @@ class Reference:
         """(ℓ, ∂ℓ/∂p) of one sample at `digits` digits, as mpf numbers."""
         with mpmath.workdps(digits):
             values = [mpmath.mpf(float(v)) for v in flat] + [mpmath.mpf(float(a)) for a in args]
-            return self.loss(*values), [g(*values) for g in self.gradient]
+            return self.loss(*values), list(self.gradient(*values))
 
     def penalty_terms(self, flat, digits):
         with mpmath.workdps(digits):

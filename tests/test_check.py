@@ -39,13 +39,15 @@ def test_a_wrong_kernel_is_caught(monkeypatch):
     problem = check.SampleProblem(derivation)
     real = problem.kernel
 
-    def skewed(flat):
-        loss, gradient = real(flat)
+    def skewed(flat, tier="numba"):
+        loss, gradient = real(flat, tier)
         return loss, gradient * (1 + 1e-6)
 
-    monkeypatch.setattr(check.SampleProblem, "kernel", lambda self, flat: skewed(flat))
+    monkeypatch.setattr(check.SampleProblem, "kernel", lambda self, flat, tier="numba": skewed(flat, tier))
     rows = check.check_model(derivation)
     assert any(r.is_failure for r in rows)
+    tier_row = next(r for r in rows if r.claim.startswith("NumPy tier"))
+    assert tier_row.is_failure  # the NumPy tier is held to the same check
 
 
 def test_check_table_lists_discrepancies_with_corrections():

@@ -142,7 +142,8 @@ class NumPyTierEmitter(BlockEmitter):
                     terms.append(f"{step.weight.name}*d_{step.out.name}")
                 else:
                     terms.append(f"d_{step.out.name} @ {step.weight.name}")
-            lines.append(Statement(f"d_{tensor.name} = {' + '.join(terms) or '0.0'}"))
+            shape = "(_rows, 1)" if tensor.is_scalar else f"(_rows, {self.dims[tensor.shape[0]]})"
+            lines.append(Statement(f"d_{tensor.name} = {' + '.join(terms) or f'np.zeros({shape})'}"))
         for gradient in self.derived.gradients:
             lines.extend(self.accumulate(gradient))
         return lines
