@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "c51a5fd8885bcf13"
-BODY_SHA256 = "0b76197f3e80724f"
+GENERATOR_SHA256 = "5eb4228a5413fdb8"
+BODY_SHA256 = "4b070e1fd0214922"
 
 SPEC = {
     'name': 'affine_mse',

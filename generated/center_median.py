@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "c51a5fd8885bcf13"
-BODY_SHA256 = "1eacdd8bc6cf622c"
+GENERATOR_SHA256 = "5eb4228a5413fdb8"
+BODY_SHA256 = "52ff4fb3ba94796b"
 
 SPEC = {
     'name': 'center_median',

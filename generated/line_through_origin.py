@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "c51a5fd8885bcf13"
-BODY_SHA256 = "67af738b1c8785d5"
+GENERATOR_SHA256 = "5eb4228a5413fdb8"
+BODY_SHA256 = "3858c36b553ba4b8"
 
 SPEC = {
     'name': 'line_through_origin',

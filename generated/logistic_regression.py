@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "c51a5fd8885bcf13"
-BODY_SHA256 = "f0d2afc951290ed8"
+GENERATOR_SHA256 = "5eb4228a5413fdb8"
+BODY_SHA256 = "1c6c2dd9eba0660f"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "c51a5fd8885bcf13"
-BODY_SHA256 = "8e0e7ca9e3811816"
+GENERATOR_SHA256 = "5eb4228a5413fdb8"
+BODY_SHA256 = "0aebbae553b1193f"
 
 SPEC = {
     'name': 'logistic_three_parameter',

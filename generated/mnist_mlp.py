@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "c51a5fd8885bcf13"
-BODY_SHA256 = "817525f71fd354fd"
+GENERATOR_SHA256 = "5eb4228a5413fdb8"
+BODY_SHA256 = "7b20423aaae9cb3b"
 
 SPEC = {
     'name': 'mnist_mlp',

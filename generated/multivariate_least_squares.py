@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "c51a5fd8885bcf13"
-BODY_SHA256 = "a441bad669288f8b"
+GENERATOR_SHA256 = "5eb4228a5413fdb8"
+BODY_SHA256 = "4593df472f59ffab"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "c51a5fd8885bcf13"
-BODY_SHA256 = "71b5a008debb3292"
+GENERATOR_SHA256 = "5eb4228a5413fdb8"
+BODY_SHA256 = "00f8596086593112"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "c51a5fd8885bcf13"
-BODY_SHA256 = "09ed3fa065fca12f"
+GENERATOR_SHA256 = "5eb4228a5413fdb8"
+BODY_SHA256 = "8004878fb6e2971f"
 
 SPEC = {
     'name': 'univariate_least_squares',

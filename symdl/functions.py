@@ -184,7 +184,16 @@ def stabilize(expr):
     stable = stable.replace(sp.log(sigmoid(t)), t - softplus(t))
     if stable == expr:
         return expr  # nothing to rewrite: (z − y)² stays a square, exact for large targets
-    return sp.expand(stable)
+    return expand_outside_functions(stable)
+
+
+def expand_outside_functions(expr):
+    """expr expanded with every function application held whole: −y(z − softplus(z)) +
+    (1 − y)·softplus(z) becomes softplus(z) − y·z, but a sum inside a function is not
+    multiplied out, so Σ_j (x_j − c_j)² keeps its form and its name (Derived.named), and a
+    difference of large numbers is never expanded into a cancellation."""
+    held = {f: sp.Dummy() for f in expr.atoms(sp.Function)}
+    return sp.expand(expr.xreplace(held)).xreplace({d: f for f, d in held.items()})
 
 
 class total(sp.Function):

@@ -135,3 +135,26 @@ def test_log_of_a_softmax_is_finite_and_exact_for_large_logits(folder, name, lay
                             rel_tol=1e-12, abs_tol=1e-12), (name, value)
         assert math.isclose(gradient, float(sp.N(sp.diff(true, w).subs(point), 30, maxn=20000)),
                             rel_tol=1e-9, abs_tol=1e-12), (name, value)
+
+
+def test_a_named_sum_is_read_by_name_not_expanded_in_the_loss():
+    """rbf_classifier's r = Σ_j (x_j − c_j)²: the stabilised loss reads r. Expanded, it was a
+    second sum Σ c² − 2cx + x² that cancels catastrophically once x is far from 0; at
+    x = c + 1e6·(1, 1) plus unit noise the expanded form lost every digit."""
+    from pathlib import Path
+    from symdl.derive import Derived
+    from symdl.functions import REDUCTIONS
+    path = Path(__file__).parent.parent / "examples" / "models" / "rbf_classifier.py"
+    derived = Derived(sources.load_derivation(path))
+    r = derived.model.tensors["r"].symbol
+    assert r in derived.named_loss.free_symbols
+    assert not derived.named_loss.has(*REDUCTIONS)
+    module = kernels.load(path)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20, 2)) + 1e6
+    c = x.mean(axis=0)
+    distance = ((x - c) ** 2).sum(axis=1)  # no cancellation: each term is a unit-size square
+    z = 0.1 + 1.0 * np.exp(-0.5 * distance)
+    y = (rng.random(20) > 0.5) * 1.0
+    expected = np.mean(np.logaddexp(0, z) - y * z)
+    assert math.isclose(module.loss(c, 0.5, 1.0, 0.1, x, y), expected, rel_tol=1e-12)
