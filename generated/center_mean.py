@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "5eb4228a5413fdb8"
-BODY_SHA256 = "c40d81b9e981755a"
+GENERATOR_SHA256 = "758a3f2a5c02b277"
+BODY_SHA256 = "b998134b1de635df"
 
 SPEC = {
     'name': 'center_mean',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "5eb4228a5413fdb8"
-BODY_SHA256 = "52ff4fb3ba94796b"
+GENERATOR_SHA256 = "758a3f2a5c02b277"
+BODY_SHA256 = "444a0180f1e90b10"
 
 SPEC = {
     'name': 'center_median',

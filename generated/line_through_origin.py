@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "5eb4228a5413fdb8"
-BODY_SHA256 = "3858c36b553ba4b8"
+GENERATOR_SHA256 = "758a3f2a5c02b277"
+BODY_SHA256 = "37ade0254a48baf0"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "5eb4228a5413fdb8"
-BODY_SHA256 = "1c6c2dd9eba0660f"
+GENERATOR_SHA256 = "758a3f2a5c02b277"
+BODY_SHA256 = "f9d8b5f1cb625583"
 
 SPEC = {
     'name': 'logistic_regression',

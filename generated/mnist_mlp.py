@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "5eb4228a5413fdb8"
-BODY_SHA256 = "7b20423aaae9cb3b"
+GENERATOR_SHA256 = "758a3f2a5c02b277"
+BODY_SHA256 = "f062a267ad4db603"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "5eb4228a5413fdb8"
-BODY_SHA256 = "3b2273b8c7a728a1"
+GENERATOR_SHA256 = "758a3f2a5c02b277"
+BODY_SHA256 = "52cfe4b0111ae967"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "5eb4228a5413fdb8"
-BODY_SHA256 = "00f8596086593112"
+GENERATOR_SHA256 = "758a3f2a5c02b277"
+BODY_SHA256 = "7277303556da182f"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "5eb4228a5413fdb8"
-BODY_SHA256 = "8004878fb6e2971f"
+GENERATOR_SHA256 = "758a3f2a5c02b277"
+BODY_SHA256 = "9c9dbad0b5de8d24"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -103,3 +103,32 @@ def test_the_command_line_says_which_kernels_ran(capsys):
     assert cli.main(["train", "logistic_regression", "--quiet", "--epochs", "50",
                      "--tier", "numba"]) == 0
     assert "(Numba kernels)" in capsys.readouterr().out
+
+
+def test_softmax_cross_entropy_in_the_block_layout_and_its_numpy_tier(tmp_path):
+    """A softmax classifier names layout="block": its block kernels and NumPy tier compute what
+    the rows kernels do, and pass the three-way check. Unnamed, it stays in rows."""
+    from symdl import check
+    from symdl.generate import files
+    text = (EXAMPLES / "softmax_regression.py").read_text()
+    assert files.layout_of(sources.load_derivation(EXAMPLES / "softmax_regression.py")) == "rows"
+    path = tmp_path / "softmax_block.py"
+    path.write_text(text.replace('"softmax_regression"', '"softmax_block"')
+                    .replace('reduction="mean",', 'reduction="mean", layout="block",'))
+    block, rows = kernels.load(path), kernels.load(EXAMPLES / "softmax_regression.py")
+    assert block.SPEC["layout"] == "block" and block.SPEC["numpy_tier"]
+    rng = np.random.default_rng(3)
+    W, b = rng.standard_normal((10, 6)), rng.standard_normal(10)
+    for m in SIZES:
+        x, label = rng.standard_normal((m, 6)) * 3, rng.integers(0, 10, m)
+        expected = rows.loss_and_gradient(W, b, x, label)
+        for found in (block.loss_and_gradient(W, b, x, label),
+                      block.loss_and_gradient_numpy(W, b, x, label)):
+            for a, e in zip(found, expected):
+                np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12 * np.max(np.abs(e)))
+        np.testing.assert_allclose(block.predict_numpy(W, b, x), rows.predict(W, b, x),
+                                   rtol=1e-12, atol=1e-12)
+    rows_of_check = check.check_model(sources.load_derivation(path))
+    assert all(r.verdict == "passes" for r in rows_of_check), [(r.claim, r.evidence)
+                                                                for r in rows_of_check]
+    assert any(r.claim.startswith("NumPy tier") for r in rows_of_check)

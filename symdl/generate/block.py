@@ -23,8 +23,11 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-from symdl.derive import adjoint_symbol
+from sympy.core.symbol import Str
+
+from symdl.derive import LSE, ONEHOT, adjoint_symbol
 from symdl.errors import DerivationError
+from symdl.functions import logsumexp_total
 from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced, summed
 from symdl.generate.rows import RowsEmitter
 from symdl.generate.templates import (KERNEL_BLOCK_CHUNK, KERNEL_LOSS, KERNEL_LOSS_AND_GRADIENT,
@@ -36,7 +39,7 @@ def unsupported(model: Model) -> str:
     """Why the block layout cannot express `model` ("" when it can)."""
     if model.features is None:
         return "it has no data to split into blocks"
-    if model.loss_kind != "expression":
+    if model.loss_kind not in ("expression", "softmax_cross_entropy"):
         return "its loss is not an element-wise expression"
     for step in model.steps_of_model:
         if isinstance(step, Affine):
@@ -78,6 +81,10 @@ class BlockEmitter(Emitter):
             else:
                 names[tensor.symbol] = f"{tensor.name}[_r{unit}]"
             names[adjoint_symbol(tensor)] = f"d_{tensor.name}[_r{unit}]"
+        if self.model.loss_kind == "softmax_cross_entropy":
+            c = self.index(self.model.loss_input.shape[0])
+            names[LSE] = "lse[_r]"
+            names[ONEHOT] = f"(1.0 if {c} == _{self.model.label.name}[_r] else 0.0)"
         return names
 
     def spell_sum(self, name: str) -> str:
@@ -115,6 +122,11 @@ class BlockEmitter(Emitter):
                           "call")]
 
     def loss_statements(self) -> list[Statement]:
+        if self.model.loss_kind == "softmax_cross_entropy":
+            z = self.model.loss_input
+            sums, lse = self.reduced(logsumexp_total(z.symbol, Str(z.shape[0])), self.names)
+            return sums + [Statement(f"lse[_r] = {lse}"),
+                           Statement(f"total += lse[_r] - {z.name}[_r, _{self.model.label.name}[_r]]")]
         sums, value = self.reduced(self.derived.named_loss, self.names)
         return sums + [Statement(f"total += {value}")]
 
@@ -204,8 +216,10 @@ class BlockEmitter(Emitter):
         if with_adjoints:
             tensors += [(f"d_{a.tensor.name}", a.tensor) for a in self.derived.adjoints]
         dtype = self._dtype()
-        return [f"{name} = np.empty({'BLOCK' if t.is_scalar else f'(BLOCK, {self.dims[t.shape[0]]})'}, {dtype})"
-                for name, t in tensors]
+        lse = (["lse = np.empty(BLOCK, np.float64)"]
+               if self.model.loss_kind == "softmax_cross_entropy" else [])
+        return lse + [f"{name} = np.empty({'BLOCK' if t.is_scalar else f'(BLOCK, {self.dims[t.shape[0]]})'}, {dtype})"
+                      for name, t in tensors]
 
     def block_slices(self, with_label=True) -> list[str]:
         sliced = self.input_args() + ([self.model.label.name] if with_label and self.model.label else [])

@@ -26,7 +26,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from symdl.derive import adjoint_symbol
+from symdl.derive import LSE, ONEHOT, adjoint_symbol
 from symdl.functions import REDUCTIONS, stable_logs, total
 from symdl.generate.block import BlockEmitter
 from symdl.generate.emitter import Statement, assigned, prune, summed
@@ -82,6 +82,10 @@ class NumPyTierEmitter(BlockEmitter):
             local = f"_{tensor.name}" if tensor.role in ("data", "target") else tensor.name
             names[tensor.symbol] = local
             names[adjoint_symbol(tensor)] = f"d_{tensor.name}"
+        if self.model.loss_kind == "softmax_cross_entropy":
+            classes = self.dims[self.model.loss_input.shape[0]]
+            names[LSE] = "lse"
+            names[ONEHOT] = f"(_{self.model.label.name} == np.arange({classes})).astype(np.float64)"
         return names
 
     def spell_sum(self, name: str) -> str:
@@ -127,6 +131,11 @@ class NumPyTierEmitter(BlockEmitter):
         return [Statement(f"{step.out.name} = {value}")]
 
     def loss_statements(self) -> list[Statement]:
+        if self.model.loss_kind == "softmax_cross_entropy":
+            z, label = self.model.loss_input.name, self.model.label.name
+            return [Statement(f"lse = _logsumexp_over_units({z})"),
+                    Statement(f"total = _over_rows(lse - np.take_along_axis({z}, _{label}, axis=1), "
+                              f"_rows)")]
         sums, value = self.reduced(self.derived.named_loss, self.names)
         return sums + [Statement(f"total = _over_rows({value}, _rows)")]
 
