@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "758a3f2a5c02b277"
-BODY_SHA256 = "4cb7c0c14fa868c0"
+GENERATOR_SHA256 = "f8fb47af728b182a"
+BODY_SHA256 = "d9d7bcf0e9825638"
 
 SPEC = {
     'name': 'affine_mse',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "758a3f2a5c02b277"
-BODY_SHA256 = "b998134b1de635df"
+GENERATOR_SHA256 = "f8fb47af728b182a"
+BODY_SHA256 = "b941ea225e37b330"
 
 SPEC = {
     'name': 'center_mean',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "758a3f2a5c02b277"
-BODY_SHA256 = "444a0180f1e90b10"
+GENERATOR_SHA256 = "f8fb47af728b182a"
+BODY_SHA256 = "0a2253abf67fb013"
 
 SPEC = {
     'name': 'center_median',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "758a3f2a5c02b277"
-BODY_SHA256 = "f9d8b5f1cb625583"
+GENERATOR_SHA256 = "f8fb47af728b182a"
+BODY_SHA256 = "b52134eeddf5342d"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "758a3f2a5c02b277"
-BODY_SHA256 = "960c1de9e8bd1443"
+GENERATOR_SHA256 = "f8fb47af728b182a"
+BODY_SHA256 = "0256ee67f9f66d0b"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "758a3f2a5c02b277"
-BODY_SHA256 = "f062a267ad4db603"
+GENERATOR_SHA256 = "f8fb47af728b182a"
+BODY_SHA256 = "f75a2fe1acddbcc3"
 
 SPEC = {
     'name': 'mnist_mlp',

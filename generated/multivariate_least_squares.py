@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "758a3f2a5c02b277"
-BODY_SHA256 = "57121bd21087a66c"
+GENERATOR_SHA256 = "f8fb47af728b182a"
+BODY_SHA256 = "aaffed0fb58b4338"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "758a3f2a5c02b277"
-BODY_SHA256 = "52cfe4b0111ae967"
+GENERATOR_SHA256 = "f8fb47af728b182a"
+BODY_SHA256 = "971eac552c183ff6"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "758a3f2a5c02b277"
-BODY_SHA256 = "7277303556da182f"
+GENERATOR_SHA256 = "f8fb47af728b182a"
+BODY_SHA256 = "79596d9acef4ba71"
 
 SPEC = {
     'name': 'two_layer_network',

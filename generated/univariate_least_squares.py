@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "758a3f2a5c02b277"
-BODY_SHA256 = "9c9dbad0b5de8d24"
+GENERATOR_SHA256 = "f8fb47af728b182a"
+BODY_SHA256 = "f395e82f96a88b63"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -91,9 +91,8 @@ class NumPyTierEmitter(BlockEmitter):
     def spell_sum(self, name: str) -> str:
         return name
 
-    def reduced(self, expr, names) -> tuple[list[Statement], str]:
+    def reduce_sums(self, expr, names) -> tuple[list[Statement], str]:
         """expr printed after one statement per reduction over units, innermost first."""
-        expr = stable_logs(expr)
         names = dict(names)
         statements: list[Statement] = []
         while True:
@@ -111,6 +110,7 @@ class NumPyTierEmitter(BlockEmitter):
 
     # -- the steps over one chunk --
     def forward(self) -> list[Statement]:
+        self._computed: set = set()
         lines = []
         for step in self.derived.steps:
             if isinstance(step, Affine):
