@@ -34,7 +34,7 @@ from symdl.errors import DerivationError
 from sympy.core.symbol import Str
 
 from symdl.functions import REDUCTIONS, logsumexp, stabilize, stable_logs, total
-from symdl.model import Affine, Let, Model, Tensor, outside_reductions
+from symdl.model import Affine, Let, Model, Tensor, outermost_of, outside_reductions
 
 LSE = sp.Symbol("lse", real=True)
 ONEHOT = sp.Symbol("onehot", real=True)
@@ -222,10 +222,9 @@ class Derived:
 
     def _local(self, symbol: sp.Symbol) -> sp.Expr:
         tensor = self.model.tensor(symbol)
-        dim = tensor.shape[0] if tensor.shape else None
         found = sp.Integer(0)
         for weight, sink, level in self.sinks:
-            found += differentiate(weight * sink, level, symbol, dim)
+            found += differentiate(weight * sink, level, symbol, tensor.shape)
         found = found.xreplace({logsumexp(s): LSE for s in found.atoms(sp.Symbol)})
         return self.through_names(found)
 
@@ -387,9 +386,10 @@ def hessian_entries(loss: sp.Expr, symbols: list[sp.Symbol]) -> list[list[sp.Exp
     return entries
 
 
-def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str | None) -> sp.Expr:
-    """∂/∂t of Σ over `level` of expr, for one element t = `symbol` (a typical element of a
-    vector over `dim`, or a number when dim is None).
+def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, shape: tuple,
+                  free: str | None = None) -> sp.Expr:
+    """∂/∂t of Σ over `level` of expr, for one element t = `symbol` of a tensor of `shape`
+    (() for a number, ("n",) for a vector, ("H", "n") for a matrix).
 
     Every expression is written with typical elements, so SymPy's own derivative is the
     element-wise (diagonal) part. A reduction R = Σ_k g_k inside expr is held fixed for that
@@ -397,28 +397,41 @@ def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str 
     element g'(t) for t over R's dimension, Σ_k ∂g_k/∂t for a number t. A number read by
     every element of a vector sink likewise gets the sum over the sink's elements. For
     log Σ_k e^{a_k} the route is weighted by the softmax e^{a_k − log Σ e^{a}}.
+
+    A sum over a matrix's rows, R_h = Σ_j (x_j − C_hj)², is one number per h (its `free`
+    dimension): read at the level h it is R's own element there, so its route is not summed
+    over the level when t runs over h too (C_hj), and summed with ∂R_h/∂t inside when not (a
+    number γ, a vector c_j). `free` is the dimension the level itself leaves, when expr is the
+    summand of such a sum.
     """
     reductions = outermost_reductions(expr)
     held = {r: sp.Dummy(f"R{n}", real=True) for n, r in enumerate(reductions)}
     flat = expr.xreplace(held)
 
     def over_level(value):
-        return total(value, Str(level)) if level is not None and value != 0 else value
+        if level is None or value == 0:
+            return value
+        return total(value, Str(level), Str(free)) if free else total(value, Str(level))
 
     direct = almost_everywhere(sp.diff(flat, symbol))
-    found = over_level(direct) if dim is None else direct
+    found = direct if level in shape else over_level(direct)
     for reduction, placeholder in held.items():
         outer = sp.diff(flat, placeholder)
         if outer == 0:
             continue
         summand = reduction.args[0]
         if isinstance(reduction, total):
-            inner = differentiate(summand, reduction.dim, symbol, dim)
+            inner = differentiate(summand, reduction.dim, symbol, shape, reduction.free)
         else:  # log Σ e^{a}: ∂/∂t = Σ_k softmax_k · ∂a_k/∂t
             softmax = sp.Dummy("softmax", real=True)
-            inner = differentiate(softmax * summand, reduction.dim, symbol, dim)
+            inner = differentiate(softmax * summand, reduction.dim, symbol, shape)
             inner = inner.xreplace({softmax: sp.exp(summand - placeholder)})
-        found += over_level(outer) * inner
+        if reduction.free is None:
+            found += over_level(outer) * inner
+        elif level in shape:  # R_h and t both at the level's element h
+            found += outer * inner
+        else:
+            found += over_level(outer * inner)
     return found.xreplace({p: r for r, p in held.items()})
 
 
@@ -451,19 +464,8 @@ def almost_everywhere(expr: sp.Expr) -> sp.Expr:
 
 
 def outermost_reductions(expr: sp.Expr) -> list:
-    """The reductions of expr that no other reduction contains, in a fixed order."""
-    found = []
-
-    def visit(node):
-        if isinstance(node, REDUCTIONS):
-            if node not in found:
-                found.append(node)
-            return
-        for arg in node.args:
-            visit(arg)
-
-    visit(expr)
-    return found
+    """The reductions of expr that no other reduction contains, each once, in a fixed order."""
+    return list(dict.fromkeys(outermost_of(expr)))
 
 
 def affine_expression(step: Affine) -> sp.Expr:
@@ -556,9 +558,10 @@ def fold_reductions(derived: Derived, path: list[ChainFactor]) -> list[ChainFact
         step = derived.definition[factor.numerator.name]
         assert isinstance(step, Let)  # only a Let reads its source through a sum
         level = factor.numerator.shape[0] if factor.numerator.shape else None
-        dim = factor.denominator.shape[0] if factor.denominator.shape else None
         upstream = sp.Dummy("upstream", real=True)
-        value = differentiate(upstream * step.expr, level, factor.denominator.symbol, dim)
+        value = differentiate(upstream * step.expr, level, factor.denominator.symbol,
+                              factor.denominator.shape)
+        value = value.subs(step.expr, step.out.symbol)  # σ(b + Σ h_k·w_k) is p
         value = value.xreplace({upstream: folded_product(derived.model, folded)})
         route = sum((f.route or (f.numerator.name if f.numerator else "ℓ",) for f in folded), ())
         folded = [ChainFactor(None, factor.denominator, sp.factor_terms(value),
@@ -629,8 +632,8 @@ def _loss_edge(derived: Derived, source: Tensor) -> ChainFactor | None:
         return ChainFactor(None, source, value, model.index(source.shape[0]))
     if source.symbol not in model.loss_expr.free_symbols:
         return None
-    dim = source.shape[0] if source.shape else None
-    return ChainFactor(None, source, sp.factor(differentiate(model.loss_expr, None, source.symbol, dim)))
+    return ChainFactor(None, source, sp.factor(differentiate(model.loss_expr, None, source.symbol,
+                                                              source.shape)))
 
 
 # ---- closed forms through sufficient statistics (003 §3.1, 001) -----------------------------

@@ -395,3 +395,56 @@ def test_printed_nested_sums_each_get_their_own_index(tmp_path, capsys):
     assert r"{V}_{lp}" in latex
     assert cli.main(["derive", path]) == 0
     assert "δu_p⋅u_p" in capsys.readouterr().out
+
+
+# item 4: a matrix parameter inside a per-sample sum (RBF centres C of shape (H, n)) ----------
+
+RBF_NETWORK = '''y = derivation.target("y", kind="binary")
+C = derivation.param("C", ("H", "n"))
+w = derivation.param("w", ("H",))
+b = derivation.param("b")
+gamma = derivation.param("gamma", latex=r"\\gamma")
+d = derivation.let("d", total((x - C) ** 2))          # d_k = Σ_j (x_j − C_kj)², one per unit
+h = derivation.let("h", sp.exp(-gamma * d))
+p = derivation.let("p", sigmoid(total(w * h) + b))
+derivation.loss(-y * sp.log(p) - (1 - y) * sp.log(1 - p))
+derivation.output(p)
+'''
+
+
+def rbf_numpy(params, x, y):
+    C, w, b, gamma = params
+    d = np.sum((x[:, None, :] - C[None, :, :]) ** 2, axis=2)
+    p = 1 / (1 + np.exp(-(np.exp(-gamma * d) @ w + b)))
+    return np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p))
+
+
+def test_a_matrix_parameter_inside_a_per_sample_sum_generates_and_trains(tmp_path, capsys):
+    path = network_file(tmp_path, "rbf_network", {"H": 5}, RBF_NETWORK)
+    model = sources.load_derivation(path)
+    assert model.tensor("d").shape == ("H",)  # Σ over n of a row of C: one number per unit
+    assert cli.main(["derive", path]) == 0
+    assert "2⋅γ⋅hₖ⋅wₖ⋅(Cₖⱼ - xⱼ)⋅(y - p)" in capsys.readouterr().out
+    module = kernels.load(path)
+    assert module.SPEC["layout"] == "rows"  # the block layout cannot express it: chosen alone
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((40, 3))
+    y = (np.sum(x**2, axis=1) < 2.5).astype(float)
+    params = [rng.standard_normal((5, 3)), rng.standard_normal(5), 0.3, 0.7]
+    assert_gradient(module, params, (x, y), lambda p: rbf_numpy(p, x, y))
+    prediction = module.predict(*params, x)
+    C, w, b, gamma = params
+    expected = 1 / (1 + np.exp(-(np.exp(-gamma * np.sum((x[:, None] - C) ** 2, axis=2)) @ w + b)))
+    np.testing.assert_allclose(prediction, expected, rtol=1e-12)
+    assert_trains(path, x, y, optimizer="adam", learning_rate=0.05, epochs=30, init_scale=1.0,
+                  initial={"gamma": 1.0}, sizes={"H": 5})
+
+
+def test_a_sum_over_a_matrix_that_leaves_a_vector_in_the_loss_is_refused(tmp_path):
+    path = network_file(tmp_path, "rbf_vector_loss", {"H": 5}, '''y = derivation.target("y")
+C = derivation.param("C", ("H", "n"))
+derivation.loss((y - total((x - C) ** 2)) ** 2)
+''')
+    with pytest.raises(DerivationError, match=r"the loss must be a number per sample; .* leaves "
+                                              r"one number per H: reduce it with another total"):
+        sources.load_derivation(path)

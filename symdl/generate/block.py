@@ -25,6 +25,7 @@ from functools import cached_property
 
 from symdl.derive import adjoint_symbol
 from symdl.errors import DerivationError
+from symdl.functions import REDUCTIONS
 from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced
 from symdl.generate.rows import RowsEmitter
 from symdl.generate.templates import (KERNEL_BLOCK_CHUNK, KERNEL_BLOCK_LOSS,
@@ -38,6 +39,10 @@ def unsupported(model: Model) -> str:
         return "it has no data to split into blocks"
     if model.loss_kind != "expression":
         return "its loss is not an element-wise expression"
+    exprs = [model.loss_expr] + [s.expr for s in model.steps_of_model if isinstance(s, Let)]
+    for reduction in (r for e in exprs for r in e.atoms(*REDUCTIONS)):
+        if reduction.free is not None:
+            return f"{reduction} sums over the rows of a matrix, one sum per {reduction.free}"
     for step in model.steps_of_model:
         if isinstance(step, Affine):
             if step.input.role == "data" and len(step.input.shape) != 1:
