@@ -448,3 +448,53 @@ derivation.loss((y - total((x - C) ** 2)) ** 2)
     with pytest.raises(DerivationError, match=r"the loss must be a number per sample; .* leaves "
                                               r"one number per H: reduce it with another total"):
         sources.load_derivation(path)
+
+
+# item 5: the blas layout evaluates sums inside a sample's expressions -----------------------
+
+NORMALISED_LAYER = '''y = derivation.target("y", kind="class", classes=3)
+W = derivation.param("W", ("H", "n"))
+b = derivation.param("b", ("H",))
+V = derivation.param("V", ("c", "H"))
+z = derivation.affine("z", W, x, b)
+a = derivation.let("a", sp.tanh(z))
+u = derivation.let("u", a / sp.sqrt(total(a**2)))   # the units scaled to length 1
+q = derivation.let("q", sp.exp(u) / total(sp.exp(u)))  # then a softmax over them
+o = derivation.affine("o", V, q)
+derivation.softmax_cross_entropy(o, y)
+derivation.output(o)
+'''
+
+
+def normalised_layer_numpy(params, x, y):
+    W, b, V = params
+    a = np.tanh(x @ W.T + b)
+    u = a / np.linalg.norm(a, axis=1, keepdims=True)
+    q = np.exp(u) / np.sum(np.exp(u), axis=1, keepdims=True)
+    o = q @ V.T
+    lse = np.log(np.sum(np.exp(o), axis=1))
+    return np.mean(lse - o[np.arange(len(y)), y])
+
+
+@pytest.mark.parametrize("layout", ["blas", "rows"])
+def test_sums_in_a_layer_generate_in_the_blas_layout(tmp_path, layout):
+    body = NORMALISED_LAYER
+    path = tmp_path / f"normalised_{layout}.py"
+    path.write_text(NETWORK_HEAD.replace("{name}", f"normalised_{layout}")
+                    .replace("{sizes}", repr({"H": 4}))
+                    .replace('reduction="mean",', f'reduction="mean", layout="{layout}",') + body)
+    module = kernels.load(str(path))
+    assert module.SPEC["layout"] == layout
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((40, 3)), rng.integers(0, 3, 40)
+    params = [rng.standard_normal((4, 3)), rng.standard_normal(4), rng.standard_normal((3, 4))]
+    assert_gradient(module, params, (x, y), lambda p: normalised_layer_numpy(p, x, y))
+    assert_trains(str(path), x, y, learning_rate=0.5, epochs=20, init_scale=1.0,
+                  sizes={"H": 4, "c": 3})
+
+
+def test_a_wide_layer_with_sums_is_generated_in_the_blas_layout_when_the_layout_is_auto(tmp_path):
+    from symdl.generate.files import layout_of
+    model = sources.load_derivation(network_file(tmp_path, "wide_normalised", {"H": 256},
+                                                 NORMALISED_LAYER))
+    assert layout_of(model) == "blas"
