@@ -498,3 +498,83 @@ def test_a_wide_layer_with_sums_is_generated_in_the_blas_layout_when_the_layout_
     model = sources.load_derivation(network_file(tmp_path, "wide_normalised", {"H": 256},
                                                  NORMALISED_LAYER))
     assert layout_of(model) == "blas"
+
+
+# item 3: several data tensors with a vector target, in memory and chunk by chunk -------------
+
+TWO_INPUTS = '''"""Two data tensors and a vector target: y_k = Σ_j A_kj·x_j + B_k·t."""
+import sympy as sp
+from symdl.functions import total
+from symdl.model import Model
+
+derivation = Model("two_inputs", title="A test model", source="none", reduction="mean")
+x = derivation.data("x", ("n",))
+t = derivation.data("t")
+y = derivation.target("y", shape=("k",))
+A = derivation.param("A", ("k", "n"))
+B = derivation.param("B", ("k",))
+z = derivation.affine("z", A, x)
+y_hat = derivation.let("y_hat", z + B * sp.tanh(t))
+derivation.loss(total((y - y_hat) ** 2))
+derivation.output(y_hat)
+'''
+
+
+def two_inputs_numpy(params, x, t, y):
+    A, B = params
+    return np.mean(np.sum((y - (x @ A.T + np.tanh(t)[:, None] * B)) ** 2, axis=1))
+
+
+def two_inputs_data(rows=60):
+    rng = np.random.default_rng(6)
+    x, t = rng.standard_normal((rows, 3)), rng.standard_normal(rows)
+    y = x @ rng.standard_normal((3, 2)) + np.tanh(t)[:, None] * np.array([0.5, -1.0])
+    return x, t, y
+
+
+def test_several_data_tensors_with_a_vector_target_train(tmp_path):
+    path = tmp_path / "two_inputs.py"
+    path.write_text(TWO_INPUTS)
+    x, t, y = two_inputs_data()
+    rng = np.random.default_rng(7)
+    params = [rng.standard_normal((2, 3)), rng.standard_normal(2)]
+    assert_gradient(kernels.load(str(path)), params, (x, t, y),
+                    lambda p: two_inputs_numpy(p, x, t, y))
+    result = assert_trains(str(path), {"x": x, "t": t}, y, learning_rate=0.1, epochs=20)
+    assert train.predict(result, (x, t)).shape == (60, 2)
+
+
+def test_several_data_tensors_with_a_vector_target_train_chunk_by_chunk(tmp_path):
+    """Dask arrays give the in-memory history (the sums only reordered), full batch and in
+    mini-batches; a scalar tensor may stay a NumPy array beside them."""
+    da = pytest.importorskip("dask.array")
+    path = tmp_path / "two_inputs.py"
+    path.write_text(TWO_INPUTS)
+    x, t, y = two_inputs_data()
+    memory = train.fit(str(path), (x, t), y, learning_rate=0.1, epochs=5)
+    chunks = (da.from_array(x, chunks=(25, 3)), da.from_array(t, chunks=25))
+    chunked = train.fit(str(path), chunks, da.from_array(y, chunks=(25, 1)),
+                        learning_rate=0.1, epochs=5)
+    assert chunked.metrics["chunks"] == 3
+    np.testing.assert_allclose([j for _, j in chunked.history], [j for _, j in memory.history],
+                               rtol=1e-12)
+    for name in ("A", "B"):
+        np.testing.assert_allclose(chunked.params[name], memory.params[name], rtol=1e-12)
+    batched = train.fit(str(path), {"x": chunks[0], "t": t}, y, optimizer="sgd", batch_size=10,
+                        learning_rate=0.05, epochs=5, epoch_metrics=True)
+    losses = [j for _, j in batched.history]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+def test_several_data_tensors_with_a_vector_target_train_from_a_store(tmp_path, capsys):
+    pytest.importorskip("dask.array")
+    path = tmp_path / "two_inputs.py"
+    path.write_text(TWO_INPUTS)
+    x, t, y = two_inputs_data()
+    store = tmp_path / "store"
+    store.mkdir()
+    for name, array in (("x", x), ("t", t), ("y", y)):
+        np.save(store / f"{name}.npy", array)
+    assert cli.main(["train", str(path), "--data", str(store), "--epochs", "5", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"chunks"' in out and "Traceback" not in out
