@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "ea64e70c2a88e4a3"
+GENERATOR_SHA256 = "95f8f17e82c35986"
+BODY_SHA256 = "f359d3b5f873b784"
 
 SPEC = {
     'name': 'affine_mse',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "883d60b91e0ba800"
+GENERATOR_SHA256 = "95f8f17e82c35986"
+BODY_SHA256 = "5b37dd9437df00da"
 
 SPEC = {
     'name': 'center_mean',

@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "81b470190978af8b"
+GENERATOR_SHA256 = "95f8f17e82c35986"
+BODY_SHA256 = "1d04935561f020cf"
 
 SPEC = {
     'name': 'center_median',

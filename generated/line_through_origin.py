@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "411aa099ee13ed3d"
+GENERATOR_SHA256 = "95f8f17e82c35986"
+BODY_SHA256 = "eab10bbad7b80f5b"
 
 SPEC = {
     'name': 'line_through_origin',

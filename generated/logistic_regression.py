@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "53a3a854babb2127"
+GENERATOR_SHA256 = "95f8f17e82c35986"
+BODY_SHA256 = "776389f8a22af78f"
 
 SPEC = {
     'name': 'logistic_regression',

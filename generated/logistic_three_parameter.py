@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "a9b4ce42dea75adc"
+GENERATOR_SHA256 = "95f8f17e82c35986"
+BODY_SHA256 = "74b823cf457b7079"
 
 SPEC = {
     'name': 'logistic_three_parameter',

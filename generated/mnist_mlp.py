@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "fa69371155454d2b"
+GENERATOR_SHA256 = "95f8f17e82c35986"
+BODY_SHA256 = "d26132f2a32c2f14"
 
 SPEC = {
     'name': 'mnist_mlp',

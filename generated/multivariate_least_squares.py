@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "5d809331b00147ee"
+GENERATOR_SHA256 = "95f8f17e82c35986"
+BODY_SHA256 = "7da0b3553bb8d3ac"
 
 SPEC = {
     'name': 'multivariate_least_squares',

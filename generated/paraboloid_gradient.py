@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "bb4b951f85ca2091"
+GENERATOR_SHA256 = "95f8f17e82c35986"
+BODY_SHA256 = "dab4a78f04573644"
 
 SPEC = {
     'name': 'paraboloid_gradient',

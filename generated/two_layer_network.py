@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "eb0fff754e7d444c"
+GENERATOR_SHA256 = "95f8f17e82c35986"
+BODY_SHA256 = "2804f116d4836d08"
 
 SPEC = {
     'name': 'two_layer_network',

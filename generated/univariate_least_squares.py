@@ -19,8 +19,8 @@ from numba.extending import intrinsic
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 CHUNK = 4096
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "8eeb1e781e56caec"
-BODY_SHA256 = "a3b20688daac2827"
+GENERATOR_SHA256 = "95f8f17e82c35986"
+BODY_SHA256 = "c1aaa6e7b32d3835"
 
 SPEC = {
     'name': 'univariate_least_squares',
