@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "f8fb47af728b182a"
-BODY_SHA256 = "d9d7bcf0e9825638"
+GENERATOR_SHA256 = "38b08ce37cf0a92b"
+BODY_SHA256 = "2fb8fe64c5f81f82"
 
 SPEC = {
     'name': 'affine_mse',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "f8fb47af728b182a"
-BODY_SHA256 = "b941ea225e37b330"
+GENERATOR_SHA256 = "38b08ce37cf0a92b"
+BODY_SHA256 = "ff3494afbd98086c"
 
 SPEC = {
     'name': 'center_mean',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "f8fb47af728b182a"
-BODY_SHA256 = "0a2253abf67fb013"
+GENERATOR_SHA256 = "38b08ce37cf0a92b"
+BODY_SHA256 = "39a4e17497429f16"
 
 SPEC = {
     'name': 'center_median',

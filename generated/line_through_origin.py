@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "f8fb47af728b182a"
-BODY_SHA256 = "8504b3ac4e4a6b42"
+GENERATOR_SHA256 = "38b08ce37cf0a92b"
+BODY_SHA256 = "5701f7709c89eda5"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "f8fb47af728b182a"
-BODY_SHA256 = "0256ee67f9f66d0b"
+GENERATOR_SHA256 = "38b08ce37cf0a92b"
+BODY_SHA256 = "0e26bd4959b82381"
 
 SPEC = {
     'name': 'logistic_three_parameter',

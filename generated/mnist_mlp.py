@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "f8fb47af728b182a"
-BODY_SHA256 = "f75a2fe1acddbcc3"
+GENERATOR_SHA256 = "38b08ce37cf0a92b"
+BODY_SHA256 = "919ab6bea73fcd5e"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "f8fb47af728b182a"
-BODY_SHA256 = "aaffed0fb58b4338"
+GENERATOR_SHA256 = "38b08ce37cf0a92b"
+BODY_SHA256 = "a068e4b0f2f240ec"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "f8fb47af728b182a"
-BODY_SHA256 = "971eac552c183ff6"
+GENERATOR_SHA256 = "38b08ce37cf0a92b"
+BODY_SHA256 = "25fdda975b2604c0"
 
 SPEC = {
     'name': 'paraboloid_gradient',

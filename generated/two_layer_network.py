@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "f8fb47af728b182a"
-BODY_SHA256 = "79596d9acef4ba71"
+GENERATOR_SHA256 = "38b08ce37cf0a92b"
+BODY_SHA256 = "2688bea5afb022f1"
 
 SPEC = {
     'name': 'two_layer_network',

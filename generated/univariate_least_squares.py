@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "f8fb47af728b182a"
-BODY_SHA256 = "f395e82f96a88b63"
+GENERATOR_SHA256 = "38b08ce37cf0a92b"
+BODY_SHA256 = "7e06962c935f6ffb"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -25,6 +25,10 @@ Data is checked inside the first pass, chunk by chunk, with the same errors as i
 needed.
 
 Dask is an optional extra: ``pip install symdl[dask]``.
+
+Long because training over chunks is one piece: each chunk checked as it is read (every data
+tensor and the target), the pass that sums the kernels' results, the engine's kernels over
+those passes, mini-batches chunk by chunk, and training from a store.
 """
 
 from __future__ import annotations
@@ -53,22 +57,26 @@ from symdl.training.scores import score_names, scores, validation_scores
 _KERNEL_LOCK = threading.Lock()
 
 
-def _checked_chunk(spec, x, y, rows, index, dtype, declared):
+def _checked_chunk(spec, arrays, y, rows, index, dtype, declared):
     """One chunk through training.inputs.checked_data, its errors naming the chunk and its rows.
 
-    `declared` is the shape the Dask array says this chunk of x has; a chunk that differs
-    (a ragged file, a wrong `from_delayed` shape) would otherwise be a Numba indexing error.
+    `arrays` are the chunk's data tensors in declaration order, `declared` the shape each Dask
+    array says this chunk has; a chunk that differs (a ragged file, a wrong `from_delayed`
+    shape) would otherwise be a Numba indexing error.
     """
     where = f"chunk {index} (rows {rows[0]}..{rows[1] - 1})"
-    if x.shape[1:] != tuple(declared[1:]):
-        raise DataError(f"{where}: x has {x.shape[1] if x.ndim > 1 else 1} columns here but "
-                        f"the array declares {declared[1] if len(declared) > 1 else 1}; "
-                        f"every chunk needs the same width")
-    if len(x) != rows[1] - rows[0] or (y is not None and len(y) != len(x)):
-        raise DataError(f"{where}: x has {len(x)} rows and y {len(y) if y is not None else 0} "
-                        f"where {rows[1] - rows[0]} were declared; the arrays' chunks do not "
-                        f"match their shapes")
-    for name, array in (("x", x), ("y", y)):
+    names = [name for name, _ in inputs.input_specs(spec)]
+    labels = names if len(names) > 1 else ["x"]  # one data tensor is "x", as the user gave it
+    for label, x, shape in zip(labels, arrays, declared):
+        if x.shape[1:] != tuple(shape[1:]):
+            raise DataError(f"{where}: {label} has {x.shape[1] if x.ndim > 1 else 1} columns "
+                            f"here but the array declares {shape[1] if len(shape) > 1 else 1}; "
+                            f"every chunk needs the same width")
+        if len(x) != rows[1] - rows[0] or (y is not None and len(y) != len(x)):
+            raise DataError(f"{where}: {label} has {len(x)} rows and y "
+                            f"{len(y) if y is not None else 0} where {rows[1] - rows[0]} were "
+                            f"declared; the arrays' chunks do not match their shapes")
+    for name, array in list(zip(labels, arrays)) + [("y", y)]:
         if array is not None and array.dtype.kind == "f" and not np.all(np.isfinite(array)):
             bad = ~np.isfinite(array)
             first = rows[0] + int(np.argwhere(bad)[0][0])
@@ -76,36 +84,43 @@ def _checked_chunk(spec, x, y, rows, index, dtype, declared):
                             f"NaN and {int(np.count_nonzero(np.isinf(array)))} inf entries "
                             f"(the first in row {first}); remove or fill them before training")
     try:
-        return inputs.checked_data(spec, x, y, dtype)
+        return inputs.checked_data(spec, tuple(arrays) if len(arrays) > 1 else arrays[0], y, dtype)
     except DataError as error:
         raise DataError(f"{where}: {error}") from None
 
 
-def _kernel_data(spec, x, y, data_dtype):
-    """A chunk as the kernel takes it, unchecked (the first pass has checked it)."""
-    x = np.ascontiguousarray(x.reshape(len(x)) if spec["features"][1] == () else x,
-                             dtype=data_dtype)
-    y = None if y is None else np.ascontiguousarray(
-        y.reshape(len(y)), dtype=np.int64 if spec["target"][1] == "class" else np.float64)
-    return x, y
+def _kernel_data(spec, arrays, y, data_dtype):
+    """A chunk as the kernel takes it, unchecked (the first pass has checked it): x one array,
+    or a tuple of the data tensors in declaration order, and y (rows of k for a vector target)."""
+    shaped = tuple(np.ascontiguousarray(x.reshape(len(x)) if shape == () else x, dtype=data_dtype)
+                   for (_, shape), x in zip(inputs.input_specs(spec), arrays))
+    if y is not None:
+        y = y.reshape(len(y)) if not spec.get("target_shape") else y
+        y = np.ascontiguousarray(y, dtype=np.int64 if spec["target"][1] == "class" else np.float64)
+    return (shaped if len(shaped) > 1 else shaped[0]), y
 
 
-def _chunk_sums(x, y=None, *, ref, params, want, check, data_dtype, block_info=None):
+def _chunk_sums(*blocks, ref, params, want, check, data_dtype, count, block_info=None):
     """What `want` names, for one chunk, as sums packed in one row.
 
+    `blocks` are the chunk of each of the `count` data tensors, then of the target if any.
     The row is [J, ∂J/∂p₁..., H₁₁..., rows·score]: J always, then the gradient, the Hessian
     (the generated `hessian` kernel, P × P over the flat parameters) and the training scores
     (training.scores: accuracy or mse, times the chunk's rows) when `want` names them.
     """
     module = kernels.load(ref)
     spec = module.SPEC
-    info = block_info[0]
+    arrays, y = blocks[:count], (blocks[count] if len(blocks) > count else None)
     if check:
-        x, y = _checked_chunk(spec, x, None if y is None else y.reshape(len(y)),
-                              info["array-location"][0], info["chunk-location"][0], data_dtype,
-                              tuple(stop - start for start, stop in info["array-location"]))
+        info = block_info[0]
+        if y is not None and not spec.get("target_shape"):
+            y = y.reshape(len(y))
+        x, y = _checked_chunk(spec, arrays, y, info["array-location"][0],
+                              info["chunk-location"][0], data_dtype,
+                              [tuple(stop - start for start, stop in block_info[k]["array-location"])
+                               for k in range(count)])
     else:
-        x, y = _kernel_data(spec, x, y, data_dtype)
+        x, y = _kernel_data(spec, arrays, y, data_dtype)
     data = kernel_data(x, y)
     with _KERNEL_LOCK:
         if "gradient" in want:
@@ -115,8 +130,9 @@ def _chunk_sums(x, y=None, *, ref, params, want, check, data_dtype, block_info=N
         hessian = [module.hessian(*params, *data)] if "hessian" in want else []
         found_scores = scores(module, params, x, y) if "scores" in want else {}
     sums = np.concatenate([[loss]] + [np.ravel(g) for g in grads + hessian]).astype(np.float64)
-    scale = len(x) if spec["reduction"] == "mean" else 1
-    found = np.concatenate([sums * scale, [len(x) * v for v in found_scores.values()]])
+    rows = inputs.sample_count(x)
+    scale = rows if spec["reduction"] == "mean" else 1
+    found = np.concatenate([sums * scale, [rows * v for v in found_scores.values()]])
     return found[None, :]
 
 
@@ -125,20 +141,30 @@ class ChunkedData:
 
     def __init__(self, ref, spec, x, y, dtype, scheduler=None):
         self.ref, self.spec, self.dtype, self.scheduler = ref, spec, dtype, scheduler
-        self.x, self.y = stores.aligned_rows(x, y)
-        if self.spec["features"] and self.spec["features"][1] == () and self.x.ndim == 2:
-            if self.x.shape[1] != 1:
-                raise DataError(f"x has {self.x.shape[1]} features per sample (shape "
-                                f"{self.x.shape}) but the model expects a single number")
-            self.x = self.x[:, 0]
-        self.rows = int(self.x.shape[0])
+        tensors = inputs.input_specs(spec)
+        given = inputs.given_inputs(spec, x)
+        labels = [name for name, _ in tensors] if len(tensors) > 1 else ["x"]
+        first, self.y = stores.aligned_rows(given[0], y)
+        self.inputs = [first] + [_aligned_like(first, array, label, labels[0])
+                                 for array, label in zip(given[1:], labels[1:])]
+        for k, ((_, shape), label) in enumerate(zip(tensors, labels)):
+            array = self.inputs[k]
+            if shape == () and array.ndim == 2:
+                if array.shape[1] != 1:
+                    raise DataError(f"{label} has {array.shape[1]} features per sample (shape "
+                                    f"{array.shape}) but the model expects a single number")
+                self.inputs[k] = array[:, 0]
+        if self.y is not None and self.y.ndim == 2 and len(self.y.chunks[1]) > 1:
+            self.y = self.y.rechunk({1: -1})  # a vector target: whole rows of k per chunk
+        self.x = self.inputs[0] if len(self.inputs) == 1 else tuple(self.inputs)
+        self.rows = int(self.inputs[0].shape[0])
         if self.rows == 0:
             raise DataError("no samples: x has 0 rows")
         self.passes = 0
 
     @property
     def chunks(self) -> int:
-        return len(self.x.chunks[0])
+        return len(self.inputs[0].chunks[0])
 
     def evaluate(self, params, want, check=False) -> dict:
         """One pass: J and whichever of "gradient", "hessian", "scores" `want` names.
@@ -169,11 +195,12 @@ class ChunkedData:
         """Σ over the chunks of per_chunk(x, y, ...) (one row of `size` each), in a tree."""
         import dask
         da = stores.require_dask()
-        x = self.x if self.x.ndim == 2 else self.x[:, None]
-        arrays = [x] if self.y is None else [x, self.y.reshape(self.y.shape[0], 1)]
+        arrays = [x if x.ndim == 2 else x[:, None] for x in self.inputs]
+        if self.y is not None:
+            arrays.append(self.y if self.y.ndim == 2 else self.y.reshape(self.y.shape[0], 1))
         parts = da.map_blocks(per_chunk, *arrays, ref=self.ref, data_dtype=self.dtype,
                               dtype=np.float64, chunks=((1,) * self.chunks, (size,)),
-                              meta=np.empty((0, size)), **options)
+                              meta=np.empty((0, size)), count=len(self.inputs), **options)
         (total,) = dask.compute(parts.sum(axis=0, split_every=8), scheduler=self.scheduler)
         return total
 
@@ -181,8 +208,25 @@ class ChunkedData:
         """Chunk `index` of x and y in memory, as the kernels take them."""
         import dask
         y = None if self.y is None else self.y.blocks[index]
-        xb, yb = dask.compute(self.x.blocks[index], y, scheduler=self.scheduler)
-        return _kernel_data(self.spec, xb, yb, self.dtype)
+        blocks, yb = dask.compute([x.blocks[index] for x in self.inputs], y,
+                                  scheduler=self.scheduler)
+        return _kernel_data(self.spec, blocks, yb, self.dtype)
+
+
+def _aligned_like(first, array, label, first_label):
+    """A further data tensor with whole rows per chunk, in the rows of the first's chunks."""
+    da = stores.require_dask()
+    if not stores.is_chunked(array):
+        array = np.asarray(array)
+        array = da.from_array(array, chunks=((first.chunks[0],) if len(array) == first.shape[0]
+                                             else (len(array),)) + array.shape[1:])
+    if array.shape[0] != first.shape[0]:
+        raise DataError(f"{label} has {array.shape[0]} samples but {first_label} has "
+                        f"{first.shape[0]}; every data tensor needs one row per sample")
+    if array.chunks[0] != first.chunks[0]:
+        raise DataError(f"{label} and {first_label} are chunked differently in rows; rechunk "
+                        f"{label} like {first_label} with {label}.rechunk({first_label}.chunks[0])")
+    return array.rechunk({i: -1 for i in range(1, array.ndim)}) if array.ndim > 1 else array
 
 
 class Kernels:
@@ -252,16 +296,12 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     validate.initial_values(spec, initial)
     if spec["features"] is None:
         raise DataError(f"{spec['name']} takes no data, so there is nothing to chunk")
-    if len(inputs.input_specs(spec)) > 1:
-        raise DataError(f"{spec['name']} reads several data tensors per sample; chunked (Dask) "
-                        f"training takes one x: compute the arrays into memory (np.asarray) "
-                        f"and train on those")
     if spec.get("penalty"):
         raise DataError(f"{spec['name']} has a penalty on its parameters, which each chunk's "
                         f"kernel would add again; train it in memory (train.fit with NumPy arrays)")
-    dtype = _dtype(x)
+    dtype = _dtype(inputs.given_inputs(spec, x)[0])
     data = ChunkedData(ref, spec, x, y, dtype, scheduler)
-    bound = inputs.dimension_sizes(spec, data.x, sizes)
+    bound = inputs.dimension_sizes(spec, data.x, sizes, data.y)
     if params is None:
         params = inputs.initial_params(spec, bound, dtype=dtype, init_scale=init_scale,
                                        init=init, initial=initial, seed=seed)
@@ -298,7 +338,7 @@ def _validation(module, data, validation_data, params, sizes):
         return None
     if len(validation_data) != 2:
         raise DataError("validation_data must be a pair (x_val, y_val)")
-    if stores.is_chunked(validation_data[0]):
+    if stores.holds_chunks(validation_data[0]):
         held_out = Kernels(ChunkedData(data.ref, data.spec, *validation_data, data.dtype,
                                        data.scheduler), base=("scores",))
 
@@ -347,14 +387,20 @@ def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> Res
     spec = kernels.load(ref).SPEC
     settings = {k: v for k, v in (spec["training"] or {}).items() if k != "dataset"}
     settings.update(overrides)
-    x, y = stores.load(path, [spec["features"][0]] + ([spec["target"][0]] if spec["target"] else []))
+    names = [name for name, _ in inputs.input_specs(spec)]
+    x, y = stores.load(path, names[:1] + ([spec["target"][0]] if spec["target"] else []))
+    if len(names) > 1:  # every further data tensor read in the rows of the first's chunks
+        further = [stores.load(path, [name])[0] for name in names[1:]]
+        x = (x,) + tuple(a if a.chunks[0] == x.chunks[0] or a.shape[0] != x.shape[0]
+                         else a.rechunk({0: x.chunks[0]}) for a in further)
     client = None
     if isinstance(scheduler, str) and ":" in scheduler:
         from distributed import Client
         scheduler = client = Client(scheduler, set_as_default=False)
     try:
         result = fit(ref, x, y, log=log, scheduler=scheduler, **settings)
-        data = ChunkedData(sources.resolve(ref), spec, x, y, _dtype(x), scheduler)
+        data = ChunkedData(sources.resolve(ref), spec, x, y,
+                           _dtype(inputs.given_inputs(spec, x)[0]), scheduler)
         found = Kernels(data, base=("scores",)).scores(
             inputs.params_in_order(spec, result.params))
         result.metrics.update({f"train {k}": v for k, v in found.items()})

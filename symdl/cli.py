@@ -113,10 +113,6 @@ def command_train(args):
     if args.scheduler and not args.data:
         raise DataError("--scheduler runs on data in a store: give --data STORE.zarr too")
     if args.data and datafiles.is_out_of_core(args.data):
-        if len(datafiles.input_names(spec)) > 1:
-            raise DataError(f"{spec['name']} reads several data tensors per sample "
-                            f"({', '.join(datafiles.input_names(spec))}); chunked training from "
-                            f"a store takes one: save the arrays in a .npz file instead")
         if overrides.pop("tier", "numba") == "numpy":
             raise DataError("training from a store runs the Numba kernels (the data is large "
                             "by design): leave out --tier numpy")

@@ -34,7 +34,7 @@ from symdl.errors import DerivationError
 from sympy.core.symbol import Str
 
 from symdl.functions import REDUCTIONS, logsumexp, stabilize, stable_logs, total
-from symdl.model import Affine, Let, Model, Tensor, outside_reductions
+from symdl.model import Affine, Let, Model, Tensor, outermost_of, outside_reductions
 
 LSE = sp.Symbol("lse", real=True)
 ONEHOT = sp.Symbol("onehot", real=True)
@@ -222,10 +222,9 @@ class Derived:
 
     def _local(self, symbol: sp.Symbol) -> sp.Expr:
         tensor = self.model.tensor(symbol)
-        dim = tensor.shape[0] if tensor.shape else None
         found = sp.Integer(0)
         for weight, sink, level in self.sinks:
-            found += differentiate(weight * sink, level, symbol, dim)
+            found += differentiate(weight * sink, level, symbol, tensor.shape)
         found = found.xreplace({logsumexp(s): LSE for s in found.atoms(sp.Symbol)})
         return self.through_names(found)
 
@@ -387,9 +386,10 @@ def hessian_entries(loss: sp.Expr, symbols: list[sp.Symbol]) -> list[list[sp.Exp
     return entries
 
 
-def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str | None) -> sp.Expr:
-    """∂/∂t of Σ over `level` of expr, for one element t = `symbol` (a typical element of a
-    vector over `dim`, or a number when dim is None).
+def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, shape: tuple,
+                  free: str | None = None) -> sp.Expr:
+    """∂/∂t of Σ over `level` of expr, for one element t = `symbol` of a tensor of `shape`
+    (() for a number, ("n",) for a vector, ("H", "n") for a matrix).
 
     Every expression is written with typical elements, so SymPy's own derivative is the
     element-wise (diagonal) part. A reduction R = Σ_k g_k inside expr is held fixed for that
@@ -397,28 +397,41 @@ def differentiate(expr: sp.Expr, level: str | None, symbol: sp.Symbol, dim: str 
     element g'(t) for t over R's dimension, Σ_k ∂g_k/∂t for a number t. A number read by
     every element of a vector sink likewise gets the sum over the sink's elements. For
     log Σ_k e^{a_k} the route is weighted by the softmax e^{a_k − log Σ e^{a}}.
+
+    A sum over a matrix's rows, R_h = Σ_j (x_j − C_hj)², is one number per h (its `free`
+    dimension): read at the level h it is R's own element there, so its route is not summed
+    over the level when t runs over h too (C_hj), and summed with ∂R_h/∂t inside when not (a
+    number γ, a vector c_j). `free` is the dimension the level itself leaves, when expr is the
+    summand of such a sum.
     """
     reductions = outermost_reductions(expr)
     held = {r: sp.Dummy(f"R{n}", real=True) for n, r in enumerate(reductions)}
     flat = expr.xreplace(held)
 
     def over_level(value):
-        return total(value, Str(level)) if level is not None and value != 0 else value
+        if level is None or value == 0:
+            return value
+        return total(value, Str(level), Str(free)) if free else total(value, Str(level))
 
     direct = almost_everywhere(sp.diff(flat, symbol))
-    found = over_level(direct) if dim is None else direct
+    found = direct if level in shape else over_level(direct)
     for reduction, placeholder in held.items():
         outer = sp.diff(flat, placeholder)
         if outer == 0:
             continue
         summand = reduction.args[0]
         if isinstance(reduction, total):
-            inner = differentiate(summand, reduction.dim, symbol, dim)
+            inner = differentiate(summand, reduction.dim, symbol, shape, reduction.free)
         else:  # log Σ e^{a}: ∂/∂t = Σ_k softmax_k · ∂a_k/∂t
             softmax = sp.Dummy("softmax", real=True)
-            inner = differentiate(softmax * summand, reduction.dim, symbol, dim)
+            inner = differentiate(softmax * summand, reduction.dim, symbol, shape)
             inner = inner.xreplace({softmax: sp.exp(summand - placeholder)})
-        found += over_level(outer) * inner
+        if reduction.free is None:
+            found += over_level(outer) * inner
+        elif level in shape:  # R_h and t both at the level's element h
+            found += outer * inner
+        else:
+            found += over_level(outer * inner)
     return found.xreplace({p: r for r, p in held.items()})
 
 
@@ -451,19 +464,8 @@ def almost_everywhere(expr: sp.Expr) -> sp.Expr:
 
 
 def outermost_reductions(expr: sp.Expr) -> list:
-    """The reductions of expr that no other reduction contains, in a fixed order."""
-    found = []
-
-    def visit(node):
-        if isinstance(node, REDUCTIONS):
-            if node not in found:
-                found.append(node)
-            return
-        for arg in node.args:
-            visit(arg)
-
-    visit(expr)
-    return found
+    """The reductions of expr that no other reduction contains, each once, in a fixed order."""
+    return list(dict.fromkeys(outermost_of(expr)))
 
 
 def affine_expression(step: Affine) -> sp.Expr:
@@ -534,6 +536,7 @@ class ChainFactor:
     value: sp.Expr
     summed_over: str = ""  # an index the product sums over (a vector junction)
     reduces: bool = False  # the step reads the source through a sum: not element by element
+    route: tuple = ()  # a folded factor: the names it runs through, ℓ first (ℓ, u, s)
 
 
 def chain_rule(derived: Derived, param: Tensor) -> list[list[ChainFactor]]:
@@ -552,19 +555,33 @@ def fold_reductions(derived: Derived, path: list[ChainFactor]) -> list[ChainFact
         if not factor.reduces:
             folded.append(factor)
             continue
-        if any(f.summed_over for f in folded):
-            raise DerivationError(
-                f"{derived.model.name}: cannot print the chain rule through {factor.numerator.name}, "
-                f"a sum read after a sum over units; the adjoints below are what the kernel uses")
         step = derived.definition[factor.numerator.name]
         assert isinstance(step, Let)  # only a Let reads its source through a sum
         level = factor.numerator.shape[0] if factor.numerator.shape else None
-        dim = factor.denominator.shape[0] if factor.denominator.shape else None
         upstream = sp.Dummy("upstream", real=True)
-        value = differentiate(upstream * step.expr, level, factor.denominator.symbol, dim)
-        value = value.xreplace({upstream: sp.Mul(*[f.value for f in folded])})
-        folded = [ChainFactor(None, factor.denominator, sp.factor_terms(value))]
+        value = differentiate(upstream * step.expr, level, factor.denominator.symbol,
+                              factor.denominator.shape)
+        value = value.subs(step.expr, step.out.symbol)  # σ(b + Σ h_k·w_k) is p
+        value = value.xreplace({upstream: folded_product(derived.model, folded)})
+        route = sum((f.route or (f.numerator.name if f.numerator else "ℓ",) for f in folded), ())
+        folded = [ChainFactor(None, factor.denominator, sp.factor_terms(value),
+                              route=route + (factor.numerator.name,))]
     return folded
+
+
+def folded_product(model: Model, factors: list[ChainFactor]) -> sp.Expr:
+    """∂ℓ/∂t for the tensor t the last of `factors` differentiates: their product, with the
+    sum over each index a factor sums over written as a total over its dimension.
+
+    After a sum over units (Σ_l ∂ℓ/∂z_l·W_lk, or Σ_k ∂ℓ/∂u_k·∂u_k/∂s for a number s read by
+    every u_k) the product is one element of ∂ℓ/∂t only once that sum is taken: a reduction
+    read further down the path then differentiates the sum, not one of its terms.
+    """
+    dim_of = {letter: dim for dim, letter in model.index_of_dim.items()}
+    product = sp.Mul(*[f.value for f in factors])
+    for letter in sorted({f.summed_over for f in factors if f.summed_over}):
+        product = total(product, Str(dim_of[letter]))
+    return product
 
 
 def _paths(derived: Derived, param: Tensor) -> list[list[ChainFactor]]:
@@ -600,7 +617,9 @@ def _edge(derived: Derived, step, source: Tensor) -> ChainFactor | None:
         return ChainFactor(step.out, source, sp.Integer(1), reduces=True)  # folded by chain_rule
     value = almost_everywhere(sp.diff(step.expr, source.symbol))
     value = value.subs(step.expr, step.out.symbol)
-    return ChainFactor(step.out, source, sp.factor_terms(value))
+    # a number read by every element of a vector: the chain rule sums over those elements
+    summed = derived.model.index(step.out.shape[0]) if source.is_scalar and step.out.shape else ""
+    return ChainFactor(step.out, source, sp.factor_terms(value), summed)
 
 
 def _loss_edge(derived: Derived, source: Tensor) -> ChainFactor | None:
@@ -613,8 +632,8 @@ def _loss_edge(derived: Derived, source: Tensor) -> ChainFactor | None:
         return ChainFactor(None, source, value, model.index(source.shape[0]))
     if source.symbol not in model.loss_expr.free_symbols:
         return None
-    dim = source.shape[0] if source.shape else None
-    return ChainFactor(None, source, sp.factor(differentiate(model.loss_expr, None, source.symbol, dim)))
+    return ChainFactor(None, source, sp.factor(differentiate(model.loss_expr, None, source.symbol,
+                                                              source.shape)))
 
 
 # ---- closed forms through sufficient statistics (003 §3.1, 001) -----------------------------
@@ -748,35 +767,48 @@ def expand_totals(model: Model, expr: sp.Expr, values) -> sp.Expr:
                           if s.name in model.tensors})
 
 
-def written_out_reductions(model: Model, expr: sp.Expr, values) -> sp.Expr:
+def written_out_reductions(model: Model, expr: sp.Expr, values, fixed=None) -> sp.Expr:
     """expr with every per-sample reduction over a dimension written out element by element:
-    total(u, k) as u_0 + u_1 + …, its log-sum-exp as log(e^{a_0} + e^{a_1} + …)."""
+    total(u, k) as u_0 + u_1 + …, its log-sum-exp as log(e^{a_0} + e^{a_1} + …).
 
-    def written_out(reduction):
-        if reduction.dim is None:
-            return reduction
-        summand = reduction.args[0]
-        vectors = [model.tensor(s) for s in outside_reductions(summand).free_symbols
-                   if s.name in model.tensors and not model.tensor(s).is_scalar]
-        size = len(values[vectors[0].name])
-        terms = [summand.xreplace({t.symbol: values[t.name][k] for t in vectors})
-                 for k in range(size)]
-        if isinstance(reduction, total):
-            return sp.Add(*terms)
-        return sp.log(sp.Add(*[sp.exp(term) for term in terms]))
+    The sums are written from the outside in, each fixing the index it runs over (`fixed`,
+    dimension → element), so a matrix element C_kj inside Σ_j is C[k, j] once an enclosing
+    sum or the element of the vector being computed has fixed k. A tensor whose every index
+    is fixed (a number: all of them) is replaced by its value; the others are left for the
+    caller (an element of a vector the caller picks itself).
+    """
+    fixed = dict(fixed or {})
+    held = {r: sp.Dummy() for r in outermost_reductions(expr) if r.dim is not None}
+    flat = expr.xreplace(held)
+    elements = {}
+    for symbol in flat.free_symbols:
+        tensor = model.tensors.get(symbol.name)
+        if tensor is not None and tensor.name in values and all(d in fixed for d in tensor.shape):
+            value = values[tensor.name]
+            elements[symbol] = value[tuple(fixed[d] for d in tensor.shape)] if tensor.shape else value
+    flat = flat.xreplace(elements)
+    for reduction, placeholder in held.items():
+        terms = [written_out_reductions(model, reduction.args[0], values, {**fixed, reduction.dim: k})
+                 for k in range(dimension_size(model, reduction, values))]
+        written = (sp.Add(*terms) if isinstance(reduction, total)
+                   else sp.log(sp.Add(*[sp.exp(term) for term in terms])))
+        flat = flat.xreplace({placeholder: written})
+    return flat
 
-    return expr.replace(lambda e: isinstance(e, REDUCTIONS), written_out)
+
+def dimension_size(model: Model, reduction, values) -> int:
+    """How many elements the reduction's dimension has, read off a tensor it sums over."""
+    for symbol in reduction.args[0].free_symbols:
+        tensor = model.tensors.get(symbol.name)
+        if tensor is not None and reduction.dim in tensor.shape and tensor.name in values:
+            return sp.Array(values[tensor.name]).shape[tensor.shape.index(reduction.dim)]
+    raise DerivationError(f"{model.name}: no value gives the size of {reduction.dim}")
 
 
 def _elementwise(model, step: Let, values):
-    expr = written_out_reductions(model, step.expr, values)
-    symbols = [s for s in expr.free_symbols if s.name in model.tensors]
     if step.out.is_scalar:
-        return expr.xreplace({s: values[s.name] for s in symbols})
-    size = None
-    for s in symbols:
-        if not model.tensor(s).is_scalar:
-            size = len(values[s.name])
-    return sp.Array([expr.xreplace({s: (values[s.name][k] if not model.tensor(s).is_scalar
-                                        else values[s.name]) for s in symbols})
-                     for k in range(size)])
+        return written_out_reductions(model, step.expr, values)
+    dim = step.out.shape[0]
+    size = next(sp.Array(values[t.name]).shape[t.shape.index(dim)] for t in model.tensors.values()
+                if dim in t.shape and t.name in values)
+    return sp.Array([written_out_reductions(model, step.expr, values, {dim: k}) for k in range(size)])

@@ -120,7 +120,7 @@ def _stable_softmax(product):
     factors = list(product.args)
     for position, factor in enumerate(factors):
         base, exponent = factor.as_base_exp()
-        if (exponent == -1 and isinstance(base, total) and base.dim is not None
+        if (exponent == -1 and isinstance(base, total) and base.dim is not None and base.free is None
                 and isinstance(base.args[0], sp.exp) and base.args[0] in factors):
             summand = base.args[0]
             rest = [f for k, f in enumerate(factors) if k != position]
@@ -143,7 +143,8 @@ def _stable_log(arg):
         return sp.Add(*[sp.log(f) if part is None else part for f, part in zip(arg.args, parts)])
     if isinstance(arg, sp.exp):
         return arg.args[0]
-    if isinstance(arg, total) and arg.dim is not None and isinstance(arg.args[0], sp.exp):
+    if (isinstance(arg, total) and arg.dim is not None and arg.free is None
+            and isinstance(arg.args[0], sp.exp)):
         return logsumexp_total(arg.args[0].args[0], arg.args[1])
     if not isinstance(arg, sp.Add) or not arg.has(sp.exp):
         return None
@@ -203,10 +204,18 @@ class total(sp.Function):
     with respect to that element is the derivative of the summand (∂/∂θ_j Σ_k θ_k² = 2θ_j).
     `norm`, `mean` and `softmax` are built from it. Inside a per-sample expression (a loss or
     a `let`) the model records which dimension it runs over as a second argument,
-    total(u, Str("k")): Σ_k u_k (model.bound_reductions).
+    total(u, Str("k")): Σ_k u_k (model.bound_reductions). A sum over j of a matrix's row,
+    Σ_j (x_j − C_kj)², is one number per k: the model records that dimension as a third
+    argument, total(u, Str("n"), Str("H")), a vector over H (`free`).
     """
 
-    nargs = (1, 2)
+    nargs = (1, 2, 3)
+
+    @classmethod
+    def eval(cls, summand, *dims):
+        if summand.is_zero:
+            return sp.Integer(0)  # Σ 0 = 0, as ∂/∂t of a sum that does not read t
+        return None
 
     def fdiff(self, argindex=1):
         return sp.Integer(1)
@@ -226,7 +235,12 @@ class total(sp.Function):
     @property
     def dim(self) -> str | None:
         """The dimension summed over, once the model has bound it (None in a penalty)."""
-        return self.args[1].name if len(self.args) == 2 else None
+        return self.args[1].name if len(self.args) >= 2 else None
+
+    @property
+    def free(self) -> str | None:
+        """The dimension the sum leaves (H in Σ_j (x_j − C_kj)²), or None: a number per sample."""
+        return self.args[2].name if len(self.args) == 3 else None
 
     def _sympystr(self, printer):
         return "Σ(%s)" % printer._print(self.args[0])
@@ -248,6 +262,8 @@ class logsumexp_total(sp.Function):
     @property
     def dim(self) -> str:
         return self.args[1].name
+
+    free = None  # always a number per sample (a log-sum-exp over a matrix's rows is not derived)
 
     def _eval_is_real(self):
         return self.args[0].is_real

@@ -284,8 +284,7 @@ class Model(Derivation):
         `let("u", z / norm(z))`.
         """
         expr = self.bound_reductions(self.defined_everywhere(sp.sympify(expr), name), name)
-        shapes = {self.tensor(s).shape for s in outside_reductions(expr).free_symbols
-                  if s.name in self.tensors}
+        shapes = element_shapes(self, expr)
         vector_shapes = shapes - {()}
         if len(vector_shapes) > 1:
             raise DerivationError(f"{self.name}: {name} mixes shapes {sorted(vector_shapes)}")
@@ -306,6 +305,11 @@ class Model(Derivation):
         """
         expr = self.bound_reductions(self.defined_everywhere(sp.sympify(expr), "the loss"),
                                      "the loss")
+        for reduction in outermost_of(expr):
+            if reduction.free:
+                raise DerivationError(f"{self.name}: the loss must be a number per sample; "
+                                      f"{reduction} leaves one number per {reduction.free}: "
+                                      f"reduce it with another total(...), or name it with let")
         for s in sorted(outside_reductions(expr).free_symbols, key=lambda s: s.name):
             t = self.tensors.get(s.name)
             if t is None or not t.is_scalar:
@@ -348,19 +352,26 @@ class Model(Derivation):
             if reduction.dim is not None:
                 return reduction
             inner = reduction.args[0]
-            shapes = set()
             for s in outside_reductions(inner).free_symbols:
-                t = self.tensors.get(s.name)
-                if t is None:
+                if s.name not in self.tensors:
                     raise DerivationError(f"{self.name}: {where} uses {s}, which is not declared")
-                if not t.is_scalar:
-                    shapes.add(t.shape)
-            if len(shapes) != 1 or len(next(iter(shapes))) != 1:
-                found = ", ".join(str(sh) for sh in sorted(shapes)) or "scalars only"
-                raise DerivationError(
-                    f"{self.name}: {reduction} in {where} must sum over vectors of one dimension "
-                    f"(found {found}); write one total(...) per vector, e.g. total(a**2) + total(b**2)")
-            return total(inner, Str(next(iter(shapes))[0]))
+            shapes = element_shapes(self, inner) - {()}
+            vectors = {sh for sh in shapes if len(sh) == 1}
+            matrices = shapes - vectors
+            if len(vectors) == 1 and not matrices:
+                return total(inner, Str(next(iter(vectors))[0]))
+            # Σ_j (x_j − C_kj)²: vectors over j beside matrices with one other dimension k
+            (dim,) = next(iter(vectors)) if len(vectors) == 1 else (None,)
+            free = {d for sh in matrices if len(sh) == 2 and sh.count(dim) == 1
+                    for d in sh if d != dim}
+            if dim is not None and len(free) == 1 and all(dim in sh for sh in matrices):
+                return total(inner, Str(dim), Str(free.pop()))
+            found = ", ".join(str(sh) for sh in sorted(shapes)) or "scalars only"
+            raise DerivationError(
+                f"{self.name}: {reduction} in {where} must sum over vectors of one dimension, "
+                f"beside matrices whose other dimension it leaves (found {found}); write one "
+                f"total(...) per vector, e.g. total(a**2) + total(b**2), or total((x - C)**2) "
+                f"with x over n and C of shape (H, n) for one sum over n per row of C")
 
         return expr.replace(lambda e: isinstance(e, total) and e.dim is None, bind)
 
@@ -487,6 +498,22 @@ class Model(Derivation):
         shown = f"{{{base}}}_{{{indices}}}" if indices else base
         self.tensors[name] = Tensor(name, role, shape, symbol, shown, kind)
         return symbol
+
+
+def outermost_of(expr: sp.Expr) -> list:
+    """The reductions of expr that no other reduction contains."""
+    from symdl.functions import REDUCTIONS
+    if isinstance(expr, REDUCTIONS):
+        return [expr]
+    return [r for arg in expr.args for r in outermost_of(arg)]
+
+
+def element_shapes(model: Model, expr: sp.Expr) -> set:
+    """The shapes of what expr reads element by element: its tensors outside reductions, and
+    the dimension a sum over a matrix's rows leaves (Σ_j (x_j − C_kj)² is one per k)."""
+    shapes = {model.tensor(s).shape for s in outside_reductions(expr).free_symbols
+              if s.name in model.tensors}
+    return shapes | {(r.free,) for r in outermost_of(expr) if r.free}
 
 
 def outside_reductions(expr: sp.Expr) -> sp.Expr:

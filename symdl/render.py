@@ -26,7 +26,7 @@ from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.stringpict import prettyForm
 
 from symdl import documents, prose
-from symdl.derive import LSE, ONEHOT, Derived, adjoint_symbol, chain_rule
+from symdl.derive import LSE, ONEHOT, Derived, adjoint_symbol, chain_rule, outermost_reductions
 from symdl.functions import REDUCTIONS, total
 from symdl.model import Affine, Derivation, Model, Step, outside_reductions
 
@@ -227,54 +227,72 @@ def model_lines(model: Model) -> list[Line]:
 
 
 class BoundElement(sp.Symbol):
-    """An element of a vector under a sum whose index is also free outside it: z_l in
-    z_k · Σ_l z_l², printed with the sum's own letter."""
+    """An element of a tensor (or of its adjoint) under a sum whose index letter is not the
+    tensor's own: z_l in z_k · Σ_l z_l², W_lp in Σ_p (Σ_l W_lp …), printed with those letters."""
 
-    def __new__(cls, tensor, letter):
-        obj = super().__new__(cls, f"{tensor.name}__{letter}", real=True)
-        obj.texts = (tensor.latex, letter)
+    def __new__(cls, name, latex, letters):
+        obj = super().__new__(cls, f"{name}__{''.join(letters)}", real=True)
+        obj.texts = (latex, "".join(letters))
         return obj
 
     def __getnewargs_ex__(self):
         return ((), {})
 
     def _latex(self, printer):
-        base = re.sub(r"_\{[^{}]*\}$", "", self.texts[0])
-        return re.sub(r"^\{?([A-Za-z]{2,})\}?$", r"\\mathrm{\1}", base) + "_{%s}" % self.texts[1]
+        adjoint = self.texts[0].startswith("\\delta ")
+        base = re.sub(r"_\{[^{}]*\}$", "", self.texts[0].removeprefix("\\delta "))
+        base = re.sub(r"^\{?([A-Za-z]{2,})\}?$", r"\\mathrm{\1}", base) + "_{%s}" % self.texts[1]
+        return "\\delta " + base if adjoint else base
 
     def _pretty(self, printer):
-        return prettyForm(unicode_of_latex(self._latex(printer)))
+        return prettyForm(unicode_of_latex(self._latex(printer)).replace("δ ", "δ"))
 
 
 def as_sums(model: Model, value):
     """Every reduction written as a teacher writes it: total(u, k) as Σ_k u_k, the log-sum-exp
-    as log Σ_k e^{a_k}, a penalty's total(W**2) as Σ_{k,j} W_kj². A sum over a dimension whose
-    index is free outside it gets a letter of its own: z_k · Σ_l z_l²."""
+    as log Σ_k e^{a_k}, a penalty's total(W**2) as Σ_{k,j} W_kj². A sum whose index letter is
+    already taken, free outside it or bound by a sum around it, gets a letter of its own:
+    z_k · Σ_l z_l², and Σ_l (… Σ_p a_p² …) inside it."""
     if not isinstance(value, sp.Basic) or not value.has(*REDUCTIONS):
         return value
-    outside = {model.tensor(s).shape[0] for s in outside_reductions(value).free_symbols
-               if s.name in model.tensors and model.tensor(s).shape}
-    outside |= {t.shape[0] for t in model.tensors.values()
-                if t.shape and adjoint_symbol(t) in outside_reductions(value).free_symbols}
-    spare = [c for c in "lpqrsuv" if c not in model.index_of_dim.values()]
+    tensors = {}
+    for t in model.tensors.values():
+        tensors[t.symbol] = (t, t.latex)
+        tensors[adjoint_symbol(t)] = (t, r"\delta " + t.latex)
+    spare = [c for c in "lpqrsuvtm" if c not in model.index_of_dim.values() and c not in model.tensors]
 
-    def written(reduction):
+    def letters(expr, renamed, skip=None) -> set:
+        """The index letters free in expr outside its reductions (but the one over `skip`)."""
+        return {renamed.get(d, model.index(d)) for s in outside_reductions(expr).free_symbols
+                if s in tensors for d in tensors[s][0].shape if d != skip}
+
+    def convert(expr, taken, renamed):
+        held = {r: sp.Dummy() for r in outermost_reductions(expr)}
+        flat = expr.xreplace(held)
+        bound = {}
+        for s in flat.free_symbols & tensors.keys():
+            tensor, latex = tensors[s]
+            if any(renamed.get(d, model.index(d)) != model.index(d) for d in tensor.shape):
+                bound[s] = BoundElement(s.name, latex,
+                                        [renamed.get(d, model.index(d)) for d in tensor.shape])
+        flat = flat.xreplace(bound)
+        return flat.xreplace({p: written(r, taken, renamed) for r, p in held.items()})
+
+    def written(reduction, taken, renamed):
         summand = reduction.args[0]
-        if reduction.dim is not None:
-            index = model.index(reduction.dim)
-            if reduction.dim in outside and spare:
-                index = spare[0]
-                summand = summand.xreplace({t.symbol: BoundElement(t, index)
-                                            for t in model.tensors.values()
-                                            if t.shape == (reduction.dim,)})
-        else:
+        if reduction.dim is None:  # a penalty's total(W**2): Σ over every index of W
             shapes = [model.tensor(s).shape for s in summand.free_symbols if s.name in model.tensors]
-            index = ",".join(model.index(d) for d in max(shapes, key=len, default=()))
+            return IndexSum(",".join(model.index(d) for d in max(shapes, key=len, default=())), summand)
+        busy = taken | letters(summand, renamed, skip=reduction.dim)
+        index = model.index(reduction.dim)
+        if index in busy:
+            index = next((c for c in spare if c not in busy), index)
+        body = convert(summand, busy | {index}, {**renamed, reduction.dim: index})
         if isinstance(reduction, total):
-            return IndexSum(index, summand)
-        return sp.log(IndexSum(index, sp.exp(summand)), evaluate=False)
+            return IndexSum(index, body)
+        return sp.log(IndexSum(index, sp.exp(body)), evaluate=False)
 
-    return value.replace(lambda e: isinstance(e, REDUCTIONS), written)
+    return convert(value, letters(value, {}), {})
 
 
 def describe(tensor) -> str:
@@ -325,7 +343,9 @@ def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
             f"The derivative with respect to {param.name}:"
         if len(paths) > 1:
             text = text[:-1] + f", route {number} of {len(paths)} (through " \
-                + " → ".join([f.numerator.name if f.numerator else "ℓ" for f in path] + [param.name]) + "):"
+                + " → ".join([name for f in path for name in
+                              (f.route or (f.numerator.name if f.numerator else "ℓ",))]
+                             + [param.name]) + "):"
         lhs = Partial("ℓ", param.name, r"\ell", param.latex)
         tex = (f"The chain rule for ${param.latex}$, factor by factor:" if len(path) > 1 else
                f"The derivative with respect to ${param.latex}$:")
@@ -338,7 +358,7 @@ def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
         lhs = Partial("ℓ", param.name, r"\ell", param.latex)
         together = sp.Add(*routes, evaluate=False)
         sides = [together]
-        if not any(r.has(IndexSum) for r in routes):
+        if not any(r.has(IndexSum, *REDUCTIONS) for r in routes):
             sides.append(sp.factor(sp.Add(*routes)))
         lines.append(Line(f"{param.name} is reached by {len(routes)} routes; ∂ℓ/∂{param.name} is "
                           f"their sum:", lhs, sides,

@@ -7,6 +7,7 @@ into tmp_path and used through the public path a user takes.
 """
 
 import numpy as np
+import sympy as sp
 import pytest
 
 from symdl import cli, kernels, sources, train
@@ -239,3 +240,341 @@ def test_the_hessian_through_intermediates_is_the_hessian(tmp_path):
         for entry, expected in zip(row_named, row_exact):
             assert float(derived.composed(entry).xreplace(point)) == pytest.approx(
                 float(expected.xreplace(point)), rel=1e-12, abs=1e-12)
+
+
+# ---- issue 17, pass 3: gradients checked against finite differences of NumPy models ---------
+
+def numeric_gradient(cost, params, step=1e-6):
+    """Central differences of cost(params) for every element of every parameter (NumPy only)."""
+    found = []
+    for position, value in enumerate(params):
+        value = np.asarray(value, dtype=float)
+        grad = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            moved = []
+            for sign in (1, -1):
+                trial = value.copy()
+                trial[index] += sign * step
+                moved.append(cost([trial if k == position else p for k, p in enumerate(params)]))
+            grad[index] = (moved[0] - moved[1]) / (2 * step)
+        found.append(grad)
+    return found
+
+
+def assert_gradient(module, params, data, cost):
+    """The kernel's ∂J/∂p against central differences of the NumPy cost, to ~1e-6 relative."""
+    loss, *grads = module.loss_and_gradient(*params, *data)
+    assert loss == pytest.approx(cost(params), rel=1e-10)
+    for got, expected in zip(grads, numeric_gradient(cost, params)):
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
+
+
+def assert_trains(path, x, y, **settings):
+    result = train.fit(path, x, y, **settings)
+    losses = [loss for _, loss in result.history]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+    return result
+
+
+NETWORK_HEAD = '''"""A model of this test's own."""
+import sympy as sp
+from symdl.functions import total, sigmoid
+from symdl.model import Model, Training
+
+derivation = Model("{name}", title="A test model", source="none", reduction="mean",
+                   training=Training(sizes={sizes}))
+x = derivation.data("x", ("n",))
+'''
+
+
+def network_file(tmp_path, name, sizes, body):
+    path = tmp_path / f"{name}.py"
+    path.write_text(NETWORK_HEAD.replace("{name}", name).replace("{sizes}", repr(sizes)) + body)
+    return str(path)
+
+
+# item 1: a sum read after a sum over hidden units (u = a/‖a‖ fed to a second layer, whose
+# units are summed again): `symdl derive` raised "cannot print the chain rule through u"
+SUM_AFTER_SUM = '''y = derivation.target("y")
+W = derivation.param("W", ("H", "n"))
+V = derivation.param("V", ("K", "H"))
+w = derivation.param("w", ("K",))
+z = derivation.affine("z", W, x)
+a = derivation.let("a", sp.tanh(z))
+u = derivation.let("u", a / sp.sqrt(total(a**2)))
+z2 = derivation.affine("z2", V, u)
+h = derivation.let("h", sp.tanh(z2))
+r = derivation.let("r", total(h**2))
+y_hat = derivation.let("y_hat", total(w * h) + r)
+derivation.loss((y - y_hat) ** 2)
+derivation.output(y_hat)
+'''
+
+
+def sum_after_sum_numpy(params, x, y):
+    """(J, ∂ℓ/∂a per sample) of SUM_AFTER_SUM, in NumPy."""
+    W, V, w = params
+    a = np.tanh(x @ W.T)
+    u = a / np.linalg.norm(a, axis=1, keepdims=True)
+    h = np.tanh(u @ V.T)
+    y_hat = h @ w + np.sum(h**2, axis=1)
+    return np.mean((y - y_hat) ** 2)
+
+
+def test_a_sum_read_after_a_sum_over_hidden_units_derives_generates_and_trains(tmp_path, capsys):
+    path = network_file(tmp_path, "sum_after_sum", {"H": 4, "K": 3}, SUM_AFTER_SUM)
+    assert cli.main(["derive", path]) == 0
+    out = capsys.readouterr().out
+    assert "route 1 of 2 (through ℓ → y_hat → r → h → z2 → u → a → z → W)" in out
+    rng = np.random.default_rng(1)
+    x, y = rng.standard_normal((30, 3)), rng.standard_normal(30)
+    params = [rng.standard_normal((4, 3)), rng.standard_normal((3, 4)), rng.standard_normal(3)]
+    assert_gradient(kernels.load(path), params, (x, y),
+                    lambda p: sum_after_sum_numpy(p, x, y))
+    assert_trains(path, x, y, learning_rate=0.02, epochs=20, init_scale=1.0, sizes={"H": 4, "K": 3})
+
+
+def test_the_printed_chain_rule_after_a_sum_over_units_is_the_true_derivative(tmp_path):
+    """∂ℓ/∂a_k as the folded factors of both routes print it, written out for H = 4, K = 3,
+    against central differences of the NumPy loss in a."""
+    import sympy as sp
+    from symdl.derive import Derived, chain_rule, written_out_reductions
+    model = sources.load_derivation(network_file(tmp_path, "sum_after_sum", {"H": 4, "K": 3},
+                                                 SUM_AFTER_SUM))
+    folded = [route[0] for route in chain_rule(Derived(model), model.tensor("W"))]
+    assert all(f.numerator is None and f.denominator.name == "a" for f in folded)
+    rng = np.random.default_rng(2)
+    a, V, w, y = (np.tanh(rng.standard_normal(4)), rng.standard_normal((3, 4)),
+                  rng.standard_normal(3), 0.3)
+
+    def forward(at):
+        u = at / np.linalg.norm(at)
+        h = np.tanh(V @ u)
+        return u, h, h @ w + np.sum(h**2)
+
+    u, h, y_hat = forward(a)
+    values = {"a": sp.Array(list(a)), "u": sp.Array(list(u)), "h": sp.Array(list(h)),
+              "w": sp.Array(list(w)), "V": sp.Array(V.tolist())}
+    scalars = {model.tensor("y").symbol: y, model.tensor("y_hat").symbol: y_hat,
+               model.tensor("r").symbol: float(np.sum(h**2))}
+    for k in range(4):
+        step = np.zeros(4)
+        step[k] = 1e-6
+        numeric = ((y - forward(a + step)[2]) ** 2 - (y - forward(a - step)[2]) ** 2) / 2e-6
+        printed = 0.0
+        for factor in folded:
+            # element k of ∂ℓ/∂a: a_k, u_k and V's column k wherever the unit index is k
+            printed += float(written_out_reductions(model, factor.value, values, {"H": k})
+                             .xreplace(scalars))
+        assert printed == pytest.approx(numeric, rel=1e-6)
+
+
+# item 2: an inner sum gets its own index letter, distinct from the free and the outer ones
+
+def test_printed_nested_sums_each_get_their_own_index(tmp_path, capsys):
+    from symdl import render
+    path = network_file(tmp_path, "nested_sums", {"H": 4, "K": 3}, SUM_AFTER_SUM)
+    model = sources.load_derivation(path)
+
+    def check(expr, enclosing):
+        if isinstance(expr, render.IndexSum):
+            assert str(expr.args[0]) not in enclosing, (expr, enclosing)
+            enclosing = enclosing | {str(expr.args[0])}
+        for arg in getattr(expr, "args", ()):
+            check(arg, enclosing)
+
+    for line in render.derivation_lines(model):
+        for side in [line.lhs] + (line.rhs or []):
+            if isinstance(side, sp.Basic):
+                check(side, frozenset())
+    latex = render.render(model, latex=True)
+    # δz_k: Σ_p over the units beside the free k, ‖a‖² inside it over q, δu and u bound to p
+    assert (r"\sum_{p} - \frac{\delta {u}_{p} \cdot {u}_{p} \cdot \left(\sum_{q} {a}_{q}^{2}"
+            r"\right)^{-1}}{2}" in latex)
+    # V_lk inside a sum over the units bound to p takes p for its unit index
+    assert r"{V}_{lp}" in latex
+    assert cli.main(["derive", path]) == 0
+    assert "δu_p⋅u_p" in capsys.readouterr().out
+
+
+# item 4: a matrix parameter inside a per-sample sum (RBF centres C of shape (H, n)) ----------
+
+RBF_NETWORK = '''y = derivation.target("y", kind="binary")
+C = derivation.param("C", ("H", "n"))
+w = derivation.param("w", ("H",))
+b = derivation.param("b")
+gamma = derivation.param("gamma", latex=r"\\gamma")
+d = derivation.let("d", total((x - C) ** 2))          # d_k = Σ_j (x_j − C_kj)², one per unit
+h = derivation.let("h", sp.exp(-gamma * d))
+p = derivation.let("p", sigmoid(total(w * h) + b))
+derivation.loss(-y * sp.log(p) - (1 - y) * sp.log(1 - p))
+derivation.output(p)
+'''
+
+
+def rbf_numpy(params, x, y):
+    C, w, b, gamma = params
+    d = np.sum((x[:, None, :] - C[None, :, :]) ** 2, axis=2)
+    p = 1 / (1 + np.exp(-(np.exp(-gamma * d) @ w + b)))
+    return np.mean(-y * np.log(p) - (1 - y) * np.log(1 - p))
+
+
+def test_a_matrix_parameter_inside_a_per_sample_sum_generates_and_trains(tmp_path, capsys):
+    path = network_file(tmp_path, "rbf_network", {"H": 5}, RBF_NETWORK)
+    model = sources.load_derivation(path)
+    assert model.tensor("d").shape == ("H",)  # Σ over n of a row of C: one number per unit
+    assert cli.main(["derive", path]) == 0
+    assert "2⋅γ⋅hₖ⋅wₖ⋅(Cₖⱼ - xⱼ)⋅(y - p)" in capsys.readouterr().out
+    module = kernels.load(path)
+    assert module.SPEC["layout"] == "rows"  # the block layout cannot express it: chosen alone
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((40, 3))
+    y = (np.sum(x**2, axis=1) < 2.5).astype(float)
+    params = [rng.standard_normal((5, 3)), rng.standard_normal(5), 0.3, 0.7]
+    assert_gradient(module, params, (x, y), lambda p: rbf_numpy(p, x, y))
+    prediction = module.predict(*params, x)
+    C, w, b, gamma = params
+    expected = 1 / (1 + np.exp(-(np.exp(-gamma * np.sum((x[:, None] - C) ** 2, axis=2)) @ w + b)))
+    np.testing.assert_allclose(prediction, expected, rtol=1e-12)
+    assert_trains(path, x, y, optimizer="adam", learning_rate=0.05, epochs=30, init_scale=1.0,
+                  initial={"gamma": 1.0}, sizes={"H": 5})
+
+
+def test_a_sum_over_a_matrix_that_leaves_a_vector_in_the_loss_is_refused(tmp_path):
+    path = network_file(tmp_path, "rbf_vector_loss", {"H": 5}, '''y = derivation.target("y")
+C = derivation.param("C", ("H", "n"))
+derivation.loss((y - total((x - C) ** 2)) ** 2)
+''')
+    with pytest.raises(DerivationError, match=r"the loss must be a number per sample; .* leaves "
+                                              r"one number per H: reduce it with another total"):
+        sources.load_derivation(path)
+
+
+# item 5: the blas layout evaluates sums inside a sample's expressions -----------------------
+
+NORMALISED_LAYER = '''y = derivation.target("y", kind="class", classes=3)
+W = derivation.param("W", ("H", "n"))
+b = derivation.param("b", ("H",))
+V = derivation.param("V", ("c", "H"))
+z = derivation.affine("z", W, x, b)
+a = derivation.let("a", sp.tanh(z))
+u = derivation.let("u", a / sp.sqrt(total(a**2)))   # the units scaled to length 1
+q = derivation.let("q", sp.exp(u) / total(sp.exp(u)))  # then a softmax over them
+o = derivation.affine("o", V, q)
+derivation.softmax_cross_entropy(o, y)
+derivation.output(o)
+'''
+
+
+def normalised_layer_numpy(params, x, y):
+    W, b, V = params
+    a = np.tanh(x @ W.T + b)
+    u = a / np.linalg.norm(a, axis=1, keepdims=True)
+    q = np.exp(u) / np.sum(np.exp(u), axis=1, keepdims=True)
+    o = q @ V.T
+    lse = np.log(np.sum(np.exp(o), axis=1))
+    return np.mean(lse - o[np.arange(len(y)), y])
+
+
+@pytest.mark.parametrize("layout", ["blas", "rows"])
+def test_sums_in_a_layer_generate_in_the_blas_layout(tmp_path, layout):
+    body = NORMALISED_LAYER
+    path = tmp_path / f"normalised_{layout}.py"
+    path.write_text(NETWORK_HEAD.replace("{name}", f"normalised_{layout}")
+                    .replace("{sizes}", repr({"H": 4}))
+                    .replace('reduction="mean",', f'reduction="mean", layout="{layout}",') + body)
+    module = kernels.load(str(path))
+    assert module.SPEC["layout"] == layout
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((40, 3)), rng.integers(0, 3, 40)
+    params = [rng.standard_normal((4, 3)), rng.standard_normal(4), rng.standard_normal((3, 4))]
+    assert_gradient(module, params, (x, y), lambda p: normalised_layer_numpy(p, x, y))
+    assert_trains(str(path), x, y, learning_rate=0.5, epochs=20, init_scale=1.0,
+                  sizes={"H": 4, "c": 3})
+
+
+def test_a_wide_layer_with_sums_is_generated_in_the_blas_layout_when_the_layout_is_auto(tmp_path):
+    from symdl.generate.files import layout_of
+    model = sources.load_derivation(network_file(tmp_path, "wide_normalised", {"H": 256},
+                                                 NORMALISED_LAYER))
+    assert layout_of(model) == "blas"
+
+
+# item 3: several data tensors with a vector target, in memory and chunk by chunk -------------
+
+TWO_INPUTS = '''"""Two data tensors and a vector target: y_k = Σ_j A_kj·x_j + B_k·t."""
+import sympy as sp
+from symdl.functions import total
+from symdl.model import Model
+
+derivation = Model("two_inputs", title="A test model", source="none", reduction="mean")
+x = derivation.data("x", ("n",))
+t = derivation.data("t")
+y = derivation.target("y", shape=("k",))
+A = derivation.param("A", ("k", "n"))
+B = derivation.param("B", ("k",))
+z = derivation.affine("z", A, x)
+y_hat = derivation.let("y_hat", z + B * sp.tanh(t))
+derivation.loss(total((y - y_hat) ** 2))
+derivation.output(y_hat)
+'''
+
+
+def two_inputs_numpy(params, x, t, y):
+    A, B = params
+    return np.mean(np.sum((y - (x @ A.T + np.tanh(t)[:, None] * B)) ** 2, axis=1))
+
+
+def two_inputs_data(rows=60):
+    rng = np.random.default_rng(6)
+    x, t = rng.standard_normal((rows, 3)), rng.standard_normal(rows)
+    y = x @ rng.standard_normal((3, 2)) + np.tanh(t)[:, None] * np.array([0.5, -1.0])
+    return x, t, y
+
+
+def test_several_data_tensors_with_a_vector_target_train(tmp_path):
+    path = tmp_path / "two_inputs.py"
+    path.write_text(TWO_INPUTS)
+    x, t, y = two_inputs_data()
+    rng = np.random.default_rng(7)
+    params = [rng.standard_normal((2, 3)), rng.standard_normal(2)]
+    assert_gradient(kernels.load(str(path)), params, (x, t, y),
+                    lambda p: two_inputs_numpy(p, x, t, y))
+    result = assert_trains(str(path), {"x": x, "t": t}, y, learning_rate=0.1, epochs=20)
+    assert train.predict(result, (x, t)).shape == (60, 2)
+
+
+def test_several_data_tensors_with_a_vector_target_train_chunk_by_chunk(tmp_path):
+    """Dask arrays give the in-memory history (the sums only reordered), full batch and in
+    mini-batches; a scalar tensor may stay a NumPy array beside them."""
+    da = pytest.importorskip("dask.array")
+    path = tmp_path / "two_inputs.py"
+    path.write_text(TWO_INPUTS)
+    x, t, y = two_inputs_data()
+    memory = train.fit(str(path), (x, t), y, learning_rate=0.1, epochs=5)
+    chunks = (da.from_array(x, chunks=(25, 3)), da.from_array(t, chunks=25))
+    chunked = train.fit(str(path), chunks, da.from_array(y, chunks=(25, 1)),
+                        learning_rate=0.1, epochs=5)
+    assert chunked.metrics["chunks"] == 3
+    np.testing.assert_allclose([j for _, j in chunked.history], [j for _, j in memory.history],
+                               rtol=1e-12)
+    for name in ("A", "B"):
+        np.testing.assert_allclose(chunked.params[name], memory.params[name], rtol=1e-12)
+    batched = train.fit(str(path), {"x": chunks[0], "t": t}, y, optimizer="sgd", batch_size=10,
+                        learning_rate=0.05, epochs=5, epoch_metrics=True)
+    losses = [j for _, j in batched.history]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+
+
+def test_several_data_tensors_with_a_vector_target_train_from_a_store(tmp_path, capsys):
+    pytest.importorskip("dask.array")
+    path = tmp_path / "two_inputs.py"
+    path.write_text(TWO_INPUTS)
+    x, t, y = two_inputs_data()
+    store = tmp_path / "store"
+    store.mkdir()
+    for name, array in (("x", x), ("t", t), ("y", y)):
+        np.save(store / f"{name}.npy", array)
+    assert cli.main(["train", str(path), "--data", str(store), "--epochs", "5", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"chunks"' in out and "Traceback" not in out

@@ -351,9 +351,19 @@ def test_an_estimator_cuts_x_columns_across_the_data_tensors(folder, data):
         SymdlRegressor(str(folder / "two_vectors.py")).fit(np.column_stack([x, u[:, :2]]), y)
 
 
-def test_chunked_training_of_several_tensors_is_refused_clearly(folder, data):
+def test_chunked_training_of_several_tensors_is_training_in_memory(folder, data):
+    """Each chunk meets every data tensor's rows (issue 17; test_language_gaps adds a vector
+    target and stores); one chunked differently is refused, naming both."""
     da = pytest.importorskip("dask.array")
     x, t, y = data
-    with pytest.raises(DataError, match="chunked \\(Dask\\) training takes one x"):
-        train.fit(folder / "interaction_rows.py", (da.from_array(x), da.from_array(t)),
-                  da.from_array(y), epochs=1)
+    settings = {"optimizer": "gd", "learning_rate": 0.1, "epochs": 3}
+    memory = train.fit(folder / "interaction_rows.py", (x, t), y, **settings)
+    chunked = train.fit(folder / "interaction_rows.py",
+                        (da.from_array(x, chunks=(50, 3)), da.from_array(t, chunks=50)),
+                        da.from_array(y, chunks=50), **settings)
+    np.testing.assert_allclose([j for _, j in chunked.history], [j for _, j in memory.history],
+                               rtol=1e-12)
+    with pytest.raises(DataError, match="t and x are chunked differently in rows"):
+        train.fit(folder / "interaction_rows.py",
+                  (da.from_array(x, chunks=(50, 3)), da.from_array(t, chunks=40)),
+                  da.from_array(y, chunks=50), epochs=1)

@@ -1,7 +1,9 @@
 """The blas layout: batch kernels for wide layers.
 
 The batch is the unit of work: z = X·Wᵀ + b is one BLAS call, each element-wise step a loop
-over rows and units, and the backward pass the transposed products of backprop. There is no
+over rows and units (a sum inside it, such as ‖a‖² of u = a/‖a‖ or a softmax's denominator,
+is computed once per row before the loop over units that reads it), and the backward pass
+the transposed products of backprop. There is no
 `prange`, so Numba's threads never compete with BLAS's (docs/engineering.md, 'Threading
 layer and BLAS').
 
@@ -18,7 +20,7 @@ from functools import cached_property
 
 from symdl.derive import LSE, ONEHOT, adjoint_symbol, simplify_gradient
 from symdl.errors import DerivationError
-from symdl.generate.emitter import Emitter
+from symdl.generate.emitter import Emitter, Statement
 from symdl.generate.templates import KERNEL_BLAS
 from symdl.model import Affine
 
@@ -87,9 +89,23 @@ class BlasEmitter(Emitter):
                     lines += ["for i in range(m):", f"    for {k} in range({out}.shape[1]):",
                               f"        {out}[i, {k}] += {step.bias.name}[{k}]"]
             else:
+                sums, value = self.reduced(step.expr, names)
                 lines += [f"{out} = np.empty((m, {self.dims[step.out.shape[0]]}), {self._dtype()})",
-                          "for i in range(m):", f"    for {k} in range({out}.shape[1]):",
-                          f"        {names[step.out.symbol]} = {self.print(step.expr, names)}"]
+                          "for i in range(m):", *self.row_loops(sums),
+                          f"    for {k} in range({out}.shape[1]):",
+                          f"        {names[step.out.symbol]} = {value}"]
+        return lines
+
+    def row_loops(self, statements) -> list[str]:
+        """The statements of one row i (a sum over a dimension: a loop over it), indented for
+        the body of `for i in range(m)`: Σ_k a[i, k]² is summed before the loop that reads it."""
+        lines = []
+        for statement in statements:
+            if statement.loop is None:
+                lines.append(f"    {statement.code}")
+            else:
+                lines += [f"    for {self.index(statement.loop)} in range({self.dims[statement.loop]}):",
+                          f"        {statement.code}"]
         return lines
 
     def batch_loss(self) -> list[str]:
@@ -116,13 +132,17 @@ class BlasEmitter(Emitter):
                 adjoints = {adjoint_symbol(s) for s in self.model.tensors.values()}
                 from_loss = adjoint.local.xreplace({a: 0 for a in adjoints})
                 through_adjoints = simplify_gradient(adjoint.local - from_loss)
-                loss_term = self.print(from_loss, names)
-                if self.scales:
-                    loss_term = f"({loss_term}) * scale"
-                terms = ([self.print(through_adjoints, names)] if through_adjoints != 0 else []) + (
-                    [loss_term] if from_loss != 0 else [])
+                sums: list[Statement] = []
+                terms: list[str] = []
+                if through_adjoints != 0:
+                    found, term = self.reduced(through_adjoints, names)
+                    sums, terms = sums + found, terms + [term]
+                if from_loss != 0:
+                    found, term = self.reduced(from_loss, names)
+                    sums, terms = sums + found, terms + [f"({term}) * scale" if self.scales else term]
                 assign = "+=" if products else "="
-                lines += ["for i in range(m):", f"    for {k} in range(d_{t.name}.shape[1]):",
+                lines += ["for i in range(m):", *self.row_loops(sums),
+                          f"    for {k} in range(d_{t.name}.shape[1]):",
                           f"        d_{t.name}[i, {k}] {assign} {' + '.join(terms)}"]
         for g in self.derived.gradients:
             if sparse is not None and g.as_weight == [sparse]:
@@ -137,10 +157,6 @@ class BlasEmitter(Emitter):
         return lines
 
     def kernels(self) -> list[str]:
-        if self.derived.has_reductions:
-            raise DerivationError(f"{self.model.name}: the blas layout does not evaluate sums "
-                                  f"inside a sample's expressions (total, norm, softmax); use "
-                                  f"layout='block' or 'rows'")
         if any(g.local != 0 for g in self.derived.gradients):
             raise DerivationError(f"{self.model.name}: the blas layout needs parameters in affine maps only")
         forward, rows = self.batch_forward(), self._rows()

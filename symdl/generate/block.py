@@ -47,6 +47,11 @@ def unsupported(model: Model) -> str:
         return "it has no data to split into blocks"
     if model.loss_kind not in ("expression", "softmax_cross_entropy"):
         return "its loss is not an element-wise expression"
+    exprs = [e for e in [model.loss_expr] if e is not None]
+    exprs += [s.expr for s in model.steps_of_model if isinstance(s, Let)]
+    for reduction in (r for e in exprs for r in e.atoms(*REDUCTIONS)):
+        if reduction.free is not None:
+            return f"{reduction} sums over the rows of a matrix, one sum per {reduction.free}"
     for step in model.steps_of_model:
         if isinstance(step, Affine):
             if step.input.role == "data" and len(step.input.shape) != 1:

@@ -27,6 +27,7 @@ class Statement:
     code: str
     loop: str | None = None  # dimension name the statement runs over, or None
     alone: bool = False  # a sum over `loop`: its loop holds nothing else (what follows reads it)
+    inner: str | None = None  # a second loop, inside `loop` (a matrix's row: C[k, j] over j)
 
 
 class Emitter:
@@ -37,6 +38,7 @@ class Emitter:
         self.model: Model = derived.model
         self.dims = self._dimension_sources()
         self.sum_names: dict = {}  # reduction -> the variable its value is summed into
+        self.sum_arrays: dict = {}  # a sum's variable -> the dimension it holds one sum per
 
     def _dimension_sources(self) -> dict[str, str]:
         """Code for the size of each dimension, read off a parameter's shape."""
@@ -65,6 +67,8 @@ class Emitter:
         Σ_k u_k becomes `_sumN = 0.0` and `_sumN += u[k]` in a loop of its own over k, innermost
         reductions first, so a sum inside an element-wise loop is not recomputed per element;
         log Σ_k e^{a_k} is computed with the maximum subtracted (finite for any finite a).
+        A sum over a matrix's rows (Σ_j (x_j − C_kj)², one per k) fills an array over k,
+        `_sumN[k]`, element by element (`sum_arrays` names it for the kernel to allocate).
         """
         expr = stable_logs(expr)
         names = dict(names)
@@ -78,7 +82,13 @@ class Emitter:
                 name = self.sum_names.setdefault(reduction, f"_sum{len(self.sum_names)}")
                 spelled = self.spell_sum(name)
                 summand = self.print(reduction.args[0], names)
-                if isinstance(reduction, total):
+                if reduction.free is not None:  # Σ_j (x_j − C_kj)²: one sum per k, an array
+                    self.sum_arrays[name] = reduction.free
+                    spelled = f"{spelled}[{self.index(reduction.free)}]"
+                    statements += [Statement(f"{spelled} = 0.0", reduction.free),
+                                   Statement(f"{spelled} += {summand}", reduction.free,
+                                             inner=reduction.dim)]
+                elif isinstance(reduction, total):
                     statements += [Statement(f"{spelled} = 0.0"),
                                    Statement(f"{spelled} += {summand}", reduction.dim, alone=True)]
                 else:

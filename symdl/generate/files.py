@@ -57,8 +57,7 @@ def layout_of(model: Model) -> str:
     affine = [s for s in model.steps_of_model if isinstance(s, Affine)]
     wide = any(sizes.get(dim, 0) >= WIDE for s in affine for dim in s.weight.shape)
     blas_fits = (model.loss_kind == "softmax_cross_entropy"
-                 and all(not s.out.is_scalar for s in model.steps_of_model)
-                 and not Derived(model).has_reductions)
+                 and all(not s.out.is_scalar for s in model.steps_of_model))
     if wide and blas_fits:
         return "blas"
     if model.loss_kind == "softmax_cross_entropy":

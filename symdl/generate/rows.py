@@ -116,9 +116,11 @@ class RowsEmitter(Emitter):
         lines = []
         if gradient.local != 0:
             loop = None if param.is_scalar else param.shape[0]
-            target = f"g_{param.name}" if param.is_scalar else f"g_{param.name}[{self.index(param.shape[0])}]"
+            inner = param.shape[1] if len(param.shape) == 2 else None  # a matrix: C[k, j]
+            indices = ", ".join(self.index(d) for d in param.shape)
+            target = f"g_{param.name}" if param.is_scalar else f"g_{param.name}[{indices}]"
             sums, local = self.reduced(gradient.local, names)
-            lines += sums + [Statement(f"{target} += {local}", loop)]
+            lines += sums + [Statement(f"{target} += {local}", loop, inner=inner)]
         for step in gradient.as_weight:
             x = self._vector(step.input)
             if step.out.is_scalar:
@@ -148,6 +150,8 @@ class RowsEmitter(Emitter):
             if not step.out.is_scalar:
                 size = self.dims[step.out.shape[0]]
                 lines.append(f"{step.out.name} = np.empty({size}, {dtype})")
+        for name, dim in self.sum_arrays.items():  # sums over a matrix's rows, one per unit
+            lines.append(f"{name} = np.empty({self.dims[dim]}, {dtype})")
         if with_adjoints:
             for adjoint in self.derived.adjoints:
                 if not adjoint.tensor.is_scalar:
@@ -160,6 +164,7 @@ class RowsEmitter(Emitter):
 
         A statement that calls a vector helper (_dot, _axpy) gets a loop of its own: the
         element-wise loops around it then have straight-line bodies that LLVM vectorises.
+        A statement with an `inner` dimension runs in a loop of its own inside the fused one.
         """
         out: list[str] = []
         pad = " " * indent
@@ -181,7 +186,11 @@ class RowsEmitter(Emitter):
             if statement.loop != current or calls or previous_calls:
                 flush()
                 current, body = statement.loop, []
-            body.append(statement.code)
+            if statement.inner is not None:
+                body += [f"for {self.index(statement.inner)} in range({self.dims[statement.inner]}):",
+                         "    " + statement.code]
+            else:
+                body.append(statement.code)
             previous_calls = calls
         flush()
         return out

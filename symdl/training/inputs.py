@@ -10,6 +10,10 @@ array) comes through `model_inputs` (or, for a chunk, `checked_data`) first, and
 surfaces as a `DataError` naming the argument and what it should be.
 
 The array-level checks themselves (numbers, finite, targets, labels) are `symdl.validate`'s.
+
+Long because the calling convention is written once: every data tensor, the target, the
+parameters and the sizes they bind are checked here for every entry point, so that a
+mistake is named the same way wherever it is made.
 """
 
 from __future__ import annotations
@@ -152,16 +156,20 @@ def params_in_order(spec, params):
     return list(params)
 
 
-def dimension_sizes(spec, x, sizes=None) -> dict:
+def dimension_sizes(spec, x, sizes=None, y=None) -> dict:
     """Bind every dimension name (n, H, ...) to a number from the data's shapes and `sizes`.
 
-    Only shapes are read, never values: x may be a Dask array. Raises `DataError` when the
-    two disagree or a parameter's dimension stays unknown.
+    Only shapes are read, never values: x (one array or a tuple of the data tensors) and y
+    may be Dask arrays. A vector target's columns bind its dimension (k of y_k). Raises
+    `DataError` when the two disagree or a parameter's dimension stays unknown.
     """
     bound = _checked_sizes(spec, sizes)
     for (tensor, shape), array in zip(input_specs(spec), input_arrays(x)):
         if shape and len(array.shape) == 2:
             _bind(bound, shape[0], array.shape[1], f"{tensor} (shape {array.shape})", spec)
+    target_shape = tuple(spec.get("target_shape", ()))
+    if target_shape and y is not None and len(y.shape) == 2:
+        _bind(bound, target_shape[0], y.shape[1], f"y (shape {y.shape})", spec)
     bound.pop("__origins__", None)
     for name, shape in spec["params"]:
         for dim in shape:
@@ -341,6 +349,14 @@ def _by_name(spec, given: dict, names: list, kind: str, where: str = "") -> list
         raise DataError(f"{spec['name']}: {kind} {missing[0]} is missing{where}; give every one "
                         f"of {listed}")
     return [given[n] for n in names]
+
+
+def given_inputs(spec, x) -> list:
+    """x as the list of a model's data tensors in declaration order: [x] for a model of one
+    (x itself, or {name: x}), else from a dictionary by name or a tuple in order."""
+    if len(input_specs(spec)) > 1 or isinstance(x, dict):
+        return _inputs_in_order(spec, x)
+    return [x]
 
 
 def _inputs_in_order(spec, x) -> list:
