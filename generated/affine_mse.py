@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "38b08ce37cf0a92b"
-BODY_SHA256 = "2fb8fe64c5f81f82"
+GENERATOR_SHA256 = "1112a562a0d4f875"
+BODY_SHA256 = "8dd25bcbbcd0cbdd"
 
 SPEC = {
     'name': 'affine_mse',

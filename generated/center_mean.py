@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "38b08ce37cf0a92b"
-BODY_SHA256 = "ff3494afbd98086c"
+GENERATOR_SHA256 = "1112a562a0d4f875"
+BODY_SHA256 = "19b3dcf495e79c33"
 
 SPEC = {
     'name': 'center_mean',

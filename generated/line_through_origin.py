@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "38b08ce37cf0a92b"
-BODY_SHA256 = "5701f7709c89eda5"
+GENERATOR_SHA256 = "1112a562a0d4f875"
+BODY_SHA256 = "2989fa70928fe7fb"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "38b08ce37cf0a92b"
-BODY_SHA256 = "4be09fe6418c9459"
+GENERATOR_SHA256 = "1112a562a0d4f875"
+BODY_SHA256 = "07bcabfefb6181f6"
 
 SPEC = {
     'name': 'logistic_regression',

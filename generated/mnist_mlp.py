@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "38b08ce37cf0a92b"
-BODY_SHA256 = "919ab6bea73fcd5e"
+GENERATOR_SHA256 = "1112a562a0d4f875"
+BODY_SHA256 = "69eae474eefb93a5"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "38b08ce37cf0a92b"
-BODY_SHA256 = "a068e4b0f2f240ec"
+GENERATOR_SHA256 = "1112a562a0d4f875"
+BODY_SHA256 = "83d6ecc11a5e0baf"
 
 SPEC = {
     'name': 'multivariate_least_squares',

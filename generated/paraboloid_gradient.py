@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "38b08ce37cf0a92b"
-BODY_SHA256 = "25fdda975b2604c0"
+GENERATOR_SHA256 = "1112a562a0d4f875"
+BODY_SHA256 = "b450788cac77ac25"
 
 SPEC = {
     'name': 'paraboloid_gradient',

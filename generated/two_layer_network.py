@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "38b08ce37cf0a92b"
-BODY_SHA256 = "2688bea5afb022f1"
+GENERATOR_SHA256 = "1112a562a0d4f875"
+BODY_SHA256 = "c02e1a81c13613b8"
 
 SPEC = {
     'name': 'two_layer_network',

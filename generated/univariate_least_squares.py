@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "38b08ce37cf0a92b"
-BODY_SHA256 = "7e06962c935f6ffb"
+GENERATOR_SHA256 = "1112a562a0d4f875"
+BODY_SHA256 = "cb302fab338f0bd6"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -578,3 +578,23 @@ def test_several_data_tensors_with_a_vector_target_train_from_a_store(tmp_path, 
     assert cli.main(["train", str(path), "--data", str(store), "--epochs", "5", "--json"]) == 0
     out = capsys.readouterr().out
     assert '"chunks"' in out and "Traceback" not in out
+
+
+def test_a_model_without_data_gets_the_gradient_of_every_element_of_a_vector(tmp_path):
+    """J = Σ_j (w_j − 1)² + Σ_j w_j⁴ has no data: ∂J/∂w_j = 2(w_j − 1) + 4w_j³ for every j
+    (the kernel used to return one number, the last element's, with no error)."""
+    path = tmp_path / "vector_without_data.py"
+    path.write_text('''"""A vector parameter and no data."""
+from symdl.functions import total
+from symdl.model import Model, Training
+derivation = Model("vector_without_data", title="t", source="none",
+                   training=Training(learning_rate=0.05, epochs=200))
+w = derivation.param("w", ("k",))
+derivation.loss(total((w - 1) ** 2) + total(w ** 4))
+''')
+    module = kernels.load(path)
+    w = np.array([0.5, 2.0, -1.0])
+    loss, g_w = module.loss_and_gradient(w)
+    assert loss == np.sum((w - 1) ** 2) + np.sum(w ** 4)
+    np.testing.assert_allclose(g_w, 2 * (w - 1) + 4 * w ** 3, rtol=1e-15)
+    assert cli.main(["check", str(path)]) == 0

@@ -87,7 +87,7 @@ def spec(model: Model, derived: Derived) -> dict:
     """What a trainer needs to know without SymPy: shapes, roles, kernels, training defaults."""
     training = model.training
     curvature = derived.curvature
-    sparse = BlasEmitter(derived).sparse_step() if model.layout == "blas" else None
+    sparse = BlasEmitter(derived).sparse_step() if layout_of(model) == "blas" else None
     return {
         "name": model.name,
         "title": model.title,

@@ -16,6 +16,7 @@ from functools import cached_property
 import sympy as sp
 
 from symdl.derive import LSE, ONEHOT, adjoint_symbol
+from symdl.errors import DerivationError
 from symdl.generate.emitter import (Emitter, Statement, prune, referenced, statistic_name,
                                     summed)
 from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_LOSS, KERNEL_LOSS_AND_GRADIENT,
@@ -278,14 +279,29 @@ class RowsEmitter(Emitter):
         results = ["total"]
         if which == "loss_and_gradient":
             for position, g in enumerate(self.derived.gradients):
-                sums, value = self.reduced(g.local, names)
-                lines += self.block(sums, 0) + [f"g_{g.param.name} = {value}"
-                                                f"{self.penalty_gradient_term(position)}"]
+                lines += self.gradient_without_data(g, position)
                 results.append(f"g_{g.param.name}")
         return KERNEL_PLAIN.substitute(
             name=which, args=self.signature(), body=self._indent(lines, 4),
             result=", ".join(results),
             doc="J and its gradient." if results[1:] else "J itself (there is no data to sum over).")
+
+    def gradient_without_data(self, gradient, position) -> list[str]:
+        """∂J/∂p of a model without data: a number, or an array filled element by element."""
+        param = gradient.param
+        sums, value = self.reduced(gradient.local, self.names)
+        if param.is_scalar:
+            return self.block(sums, 0) + [f"g_{param.name} = {value}"
+                                          f"{self.penalty_gradient_term(position)}"]
+        if len(param.shape) > 1:  # the language sums a matrix only beside data (a row per sample)
+            raise DerivationError(f"{self.model.name}: a model without data generates the "
+                                  f"gradient of vectors and numbers, not of the matrix "
+                                  f"{param.name}; write it as vectors, or give the model data")
+        element = f"g_{param.name}[{self.index(param.shape[0])}] = {value}"
+        body = self.block(sums + [Statement(element, param.shape[0])], 0)
+        penalty = self.penalty_gradient_term(position)
+        return ([f"g_{param.name} = np.empty({param.name}.shape)"] + body
+                + ([f"g_{param.name} = g_{param.name}{penalty}"] if penalty else []))
 
     def curvature_kernels(self) -> list[str]:
         curvature = self.derived.curvature
