@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "1112a562a0d4f875"
-BODY_SHA256 = "8dd25bcbbcd0cbdd"
+GENERATOR_SHA256 = "d1a3496e47843ccc"
+BODY_SHA256 = "780c9335bb8e30ca"
 
 SPEC = {
     'name': 'affine_mse',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "1112a562a0d4f875"
-BODY_SHA256 = "19b3dcf495e79c33"
+GENERATOR_SHA256 = "d1a3496e47843ccc"
+BODY_SHA256 = "5f2e385237dc671c"
 
 SPEC = {
     'name': 'center_mean',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "1112a562a0d4f875"
-BODY_SHA256 = "07bc773fa0e13519"
+GENERATOR_SHA256 = "d1a3496e47843ccc"
+BODY_SHA256 = "8d3b0ee8a525cf3b"
 
 SPEC = {
     'name': 'center_median',

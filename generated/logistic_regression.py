@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "1112a562a0d4f875"
-BODY_SHA256 = "07bcabfefb6181f6"
+GENERATOR_SHA256 = "d1a3496e47843ccc"
+BODY_SHA256 = "583aabf0d2554738"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "1112a562a0d4f875"
-BODY_SHA256 = "ce9542d2e4dfe2e8"
+GENERATOR_SHA256 = "d1a3496e47843ccc"
+BODY_SHA256 = "e7aceecdbffdcf80"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "1112a562a0d4f875"
-BODY_SHA256 = "69eae474eefb93a5"
+GENERATOR_SHA256 = "d1a3496e47843ccc"
+BODY_SHA256 = "6f298e0fe48462d3"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "1112a562a0d4f875"
-BODY_SHA256 = "83d6ecc11a5e0baf"
+GENERATOR_SHA256 = "d1a3496e47843ccc"
+BODY_SHA256 = "ddf9ddc8f15b7108"
 
 SPEC = {
     'name': 'multivariate_least_squares',

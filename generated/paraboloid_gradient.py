@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "1112a562a0d4f875"
-BODY_SHA256 = "b450788cac77ac25"
+GENERATOR_SHA256 = "d1a3496e47843ccc"
+BODY_SHA256 = "c1402382d5e4b3c4"
 
 SPEC = {
     'name': 'paraboloid_gradient',

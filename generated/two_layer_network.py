@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "1112a562a0d4f875"
-BODY_SHA256 = "c02e1a81c13613b8"
+GENERATOR_SHA256 = "d1a3496e47843ccc"
+BODY_SHA256 = "7e1a66fb3ab7fe0c"
 
 SPEC = {
     'name': 'two_layer_network',

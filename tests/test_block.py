@@ -118,16 +118,18 @@ def test_block_layout_refuses_what_it_cannot_express():
         BlockEmitter(Derived(model))
 
 
-def test_a_call_read_by_several_statements_is_computed_once_per_row(tmp_path):
+@pytest.mark.parametrize("layout", ["block", "rows"])
+def test_a_call_read_by_several_statements_is_computed_once_per_row(tmp_path, layout):
     """ŷ = Σ_i a_i·tanh(c_i·x): forward and backward read the same three tanh values, which the
-    kernel computes once per row into buffers (_f0…), and the gradient stays right."""
+    kernel computes once per row (into buffers _f0[_r]… in block, variables _f0… in rows), and
+    the gradient stays right."""
     from symdl import check
     from symdl.generate import files
     path = tmp_path / "tanh_sum.py"
     path.write_text('''"""Three tanh features."""
 import sympy as sp
 from symdl.model import Model, Training
-derivation = Model("tanh_sum", title="t", source="none", reduction="mean",
+derivation = Model("tanh_sum", title="t", source="none", reduction="mean", layout="LAYOUT",
                    training=Training(dataset="floor_areas", learning_rate=1e-3, epochs=3))
 x = derivation.data("x")
 y = derivation.target("y")
@@ -135,10 +137,11 @@ a = [derivation.param(f"a{i}") for i in range(3)]
 y_hat = derivation.let("y_hat", sum(a[i] * sp.tanh(x * (i + 1) / 2) for i in range(3)))
 derivation.loss((y - y_hat) ** 2)
 derivation.output(y_hat)
-''')
+'''.replace("LAYOUT", layout))
     files.write([path])
     text = (tmp_path / "generated" / "tanh_sum.py").read_text()
     fused = text.split("def _loss_and_gradient_of_rows(")[1].split("\ndef ")[0]
-    assert fused.count("_tanh(") == 3 and "_f2[_r] = _tanh(" in fused
+    assert fused.count("_tanh(") == 3
+    assert ("_f2[_r] = _tanh(" if layout == "block" else "_f2 = _tanh(") in fused
     rows = check.check_model(sources.load_derivation(path))
     assert all(r.verdict == "passes" for r in rows), [(r.claim, r.evidence) for r in rows]

@@ -21,7 +21,6 @@ chunk (small data) it calls the helper directly. Every loop sits in a helper
 from __future__ import annotations
 
 import re
-from collections import Counter
 from functools import cached_property
 
 import sympy as sp
@@ -29,16 +28,12 @@ from sympy.core.symbol import Str
 
 from symdl.derive import LSE, ONEHOT, adjoint_symbol
 from symdl.errors import DerivationError
-from symdl.functions import REDUCTIONS, logsumexp_total, relu, stable_logs
+from symdl.functions import REDUCTIONS, logsumexp_total
 from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced, summed
 from symdl.generate.rows import RowsEmitter
 from symdl.generate.templates import (KERNEL_BLOCK_CHUNK, KERNEL_LOSS, KERNEL_LOSS_AND_GRADIENT,
                                       KERNEL_PREDICT)
 from symdl.model import Affine, Let, Model
-
-
-CHEAP_CALLS = (sp.Abs, sp.sign, sp.Heaviside, sp.floor, sp.ceiling, sp.Max, sp.Min, relu)
-"""Calls cheaper to repeat than to keep in a buffer."""
 
 
 def unsupported(model: Model) -> str:
@@ -101,55 +96,6 @@ class BlockEmitter(Emitter):
     def spell_sum(self, name: str) -> str:
         return f"{name}[_r]"  # one sum per row of the block
 
-    # -- function values several statements read: computed once per row --
-    @cached_property
-    def shared_calls(self) -> dict:
-        """σ, tanh, e^t, log, softplus... of per-row numbers that the statements of a sample
-        read more than once, each with the name of the per-row buffer it is computed into
-        once (`_f0[_r] = _tanh(0.1*_x[_r])`): forward, loss and backward read one value, and
-        the inlined polynomial is compiled once, not at every place it is read."""
-        exprs = [s.expr for s in self.derived.steps if isinstance(s, Let)]
-        exprs += [self.derived.named_loss] if self.model.loss_kind == "expression" else []
-        exprs += [a.local for a in self.derived.adjoints] + [g.local for g in self.derived.gradients]
-        counts: Counter = Counter()
-        for expr in exprs:
-            counts.update(node for node in sp.preorder_traversal(stable_logs(expr))
-                          if self._shareable(node))
-        shared = sorted((call for call, count in counts.items() if count > 1),
-                        key=lambda call: (sp.count_ops(call), sp.default_sort_key(call)))
-        return {call: sp.Symbol(f"_f{i}") for i, call in enumerate(shared)}
-
-    def _shareable(self, node) -> bool:
-        """A call worth computing once: not a reduction, not a sign or a step, and of per-row
-        numbers only (scalars), so one value per row holds it."""
-        if not isinstance(node, sp.Function) or isinstance(node, REDUCTIONS + CHEAP_CALLS):
-            return False
-        tensors = self.model.tensors
-        return all(s.name in tensors and tensors[s.name].is_scalar for s in node.free_symbols)
-
-    def reduced(self, expr, names) -> tuple[list[Statement], str]:
-        """The shared calls expr reads (computed first, where not computed yet), then expr."""
-        expr = stable_logs(expr)
-        temps = self._computed_first(expr, names)
-        names = {**names, **{s: self.spell_sum(s.name) for s in self.shared_calls.values()}}
-        statements, value = self.reduce_sums(expr.xreplace(self.shared_calls), names)
-        return temps + statements, value
-
-    def reduce_sums(self, expr, names) -> tuple[list[Statement], str]:
-        return super().reduced(expr, names)
-
-    def _computed_first(self, expr, names) -> list[Statement]:
-        statements = []
-        for call, symbol in self.shared_calls.items():  # the smallest first: inner calls first
-            if symbol.name in self._computed or not expr.has(call):
-                continue
-            self._computed.add(symbol.name)
-            spelled = {**names, **{s: self.spell_sum(s.name) for s in self.shared_calls.values()}}
-            inner = {c: s for c, s in self.shared_calls.items() if c != call}
-            statements.append(Statement(f"{self.spell_sum(symbol.name)} = "
-                                        f"{self.print(call.xreplace(inner), spelled)}"))
-        return statements
-
     def _rows_of(self, tensor) -> str:
         """The block's rows of a vector tensor, as the helpers take them."""
         return f"_{tensor.name}" if tensor.role == "data" else tensor.name
@@ -160,7 +106,7 @@ class BlockEmitter(Emitter):
 
     # -- the steps over one block --
     def forward(self) -> list[Statement]:
-        self._computed: set = set()  # a kernel's statements start here: no shared call computed yet
+        self.computed = set()  # a kernel's statements start here: no shared call computed yet
         lines = []
         for step in self.derived.steps:
             if isinstance(step, Affine):

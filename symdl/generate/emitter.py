@@ -9,15 +9,21 @@ utilities below.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
 from symdl.derive import Derived
-from symdl.functions import REDUCTIONS, stable_logs, total
+from symdl.functions import REDUCTIONS, relu, stable_logs, total
 from symdl.generate.printer import ArrayPrinter, NumbaPrinter
 from symdl.generate.templates import KERNEL_GRADIENT, KERNEL_PLAIN
-from symdl.model import Model
+from symdl.model import Let, Model
+
+
+CHEAP_CALLS = (sp.Abs, sp.sign, sp.Heaviside, sp.floor, sp.ceiling, sp.Max, sp.Min, relu)
+"""Calls cheaper to repeat than to keep in a variable."""
 
 
 @dataclass
@@ -34,6 +40,7 @@ class Emitter:
     """Shared by both layouts: names, dimensions and expression printing."""
 
     def __init__(self, derived: Derived):
+        self.computed: set = set()  # the shared calls the statements so far compute
         self.derived = derived
         self.model: Model = derived.model
         self.dims = self._dimension_sources()
@@ -61,7 +68,56 @@ class Emitter:
         """How a per-sample sum's variable is written (the block layout keeps one per row)."""
         return name
 
+    # -- function values several statements of a sample read: computed once --
+    @cached_property
+    def shared_calls(self) -> dict:
+        """σ, tanh, e^t, log, softplus... of per-sample numbers that the statements of a
+        sample read more than once, each with the name it is computed into once (`_f0 =
+        _tanh(0.1*x_i)`, in the block layout a per-row buffer `_f0[_r]`): forward, loss and
+        backward read one value, and the inlined polynomial is compiled once, not at every
+        place it is read. Each kernel's statements start with `forward`, which empties
+        `computed`."""
+        exprs = [s.expr for s in self.derived.steps if isinstance(s, Let)]
+        exprs += [self.derived.named_loss] if self.model.loss_kind == "expression" else []
+        exprs += [a.local for a in self.derived.adjoints] + [g.local for g in self.derived.gradients]
+        counts: Counter = Counter()
+        for expr in exprs:
+            counts.update(node for node in sp.preorder_traversal(stable_logs(expr))
+                          if self._shareable(node))
+        shared = sorted((call for call, count in counts.items() if count > 1),
+                        key=lambda call: (sp.count_ops(call), sp.default_sort_key(call)))
+        return {call: sp.Symbol(f"_f{i}") for i, call in enumerate(shared)}
+
+    def _shareable(self, node) -> bool:
+        """A call worth computing once: not a reduction, not a sign or a step, and of per-sample
+        numbers only (scalars), so one value per sample holds it."""
+        if not isinstance(node, sp.Function) or isinstance(node, REDUCTIONS + CHEAP_CALLS):
+            return False
+        tensors = self.model.tensors
+        return all(s.name in tensors and tensors[s.name].is_scalar for s in node.free_symbols)
+
     def reduced(self, expr, names) -> tuple[list[Statement], str]:
+        """expr printed, after the shared calls it reads (where not computed yet) and its
+        reductions (`reduce_sums`)."""
+        expr = stable_logs(expr)
+        temps = self._computed_first(expr, names)
+        names = {**names, **{s: self.spell_sum(s.name) for s in self.shared_calls.values()}}
+        statements, value = self.reduce_sums(expr.xreplace(self.shared_calls), names)
+        return temps + statements, value
+
+    def _computed_first(self, expr, names) -> list[Statement]:
+        statements = []
+        for call, symbol in self.shared_calls.items():  # the smallest first: inner calls first
+            if symbol.name in self.computed or not expr.has(call):
+                continue
+            self.computed.add(symbol.name)
+            spelled = {**names, **{s: self.spell_sum(s.name) for s in self.shared_calls.values()}}
+            inner = {c: s for c, s in self.shared_calls.items() if c != call}
+            statements.append(Statement(f"{self.spell_sum(symbol.name)} = "
+                                        f"{self.print(call.xreplace(inner), spelled)}"))
+        return statements
+
+    def reduce_sums(self, expr, names) -> tuple[list[Statement], str]:
         """expr printed, after the statements that compute each of its reductions once.
 
         Σ_k u_k becomes `_sumN = 0.0` and `_sumN += u[k]` in a loop of its own over k, innermost

@@ -110,7 +110,7 @@ class NumPyTierEmitter(BlockEmitter):
 
     # -- the steps over one chunk --
     def forward(self) -> list[Statement]:
-        self._computed: set = set()
+        self.computed = set()
         lines = []
         for step in self.derived.steps:
             if isinstance(step, Affine):

@@ -50,6 +50,7 @@ class RowsEmitter(Emitter):
 
     # -- node methods: forward --
     def forward(self) -> list[Statement]:
+        self.computed = set()  # a kernel's statements start here: no shared call computed yet
         lines = [Statement(f"{t.name}_i = {t.name}[i]") for t in self.model.inputs]
         if self.model.label:
             t = self.model.label
@@ -273,6 +274,7 @@ class RowsEmitter(Emitter):
         return [chunk, kernel]
 
     def kernel_without_data(self, which) -> str:
+        self.computed = set()
         names = self.names
         sums, value = self.reduced(self.derived.stable_loss, names)
         lines = self.block(sums, 0) + [f"total = {value}{self.penalty_call()}"]
