@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "d1a3496e47843ccc"
-BODY_SHA256 = "780c9335bb8e30ca"
+GENERATOR_SHA256 = "af791a13f0cdbbec"
+BODY_SHA256 = "f2ae2a1b6dbfbdf4"
 
 SPEC = {
     'name': 'affine_mse',

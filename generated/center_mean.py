@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "d1a3496e47843ccc"
-BODY_SHA256 = "5f2e385237dc671c"
+GENERATOR_SHA256 = "af791a13f0cdbbec"
+BODY_SHA256 = "ef3df01682a8b6af"
 
 SPEC = {
     'name': 'center_mean',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "d1a3496e47843ccc"
-BODY_SHA256 = "8d3b0ee8a525cf3b"
+GENERATOR_SHA256 = "af791a13f0cdbbec"
+BODY_SHA256 = "73091560f31a22bc"
 
 SPEC = {
     'name': 'center_median',

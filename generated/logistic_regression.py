@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "d1a3496e47843ccc"
-BODY_SHA256 = "583aabf0d2554738"
+GENERATOR_SHA256 = "af791a13f0cdbbec"
+BODY_SHA256 = "b93077819db37fad"
 
 SPEC = {
     'name': 'logistic_regression',

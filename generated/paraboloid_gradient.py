@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "d1a3496e47843ccc"
-BODY_SHA256 = "c1402382d5e4b3c4"
+GENERATOR_SHA256 = "af791a13f0cdbbec"
+BODY_SHA256 = "8a8df8ba49ec3d0a"
 
 SPEC = {
     'name': 'paraboloid_gradient',

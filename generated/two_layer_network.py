@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "d1a3496e47843ccc"
-BODY_SHA256 = "7e1a66fb3ab7fe0c"
+GENERATOR_SHA256 = "af791a13f0cdbbec"
+BODY_SHA256 = "9d2ca17e0b0545c1"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "d1a3496e47843ccc"
-BODY_SHA256 = "a43301a4b998eb83"
+GENERATOR_SHA256 = "af791a13f0cdbbec"
+BODY_SHA256 = "94606c6067b34f03"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -34,7 +34,7 @@ from symdl.errors import DerivationError
 from sympy.core.symbol import Str
 
 from symdl.functions import REDUCTIONS, logsumexp, stabilize, stable_logs, total
-from symdl.model import Affine, Let, Model, Tensor, outermost_of, outside_reductions
+from symdl.model import Affine, Let, Model, Tensor, outermost_of
 
 LSE = sp.Symbol("lse", real=True)
 ONEHOT = sp.Symbol("onehot", real=True)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-import sympy as sp
 from sympy.core.symbol import Str
 
 from symdl.derive import LSE, ONEHOT, adjoint_symbol

@@ -18,7 +18,7 @@ import sympy as sp
 from symdl.derive import Derived
 from symdl.functions import REDUCTIONS, relu, stable_logs, total
 from symdl.generate.printer import ArrayPrinter, NumbaPrinter
-from symdl.generate.templates import KERNEL_GRADIENT, KERNEL_PLAIN
+from symdl.generate.templates import KERNEL_GRADIENT, KERNEL_LOSS_AND_GRADIENT, KERNEL_PLAIN
 from symdl.model import Let, Model
 
 
@@ -129,34 +129,33 @@ class Emitter:
         expr = stable_logs(expr)
         names = dict(names)
         statements: list[Statement] = []
-        while True:
-            innermost = sorted((r for r in expr.atoms(*REDUCTIONS) if not r.args[0].has(*REDUCTIONS)),
-                               key=sp.default_sort_key)
-            if not innermost:
-                return statements, self.print(expr, names)
-            for reduction in innermost:
+        while innermost_reductions(expr):
+            for reduction in innermost_reductions(expr):
                 name = self.sum_names.setdefault(reduction, f"_sum{len(self.sum_names)}")
-                spelled = self.spell_sum(name)
-                summand = self.print(reduction.args[0], names)
-                if reduction.free is not None:  # Σ_j (x_j − C_kj)²: one sum per k, an array
-                    self.sum_arrays[name] = reduction.free
-                    spelled = f"{spelled}[{self.index(reduction.free)}]"
-                    statements += [Statement(f"{spelled} = 0.0", reduction.free),
-                                   Statement(f"{spelled} += {summand}", reduction.free,
-                                             inner=reduction.dim)]
-                elif isinstance(reduction, total):
-                    statements += [Statement(f"{spelled} = 0.0"),
-                                   Statement(f"{spelled} += {summand}", reduction.dim, alone=True)]
-                else:
-                    exps = self.spell_sum(name + "_exp")
-                    statements += [Statement(f"{spelled} = -np.inf"),
-                                   Statement(f"{spelled} = max({spelled}, {summand})", reduction.dim, alone=True),
-                                   Statement(f"{exps} = 0.0"),
-                                   Statement(f"{exps} += _exp({summand} - {spelled})", reduction.dim, alone=True),
-                                   Statement(f"{spelled} += _log({exps})")]
-                symbol = sp.Symbol(name)
-                names[symbol] = spelled
-                expr = expr.xreplace({reduction: symbol})
+                found, names[sp.Symbol(name)] = self.sum_statements(
+                    reduction, name, self.print(reduction.args[0], names))
+                statements += found
+                expr = expr.xreplace({reduction: sp.Symbol(name)})
+        return statements, self.print(expr, names)
+
+    def sum_statements(self, reduction, name, summand) -> tuple[list[Statement], str]:
+        """The statements that compute one reduction of `summand` into `name`, and how the
+        statements after them read it."""
+        spelled = self.spell_sum(name)
+        if reduction.free is not None:  # Σ_j (x_j − C_kj)²: one sum per k, an array
+            self.sum_arrays[name] = reduction.free
+            spelled = f"{spelled}[{self.index(reduction.free)}]"
+            return [Statement(f"{spelled} = 0.0", reduction.free),
+                    Statement(f"{spelled} += {summand}", reduction.free, inner=reduction.dim)], spelled
+        if isinstance(reduction, total):
+            return [Statement(f"{spelled} = 0.0"),
+                    Statement(f"{spelled} += {summand}", reduction.dim, alone=True)], spelled
+        exps = self.spell_sum(name + "_exp")
+        return [Statement(f"{spelled} = -np.inf"),
+                Statement(f"{spelled} = max({spelled}, {summand})", reduction.dim, alone=True),
+                Statement(f"{exps} = 0.0"),
+                Statement(f"{exps} += _exp({summand} - {spelled})", reduction.dim, alone=True),
+                Statement(f"{spelled} += _log({exps})")], spelled
 
     def param_args(self):
         return [p.name for p in self.model.params]
@@ -206,6 +205,24 @@ class Emitter:
                 result=", ".join(gradients) + ("," if len(gradients) == 1 else ""),
                 doc="∂R/∂p for every parameter p, as arrays shaped like p."),
         ]
+
+    def loss_and_gradient_entry(self, chunk_args: list[str], doc: str) -> str:
+        """The Python half of the fused kernel where every gradient buffer is shaped like its
+        parameter (the rows layout, the NumPy tier): a buffer per chunk for each array
+        parameter, the scalars' parts returned by the chunks, all added in chunk order."""
+        params = self.model.params
+        scalars = [p for p in params if p.is_scalar]
+        allocate = [f"g_{p.name}_parts = np.zeros((len(_parts),) + {p.name}.shape)"
+                    for p in params if not p.is_scalar]
+        results = [self.scaled(f"g_{p.name}" if p.is_scalar else f"_combine(g_{p.name}_parts)")
+                   + self.penalty_gradient_term(k) for k, p in enumerate(params)]
+        return KERNEL_LOSS_AND_GRADIENT.substitute(
+            args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
+            loss=self.scaled("total"), allocate=self._indent(allocate, 4),
+            chunk_args=", ".join(chunk_args),
+            buffers="".join(f", g_{p.name}_parts[_chunk]" for p in params if not p.is_scalar),
+            sums=summed(["total"] + [f"g_{p.name}" for p in scalars]),
+            results=", ".join(results), penalty=self.penalty_call(), doc=doc)
 
     def gradient_kernel(self) -> str:
         return KERNEL_GRADIENT.substitute(args=self.signature())
@@ -269,6 +286,12 @@ def referenced(lines: list[str], code: list[str]) -> list[str]:
     """The allocations `name = …` among `lines` whose name the kernel's `code` mentions."""
     text = "\n".join(code)
     return [line for line in lines if re.search(rf"\b{line.split(' = ')[0]}\b", text)]
+
+
+def innermost_reductions(expr) -> list:
+    """The sums (and log-sum-exps) of expr with no sum inside them, in a fixed order."""
+    return sorted((r for r in expr.atoms(*REDUCTIONS) if not r.args[0].has(*REDUCTIONS)),
+                  key=sp.default_sort_key)
 
 
 def summed(names: list[str]) -> str:

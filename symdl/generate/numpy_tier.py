@@ -24,19 +24,14 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
-import sympy as sp
 
 from symdl.derive import LSE, ONEHOT, adjoint_symbol
-from symdl.functions import REDUCTIONS, stable_logs, total
+from symdl.functions import stable_logs, total
 from symdl.generate.block import BlockEmitter
-from symdl.generate.emitter import Statement, assigned, prune, summed
+from symdl.generate.emitter import Statement, assigned, prune
 from symdl.generate.printer import ArrayPrinter
-from symdl.generate.templates import (KERNEL_LOSS, KERNEL_LOSS_AND_GRADIENT, KERNEL_NUMPY_CHUNK,
-                                      KERNEL_PREDICT)
+from symdl.generate.templates import KERNEL_LOSS, KERNEL_NUMPY_CHUNK, KERNEL_PREDICT
 from symdl.model import Affine
-
-ENTRY_POINTS = ("loss", "loss_and_gradient", "gradient", "predict")
-
 
 class NumPyTierPrinter(ArrayPrinter):
     """One expression over whole arrays: the stable functions as NumPy ufunc expressions."""
@@ -91,22 +86,10 @@ class NumPyTierEmitter(BlockEmitter):
     def spell_sum(self, name: str) -> str:
         return name
 
-    def reduce_sums(self, expr, names) -> tuple[list[Statement], str]:
-        """expr printed after one statement per reduction over units, innermost first."""
-        names = dict(names)
-        statements: list[Statement] = []
-        while True:
-            innermost = sorted((r for r in expr.atoms(*REDUCTIONS) if not r.args[0].has(*REDUCTIONS)),
-                               key=sp.default_sort_key)
-            if not innermost:
-                return statements, self.print(expr, names)
-            for reduction in innermost:
-                name = self.sum_names.setdefault(reduction, f"_sum{len(self.sum_names)}")
-                summand = self.print(reduction.args[0], names)
-                helper = "_over_units" if isinstance(reduction, total) else "_logsumexp_over_units"
-                statements.append(Statement(f"{name} = {helper}({summand})"))
-                names[sp.Symbol(name)] = name
-                expr = expr.xreplace({reduction: sp.Symbol(name)})
+    def sum_statements(self, reduction, name, summand) -> tuple[list[Statement], str]:
+        """One statement per reduction over units: a column of per-row sums."""
+        helper = "_over_units" if isinstance(reduction, total) else "_logsumexp_over_units"
+        return [Statement(f"{name} = {helper}({summand})")], name
 
     # -- the steps over one chunk --
     def forward(self) -> list[Statement]:
@@ -229,17 +212,8 @@ class NumPyTierEmitter(BlockEmitter):
             ", ".join(["total"] + [f"g_{p.name}" for p in scalars]),
             "Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' "
             "returned, the others' added into the buffers given.")
-        allocate = [f"g_{p.name}_parts = np.zeros((len(_parts),) + {p.name}.shape)"
-                    for p in params if not p.is_scalar]
-        results = [self.scaled(f"g_{p.name}" if p.is_scalar else f"_combine(g_{p.name}_parts)")
-                   + self.penalty_gradient_term(k) for k, p in enumerate(params)]
-        kernel = KERNEL_LOSS_AND_GRADIENT.substitute(
-            args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
-            loss=self.scaled("total"), allocate=self._indent(allocate, 4),
-            chunk_args=", ".join(args), buffers="".join(f", {b}_parts[_chunk]" for b in buffers),
-            sums=summed(["total"] + [f"g_{p.name}" for p in scalars]),
-            results=", ".join(results), penalty=self.penalty_call(),
-            doc="(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused.")
+        kernel = self.loss_and_gradient_entry(
+            args, "(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused.")
         return [chunk, numpy_names(kernel)]
 
     def predict_kernel(self) -> list[str]:

@@ -17,15 +17,14 @@ import sympy as sp
 
 from symdl.derive import LSE, ONEHOT, adjoint_symbol
 from symdl.errors import DerivationError
-from symdl.generate.emitter import (Emitter, Statement, prune, referenced, statistic_name,
-                                    summed)
-from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_LOSS, KERNEL_LOSS_AND_GRADIENT,
-                                      KERNEL_PLAIN, KERNEL_PREDICT, KERNEL_ROWS_CHUNK)
+from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
+from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_LOSS, KERNEL_PLAIN, KERNEL_PREDICT,
+                                      KERNEL_ROWS_CHUNK)
 from symdl.model import Affine, Let
 
 
 class RowsEmitter(Emitter):
-    """Per-sample kernels: one fused, parallel pass over the data."""
+    """Per-sample kernels: one fused pass over the data, chunks of rows on threads."""
 
     @cached_property
     def names(self) -> dict:
@@ -239,17 +238,8 @@ class RowsEmitter(Emitter):
             ", ".join(["total"] + [f"g_{p.name}" for p in scalars]),
             "Σ over rows start..stop of the loss and of its gradient: the scalars' returned, "
             "the others' added into the buffers given.")
-        allocate = [f"g_{p.name}_parts = np.zeros((len(_parts),) + {p.name}.shape)"
-                    for p in params if not p.is_scalar]
-        results = [self.scaled(f"g_{p.name}" if p.is_scalar else f"_combine(g_{p.name}_parts)")
-                   + self.penalty_gradient_term(k) for k, p in enumerate(params)]
-        kernel = KERNEL_LOSS_AND_GRADIENT.substitute(
-            args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
-            loss=self.scaled("total"), allocate=self._indent(allocate, 4),
-            chunk_args=", ".join(args), buffers="".join(f", {b}_parts[_chunk]" for b in buffers),
-            sums=summed(["total"] + [f"g_{p.name}" for p in scalars]),
-            results=", ".join(results), penalty=self.penalty_call(),
-            doc="(J, ∂J/∂p for every parameter p): forward and backward fused in one pass.")
+        kernel = self.loss_and_gradient_entry(
+            args, "(J, ∂J/∂p for every parameter p): forward and backward fused in one pass.")
         return [chunk, kernel]
 
     def predict_kernel(self) -> list[str]:
