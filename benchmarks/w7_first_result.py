@@ -368,6 +368,7 @@ class Round:
         self.workspace, self.jobs, self.optimizers = workspace, jobs, optimizers
         self.runs: dict = {}
         self.prepared: dict = {}  # model -> (folder, warm cache)
+        self.failures: list = []  # what went wrong, one line each: the other cases still run
 
     def record(self, case: str, column: str, run: Run) -> None:
         self.runs.setdefault(case, {})[column] = run
@@ -387,12 +388,15 @@ class Round:
         return copy, copy / "numba-cache"
 
     def run(self) -> None:
-        for job in self.jobs:
-            self.model_cases(job)
-        self.optimizer_cases()
-        self.float32_cases()
-        self.hyperparameter_cases()
-        self.sklearn_cases()
+        steps = [(job.label, lambda job=job: self.model_cases(job)) for job in self.jobs]
+        steps += [("optimizers", self.optimizer_cases), ("float32", self.float32_cases),
+                  ("λ changed", self.hyperparameter_cases), ("scikit-learn", self.sklearn_cases)]
+        for name, step in steps:
+            try:
+                step()
+            except Exception as error:  # a process that failed, or kernels that did not load
+                self.failures.append(f"{name}: {type(error).__name__}: {error}")
+                print(f"  FAILED {self.failures[-1]}", file=sys.stderr, flush=True)
 
     def model_cases(self, job: Job) -> None:
         """symdl cold, then warm; the JAX and PyTorch scripts of the same job, cold."""
@@ -420,8 +424,11 @@ class Round:
         for name in self.optimizers:
             folder, cache = self.warm_copy(OPTIMIZER_MODEL, f"optimizer-{name}")
             command = symdl_command("train", OPTIMIZER_MODEL, "--optimizer", name, "--quiet", "--json")
-            self.record(f"{OPTIMIZER_MODEL}: first `--optimizer {name}` (warm after its default gd)",
-                        "symdl", timed(command, folder, cache))
+            try:
+                self.record(f"{OPTIMIZER_MODEL}: first `--optimizer {name}` (warm after its default gd)",
+                            "symdl", timed(command, folder, cache))
+            except RuntimeError as error:  # one rule failing leaves the others to run
+                self.failures.append(f"optimizer {name}: {error}")
 
     def float32_cases(self) -> None:
         if CHANGED_MODEL not in self.prepared:
@@ -470,15 +477,20 @@ def report(rounds: list) -> str:
     from benchmarks.harness import markdown_table
 
     rows = []
-    for case in rounds[0].runs:
+    cases = list(dict.fromkeys(case for r in rounds for case in r.runs))
+    for case in cases:
         runs = {column: [r.runs[case][column] for r in rounds if column in r.runs.get(case, {})]
                 for column in COLUMNS}
+        if not runs["symdl"]:
+            continue
         seconds = {column: statistics.median(run.seconds for run in found)
                    for column, found in runs.items() if found}
         if "jax" not in seconds and ", warm cache" in case:  # a JAX process is always cold
             cold = case.replace(", warm cache", ", cold cache")
-            seconds.update({c: statistics.median(r.runs[cold][c].seconds for r in rounds)
-                            for c in ("jax", "torch") if c in rounds[0].runs.get(cold, {})})
+            for column in ("jax", "torch"):
+                found = [r.runs[cold][column].seconds for r in rounds if column in r.runs.get(cold, {})]
+                if found:
+                    seconds[column] = statistics.median(found)
         spread = [run.seconds for run in runs["symdl"]]
         finals = [fmt_loss(found[-1].final) if found else "—" for found in runs.values()]
         rows.append([
@@ -528,18 +540,17 @@ def run(quick: bool, repeats=None, only=None) -> bool:
             print(f"round {number + 1} of {repeats}", file=sys.stderr, flush=True)
             one = Round(Path(tmp) / f"round{number}", jobs, optimizers)
             one.workspace.mkdir()
-            try:
-                one.run()
-            except RuntimeError as error:
-                print(f"**FAILED**: {error}")
-                return False
+            one.run()
             rounds.append(one)
+    failures = sorted({line for one in rounds for line in one.failures})
     print(report(rounds))
+    for line in failures:
+        print(f"\n**FAILED** {line}")
     print("\nsymdl's seconds include building its data set (in the JAX and PyTorch rows it is "
           f"loaded from an .npz): {dataset_seconds(jobs)}. JAX and PyTorch keep nothing between "
           "processes here, so a warm row shows the same cold script's time.")
     print(f"\n{others.note()}\n\n_{environment.load_note()} at the end_", flush=True)
-    return True
+    return not failures
 
 
 def main(argv=None) -> int:
