@@ -13,8 +13,9 @@ kernels compute it. For every model:
    the gate (or that the language refuses) is reported, not timed, and the exit status is 1;
 3. timing: symdl's `loss_and_gradient` against `jax.jit(jax.value_and_grad(J))`, both on
    the data already in place (NumPy arrays; JAX arrays put on the device beforehand), each
-   timed run `CALLS` calls back to back (JAX blocks on each result), interleaved by the
-   harness after warm-up, so compiling is not timed; median per call.
+   timed run the same number of calls of each back to back (as many as fill about 50 ms,
+   1 to 20; JAX blocks on each result), interleaved by the harness after warm-up, so
+   compiling is not timed; median per call.
 
 The ratio is JAX time ÷ symdl time: symdl's speed relative to JAX (above 1: symdl faster),
 and the geometric mean over the timed models. The time to generate and compile, and JAX's
@@ -46,7 +47,7 @@ jnp = jax.numpy
 
 FULL = dict(m=100_000, repeats=15)
 QUICK = dict(m=10_000, repeats=5)
-CALLS = 10  # kernel calls per timed run
+RUN_SECONDS = 0.05  # each timed run makes as many calls as fill about this long (1 to 20)
 RTOL = 1e-9
 ZOO = Path(__file__).resolve().parent / "zoo"
 N, D = 8, 4  # features of x; of the gated model's second input u
@@ -261,6 +262,7 @@ class Outcome:
     jax_compile_s: float = float("nan")  # JAX's first call: trace + compile
     worst: tuple = ("", float("nan"))  # (J or a parameter, max relative error)
     timings: dict = None
+    calls: int = 0  # calls per timed run
     failure: str = ""
 
 
@@ -309,20 +311,37 @@ def relative_error(ours, theirs) -> float:
     return float(np.max(np.abs(ours - theirs)) / scale) if scale > 0 else float(np.max(np.abs(ours)))
 
 
-def time_both(module, args, on_device, jax_fn, repeats: int) -> dict:
-    """The harness's interleaved timing of CALLS calls each; compiled already, one warm-up round."""
-    def symdl_calls():
-        for _ in range(CALLS):
-            result = module.loss_and_gradient(*args)
-        return result
+def time_both(module, args, on_device, jax_fn, repeats: int) -> tuple:
+    """(the harness's interleaved timings, calls per timed run); both compiled already.
 
-    def jax_calls():
-        for _ in range(CALLS):
-            result = jax.block_until_ready(jax_fn(*on_device))
-        return result
+    Each timed run makes the same number of calls of each, back to back: as many as fill
+    about RUN_SECONDS for the slower of the two (one untimed call of each measures that).
+    """
+    def symdl_call():
+        return module.loss_and_gradient(*args)
 
-    return harness.time_interleaved({"symdl": symdl_calls, "jax": jax_calls}, repeats,
-                                    warmup=1, pause=0.05)
+    def jax_call():
+        return jax.block_until_ready(jax_fn(*on_device))
+
+    slowest = max(seconds_of(symdl_call), seconds_of(jax_call))
+    calls = int(min(20, max(1, round(RUN_SECONDS / slowest))))
+
+    def repeated(call):
+        def run():
+            for _ in range(calls):
+                result = call()
+            return result
+        return run
+
+    timings = harness.time_interleaved({"symdl": repeated(symdl_call), "jax": repeated(jax_call)},
+                                       repeats, warmup=1, pause=0.05)
+    return timings, calls
+
+
+def seconds_of(call) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
 
 
 def measure(entry: Entry, m: int, repeats: int, seed: int) -> Outcome:
@@ -334,7 +353,7 @@ def measure(entry: Entry, m: int, repeats: int, seed: int) -> Outcome:
         return Outcome(entry, failure=f"**FAILED to generate**: {type(error).__name__}: {error}")
     jax_fn = jax.jit(jax.value_and_grad(entry.J))
     if gate(outcome, module, args, params, on_device, jax_fn):
-        outcome.timings = time_both(module, args, on_device, jax_fn, repeats)
+        outcome.timings, outcome.calls = time_both(module, args, on_device, jax_fn, repeats)
     return outcome
 
 
@@ -343,16 +362,16 @@ def measure(entry: Entry, m: int, repeats: int, seed: int) -> Outcome:
 
 def table(outcomes: list) -> str:
     header = ["model", "layout", "gate: max rel. error (where)", "symdl per call", "JAX per call",
-              "JAX ÷ symdl", "symdl generate + compile", "JAX trace + compile"]
+              "JAX ÷ symdl", "calls per run", "symdl generate + compile", "JAX trace + compile"]
     rows = []
     for o in outcomes:
         where = f"{o.worst[1]:.1e} ({o.worst[0]})" if o.worst[0] else "—"
         if o.timings is None:
-            rows.append([o.entry.name, o.layout or "—", where, o.failure, "", "", "", ""])
+            rows.append([o.entry.name, o.layout or "—", where, o.failure] + [""] * 5)
             continue
-        symdl, jax_ = o.timings["symdl"].median / CALLS, o.timings["jax"].median / CALLS
+        symdl, jax_ = o.timings["symdl"].median / o.calls, o.timings["jax"].median / o.calls
         rows.append([o.entry.name, o.layout, where, harness.fmt_seconds(symdl),
-                     harness.fmt_seconds(jax_), f"**{jax_ / symdl:.2f}×**",
+                     harness.fmt_seconds(jax_), f"**{jax_ / symdl:.2f}×**", o.calls,
                      f"{o.generate_s:.1f} s + {o.compile_s:.1f} s", f"{o.jax_compile_s:.2f} s"])
     return harness.markdown_table(header, rows)
 
@@ -367,7 +386,8 @@ def run(quick: bool, repeats=None, only=None, kernels=None) -> bool:
     repeats = repeats or size["repeats"]
     entries = [e for e in ZOO_MODELS if not only or e.name in only]
     print(f"\n## W8 zoo: symdl's fused loss_and_gradient vs jax.jit(jax.value_and_grad(J)), "
-          f"float64, m = {size['m']:,} rows, {repeats} timed runs of {CALLS} calls each\n", flush=True)
+          f"float64, m = {size['m']:,} rows, {repeats} timed runs of each (median per call)\n",
+          flush=True)
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="symdl-w8-") as tmp:
         os.environ["SYMDL_KERNELS"] = kernels or tmp  # generated fresh, by the current generator
