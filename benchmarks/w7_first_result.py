@@ -562,6 +562,10 @@ def main(argv=None) -> int:
                                        "run when their model is among them)")
     args = parser.parse_args(argv)
     only = {name.strip() for name in args.only.split(",")} if args.only else None
+    unknown = sorted((only or set()) - {job.model for job in JOBS})
+    if unknown:
+        parser.error(f"no W7 model named {', '.join(unknown)}; the models are "
+                     f"{', '.join(job.model for job in JOBS)}")
     command = "python -m benchmarks.w7_first_result " + " ".join(sys.argv[1:] if argv is None else argv)
     print("# symdl benchmarks: W7\n")
     print(environment.header(command.strip()), flush=True)

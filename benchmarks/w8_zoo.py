@@ -413,6 +413,10 @@ def main(argv=None) -> int:
                                           "(default: a temporary folder)")
     args = parser.parse_args(argv)
     only = {name.strip() for name in args.only.split(",")} if args.only else None
+    unknown = sorted((only or set()) - {entry.name for entry in ZOO_MODELS})
+    if unknown:
+        parser.error(f"no zoo model named {', '.join(unknown)}; the models are "
+                     f"{', '.join(entry.name for entry in ZOO_MODELS)}")
     command = "python -m benchmarks.w8_zoo " + " ".join(sys.argv[1:] if argv is None else argv)
     print("# symdl benchmarks: W8\n")
     print(environment.header(command.strip()), flush=True)
