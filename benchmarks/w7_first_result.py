@@ -20,9 +20,9 @@ sums in another order; the scripts shuffle mini-batches with NumPy's generator o
 seed, as symdl does). RMSprop is Keras' form (ε inside the square root) everywhere, written
 out by hand in the scripts.
 
-Then what a user pays on the way: the first use of every other optimizer (`--optimizer NAME` after a warm run
-with the model's default), the first float32 data (`train.train(..., data=(x32, y32))`
-against the same call with float64 data), a changed hyperparameter (λ of
+Then what a user pays on the way: the first use of every other optimizer (`--optimizer
+NAME` after a warm run with the model's default), the first float32 data
+(`train.train(..., data=(x32, y32))` against the same call with float64 data), a changed hyperparameter (λ of
 logistic_weight_decay.py: in a copy of the file, generated on first use; and edited in
 place, `symdl generate FILE` then `symdl train FILE`), and the first fit after install of a
 built-in through scikit-learn's estimator, with a cold and a warm cache. Each optimizer
