@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "af791a13f0cdbbec"
-BODY_SHA256 = "f2ae2a1b6dbfbdf4"
+GENERATOR_SHA256 = "23173cb743073b5b"
+BODY_SHA256 = "86280bf39e36cb6d"
 
 SPEC = {
     'name': 'affine_mse',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "af791a13f0cdbbec"
-BODY_SHA256 = "ef3df01682a8b6af"
+GENERATOR_SHA256 = "23173cb743073b5b"
+BODY_SHA256 = "3438abfeca84ee54"
 
 SPEC = {
     'name': 'center_mean',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "af791a13f0cdbbec"
-BODY_SHA256 = "e1ade4d431219554"
+GENERATOR_SHA256 = "23173cb743073b5b"
+BODY_SHA256 = "d7535f30f3bb4482"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "af791a13f0cdbbec"
-BODY_SHA256 = "dec4a79cf611e9c9"
+GENERATOR_SHA256 = "23173cb743073b5b"
+BODY_SHA256 = "c068e4651e55435f"
 
 SPEC = {
     'name': 'mnist_mlp',

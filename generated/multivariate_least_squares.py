@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "af791a13f0cdbbec"
-BODY_SHA256 = "88e299dbf7b64d57"
+GENERATOR_SHA256 = "23173cb743073b5b"
+BODY_SHA256 = "dfac9945ce726990"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "af791a13f0cdbbec"
-BODY_SHA256 = "8a8df8ba49ec3d0a"
+GENERATOR_SHA256 = "23173cb743073b5b"
+BODY_SHA256 = "4cca780bb809bc1b"
 
 SPEC = {
     'name': 'paraboloid_gradient',

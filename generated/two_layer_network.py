@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "af791a13f0cdbbec"
-BODY_SHA256 = "9d2ca17e0b0545c1"
+GENERATOR_SHA256 = "23173cb743073b5b"
+BODY_SHA256 = "32515c3404c30894"
 
 SPEC = {
     'name': 'two_layer_network',

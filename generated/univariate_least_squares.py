@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "af791a13f0cdbbec"
-BODY_SHA256 = "94606c6067b34f03"
+GENERATOR_SHA256 = "23173cb743073b5b"
+BODY_SHA256 = "a59c8d229e49e901"
 
 SPEC = {
     'name': 'univariate_least_squares',

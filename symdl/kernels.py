@@ -83,6 +83,9 @@ def verify(source: Source) -> None:
         raise DerivationError(f"{shown} is not what symdl generated (its text {what}): "
                               f"generated files must not be edited by hand; regenerate it with "
                               f"`{regenerate_hint(source)}`")
+    if (not source.builtin and stamps.recorded_generator_hash(text) != stamps.generator_hash()
+            and regenerated_for_this_generator(source)):
+        return verify(source)
     made_from = stamps.recorded_derivation_hash(text)
     if made_from != stamps.file_hash(source.path):
         raise DerivationError(
@@ -91,6 +94,28 @@ def verify(source: Source) -> None:
             f"kernels were made from {made_from or 'an unknown version'}); run "
             f"`{regenerate_hint(source)}` to regenerate them")
     _trusted[path] = stamp
+
+
+def regenerated_for_this_generator(source: Source) -> bool:
+    """A user's kernels written by another version of symdl's generator (an upgrade, or an
+    older file copied in) are written again by this one, saying so: they are derived from the
+    model file, and an older generator's may lack a fix. A model file changed since its
+    kernels is not regenerated silently: that stays an error (`verify`). False when nothing
+    was written."""
+    text = source.kernel_path.read_text(encoding="utf-8")
+    if stamps.recorded_derivation_hash(text) != stamps.file_hash(source.path):
+        return False  # verify names the stale derivation
+    from symdl.generate import files
+    try:
+        files.write([source])
+    except (OSError, DerivationError):
+        return False  # a read-only folder: its kernels still match their derivation
+    if stamps.recorded_generator_hash(source.kernel_path.read_text(encoding="utf-8")) \
+            != stamps.generator_hash():
+        return False
+    print(f"symdl: regenerated {source.kernel_path}: it was written by another version of "
+          f"symdl's generator", file=sys.stderr)
+    return True
 
 
 def regenerate_hint(source: Source) -> str:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 BODY_LINE = re.compile(r'^BODY_SHA256 = "([0-9a-f]*)"$', re.MULTILINE)
 DERIVATION_LINE = re.compile(r'^DERIVATION_SHA256 = "([0-9a-f]*)"$', re.MULTILINE)
+GENERATOR_LINE = re.compile(r'^GENERATOR_SHA256 = "([0-9a-f]*)"$', re.MULTILINE)
+SYMDL = Path(__file__).parent
 STAMP_LINE = re.compile(r'^(DERIVATION|GENERATOR|BODY)_SHA256 = "[0-9a-f]*"\n', re.MULTILINE)
 
 
@@ -54,6 +56,28 @@ def recorded_derivation_hash(text: str) -> str | None:
     """The DERIVATION_SHA256 a generated file's text records, or None when it has none."""
     found = DERIVATION_LINE.search(text)
     return found.group(1) if found else None
+
+
+def recorded_generator_hash(text: str) -> str | None:
+    """The GENERATOR_SHA256 a generated file was stamped with, None if it has none."""
+    match = GENERATOR_LINE.search(text)
+    return match.group(1) if match else None
+
+
+def generator_files() -> list[Path]:
+    """Everything that decides what a generated file says: the language, SymPy's side, the
+    generator (read as files, so that checking a stamp imports none of them)."""
+    generate = SYMDL / "generate"
+    return ([SYMDL / name for name in ("model.py", "functions.py", "derive.py")]
+            + sorted(generate.glob("*.py")) + [generate / "helpers.py.txt"])
+
+
+def generator_hash() -> str:
+    """A hash of the generator itself: a change to it makes every generated file stale."""
+    digest = hashlib.sha256()
+    for path in generator_files():
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def code_hash(text: str) -> str:

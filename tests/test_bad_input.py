@@ -840,6 +840,18 @@ def test_a_hand_edited_kernel_of_your_own_is_refused(own_model):
         kernels.load(str(own_model))
 
 
+def test_kernels_of_your_own_written_by_another_generator_are_written_again(own_model, capsys):
+    """After an upgrade of symdl, a model's kernels carry the old generator's hash: they are
+    regenerated on use (they are derived code, and the old generator may lack a fix)."""
+    kernel = own_model.parent / "generated" / "own_line.py"
+    old = stamps.with_body_hash(re.sub(r'GENERATOR_SHA256 = "[0-9a-f]*"',
+                                       'GENERATOR_SHA256 = "0000000000000000"', kernel.read_text()))
+    kernel.write_text(old)
+    module = kernels.load(str(own_model))
+    assert module.GENERATOR_SHA256 == stamps.generator_hash()
+    assert "written by another version of symdl's generator" in capsys.readouterr().err
+
+
 def test_your_own_derivation_edited_but_not_regenerated_is_named(own_model):
     own_model.write_text(A_MODEL.replace("w * x", "2 * w * x"))
     with pytest.raises(DerivationError, match=f"{own_model} has changed since .*own_line.py was "

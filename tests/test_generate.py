@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from symdl import sources
+from symdl import sources, stamps
 from symdl.generate import files
 
 
@@ -60,7 +60,7 @@ def test_editing_a_derivation_makes_check_fail(scratch_derivation):
 
 
 def test_a_generator_change_makes_every_file_stale(monkeypatch):
-    monkeypatch.setattr(files, "generator_hash", lambda: "0" * 16)
+    monkeypatch.setattr(stamps, "generator_hash", lambda: "0" * 16)
     assert len(files.stale()) == len(files.expected_files())
 
 

@@ -9,7 +9,6 @@ files on disk only when their text changed (so Numba's cache stays valid), atomi
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -63,24 +62,6 @@ def layout_of(model: Model) -> str:
     if model.loss_kind == "softmax_cross_entropy":
         return "rows"
     return "rows" if block_unsupported(model) else "block"
-
-
-def generator_files() -> list[Path]:
-    """Everything that decides what a generated file says: the language, SymPy's side, the generator."""
-    symdl_dir = PACKAGE.parent
-    return ([symdl_dir / name for name in ("model.py", "functions.py", "derive.py")]
-            + sorted(PACKAGE.glob("*.py")) + [HELPERS])
-
-
-def generator_hash() -> str:
-    """A hash of the generator itself: a change to it makes every generated file stale."""
-    digest = hashlib.sha256()
-    for path in generator_files():
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-source_hash = stamps.file_hash
 
 
 def spec(model: Model, derived: Derived) -> dict:
@@ -146,8 +127,8 @@ def render_module(model: Model, source: Source) -> str:
     regenerate = "symdl generate" if source.builtin else f"symdl generate {source.path.name}"
     text = MODULE.substitute(
         title=model.title, derivation_file=source.shown_path, regenerate=regenerate,
-        source=model.source, source_hash=source_hash(source.path),
-        generator_hash=generator_hash(), body_hash="", spec=pretty_literal(spec(model, derived)),
+        source=model.source, source_hash=stamps.file_hash(source.path),
+        generator_hash=stamps.generator_hash(), body_hash="", spec=pretty_literal(spec(model, derived)),
         helpers=HELPERS.read_text().rstrip(), kernels="\n\n".join(kernels))
     return stamps.with_body_hash(text)
 
