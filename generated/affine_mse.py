@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "23173cb743073b5b"
-BODY_SHA256 = "86280bf39e36cb6d"
+GENERATOR_SHA256 = "5021ef456b216ad0"
+BODY_SHA256 = "722156b6f2636af5"
 
 SPEC = {
     'name': 'affine_mse',

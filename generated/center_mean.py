@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "23173cb743073b5b"
-BODY_SHA256 = "3438abfeca84ee54"
+GENERATOR_SHA256 = "5021ef456b216ad0"
+BODY_SHA256 = "c15a0bbb4dc97fe7"
 
 SPEC = {
     'name': 'center_mean',

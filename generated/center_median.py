@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "23173cb743073b5b"
-BODY_SHA256 = "6c3ed50253ddbb07"
+GENERATOR_SHA256 = "5021ef456b216ad0"
+BODY_SHA256 = "9225af83cb29ce98"
 
 SPEC = {
     'name': 'center_median',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "23173cb743073b5b"
-BODY_SHA256 = "78aeb729accfff09"
+GENERATOR_SHA256 = "5021ef456b216ad0"
+BODY_SHA256 = "9b91d68f470a9060"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "23173cb743073b5b"
-BODY_SHA256 = "e65b4b3765f4f5ab"
+GENERATOR_SHA256 = "5021ef456b216ad0"
+BODY_SHA256 = "25bc16845950298f"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "23173cb743073b5b"
-BODY_SHA256 = "d7535f30f3bb4482"
+GENERATOR_SHA256 = "5021ef456b216ad0"
+BODY_SHA256 = "835042aff0b9ab95"
 
 SPEC = {
     'name': 'logistic_three_parameter',

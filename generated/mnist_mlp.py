@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "23173cb743073b5b"
-BODY_SHA256 = "c068e4651e55435f"
+GENERATOR_SHA256 = "5021ef456b216ad0"
+BODY_SHA256 = "0e051b5f3d5c2450"
 
 SPEC = {
     'name': 'mnist_mlp',

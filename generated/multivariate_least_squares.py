@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "23173cb743073b5b"
-BODY_SHA256 = "dfac9945ce726990"
+GENERATOR_SHA256 = "5021ef456b216ad0"
+BODY_SHA256 = "e55965d5aeb680cd"
 
 SPEC = {
     'name': 'multivariate_least_squares',

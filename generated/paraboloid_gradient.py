@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "23173cb743073b5b"
-BODY_SHA256 = "4cca780bb809bc1b"
+GENERATOR_SHA256 = "5021ef456b216ad0"
+BODY_SHA256 = "058240a36eea420e"
 
 SPEC = {
     'name': 'paraboloid_gradient',

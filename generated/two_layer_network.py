@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "23173cb743073b5b"
-BODY_SHA256 = "32515c3404c30894"
+GENERATOR_SHA256 = "5021ef456b216ad0"
+BODY_SHA256 = "272f2f8cf0141e0c"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -20,8 +20,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "23173cb743073b5b"
-BODY_SHA256 = "a59c8d229e49e901"
+GENERATOR_SHA256 = "5021ef456b216ad0"
+BODY_SHA256 = "8d2d090ec3ccaa45"
 
 SPEC = {
     'name': 'univariate_least_squares',

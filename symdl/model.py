@@ -43,7 +43,7 @@ from sympy.core.symbol import Str
 
 from symdl.errors import DerivationError
 
-INDEX_LETTERS = ("j", "k", "l", "c", "r", "s")
+INDEX_LETTERS = ("j", "k", "l", "c", "r", "s", "p", "q", "t", "u", "v")
 SEVERITIES = {
     "error": "an error in a result",
     "typo": "a typo or notation slip; the intended reading is right",
@@ -470,6 +470,11 @@ class Model(Derivation):
         if dim not in self.index_of_dim:
             unused = [c for c in INDEX_LETTERS
                       if c not in self.index_of_dim.values() and c not in self.tensors]
+            if not unused:
+                raise DerivationError(
+                    f"{self.name}: dimension {dim} needs an index letter, and all "
+                    f"{len(INDEX_LETTERS)} ({', '.join(INDEX_LETTERS)}) run over other dimensions "
+                    f"or name tensors; let layers of one width share a dimension name")
             self.index_of_dim[dim] = unused[0]
         return self.index_of_dim[dim]
 

@@ -598,3 +598,16 @@ derivation.loss(total((w - 1) ** 2) + total(w ** 4))
     assert loss == np.sum((w - 1) ** 2) + np.sum(w ** 4)
     np.testing.assert_allclose(g_w, 2 * (w - 1) + 4 * w ** 3, rtol=1e-15)
     assert cli.main(["check", str(path)]) == 0
+
+
+def test_seven_dimensions_get_letters_and_too_many_are_refused_by_name():
+    """A deep loop of seven widths used to fail with IndexError (six index letters)."""
+    from symdl.model import INDEX_LETTERS, Model
+    model = Model("wide_loop", title="t", source="none")
+    for i in range(7):
+        model.param(f"w{i}", (f"H{i}",))
+    assert len({model.index(f"H{i}") for i in range(7)}) == 7
+    for i in range(7, len(INDEX_LETTERS)):
+        model.param(f"w{i}", (f"H{i}",))
+    with pytest.raises(DerivationError, match="needs an index letter.*share a dimension name"):
+        model.param("w_last", ("H_last",))
