@@ -9,9 +9,6 @@ Source document: 001_153ca892f3cbebf4.txt (math club talk), the blue or orange d
 """
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numba
 import numpy as np
 from llvmlite import ir as llvm_ir
@@ -20,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "5021ef456b216ad0"
-BODY_SHA256 = "835042aff0b9ab95"
+GENERATOR_SHA256 = "aafeb02aa2cf7289"
+BODY_SHA256 = "7ee298e2f2d87277"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -259,43 +256,28 @@ def _outer_add(alpha, x, h):
 
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
-_pools = {}  # process id -> the threads that run chunks (a forked child starts its own)
 
 
-def _chunks(m):
-    """The row ranges (start, stop) m rows are split into: decided by m alone, so the order in
-    which the per-chunk sums are added does not depend on the threads; one range below
+def _chunk_bounds(m):
+    """Where the chunks of m rows start, and m: decided by m alone, so the order in which the
+    per-chunk sums are added does not depend on the threads; one chunk below
     2·ROWS_PER_CHUNK rows, run in the caller's thread."""
     count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
-    return [(chunk * m // count, (chunk + 1) * m // count) for chunk in range(count)]
+    return np.array([chunk * m // count for chunk in range(count + 1)], dtype=np.int64)
 
 
-def _each_chunk(part, chunks):
-    """[part(k, start, stop) for every chunk k], on numba.get_num_threads() Python threads.
-
-    The per-chunk kernels are compiled with nogil=True, so plain threads run them in parallel
-    and no `parallel=True` function is compiled: those were most of a model's first-run
-    compile (docs/engineering.md, 'Threads without prange').
-    """
-    threads = min(len(chunks), numba.get_num_threads()) if len(chunks) > 1 else 1
-    if threads == 1:
-        return [part(k, start, stop) for k, (start, stop) in enumerate(chunks)]
-    pool = _pools.get(os.getpid())
-    if pool is None:
-        pool = _pools[os.getpid()] = ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS)
-    results = [None] * len(chunks)
-
-    def run(first):
-        for k in range(first, len(chunks), threads):
-            results[k] = part(k, *chunks[k])
-    for _ in pool.map(run, range(threads)):
-        pass
-    return results
+def _chunked(bounds, serial, parallel):
+    """The function that runs a kernel's chunks: with one chunk (under 2·ROWS_PER_CHUNK rows)
+    the serial loop, so small data never compiles a `parallel=True` function, which was most
+    of a model's first-run compile; with several, the `prange` loop, whose OpenMP threads
+    start at once where woken Python threads did not (docs/engineering.md, 'Threads and
+    prange')."""
+    return serial if len(bounds) == 2 else parallel
 
 
-def _summed(parts):
-    """Σ over the chunks, in chunk order, of each of the scalars a chunk returned."""
-    return [sum(values) for values in zip(*parts)]
+def _total(parts):
+    """Σ of per-chunk numbers, in chunk order."""
+    return sum(parts.tolist())
 
 
 def _combine(parts):
@@ -406,7 +388,7 @@ def _logcosh_numpy(t):
     return np.abs(t) + np.log1p(np.exp(-2.0 * np.abs(t))) - 0.6931471805599453
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(weights, b, point, c, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z = np.empty(BLOCK, point.dtype)
@@ -422,16 +404,31 @@ def _loss_of_rows(weights, b, point, c, _start, _stop):
     return total
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks(weights, b, point, c, _bounds, loss_parts):
+    """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows(weights, b, point, c, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_in_parallel(weights, b, point, c, _bounds, loss_parts):
+    """_loss_of_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows(weights, b, point, c, _bounds[_chunk], _bounds[_chunk + 1])
+
+
 def loss(weights, b, point, c):
     """J, the mean of the loss over the samples, block by block."""
     m = point.shape[0]
     scale = 1.0 / m
-    def _part(_chunk, _start, _stop):
-        return _loss_of_rows(weights, b, point, c, _start, _stop)
-    return sum(_each_chunk(_part, _chunks(m))) * scale
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks, _loss_of_chunks_in_parallel)(weights, b, point, c, _bounds, loss_parts)
+    return _total(loss_parts) * scale
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_rows(weights, b, point, c, _start, _stop, g_weights):
     """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
     z = np.empty(BLOCK, point.dtype)
@@ -455,16 +452,30 @@ def _loss_and_gradient_of_rows(weights, b, point, c, _start, _stop, g_weights):
     return total, g_b
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks(weights, b, point, c, _bounds, loss_parts, g_b_parts, g_weights_parts):
+    """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows(weights, b, point, c, _bounds[_chunk], _bounds[_chunk + 1], g_weights_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_in_parallel(weights, b, point, c, _bounds, loss_parts, g_b_parts, g_weights_parts):
+    """_loss_and_gradient_of_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows(weights, b, point, c, _bounds[_chunk], _bounds[_chunk + 1], g_weights_parts[_chunk])
+
+
 def loss_and_gradient(weights, b, point, c):
     """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
     m = point.shape[0]
     scale = 1.0 / m
-    _parts = _chunks(m)
-    g_weights_parts = np.zeros((len(_parts),) + weights.shape)
-    def _part(_chunk, _start, _stop):
-        return _loss_and_gradient_of_rows(weights, b, point, c, _start, _stop, g_weights_parts[_chunk])
-    total, g_b = _summed(_each_chunk(_part, _parts))
-    return total * scale, _combine(g_weights_parts) * scale, g_b * scale
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_weights_parts = np.zeros((len(_bounds) - 1,) + weights.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks, _loss_and_gradient_of_chunks_in_parallel)(weights, b, point, c, _bounds, loss_parts, g_b_parts, g_weights_parts)
+    return _total(loss_parts) * scale, _combine(g_weights_parts) * scale, _total(g_b_parts) * scale
 
 
 def gradient(weights, b, point, c):
@@ -472,7 +483,7 @@ def gradient(weights, b, point, c):
     return loss_and_gradient(weights, b, point, c)[1:]
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_rows(weights, b, point, _start, _stop, out):
     """p for rows start..stop, into out."""
     z = np.empty(BLOCK, point.dtype)
@@ -488,13 +499,26 @@ def _predict_rows(weights, b, point, _start, _stop, out):
     return out
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_of_chunks(weights, b, point, _bounds, out):
+    """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows(weights, b, point, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_of_chunks_in_parallel(weights, b, point, _bounds, out):
+    """_predict_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _predict_rows(weights, b, point, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
 def predict(weights, b, point):
     """The model's output p for every sample, block by block."""
     m = point.shape[0]
     out = np.empty(m)
-    def _part(_chunk, _start, _stop):
-        _predict_rows(weights, b, point, _start, _stop, out)
-    _each_chunk(_part, _chunks(m))
+    _bounds = _chunk_bounds(m)
+    _chunked(_bounds, _predict_of_chunks, _predict_of_chunks_in_parallel)(weights, b, point, _bounds, out)
     return out
 
 
@@ -509,13 +533,20 @@ def _loss_of_rows_numpy(weights, b, point, c, _start, _stop):
     return total
 
 
+def _loss_of_chunks_numpy(weights, b, point, c, _bounds, loss_parts):
+    """_loss_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_numpy(weights, b, point, c, _bounds[_chunk], _bounds[_chunk + 1])
+
+
 def loss_numpy(weights, b, point, c):
     """J, the mean of the loss over the samples, in NumPy."""
     m = point.shape[0]
     scale = 1.0 / m
-    def _part(_chunk, _start, _stop):
-        return _loss_of_rows_numpy(weights, b, point, c, _start, _stop)
-    return sum(_each_chunk(_part, _chunks(m))) * scale
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_numpy(weights, b, point, c, _bounds, loss_parts)
+    return _total(loss_parts) * scale
 
 
 def _loss_and_gradient_of_rows_numpy(weights, b, point, c, _start, _stop, g_weights):
@@ -534,16 +565,22 @@ def _loss_and_gradient_of_rows_numpy(weights, b, point, c, _start, _stop, g_weig
     return total, g_b
 
 
+def _loss_and_gradient_of_chunks_numpy(weights, b, point, c, _bounds, loss_parts, g_b_parts, g_weights_parts):
+    """_loss_and_gradient_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_numpy(weights, b, point, c, _bounds[_chunk], _bounds[_chunk + 1], g_weights_parts[_chunk])
+
+
 def loss_and_gradient_numpy(weights, b, point, c):
     """(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused."""
     m = point.shape[0]
     scale = 1.0 / m
-    _parts = _chunks(m)
-    g_weights_parts = np.zeros((len(_parts),) + weights.shape)
-    def _part(_chunk, _start, _stop):
-        return _loss_and_gradient_of_rows_numpy(weights, b, point, c, _start, _stop, g_weights_parts[_chunk])
-    total, g_b = _summed(_each_chunk(_part, _parts))
-    return total * scale, _combine(g_weights_parts) * scale, g_b * scale
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_weights_parts = np.zeros((len(_bounds) - 1,) + weights.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_numpy(weights, b, point, c, _bounds, loss_parts, g_b_parts, g_weights_parts)
+    return _total(loss_parts) * scale, _combine(g_weights_parts) * scale, _total(g_b_parts) * scale
 
 
 def gradient_numpy(weights, b, point, c):
@@ -562,11 +599,16 @@ def _predict_rows_numpy(weights, b, point, _start, _stop, out):
     return out
 
 
+def _predict_of_chunks_numpy(weights, b, point, _bounds, out):
+    """_predict_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_numpy(weights, b, point, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
 def predict_numpy(weights, b, point):
     """The model's output p for every sample, in NumPy."""
     m = point.shape[0]
     out = np.empty(m)
-    def _part(_chunk, _start, _stop):
-        _predict_rows_numpy(weights, b, point, _start, _stop, out)
-    _each_chunk(_part, _chunks(m))
+    _bounds = _chunk_bounds(m)
+    _predict_of_chunks_numpy(weights, b, point, _bounds, out)
     return out

@@ -9,9 +9,6 @@ Source document: 002_4c33554d2058975c.txt, A Real Example: Model Setup; 002_4c33
 """
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numba
 import numpy as np
 from llvmlite import ir as llvm_ir
@@ -20,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "5021ef456b216ad0"
-BODY_SHA256 = "0e051b5f3d5c2450"
+GENERATOR_SHA256 = "aafeb02aa2cf7289"
+BODY_SHA256 = "7499b1439abf1b3a"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -262,43 +259,28 @@ def _outer_add(alpha, x, h):
 
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
-_pools = {}  # process id -> the threads that run chunks (a forked child starts its own)
 
 
-def _chunks(m):
-    """The row ranges (start, stop) m rows are split into: decided by m alone, so the order in
-    which the per-chunk sums are added does not depend on the threads; one range below
+def _chunk_bounds(m):
+    """Where the chunks of m rows start, and m: decided by m alone, so the order in which the
+    per-chunk sums are added does not depend on the threads; one chunk below
     2·ROWS_PER_CHUNK rows, run in the caller's thread."""
     count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
-    return [(chunk * m // count, (chunk + 1) * m // count) for chunk in range(count)]
+    return np.array([chunk * m // count for chunk in range(count + 1)], dtype=np.int64)
 
 
-def _each_chunk(part, chunks):
-    """[part(k, start, stop) for every chunk k], on numba.get_num_threads() Python threads.
-
-    The per-chunk kernels are compiled with nogil=True, so plain threads run them in parallel
-    and no `parallel=True` function is compiled: those were most of a model's first-run
-    compile (docs/engineering.md, 'Threads without prange').
-    """
-    threads = min(len(chunks), numba.get_num_threads()) if len(chunks) > 1 else 1
-    if threads == 1:
-        return [part(k, start, stop) for k, (start, stop) in enumerate(chunks)]
-    pool = _pools.get(os.getpid())
-    if pool is None:
-        pool = _pools[os.getpid()] = ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS)
-    results = [None] * len(chunks)
-
-    def run(first):
-        for k in range(first, len(chunks), threads):
-            results[k] = part(k, *chunks[k])
-    for _ in pool.map(run, range(threads)):
-        pass
-    return results
+def _chunked(bounds, serial, parallel):
+    """The function that runs a kernel's chunks: with one chunk (under 2·ROWS_PER_CHUNK rows)
+    the serial loop, so small data never compiles a `parallel=True` function, which was most
+    of a model's first-run compile; with several, the `prange` loop, whose OpenMP threads
+    start at once where woken Python threads did not (docs/engineering.md, 'Threads and
+    prange')."""
+    return serial if len(bounds) == 2 else parallel
 
 
-def _summed(parts):
-    """Σ over the chunks, in chunk order, of each of the scalars a chunk returned."""
-    return [sum(values) for values in zip(*parts)]
+def _total(parts):
+    """Σ of per-chunk numbers, in chunk order."""
+    return sum(parts.tolist())
 
 
 def _combine(parts):

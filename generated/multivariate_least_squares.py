@@ -9,9 +9,6 @@ Source document: 003_ff0b9f77f02ec2c2.txt §3.2 Multivariate Regression
 """
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numba
 import numpy as np
 from llvmlite import ir as llvm_ir
@@ -20,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "5021ef456b216ad0"
-BODY_SHA256 = "e55965d5aeb680cd"
+GENERATOR_SHA256 = "aafeb02aa2cf7289"
+BODY_SHA256 = "4f6acd2950456486"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -259,43 +256,28 @@ def _outer_add(alpha, x, h):
 
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
-_pools = {}  # process id -> the threads that run chunks (a forked child starts its own)
 
 
-def _chunks(m):
-    """The row ranges (start, stop) m rows are split into: decided by m alone, so the order in
-    which the per-chunk sums are added does not depend on the threads; one range below
+def _chunk_bounds(m):
+    """Where the chunks of m rows start, and m: decided by m alone, so the order in which the
+    per-chunk sums are added does not depend on the threads; one chunk below
     2·ROWS_PER_CHUNK rows, run in the caller's thread."""
     count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
-    return [(chunk * m // count, (chunk + 1) * m // count) for chunk in range(count)]
+    return np.array([chunk * m // count for chunk in range(count + 1)], dtype=np.int64)
 
 
-def _each_chunk(part, chunks):
-    """[part(k, start, stop) for every chunk k], on numba.get_num_threads() Python threads.
-
-    The per-chunk kernels are compiled with nogil=True, so plain threads run them in parallel
-    and no `parallel=True` function is compiled: those were most of a model's first-run
-    compile (docs/engineering.md, 'Threads without prange').
-    """
-    threads = min(len(chunks), numba.get_num_threads()) if len(chunks) > 1 else 1
-    if threads == 1:
-        return [part(k, start, stop) for k, (start, stop) in enumerate(chunks)]
-    pool = _pools.get(os.getpid())
-    if pool is None:
-        pool = _pools[os.getpid()] = ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS)
-    results = [None] * len(chunks)
-
-    def run(first):
-        for k in range(first, len(chunks), threads):
-            results[k] = part(k, *chunks[k])
-    for _ in pool.map(run, range(threads)):
-        pass
-    return results
+def _chunked(bounds, serial, parallel):
+    """The function that runs a kernel's chunks: with one chunk (under 2·ROWS_PER_CHUNK rows)
+    the serial loop, so small data never compiles a `parallel=True` function, which was most
+    of a model's first-run compile; with several, the `prange` loop, whose OpenMP threads
+    start at once where woken Python threads did not (docs/engineering.md, 'Threads and
+    prange')."""
+    return serial if len(bounds) == 2 else parallel
 
 
-def _summed(parts):
-    """Σ over the chunks, in chunk order, of each of the scalars a chunk returned."""
-    return [sum(values) for values in zip(*parts)]
+def _total(parts):
+    """Σ of per-chunk numbers, in chunk order."""
+    return sum(parts.tolist())
 
 
 def _combine(parts):
@@ -406,7 +388,7 @@ def _logcosh_numpy(t):
     return np.abs(t) + np.log1p(np.exp(-2.0 * np.abs(t))) - 0.6931471805599453
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows(theta, x, y, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z = np.empty(BLOCK, x.dtype)
@@ -421,15 +403,30 @@ def _loss_of_rows(theta, x, y, _start, _stop):
     return total
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks(theta, x, y, _bounds, loss_parts):
+    """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows(theta, x, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_in_parallel(theta, x, y, _bounds, loss_parts):
+    """_loss_of_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows(theta, x, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
 def loss(theta, x, y):
     """J, the sum of the loss over the samples, block by block."""
     m = x.shape[0]
-    def _part(_chunk, _start, _stop):
-        return _loss_of_rows(theta, x, y, _start, _stop)
-    return sum(_each_chunk(_part, _chunks(m)))
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks, _loss_of_chunks_in_parallel)(theta, x, y, _bounds, loss_parts)
+    return _total(loss_parts)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta):
     """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
     z = np.empty(BLOCK, x.dtype)
@@ -447,15 +444,28 @@ def _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta):
     return total
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks(theta, x, y, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows(theta, x, y, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_in_parallel(theta, x, y, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows(theta, x, y, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
 def loss_and_gradient(theta, x, y):
     """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
     m = x.shape[0]
-    _parts = _chunks(m)
-    g_theta_parts = np.zeros((len(_parts),) + theta.shape)
-    def _part(_chunk, _start, _stop):
-        return _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta_parts[_chunk])
-    total = sum(_each_chunk(_part, _parts))
-    return total, _combine(g_theta_parts)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta_parts = np.zeros((len(_bounds) - 1,) + theta.shape)
+    _chunked(_bounds, _loss_and_gradient_of_chunks, _loss_and_gradient_of_chunks_in_parallel)(theta, x, y, _bounds, loss_parts, g_theta_parts)
+    return _total(loss_parts), _combine(g_theta_parts)
 
 
 def gradient(theta, x, y):
@@ -463,7 +473,7 @@ def gradient(theta, x, y):
     return loss_and_gradient(theta, x, y)[1:]
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_rows(theta, x, _start, _stop, out):
     """z for rows start..stop, into out."""
     z = np.empty(BLOCK, x.dtype)
@@ -476,17 +486,30 @@ def _predict_rows(theta, x, _start, _stop, out):
     return out
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_of_chunks(theta, x, _bounds, out):
+    """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows(theta, x, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_of_chunks_in_parallel(theta, x, _bounds, out):
+    """_predict_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _predict_rows(theta, x, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
 def predict(theta, x):
     """The model's output z for every sample, block by block."""
     m = x.shape[0]
     out = np.empty(m)
-    def _part(_chunk, _start, _stop):
-        _predict_rows(theta, x, _start, _stop, out)
-    _each_chunk(_part, _chunks(m))
+    _bounds = _chunk_bounds(m)
+    _chunked(_bounds, _predict_of_chunks, _predict_of_chunks_in_parallel)(theta, x, _bounds, out)
     return out
 
 
-@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_rows(theta, x, y, _start, _stop, hess):
     """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess."""
     for i in range(_start, _stop):
@@ -495,14 +518,26 @@ def _hessian_of_rows(theta, x, y, _start, _stop, hess):
     return hess
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks(theta, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows(theta, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_in_parallel(theta, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_of_rows(theta, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
 def hessian(theta, x, y):
     """The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk."""
     m = x.shape[0]
-    _parts = _chunks(m)
-    _hess_parts = np.zeros((len(_parts),) + (theta.shape[0], theta.shape[0]))
-    def _part(_chunk, _start, _stop):
-        _hessian_of_rows(theta, x, y, _start, _stop, _hess_parts[_chunk])
-    _each_chunk(_part, _parts)
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (theta.shape[0], theta.shape[0]))
+    _chunked(_bounds, _hessian_of_chunks, _hessian_of_chunks_in_parallel)(theta, x, y, _bounds, _hess_parts)
     return _combine(_hess_parts)
 
 
@@ -532,12 +567,19 @@ def _loss_of_rows_numpy(theta, x, y, _start, _stop):
     return total
 
 
+def _loss_of_chunks_numpy(theta, x, y, _bounds, loss_parts):
+    """_loss_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_numpy(theta, x, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
 def loss_numpy(theta, x, y):
     """J, the sum of the loss over the samples, in NumPy."""
     m = x.shape[0]
-    def _part(_chunk, _start, _stop):
-        return _loss_of_rows_numpy(theta, x, y, _start, _stop)
-    return sum(_each_chunk(_part, _chunks(m)))
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_numpy(theta, x, y, _bounds, loss_parts)
+    return _total(loss_parts)
 
 
 def _loss_and_gradient_of_rows_numpy(theta, x, y, _start, _stop, g_theta):
@@ -553,15 +595,20 @@ def _loss_and_gradient_of_rows_numpy(theta, x, y, _start, _stop, g_theta):
     return total
 
 
+def _loss_and_gradient_of_chunks_numpy(theta, x, y, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_numpy(theta, x, y, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
 def loss_and_gradient_numpy(theta, x, y):
     """(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused."""
     m = x.shape[0]
-    _parts = _chunks(m)
-    g_theta_parts = np.zeros((len(_parts),) + theta.shape)
-    def _part(_chunk, _start, _stop):
-        return _loss_and_gradient_of_rows_numpy(theta, x, y, _start, _stop, g_theta_parts[_chunk])
-    total = sum(_each_chunk(_part, _parts))
-    return total, _combine(g_theta_parts)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta_parts = np.zeros((len(_bounds) - 1,) + theta.shape)
+    _loss_and_gradient_of_chunks_numpy(theta, x, y, _bounds, loss_parts, g_theta_parts)
+    return _total(loss_parts), _combine(g_theta_parts)
 
 
 def gradient_numpy(theta, x, y):
@@ -579,11 +626,16 @@ def _predict_rows_numpy(theta, x, _start, _stop, out):
     return out
 
 
+def _predict_of_chunks_numpy(theta, x, _bounds, out):
+    """_predict_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_numpy(theta, x, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
 def predict_numpy(theta, x):
     """The model's output z for every sample, in NumPy."""
     m = x.shape[0]
     out = np.empty(m)
-    def _part(_chunk, _start, _stop):
-        _predict_rows_numpy(theta, x, _start, _stop, out)
-    _each_chunk(_part, _chunks(m))
+    _bounds = _chunk_bounds(m)
+    _predict_of_chunks_numpy(theta, x, _bounds, out)
     return out

@@ -1,9 +1,7 @@
 """How symdl's kernels share the cores: OpenMP threads that stop spinning soon.
 
-symdl's generated kernels no longer start parallel regions: they run chunks of rows on Python
-threads (docs/engineering.md, 'Threads without prange'). What follows was measured when they
-did, and still holds for any `prange` code in the process (a user's own, or Numba's threading
-layer started by another library): Numba runs a `prange` loop on its threading layer, on Linux by default OpenMP
+symdl's generated kernels start a parallel region only for data of several chunks
+(docs/engineering.md, 'Threads and prange'). Numba runs a `prange` loop on its threading layer, on Linux by default OpenMP
 (libgomp). After each parallel region libgomp's idle threads spin (GOMP_SPINCOUNT, 300,000
 by default) before they sleep: fastest when nothing else wants the cores, and slow for
 everything else — the process's own serial work included — when something does. Measured

@@ -13,9 +13,9 @@ time and run each step of the derivation over the whole block before the next:
 
 A kernel splits the rows into a fixed number of chunks, decided by m alone (so the sums are
 added in an order that does not depend on the thread count), each chunk a call of a serial,
-nogil helper that the kernel's plain Python part runs on threads (`_each_chunk`); with one
-chunk (small data) it calls the helper directly. Every loop sits in a helper
-(docs/engineering.md, 'Vectorisation', 'Blocks of rows' and 'Threads without prange').
+compiled helper, from a serial loop over the chunks or, for data of several chunks, a
+`prange` loop (`_chunked`). Every loop sits in a helper (docs/engineering.md,
+'Vectorisation', 'Blocks of rows', 'Threads and prange').
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ from sympy.core.symbol import Str
 from symdl.derive import LSE, ONEHOT, adjoint_symbol
 from symdl.errors import DerivationError
 from symdl.functions import REDUCTIONS, logsumexp_total
-from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced, summed
+from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced
 from symdl.generate.rows import RowsEmitter
-from symdl.generate.templates import (KERNEL_BLOCK_CHUNK, KERNEL_LOSS, KERNEL_LOSS_AND_GRADIENT,
-                                      KERNEL_PREDICT)
+from symdl.generate.templates import KERNEL_BLOCK_CHUNK, KERNEL_LOSS, KERNEL_PREDICT
 from symdl.model import Affine, Let, Model
 
 
@@ -262,17 +261,18 @@ class BlockEmitter(Emitter):
             "_loss_of_rows", args + ["_start", "_stop"], self.block_arrays(False), ["total = 0.0"],
             self.forward() + self.loss_statements(), "total",
             "Σ of the loss over rows start..stop, block by block.")
+        chunks, run = self.chunks_functions("_loss_of_chunks", "_loss_of_rows", args, returned=["loss"])
         kernel = KERNEL_LOSS.substitute(
-            args=self.signature(), rows=self._rows(), scale=self.scale_line(),
+            run=run, args=self.signature(), rows=self._rows(), scale=self.scale_line(),
             transposed=self._indent(self.transposed_weights(), 4),
-            loss=self.scaled("sum(_each_chunk(_part, _chunks(m)))"), chunk_args=", ".join(args),
+            loss=self.scaled("_total(loss_parts)"), chunk_args=", ".join(args),
             penalty=self.penalty_call(),
             doc=f"J, the {self.model.reduction} of the loss over the samples, block by block.")
-        return [chunk, kernel]
+        return [chunk, *chunks, kernel]
 
     def loss_and_gradient_kernel(self) -> list[str]:
         params = self.model.params
-        transposed = set(self.transposed())
+        transposed = frozenset(self.transposed())
         scalars = [p for p in params if p.is_scalar]
         buffers = [f"_g_{p.name}_t" if p.name in transposed else f"g_{p.name}"
                    for p in params if not p.is_scalar]
@@ -284,28 +284,14 @@ class BlockEmitter(Emitter):
             ", ".join(["total"] + [f"g_{p.name}" for p in scalars]),
             "Σ over rows start..stop of the loss and of its gradient: the scalars' returned, "
             "the others' added into the buffers given.")
-        allocate: list[str] = []
-        results: list[str] = []
-        for k, p in enumerate(params):
-            if p.is_scalar:
-                results.append(self.scaled(f"g_{p.name}") + self.penalty_gradient_term(k))
-                continue
-            buffer = f"_g_{p.name}_t" if p.name in transposed else f"g_{p.name}"
-            shape = f"_{p.name}_t.shape" if p.name in transposed else f"{p.name}.shape"
-            allocate.append(f"{buffer}_parts = np.zeros((len(_parts),) + {shape})")
-            combined = f"_combine({buffer}_parts)"
-            if p.name in transposed:
-                combined = f"_transposed({combined})"
-            results.append(self.scaled(combined) + self.penalty_gradient_term(k))
-        kernel = KERNEL_LOSS_AND_GRADIENT.substitute(
-            args=self.signature(), rows=self._rows(), scale=self.scale_line(),
-            loss=self.scaled("total"), transposed=self._indent(self.transposed_weights(), 4),
-            allocate=self._indent(allocate, 4), chunk_args=", ".join(args),
-            buffers="".join(f", {b}_parts[_chunk]" for b in buffers),
-            sums=summed(["total"] + [f"g_{p.name}" for p in scalars]),
-            results=", ".join(results), penalty=self.penalty_call(),
-            doc="(J, ∂J/∂p for every parameter p): forward and backward fused, block by block.")
-        return [chunk, kernel]
+        chunks, run = self.chunks_functions(
+            "_loss_and_gradient_of_chunks", "_loss_and_gradient_of_rows", args,
+            returned=["loss"] + [f"g_{p.name}" for p in scalars], buffers=buffers)
+        kernel = self.loss_and_gradient_entry(
+            args, buffers, run,
+            "(J, ∂J/∂p for every parameter p): forward and backward fused, block by block.",
+            transposed=transposed, setup=self.transposed_weights())
+        return [chunk, *chunks, kernel]
 
     def predict_kernel(self) -> list[str]:
         out = self.model.output_tensor
@@ -324,12 +310,13 @@ class BlockEmitter(Emitter):
             "_predict_rows", args + ["_start", "_stop", "out"], self.block_arrays(False), [],
             statements + [store], "out", f"{out.name} for rows start..stop, into out.",
             with_label=False)
+        chunks, run = self.chunks_functions("_predict_of_chunks", "_predict_rows", args, tail=["out"])
         kernel = KERNEL_PREDICT.substitute(
-            args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
+            run=run, args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
             allocate=allocate, transposed=self._indent(self.transposed_weights(), 4),
             chunk_args=", ".join(args),
             doc=f"The model's output {out.name} for every sample, block by block.")
-        return [chunk, kernel]
+        return [chunk, *chunks, kernel]
 
 
 def written(statement: Statement) -> str | None:

@@ -18,7 +18,8 @@ import sympy as sp
 from symdl.derive import Derived
 from symdl.functions import REDUCTIONS, relu, stable_logs, total
 from symdl.generate.printer import ArrayPrinter, NumbaPrinter
-from symdl.generate.templates import KERNEL_GRADIENT, KERNEL_LOSS_AND_GRADIENT, KERNEL_PLAIN
+from symdl.generate.templates import (KERNEL_CHUNKS, KERNEL_GRADIENT, KERNEL_LOSS_AND_GRADIENT,
+                                      KERNEL_PLAIN, NJIT, NJIT_PARALLEL)
 from symdl.model import Let, Model
 
 
@@ -206,22 +207,57 @@ class Emitter:
                 doc="∂R/∂p for every parameter p, as arrays shaped like p."),
         ]
 
-    def loss_and_gradient_entry(self, chunk_args: list[str], doc: str) -> str:
-        """The Python half of the fused kernel where every gradient buffer is shaped like its
-        parameter (the rows layout, the NumPy tier): a buffer per chunk for each array
-        parameter, the scalars' parts returned by the chunks, all added in chunk order."""
+    def chunks_functions(self, name, rows_function, args, returned=(), buffers=(), tail=(),
+                         compiled=True) -> tuple[list[str], str]:
+        """The loops over the chunks of rows, and the code that runs them (`$run`): a serial
+        loop, and for compiled kernels a `prange` one for data of several chunks (`_chunked`).
+        Each chunk's numbers go into the `returned` parts (NAME_parts[_chunk]), the arrays it
+        adds into go to its own `buffers` parts, `tail` arguments pass as they are."""
+        call = (f"{rows_function}({', '.join(args)}, _bounds[_chunk], _bounds[_chunk + 1]"
+                + "".join(f", {b}_parts[_chunk]" for b in buffers)
+                + "".join(f", {a}" for a in tail) + ")")
+        if returned:
+            call = ", ".join(f"{r}_parts[_chunk]" for r in returned) + " = " + call
+        parts = [f"{r}_parts" for r in returned] + [f"{b}_parts" for b in buffers] + list(tail)
+
+        def loop(suffix, decorator, kind, how):
+            return KERNEL_CHUNKS.substitute(
+                decorator=decorator, name=name + suffix, args=", ".join(args),
+                parts="".join(f", {part}" for part in parts), rows_function=rows_function,
+                call=call, loop=kind, how=how)
+        if not compiled:
+            return [loop("", "", "range", "")], name
+        return ([loop("", NJIT, "range", ", one after another"),
+                 loop("_in_parallel", NJIT_PARALLEL, "numba.prange", ", side by side")],
+                f"_chunked(_bounds, {name}, {name}_in_parallel)")
+
+    def loss_and_gradient_entry(self, chunk_args: list[str], buffers: list[str], run: str,
+                                doc: str, transposed: frozenset = frozenset(), setup=()) -> str:
+        """The Python half of the fused kernel: per-chunk parts for the loss, each scalar
+        parameter's gradient and each array's gradient buffer (`buffers`, in the parameters'
+        order; those in `transposed` held as (inputs, units), made by the `setup` lines), all
+        added in chunk order."""
         params = self.model.params
-        scalars = [p for p in params if p.is_scalar]
-        allocate = [f"g_{p.name}_parts = np.zeros((len(_parts),) + {p.name}.shape)"
-                    for p in params if not p.is_scalar]
-        results = [self.scaled(f"g_{p.name}" if p.is_scalar else f"_combine(g_{p.name}_parts)")
-                   + self.penalty_gradient_term(k) for k, p in enumerate(params)]
+        arrays = iter(buffers)
+        allocate, results = [], []
+        for k, p in enumerate(params):
+            if p.is_scalar:
+                allocate.append(f"g_{p.name}_parts = np.zeros(len(_bounds) - 1)")
+                results.append(self.scaled(f"_total(g_{p.name}_parts)") + self.penalty_gradient_term(k))
+                continue
+            buffer = next(arrays)
+            shape = f"_{p.name}_t.shape" if p.name in transposed else f"{p.name}.shape"
+            allocate.append(f"{buffer}_parts = np.zeros((len(_bounds) - 1,) + {shape})")
+            combined = f"_combine({buffer}_parts)"
+            if p.name in transposed:
+                combined = f"_transposed({combined})"
+            results.append(self.scaled(combined) + self.penalty_gradient_term(k))
+        parts = [f"g_{p.name}_parts" for p in params if p.is_scalar] + [f"{b}_parts" for b in buffers]
         return KERNEL_LOSS_AND_GRADIENT.substitute(
-            args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
-            loss=self.scaled("total"), allocate=self._indent(allocate, 4),
-            chunk_args=", ".join(chunk_args),
-            buffers="".join(f", g_{p.name}_parts[_chunk]" for p in params if not p.is_scalar),
-            sums=summed(["total"] + [f"g_{p.name}" for p in scalars]),
+            args=self.signature(), rows=self._rows(), scale=self.scale_line(),
+            transposed=self._indent(list(setup), 4),
+            loss=self.scaled("_total(loss_parts)"), allocate=self._indent(allocate, 4),
+            chunk_args=", ".join(chunk_args), parts="".join(f", {part}" for part in parts), run=run,
             results=", ".join(results), penalty=self.penalty_call(), doc=doc)
 
     def gradient_kernel(self) -> str:
@@ -292,13 +328,6 @@ def innermost_reductions(expr) -> list:
     """The sums (and log-sum-exps) of expr with no sum inside them, in a fixed order."""
     return sorted((r for r in expr.atoms(*REDUCTIONS) if not r.args[0].has(*REDUCTIONS)),
                   key=sp.default_sort_key)
-
-
-def summed(names: list[str]) -> str:
-    """The line that adds up the scalars each chunk of rows returned, into `names`."""
-    if len(names) == 1:
-        return f"{names[0]} = sum(_each_chunk(_part, _parts))"
-    return f"{', '.join(names)} = _summed(_each_chunk(_part, _parts))"
 
 
 def statistic_name(symbol: sp.Symbol) -> str:

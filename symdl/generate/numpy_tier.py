@@ -193,12 +193,14 @@ class NumPyTierEmitter(BlockEmitter):
             "_loss_of_rows_numpy", args + ["_start", "_stop"], [], [],
             self.forward() + self.loss_statements(), "total",
             "Σ of the loss over rows start..stop, in NumPy.")
+        chunks, run = self.chunks_functions("_loss_of_chunks_numpy", "_loss_of_rows_numpy", args,
+                                      returned=["loss"], compiled=False)
         kernel = KERNEL_LOSS.substitute(
-            args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
-            loss=self.scaled("sum(_each_chunk(_part, _chunks(m)))"), chunk_args=", ".join(args),
+            run=run, args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
+            loss=self.scaled("_total(loss_parts)"), chunk_args=", ".join(args),
             penalty=self.penalty_call(),
             doc=f"J, the {self.model.reduction} of the loss over the samples, in NumPy.")
-        return [chunk, numpy_names(kernel)]
+        return [chunk, *chunks, numpy_names(kernel)]
 
     def loss_and_gradient_kernel(self) -> list[str]:
         params = self.model.params
@@ -212,9 +214,14 @@ class NumPyTierEmitter(BlockEmitter):
             ", ".join(["total"] + [f"g_{p.name}" for p in scalars]),
             "Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' "
             "returned, the others' added into the buffers given.")
+        chunks, run = self.chunks_functions(
+            "_loss_and_gradient_of_chunks_numpy", "_loss_and_gradient_of_rows_numpy", args,
+            returned=["loss"] + [f"g_{p.name}" for p in scalars], buffers=buffers,
+            compiled=False)
         kernel = self.loss_and_gradient_entry(
-            args, "(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused.")
-        return [chunk, numpy_names(kernel)]
+            args, buffers, run,
+            "(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused.")
+        return [chunk, *chunks, numpy_names(kernel)]
 
     def predict_kernel(self) -> list[str]:
         out = self.model.output_tensor
@@ -234,11 +241,13 @@ class NumPyTierEmitter(BlockEmitter):
             "_predict_rows_numpy", args + ["_start", "_stop", "out"], [], [],
             statements + [Statement(store)], "out",
             f"{out.name} for rows start..stop, into out, in NumPy.", with_label=False)
+        chunks, run = self.chunks_functions("_predict_of_chunks_numpy", "_predict_rows_numpy", args,
+                                      tail=["out"], compiled=False)
         kernel = KERNEL_PREDICT.substitute(
-            args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
+            run=run, args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
             allocate=allocate, transposed="", chunk_args=", ".join(args),
             doc=f"The model's output {out.name} for every sample, in NumPy.")
-        return [chunk, numpy_names(kernel)]
+        return [chunk, *chunks, numpy_names(kernel)]
 
 
 def numpy_written(statement: Statement) -> str | None:
@@ -251,6 +260,6 @@ def numpy_written(statement: Statement) -> str | None:
 def numpy_names(kernel: str) -> str:
     """An entry point's text with the tier's names: its own, the chunk functions it calls, and
     the penalty kernels' plain Python (NumPy) functions, which need no compiling either."""
-    kernel = re.sub(r"\b(loss_and_gradient|loss|gradient|predict|_loss_of_rows|"
-                    r"_loss_and_gradient_of_rows|_predict_rows)\(", r"\1_numpy(", kernel)
+    kernel = re.sub(r"\b(loss_and_gradient|loss|gradient|predict|_loss_of_chunks|"
+                    r"_loss_and_gradient_of_chunks|_predict_of_chunks)\(", r"\1_numpy(", kernel)
     return re.sub(r"\b(penalty|penalty_gradient)\(", r"\1.py_func(", kernel)

@@ -1,11 +1,11 @@
 """The rows layout: per-sample kernels, one fused pass over the data.
 
-Each kernel is a compiled, nogil function over a range of rows, which for one sample runs the
-forward pass, the loss and the backward pass back to back, and a plain Python function that
-runs it on chunks of rows in threads (`_each_chunk`). Gradients are reduced into per-chunk
-buffers combined after the chunks, in chunk order: `out[k] +=` on one shared array from
-several threads races (docs/engineering.md, 'Shared arrays in prange', 'Threads without
-prange').
+Each kernel is a compiled function over a range of rows, which for one sample runs the
+forward pass, the loss and the backward pass back to back, loops over the chunks of rows
+(the `prange` one only for data of several chunks), and a plain Python function that adds
+the chunks' parts. Gradients are reduced into per-chunk buffers combined after the chunks,
+in chunk order: `out[k] +=` on one shared array from several threads races
+(docs/engineering.md, 'Shared arrays in prange', 'Threads and prange').
 """
 
 from __future__ import annotations
@@ -219,12 +219,13 @@ class RowsEmitter(Emitter):
             "_loss_of_rows", args + ["_start", "_stop"], self.local_arrays(False), ["total = 0.0"],
             prune(self.forward() + self.loss_statements()), "total",
             "Σ of the loss over rows start..stop.")
+        chunks, run = self.chunks_functions("_loss_of_chunks", "_loss_of_rows", args, returned=["loss"])
         kernel = KERNEL_LOSS.substitute(
-            args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
-            loss=self.scaled("sum(_each_chunk(_part, _chunks(m)))"), chunk_args=", ".join(args),
+            run=run, args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
+            loss=self.scaled("_total(loss_parts)"), chunk_args=", ".join(args),
             penalty=self.penalty_call(),
             doc=f"J, the {self.model.reduction} of the loss over the samples, in one pass.")
-        return [chunk, kernel]
+        return [chunk, *chunks, kernel]
 
     def loss_and_gradient_kernel(self) -> list[str]:
         params = self.model.params
@@ -238,9 +239,13 @@ class RowsEmitter(Emitter):
             ", ".join(["total"] + [f"g_{p.name}" for p in scalars]),
             "Σ over rows start..stop of the loss and of its gradient: the scalars' returned, "
             "the others' added into the buffers given.")
+        chunks, run = self.chunks_functions(
+            "_loss_and_gradient_of_chunks", "_loss_and_gradient_of_rows", args,
+            returned=["loss"] + [f"g_{p.name}" for p in scalars], buffers=buffers)
         kernel = self.loss_and_gradient_entry(
-            args, "(J, ∂J/∂p for every parameter p): forward and backward fused in one pass.")
-        return [chunk, kernel]
+            args, buffers, run,
+            "(J, ∂J/∂p for every parameter p): forward and backward fused in one pass.")
+        return [chunk, *chunks, kernel]
 
     def predict_kernel(self) -> list[str]:
         out = self.model.output_tensor
@@ -258,10 +263,11 @@ class RowsEmitter(Emitter):
         chunk = self.chunk_function(
             "_predict_rows", args + ["_start", "_stop", "out"], self.local_arrays(False), [],
             prune(forward + [Statement(store)]), "out", f"{out.name} for rows start..stop, into out.")
+        chunks, run = self.chunks_functions("_predict_of_chunks", "_predict_rows", args, tail=["out"])
         kernel = KERNEL_PREDICT.substitute(
-            args=", ".join(args), rows=self._rows(), allocate=allocate, transposed="",
+            run=run, args=", ".join(args), rows=self._rows(), allocate=allocate, transposed="",
             chunk_args=", ".join(args), doc=f"The model's output {out.name} for every sample.")
-        return [chunk, kernel]
+        return [chunk, *chunks, kernel]
 
     def kernel_without_data(self, which) -> str:
         self.computed = set()
@@ -329,15 +335,18 @@ class RowsEmitter(Emitter):
             return [KERNEL_PLAIN.substitute(
                 name="hessian", args=self.signature(), body=self._indent(body, 4),
                 result="hess", doc="∂²J/∂p∂q (J has no data, so this is J's own Hessian).")]
+        args = self.param_args() + self.data_args()
         chunk = self.chunk_function(
-            "_hessian_of_rows", self.param_args() + self.data_args() + ["_start", "_stop", "hess"],
+            "_hessian_of_rows", args + ["_start", "_stop", "hess"],
             self.local_arrays(False), [], lines, "hess",
             "Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess.")
+        chunks, run = self.chunks_functions("_hessian_of_chunks", "_hessian_of_rows", args,
+                                      buffers=["_hess"])
         kernel = KERNEL_HESSIAN.substitute(
-            args=self.signature(), rows=self._rows(), scale=self.scale_line(),
+            run=run, args=self.signature(), rows=self._rows(), scale=self.scale_line(),
             result=self.scaled("_combine(_hess_parts)"), shape=shape,
             doc="The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk.")
-        return [chunk, kernel]
+        return [chunk, *chunks, kernel]
 
     def closed_form_kernel(self, curvature) -> str:
         if curvature.kind == "linear":

@@ -9,13 +9,14 @@ from string import Template
 # Every kernel is cached on disk (docs/engineering.md, 'Numba's cache'), compiled with the
 # fastmath subset that keeps NaN and inf (FASTMATH in MODULE; 'fastmath and NaN') and with
 # NumPy's error model, whose divisions carry no zero check that stops SIMD ('Vectorisation').
-# A kernel over data is two functions: a compiled one over a range of rows (nogil, so threads
-# run chunks of rows side by side), and a plain Python one that splits the rows into chunks,
-# runs them (`_each_chunk`) and adds their parts in a fixed order ('Threads without prange').
+# A kernel over data is a compiled function over a range of rows, a compiled loop over the
+# chunks of rows (serial, and a `prange` one compiled only for data of several chunks: see
+# `_chunked`), and a plain Python function that splits the rows and adds the chunks' parts in
+# a fixed order (docs/engineering.md, 'Threads and prange').
 NJIT = '@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")'
-NJIT_CHUNK = '@numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy")'
+NJIT_PARALLEL = '@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")'
 
-KERNEL_ROWS_CHUNK = Template(NJIT_CHUNK + '''
+KERNEL_ROWS_CHUNK = Template(NJIT + '''
 def $name($args):
     """$doc"""
 $arrays
@@ -25,7 +26,7 @@ $body
     return $result
 ''')
 
-KERNEL_BLOCK_CHUNK = Template(NJIT_CHUNK + '''
+KERNEL_BLOCK_CHUNK = Template(NJIT + '''
 def $name($args):
     """$doc"""
 $arrays
@@ -46,15 +47,22 @@ $body
     return $result
 ''')
 
+KERNEL_CHUNKS = Template('''$decorator
+def $name($args, _bounds$parts):
+    """$rows_function over every chunk$how, each chunk's results in its own parts."""
+    for _chunk in $loop(len(_bounds) - 1):
+        $call
+''')
+
 KERNEL_LOSS = Template('''
 def loss($args):
     """$doc"""
     m = $rows
 $scale
 $transposed
-
-    def _part(_chunk, _start, _stop):
-        return _loss_of_rows($chunk_args, _start, _stop)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    $run($chunk_args, _bounds, loss_parts)
     return $loss$penalty
 ''')
 
@@ -64,12 +72,10 @@ def loss_and_gradient($args):
     m = $rows
 $scale
 $transposed
-    _parts = _chunks(m)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
 $allocate
-
-    def _part(_chunk, _start, _stop):
-        return _loss_and_gradient_of_rows($chunk_args, _start, _stop$buffers)
-    $sums
+    $run($chunk_args, _bounds, loss_parts$parts)
     return $loss$penalty, $results
 ''')
 
@@ -79,10 +85,8 @@ def predict($args):
     m = $rows
 $transposed
     out = $allocate
-
-    def _part(_chunk, _start, _stop):
-        _predict_rows($chunk_args, _start, _stop, out)
-    _each_chunk(_part, _chunks(m))
+    _bounds = _chunk_bounds(m)
+    $run($chunk_args, _bounds, out)
     return out
 ''')
 
@@ -91,12 +95,9 @@ def hessian($args):
     """$doc"""
     m = $rows
 $scale
-    _parts = _chunks(m)
-    _hess_parts = np.zeros((len(_parts),) + $shape)
-
-    def _part(_chunk, _start, _stop):
-        _hessian_of_rows($args, _start, _stop, _hess_parts[_chunk])
-    _each_chunk(_part, _parts)
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + $shape)
+    $run($args, _bounds, _hess_parts)
     return $result
 ''')
 
@@ -133,9 +134,6 @@ Source document: $source
 """
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numba
 import numpy as np
 from llvmlite import ir as llvm_ir
