@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "aafeb02aa2cf7289"
-BODY_SHA256 = "e15934086c8ab13f"
+GENERATOR_SHA256 = "6b206d70a95d9fde"
+BODY_SHA256 = "90c051e090856843"
 
 SPEC = {
     'name': 'affine_mse',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "aafeb02aa2cf7289"
-BODY_SHA256 = "a826f66f9365c893"
+GENERATOR_SHA256 = "6b206d70a95d9fde"
+BODY_SHA256 = "1064f537ca084694"
 
 SPEC = {
     'name': 'center_mean',

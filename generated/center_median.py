@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "aafeb02aa2cf7289"
-BODY_SHA256 = "5cf5c3a48ecbd4b0"
+GENERATOR_SHA256 = "6b206d70a95d9fde"
+BODY_SHA256 = "28c9a619320fe7c3"
 
 SPEC = {
     'name': 'center_median',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "aafeb02aa2cf7289"
-BODY_SHA256 = "ec53e47799e6fd08"
+GENERATOR_SHA256 = "6b206d70a95d9fde"
+BODY_SHA256 = "52e62b71d3bb2c40"
 
 SPEC = {
     'name': 'line_through_origin',

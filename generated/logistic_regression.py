@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "aafeb02aa2cf7289"
-BODY_SHA256 = "15318bfe64efdabc"
+GENERATOR_SHA256 = "6b206d70a95d9fde"
+BODY_SHA256 = "00b85cca46c37c8c"
 
 SPEC = {
     'name': 'logistic_regression',

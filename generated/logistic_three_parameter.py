@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "aafeb02aa2cf7289"
-BODY_SHA256 = "7ee298e2f2d87277"
+GENERATOR_SHA256 = "6b206d70a95d9fde"
+BODY_SHA256 = "a2cd9b137dedb8a1"
 
 SPEC = {
     'name': 'logistic_three_parameter',

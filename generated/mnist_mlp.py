@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "aafeb02aa2cf7289"
-BODY_SHA256 = "7499b1439abf1b3a"
+GENERATOR_SHA256 = "6b206d70a95d9fde"
+BODY_SHA256 = "0b786498a37d7a9f"
 
 SPEC = {
     'name': 'mnist_mlp',

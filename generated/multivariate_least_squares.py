@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "aafeb02aa2cf7289"
-BODY_SHA256 = "4f6acd2950456486"
+GENERATOR_SHA256 = "6b206d70a95d9fde"
+BODY_SHA256 = "3de6284a1496e975"
 
 SPEC = {
     'name': 'multivariate_least_squares',

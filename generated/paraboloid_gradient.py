@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "aafeb02aa2cf7289"
-BODY_SHA256 = "1d2ab7c23e4aec69"
+GENERATOR_SHA256 = "6b206d70a95d9fde"
+BODY_SHA256 = "97d84fe9f631d559"
 
 SPEC = {
     'name': 'paraboloid_gradient',

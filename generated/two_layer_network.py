@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "aafeb02aa2cf7289"
-BODY_SHA256 = "52c95a72d28a11ae"
+GENERATOR_SHA256 = "6b206d70a95d9fde"
+BODY_SHA256 = "765f58a4a83a03ea"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "aafeb02aa2cf7289"
-BODY_SHA256 = "e25f7e3d74bf24f4"
+GENERATOR_SHA256 = "6b206d70a95d9fde"
+BODY_SHA256 = "120b3787d30ba673"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -231,6 +231,25 @@ class Emitter:
                  loop("_in_parallel", NJIT_PARALLEL, "numba.prange", ", side by side")],
                 f"_chunked(_bounds, {name}, {name}_in_parallel)")
 
+    def chunk_function(self, name, args, arrays, setup, statements, result, doc) -> str:
+        """A kernel's function over one chunk's rows: each layout walks the rows its own way."""
+        raise NotImplementedError
+
+    def fused_kernels(self, args, buffers, arrays, statements, doc, **entry) -> list[str]:
+        """The fused kernel's parts: over one chunk's rows (`chunk_function`), over the chunks,
+        and the Python entry point (`loss_and_gradient_entry`, which takes `entry`)."""
+        scalars = [f"g_{p.name}" for p in self.model.params if p.is_scalar]
+        chunk = self.chunk_function(
+            "_loss_and_gradient_of_rows", args + ["_start", "_stop"] + buffers, arrays,
+            ["total = 0.0"] + [f"{g} = 0.0" for g in scalars], statements,
+            ", ".join(["total"] + scalars),
+            "Σ over rows start..stop of the loss and of its gradient: the scalars' returned, "
+            "the others' added into the buffers given.")
+        chunks, run = self.chunks_functions(
+            "_loss_and_gradient_of_chunks", "_loss_and_gradient_of_rows", args,
+            returned=["loss"] + scalars, buffers=buffers)
+        return [chunk, *chunks, self.loss_and_gradient_entry(args, buffers, run, doc, **entry)]
+
     def loss_and_gradient_entry(self, chunk_args: list[str], buffers: list[str], run: str,
                                 doc: str, transposed: frozenset = frozenset(), setup=()) -> str:
         """The Python half of the fused kernel: per-chunk parts for the loss, each scalar

@@ -228,24 +228,11 @@ class RowsEmitter(Emitter):
         return [chunk, *chunks, kernel]
 
     def loss_and_gradient_kernel(self) -> list[str]:
-        params = self.model.params
-        scalars = [p for p in params if p.is_scalar]
-        buffers = [f"g_{p.name}" for p in params if not p.is_scalar]
-        args = self.param_args() + self.data_args()
-        chunk = self.chunk_function(
-            "_loss_and_gradient_of_rows", args + ["_start", "_stop"] + buffers,
-            self.local_arrays(True), ["total = 0.0"] + [f"g_{p.name} = 0.0" for p in scalars],
+        buffers = [f"g_{p.name}" for p in self.model.params if not p.is_scalar]
+        return self.fused_kernels(
+            self.param_args() + self.data_args(), buffers, self.local_arrays(True),
             prune(self.forward() + self.loss_statements() + self.backward()),
-            ", ".join(["total"] + [f"g_{p.name}" for p in scalars]),
-            "Σ over rows start..stop of the loss and of its gradient: the scalars' returned, "
-            "the others' added into the buffers given.")
-        chunks, run = self.chunks_functions(
-            "_loss_and_gradient_of_chunks", "_loss_and_gradient_of_rows", args,
-            returned=["loss"] + [f"g_{p.name}" for p in scalars], buffers=buffers)
-        kernel = self.loss_and_gradient_entry(
-            args, buffers, run,
             "(J, ∂J/∂p for every parameter p): forward and backward fused in one pass.")
-        return [chunk, *chunks, kernel]
 
     def predict_kernel(self) -> list[str]:
         out = self.model.output_tensor
