@@ -6,7 +6,6 @@ network in the blas layout, Poisson regression. Each is derived (text and LaTeX)
 into a folder of its own, and checked three ways: kernel, SymPy, finite differences.
 """
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -22,14 +21,10 @@ EXAMPLES = Path(__file__).parent.parent / "examples" / "models"
 MODELS = sorted(p.stem for p in EXAMPLES.glob("*.py"))
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
+@pytest.fixture
+def folder(example_models):
     """A copy of the examples outside the repository, kernels generated beside them."""
-    copy = tmp_path_factory.mktemp("models")
-    for path in EXAMPLES.glob("*.py"):
-        shutil.copy(path, copy / path.name)
-    files.write([copy])
-    return copy
+    return example_models
 
 
 @pytest.mark.parametrize("name", MODELS)

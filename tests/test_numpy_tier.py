@@ -8,7 +8,6 @@ to what its docstring says.
 """
 
 import glob
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -29,18 +28,9 @@ BLOCK_MODELS = [ref for ref in sources.builtin_names() + sorted(glob.glob(str(EX
 SIZES = [1, 70, 40_000]  # one row; one chunk of partial blocks; four chunks side by side
 
 
-@pytest.fixture(scope="module")
-def examples(tmp_path_factory):
-    """The examples copied outside the repository, their kernels generated beside them."""
-    copy = tmp_path_factory.mktemp("examples")
-    for path in EXAMPLES.glob("*.py"):
-        shutil.copy(path, copy / path.name)
-    files.write([copy])
-    return copy
-
-
-def kernels_of(ref, examples):
-    return kernels.load(ref if sources.resolve(ref).builtin else examples / Path(ref).name)
+def kernels_of(ref, example_models):
+    """A built-in's kernels, or an example's from the session's copy (tests/conftest.py)."""
+    return kernels.load(ref if sources.resolve(ref).builtin else example_models / Path(ref).name)
 
 
 def random_arguments(module, rows, seed=0):
@@ -61,8 +51,8 @@ def random_arguments(module, rows, seed=0):
 
 @pytest.mark.parametrize("rows", SIZES)
 @pytest.mark.parametrize("ref", BLOCK_MODELS, ids=lambda ref: Path(ref).stem)
-def test_the_numpy_tier_computes_what_the_numba_kernels_do(ref, rows, examples):
-    module = kernels_of(ref, examples)
+def test_the_numpy_tier_computes_what_the_numba_kernels_do(ref, rows, example_models):
+    module = kernels_of(ref, example_models)
     assert module.SPEC["numpy_tier"]
     params, data = random_arguments(module, rows)
     numba_loss, *numba_gradient = module.loss_and_gradient(*params, *data)
