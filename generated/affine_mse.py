@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "6b206d70a95d9fde"
-BODY_SHA256 = "90c051e090856843"
+GENERATOR_SHA256 = "d0e3919de87ed95b"
+BODY_SHA256 = "1e9b9dcd25f3a7bb"
 
 SPEC = {
     'name': 'affine_mse',
@@ -255,7 +255,7 @@ def _outer_add(alpha, x, h):
             h[j, k] += alpha * x[j] * x[k]
 
 
-# ---- chunks of rows, run on threads (every kernel that reads data) ----
+# ---- chunks of rows (every kernel that reads data) ----
 
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
@@ -266,7 +266,7 @@ def _chunk_bounds(m):
     per-chunk sums are added does not depend on the threads; one chunk below
     2·ROWS_PER_CHUNK rows, run in the caller's thread."""
     count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
-    return np.array([chunk * m // count for chunk in range(count + 1)], dtype=np.int64)
+    return np.arange(count + 1, dtype=np.int64) * m // count
 
 
 def _chunked(bounds, serial, parallel):
@@ -432,7 +432,7 @@ def loss(w, b, x, y):
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_rows(w, b, x, y, _start, _stop):
-    """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
     y_hat = np.empty(BLOCK, x.dtype)
     total = 0.0
     g_w = 0.0
@@ -575,9 +575,10 @@ def _loss_of_rows_numpy(w, b, x, y, _start, _stop):
     _rows = _stop - _start
     _x = x[_start:_stop, None]
     _y = y[_start:_stop, None]
+    total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         y_hat = b + w*_x
-        total = _over_rows((_y - y_hat)**2.0, _rows)
+        total += _over_rows((_y - y_hat)**2.0, _rows)
     return total
 
 
@@ -602,11 +603,12 @@ def _loss_and_gradient_of_rows_numpy(w, b, x, y, _start, _stop):
     _rows = _stop - _start
     _x = x[_start:_stop, None]
     _y = y[_start:_stop, None]
+    total = 0.0
     g_w = 0.0
     g_b = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         y_hat = b + w*_x
-        total = _over_rows((_y - y_hat)**2.0, _rows)
+        total += _over_rows((_y - y_hat)**2.0, _rows)
         g_w += _over_rows(2.0*_x*(-_y + y_hat), _rows)
         g_b += _over_rows(2.0*(-_y + y_hat), _rows)
     return total, g_w, g_b
@@ -619,7 +621,7 @@ def _loss_and_gradient_of_chunks_numpy(w, b, x, y, _bounds, loss_parts, g_w_part
 
 
 def loss_and_gradient_numpy(w, b, x, y):
-    """(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused."""
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
     m = x.shape[0]
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)

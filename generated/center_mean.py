@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "6b206d70a95d9fde"
-BODY_SHA256 = "1064f537ca084694"
+GENERATOR_SHA256 = "d0e3919de87ed95b"
+BODY_SHA256 = "e2e7d1444fbecc00"
 
 SPEC = {
     'name': 'center_mean',
@@ -252,7 +252,7 @@ def _outer_add(alpha, x, h):
             h[j, k] += alpha * x[j] * x[k]
 
 
-# ---- chunks of rows, run on threads (every kernel that reads data) ----
+# ---- chunks of rows (every kernel that reads data) ----
 
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
@@ -263,7 +263,7 @@ def _chunk_bounds(m):
     per-chunk sums are added does not depend on the threads; one chunk below
     2·ROWS_PER_CHUNK rows, run in the caller's thread."""
     count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
-    return np.array([chunk * m // count for chunk in range(count + 1)], dtype=np.int64)
+    return np.arange(count + 1, dtype=np.int64) * m // count
 
 
 def _chunked(bounds, serial, parallel):
@@ -428,7 +428,7 @@ def loss(c, x):
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_rows(c, x, _start, _stop):
-    """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
     deviation = np.empty(BLOCK, x.dtype)
     total = 0.0
     g_c = 0.0
@@ -555,9 +555,10 @@ def _loss_of_rows_numpy(c, x, _start, _stop):
     """Σ of the loss over rows start..stop, in NumPy."""
     _rows = _stop - _start
     _x = x[_start:_stop, None]
+    total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         deviation = c - _x
-        total = _over_rows(deviation**2.0, _rows)
+        total += _over_rows(deviation**2.0, _rows)
     return total
 
 
@@ -581,10 +582,11 @@ def _loss_and_gradient_of_rows_numpy(c, x, _start, _stop):
     """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
     _rows = _stop - _start
     _x = x[_start:_stop, None]
+    total = 0.0
     g_c = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         deviation = c - _x
-        total = _over_rows(deviation**2.0, _rows)
+        total += _over_rows(deviation**2.0, _rows)
         g_c += _over_rows(2.0*deviation, _rows)
     return total, g_c
 
@@ -596,7 +598,7 @@ def _loss_and_gradient_of_chunks_numpy(c, x, _bounds, loss_parts, g_c_parts):
 
 
 def loss_and_gradient_numpy(c, x):
-    """(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused."""
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
     m = x.shape[0]
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)

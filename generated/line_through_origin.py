@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "6b206d70a95d9fde"
-BODY_SHA256 = "52e62b71d3bb2c40"
+GENERATOR_SHA256 = "d0e3919de87ed95b"
+BODY_SHA256 = "ca26ce39e792f97f"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -252,7 +252,7 @@ def _outer_add(alpha, x, h):
             h[j, k] += alpha * x[j] * x[k]
 
 
-# ---- chunks of rows, run on threads (every kernel that reads data) ----
+# ---- chunks of rows (every kernel that reads data) ----
 
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
@@ -263,7 +263,7 @@ def _chunk_bounds(m):
     per-chunk sums are added does not depend on the threads; one chunk below
     2·ROWS_PER_CHUNK rows, run in the caller's thread."""
     count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
-    return np.array([chunk * m // count for chunk in range(count + 1)], dtype=np.int64)
+    return np.arange(count + 1, dtype=np.int64) * m // count
 
 
 def _chunked(bounds, serial, parallel):
@@ -429,7 +429,7 @@ def loss(slope, x, y):
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_rows(slope, x, y, _start, _stop):
-    """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
     y_hat = np.empty(BLOCK, x.dtype)
     total = 0.0
     g_slope = 0.0
@@ -561,9 +561,10 @@ def _loss_of_rows_numpy(slope, x, y, _start, _stop):
     _rows = _stop - _start
     _x = x[_start:_stop, None]
     _y = y[_start:_stop, None]
+    total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         y_hat = slope*_x
-        total = _over_rows((_y - y_hat)**2.0, _rows)
+        total += _over_rows((_y - y_hat)**2.0, _rows)
     return total
 
 
@@ -588,10 +589,11 @@ def _loss_and_gradient_of_rows_numpy(slope, x, y, _start, _stop):
     _rows = _stop - _start
     _x = x[_start:_stop, None]
     _y = y[_start:_stop, None]
+    total = 0.0
     g_slope = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         y_hat = slope*_x
-        total = _over_rows((_y - y_hat)**2.0, _rows)
+        total += _over_rows((_y - y_hat)**2.0, _rows)
         g_slope += _over_rows(2.0*_x*(-_y + y_hat), _rows)
     return total, g_slope
 
@@ -603,7 +605,7 @@ def _loss_and_gradient_of_chunks_numpy(slope, x, y, _bounds, loss_parts, g_slope
 
 
 def loss_and_gradient_numpy(slope, x, y):
-    """(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused."""
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
     m = x.shape[0]
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)

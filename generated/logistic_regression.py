@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "6b206d70a95d9fde"
-BODY_SHA256 = "00b85cca46c37c8c"
+GENERATOR_SHA256 = "d0e3919de87ed95b"
+BODY_SHA256 = "9c80c8dd821049d5"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -252,7 +252,7 @@ def _outer_add(alpha, x, h):
             h[j, k] += alpha * x[j] * x[k]
 
 
-# ---- chunks of rows, run on threads (every kernel that reads data) ----
+# ---- chunks of rows (every kernel that reads data) ----
 
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
@@ -263,7 +263,7 @@ def _chunk_bounds(m):
     per-chunk sums are added does not depend on the threads; one chunk below
     2·ROWS_PER_CHUNK rows, run in the caller's thread."""
     count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
-    return np.array([chunk * m // count for chunk in range(count + 1)], dtype=np.int64)
+    return np.arange(count + 1, dtype=np.int64) * m // count
 
 
 def _chunked(bounds, serial, parallel):
@@ -428,7 +428,7 @@ def loss(theta, x, y):
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta):
-    """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
     z = np.empty(BLOCK, x.dtype)
     h = np.empty(BLOCK, x.dtype)
     d_z = np.empty(BLOCK, x.dtype)
@@ -552,9 +552,10 @@ def _loss_of_rows_numpy(theta, x, y, _start, _stop):
     _rows = _stop - _start
     _x = x[_start:_stop]
     _y = y[_start:_stop, None]
+    total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = (_x @ theta)[:, None]
-        total = _over_rows(-_y*z + np.logaddexp(0.0, z), _rows)
+        total += _over_rows(-_y*z + np.logaddexp(0.0, z), _rows)
     return total
 
 
@@ -578,10 +579,11 @@ def _loss_and_gradient_of_rows_numpy(theta, x, y, _start, _stop, g_theta):
     _rows = _stop - _start
     _x = x[_start:_stop]
     _y = y[_start:_stop, None]
+    total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = (_x @ theta)[:, None]
         h = _sigmoid_numpy(z)
-        total = _over_rows(-_y*z + np.logaddexp(0.0, z), _rows)
+        total += _over_rows(-_y*z + np.logaddexp(0.0, z), _rows)
         d_z = (h - _y)
         g_theta += _x.T @ d_z[:, 0]
     return total
@@ -594,7 +596,7 @@ def _loss_and_gradient_of_chunks_numpy(theta, x, y, _bounds, loss_parts, g_theta
 
 
 def loss_and_gradient_numpy(theta, x, y):
-    """(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused."""
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
     m = x.shape[0]
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "6b206d70a95d9fde"
-BODY_SHA256 = "a2cd9b137dedb8a1"
+GENERATOR_SHA256 = "d0e3919de87ed95b"
+BODY_SHA256 = "c25d8a2c40af3cf2"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -252,7 +252,7 @@ def _outer_add(alpha, x, h):
             h[j, k] += alpha * x[j] * x[k]
 
 
-# ---- chunks of rows, run on threads (every kernel that reads data) ----
+# ---- chunks of rows (every kernel that reads data) ----
 
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
@@ -263,7 +263,7 @@ def _chunk_bounds(m):
     per-chunk sums are added does not depend on the threads; one chunk below
     2·ROWS_PER_CHUNK rows, run in the caller's thread."""
     count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
-    return np.array([chunk * m // count for chunk in range(count + 1)], dtype=np.int64)
+    return np.arange(count + 1, dtype=np.int64) * m // count
 
 
 def _chunked(bounds, serial, parallel):
@@ -430,7 +430,7 @@ def loss(weights, b, point, c):
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_rows(weights, b, point, c, _start, _stop, g_weights):
-    """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
     z = np.empty(BLOCK, point.dtype)
     p = np.empty(BLOCK, point.dtype)
     d_z = np.empty(BLOCK, point.dtype)
@@ -527,9 +527,10 @@ def _loss_of_rows_numpy(weights, b, point, c, _start, _stop):
     _rows = _stop - _start
     _point = point[_start:_stop]
     _c = c[_start:_stop, None]
+    total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = (_point @ weights)[:, None] + b
-        total = _over_rows(-_c*z + np.logaddexp(0.0, z), _rows)
+        total += _over_rows(-_c*z + np.logaddexp(0.0, z), _rows)
     return total
 
 
@@ -554,11 +555,12 @@ def _loss_and_gradient_of_rows_numpy(weights, b, point, c, _start, _stop, g_weig
     _rows = _stop - _start
     _point = point[_start:_stop]
     _c = c[_start:_stop, None]
+    total = 0.0
     g_b = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = (_point @ weights)[:, None] + b
         p = _sigmoid_numpy(z)
-        total = _over_rows(-_c*z + np.logaddexp(0.0, z), _rows)
+        total += _over_rows(-_c*z + np.logaddexp(0.0, z), _rows)
         d_z = (-_c + p)
         g_weights += _point.T @ d_z[:, 0]
         g_b += d_z.sum()
@@ -572,7 +574,7 @@ def _loss_and_gradient_of_chunks_numpy(weights, b, point, c, _bounds, loss_parts
 
 
 def loss_and_gradient_numpy(weights, b, point, c):
-    """(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused."""
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
     m = point.shape[0]
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "6b206d70a95d9fde"
-BODY_SHA256 = "0b786498a37d7a9f"
+GENERATOR_SHA256 = "d0e3919de87ed95b"
+BODY_SHA256 = "bb511c6956f6570b"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -255,7 +255,7 @@ def _outer_add(alpha, x, h):
             h[j, k] += alpha * x[j] * x[k]
 
 
-# ---- chunks of rows, run on threads (every kernel that reads data) ----
+# ---- chunks of rows (every kernel that reads data) ----
 
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
@@ -266,7 +266,7 @@ def _chunk_bounds(m):
     per-chunk sums are added does not depend on the threads; one chunk below
     2·ROWS_PER_CHUNK rows, run in the caller's thread."""
     count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
-    return np.array([chunk * m // count for chunk in range(count + 1)], dtype=np.int64)
+    return np.arange(count + 1, dtype=np.int64) * m // count
 
 
 def _chunked(bounds, serial, parallel):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "6b206d70a95d9fde"
-BODY_SHA256 = "765f58a4a83a03ea"
+GENERATOR_SHA256 = "d0e3919de87ed95b"
+BODY_SHA256 = "e0c68f14d7a053ba"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -254,7 +254,7 @@ def _outer_add(alpha, x, h):
             h[j, k] += alpha * x[j] * x[k]
 
 
-# ---- chunks of rows, run on threads (every kernel that reads data) ----
+# ---- chunks of rows (every kernel that reads data) ----
 
 CHUNKS = 64
 ROWS_PER_CHUNK = 8192
@@ -265,7 +265,7 @@ def _chunk_bounds(m):
     per-chunk sums are added does not depend on the threads; one chunk below
     2·ROWS_PER_CHUNK rows, run in the caller's thread."""
     count = max(1, min(CHUNKS, m // ROWS_PER_CHUNK))
-    return np.array([chunk * m // count for chunk in range(count + 1)], dtype=np.int64)
+    return np.arange(count + 1, dtype=np.int64) * m // count
 
 
 def _chunked(bounds, serial, parallel):
@@ -439,7 +439,7 @@ def loss(theta1, b1, theta2, b2, point, colour):
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _start, _stop, _g_theta1_t, g_b1, g_theta2):
-    """Σ over rows start..stop of the loss and of its gradient: the scalars' returned, the others' added into the buffers given."""
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
     z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
     a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
     z2 = np.empty(BLOCK, point.dtype)
@@ -560,11 +560,12 @@ def _loss_of_rows_numpy(theta1, b1, theta2, b2, point, colour, _start, _stop):
     _rows = _stop - _start
     _point = point[_start:_stop]
     _colour = colour[_start:_stop, None]
+    total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z1 = _point @ theta1.T + b1
         a = _sigmoid_numpy(z1)
         z2 = (a @ theta2)[:, None] + b2
-        total = _over_rows(-_colour*z2 + np.logaddexp(0.0, z2), _rows)
+        total += _over_rows(-_colour*z2 + np.logaddexp(0.0, z2), _rows)
     return total
 
 
@@ -589,13 +590,14 @@ def _loss_and_gradient_of_rows_numpy(theta1, b1, theta2, b2, point, colour, _sta
     _rows = _stop - _start
     _point = point[_start:_stop]
     _colour = colour[_start:_stop, None]
+    total = 0.0
     g_b2 = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z1 = _point @ theta1.T + b1
         a = _sigmoid_numpy(z1)
         z2 = (a @ theta2)[:, None] + b2
         p = _sigmoid_numpy(z2)
-        total = _over_rows(-_colour*z2 + np.logaddexp(0.0, z2), _rows)
+        total += _over_rows(-_colour*z2 + np.logaddexp(0.0, z2), _rows)
         d_z2 = (-_colour + p)
         d_a = theta2*d_z2
         d_z1 = (a*d_a*(1.0 - a))
@@ -613,7 +615,7 @@ def _loss_and_gradient_of_chunks_numpy(theta1, b1, theta2, b2, point, colour, _b
 
 
 def loss_and_gradient_numpy(theta1, b1, theta2, b2, point, colour):
-    """(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused."""
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
     m = point.shape[0]
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)

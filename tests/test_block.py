@@ -1,7 +1,7 @@
 """The block layout and the rule that chooses a layout.
 
 Block kernels are held against plain NumPy written here (not from symdl) on data small
-enough for one chunk (serial) and large enough for several (chunks run on threads, with
+enough for one chunk (serial) and large enough for several (the prange loop over chunks, with
 partial blocks), and their sums must not depend on the number of threads.
 """
 
@@ -94,6 +94,22 @@ def test_sums_do_not_depend_on_the_thread_count():
     finally:
         numba.set_num_threads(threads)
     for a, b in zip(one, many):
+        assert np.array_equal(a, b)
+
+
+def test_the_serial_and_the_parallel_loop_over_chunks_add_the_same_sums(monkeypatch):
+    """Data of several chunks runs the prange loop; the serial loop over the same chunks (what
+    one chunk runs, and what test_numpy_tier runs several through) gives the same bits."""
+    module = kernels.load("two_layer_network")
+    rng = np.random.default_rng(4)
+    params = (rng.standard_normal((8, 2)), rng.standard_normal(8), rng.standard_normal(8), 0.1)
+    point = rng.standard_normal((40_000, 2))
+    colour = (rng.random(40_000) < 0.5).astype(float)
+    assert len(module._chunk_bounds(len(point))) > 2
+    parallel = module.loss_and_gradient(*params, point, colour)
+    monkeypatch.setattr(module, "_chunked", lambda bounds, serial, parallel: serial)
+    serial = module.loss_and_gradient(*params, point, colour)
+    for a, b in zip(serial, parallel):
         assert np.array_equal(a, b)
 
 

@@ -30,7 +30,7 @@ from symdl.errors import DerivationError
 from symdl.functions import REDUCTIONS, logsumexp_total
 from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced
 from symdl.generate.rows import RowsEmitter
-from symdl.generate.templates import KERNEL_BLOCK_CHUNK, KERNEL_LOSS, KERNEL_PREDICT
+from symdl.generate.templates import KERNEL_BLOCK_CHUNK, KERNEL_PREDICT
 from symdl.model import Affine, Let, Model
 
 
@@ -63,6 +63,8 @@ def unsupported(model: Model) -> str:
 
 class BlockEmitter(Emitter):
     """Kernels over blocks of samples: per-step loops across the block, per-chunk sums."""
+
+    HOW = "block by block"
 
     def __init__(self, derived):
         super().__init__(derived)
@@ -256,19 +258,9 @@ class BlockEmitter(Emitter):
             result=result)
 
     def loss_kernel(self) -> list[str]:
-        args = self.chunk_args()
-        chunk = self.chunk_function(
-            "_loss_of_rows", args + ["_start", "_stop"], self.block_arrays(False), ["total = 0.0"],
-            self.forward() + self.loss_statements(), "total",
-            "Σ of the loss over rows start..stop, block by block.")
-        chunks, run = self.chunks_functions("_loss_of_chunks", "_loss_of_rows", args, returned=["loss"])
-        kernel = KERNEL_LOSS.substitute(
-            run=run, args=self.signature(), rows=self._rows(), scale=self.scale_line(),
-            transposed=self._indent(self.transposed_weights(), 4),
-            loss=self.scaled("_total(loss_parts)"), chunk_args=", ".join(args),
-            penalty=self.penalty_call(),
-            doc=f"J, the {self.model.reduction} of the loss over the samples, block by block.")
-        return [chunk, *chunks, kernel]
+        return self.loss_kernels(self.chunk_args(), self.block_arrays(False),
+                                 self.forward() + self.loss_statements(),
+                                 setup=self.transposed_weights())
 
     def loss_and_gradient_kernel(self) -> list[str]:
         transposed = frozenset(self.transposed())
@@ -277,7 +269,6 @@ class BlockEmitter(Emitter):
         return self.fused_kernels(
             self.chunk_args(), buffers, self.block_arrays(True),
             self.forward() + self.loss_statements() + self.backward(),
-            "(J, ∂J/∂p for every parameter p): forward and backward fused, block by block.",
             transposed=transposed, setup=self.transposed_weights())
 
     def predict_kernel(self) -> list[str]:

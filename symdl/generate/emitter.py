@@ -18,8 +18,8 @@ import sympy as sp
 from symdl.derive import Derived
 from symdl.functions import REDUCTIONS, relu, stable_logs, total
 from symdl.generate.printer import ArrayPrinter, NumbaPrinter
-from symdl.generate.templates import (KERNEL_CHUNKS, KERNEL_GRADIENT, KERNEL_LOSS_AND_GRADIENT,
-                                      KERNEL_PLAIN, NJIT, NJIT_PARALLEL)
+from symdl.generate.templates import (KERNEL_CHUNKS, KERNEL_GRADIENT, KERNEL_LOSS,
+                                      KERNEL_LOSS_AND_GRADIENT, KERNEL_PLAIN, NJIT, NJIT_PARALLEL)
 from symdl.model import Let, Model
 
 
@@ -39,6 +39,10 @@ class Statement:
 
 class Emitter:
     """Shared by both layouts: names, dimensions and expression printing."""
+
+    SUFFIX = ""  # appended to the name of every function a tier writes (the NumPy tier's "_numpy")
+    COMPILED = True  # whether its functions over rows and over chunks are Numba's
+    HOW = "in one pass"  # how its kernels walk the samples, for their docstrings
 
     def __init__(self, derived: Derived):
         self.computed: set = set()  # the shared calls the statements so far compute
@@ -101,8 +105,8 @@ class Emitter:
         """expr printed, after the shared calls it reads (where not computed yet) and its
         reductions (`reduce_sums`)."""
         expr = stable_logs(expr)
-        temps = self._computed_first(expr, names)
         names = {**names, **{s: self.spell_sum(s.name) for s in self.shared_calls.values()}}
+        temps = self._computed_first(expr, names)
         statements, value = self.reduce_sums(expr.xreplace(self.shared_calls), names)
         return temps + statements, value
 
@@ -112,10 +116,9 @@ class Emitter:
             if symbol.name in self.computed or not expr.has(call):
                 continue
             self.computed.add(symbol.name)
-            spelled = {**names, **{s: self.spell_sum(s.name) for s in self.shared_calls.values()}}
             inner = {c: s for c, s in self.shared_calls.items() if c != call}
             statements.append(Statement(f"{self.spell_sum(symbol.name)} = "
-                                        f"{self.print(call.xreplace(inner), spelled)}"))
+                                        f"{self.print(call.xreplace(inner), names)}"))
         return statements
 
     def reduce_sums(self, expr, names) -> tuple[list[Statement], str]:
@@ -126,8 +129,8 @@ class Emitter:
         log Σ_k e^{a_k} is computed with the maximum subtracted (finite for any finite a).
         A sum over a matrix's rows (Σ_j (x_j − C_kj)², one per k) fills an array over k,
         `_sumN[k]`, element by element (`sum_arrays` names it for the kernel to allocate).
+        `expr` comes from `reduced`, its logs already stable.
         """
-        expr = stable_logs(expr)
         names = dict(names)
         statements: list[Statement] = []
         while innermost_reductions(expr):
@@ -207,8 +210,8 @@ class Emitter:
                 doc="∂R/∂p for every parameter p, as arrays shaped like p."),
         ]
 
-    def chunks_functions(self, name, rows_function, args, returned=(), buffers=(), tail=(),
-                         compiled=True) -> tuple[list[str], str]:
+    def chunks_functions(self, name, rows_function, args, returned=(), buffers=(),
+                         tail=()) -> tuple[list[str], str]:
         """The loops over the chunks of rows, and the code that runs them (`$run`): a serial
         loop, and for compiled kernels a `prange` one for data of several chunks (`_chunked`).
         Each chunk's numbers go into the `returned` parts (NAME_parts[_chunk]), the arrays it
@@ -225,7 +228,7 @@ class Emitter:
                 decorator=decorator, name=name + suffix, args=", ".join(args),
                 parts="".join(f", {part}" for part in parts), rows_function=rows_function,
                 call=call, loop=kind, how=how)
-        if not compiled:
+        if not self.COMPILED:
             return [loop("", "", "range", "")], name
         return ([loop("", NJIT, "range", ", one after another"),
                  loop("_in_parallel", NJIT_PARALLEL, "numba.prange", ", side by side")],
@@ -235,20 +238,42 @@ class Emitter:
         """A kernel's function over one chunk's rows: each layout walks the rows its own way."""
         raise NotImplementedError
 
-    def fused_kernels(self, args, buffers, arrays, statements, doc, **entry) -> list[str]:
+    def loss_kernels(self, args, arrays, statements, setup=()) -> list[str]:
+        """The loss kernel's parts: over one chunk's rows (`chunk_function`), over the chunks,
+        and the Python entry point; `setup` lines come first in it."""
+        rows = f"_loss_of_rows{self.SUFFIX}"
+        chunk = self.chunk_function(rows, args + ["_start", "_stop"], arrays, ["total = 0.0"],
+                                    statements, "total", f"Σ of the loss over rows start..stop, {self.HOW}.")
+        chunks, run = self.chunks_functions(f"_loss_of_chunks{self.SUFFIX}", rows, args,
+                                            returned=["loss"])
+        kernel = KERNEL_LOSS.substitute(
+            run=run, args=self.signature(), rows=self._rows(), scale=self.scale_line(),
+            transposed=self._indent(list(setup), 4), loss=self.scaled("_total(loss_parts)"),
+            chunk_args=", ".join(args), penalty=self.penalty_call(),
+            doc=f"J, the {self.model.reduction} of the loss over the samples, {self.HOW}.")
+        return [chunk, *chunks, self.entry_names(kernel)]
+
+    def fused_kernels(self, args, buffers, arrays, statements, **entry) -> list[str]:
         """The fused kernel's parts: over one chunk's rows (`chunk_function`), over the chunks,
         and the Python entry point (`loss_and_gradient_entry`, which takes `entry`)."""
         scalars = [f"g_{p.name}" for p in self.model.params if p.is_scalar]
+        rows = f"_loss_and_gradient_of_rows{self.SUFFIX}"
         chunk = self.chunk_function(
-            "_loss_and_gradient_of_rows", args + ["_start", "_stop"] + buffers, arrays,
+            rows, args + ["_start", "_stop"] + buffers, arrays,
             ["total = 0.0"] + [f"{g} = 0.0" for g in scalars], statements,
             ", ".join(["total"] + scalars),
-            "Σ over rows start..stop of the loss and of its gradient: the scalars' returned, "
-            "the others' added into the buffers given.")
+            f"Σ over rows start..stop of the loss and of its gradient, {self.HOW}: the scalars' "
+            f"returned, the others' added into the buffers given.")
         chunks, run = self.chunks_functions(
-            "_loss_and_gradient_of_chunks", "_loss_and_gradient_of_rows", args,
+            f"_loss_and_gradient_of_chunks{self.SUFFIX}", rows, args,
             returned=["loss"] + scalars, buffers=buffers)
-        return [chunk, *chunks, self.loss_and_gradient_entry(args, buffers, run, doc, **entry)]
+        doc = f"(J, ∂J/∂p for every parameter p): forward and backward fused, {self.HOW}."
+        return [chunk, *chunks,
+                self.entry_names(self.loss_and_gradient_entry(args, buffers, run, doc, **entry))]
+
+    def entry_names(self, kernel: str) -> str:
+        """An entry point's text as this tier names it (the NumPy tier renames it)."""
+        return kernel
 
     def loss_and_gradient_entry(self, chunk_args: list[str], buffers: list[str], run: str,
                                 doc: str, transposed: frozenset = frozenset(), setup=()) -> str:
@@ -280,7 +305,7 @@ class Emitter:
             results=", ".join(results), penalty=self.penalty_call(), doc=doc)
 
     def gradient_kernel(self) -> str:
-        return KERNEL_GRADIENT.substitute(args=self.signature())
+        return self.entry_names(KERNEL_GRADIENT.substitute(args=self.signature()))
 
     def _dtype(self):
         return f"{self.model.features.name}.dtype" if self.model.features else "np.float64"

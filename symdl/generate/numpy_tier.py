@@ -30,7 +30,7 @@ from symdl.functions import stable_logs, total
 from symdl.generate.block import BlockEmitter
 from symdl.generate.emitter import Statement, assigned, prune
 from symdl.generate.printer import ArrayPrinter
-from symdl.generate.templates import KERNEL_LOSS, KERNEL_NUMPY_CHUNK, KERNEL_PREDICT
+from symdl.generate.templates import KERNEL_NUMPY_CHUNK, KERNEL_PREDICT
 from symdl.model import Affine
 
 class NumPyTierPrinter(ArrayPrinter):
@@ -65,7 +65,15 @@ class NumPyTierPrinter(ArrayPrinter):
 
 
 class NumPyTierEmitter(BlockEmitter):
-    """The block layout's steps, each as one NumPy statement over a chunk's rows."""
+    """The block layout's steps, each as one NumPy statement over a chunk's rows: its kernels
+    are the block layout's, with names ending in _numpy and nothing compiled."""
+
+    SUFFIX = "_numpy"
+    COMPILED = False
+    HOW = "in NumPy"
+
+    def transposed(self) -> list[str]:
+        return []  # matrix products read the weights as they are
 
     def print(self, expr, names) -> str:
         return NumPyTierPrinter(names).doprint(stable_logs(expr))
@@ -117,10 +125,10 @@ class NumPyTierEmitter(BlockEmitter):
         if self.model.loss_kind == "softmax_cross_entropy":
             z, label = self.model.loss_input.name, self.model.label.name
             return [Statement(f"lse = _logsumexp_over_units({z})"),
-                    Statement(f"total = _over_rows(lse - np.take_along_axis({z}, _{label}, axis=1), "
+                    Statement(f"total += _over_rows(lse - np.take_along_axis({z}, _{label}, axis=1), "
                               f"_rows)")]
         sums, value = self.reduced(self.derived.named_loss, self.names)
-        return sums + [Statement(f"total = _over_rows({value}, _rows)")]
+        return sums + [Statement(f"total += _over_rows({value}, _rows)")]
 
     def backward(self) -> list[Statement]:
         lines = []
@@ -184,44 +192,8 @@ class NumPyTierEmitter(BlockEmitter):
         return [*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
                 *self.predict_kernel()]
 
-    def gradient_kernel(self) -> str:
-        return numpy_names(super().gradient_kernel())
-
-    def loss_kernel(self) -> list[str]:
-        args = self.chunk_args()
-        chunk = self.chunk_function(
-            "_loss_of_rows_numpy", args + ["_start", "_stop"], [], [],
-            self.forward() + self.loss_statements(), "total",
-            "Σ of the loss over rows start..stop, in NumPy.")
-        chunks, run = self.chunks_functions("_loss_of_chunks_numpy", "_loss_of_rows_numpy", args,
-                                      returned=["loss"], compiled=False)
-        kernel = KERNEL_LOSS.substitute(
-            run=run, args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
-            loss=self.scaled("_total(loss_parts)"), chunk_args=", ".join(args),
-            penalty=self.penalty_call(),
-            doc=f"J, the {self.model.reduction} of the loss over the samples, in NumPy.")
-        return [chunk, *chunks, numpy_names(kernel)]
-
-    def loss_and_gradient_kernel(self) -> list[str]:
-        params = self.model.params
-        scalars = [p for p in params if p.is_scalar]
-        buffers = [f"g_{p.name}" for p in params if not p.is_scalar]
-        args = self.chunk_args()
-        chunk = self.chunk_function(
-            "_loss_and_gradient_of_rows_numpy", args + ["_start", "_stop"] + buffers, [],
-            [f"g_{p.name} = 0.0" for p in scalars],
-            self.forward() + self.loss_statements() + self.backward(),
-            ", ".join(["total"] + [f"g_{p.name}" for p in scalars]),
-            "Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' "
-            "returned, the others' added into the buffers given.")
-        chunks, run = self.chunks_functions(
-            "_loss_and_gradient_of_chunks_numpy", "_loss_and_gradient_of_rows_numpy", args,
-            returned=["loss"] + [f"g_{p.name}" for p in scalars], buffers=buffers,
-            compiled=False)
-        kernel = self.loss_and_gradient_entry(
-            args, buffers, run,
-            "(J, ∂J/∂p for every parameter p), in NumPy: forward and backward fused.")
-        return [chunk, *chunks, numpy_names(kernel)]
+    def entry_names(self, kernel: str) -> str:
+        return numpy_names(kernel)
 
     def predict_kernel(self) -> list[str]:
         out = self.model.output_tensor
@@ -242,7 +214,7 @@ class NumPyTierEmitter(BlockEmitter):
             statements + [Statement(store)], "out",
             f"{out.name} for rows start..stop, into out, in NumPy.", with_label=False)
         chunks, run = self.chunks_functions("_predict_of_chunks_numpy", "_predict_rows_numpy", args,
-                                      tail=["out"], compiled=False)
+                                            tail=["out"])
         kernel = KERNEL_PREDICT.substitute(
             run=run, args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
             allocate=allocate, transposed="", chunk_args=", ".join(args),

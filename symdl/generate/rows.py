@@ -18,13 +18,13 @@ import sympy as sp
 from symdl.derive import LSE, ONEHOT, adjoint_symbol
 from symdl.errors import DerivationError
 from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
-from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_LOSS, KERNEL_PLAIN, KERNEL_PREDICT,
+from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_PLAIN, KERNEL_PREDICT,
                                       KERNEL_ROWS_CHUNK)
 from symdl.model import Affine, Let
 
 
 class RowsEmitter(Emitter):
-    """Per-sample kernels: one fused pass over the data, chunks of rows on threads."""
+    """Per-sample kernels: one fused pass over each chunk of rows."""
 
     @cached_property
     def names(self) -> dict:
@@ -214,25 +214,14 @@ class RowsEmitter(Emitter):
             body="\n".join(body), result=result)
 
     def loss_kernel(self) -> list[str]:
-        args = self.param_args() + self.data_args()
-        chunk = self.chunk_function(
-            "_loss_of_rows", args + ["_start", "_stop"], self.local_arrays(False), ["total = 0.0"],
-            prune(self.forward() + self.loss_statements()), "total",
-            "Σ of the loss over rows start..stop.")
-        chunks, run = self.chunks_functions("_loss_of_chunks", "_loss_of_rows", args, returned=["loss"])
-        kernel = KERNEL_LOSS.substitute(
-            run=run, args=self.signature(), rows=self._rows(), scale=self.scale_line(), transposed="",
-            loss=self.scaled("_total(loss_parts)"), chunk_args=", ".join(args),
-            penalty=self.penalty_call(),
-            doc=f"J, the {self.model.reduction} of the loss over the samples, in one pass.")
-        return [chunk, *chunks, kernel]
+        return self.loss_kernels(self.param_args() + self.data_args(), self.local_arrays(False),
+                                 prune(self.forward() + self.loss_statements()))
 
     def loss_and_gradient_kernel(self) -> list[str]:
         buffers = [f"g_{p.name}" for p in self.model.params if not p.is_scalar]
         return self.fused_kernels(
             self.param_args() + self.data_args(), buffers, self.local_arrays(True),
-            prune(self.forward() + self.loss_statements() + self.backward()),
-            "(J, ∂J/∂p for every parameter p): forward and backward fused in one pass.")
+            prune(self.forward() + self.loss_statements() + self.backward()))
 
     def predict_kernel(self) -> list[str]:
         out = self.model.output_tensor
