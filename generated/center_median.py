@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "717bad6d13fa4d03"
+GENERATOR_SHA256 = "b6142b3cb0cd9372"
+BODY_SHA256 = "e2bd803e45c82aa2"
 
 SPEC = {
     'name': 'center_median',
@@ -402,7 +402,6 @@ def _loss_of_rows(c, x, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(c, x, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -442,7 +441,6 @@ def _loss_and_gradient_of_rows(c, x, _start, _stop):
     return total, g_c
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(c, x, _bounds, loss_parts, g_c_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -485,7 +483,6 @@ def _predict_rows(c, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(c, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

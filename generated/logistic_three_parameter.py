@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "c25d8a2c40af3cf2"
+GENERATOR_SHA256 = "b6142b3cb0cd9372"
+BODY_SHA256 = "646d5f6778176199"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -404,7 +404,6 @@ def _loss_of_rows(weights, b, point, c, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(weights, b, point, c, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -452,7 +451,6 @@ def _loss_and_gradient_of_rows(weights, b, point, c, _start, _stop, g_weights):
     return total, g_b
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(weights, b, point, c, _bounds, loss_parts, g_b_parts, g_weights_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -499,7 +497,6 @@ def _predict_rows(weights, b, point, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(weights, b, point, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "bb511c6956f6570b"
+GENERATOR_SHA256 = "b6142b3cb0cd9372"
+BODY_SHA256 = "9c4429f1c661bcdd"
 
 SPEC = {
     'name': 'mnist_mlp',

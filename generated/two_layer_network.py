@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "e0c68f14d7a053ba"
+GENERATOR_SHA256 = "b6142b3cb0cd9372"
+BODY_SHA256 = "aaadcae5ab80ada9"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -412,7 +412,6 @@ def _loss_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _start, _sto
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(theta1, b1, theta2, b2, _theta1_t, point, colour, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -475,7 +474,6 @@ def _loss_and_gradient_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour,
     return total, g_b2
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(theta1, b1, theta2, b2, _theta1_t, point, colour, _bounds, loss_parts, g_b2_parts, _g_theta1_t_parts, g_b1_parts, g_theta2_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -531,7 +529,6 @@ def _predict_rows(theta1, b1, theta2, b2, _theta1_t, point, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(theta1, b1, theta2, b2, _theta1_t, point, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
