@@ -326,7 +326,8 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
         learning_rate=learning_rate, epochs=epochs, batch_size=batch_size, seed=seed, tol=tol,
         log=log, scores=epoch_scores, divergence=divergence,
         callbacks=callbacks_module.progress_callbacks(progress, log, log_every) + list(callbacks),
-        minibatches=None if optimizer == "gd" or batch_size is None else minibatches)
+        minibatches=None if optimizer == "gd" or batch_size is None else minibatches,
+        rows=data.rows)
     result.metrics.update({"rows": data.rows, "chunks": data.chunks,
                            "passes over the data": data.passes})
     return result

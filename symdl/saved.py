@@ -34,7 +34,7 @@ import numpy as np
 
 from symdl import kernels, sources
 from symdl.version import __version__
-from symdl.training.result import History, Result, require_result
+from symdl.training.result import STOP_REASONS, History, Result, require_result
 from symdl.training.scores import softmax
 from symdl.errors import SavedModelError, SymdlError
 
@@ -73,6 +73,7 @@ def save(result, path: str | os.PathLike) -> Path:
         "settings": result.settings, "history": result.history,
         "epoch_metrics": getattr(result.history, "metrics", {}),
         "metrics": result.metrics, "seconds": result.seconds,
+        "stop_reason": result.stop_reason,
     }
     arrays: dict[str, Any] = {PARAM_PREFIX + n: np.asarray(v) for n, v in result.params.items()}
     arrays["metadata"] = np.array(to_json(metadata, indent=None))
@@ -124,8 +125,10 @@ def load(path: str | os.PathLike, model: str | None = None):
         raise SavedModelError(f"{path} is damaged: its metrics, settings or seconds are not what "
                               f"symdl wrote; `symdl train MODEL --save {path}` writes a new "
                               f"one") from None
+    reason = metadata.get("stop_reason", "")
     return Result(name, params, history, metrics, seconds, settings=settings,
-                        model=sources.resolve(ref).ref)
+                  model=sources.resolve(ref).ref,
+                  stop_reason=reason if reason in STOP_REASONS else "")
 
 
 def to_json(value, indent: int | None = 2) -> str:

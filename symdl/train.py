@@ -116,7 +116,8 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                       log=log,
                       scores=lambda p: epoch_scores(module, p, x, y, validation,
                                                     train_scores=epoch_metrics),
-                      minibatches=None if full_batch else minibatches)
+                      minibatches=None if full_batch else minibatches,
+                      rows=None if x is None else inputs.sample_count(x))
     result.settings["tier"] = tiers.name_of(module)
     return result
 

@@ -414,3 +414,20 @@ def _checked_param(model, param, value, bound, dtype):
     if not shape:
         return float(array)
     return np.ascontiguousarray(array, dtype=dtype)
+
+
+def flat(values) -> np.ndarray:
+    """Parameters (arrays and floats) as one float64 vector, in the SPEC's order."""
+    return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in values])
+
+
+def unflat(vector, like) -> list:
+    """The vector cut back into arrays shaped (and typed) like `like`, floats for scalars."""
+    out, at = [], 0
+    for p in like:
+        size = int(np.size(p))
+        piece = vector[at:at + size]
+        out.append(np.ascontiguousarray(piece.reshape(np.shape(p)), dtype=p.dtype)
+                   if isinstance(p, np.ndarray) else float(piece[0]))
+        at += size
+    return out
