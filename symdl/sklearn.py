@@ -45,7 +45,9 @@ parameters; `partial_fit` runs one epoch of a first-order rule on the batch give
 on the first call of a classifier); `decision_function` and `predict_log_proba` for
 classifiers; `coef_`/`intercept_` when the model is one affine map of the features (a
 weight per feature, or a matrix of them, and at most a bias); `verbose` prints the epochs;
-sparse X is accepted and made dense (the kernels read dense rows).
+sparse X is accepted and made dense (the kernels read dense rows); `class_weight` (None,
+"balanced" or a dict by label, scikit-learn's meaning) weighs each row's loss through
+`train.fit(sample_weight=...)`, made in one place (`_row_weights`).
 
 Long because the estimator contract is one piece: the design matrix (bias column, several
 data tensors), the settings and their defaults, fit, partial_fit and warm starts, and what
@@ -54,6 +56,7 @@ a fitted estimator answers (predict, probabilities, decision function, coef_).
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -101,7 +104,7 @@ class SymdlEstimator(BaseEstimator):
     def __init__(self, model, *, optimizer=None, learning_rate=None, epochs=None,
                  batch_size=None, init=None, init_scale=None, sizes=None, seed=None,
                  fit_intercept=None, validation_fraction=None, callbacks=None,
-                 progress=False, tol=1e-4, warm_start=False, verbose=0):
+                 progress=False, tol=1e-4, warm_start=False, verbose=0, class_weight=None):
         self.model = model
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -118,6 +121,7 @@ class SymdlEstimator(BaseEstimator):
         self.tol = tol
         self.warm_start = warm_start
         self.verbose = verbose
+        self.class_weight = class_weight
 
     # ---- the model ------------------------------------------------------------------------
     def _spec(self):
@@ -239,6 +243,8 @@ class SymdlEstimator(BaseEstimator):
             problems.append(f"warm_start must be True or False, not {self.warm_start!r}")
         if not isinstance(self.verbose, (bool, int, np.integer)):
             problems.append(f"verbose must be an integer (0: quiet), not {self.verbose!r}")
+        if self._class_weight_problem():
+            problems.append(self._class_weight_problem())
         if self.tol is not None and (isinstance(self.tol, bool) or not isinstance(
                 self.tol, (int, float, np.number)) or not np.isfinite(self.tol) or self.tol < 0):
             problems.append(f"tol must be a finite number >= 0, or None to run every epoch, "
@@ -250,6 +256,9 @@ class SymdlEstimator(BaseEstimator):
         self._check_own_settings()
         x = self._design(X, spec)
         settings = settings or self._settings(spec, x)
+        weights = self._row_weights(targets)
+        if weights is not None:
+            settings["sample_weight"] = weights
         extra = {"progress": self.progress}
         if self.callbacks:
             extra["callbacks"] = list(self.callbacks)
@@ -262,6 +271,39 @@ class SymdlEstimator(BaseEstimator):
         self.n_iter_ = result.n_iter
         self.result_ = result
         return self
+
+    def _row_weights(self, codes):
+        """Each row's weight in J, or None for all equal: the one place per-row weights are
+        made (class_weight now; a fit's sample_weight multiplies in here too)."""
+        if self.class_weight is None:
+            return None
+        if "sample_weight" not in inspect.signature(train.fit).parameters:
+            raise DataError("class_weight needs training with per-row weights, and this symdl's "
+                            "train.fit has no sample_weight yet (issue 18); leave class_weight "
+                            "None, or resample the rows of the rarer classes")
+        from sklearn.utils.class_weight import compute_class_weight
+        codes = np.asarray(codes, dtype=np.int64)
+        per_class = compute_class_weight(self.class_weight, classes=np.arange(len(self.classes_)),
+                                         y=codes) if self.class_weight == "balanced" else \
+            np.array([float(self.class_weight.get(label, 1.0)) for label in self.classes_])
+        return per_class[codes]
+
+    def _class_weight_problem(self) -> str | None:
+        """What is wrong with `class_weight`, or None: None, "balanced", or a dict of finite
+        weights >= 0 by label, and for classifiers only."""
+        weights = self.class_weight
+        if weights is None:
+            return None
+        if not isinstance(self, ClassifierMixin):
+            return f"class_weight is for classifiers; {type(self).__name__} takes none"
+        if weights == "balanced":
+            return None
+        if not isinstance(weights, dict):
+            return f"class_weight must be None, 'balanced' or a dict of weights by label, not {weights!r}"
+        wrong = {k: v for k, v in weights.items()
+                 if isinstance(v, bool) or not isinstance(v, (int, float, np.number))
+                 or not np.isfinite(v) or v < 0}
+        return f"class_weight's weights must be finite numbers >= 0, not {wrong}" if wrong else None
 
     def _partial_train(self, X, targets, spec):
         """One epoch of a first-order rule on this batch, from the parameters so far."""
