@@ -192,7 +192,8 @@ def command_predict(args):
     spec = kernels.load(args.name).SPEC
     refuse_saved_model_as_data(args.data)
     output = train.predict(result, datafiles.load_features(args.data, spec))
-    columns = saved.prediction_columns(spec, output)
+    classes = (result.settings.get("estimator") or {}).get("classes")
+    columns = saved.prediction_columns(spec, output, classes)
     if args.out:
         saved.write_predictions(columns, args.out)
         print(f"wrote {len(output)} predictions to {args.out}")

@@ -137,17 +137,23 @@ def to_json(value, indent: int | None = 2) -> str:
     return json.dumps(_plain(value), indent=indent, allow_nan=False)
 
 
-def prediction_columns(spec: dict, output: np.ndarray) -> dict[str, np.ndarray]:
+def prediction_columns(spec: dict, output: np.ndarray, classes=None) -> dict[str, np.ndarray]:
     """The columns `symdl predict` writes: for a classifier the label, then the probabilities
     (a binary model's h, named as its derivation names it; a class model's softmax of its
-    logits, p_0 … p_{C−1}); otherwise the model's output, named as its derivation names it."""
+    logits, p_0 … p_{C−1}); otherwise the model's output, named as its derivation names it.
+    `classes` (what a saved estimator's settings hold) names the labels: the label column
+    holds them, and a class model's probabilities are over those classes only."""
     name = spec["output"] or "output"
     columns: dict[str, np.ndarray] = {}
     kind = spec["target"][1] if spec["target"] else None
+    labels = None if classes is None else np.asarray(classes)
     if kind == "binary":
-        columns["label"] = (output >= 0.5).astype(np.int64)
+        codes = (output >= 0.5).astype(np.int64)
+        columns["label"] = codes if labels is None else labels[codes]
     elif kind == "class":
-        columns["label"] = np.argmax(output, axis=1)
+        output = output if labels is None else output[:, :len(labels)]
+        codes = np.argmax(output, axis=1)
+        columns["label"] = codes if labels is None else labels[codes]
         probabilities = softmax(output)
         columns.update({f"p_{k}": probabilities[:, k] for k in range(output.shape[1])})
         return columns
@@ -162,7 +168,8 @@ def predictions_csv(columns: dict[str, np.ndarray]) -> str:
     """The columns as CSV text with a header line; numbers in full precision."""
     lines = [",".join(columns)]
     for row in zip(*columns.values()):
-        lines.append(",".join(str(v) if isinstance(v, np.integer) else repr(float(v)) for v in row))
+        lines.append(",".join(repr(float(v)) if isinstance(v, np.floating) else str(v)
+                              for v in row))
     return "\n".join(lines) + "\n"
 
 

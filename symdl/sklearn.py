@@ -47,7 +47,9 @@ classifiers; `coef_`/`intercept_` when the model is one affine map of the featur
 weight per feature, or a matrix of them, and at most a bias); `verbose` prints the epochs;
 sparse X is accepted and made dense (the kernels read dense rows); `class_weight` (None,
 "balanced" or a dict by label, scikit-learn's meaning) weighs each row's loss through
-`train.fit(sample_weight=...)`, made in one place (`_row_weights`).
+`train.fit(sample_weight=...)`, made in one place (`_row_weights`). A fitted estimator saves
+itself in symdl's saved-model file (`est.save(path)`, `SymdlClassifier.load(path)`), which
+`symdl predict` reads as well.
 
 Long because the estimator contract is one piece: the design matrix (bias column, several
 data tensors), the settings and their defaults, fit, partial_fit and warm starts, and what
@@ -56,6 +58,7 @@ a fitted estimator answers (predict, probabilities, decision function, coef_).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import warnings
 
@@ -66,10 +69,10 @@ from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from symdl import errors, kernels, optimizers, train
+from symdl import errors, kernels, optimizers, saved, train
 from symdl.training import inputs, tiers
 from symdl.training.scores import softmax
-from symdl.errors import DataError, DerivationError, SettingsError, SymdlError
+from symdl.errors import DataError, DerivationError, SavedModelError, SettingsError, SymdlError
 
 SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "init", "init_scale", "seed")
 """Constructor parameters that go to `train.fit` unchanged (None: the derivation's value)."""
@@ -319,6 +322,56 @@ class SymdlEstimator(BaseEstimator):
         self._train(X, targets, spec, settings)
         self.learning_rate_ = self.result_.settings.get("learning_rate")
         return self
+
+    # ---- saving -------------------------------------------------------------------------------
+    SAVED_PARAMS = ("model", "optimizer", "learning_rate", "epochs", "batch_size", "init",
+                    "init_scale", "sizes", "seed", "fit_intercept", "validation_fraction",
+                    "progress", "tol", "warm_start", "verbose")
+    """The constructor parameters a saved estimator keeps (callbacks are objects: left out)."""
+
+    def save(self, path):
+        """Write the fitted estimator to `path`, one .npz in `symdl.saved`'s format (no pickle):
+        the parameters and history, and in its settings what predicting needs — classes_,
+        whether the column of ones is added ("bias_column"), n_features_in_ — and the
+        estimator's own settings. `symdl predict MODEL --params PATH` reads it too, and the
+        estimator class's `load(path)` makes the fitted estimator again."""
+        check_is_fitted(self, "params_")
+        result = dataclasses.replace(self.result_, settings=dict(self.result_.settings))
+        spec = self._spec()
+        params = {k: getattr(self, k) for k in self.SAVED_PARAMS}
+        params["class_weight"] = (sorted(self.class_weight.items(), key=repr)
+                                  if isinstance(self.class_weight, dict) else self.class_weight)
+        result.settings["estimator"] = {
+            "class": type(self).__name__, "params": params,
+            "n_features_in": int(self.n_features_in_),
+            "feature_names_in": list(getattr(self, "feature_names_in_", [])) or None,
+            "classes": self.classes_.tolist() if hasattr(self, "classes_") else None}
+        if spec.get("features") and spec["features"][1]:
+            result.settings["bias_column"] = ("added" if adds_bias_column(spec, self.fit_intercept)
+                                              else "none")
+        return saved.save(result, path)
+
+    @classmethod
+    def load(cls, path):
+        """The fitted estimator saved by `save` (its kernels checked as `saved.load` does)."""
+        result = saved.load(path)
+        found = result.settings.get("estimator")
+        if not isinstance(found, dict) or found.get("class") != cls.__name__:
+            what = found.get("class") if isinstance(found, dict) else "no estimator"
+            raise SavedModelError(f"{path} holds {what}, not a fitted {cls.__name__}: load a "
+                                  f"model saved by `symdl train --save` with symdl.saved.load")
+        params = dict(found["params"])
+        if isinstance(params.get("class_weight"), list):
+            params["class_weight"] = {label: weight for label, weight in params["class_weight"]}
+        estimator = cls(**params)
+        estimator.params_, estimator.result_ = result.params, result
+        estimator.history_, estimator.n_iter_ = result.history, result.n_iter
+        estimator.n_features_in_ = found["n_features_in"]
+        if found.get("feature_names_in"):
+            estimator.feature_names_in_ = np.asarray(found["feature_names_in"], dtype=object)
+        if found.get("classes") is not None:
+            estimator.classes_ = np.asarray(found["classes"])
+        return estimator
 
     @property
     def coef_(self):

@@ -212,7 +212,7 @@ def test_the_default_is_l_bfgs_to_the_unpenalised_optimum_of_scikit_learn():
     from sklearn.linear_model import LogisticRegression
     X, y = noisy_classes()
     ours = SymdlClassifier("logistic_regression").fit(X, y)
-    theirs = LogisticRegression(penalty=None, tol=1e-10, max_iter=10000).fit(X, y)
+    theirs = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(X, y)
     assert ours.result_.settings["optimizer"] == "lbfgs" and ours.result_.converged
     assert 0 < ours.n_iter_ < 100
     np.testing.assert_allclose(ours.coef_, theirs.coef_[0], rtol=1e-3, atol=1e-4)
@@ -329,7 +329,7 @@ def test_balanced_class_weights_find_scikit_learns_unpenalised_optimum():
     X, y = noisy_classes()
     keep = np.concatenate([np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:60]])
     ours = SymdlClassifier("logistic_regression", class_weight="balanced", tol=1e-10)
-    theirs = LogisticRegression(penalty=None, class_weight="balanced", tol=1e-10, max_iter=10000)
+    theirs = LogisticRegression(C=np.inf, class_weight="balanced", tol=1e-10, max_iter=10000)
     ours.fit(X[keep], y[keep])
     theirs.fit(X[keep], y[keep])
     np.testing.assert_allclose(ours.coef_, theirs.coef_[0], rtol=1e-4, atol=1e-5)

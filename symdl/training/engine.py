@@ -243,7 +243,7 @@ def lbfgs(module, params, data, epochs, record, stopping=None):
 
     `epochs` caps the iterations; with `stopping.tol`, SciPy stops once max |∂J/∂p| ≤ tol/√P,
     which guarantees ‖∇J‖₂ ≤ tol (its relative-decrease test is switched off then); without
-    it, by its own tests. Its outcome becomes the stop reason: "gradient", "loss" (SciPy's
+    it, by its own tests. Its outcome becomes the stop reason: "gradient", "ftol" (SciPy's
     relative decrease of J), "epochs" or "no progress" (its line search found no lower J).
     """
     stopping = stopping or Stopping(None)
@@ -277,7 +277,7 @@ def lbfgs(module, params, data, epochs, record, stopping=None):
         found = minimize(objective, start, jac=True, method="L-BFGS-B", callback=callback,
                          options=options)
     if found.status == 0:
-        stopping.reason = "gradient" if "GRADIENT" in str(found.message).upper() else "loss"
+        stopping.reason = "gradient" if "GRADIENT" in str(found.message).upper() else "ftol"
     elif found.status == 2:
         stopping.no_progress()  # the line search found no lower J: the minimum, to rounding
     return unflat(found.x, params)

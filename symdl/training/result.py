@@ -18,6 +18,7 @@ from symdl.errors import DataError
 STOP_REASONS = {
     "gradient": "‖∇J‖₂ ≤ tol",
     "loss": "J improved by less than tol × |J| in 10 epochs in a row",
+    "ftol": "J's relative decrease in an iteration fell below L-BFGS-B's ftol (SciPy's own test)",
     "no progress": "no step lowers J any more (the minimum, to rounding)",
     "epochs": "the budget of epochs ended first",
     "callback": "a callback stopped it (early stopping)",
@@ -25,7 +26,7 @@ STOP_REASONS = {
 }
 """Why a training run ended (`Result.stop_reason`), with the words `symdl train` prints."""
 
-CONVERGED = ("gradient", "loss", "no progress")
+CONVERGED = ("gradient", "loss", "ftol", "no progress")
 """The reasons that mean training converged (`Result.converged`)."""
 
 
