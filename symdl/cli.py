@@ -149,7 +149,7 @@ def command_train(args):
     else:
         ran = {"numpy": " (NumPy kernels)", "numba": " (Numba kernels)"}
         print(f"done in {result.seconds:.2f} s{ran.get(result.settings.get('tier'), '')}")
-        if result.stop_reason:
+        if result.stop_reason and (result.stop_reason != "epochs" or args.tol is not None):
             from symdl.training.result import STOP_REASONS
             print(f"  stopped after {result.n_iter} epochs: {STOP_REASONS[result.stop_reason]}")
         if overrides.get("learning_rate") == "auto":

@@ -95,10 +95,13 @@ def bias_weight_width(spec, params) -> int | None:
     dim = spec["features"][1][0]
     named = params if isinstance(params, dict) else getattr(params, "params", None)
     if named is None:
-        named = dict(zip([n for n, _ in spec["params"]], params))
+        named = (dict(zip([n for n, _ in spec["params"]], params))
+                 if isinstance(params, (list, tuple)) else None)
     for name, shape in spec["params"]:
-        if dim in shape and name in named:
-            return int(np.shape(named[name])[tuple(shape).index(dim)])
+        if dim in shape and isinstance(named, dict) and name in named:
+            found = np.shape(named[name])
+            axis = tuple(shape).index(dim)
+            return int(found[axis]) if len(found) == len(shape) else None  # model_inputs says why
     return None
 
 
