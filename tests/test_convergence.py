@@ -151,6 +151,24 @@ def test_the_automatic_step_trains_a_network_without_a_hessian(dots):
     assert result.history[-1][1] < result.history[0][1]
 
 
+def test_the_automatic_step_halves_where_the_curvature_grows(tmp_path):
+    """J(c) = eᶜ − 3c has curvature eᶜ: 1 at the start c = 0, 3 at the minimum c = ln 3. The
+    step 1/1 overshoots to c = 2, where J is higher; the safeguard halves it and goes on."""
+    path = tmp_path / "growing_curvature.py"
+    path.write_text("import sympy as sp\n"
+                    "from symdl.model import Model\n"
+                    "derivation = Model('growing_curvature', title='eᶜ − 3c', source='none')\n"
+                    "c = derivation.param('c')\n"
+                    "derivation.loss(sp.exp(c) - 3 * c)\n")
+    result = train.fit(str(path), learning_rate="auto", epochs=200, tol=1e-10)
+    assert result.settings["learning_rate"] == pytest.approx(1.0)
+    assert result.settings["final learning_rate"] < 1.0
+    assert result.stop_reason == "gradient"
+    assert float(result.params["c"]) == pytest.approx(np.log(3.0), abs=1e-9)
+    losses = result.history.metrics["J"]
+    assert all(later <= earlier + 1e-12 for earlier, later in zip(losses, losses[1:]))
+
+
 def test_the_command_line_takes_the_automatic_step_on_the_users_data(tmp_path, capsys):
     """The derivation's step 0.005 suits its own 100 dots; on 20,000 rows of a summed loss it
     overshoots (2/λ_max is about 1e-4 there). Without --lr the command takes 1/λ_max on the

@@ -93,11 +93,15 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
 
     `learning_rate` "auto" is the step from the curvature at the starting parameters
     (`divergence.automatic_step`; `rows` is the number of samples, which scales it to a
-    mini-batch of a summed loss); the settings record the number it came to.
+    mini-batch of a summed loss); the settings record the number it came to. The curvature
+    at the start bounds it only where it is the largest anywhere (least squares, logistic
+    regression), so full-batch epochs with it halve the step whenever an epoch would raise
+    J (`full_batch_epochs`' safeguard), and the settings record the step it ended at.
     """
     spec = module.SPEC
-    start = [np.copy(p) for p in params]
-    if learning_rate == "auto":
+    start = [np.copy(p) if isinstance(p, np.ndarray) else p for p in params]
+    automatic = learning_rate == "auto"
+    if automatic:
         stepped = isinstance(optimizer, str) and optimizer not in optimizers.METHODS
         learning_rate = (automatic_step(module, start, data, batch_size, rows) if stepped
                          else getattr(optimizer, "learning_rate", float("nan")))
@@ -138,7 +142,9 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
                 update = optimizers.make(optimizer, learning_rate)
                 if minibatches is None:
                     params = full_batch_epochs(module, update, params, data, epochs, record,
-                                               stopping)
+                                               stopping, safeguard=automatic)
+                    if update.learning_rate != learning_rate:
+                        run.settings["final learning_rate"] = update.learning_rate
                 else:
                     def record_settled(epoch, loss, params):
                         return record(epoch, loss, params) or stopping.settled(loss)
@@ -182,19 +188,30 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
     return result
 
 
-def full_batch_epochs(module, update, params, data, epochs, record, stopping=None):
+def full_batch_epochs(module, update, params, data, epochs, record, stopping=None,
+                      safeguard=False):
     """One fused pass per epoch: it gives J at the parameters the last update made (the
     epoch's J) and the gradient for the next update, so no separate loss pass is needed.
     Stops before an update once `stopping` says ‖∇J‖₂ ≤ tol (also after the last epoch, so
-    that a run that converged in its last epoch says so)."""
+    that a run that converged in its last epoch says so).
+
+    With `safeguard` (the automatic step), an update that would raise J (or make it NaN) is
+    undone and the step halved, the rule's state reset: that epoch records the J it kept.
+    Gradient descent with a step below 2/L never raises J on a J whose curvature is at most
+    L, so only a step past the curvature met on the way is ever halved."""
     stopping = stopping or Stopping(None)
     loss, *grads = module.loss_and_gradient(*params, *data)
     finite_loss(loss, 0)
     for epoch in range(1, epochs + 1):
         if stopping.gradient_small(grads):
             return params
+        kept = [np.copy(p) if isinstance(p, np.ndarray) else p for p in params] if safeguard else None
         params = update.step(params, grads)
-        loss, *grads = module.loss_and_gradient(*params, *data)
+        new_loss, *new_grads = module.loss_and_gradient(*params, *data)
+        if kept is not None and not new_loss <= loss + 1e-12 * abs(loss):  # rounding: kept
+            params, update.learning_rate, update.states = kept, update.learning_rate / 2, None
+        else:
+            loss, grads = new_loss, new_grads
         if record(epoch, loss, params):
             return params
     stopping.gradient_small(grads)
