@@ -479,7 +479,10 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=positive(int), metavar="N",
                    help="passes over the data (default: the derivation's)")
     t.add_argument("--learning-rate", "--lr", type=positive(float), dest="learning_rate",
-                   metavar="RATE", help="step size (default: the derivation's)")
+                   metavar="RATE", help="step size (default: the derivation's; with --data, "
+                                        "for gd, sgd, momentum and nesterov, 1/λ_max of the "
+                                        "Hessian of J on that data at the start, halved "
+                                        "whenever an epoch would raise J)")
     t.add_argument("--optimizer", choices=["gd", "sgd", "momentum", "nesterov", "rmsprop", "adam",
                                           "lbfgs", "newton"],
                    help="update rule (default: the derivation's)")

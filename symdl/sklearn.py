@@ -257,6 +257,8 @@ class SymdlEstimator(BaseEstimator):
 
     def _train(self, X, targets, spec, settings=None):
         self._check_own_settings()
+        if settings is None:  # a fit, not a partial_fit: the next partial_fit starts afresh
+            self._partial_rule = None
         x = self._design(X, spec)
         settings = settings or self._settings(spec, x)
         weights = self._row_weights(targets)
@@ -268,7 +270,11 @@ class SymdlEstimator(BaseEstimator):
         if self.validation_fraction:
             x, targets, extra["validation_data"] = held_out(
                 x, targets, self.validation_fraction, settings.get("seed", 0))
-        result = fit_reporting_convergence(self.model, x, targets, **settings, **extra)
+        note = (f" (the estimator's tol={self.tol:g} is on the mean loss: tol × m on "
+                f"{spec['name']}'s summed J)" if settings.get("tol") not in (None, self.tol)
+                else "")
+        result = fit_reporting_convergence(self.model, x, targets, note=note, **settings,
+                                           **extra)
         self.params_ = result.params
         self.history_ = result.history
         self.n_iter_ = result.n_iter
@@ -286,9 +292,12 @@ class SymdlEstimator(BaseEstimator):
                             "None, or resample the rows of the rarer classes")
         from sklearn.utils.class_weight import compute_class_weight
         codes = np.asarray(codes, dtype=np.int64)
-        per_class = compute_class_weight(self.class_weight, classes=np.arange(len(self.classes_)),
-                                         y=codes) if self.class_weight == "balanced" else \
-            np.array([float(self.class_weight.get(label, 1.0)) for label in self.classes_])
+        if self.class_weight == "balanced":
+            per_class = compute_class_weight("balanced", classes=np.arange(len(self.classes_)),
+                                             y=codes)
+        else:
+            per_class = np.array([float(self.class_weight.get(label, 1.0))
+                                  for label in self.classes_])
         return per_class[codes]
 
     def _class_weight_problem(self) -> str | None:
@@ -309,7 +318,11 @@ class SymdlEstimator(BaseEstimator):
         return f"class_weight's weights must be finite numbers >= 0, not {wrong}" if wrong else None
 
     def _partial_train(self, X, targets, spec):
-        """One epoch of a first-order rule on this batch, from the parameters so far."""
+        """One epoch of a first-order rule on this batch, from the parameters so far: the
+        estimator's optimizer if it is a first-order rule, else "sgd"; its step is the first
+        batch's automatic one unless `learning_rate` is given, and from the second batch on the
+        same rule object trains on, so that momentum's velocity and Adam's moments carry
+        over (a `fit` starts afresh)."""
         x = self._design(X, spec)
         settings = self._settings(spec, x)
         rule = self.optimizer if self.optimizer not in (None, *optimizers.METHODS) else "sgd"
@@ -317,10 +330,16 @@ class SymdlEstimator(BaseEstimator):
         settings.pop("log", None)
         if hasattr(self, "params_"):
             settings["params"] = dict(self.params_)
-        if self.learning_rate is None and rule in STEPPED:  # the first batch's step, kept
-            settings["learning_rate"] = getattr(self, "learning_rate_", None) or "auto"
+        if self.learning_rate is None and rule in STEPPED:
+            settings["learning_rate"] = "auto"  # on the first batch; the rule keeps it
+        if getattr(self, "_partial_rule", None) is not None:  # its state (momentum, moments) too
+            settings["optimizer"] = self._partial_rule
         self._train(X, targets, spec, settings)
-        self.learning_rate_ = self.result_.settings.get("learning_rate")
+        found = self.result_.settings
+        step = found.get("final learning_rate", found.get("learning_rate"))
+        if getattr(self, "_partial_rule", None) is None:
+            self._partial_rule = optimizers.make(rule, step)
+        self.learning_rate_ = step
         return self
 
     # ---- saving -------------------------------------------------------------------------------
@@ -435,17 +454,18 @@ def engine_tol(spec, tol, rule, batch_size, rows):
     return float(tol) * rows if full_gradient and spec["reduction"] == "sum" else float(tol)
 
 
-def fit_reporting_convergence(model, x, targets, **settings):
+def fit_reporting_convergence(model, x, targets, *, note="", **settings):
     """`train.fit`, its ConvergenceWarning re-issued as this module's (scikit-learn's too), so
     that `warnings.filterwarnings("ignore", category=sklearn.exceptions.ConvergenceWarning)`
-    silences it; every other warning passes on as it came."""
+    silences it, with `note` added; every other warning passes on as it came."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = train.fit(model, x, targets, **settings)
     for warning in caught:
-        category = (ConvergenceWarning if issubclass(warning.category, errors.ConvergenceWarning)
-                    else warning.category)
-        warnings.warn(str(warning.message), category, stacklevel=4)
+        if issubclass(warning.category, errors.ConvergenceWarning):
+            warnings.warn(f"{warning.message}{note}", ConvergenceWarning, stacklevel=4)
+        else:
+            warnings.warn(str(warning.message), warning.category, stacklevel=4)
     return result
 
 
