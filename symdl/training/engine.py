@@ -175,17 +175,27 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
         if log:
             log(f"  interrupted after epoch {result.stopped_epoch} of {epochs}; the parameters "
                 f"reached so far are kept")
-    elif result.converged and log:
-        log(f"  converged after {result.n_iter} of {epochs} epochs: "
-            f"{STOP_REASONS[result.stop_reason]}")
-    elif result.stop_reason == "epochs" and (tol is not None or optimizer == "newton"):
-        test = "its step could still lower J" if tol is None else STOP_REASONS[
-            "loss" if minibatches is not None and optimizer not in optimizers.METHODS
-            else "gradient"].replace("tol", f"tol = {tol:g}")
-        warnings.warn(f"{spec['name']}: {rule} used its whole budget of {epochs} epochs before "
-                      f"converging (the test: {test}); give it more epochs, a larger tol, or "
-                      f"scaled features", ConvergenceWarning, stacklevel=3)
+    else:
+        report_stop(result, rule, epochs, tol, log,
+                    mini_batch=minibatches is not None and optimizer not in optimizers.METHODS)
     return result
+
+
+def report_stop(result, rule, epochs, tol, log, mini_batch) -> None:
+    """Say why training stopped: a log line when it converged, a `ConvergenceWarning` when a
+    stopping test was in force (a tol, or Newton's own) and the budget of epochs ended first."""
+    if result.converged:
+        if log:
+            log(f"  converged after {result.n_iter} of {epochs} epochs: "
+                f"{STOP_REASONS[result.stop_reason]}")
+        return
+    if result.stop_reason != "epochs" or (tol is None and rule != "newton"):
+        return
+    test = ("its step could still lower J" if tol is None else
+            STOP_REASONS["loss" if mini_batch else "gradient"].replace("tol", f"tol = {tol:g}"))
+    warnings.warn(f"{result.name}: {rule} used its whole budget of {epochs} epochs before "
+                  f"converging (the test: {test}); give it more epochs, a larger tol, or "
+                  f"scaled features", ConvergenceWarning, stacklevel=4)
 
 
 def full_batch_epochs(module, update, params, data, epochs, record, stopping=None,
