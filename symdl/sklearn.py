@@ -31,7 +31,8 @@ given more than two classes refuses; `sklearn.multiclass.OneVsRestClassifier` wr
 
 Defaults that suit real data (issue 18): a model whose derivation trains full batch is fitted
 by L-BFGS with a budget of `LBFGS_EPOCHS` iterations, as scikit-learn's LogisticRegression
-is; a derivation that trains in mini-batches (a network on MNIST) keeps its rule. A
+is (a model with a closed form, whose J is quadratic, by Newton's method: one step); a
+derivation that trains in mini-batches (a network on MNIST) keeps its rule. A
 first-order rule without a `learning_rate` takes the step from the curvature at the start
 (`learning_rate="auto"`, symdl.training.divergence.automatic_step), for every model.
 `tol` (default 1e-4, scikit-learn's) is on the mean loss whatever the derivation's
@@ -79,6 +80,11 @@ SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "init", "init_
 
 LBFGS_EPOCHS = 100
 """The default budget of L-BFGS iterations: scikit-learn's LogisticRegression's max_iter."""
+
+NEWTON_WIDTH = 256
+"""A model with a closed form has a quadratic J, which Newton's method minimises in one step;
+up to this many columns of x (a P × P Hessian, m·P² work) that is the default instead of
+L-BFGS: on diabetes (442 × 10) 1.4 ms against L-BFGS's 26 iterations in 10 ms."""
 
 STEPPED = optimizers.STEPPED
 """The rules whose step, when not given, comes from the curvature (learning_rate="auto")."""
@@ -196,7 +202,8 @@ class SymdlEstimator(BaseEstimator):
         """The derivation's Training settings, overridden by every parameter not None.
 
         Unset, the optimizer is L-BFGS (`LBFGS_EPOCHS` iterations) for a derivation that
-        trains full batch, and a first-order rule's step is "auto": 1/λ_max of the Hessian of J
+        trains full batch (Newton's method for a quadratic J, `NEWTON_WIDTH`), and a
+        first-order rule's step is "auto": 1/λ_max of the Hessian of J
         at the starting parameters, computed on this data (the engine's automatic_step). For
         least squares that is the largest curvature anywhere, and for logistic regression too
         (σ′ ≤ 1/4 peaks at θ = 0), so gradient descent cannot overshoot however many samples
@@ -205,7 +212,9 @@ class SymdlEstimator(BaseEstimator):
         settings = dict(spec["training"] or {})
         settings.pop("dataset", None)
         if self.optimizer is None and not settings.get("batch_size"):
-            settings.update(optimizer="lbfgs", epochs=LBFGS_EPOCHS)
+            quadratic = (spec["closed_form"] and spec["hessian"] and getattr(x, "ndim", 0) == 2
+                         and x.shape[1] <= NEWTON_WIDTH)
+            settings.update(optimizer="newton" if quadratic else "lbfgs", epochs=LBFGS_EPOCHS)
         settings.update({k: getattr(self, k) for k in SETTINGS if getattr(self, k) is not None})
         settings["sizes"] = {**settings.get("sizes", {}), **(self.sizes or {})}
         rule = settings.get("optimizer", "gd")
