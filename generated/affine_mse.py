@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "1e9b9dcd25f3a7bb"
+GENERATOR_SHA256 = "5c75fd33c9a65146"
+BODY_SHA256 = "82b5a7f59b449674"
 
 SPEC = {
     'name': 'affine_mse',
@@ -37,6 +37,7 @@ SPEC = {
     'output': 'y_hat',
     'hessian': True,
     'penalty': False,
+    'hypers': [],
     'closed_form': True,
     'numpy_tier': True,
     'sparse_input': None,
@@ -54,6 +55,7 @@ SPEC = {
         'init': 'normal',
         'sizes': {},
         'seed': 0,
+        'hyper': {},
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "e2e7d1444fbecc00"
+GENERATOR_SHA256 = "5c75fd33c9a65146"
+BODY_SHA256 = "d53b532aab96b097"
 
 SPEC = {
     'name': 'center_mean',
@@ -37,6 +37,7 @@ SPEC = {
     'output': 'deviation',
     'hessian': True,
     'penalty': False,
+    'hypers': [],
     'closed_form': True,
     'numpy_tier': True,
     'sparse_input': None,
@@ -51,6 +52,7 @@ SPEC = {
         'init': 'normal',
         'sizes': {},
         'seed': 0,
+        'hyper': {},
     },
 }
 

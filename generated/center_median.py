@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "717bad6d13fa4d03"
+GENERATOR_SHA256 = "5c75fd33c9a65146"
+BODY_SHA256 = "ef7bc1b8f627079b"
 
 SPEC = {
     'name': 'center_median',
@@ -37,6 +37,7 @@ SPEC = {
     'output': 'deviation',
     'hessian': False,
     'penalty': False,
+    'hypers': [],
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
@@ -51,6 +52,7 @@ SPEC = {
         'init': 'normal',
         'sizes': {},
         'seed': 0,
+        'hyper': {},
     },
 }
 

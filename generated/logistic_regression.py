@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "9c80c8dd821049d5"
+GENERATOR_SHA256 = "5c75fd33c9a65146"
+BODY_SHA256 = "cd6f046938f20f4b"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -37,6 +37,7 @@ SPEC = {
     'output': 'h',
     'hessian': True,
     'penalty': False,
+    'hypers': [],
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
@@ -51,6 +52,7 @@ SPEC = {
         'init': 'normal',
         'sizes': {},
         'seed': 0,
+        'hyper': {},
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "c25d8a2c40af3cf2"
+GENERATOR_SHA256 = "5c75fd33c9a65146"
+BODY_SHA256 = "c72e9eb27bd93a29"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -37,6 +37,7 @@ SPEC = {
     'output': 'p',
     'hessian': False,
     'penalty': False,
+    'hypers': [],
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
@@ -51,6 +52,7 @@ SPEC = {
         'init': 'normal',
         'sizes': {},
         'seed': 0,
+        'hyper': {},
     },
 }
 

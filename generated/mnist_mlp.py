@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "bb511c6956f6570b"
+GENERATOR_SHA256 = "5c75fd33c9a65146"
+BODY_SHA256 = "4317a117e8a97a7f"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -37,6 +37,7 @@ SPEC = {
     'output': 'z2',
     'hessian': False,
     'penalty': False,
+    'hypers': [],
     'closed_form': False,
     'numpy_tier': False,
     'sparse_input': 'W1',
@@ -54,6 +55,7 @@ SPEC = {
             'C': 10,
         },
         'seed': 0,
+        'hyper': {},
     },
 }
 

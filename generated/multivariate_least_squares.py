@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "c7f456f8475b7054"
+GENERATOR_SHA256 = "5c75fd33c9a65146"
+BODY_SHA256 = "c29a0f7794c21e27"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -37,6 +37,7 @@ SPEC = {
     'output': 'z',
     'hessian': True,
     'penalty': False,
+    'hypers': [],
     'closed_form': True,
     'numpy_tier': True,
     'sparse_input': None,
@@ -51,6 +52,7 @@ SPEC = {
         'init': 'normal',
         'sizes': {},
         'seed': 0,
+        'hyper': {},
     },
 }
 

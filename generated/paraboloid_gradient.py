@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "5744f64dfab318b8"
+GENERATOR_SHA256 = "5c75fd33c9a65146"
+BODY_SHA256 = "8ef331857534d979"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -37,6 +37,7 @@ SPEC = {
     'output': None,
     'hessian': True,
     'penalty': False,
+    'hypers': [],
     'closed_form': True,
     'numpy_tier': False,
     'sparse_input': None,
@@ -54,6 +55,7 @@ SPEC = {
         'init': 'normal',
         'sizes': {},
         'seed': 0,
+        'hyper': {},
     },
 }
 

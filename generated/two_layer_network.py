@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "e0c68f14d7a053ba"
+GENERATOR_SHA256 = "5c75fd33c9a65146"
+BODY_SHA256 = "4422f8d7ab54abef"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -37,6 +37,7 @@ SPEC = {
     'output': 'p',
     'hessian': False,
     'penalty': False,
+    'hypers': [],
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
@@ -53,6 +54,7 @@ SPEC = {
             'H': 16,
         },
         'seed': 0,
+        'hyper': {},
     },
 }
 

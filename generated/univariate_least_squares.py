@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "7cc5e63b68f1b31c"
+GENERATOR_SHA256 = "5c75fd33c9a65146"
+BODY_SHA256 = "689f2fc1559973cc"
 
 SPEC = {
     'name': 'univariate_least_squares',
@@ -37,6 +37,7 @@ SPEC = {
     'output': 'y_hat',
     'hessian': True,
     'penalty': False,
+    'hypers': [],
     'closed_form': True,
     'numpy_tier': True,
     'sparse_input': None,
@@ -51,6 +52,7 @@ SPEC = {
         'init': 'normal',
         'sizes': {},
         'seed': 0,
+        'hyper': {},
     },
 }
 

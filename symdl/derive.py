@@ -722,7 +722,9 @@ def explicit_instance(model: Model, sizes: dict[str, int], label_value: int = 0)
                          for i in range(shape[0])])
 
     for tensor in model.tensors.values():
-        if tensor.role != "intermediate":
+        if tensor.role == "hyper":  # written out at its default: the checks use that value
+            values[tensor.name] = sp.Rational(repr(model.hyper_defaults[tensor.name]))
+        elif tensor.role != "intermediate":
             values[tensor.name] = elements(tensor)
     for step in model.steps_of_model:
         if isinstance(step, Affine):

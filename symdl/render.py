@@ -297,7 +297,8 @@ def as_sums(model: Model, value):
 
 def describe(tensor) -> str:
     shape = " × ".join(tensor.shape)
-    kinds = {"data": "feature", "target": "target", "param": "parameter"}
+    kinds = {"data": "feature", "target": "target", "param": "parameter",
+             "hyper": "hyperparameter"}
     where = f" ∈ ℝ^{shape}" if shape else ""
     kind = kinds[tensor.role]
     if tensor.role == "target" and tensor.kind != "real":
@@ -308,7 +309,8 @@ def describe(tensor) -> str:
 def describe_latex(tensor) -> str:
     """describe() in LaTeX: $\\theta_{j} \\in \\mathbb{R}^{n}$ (parameter)."""
     where = r" \in \mathbb{R}^{%s}" % r" \times ".join(tensor.shape) if tensor.shape else ""
-    kinds = {"data": "feature", "target": "target", "param": "parameter"}
+    kinds = {"data": "feature", "target": "target", "param": "parameter",
+             "hyper": "hyperparameter"}
     kind = kinds[tensor.role]
     if tensor.role == "target" and tensor.kind != "real":
         kind = {"binary": r"label in $\{0, 1\}$", "class": "class label"}[tensor.kind]

@@ -25,6 +25,12 @@ dimension's size comes from `sizes=`, from the derivation's `Training(sizes=...)
 only one is unknown, from the number of columns left over: for x of shape ("n",) then t,
 X = [x₀ … x_{n−1}, t]. The bias column, if any, goes in front of the first tensor's columns.
 
+Hyperparameters: a model's hyperparameters (`Model.hyper`, e.g. `alpha` of the built-in
+ridge model) are estimator parameters of the same name, `SymdlRegressor("ridge_regression",
+alpha=0.1)`: `get_params` lists every one the model declares (None: the derivation's
+default) and `set_params` sets them, so `GridSearchCV(est, {"alpha": [0.01, 0.1, 1]})`
+searches them. They are scalar arguments of the kernels: a new value compiles nothing.
+
 Labels: a binary model (target kind "binary") learns 0/1 and the classifier maps any two
 labels onto them and back; a class model (target kind "class") learns 0..L−1. A binary model
 given more than two classes refuses; `sklearn.multiclass.OneVsRestClassifier` wraps it.
@@ -66,7 +72,7 @@ class SymdlEstimator(BaseEstimator):
     def __init__(self, model, *, optimizer=None, learning_rate=None, epochs=None,
                  batch_size=None, init=None, init_scale=None, sizes=None, seed=None,
                  fit_intercept=None, validation_fraction=None, callbacks=None,
-                 progress=False):
+                 progress=False, **hyper):
         self.model = model
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -80,6 +86,44 @@ class SymdlEstimator(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.callbacks = callbacks
         self.progress = progress
+        for name, value in hyper.items():  # checked against the model's declarations in fit
+            setattr(self, name, value)
+
+    # ---- hyperparameters: parameters named by the model ------------------------------------
+    def _hyper_names(self) -> list[str]:
+        """The model's hyperparameters, and any other name given to the constructor (which
+        `fit` refuses by name); none while the model cannot be loaded (fit says why)."""
+        try:
+            declared = [name for name, _ in kernels.load(self.model).SPEC.get("hypers") or []]
+        except SymdlError:
+            declared = []
+        base = set(super().get_params(deep=False))
+        given = [k for k in vars(self) if not k.startswith("_") and not k.endswith("_")
+                 and k not in base and k not in declared]
+        return declared + given
+
+    def get_params(self, deep=True):
+        """The constructor's parameters and the model's hyperparameters (None: the default)."""
+        params = super().get_params(deep=deep)
+        params.update({name: getattr(self, name, None) for name in self._hyper_names()})
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; a hyperparameter of the model is set like any other."""
+        names = set(self._hyper_names())
+        for name in [k for k in params if k in names]:
+            setattr(self, name, params.pop(name))
+        return super().set_params(**params)
+
+    def _hyper(self, spec) -> dict:
+        """{name: value} of the hyperparameters set (not None), checked against the model."""
+        given = {name: getattr(self, name) for name in self._hyper_names()
+                 if getattr(self, name, None) is not None}
+        try:
+            inputs.hyper_values(spec, given)
+        except DataError as error:
+            raise SettingsError(f"{type(self).__name__}: {error}") from None
+        return given
 
     # ---- the model ------------------------------------------------------------------------
     def _spec(self):
@@ -160,6 +204,7 @@ class SymdlEstimator(BaseEstimator):
         settings.pop("dataset", None)
         settings.update({k: getattr(self, k) for k in SETTINGS if getattr(self, k) is not None})
         settings["sizes"] = {**settings.get("sizes", {}), **(self.sizes or {})}
+        settings["hyper"] = {**(settings.get("hyper") or {}), **self._hyper(spec)}
         rate = self.learning_rate
         descent = settings.get("optimizer", "gd") in ("gd", "sgd")
         if rate == "auto" or (rate is None and spec["hessian"] and descent):
@@ -217,7 +262,9 @@ class SymdlEstimator(BaseEstimator):
         values = [self.params_[name] for name, _ in spec["params"]]
         dtype = next((v.dtype for v in values if isinstance(v, np.ndarray)), np.float64)
         x = inputs.input_arrays(self._design(X.astype(dtype), spec))
-        module = tiers.kernels_for(kernels.load(self.model), "auto", inputs.sample_count(x))
+        module = inputs.with_hyper(kernels.load(self.model), spec,
+                                   self.result_.settings.get("hyper"))
+        module = tiers.kernels_for(module, "auto", inputs.sample_count(x))
         return module.predict(*values, *x)
 
     def __sklearn_tags__(self):
@@ -237,6 +284,7 @@ def curvature_step(model, x, targets, settings) -> float:
     start = inputs.initial_params(spec, sizes, init_scale=settings.get("init_scale", 0.0),
                                   init=settings.get("init", "normal"),
                                   initial=settings.get("initial"), seed=settings.get("seed", 0))
+    module = inputs.with_hyper(module, spec, settings.get("hyper"))
     largest = largest_curvature(module, start, inputs.kernel_data(x, targets))
     if largest is None or largest <= 0.0:
         shown = "not finite" if largest is None else f"{largest:.3g}"

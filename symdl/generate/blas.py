@@ -37,7 +37,7 @@ class BlasEmitter(Emitter):
         """How symbols are spelled inside a loop over rows i and one unit index."""
         names = {}
         for tensor in self.model.tensors.values():
-            if tensor.role == "param":
+            if tensor.role in ("param", "hyper"):
                 index = ", ".join(self.index(d) for d in tensor.shape)
                 names[tensor.symbol] = tensor.name if tensor.is_scalar else f"{tensor.name}[{index}]"
             elif tensor.role == "target":
@@ -177,7 +177,7 @@ class BlasEmitter(Emitter):
             self.gradient_kernel(),
             self.sparse_kernel(),
             KERNEL_BLAS.substitute(
-                name="predict", args=", ".join(self.param_args() + self.input_args()),
+                name="predict", args=self.entry_args(self.input_args()),
                 rows=rows, scale="", body=self._indent(forward, 4), result=out.name,
                 doc=f"The model's output {out.name} for every sample."),
         ]
@@ -190,6 +190,7 @@ class BlasEmitter(Emitter):
         x, w = step.input.name, step.weight.name
         args = [f"{w}_t" if p is step.weight else p.name for p in self.model.params]
         args += [f"{x}_values", f"{x}_columns", f"{x}_starts"] + [a for a in self.data_args() if a != x]
+        args += self.hyper_args()
         results = ", ".join([self.scaled("total")] + [f"g_{w}_t" if p is step.weight else f"g_{p.name}"
                                                  for p in self.model.params])
         # Dimensions are read off the parameters' shapes: name the transposed weight's view.

@@ -81,7 +81,7 @@ class BlockEmitter(Emitter):
             unit = "" if tensor.is_scalar else f", {self.index(tensor.shape[0])}"
             if tensor.role in ("data", "target"):
                 names[tensor.symbol] = f"_{tensor.name}[_r{unit}]"
-            elif tensor.role == "param":
+            elif tensor.role in ("param", "hyper"):
                 names[tensor.symbol] = (tensor.name if tensor.is_scalar
                                         else f"{tensor.name}[{self.index(tensor.shape[0])}]")
             else:
@@ -290,7 +290,7 @@ class BlockEmitter(Emitter):
             with_label=False)
         chunks, run = self.chunks_functions("_predict_of_chunks", "_predict_rows", args, tail=["out"])
         kernel = KERNEL_PREDICT.substitute(
-            run=run, args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
+            run=run, args=self.entry_args(self.input_args()), rows=self._rows(),
             allocate=allocate, transposed=self._indent(self.transposed_weights(), 4),
             chunk_args=", ".join(args),
             doc=f"The model's output {out.name} for every sample, block by block.")

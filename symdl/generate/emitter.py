@@ -162,7 +162,24 @@ class Emitter:
                 Statement(f"{spelled} += _log({exps})")], spelled
 
     def param_args(self):
-        return [p.name for p in self.model.params]
+        """The names every compiled function of a kernel takes first: the parameters, then
+        the hyperparameters (scalars, so one compiled version serves every value)."""
+        return [p.name for p in self.model.params] + self.hyper_args()
+
+    def hyper_args(self):
+        return [h.name for h in self.model.hypers]
+
+    def entry_args(self, data, params=True) -> str:
+        """An entry point's parameters: the model's parameters (unless not `params`), `data`,
+        then each hyperparameter as a keyword with its default (training.inputs, the calling
+        convention)."""
+        defaults = [f"{h.name}={self.model.hyper_defaults[h.name]!r}" for h in self.model.hypers]
+        names = [p.name for p in self.model.params] if params else []
+        return ", ".join(names + list(data) + defaults)
+
+    def entry_call(self, data) -> str:
+        """How one entry point passes its own arguments on to another."""
+        return ", ".join([p.name for p in self.model.params] + list(data) + self.hyper_args())
 
     def input_args(self):
         """Every data tensor, in declaration order: what predict reads besides the parameters."""
@@ -173,7 +190,8 @@ class Emitter:
         return self.input_args() + ([self.model.label.name] if self.model.label else [])
 
     def signature(self):
-        return ", ".join(self.param_args() + self.data_args())
+        """The parameters of an entry point over data and targets (loss, loss_and_gradient)."""
+        return self.entry_args(self.data_args())
 
     # -- a penalty R(θ): two small kernels, added once to J and ∂J/∂p --
     @property
@@ -305,7 +323,8 @@ class Emitter:
             results=", ".join(results), penalty=self.penalty_call(), doc=doc)
 
     def gradient_kernel(self) -> str:
-        return self.entry_names(KERNEL_GRADIENT.substitute(args=self.signature()))
+        return self.entry_names(KERNEL_GRADIENT.substitute(
+            args=self.signature(), call=self.entry_call(self.data_args())))
 
     def _dtype(self):
         return f"{self.model.features.name}.dtype" if self.model.features else "np.float64"

@@ -88,6 +88,8 @@ def spec(model: Model, derived: Derived) -> dict:
         "output": model.output_tensor.name if model.output_tensor else None,
         "hessian": curvature is not None,
         "penalty": model.penalty_expr != 0,
+        # the hyperparameters and their defaults: every entry point takes them last, by keyword
+        "hypers": [(h.name, model.hyper_defaults[h.name]) for h in model.hypers],
         "closed_form": derived.has_closed_form,
         # the kernels also written in NumPy (`loss_numpy`, ...: symdl.training.tiers)
         "numpy_tier": layout_of(model) == "block",
@@ -99,6 +101,7 @@ def spec(model: Model, derived: Derived) -> dict:
             "batch_size": training.batch_size, "initial": dict(training.initial),
             "init_scale": training.init_scale, "init": training.init,
             "sizes": dict(training.sizes), "seed": training.seed,
+            "hyper": dict(training.hyper),
         },
     }
 

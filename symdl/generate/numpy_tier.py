@@ -216,7 +216,7 @@ class NumPyTierEmitter(BlockEmitter):
         chunks, run = self.chunks_functions("_predict_of_chunks_numpy", "_predict_rows_numpy", args,
                                             tail=["out"])
         kernel = KERNEL_PREDICT.substitute(
-            run=run, args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
+            run=run, args=self.entry_args(self.input_args()), rows=self._rows(),
             allocate=allocate, transposed="", chunk_args=", ".join(args),
             doc=f"The model's output {out.name} for every sample, in NumPy.")
         return [chunk, *chunks, numpy_names(kernel)]

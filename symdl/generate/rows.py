@@ -241,7 +241,8 @@ class RowsEmitter(Emitter):
             prune(forward + [Statement(store)]), "out", f"{out.name} for rows start..stop, into out.")
         chunks, run = self.chunks_functions("_predict_of_chunks", "_predict_rows", args, tail=["out"])
         kernel = KERNEL_PREDICT.substitute(
-            run=run, args=", ".join(args), rows=self._rows(), allocate=allocate, transposed="",
+            run=run, args=self.entry_args(self.input_args()), rows=self._rows(),
+            allocate=allocate, transposed="",
             chunk_args=", ".join(args), doc=f"The model's output {out.name} for every sample.")
         return [chunk, *chunks, kernel]
 
@@ -347,7 +348,8 @@ class RowsEmitter(Emitter):
         for p in self.model.params:
             lines.append(f"{p.name} = {self.print(form.solution[p.symbol], names)}")
         return KERNEL_PLAIN.substitute(
-            name="closed_form", args=", ".join(self.data_args()), body=self._indent(lines, 4),
+            name="closed_form", args=self.entry_args(self.data_args(), params=False),
+            body=self._indent(lines, 4),
             result=", ".join(p.name for p in self.model.params),
             doc="The minimiser from ∇J = 0, written with the data sums S (as 003 §3.1 (1)).")
 
@@ -364,5 +366,6 @@ class RowsEmitter(Emitter):
                   f"    _axpy({self.print(first_at_zero, names)}, {x}_i, g)",
                   f"{theta} = np.linalg.solve(hess, -g)"]
         return KERNEL_PLAIN.substitute(
-            name="closed_form", args=", ".join(self.data_args()), body=self._indent(lines, 4),
+            name="closed_form", args=self.entry_args(self.data_args(), params=False),
+            body=self._indent(lines, 4),
             result=theta, doc="The stationary point: solve H·θ = −∇J(0), the normal equation (003 §3.2).")

@@ -104,7 +104,7 @@ $scale
 KERNEL_GRADIENT = Template('''
 def gradient($args):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
-    return loss_and_gradient($args)[1:]
+    return loss_and_gradient($call)[1:]
 ''')
 
 KERNEL_PLAIN = Template(NJIT + '''

@@ -1,8 +1,9 @@
 """The generated kernels' calling convention, in one place.
 
 Every kernel of a model takes its parameters in SPEC order, then its data tensors in the order
-the derivation declares them, then the target if the model has one:
-``loss_and_gradient(*params, *inputs, y)``. A kernel trusts its arguments: it reads x[i, j]
+the derivation declares them, then the target if the model has one, then each
+hyperparameter by keyword, its default when not given:
+``loss_and_gradient(*params, *inputs, y, lam=0.01)`` (`with_hyper` binds them). A kernel trusts its arguments: it reads x[i, j]
 for j < n and W[k, j] for the sizes it is handed, and Numba compiles a new version for every
 mix of types. So every public entry point that calls a kernel (`train.fit`, `train.predict`,
 `train.metrics`, `train.closed_form`, one-vs-rest, the estimators, each chunk of a Dask
@@ -71,6 +72,68 @@ class ModelInputs:
     def data(self) -> tuple:
         """The data arguments of a kernel: every data tensor, then the target if there is one."""
         return kernel_data(self.x, self.y)
+
+
+# ---- hyperparameters: the scalars every entry point takes last, by keyword --------------------
+
+ENTRY_POINTS = ("loss", "loss_and_gradient", "gradient", "predict", "hessian", "closed_form",
+                "loss_and_gradient_sparse")
+"""The generated functions that take a model's hyperparameters (and their NumPy tier's)."""
+
+
+def hyper_values(spec, hyper=None) -> dict:
+    """{name: float} for every hyperparameter of the model: its default from SPEC, or the
+    value `hyper` gives it.
+
+    A value must be a finite real number; a name the model does not declare is an error
+    that lists those it does. The values are floats, so a kernel compiled once (float64
+    scalars) serves every value: an int would make Numba compile another version.
+    """
+    declared = dict(spec.get("hypers") or [])
+    if hyper is None:
+        return declared
+    if not isinstance(hyper, dict):
+        raise DataError(f"{spec['name']}: hyper must be a dictionary {{name: value}}, not "
+                        f"{type(hyper).__name__}")
+    for name, value in hyper.items():
+        if name not in declared:
+            listed = ", ".join(declared) or "none"
+            raise DataError(f"{spec['name']} has no hyperparameter {name!r}; its "
+                            f"hyperparameters are {listed}")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                         np.floating)):
+            raise DataError(f"{spec['name']}: hyperparameter {name} must be a real number, not "
+                            f"{value!r} ({type(value).__name__})")
+        if not np.isfinite(value):
+            raise DataError(f"{spec['name']}: hyperparameter {name} must be finite, not {value}")
+    return {name: float(hyper.get(name, default)) for name, default in declared.items()}
+
+
+class WithHyper:
+    """A generated module (or its NumPy tier) whose entry points get `values` as keywords:
+    `view.loss_and_gradient(*params, *data)` is `module.loss_and_gradient(*params, *data,
+    lam=0.1)`. Everything else (SPEC, ...) is the module's own."""
+
+    def __init__(self, module, values: dict):
+        self.module, self.values = module, values
+
+    def __getattr__(self, name):
+        found = getattr(self.module, name)
+        if name.removesuffix("_numpy") in ENTRY_POINTS:
+            values = self.values
+            return lambda *args: found(*args, **values)
+        return found
+
+    def __repr__(self):
+        return f"<{self.module!r} with {self.values}>"
+
+
+def with_hyper(module, spec, hyper=None):
+    """`module` whose entry points are called with the hyperparameters `hyper` (checked by
+    `hyper_values`; the defaults where it gives none); the module itself when the model has
+    none, so nothing is added to a call of such a model."""
+    values = hyper_values(spec, hyper)
+    return WithHyper(module, values) if values else module
 
 
 # ---- checking everything a kernel is called with ---------------------------------------------
