@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "5c75fd33c9a65146"
-BODY_SHA256 = "82b5a7f59b449674"
+GENERATOR_SHA256 = "96763d162b585f25"
+BODY_SHA256 = "766f1a7f40793a01"
 
 SPEC = {
     'name': 'affine_mse',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "5c75fd33c9a65146"
-BODY_SHA256 = "d53b532aab96b097"
+GENERATOR_SHA256 = "96763d162b585f25"
+BODY_SHA256 = "458f2cfb6a4a5d6a"
 
 SPEC = {
     'name': 'center_mean',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "5c75fd33c9a65146"
-BODY_SHA256 = "ef7bc1b8f627079b"
+GENERATOR_SHA256 = "96763d162b585f25"
+BODY_SHA256 = "3387daa03b0ae9b6"
 
 SPEC = {
     'name': 'center_median',

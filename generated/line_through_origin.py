@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "5c75fd33c9a65146"
-BODY_SHA256 = "e772e3e5827efbfb"
+GENERATOR_SHA256 = "96763d162b585f25"
+BODY_SHA256 = "cb16e29a3773d4c3"
 
 SPEC = {
     'name': 'line_through_origin',

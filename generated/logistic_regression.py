@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "5c75fd33c9a65146"
-BODY_SHA256 = "cd6f046938f20f4b"
+GENERATOR_SHA256 = "96763d162b585f25"
+BODY_SHA256 = "1762b8141260fbda"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "5c75fd33c9a65146"
-BODY_SHA256 = "c72e9eb27bd93a29"
+GENERATOR_SHA256 = "96763d162b585f25"
+BODY_SHA256 = "9e74e65f56f10455"
 
 SPEC = {
     'name': 'logistic_three_parameter',

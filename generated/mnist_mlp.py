@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "5c75fd33c9a65146"
-BODY_SHA256 = "4317a117e8a97a7f"
+GENERATOR_SHA256 = "96763d162b585f25"
+BODY_SHA256 = "55b77d7b2084b1cc"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "5c75fd33c9a65146"
-BODY_SHA256 = "c29a0f7794c21e27"
+GENERATOR_SHA256 = "96763d162b585f25"
+BODY_SHA256 = "b21bd7caf9c6458b"
 
 SPEC = {
     'name': 'multivariate_least_squares',

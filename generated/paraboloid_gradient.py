@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "5c75fd33c9a65146"
-BODY_SHA256 = "8ef331857534d979"
+GENERATOR_SHA256 = "96763d162b585f25"
+BODY_SHA256 = "75597f1081a439b8"
 
 SPEC = {
     'name': 'paraboloid_gradient',

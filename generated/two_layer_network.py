@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "5c75fd33c9a65146"
-BODY_SHA256 = "4422f8d7ab54abef"
+GENERATOR_SHA256 = "96763d162b585f25"
+BODY_SHA256 = "3154e60bf2044f03"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "5c75fd33c9a65146"
-BODY_SHA256 = "689f2fc1559973cc"
+GENERATOR_SHA256 = "96763d162b585f25"
+BODY_SHA256 = "65cad6b137ff475c"
 
 SPEC = {
     'name': 'univariate_least_squares',

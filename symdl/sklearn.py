@@ -204,6 +204,10 @@ class SymdlEstimator(BaseEstimator):
         settings.pop("dataset", None)
         settings.update({k: getattr(self, k) for k in SETTINGS if getattr(self, k) is not None})
         settings["sizes"] = {**settings.get("sizes", {}), **(self.sizes or {})}
+        if spec.get("classes_dim") and hasattr(self, "classes_") and not (self.sizes or {}).get(
+                spec["classes_dim"]):  # as many logits as classes seen, unless sizes says
+            settings["sizes"][spec["classes_dim"]] = max(
+                len(self.classes_), spec.get("classes") or 0)
         settings["hyper"] = {**(settings.get("hyper") or {}), **self._hyper(spec)}
         rate = self.learning_rate
         descent = settings.get("optimizer", "gd") in ("gd", "sgd")
