@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "96763d162b585f25"
-BODY_SHA256 = "458f2cfb6a4a5d6a"
+GENERATOR_SHA256 = "85337008afa5ca6d"
+BODY_SHA256 = "814d2849c1fdd9b0"
 
 SPEC = {
     'name': 'center_mean',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': True,
     'penalty': False,
     'hypers': [],
+    'sample_weight': True,
     'closed_form': True,
     'numpy_tier': True,
     'sparse_input': None,
@@ -638,3 +639,185 @@ def predict_numpy(c, x):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(c, x, _bounds, out)
     return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted(c, x, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    deviation = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        for _r in range(_size):
+            deviation[_r] = c - _x[_r]
+            total += _sample_weight[_r] * (deviation[_r]*deviation[_r])
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted(c, x, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_in_parallel(c, x, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted(c, x, sample_weight):
+    """J, the mean of the loss over the samples, block by block."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted, _loss_of_chunks_weighted_in_parallel)(c, x, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _start, _stop):
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
+    deviation = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    g_c = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        for _r in range(_size):
+            deviation[_r] = c - _x[_r]
+            total += _sample_weight[_r] * (deviation[_r]*deviation[_r])
+            g_c += 2.0*deviation[_r]*_sample_weight[_r]
+    return total, g_c
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted(c, x, sample_weight, _bounds, loss_parts, g_c_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_in_parallel(c, x, sample_weight, _bounds, loss_parts, g_c_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_and_gradient_weighted(c, x, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(c, x, sample_weight, _bounds, loss_parts, g_c_parts)
+    return _total(loss_parts) * scale, _total(g_c_parts) * scale
+
+
+def gradient_weighted(c, x, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(c, x, sample_weight)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_rows_weighted(c, x, sample_weight, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess."""
+    for i in range(_start, _stop):
+        hess[0, 0] += sample_weight[i] * (2.0)
+    return hess
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_weighted(c, x, sample_weight, _bounds, _hess_parts):
+    """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_weighted_in_parallel(c, x, sample_weight, _bounds, _hess_parts):
+    """_hessian_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_weighted(c, x, sample_weight):
+    """The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (1, 1))
+    _chunked(_bounds, _hessian_of_chunks_weighted, _hessian_of_chunks_weighted_in_parallel)(c, x, sample_weight, _bounds, _hess_parts)
+    return _combine(_hess_parts) * scale
+
+
+def _loss_of_rows_weighted_numpy(c, x, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        deviation = c - _x
+        total += _over_rows(_sample_weight * (deviation**2.0), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_numpy(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_numpy(c, x, sample_weight):
+    """J, the mean of the loss over the samples, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+def _loss_and_gradient_of_rows_weighted_numpy(c, x, sample_weight, _start, _stop):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_c = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        deviation = c - _x
+        total += _over_rows(_sample_weight * (deviation**2.0), _rows)
+        g_c += _over_rows(2.0*deviation*_sample_weight, _rows)
+    return total, g_c
+
+
+def _loss_and_gradient_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts, g_c_parts):
+    """_loss_and_gradient_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted_numpy(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_and_gradient_weighted_numpy(c, x, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts, g_c_parts)
+    return _total(loss_parts) * scale, _total(g_c_parts) * scale
+
+
+def gradient_weighted_numpy(c, x, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_numpy(c, x, sample_weight)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "96763d162b585f25"
-BODY_SHA256 = "3387daa03b0ae9b6"
+GENERATOR_SHA256 = "85337008afa5ca6d"
+BODY_SHA256 = "b9790c688fa7bdf1"
 
 SPEC = {
     'name': 'center_median',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': False,
     'penalty': False,
     'hypers': [],
+    'sample_weight': True,
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
@@ -595,3 +596,153 @@ def predict_numpy(c, x):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(c, x, _bounds, out)
     return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted(c, x, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    deviation = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        for _r in range(_size):
+            deviation[_r] = c - _x[_r]
+            total += _sample_weight[_r] * (abs(deviation[_r]))
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted(c, x, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_in_parallel(c, x, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted(c, x, sample_weight):
+    """J, the mean of the loss over the samples, block by block."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted, _loss_of_chunks_weighted_in_parallel)(c, x, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _start, _stop):
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
+    deviation = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    g_c = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        for _r in range(_size):
+            deviation[_r] = c - _x[_r]
+            total += _sample_weight[_r] * (abs(deviation[_r]))
+            g_c += _sample_weight[_r]*np.sign(deviation[_r])
+    return total, g_c
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted(c, x, sample_weight, _bounds, loss_parts, g_c_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_in_parallel(c, x, sample_weight, _bounds, loss_parts, g_c_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_and_gradient_weighted(c, x, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(c, x, sample_weight, _bounds, loss_parts, g_c_parts)
+    return _total(loss_parts) * scale, _total(g_c_parts) * scale
+
+
+def gradient_weighted(c, x, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(c, x, sample_weight)[1:]
+
+
+def _loss_of_rows_weighted_numpy(c, x, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        deviation = c - _x
+        total += _over_rows(_sample_weight * (np.abs(deviation)), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_numpy(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_numpy(c, x, sample_weight):
+    """J, the mean of the loss over the samples, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+def _loss_and_gradient_of_rows_weighted_numpy(c, x, sample_weight, _start, _stop):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_c = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        deviation = c - _x
+        total += _over_rows(_sample_weight * (np.abs(deviation)), _rows)
+        g_c += _over_rows(_sample_weight*np.sign(deviation), _rows)
+    return total, g_c
+
+
+def _loss_and_gradient_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts, g_c_parts):
+    """_loss_and_gradient_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted_numpy(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_and_gradient_weighted_numpy(c, x, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts, g_c_parts)
+    return _total(loss_parts) * scale, _total(g_c_parts) * scale
+
+
+def gradient_weighted_numpy(c, x, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_numpy(c, x, sample_weight)[1:]

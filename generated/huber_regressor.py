@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "93d5d9ad1339b27d"
-GENERATOR_SHA256 = "96763d162b585f25"
-BODY_SHA256 = "4255b34aa7fb0cc1"
+GENERATOR_SHA256 = "85337008afa5ca6d"
+BODY_SHA256 = "cc2a8c1a0f543647"
 
 SPEC = {
     'name': 'huber_regressor',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': False,
     'penalty': True,
     'hypers': [('epsilon', 1.35), ('alpha', 0.0001)],
+    'sample_weight': True,
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
@@ -636,3 +637,181 @@ def predict_numpy(w, b, s, x, epsilon=1.35, alpha=0.0001):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(w, b, s, epsilon, alpha, x, _bounds, out)
     return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    z = np.empty(BLOCK, x.dtype)
+    r = np.empty(BLOCK, x.dtype)
+    sigma = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_dot(_x, w, z, _size)
+        for _r in range(_size):
+            z[_r] += b
+            r[_r] = _y[_r] - z[_r]
+            sigma[_r] = _exp(s)
+            total += _sample_weight[_r] * (sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r] + 2.0*epsilon*abs(r[_r]))))
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_in_parallel(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted(w, b, s, x, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """J, the sum of the loss over the samples, block by block."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted, _loss_of_chunks_weighted_in_parallel)(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) + penalty(w, b, s, epsilon, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
+    z = np.empty(BLOCK, x.dtype)
+    r = np.empty(BLOCK, x.dtype)
+    sigma = np.empty(BLOCK, x.dtype)
+    d_z = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    g_b = 0.0
+    g_s = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_dot(_x, w, z, _size)
+        for _r in range(_size):
+            z[_r] += b
+            r[_r] = _y[_r] - z[_r]
+            sigma[_r] = _exp(s)
+            total += _sample_weight[_r] * (sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r] + 2.0*epsilon*abs(r[_r]))))
+            d_z[_r] = _sample_weight[_r]*((-2.0*r[_r]/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-2.0*epsilon*np.sign(r[_r])))
+        _rows_scaled_add(_x, d_z, g_w, _size)
+        for _r in range(_size):
+            g_b += d_z[_r]
+            g_s += _sample_weight[_r]*(sigma[_r] + ((-(r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r])))
+    return total, g_b, g_s
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk], g_s_parts[_chunk] = _loss_and_gradient_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_in_parallel(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk], g_s_parts[_chunk] = _loss_and_gradient_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_weighted(w, b, s, x, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    g_s_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts)
+    return _total(loss_parts) + penalty(w, b, s, epsilon, alpha), _combine(g_w_parts) + penalty_gradient(w, b, s, epsilon, alpha)[0], _total(g_b_parts) + penalty_gradient(w, b, s, epsilon, alpha)[1], _total(g_s_parts) + penalty_gradient(w, b, s, epsilon, alpha)[2]
+
+
+def gradient_weighted(w, b, s, x, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(w, b, s, x, y, sample_weight, epsilon, alpha)[1:]
+
+
+def _loss_of_rows_weighted_numpy(w, b, s, epsilon, alpha, x, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        r = _y - z
+        sigma = np.exp(s)
+        total += _over_rows(_sample_weight * (sigma + np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [r**2.0/sigma,-epsilon**2.0*sigma + 2.0*epsilon*np.abs(r)], default=np.nan)), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_numpy(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_numpy(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_numpy(w, b, s, x, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """J, the sum of the loss over the samples, in NumPy."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_numpy(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, s, epsilon, alpha)
+
+
+def _loss_and_gradient_of_rows_weighted_numpy(w, b, s, epsilon, alpha, x, y, sample_weight, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_b = 0.0
+    g_s = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        r = _y - z
+        sigma = np.exp(s)
+        total += _over_rows(_sample_weight * (sigma + np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [r**2.0/sigma,-epsilon**2.0*sigma + 2.0*epsilon*np.abs(r)], default=np.nan)), _rows)
+        d_z = (_sample_weight*np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [-2.0*r/sigma,-2.0*epsilon*np.sign(r)], default=np.nan))
+        g_w += _x.T @ d_z[:, 0]
+        g_b += d_z.sum()
+        g_s += _over_rows(_sample_weight*(sigma + np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [-r**2.0/sigma,-epsilon**2.0*sigma], default=np.nan)), _rows)
+    return total, g_b, g_s
+
+
+def _loss_and_gradient_of_chunks_weighted_numpy(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk], g_s_parts[_chunk] = _loss_and_gradient_of_rows_weighted_numpy(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_weighted_numpy(w, b, s, x, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    g_s_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_numpy(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, s, epsilon, alpha), _combine(g_w_parts) + penalty_gradient.py_func(w, b, s, epsilon, alpha)[0], _total(g_b_parts) + penalty_gradient.py_func(w, b, s, epsilon, alpha)[1], _total(g_s_parts) + penalty_gradient.py_func(w, b, s, epsilon, alpha)[2]
+
+
+def gradient_weighted_numpy(w, b, s, x, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_numpy(w, b, s, x, y, sample_weight, epsilon, alpha)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "96763d162b585f25"
-BODY_SHA256 = "9e74e65f56f10455"
+GENERATOR_SHA256 = "85337008afa5ca6d"
+BODY_SHA256 = "578079ec7f6e5280"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': False,
     'penalty': False,
     'hypers': [],
+    'sample_weight': True,
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
@@ -616,3 +617,170 @@ def predict_numpy(weights, b, point):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(weights, b, point, _bounds, out)
     return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted(weights, b, point, c, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    z = np.empty(BLOCK, point.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _c = c[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_dot(_point, weights, z, _size)
+        for _r in range(_size):
+            z[_r] += b
+            total += _sample_weight[_r] * (-_c[_r]*z[_r] + _softplus(z[_r]))
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted(weights, b, point, c, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(weights, b, point, c, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_in_parallel(weights, b, point, c, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(weights, b, point, c, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted(weights, b, point, c, sample_weight):
+    """J, the mean of the loss over the samples, block by block."""
+    m = point.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted, _loss_of_chunks_weighted_in_parallel)(weights, b, point, c, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted(weights, b, point, c, sample_weight, _start, _stop, g_weights):
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
+    z = np.empty(BLOCK, point.dtype)
+    p = np.empty(BLOCK, point.dtype)
+    d_z = np.empty(BLOCK, point.dtype)
+    total = 0.0
+    g_b = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _c = c[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_dot(_point, weights, z, _size)
+        for _r in range(_size):
+            z[_r] += b
+            p[_r] = _sigmoid(z[_r])
+            total += _sample_weight[_r] * (-_c[_r]*z[_r] + _softplus(z[_r]))
+            d_z[_r] = _sample_weight[_r]*(-_c[_r] + p[_r])
+        _rows_scaled_add(_point, d_z, g_weights, _size)
+        for _r in range(_size):
+            g_b += d_z[_r]
+    return total, g_b
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted(weights, b, point, c, sample_weight, _bounds, loss_parts, g_b_parts, g_weights_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_weighted(weights, b, point, c, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_weights_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_in_parallel(weights, b, point, c, sample_weight, _bounds, loss_parts, g_b_parts, g_weights_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_weighted(weights, b, point, c, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_weights_parts[_chunk])
+
+
+def loss_and_gradient_weighted(weights, b, point, c, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
+    m = point.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_weights_parts = np.zeros((len(_bounds) - 1,) + weights.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(weights, b, point, c, sample_weight, _bounds, loss_parts, g_b_parts, g_weights_parts)
+    return _total(loss_parts) * scale, _combine(g_weights_parts) * scale, _total(g_b_parts) * scale
+
+
+def gradient_weighted(weights, b, point, c, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(weights, b, point, c, sample_weight)[1:]
+
+
+def _loss_of_rows_weighted_numpy(weights, b, point, c, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _point = point[_start:_stop]
+    _c = c[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_point @ weights)[:, None] + b
+        total += _over_rows(_sample_weight * (-_c*z + np.logaddexp(0.0, z)), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_numpy(weights, b, point, c, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_numpy(weights, b, point, c, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_numpy(weights, b, point, c, sample_weight):
+    """J, the mean of the loss over the samples, in NumPy."""
+    m = point.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_numpy(weights, b, point, c, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+def _loss_and_gradient_of_rows_weighted_numpy(weights, b, point, c, sample_weight, _start, _stop, g_weights):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _point = point[_start:_stop]
+    _c = c[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_b = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_point @ weights)[:, None] + b
+        p = _sigmoid_numpy(z)
+        total += _over_rows(_sample_weight * (-_c*z + np.logaddexp(0.0, z)), _rows)
+        d_z = (_sample_weight*(-_c + p))
+        g_weights += _point.T @ d_z[:, 0]
+        g_b += d_z.sum()
+    return total, g_b
+
+
+def _loss_and_gradient_of_chunks_weighted_numpy(weights, b, point, c, sample_weight, _bounds, loss_parts, g_b_parts, g_weights_parts):
+    """_loss_and_gradient_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_weighted_numpy(weights, b, point, c, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_weights_parts[_chunk])
+
+
+def loss_and_gradient_weighted_numpy(weights, b, point, c, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
+    m = point.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_weights_parts = np.zeros((len(_bounds) - 1,) + weights.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_numpy(weights, b, point, c, sample_weight, _bounds, loss_parts, g_b_parts, g_weights_parts)
+    return _total(loss_parts) * scale, _combine(g_weights_parts) * scale, _total(g_b_parts) * scale
+
+
+def gradient_weighted_numpy(weights, b, point, c, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_numpy(weights, b, point, c, sample_weight)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f355f5e5040fb17"
-GENERATOR_SHA256 = "96763d162b585f25"
-BODY_SHA256 = "e4e56273b3a93331"
+GENERATOR_SHA256 = "85337008afa5ca6d"
+BODY_SHA256 = "c7b93ad5c3bdf965"
 
 SPEC = {
     'name': 'mlp_classifier',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': False,
     'penalty': True,
     'hypers': [('alpha', 0.0001)],
+    'sample_weight': True,
     'closed_form': False,
     'numpy_tier': False,
     'sparse_input': None,
@@ -560,3 +561,119 @@ def predict(W1, b1, W2, b2, x, alpha=0.0001):
     _bounds = _chunk_bounds(m)
     _chunked(_bounds, _predict_of_chunks, _predict_of_chunks_in_parallel)(W1, b1, W2, b2, alpha, x, _bounds, out)
     return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass."""
+    z1 = np.empty(W1.shape[0], x.dtype)
+    h = np.empty(W1.shape[0], x.dtype)
+    z2 = np.empty(W2.shape[0], x.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        x_i = x[i]
+        label_i = label[i]
+        for k in range(W1.shape[0]):
+            z1[k] = b1[k] + _dot(W1[k], x_i)
+        for k in range(W1.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        for l in range(W2.shape[0]):
+            z2[l] = b2[l] + _dot(W2[l], h)
+        lse = _logsumexp(z2)
+        total += sample_weight[i] * (lse - z2[label_i])
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_in_parallel(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha=0.0001):
+    """J, the mean of the loss over the samples, in one pass."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted, _loss_of_chunks_weighted_in_parallel)(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _start, _stop, g_W1, g_b1, g_W2, g_b2):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass: the scalars' returned, the others' added into the buffers given."""
+    z1 = np.empty(W1.shape[0], x.dtype)
+    h = np.empty(W1.shape[0], x.dtype)
+    z2 = np.empty(W2.shape[0], x.dtype)
+    d_z2 = np.empty(W2.shape[0], x.dtype)
+    d_h = np.empty(W1.shape[0], x.dtype)
+    d_z1 = np.empty(W1.shape[0], x.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        x_i = x[i]
+        label_i = label[i]
+        for k in range(W1.shape[0]):
+            z1[k] = b1[k] + _dot(W1[k], x_i)
+        for k in range(W1.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        for l in range(W2.shape[0]):
+            z2[l] = b2[l] + _dot(W2[l], h)
+        lse = _logsumexp(z2)
+        total += sample_weight[i] * (lse - z2[label_i])
+        for l in range(W2.shape[0]):
+            d_z2[l] = sample_weight[i]*(-(1.0 if l == label_i else 0.0) + _exp(-lse + z2[l]))
+        for k in range(W1.shape[0]):
+            d_h[k] = _dot_column(W2, k, d_z2)
+        for k in range(W1.shape[0]):
+            d_z1[k] = d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        for k in range(W1.shape[0]):
+            _axpy(d_z1[k], x_i, g_W1[k])
+        for k in range(W1.shape[0]):
+            g_b1[k] += d_z1[k]
+        for l in range(W2.shape[0]):
+            _axpy(d_z2[l], h, g_W2[l])
+        for l in range(W2.shape[0]):
+            g_b2[l] += d_z2[l]
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W1_parts[_chunk], g_b1_parts[_chunk], g_W2_parts[_chunk], g_b2_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_in_parallel(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W1_parts[_chunk], g_b1_parts[_chunk], g_W2_parts[_chunk], g_b2_parts[_chunk])
+
+
+def loss_and_gradient_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
+    g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
+    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[3]
+
+
+def gradient_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "96763d162b585f25"
-BODY_SHA256 = "fbeb8023af756a48"
+GENERATOR_SHA256 = "85337008afa5ca6d"
+BODY_SHA256 = "5db08607344a01a1"
 
 SPEC = {
     'name': 'mlp_regressor',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': False,
     'penalty': True,
     'hypers': [('alpha', 0.0001)],
+    'sample_weight': True,
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
@@ -667,3 +668,201 @@ def predict_numpy(W, b, v, c, x, alpha=0.0001):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(W, b, v, c, alpha, x, _bounds, out)
     return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    z1 = np.empty((BLOCK, W.shape[0]), x.dtype)
+    h = np.empty((BLOCK, W.shape[0]), x.dtype)
+    y_hat = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_affine(_x, _W_t, b, z1, _size)
+        for _r in range(_size):
+            for k in range(W.shape[0]):
+                h[_r, k] = max(z1[_r, k], 0.0)
+        _rows_dot(h, v, y_hat, _size)
+        for _r in range(_size):
+            y_hat[_r] += c
+            total += _sample_weight[_r] * ((1.0/2.0)*((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])))
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_in_parallel(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted(W, b, v, c, x, y, sample_weight, alpha=0.0001):
+    """J, the mean of the loss over the samples, block by block."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _W_t = _transposed(W)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted, _loss_of_chunks_weighted_in_parallel)(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _start, _stop, _g_W_t, g_b, g_v):
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
+    z1 = np.empty((BLOCK, W.shape[0]), x.dtype)
+    h = np.empty((BLOCK, W.shape[0]), x.dtype)
+    y_hat = np.empty(BLOCK, x.dtype)
+    d_y_hat = np.empty(BLOCK, x.dtype)
+    d_h = np.empty((BLOCK, W.shape[0]), x.dtype)
+    d_z1 = np.empty((BLOCK, W.shape[0]), x.dtype)
+    total = 0.0
+    g_c = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_affine(_x, _W_t, b, z1, _size)
+        for _r in range(_size):
+            for k in range(W.shape[0]):
+                h[_r, k] = max(z1[_r, k], 0.0)
+        _rows_dot(h, v, y_hat, _size)
+        for _r in range(_size):
+            y_hat[_r] += c
+            total += _sample_weight[_r] * ((1.0/2.0)*((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])))
+            d_y_hat[_r] = _sample_weight[_r]*(-_y[_r] + y_hat[_r])
+        for _r in range(_size):
+            for k in range(W.shape[0]):
+                d_h[_r, k] = v[k]*d_y_hat[_r]
+                d_z1[_r, k] = d_h[_r, k]*(1.0 if z1[_r, k] > 0.0 else 0.0)
+        _rows_outer_add(_x, d_z1, _g_W_t, _size)
+        _rows_add(d_z1, g_b, _size)
+        _rows_scaled_add(h, d_y_hat, g_v, _size)
+        for _r in range(_size):
+            g_c += d_y_hat[_r]
+    return total, g_c
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds, loss_parts, g_c_parts, _g_W_t_parts, g_b_parts, g_v_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _g_W_t_parts[_chunk], g_b_parts[_chunk], g_v_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_in_parallel(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds, loss_parts, g_c_parts, _g_W_t_parts, g_b_parts, g_v_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _g_W_t_parts[_chunk], g_b_parts[_chunk], g_v_parts[_chunk])
+
+
+def loss_and_gradient_weighted(W, b, v, c, x, y, sample_weight, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _W_t = _transposed(W)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _g_W_t_parts = np.zeros((len(_bounds) - 1,) + _W_t.shape)
+    g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
+    g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds, loss_parts, g_c_parts, _g_W_t_parts, g_b_parts, g_v_parts)
+    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha), _transposed(_combine(_g_W_t_parts)) * scale + penalty_gradient(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient(W, b, v, c, alpha)[3]
+
+
+def gradient_weighted(W, b, v, c, x, y, sample_weight, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(W, b, v, c, x, y, sample_weight, alpha)[1:]
+
+
+def _loss_of_rows_weighted_numpy(W, b, v, c, alpha, x, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W.T + b
+        h = np.maximum(z1, 0.0)
+        y_hat = (h @ v)[:, None] + c
+        total += _over_rows(_sample_weight * ((1.0/2.0)*(_y - y_hat)**2.0), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_numpy(W, b, v, c, alpha, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_numpy(W, b, v, c, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_numpy(W, b, v, c, x, y, sample_weight, alpha=0.0001):
+    """J, the mean of the loss over the samples, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_numpy(W, b, v, c, alpha, x, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha)
+
+
+def _loss_and_gradient_of_rows_weighted_numpy(W, b, v, c, alpha, x, y, sample_weight, _start, _stop, g_W, g_b, g_v):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_c = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W.T + b
+        h = np.maximum(z1, 0.0)
+        y_hat = (h @ v)[:, None] + c
+        total += _over_rows(_sample_weight * ((1.0/2.0)*(_y - y_hat)**2.0), _rows)
+        d_y_hat = (_sample_weight*(-_y + y_hat))
+        d_h = v*d_y_hat
+        d_z1 = (d_h*np.heaviside(z1, 0.0))
+        g_W += d_z1.T @ _x
+        g_b += d_z1.sum(axis=0)
+        g_v += h.T @ d_y_hat[:, 0]
+        g_c += d_y_hat.sum()
+    return total, g_c
+
+
+def _loss_and_gradient_of_chunks_weighted_numpy(W, b, v, c, alpha, x, y, sample_weight, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts):
+    """_loss_and_gradient_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted_numpy(W, b, v, c, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk], g_v_parts[_chunk])
+
+
+def loss_and_gradient_weighted_numpy(W, b, v, c, x, y, sample_weight, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
+    g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
+    g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_numpy(W, b, v, c, alpha, x, y, sample_weight, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts)
+    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha), _combine(g_W_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[3]
+
+
+def gradient_weighted_numpy(W, b, v, c, x, y, sample_weight, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_numpy(W, b, v, c, x, y, sample_weight, alpha)[1:]

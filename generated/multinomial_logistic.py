@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "dfb74ce95efe5ca3"
-GENERATOR_SHA256 = "96763d162b585f25"
-BODY_SHA256 = "c8abb67030983ad0"
+GENERATOR_SHA256 = "85337008afa5ca6d"
+BODY_SHA256 = "c6e813dbf9758c6a"
 
 SPEC = {
     'name': 'multinomial_logistic',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': False,
     'penalty': True,
     'hypers': [('alpha', 1.0)],
+    'sample_weight': True,
     'closed_form': False,
     'numpy_tier': False,
     'sparse_input': None,
@@ -527,3 +528,93 @@ def predict(W, b, x, alpha=1.0):
     _bounds = _chunk_bounds(m)
     _chunked(_bounds, _predict_of_chunks, _predict_of_chunks_in_parallel)(W, b, alpha, x, _bounds, out)
     return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted(W, b, alpha, x, label, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass."""
+    z = np.empty(W.shape[0], x.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        x_i = x[i]
+        label_i = label[i]
+        for k in range(W.shape[0]):
+            z[k] = b[k] + _dot(W[k], x_i)
+        lse = _logsumexp(z)
+        total += sample_weight[i] * (lse - z[label_i])
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted(W, b, alpha, x, label, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(W, b, alpha, x, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_in_parallel(W, b, alpha, x, label, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(W, b, alpha, x, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted(W, b, x, label, sample_weight, alpha=1.0):
+    """J, the sum of the loss over the samples, in one pass."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted, _loss_of_chunks_weighted_in_parallel)(W, b, alpha, x, label, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) + penalty(W, b, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted(W, b, alpha, x, label, sample_weight, _start, _stop, g_W, g_b):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass: the scalars' returned, the others' added into the buffers given."""
+    z = np.empty(W.shape[0], x.dtype)
+    d_z = np.empty(W.shape[0], x.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        x_i = x[i]
+        label_i = label[i]
+        for k in range(W.shape[0]):
+            z[k] = b[k] + _dot(W[k], x_i)
+        lse = _logsumexp(z)
+        total += sample_weight[i] * (lse - z[label_i])
+        for k in range(W.shape[0]):
+            d_z[k] = sample_weight[i]*(-(1.0 if k == label_i else 0.0) + _exp(-lse + z[k]))
+        for k in range(W.shape[0]):
+            _axpy(d_z[k], x_i, g_W[k])
+        for k in range(W.shape[0]):
+            g_b[k] += d_z[k]
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted(W, b, alpha, x, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted(W, b, alpha, x, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_in_parallel(W, b, alpha, x, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted(W, b, alpha, x, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk])
+
+
+def loss_and_gradient_weighted(W, b, x, label, sample_weight, alpha=1.0):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
+    g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(W, b, alpha, x, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts)
+    return _total(loss_parts) + penalty(W, b, alpha), _combine(g_W_parts) + penalty_gradient(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient(W, b, alpha)[1]
+
+
+def gradient_weighted(W, b, x, label, sample_weight, alpha=1.0):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(W, b, x, label, sample_weight, alpha)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "96763d162b585f25"
-BODY_SHA256 = "b21bd7caf9c6458b"
+GENERATOR_SHA256 = "85337008afa5ca6d"
+BODY_SHA256 = "f4450cb9bc5c2971"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': True,
     'penalty': False,
     'hypers': [],
+    'sample_weight': True,
     'closed_form': True,
     'numpy_tier': True,
     'sparse_input': None,
@@ -643,3 +644,186 @@ def predict_numpy(theta, x):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(theta, x, _bounds, out)
     return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted(theta, x, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    z = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_dot(_x, theta, z, _size)
+        for _r in range(_size):
+            total += _sample_weight[_r] * ((-_y[_r] + z[_r])*(-_y[_r] + z[_r]))
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted(theta, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(theta, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_in_parallel(theta, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(theta, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted(theta, x, y, sample_weight):
+    """J, the sum of the loss over the samples, block by block."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted, _loss_of_chunks_weighted_in_parallel)(theta, x, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted(theta, x, y, sample_weight, _start, _stop, g_theta):
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
+    z = np.empty(BLOCK, x.dtype)
+    d_z = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_dot(_x, theta, z, _size)
+        for _r in range(_size):
+            total += _sample_weight[_r] * ((-_y[_r] + z[_r])*(-_y[_r] + z[_r]))
+            d_z[_r] = 2.0*_sample_weight[_r]*(-_y[_r] + z[_r])
+        _rows_scaled_add(_x, d_z, g_theta, _size)
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted(theta, x, y, sample_weight, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted(theta, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_in_parallel(theta, x, y, sample_weight, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted(theta, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
+def loss_and_gradient_weighted(theta, x, y, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta_parts = np.zeros((len(_bounds) - 1,) + theta.shape)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(theta, x, y, sample_weight, _bounds, loss_parts, g_theta_parts)
+    return _total(loss_parts), _combine(g_theta_parts)
+
+
+def gradient_weighted(theta, x, y, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(theta, x, y, sample_weight)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_rows_weighted(theta, x, y, sample_weight, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess."""
+    for i in range(_start, _stop):
+        x_i = x[i]
+        _outer_add(sample_weight[i] * (2.0), x_i, hess)
+    return hess
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_weighted(theta, x, y, sample_weight, _bounds, _hess_parts):
+    """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_weighted(theta, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_weighted_in_parallel(theta, x, y, sample_weight, _bounds, _hess_parts):
+    """_hessian_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_of_rows_weighted(theta, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_weighted(theta, x, y, sample_weight):
+    """The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (theta.shape[0], theta.shape[0]))
+    _chunked(_bounds, _hessian_of_chunks_weighted, _hessian_of_chunks_weighted_in_parallel)(theta, x, y, sample_weight, _bounds, _hess_parts)
+    return _combine(_hess_parts)
+
+
+def _loss_of_rows_weighted_numpy(theta, x, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ theta)[:, None]
+        total += _over_rows(_sample_weight * ((-_y + z)**2.0), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_numpy(theta, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_numpy(theta, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_numpy(theta, x, y, sample_weight):
+    """J, the sum of the loss over the samples, in NumPy."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_numpy(theta, x, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts)
+
+
+def _loss_and_gradient_of_rows_weighted_numpy(theta, x, y, sample_weight, _start, _stop, g_theta):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ theta)[:, None]
+        total += _over_rows(_sample_weight * ((-_y + z)**2.0), _rows)
+        d_z = (2.0*_sample_weight*(-_y + z))
+        g_theta += _x.T @ d_z[:, 0]
+    return total
+
+
+def _loss_and_gradient_of_chunks_weighted_numpy(theta, x, y, sample_weight, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted_numpy(theta, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
+def loss_and_gradient_weighted_numpy(theta, x, y, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta_parts = np.zeros((len(_bounds) - 1,) + theta.shape)
+    _loss_and_gradient_of_chunks_weighted_numpy(theta, x, y, sample_weight, _bounds, loss_parts, g_theta_parts)
+    return _total(loss_parts), _combine(g_theta_parts)
+
+
+def gradient_weighted_numpy(theta, x, y, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_numpy(theta, x, y, sample_weight)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "96763d162b585f25"
-BODY_SHA256 = "75597f1081a439b8"
+GENERATOR_SHA256 = "85337008afa5ca6d"
+BODY_SHA256 = "c8781487d7780810"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': True,
     'penalty': False,
     'hypers': [],
+    'sample_weight': False,
     'closed_form': True,
     'numpy_tier': False,
     'sparse_input': None,

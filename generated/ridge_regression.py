@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "74eb1cc5bdc8cd1d"
-GENERATOR_SHA256 = "96763d162b585f25"
-BODY_SHA256 = "1c69dc1ab5ec07da"
+GENERATOR_SHA256 = "85337008afa5ca6d"
+BODY_SHA256 = "6a118ddd655d2eab"
 
 SPEC = {
     'name': 'ridge_regression',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': False,
     'penalty': True,
     'hypers': [('alpha', 1.0)],
+    'sample_weight': True,
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
@@ -618,3 +619,163 @@ def predict_numpy(w, b, x, alpha=1.0):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(w, b, alpha, x, _bounds, out)
     return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    z = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_dot(_x, w, z, _size)
+        for _r in range(_size):
+            z[_r] += b
+            total += _sample_weight[_r] * ((_y[_r] - z[_r])*(_y[_r] - z[_r]))
+    return total
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted(w, b, alpha, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(w, b, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_in_parallel(w, b, alpha, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(w, b, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted(w, b, x, y, sample_weight, alpha=1.0):
+    """J, the sum of the loss over the samples, block by block."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted, _loss_of_chunks_weighted_in_parallel)(w, b, alpha, x, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) + penalty(w, b, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
+    z = np.empty(BLOCK, x.dtype)
+    d_z = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    g_b = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_dot(_x, w, z, _size)
+        for _r in range(_size):
+            z[_r] += b
+            total += _sample_weight[_r] * ((_y[_r] - z[_r])*(_y[_r] - z[_r]))
+            d_z[_r] = 2.0*_sample_weight[_r]*(-_y[_r] + z[_r])
+        _rows_scaled_add(_x, d_z, g_w, _size)
+        for _r in range(_size):
+            g_b += d_z[_r]
+    return total, g_b
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted(w, b, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_weighted(w, b, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_in_parallel(w, b, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_weighted(w, b, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_weighted(w, b, x, y, sample_weight, alpha=1.0):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(w, b, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts)
+    return _total(loss_parts) + penalty(w, b, alpha), _combine(g_w_parts) + penalty_gradient(w, b, alpha)[0], _total(g_b_parts) + penalty_gradient(w, b, alpha)[1]
+
+
+def gradient_weighted(w, b, x, y, sample_weight, alpha=1.0):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(w, b, x, y, sample_weight, alpha)[1:]
+
+
+def _loss_of_rows_weighted_numpy(w, b, alpha, x, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        total += _over_rows(_sample_weight * ((_y - z)**2.0), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_numpy(w, b, alpha, x, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_numpy(w, b, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_numpy(w, b, x, y, sample_weight, alpha=1.0):
+    """J, the sum of the loss over the samples, in NumPy."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_numpy(w, b, alpha, x, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, alpha)
+
+
+def _loss_and_gradient_of_rows_weighted_numpy(w, b, alpha, x, y, sample_weight, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_b = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        total += _over_rows(_sample_weight * ((_y - z)**2.0), _rows)
+        d_z = (2.0*_sample_weight*(-_y + z))
+        g_w += _x.T @ d_z[:, 0]
+        g_b += d_z.sum()
+    return total, g_b
+
+
+def _loss_and_gradient_of_chunks_weighted_numpy(w, b, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_weighted_numpy(w, b, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_weighted_numpy(w, b, x, y, sample_weight, alpha=1.0):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_numpy(w, b, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, alpha), _combine(g_w_parts) + penalty_gradient.py_func(w, b, alpha)[0], _total(g_b_parts) + penalty_gradient.py_func(w, b, alpha)[1]
+
+
+def gradient_weighted_numpy(w, b, x, y, sample_weight, alpha=1.0):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_numpy(w, b, x, y, sample_weight, alpha)[1:]

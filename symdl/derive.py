@@ -38,6 +38,8 @@ from symdl.model import Affine, Let, Model, Tensor, outermost_of
 
 LSE = sp.Symbol("lse", real=True)
 ONEHOT = sp.Symbol("onehot", real=True)
+SAMPLE_WEIGHT = sp.Symbol("sample_weight", real=True)
+"""w_i, the weight of one sample in the weighted kernels: J = Σ_i w_i ℓ⁽ⁱ⁾."""
 
 
 def adjoint_symbol(tensor: Tensor) -> sp.Symbol:
@@ -90,7 +92,10 @@ class Curvature:
 class Derived:
     """Everything SymPy derives for one model, computed once and shared by printer and generator."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, weighted: bool = False):
+        """`weighted`: every per-sample loss and adjoint carries the sample's weight
+        SAMPLE_WEIGHT (the weighted kernels, J = Σ_i w_i ℓ⁽ⁱ⁾)."""
+        self.weighted = weighted
         if model.loss_kind is None:
             raise DerivationError(f"{model.name}: the model declares no loss")
         if not model.params:
@@ -199,7 +204,8 @@ class Derived:
         (None for a number per sample), so that a number read by every element of a vector
         gets the sum over them (differentiate).
         """
-        sinks = [(sp.Integer(1), self.loss_for_differentiation, None)]
+        seed = SAMPLE_WEIGHT if self.weighted else sp.Integer(1)
+        sinks = [(seed, self.loss_for_differentiation, None)]
         for step in self.steps:
             if isinstance(step, Let) and self.is_junction(step.out):
                 level = step.out.shape[0] if step.out.shape else None

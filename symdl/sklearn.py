@@ -34,6 +34,10 @@ searches them. They are scalar arguments of the kernels: a new value compiles no
 Labels: a binary model (target kind "binary") learns 0/1 and the classifier maps any two
 labels onto them and back; a class model (target kind "class") learns 0..L−1. A binary model
 given more than two classes refuses; `sklearn.multiclass.OneVsRestClassifier` wraps it.
+
+Long because scikit-learn reaches every part of the contract through the same two objects:
+settings, hyperparameters named by the model, the design matrix cut across data tensors,
+labels, sample weights and the checks of each live on the estimator classes.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from symdl import kernels, train
 from symdl.training import inputs, tiers
@@ -191,7 +195,7 @@ class SymdlEstimator(BaseEstimator):
             arrays.append(np.array(block, order="C") if shape else np.array(block[:, 0]))
         return tuple(arrays)
 
-    def _settings(self, spec, x, targets) -> dict:
+    def _settings(self, spec, x, targets, sample_weight=None) -> dict:
         """The derivation's Training settings, overridden by every parameter not None.
 
         The step: `learning_rate` "auto" (the default for gradient descent on a model with
@@ -212,7 +216,8 @@ class SymdlEstimator(BaseEstimator):
         rate = self.learning_rate
         descent = settings.get("optimizer", "gd") in ("gd", "sgd")
         if rate == "auto" or (rate is None and spec["hessian"] and descent):
-            settings["learning_rate"] = curvature_step(self.model, x, targets, settings)
+            settings["learning_rate"] = curvature_step(self.model, x, targets, settings,
+                                                       sample_weight)
         return settings
 
     def _check_own_settings(self):
@@ -241,17 +246,23 @@ class SymdlEstimator(BaseEstimator):
         if problems:
             raise SettingsError(f"{type(self).__name__}: " + "; ".join(problems))
 
-    def _train(self, X, targets, spec):
+    def _train(self, X, targets, spec, sample_weight=None):
         self._check_own_settings()
         x = self._design(X, spec)
-        settings = self._settings(spec, x, targets)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            if self.validation_fraction:
+                raise SettingsError(f"{type(self).__name__}: validation_fraction and "
+                                    f"sample_weight together are not supported; leave one out")
+        settings = self._settings(spec, x, targets, sample_weight)
         extra = {"progress": self.progress}
         if self.callbacks:
             extra["callbacks"] = list(self.callbacks)
         if self.validation_fraction:
             x, targets, extra["validation_data"] = held_out(
                 x, targets, self.validation_fraction, settings.get("seed", 0))
-        result = train.fit(self.model, x, targets, **settings, **extra)
+        result = train.fit(self.model, x, targets, **settings, **extra,
+                           sample_weight=sample_weight)
         self.params_ = result.params
         self.history_ = result.history
         self.n_iter_ = len(result.history)
@@ -277,8 +288,9 @@ class SymdlEstimator(BaseEstimator):
         return tags
 
 
-def curvature_step(model, x, targets, settings) -> float:
-    """1/λ_max(H) at the starting parameters, H from the model's generated `hessian` kernel."""
+def curvature_step(model, x, targets, settings, sample_weight=None) -> float:
+    """1/λ_max(H) at the starting parameters, H from the model's generated `hessian` kernel
+    (its weighted one for weighted samples)."""
     module = kernels.load(model)
     spec = module.SPEC
     if not spec["hessian"]:
@@ -288,8 +300,11 @@ def curvature_step(model, x, targets, settings) -> float:
     start = inputs.initial_params(spec, sizes, init_scale=settings.get("init_scale", 0.0),
                                   init=settings.get("init", "normal"),
                                   initial=settings.get("initial"), seed=settings.get("seed", 0))
-    module = inputs.with_hyper(module, spec, settings.get("hyper"))
-    largest = largest_curvature(module, start, inputs.kernel_data(x, targets))
+    kernels_run = inputs.with_hyper(module, spec, settings.get("hyper"))
+    data = inputs.kernel_data(x, targets)
+    if sample_weight is not None:
+        kernels_run, data = inputs.Weighted(kernels_run), data + (sample_weight,)
+    largest = largest_curvature(kernels_run, start, data)
     if largest is None or largest <= 0.0:
         shown = "not finite" if largest is None else f"{largest:.3g}"
         raise DataError(f"{spec['name']}: the Hessian at the start has no positive curvature "
@@ -324,10 +339,11 @@ class SymdlRegressor(RegressorMixin, SymdlEstimator):
 
     target_kinds = ("real",)
 
-    def fit(self, X, y):
-        """Train the model on (X, y); X is (m, features) without any column of ones."""
+    def fit(self, X, y, sample_weight=None):
+        """Train the model on (X, y); X is (m, features) without any column of ones.
+        `sample_weight` weighs each sample's loss (symdl.train.fit)."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True)
-        return self._train(X, np.array(y, dtype=np.float64), self._spec())
+        return self._train(X, np.array(y, dtype=np.float64), self._spec(), sample_weight)
 
     def predict(self, X):
         """The model's output ŷ for each row of X."""
@@ -342,8 +358,9 @@ class SymdlClassifier(ClassifierMixin, SymdlEstimator):
 
     target_kinds = ("binary", "class")
 
-    def fit(self, X, y):
-        """Train the model on (X, y); y holds any labels, which `classes_` lists in order."""
+    def fit(self, X, y, sample_weight=None):
+        """Train the model on (X, y); y holds any labels, which `classes_` lists in order.
+        `sample_weight` weighs each sample's loss (symdl.train.fit)."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         spec = self._spec()
@@ -358,11 +375,11 @@ class SymdlClassifier(ClassifierMixin, SymdlEstimator):
                     f"{type_of_target(y)}: {spec['name']} is a binary model and y has "
                     f"{len(self.classes_)} classes; wrap the estimator in "
                     f"sklearn.multiclass.OneVsRestClassifier, or use a model with a class target")
-            return self._train(X, codes.astype(np.float64), spec)
+            return self._train(X, codes.astype(np.float64), spec, sample_weight)
         if spec["classes"] is not None and len(self.classes_) > spec["classes"]:
             raise DataError(f"y has {len(self.classes_)} classes but {spec['name']} has "
                             f"{spec['classes']} outputs")
-        return self._train(X, codes.astype(np.int64), spec)
+        return self._train(X, codes.astype(np.int64), spec, sample_weight)
 
     def predict_proba(self, X):
         """An (m, classes) array: the probability of each class in `classes_`, rows sum to 1.

@@ -31,7 +31,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         batch_size=None, params=None, sizes=None, init_scale=0.0, init="normal", initial=None,
         seed=0, log=None, log_every=None, scheduler=None, tol=None, validation_data=None,
         epoch_metrics=False, callbacks=(), progress=False, divergence="stop",
-        tier="auto", hyper=None) -> Result:
+        tier="auto", hyper=None, sample_weight=None) -> Result:
     """Train model NAME on (x, y) with its generated loss_and_gradient kernel.
 
     optimizer: a name (optimizers.names(): "gd", "sgd", "momentum", "nesterov", "rmsprop",
@@ -68,7 +68,14 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     `hyper` sets the model's hyperparameters by name ({"lam": 0.1}; the derivation's defaults
     for the others): scalar arguments of the kernels, so a new value compiles nothing. The
     result's settings record the values used, and `predict` and `metrics` use them.
+
+    `sample_weight` (one number ≥ 0 per sample) trains on J = Σ_i w_i ℓ⁽ⁱ⁾ (÷ Σ_i w_i for a
+    mean loss, so integer weights are repeated rows) with the weighted kernels; without it
+    the plain kernels run, unchanged. Weights train full batch: gd, lbfgs, newton (the
+    weighted Hessian) and the first-order rules without batch_size.
     """
+    if stores.holds_chunks(x) and sample_weight is not None:
+        raise DataError("sample_weight is for data in memory; data in chunks trains unweighted")
     if stores.holds_chunks(x):  # chunked.fit checks its settings itself
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
@@ -110,12 +117,21 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     if x is not None:
         module = tiers.kernels_for(module, tier, inputs.sample_count(x), epochs,
                                    None if full_batch else batch_size)
+    weights = inputs.sample_weights(spec, sample_weight, inputs.sample_count(x) if x is not None
+                                    else 0, checked.dtype)
+    runs, data = module, checked.data
+    if weights is not None:
+        if not full_batch:
+            raise SettingsError("sample_weight trains full batch (gd, lbfgs, newton, or a "
+                                "first-order rule without batch_size): mini-batches are not "
+                                "weighted")
+        runs, data = inputs.Weighted(module), data + (weights,)
 
     def minibatches(update, params, record):
         return minibatch_epochs(module, update, params, x, y, batch_size, epochs,
                                 np.random.default_rng(seed), record)
 
-    result = run_epochs(module, params, checked.data, model=source.ref,
+    result = run_epochs(runs, params, data, model=source.ref,
                       optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, seed=seed, tol=tol, divergence=divergence,
                       callbacks=callbacks_module.progress_callbacks(progress, log, log_every)
@@ -127,6 +143,8 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     result.settings["tier"] = tiers.name_of(module)
     if hyper:
         result.settings["hyper"] = hyper
+    if weights is not None:
+        result.settings["sample_weight"] = True
     return result
 
 
@@ -232,7 +250,7 @@ def closed_form(name, x=None, y=None, hyper=None) -> dict:
 FIT_SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "params", "sizes",
                 "init_scale", "init", "initial", "seed", "log_every", "scheduler", "tol",
                 "validation_data", "epoch_metrics", "callbacks", "progress", "divergence",
-                "tier", "hyper")
+                "tier", "hyper", "sample_weight")
 
 
 def no_builtin_data(spec) -> str:

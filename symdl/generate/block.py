@@ -25,7 +25,7 @@ from functools import cached_property
 
 from sympy.core.symbol import Str
 
-from symdl.derive import LSE, ONEHOT, adjoint_symbol
+from symdl.derive import LSE, ONEHOT, SAMPLE_WEIGHT, adjoint_symbol
 from symdl.errors import DerivationError
 from symdl.functions import REDUCTIONS, logsumexp_total
 from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced
@@ -87,6 +87,7 @@ class BlockEmitter(Emitter):
             else:
                 names[tensor.symbol] = f"{tensor.name}[_r{unit}]"
             names[adjoint_symbol(tensor)] = f"d_{tensor.name}[_r{unit}]"
+        names[SAMPLE_WEIGHT] = "_sample_weight[_r]"
         if self.model.loss_kind == "softmax_cross_entropy":
             c = self.index(self.model.loss_input.shape[0])
             names[LSE] = "lse[_r]"
@@ -132,10 +133,11 @@ class BlockEmitter(Emitter):
         if self.model.loss_kind == "softmax_cross_entropy":
             z = self.model.loss_input
             sums, lse = self.reduced(logsumexp_total(z.symbol, Str(z.shape[0])), self.names)
+            picked = f"lse[_r] - {z.name}[_r, _{self.model.label.name}[_r]]"
             return sums + [Statement(f"lse[_r] = {lse}"),
-                           Statement(f"total += lse[_r] - {z.name}[_r, _{self.model.label.name}[_r]]")]
+                           Statement(f"total += {self.weighted_loss(picked)}")]
         sums, value = self.reduced(self.derived.named_loss, self.names)
-        return sums + [Statement(f"total += {value}")]
+        return sums + [Statement(f"total += {self.weighted_loss(value)}")]
 
     def backward(self) -> list[Statement]:
         lines = []
@@ -229,7 +231,7 @@ class BlockEmitter(Emitter):
                       for name, t in tensors]
 
     def block_slices(self, with_label=True) -> list[str]:
-        sliced = self.input_args() + ([self.model.label.name] if with_label and self.model.label else [])
+        sliced = self.data_args() if with_label else self.input_args()
         return [f"_{name} = {name}[_begin:_begin + _size]" for name in sliced]
 
     def transposed_weights(self) -> list[str]:
@@ -244,6 +246,9 @@ class BlockEmitter(Emitter):
         curvature = RowsEmitter(self.derived).curvature_kernels()
         return (self.penalty_kernels() + [*self.loss_kernel(), *self.loss_and_gradient_kernel(),
                                           self.gradient_kernel(), *self.predict_kernel()] + curvature)
+
+    def weighted_curvature(self) -> list[str]:
+        return RowsEmitter(self.derived).weighted_curvature()
 
     def chunk_function(self, name, args, arrays, setup, statements, result, doc,
                        with_label=True) -> str:

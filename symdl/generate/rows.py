@@ -15,7 +15,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from symdl.derive import LSE, ONEHOT, adjoint_symbol
+from symdl.derive import LSE, ONEHOT, SAMPLE_WEIGHT, adjoint_symbol
 from symdl.errors import DerivationError
 from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
 from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_PLAIN, KERNEL_PREDICT,
@@ -42,6 +42,7 @@ class RowsEmitter(Emitter):
             names[adjoint] = (f"d_{tensor.name}" if tensor.is_scalar
                               else f"d_{tensor.name}[{self.index(tensor.shape[0])}]")
         names[LSE] = "lse"
+        names[SAMPLE_WEIGHT] = "sample_weight[i]"
         if self.model.loss_kind == "softmax_cross_entropy":
             c = self.index(self.model.loss_input.shape[0])
             names[ONEHOT] = f"(1.0 if {c} == {self.model.label.name}_i else 0.0)"
@@ -84,9 +85,9 @@ class RowsEmitter(Emitter):
             z = self.model.loss_input.name
             label = f"{self.model.label.name}_i"
             return [Statement(f"lse = _logsumexp({z})"),
-                    Statement(f"{accumulator} += lse - {z}[{label}]")]
+                    Statement(f"{accumulator} += {self.weighted_loss(f'lse - {z}[{label}]')}")]
         sums, value = self.reduced(self.derived.named_loss, names)
-        return sums + [Statement(f"{accumulator} += {value}")]
+        return sums + [Statement(f"{accumulator} += {self.weighted_loss(value)}")]
 
     # -- node methods: backward --
     def backward(self) -> list[Statement]:
@@ -298,13 +299,13 @@ class RowsEmitter(Emitter):
                     if entry not in printed:
                         printed[entry] = self.print(entry, names)
             lines = prune(self.forward() + [
-                Statement(f"hess[{a}, {b}] += {printed[entry]}")
+                Statement(f"hess[{a}, {b}] += {self.weighted_loss(printed[entry])}")
                 for a, row in enumerate(curvature.entries) for b, entry in enumerate(row)])
             shape = f"({size}, {size})"
         else:
             x = curvature.affine.input.name
-            lines = prune(self.forward() + [
-                Statement(f"_outer_add({self.print(curvature.second, names)}, {x}_i, hess)")])
+            second = self.weighted_loss(self.print(curvature.second, names))
+            lines = prune(self.forward() + [Statement(f"_outer_add({second}, {x}_i, hess)")])
             size = self.dims[curvature.params[0].shape[0]]
             shape = f"({size}, {size})"
         if self.model.features is None:
@@ -313,17 +314,23 @@ class RowsEmitter(Emitter):
                 name="hessian", args=self.signature(), body=self._indent(body, 4),
                 result="hess", doc="∂²J/∂p∂q (J has no data, so this is J's own Hessian).")]
         args = self.param_args() + self.data_args()
+        rows = f"_hessian_of_rows{self.suffix}"
         chunk = self.chunk_function(
-            "_hessian_of_rows", args + ["_start", "_stop", "hess"],
+            rows, args + ["_start", "_stop", "hess"],
             self.local_arrays(False), [], lines, "hess",
             "Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess.")
-        chunks, run = self.chunks_functions("_hessian_of_chunks", "_hessian_of_rows", args,
-                                      buffers=["_hess"])
+        chunks, run = self.chunks_functions(f"_hessian_of_chunks{self.suffix}", rows, args,
+                                            buffers=["_hess"])
         kernel = KERNEL_HESSIAN.substitute(
-            run=run, args=self.signature(), rows=self._rows(), scale=self.scale_line(),
-            result=self.scaled("_combine(_hess_parts)"), shape=shape,
+            run=run, args=self.signature(), chunk_args=", ".join(args), rows=self._rows(),
+            scale=self.scale_line(), result=self.scaled("_combine(_hess_parts)"), shape=shape,
             doc="The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk.")
-        return [chunk, *chunks, kernel]
+        return [chunk, *chunks, self.entry_names(kernel)]
+
+    def weighted_curvature(self) -> list[str]:
+        """The weighted Hessian kernel, where a Hessian is derived (Σ_i w_i ∂²ℓ⁽ⁱ⁾/∂p∂q)."""
+        curvature = self.derived.curvature
+        return self.hessian_kernel(curvature) if curvature is not None else []
 
     def closed_form_kernel(self, curvature) -> str:
         if curvature.kind == "linear":

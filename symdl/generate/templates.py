@@ -97,7 +97,7 @@ def hessian($args):
 $scale
     _bounds = _chunk_bounds(m)
     _hess_parts = np.zeros((len(_bounds) - 1,) + $shape)
-    $run($args, _bounds, _hess_parts)
+    $run($chunk_args, _bounds, _hess_parts)
     return $result
 ''')
 

@@ -78,7 +78,16 @@ class ModelInputs:
 
 ENTRY_POINTS = ("loss", "loss_and_gradient", "gradient", "predict", "hessian", "closed_form",
                 "loss_and_gradient_sparse")
-"""The generated functions that take a model's hyperparameters (and their NumPy tier's)."""
+"""The generated functions that take a model's hyperparameters (and their NumPy tier's and
+weighted versions: `loss_weighted_numpy`)."""
+
+WEIGHTED = ("loss", "loss_and_gradient", "gradient", "hessian")
+"""The entry points with a weighted version, `NAME_weighted(*params, *data, sample_weight)`."""
+
+
+def is_entry_point(name: str) -> bool:
+    """Whether `name` is an entry point that takes the hyperparameters."""
+    return name.removesuffix("_numpy").removesuffix("_weighted") in ENTRY_POINTS
 
 
 def hyper_values(spec, hyper=None) -> dict:
@@ -119,7 +128,7 @@ class WithHyper:
 
     def __getattr__(self, name):
         found = getattr(self.module, name)
-        if name.removesuffix("_numpy") in ENTRY_POINTS:
+        if is_entry_point(name):
             values = self.values
             return lambda *args: found(*args, **values)
         return found
@@ -134,6 +143,45 @@ def with_hyper(module, spec, hyper=None):
     none, so nothing is added to a call of such a model."""
     values = hyper_values(spec, hyper)
     return WithHyper(module, values) if values else module
+
+
+# ---- sample weights: the weighted kernels take them after the target -------------------------
+
+def sample_weights(spec, sample_weight, rows: int, dtype=np.float64):
+    """The samples' weights as the weighted kernels take them: one finite number ≥ 0 per
+    sample, not all 0, as a contiguous `dtype` array; None stays None (no weights)."""
+    if sample_weight is None:
+        return None
+    name = spec["name"]
+    if not spec.get("sample_weight"):
+        raise DataError(f"{name} has no weighted kernels (it takes no data); leave out "
+                        f"sample_weight")
+    weights = validate.numeric_array(sample_weight, "sample_weight")
+    if weights.ndim != 1 or len(weights) != rows:
+        raise DataError(f"sample_weight has shape {weights.shape}, but there are {rows} "
+                        f"samples: give one weight per sample, a 1-D array of {rows}")
+    validate.require_finite(weights, "sample_weight")
+    if np.any(weights < 0):
+        raise DataError(f"sample_weight holds a negative weight ({weights.min():g}); weights "
+                        f"must be ≥ 0")
+    if not np.any(weights > 0):
+        raise DataError("sample_weight is 0 for every sample: there is nothing to train on")
+    return np.ascontiguousarray(weights, dtype=dtype)
+
+
+class Weighted:
+    """A module (or its NumPy tier, or a `WithHyper` view) whose `loss`, `loss_and_gradient`
+    and `gradient` are its weighted kernels: called with the weights after the target, as
+    `(*params, *data, sample_weight)`; its `hessian` is the weighted Hessian, where the
+    model has one."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def __getattr__(self, name):
+        if name in WEIGHTED:
+            return getattr(self.module, f"{name}_weighted")
+        return getattr(self.module, name)
 
 
 # ---- checking everything a kernel is called with ---------------------------------------------
