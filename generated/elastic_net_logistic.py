@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "5847dc5c6f53f100"
-GENERATOR_SHA256 = "85337008afa5ca6d"
-BODY_SHA256 = "769d2bc42fff026d"
+GENERATOR_SHA256 = "66115f09a69e755f"
+BODY_SHA256 = "e3903ca640048314"
 
 SPEC = {
     'name': 'elastic_net_logistic',
@@ -253,6 +253,31 @@ def _outer_add(alpha, x, h):
     for j in range(x.shape[0]):
         for k in range(x.shape[0]):
             h[j, k] += alpha * x[j] * x[k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_outer_add(alpha, x, h, at, bias_at):
+    """h += alpha·v·vᵀ in place over the block of (w, b), v = (x, 1): w's entries from `at`,
+    b's at `bias_at` (−1: no b)."""
+    for j in range(x.shape[0]):
+        for k in range(x.shape[0]):
+            h[at + j, at + k] += alpha * x[j] * x[k]
+    if bias_at >= 0:
+        for j in range(x.shape[0]):
+            h[at + j, bias_at] += alpha * x[j]
+            h[bias_at, at + j] += alpha * x[j]
+        h[bias_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_cross_add(alpha, x, h, at, bias_at, scalar_at):
+    """h's row and column of a scalar parameter (at `scalar_at`) += alpha·(x, 1) over (w, b)."""
+    for j in range(x.shape[0]):
+        h[at + j, scalar_at] += alpha * x[j]
+        h[scalar_at, at + j] += alpha * x[j]
+    if bias_at >= 0:
+        h[bias_at, scalar_at] += alpha
+        h[scalar_at, bias_at] += alpha
 
 
 # ---- chunks of rows (every kernel that reads data) ----

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "29a32c07fec15942"
-GENERATOR_SHA256 = "85337008afa5ca6d"
-BODY_SHA256 = "787bd40acf3ebff5"
+GENERATOR_SHA256 = "66115f09a69e755f"
+BODY_SHA256 = "45712dcfbd2ab593"
 
 SPEC = {
     'name': 'poisson_glm',
@@ -35,7 +35,7 @@ SPEC = {
     'classes': None,
     'classes_dim': None,
     'output': 'rate',
-    'hessian': False,
+    'hessian': True,
     'penalty': True,
     'hypers': [('alpha', 1.0)],
     'sample_weight': True,
@@ -253,6 +253,31 @@ def _outer_add(alpha, x, h):
     for j in range(x.shape[0]):
         for k in range(x.shape[0]):
             h[j, k] += alpha * x[j] * x[k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_outer_add(alpha, x, h, at, bias_at):
+    """h += alpha·v·vᵀ in place over the block of (w, b), v = (x, 1): w's entries from `at`,
+    b's at `bias_at` (−1: no b)."""
+    for j in range(x.shape[0]):
+        for k in range(x.shape[0]):
+            h[at + j, at + k] += alpha * x[j] * x[k]
+    if bias_at >= 0:
+        for j in range(x.shape[0]):
+            h[at + j, bias_at] += alpha * x[j]
+            h[bias_at, at + j] += alpha * x[j]
+        h[bias_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_cross_add(alpha, x, h, at, bias_at, scalar_at):
+    """h's row and column of a scalar parameter (at `scalar_at`) += alpha·(x, 1) over (w, b)."""
+    for j in range(x.shape[0]):
+        h[at + j, scalar_at] += alpha * x[j]
+        h[scalar_at, at + j] += alpha * x[j]
+    if bias_at >= 0:
+        h[bias_at, scalar_at] += alpha
+        h[scalar_at, bias_at] += alpha
 
 
 # ---- chunks of rows (every kernel that reads data) ----
@@ -539,6 +564,50 @@ def predict(w, b, x, alpha=1.0):
     return out
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def penalty_hessian(w, b, alpha):
+    """∂²R/∂p∂q over the flat parameters (R is a sum over w's entries: diagonal)."""
+    hess = np.zeros((w.shape[0] + 1, w.shape[0] + 1))
+    for j in range(w.shape[0]):
+        hess[0 + j, 0 + j] = alpha
+    return hess
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_rows(w, b, alpha, x, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess."""
+    for i in range(_start, _stop):
+        x_i = x[i]
+        z = b + _dot(w, x_i)
+        rate = _exp(z)
+        _affine_outer_add(rate, x_i, hess, 0, w.shape[0])
+    return hess
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks(w, b, alpha, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows(w, b, alpha, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_in_parallel(w, b, alpha, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_of_rows(w, b, alpha, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian(w, b, x, y, alpha=1.0):
+    """The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (w.shape[0] + 1, w.shape[0] + 1))
+    _chunked(_bounds, _hessian_of_chunks, _hessian_of_chunks_in_parallel)(w, b, alpha, x, y, _bounds, _hess_parts)
+    return _combine(_hess_parts) * scale + penalty_hessian(w, b, alpha)
+
+
 def _loss_of_rows_numpy(w, b, alpha, x, y, _start, _stop):
     """Σ of the loss over rows start..stop, in NumPy."""
     _rows = _stop - _start
@@ -731,6 +800,41 @@ def loss_and_gradient_weighted(w, b, x, y, sample_weight, alpha=1.0):
 def gradient_weighted(w, b, x, y, sample_weight, alpha=1.0):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted(w, b, x, y, sample_weight, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess."""
+    for i in range(_start, _stop):
+        x_i = x[i]
+        z = b + _dot(w, x_i)
+        rate = _exp(z)
+        _affine_outer_add(sample_weight[i] * (rate), x_i, hess, 0, w.shape[0])
+    return hess
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_weighted(w, b, alpha, x, y, sample_weight, _bounds, _hess_parts):
+    """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_weighted(w, b, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_weighted_in_parallel(w, b, alpha, x, y, sample_weight, _bounds, _hess_parts):
+    """_hessian_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_of_rows_weighted(w, b, alpha, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_weighted(w, b, x, y, sample_weight, alpha=1.0):
+    """The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (w.shape[0] + 1, w.shape[0] + 1))
+    _chunked(_bounds, _hessian_of_chunks_weighted, _hessian_of_chunks_weighted_in_parallel)(w, b, alpha, x, y, sample_weight, _bounds, _hess_parts)
+    return _combine(_hess_parts) * scale + penalty_hessian(w, b, alpha)
 
 
 def _loss_of_rows_weighted_numpy(w, b, alpha, x, y, sample_weight, _start, _stop):

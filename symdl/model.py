@@ -57,7 +57,7 @@ RESERVED_NAMES = {"m", "n", "i", "chunk", "chunks", "total", "scale", "lse", "ls
                   "SQRT_HALF", "DERIVATION_SHA256", "GENERATOR_SHA256", "BODY_SHA256",
                   "loss_parts", "loss", "gradient", "loss_and_gradient",
                   "loss_and_gradient_sparse", "predict", "hessian", "penalty",
-                  "penalty_gradient", "closed_form", "sample_weight"}
+                  "penalty_gradient", "closed_form", "sample_weight", "penalty_hessian"}
 """Names a tensor may not have: the generated kernels use them for their own variables,
 constants and functions, and a tensor of that name would shadow them there."""
 PYTHON_NAMES = set(keyword.kwlist) | set(dir(builtins))

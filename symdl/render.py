@@ -400,6 +400,15 @@ def curvature_lines(derived: Derived) -> list[Line]:
         else:
             lines.append(Line("The Hessian of one sample's loss:", sp.Symbol("H"),
                               [sp.Matrix(curvature.entries)]))
+    elif curvature.kind == "affine":
+        step = curvature.affine
+        bias = f", {step.bias.name}" if step.bias is not None else ""
+        lines.append(Line(f"The Hessian over ({step.weight.name}{bias}): ℓ''(z)·v·vᵀ with v = "
+                          f"({step.input.name}{', 1' if bias else ''}), summed over samples, with",
+                          sp.Symbol("ell''(z)"), [curvature.second]))
+        if curvature.penalty_diagonal != 0:
+            lines.append(Line(f"plus the penalty's ∂²R/∂{step.weight.name}_j² on the diagonal:",
+                              sp.Symbol("R''"), [curvature.penalty_diagonal]))
     else:
         x = curvature.affine.input
         lines.append(Line(f"The Hessian: ∂²ℓ/∂{curvature.params[0].name}_j∂{curvature.params[0].name}_k "

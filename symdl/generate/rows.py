@@ -6,6 +6,10 @@ forward pass, the loss and the backward pass back to back, loops over the chunks
 the chunks' parts. Gradients are reduced into per-chunk buffers combined after the chunks,
 in chunk order: `out[k] +=` on one shared array from several threads races
 (docs/engineering.md, 'Shared arrays in prange', 'Threads and prange').
+
+Long because the rows layout also writes every model's Hessian and closed form (the block
+layout borrows them): each kind of curvature (scalar parameters, θᵀx, an affine map with a
+bias, scalars and a penalty) is a short method of its own here.
 """
 
 from __future__ import annotations
@@ -283,7 +287,7 @@ class RowsEmitter(Emitter):
         curvature = self.derived.curvature
         if curvature is None:
             return []
-        kernels = self.hessian_kernel(curvature)
+        kernels = self.penalty_hessian_kernel(curvature) + self.hessian_kernel(curvature)
         if self.derived.has_closed_form:
             kernels.append(self.closed_form_kernel(curvature))
         return kernels
@@ -302,6 +306,8 @@ class RowsEmitter(Emitter):
                 Statement(f"hess[{a}, {b}] += {self.weighted_loss(printed[entry])}")
                 for a, row in enumerate(curvature.entries) for b, entry in enumerate(row)])
             shape = f"({size}, {size})"
+        elif curvature.kind == "affine":
+            lines, shape = prune(self.forward() + self.affine_hessian(curvature)), self.flat_shape()
         else:
             x = curvature.affine.input.name
             second = self.weighted_loss(self.print(curvature.second, names))
@@ -321,11 +327,67 @@ class RowsEmitter(Emitter):
             "Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess.")
         chunks, run = self.chunks_functions(f"_hessian_of_chunks{self.suffix}", rows, args,
                                             buffers=["_hess"])
+        penalty = (f" + penalty_hessian({', '.join(self.param_args())})"
+                   if self.has_penalty else "")
         kernel = KERNEL_HESSIAN.substitute(
             run=run, args=self.signature(), chunk_args=", ".join(args), rows=self._rows(),
-            scale=self.scale_line(), result=self.scaled("_combine(_hess_parts)"), shape=shape,
-            doc="The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk.")
+            scale=self.scale_line(), result=self.scaled("_combine(_hess_parts)") + penalty,
+            shape=shape, doc="The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk.")
         return [chunk, *chunks, self.entry_names(kernel)]
+
+    # -- the Hessian of an affine model over its flat parameters (Curvature kind "affine") --
+    def offsets(self) -> dict[str, str]:
+        """Code for where each parameter starts in the flat vector (SPEC order)."""
+        found: dict[str, str] = {}
+        sizes: list[str] = []
+        for p in self.model.params:
+            found[p.name] = " + ".join(sizes) or "0"
+            sizes.append("1" if p.is_scalar else f"{p.name}.shape[0]")
+        return found
+
+    def flat_shape(self) -> str:
+        size = " + ".join("1" if p.is_scalar else f"{p.name}.shape[0]" for p in self.model.params)
+        return f"({size}, {size})"
+
+    def affine_hessian(self, curvature) -> list[Statement]:
+        """One sample's ∂²ℓ over the flat parameters, added into hess (`Curvature`)."""
+        names, at, step = self.names, self.offsets(), curvature.affine
+        w, bias = at[step.weight.name], at[step.bias.name] if step.bias is not None else "-1"
+        x = f"{step.input.name}_i"
+        lines = [Statement(f"_affine_outer_add({self.weighted_loss(self.print(curvature.second, names))}, "
+                           f"{x}, hess, {w}, {bias})")]
+        for s, cross in zip(curvature.scalars, curvature.cross):
+            if cross != 0:
+                lines.append(Statement(f"_affine_cross_add({self.weighted_loss(self.print(cross, names))}, "
+                                       f"{x}, hess, {w}, {bias}, {at[s.name]})"))
+        for s, row in zip(curvature.scalars, curvature.entries):
+            for t, entry in zip(curvature.scalars, row):
+                if entry != 0:
+                    lines.append(Statement(f"hess[{at[s.name]}, {at[t.name]}] += "
+                                           f"{self.weighted_loss(self.print(entry, names))}"))
+        return lines
+
+    def penalty_hessian_kernel(self, curvature) -> list[str]:
+        """∂²R/∂p∂q over the flat parameters: w's diagonal, and b's and the scalars' block."""
+        if not self.has_penalty or curvature.kind != "affine":
+            return []
+        at, w = self.offsets(), curvature.affine.weight
+        loose = ([curvature.affine.bias] if curvature.affine.bias is not None else []) + curvature.scalars
+        names = {**{t.symbol: t.name for t in self.model.params + self.model.hypers},
+                 w.symbol: f"{w.name}[j]"}
+        body = [f"hess = np.zeros({self.flat_shape()})"]
+        if curvature.penalty_diagonal != 0:
+            body += [f"for j in range({w.name}.shape[0]):",
+                     f"    hess[{at[w.name]} + j, {at[w.name]} + j] = "
+                     f"{self.print(curvature.penalty_diagonal, names)}"]
+        for s, row in zip(loose, curvature.penalty_entries):
+            for t, entry in zip(loose, row):
+                if entry != 0:
+                    body.append(f"hess[{at[s.name]}, {at[t.name]}] = {self.print(entry, names)}")
+        return [KERNEL_PLAIN.substitute(
+            name="penalty_hessian", args=", ".join(self.param_args()),
+            body=self._indent(body, 4), result="hess",
+            doc="∂²R/∂p∂q over the flat parameters (R is a sum over w's entries: diagonal).")]
 
     def weighted_curvature(self) -> list[str]:
         """The weighted Hessian kernel, where a Hessian is derived (Σ_i w_i ∂²ℓ⁽ⁱ⁾/∂p∂q)."""
