@@ -144,3 +144,35 @@ def test_the_estimator_names_an_unknown_hyperparameter(decay, data):
     from symdl.sklearn import SymdlClassifier
     with pytest.raises(SettingsError, match="has no hyperparameter 'lamda'; its hyperparameters are lam"):
         SymdlClassifier(decay, lamda=0.1).fit(data[0][:, 1:], data[1])
+
+
+SCALED_LOG_COSH = '''
+"""ŷ = θᵀx with the loss δ²·log cosh((y − ŷ)/δ): δ a hyperparameter inside the loss."""
+import sympy as sp
+from symdl.model import Model
+derivation = Model("scaled_log_cosh", title="t", source="s", reduction="mean")
+x = derivation.data("x", ("n",))
+y = derivation.target("y")
+theta = derivation.param("theta", ("n",))
+delta = derivation.hyper("delta", default=1.0)
+z = derivation.affine("z", theta, x)
+derivation.loss(delta**2 * sp.log(sp.cosh((y - z) / delta)))
+derivation.output(z)
+'''
+
+
+def test_a_hyperparameter_in_the_loss_trains_the_same_in_chunks_and_in_memory(tmp_path):
+    da = pytest.importorskip("dask.array")
+    path = tmp_path / "scaled_log_cosh.py"
+    path.write_text(SCALED_LOG_COSH)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((900, 3))
+    y = x @ [1.0, -2.0, 0.5] + rng.standard_normal(900)
+    settings = dict(optimizer="gd", learning_rate=0.5, epochs=30, hyper={"delta": 0.3})
+    in_memory = train.fit(str(path), x, y, **settings)
+    chunked = train.fit(str(path), da.from_array(x, chunks=(300, 3)),
+                        da.from_array(y, chunks=300), **settings)
+    np.testing.assert_allclose(chunked.params["theta"], in_memory.params["theta"], rtol=1e-10)
+    assert chunked.settings["hyper"] == {"delta": 0.3}
+    other = train.fit(str(path), x, y, **{**settings, "hyper": {"delta": 3.0}})
+    assert np.abs(other.params["theta"] - in_memory.params["theta"]).max() > 1e-3
