@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "66115f09a69e755f"
-BODY_SHA256 = "f886472a5a45fa79"
+GENERATOR_SHA256 = "dfa838116d9087f1"
+BODY_SHA256 = "3ef2768126034c1f"
 
 SPEC = {
     'name': 'center_median',
@@ -278,6 +278,27 @@ def _affine_cross_add(alpha, x, h, at, bias_at, scalar_at):
     if bias_at >= 0:
         h[bias_at, scalar_at] += alpha
         h[scalar_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _softmax_affine_add(weight, z, lse, x, h, bias_at):
+    """h += weight·(diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b, p = softmax(z),
+    v = (x, 1): W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[0]
+    p = np.empty(z.shape[0])
+    for c in range(z.shape[0]):
+        p[c] = _exp(z[c] - lse)
+    for c in range(z.shape[0]):
+        for d in range(z.shape[0]):
+            a = weight * ((p[c] if c == d else 0.0) - p[c] * p[d])
+            for j in range(n):
+                for k in range(n):
+                    h[c * n + j, d * n + k] += a * x[j] * x[k]
+            if bias_at >= 0:
+                for j in range(n):
+                    h[c * n + j, bias_at + d] += a * x[j]
+                    h[bias_at + d, c * n + j] += a * x[j]
+                h[bias_at + c, bias_at + d] += a
 
 
 # ---- chunks of rows (every kernel that reads data) ----

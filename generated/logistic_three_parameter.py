@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "66115f09a69e755f"
-BODY_SHA256 = "b760f0bbb772bc9d"
+GENERATOR_SHA256 = "dfa838116d9087f1"
+BODY_SHA256 = "be1e483be0901319"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -278,6 +278,27 @@ def _affine_cross_add(alpha, x, h, at, bias_at, scalar_at):
     if bias_at >= 0:
         h[bias_at, scalar_at] += alpha
         h[scalar_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _softmax_affine_add(weight, z, lse, x, h, bias_at):
+    """h += weight·(diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b, p = softmax(z),
+    v = (x, 1): W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[0]
+    p = np.empty(z.shape[0])
+    for c in range(z.shape[0]):
+        p[c] = _exp(z[c] - lse)
+    for c in range(z.shape[0]):
+        for d in range(z.shape[0]):
+            a = weight * ((p[c] if c == d else 0.0) - p[c] * p[d])
+            for j in range(n):
+                for k in range(n):
+                    h[c * n + j, d * n + k] += a * x[j] * x[k]
+            if bias_at >= 0:
+                for j in range(n):
+                    h[c * n + j, bias_at + d] += a * x[j]
+                    h[bias_at + d, c * n + j] += a * x[j]
+                h[bias_at + c, bias_at + d] += a
 
 
 # ---- chunks of rows (every kernel that reads data) ----
@@ -557,7 +578,7 @@ def _hessian_of_rows(weights, b, point, c, _start, _stop, hess):
         point_i = point[i]
         z = b + _dot(weights, point_i)
         p = _sigmoid(z)
-        _affine_outer_add(-(p*p) + p, point_i, hess, 0, weights.shape[0])
+        _affine_outer_add(-(p*p) + p, point_i, hess, 0, weights.size)
     return hess
 
 
@@ -580,7 +601,7 @@ def hessian(weights, b, point, c):
     m = point.shape[0]
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
-    _hess_parts = np.zeros((len(_bounds) - 1,) + (weights.shape[0] + 1, weights.shape[0] + 1))
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (weights.size + 1, weights.size + 1))
     _chunked(_bounds, _hessian_of_chunks, _hessian_of_chunks_in_parallel)(weights, b, point, c, _bounds, _hess_parts)
     return _combine(_hess_parts) * scale
 
@@ -783,7 +804,7 @@ def _hessian_of_rows_weighted(weights, b, point, c, sample_weight, _start, _stop
         point_i = point[i]
         z = b + _dot(weights, point_i)
         p = _sigmoid(z)
-        _affine_outer_add(sample_weight[i] * (-(p*p) + p), point_i, hess, 0, weights.shape[0])
+        _affine_outer_add(sample_weight[i] * (-(p*p) + p), point_i, hess, 0, weights.size)
     return hess
 
 
@@ -806,7 +827,7 @@ def hessian_weighted(weights, b, point, c, sample_weight):
     m = point.shape[0]
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
-    _hess_parts = np.zeros((len(_bounds) - 1,) + (weights.shape[0] + 1, weights.shape[0] + 1))
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (weights.size + 1, weights.size + 1))
     _chunked(_bounds, _hessian_of_chunks_weighted, _hessian_of_chunks_weighted_in_parallel)(weights, b, point, c, sample_weight, _bounds, _hess_parts)
     return _combine(_hess_parts) * scale
 

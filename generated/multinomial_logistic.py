@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "dfb74ce95efe5ca3"
-GENERATOR_SHA256 = "66115f09a69e755f"
-BODY_SHA256 = "7d8ff65eb2f098cb"
+GENERATOR_SHA256 = "dfa838116d9087f1"
+BODY_SHA256 = "8d62cf300b00bb39"
 
 SPEC = {
     'name': 'multinomial_logistic',
@@ -35,7 +35,7 @@ SPEC = {
     'classes': None,
     'classes_dim': 'C',
     'output': 'z',
-    'hessian': False,
+    'hessian': True,
     'penalty': True,
     'hypers': [('alpha', 1.0)],
     'sample_weight': True,
@@ -280,6 +280,27 @@ def _affine_cross_add(alpha, x, h, at, bias_at, scalar_at):
     if bias_at >= 0:
         h[bias_at, scalar_at] += alpha
         h[scalar_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _softmax_affine_add(weight, z, lse, x, h, bias_at):
+    """h += weight·(diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b, p = softmax(z),
+    v = (x, 1): W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[0]
+    p = np.empty(z.shape[0])
+    for c in range(z.shape[0]):
+        p[c] = _exp(z[c] - lse)
+    for c in range(z.shape[0]):
+        for d in range(z.shape[0]):
+            a = weight * ((p[c] if c == d else 0.0) - p[c] * p[d])
+            for j in range(n):
+                for k in range(n):
+                    h[c * n + j, d * n + k] += a * x[j] * x[k]
+            if bias_at >= 0:
+                for j in range(n):
+                    h[c * n + j, bias_at + d] += a * x[j]
+                    h[bias_at + d, c * n + j] += a * x[j]
+                h[bias_at + c, bias_at + d] += a
 
 
 # ---- chunks of rows (every kernel that reads data) ----
@@ -556,6 +577,51 @@ def predict(W, b, x, alpha=1.0):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def penalty_hessian(W, b, alpha):
+    """∂²R/∂p∂q over the flat parameters (R is a sum over the elements: diagonal)."""
+    hess = np.zeros((W.size + b.size, W.size + b.size))
+    for j in range(W.size):
+        hess[0 + j, 0 + j] = alpha
+    return hess
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_rows(W, b, alpha, x, label, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess."""
+    z = np.empty(W.shape[0], x.dtype)
+    for i in range(_start, _stop):
+        x_i = x[i]
+        for k in range(W.shape[0]):
+            z[k] = b[k] + _dot(W[k], x_i)
+        lse = _logsumexp(z)
+        _softmax_affine_add(1.0, z, lse, x_i, hess, W.size)
+    return hess
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks(W, b, alpha, x, label, _bounds, _hess_parts):
+    """_hessian_of_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows(W, b, alpha, x, label, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_in_parallel(W, b, alpha, x, label, _bounds, _hess_parts):
+    """_hessian_of_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_of_rows(W, b, alpha, x, label, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian(W, b, x, label, alpha=1.0):
+    """The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (W.size + b.size, W.size + b.size))
+    _chunked(_bounds, _hessian_of_chunks, _hessian_of_chunks_in_parallel)(W, b, alpha, x, label, _bounds, _hess_parts)
+    return _combine(_hess_parts) + penalty_hessian(W, b, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(W, b, alpha, x, label, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, in one pass."""
     z = np.empty(W.shape[0], x.dtype)
@@ -643,3 +709,39 @@ def loss_and_gradient_weighted(W, b, x, label, sample_weight, alpha=1.0):
 def gradient_weighted(W, b, x, label, sample_weight, alpha=1.0):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted(W, b, x, label, sample_weight, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_rows_weighted(W, b, alpha, x, label, sample_weight, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess."""
+    z = np.empty(W.shape[0], x.dtype)
+    for i in range(_start, _stop):
+        x_i = x[i]
+        for k in range(W.shape[0]):
+            z[k] = b[k] + _dot(W[k], x_i)
+        lse = _logsumexp(z)
+        _softmax_affine_add(sample_weight[i] * (1.0), z, lse, x_i, hess, W.size)
+    return hess
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_weighted(W, b, alpha, x, label, sample_weight, _bounds, _hess_parts):
+    """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_weighted(W, b, alpha, x, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_weighted_in_parallel(W, b, alpha, x, label, sample_weight, _bounds, _hess_parts):
+    """_hessian_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_of_rows_weighted(W, b, alpha, x, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_weighted(W, b, x, label, sample_weight, alpha=1.0):
+    """The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (W.size + b.size, W.size + b.size))
+    _chunked(_bounds, _hessian_of_chunks_weighted, _hessian_of_chunks_weighted_in_parallel)(W, b, alpha, x, label, sample_weight, _bounds, _hess_parts)
+    return _combine(_hess_parts) + penalty_hessian(W, b, alpha)

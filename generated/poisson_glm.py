@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "29a32c07fec15942"
-GENERATOR_SHA256 = "66115f09a69e755f"
-BODY_SHA256 = "45712dcfbd2ab593"
+GENERATOR_SHA256 = "dfa838116d9087f1"
+BODY_SHA256 = "c8a657f4331c5d42"
 
 SPEC = {
     'name': 'poisson_glm',
@@ -278,6 +278,27 @@ def _affine_cross_add(alpha, x, h, at, bias_at, scalar_at):
     if bias_at >= 0:
         h[bias_at, scalar_at] += alpha
         h[scalar_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _softmax_affine_add(weight, z, lse, x, h, bias_at):
+    """h += weight·(diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b, p = softmax(z),
+    v = (x, 1): W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[0]
+    p = np.empty(z.shape[0])
+    for c in range(z.shape[0]):
+        p[c] = _exp(z[c] - lse)
+    for c in range(z.shape[0]):
+        for d in range(z.shape[0]):
+            a = weight * ((p[c] if c == d else 0.0) - p[c] * p[d])
+            for j in range(n):
+                for k in range(n):
+                    h[c * n + j, d * n + k] += a * x[j] * x[k]
+            if bias_at >= 0:
+                for j in range(n):
+                    h[c * n + j, bias_at + d] += a * x[j]
+                    h[bias_at + d, c * n + j] += a * x[j]
+                h[bias_at + c, bias_at + d] += a
 
 
 # ---- chunks of rows (every kernel that reads data) ----
@@ -567,7 +588,7 @@ def predict(w, b, x, alpha=1.0):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def penalty_hessian(w, b, alpha):
     """∂²R/∂p∂q over the flat parameters (R is a sum over w's entries: diagonal)."""
-    hess = np.zeros((w.shape[0] + 1, w.shape[0] + 1))
+    hess = np.zeros((w.size + 1, w.size + 1))
     for j in range(w.shape[0]):
         hess[0 + j, 0 + j] = alpha
     return hess
@@ -580,7 +601,7 @@ def _hessian_of_rows(w, b, alpha, x, y, _start, _stop, hess):
         x_i = x[i]
         z = b + _dot(w, x_i)
         rate = _exp(z)
-        _affine_outer_add(rate, x_i, hess, 0, w.shape[0])
+        _affine_outer_add(rate, x_i, hess, 0, w.size)
     return hess
 
 
@@ -603,7 +624,7 @@ def hessian(w, b, x, y, alpha=1.0):
     m = x.shape[0]
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
-    _hess_parts = np.zeros((len(_bounds) - 1,) + (w.shape[0] + 1, w.shape[0] + 1))
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (w.size + 1, w.size + 1))
     _chunked(_bounds, _hessian_of_chunks, _hessian_of_chunks_in_parallel)(w, b, alpha, x, y, _bounds, _hess_parts)
     return _combine(_hess_parts) * scale + penalty_hessian(w, b, alpha)
 
@@ -809,7 +830,7 @@ def _hessian_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start, _stop, h
         x_i = x[i]
         z = b + _dot(w, x_i)
         rate = _exp(z)
-        _affine_outer_add(sample_weight[i] * (rate), x_i, hess, 0, w.shape[0])
+        _affine_outer_add(sample_weight[i] * (rate), x_i, hess, 0, w.size)
     return hess
 
 
@@ -832,7 +853,7 @@ def hessian_weighted(w, b, x, y, sample_weight, alpha=1.0):
     m = x.shape[0]
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
-    _hess_parts = np.zeros((len(_bounds) - 1,) + (w.shape[0] + 1, w.shape[0] + 1))
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (w.size + 1, w.size + 1))
     _chunked(_bounds, _hessian_of_chunks_weighted, _hessian_of_chunks_weighted_in_parallel)(w, b, alpha, x, y, sample_weight, _bounds, _hess_parts)
     return _combine(_hess_parts) * scale + penalty_hessian(w, b, alpha)
 

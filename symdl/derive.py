@@ -85,6 +85,10 @@ class Curvature:
     column of a scalar s is ℓ_zs·(x, 1), and `entries[s][t]` = ℓ_st, where `second` = ℓ_zz and
     `cross[s]` = ℓ_zs; R adds `penalty_diagonal[w]` (∂²R/∂w_j², R a sum over w_j, so
     diagonal) and `penalty_entries[s][t]`.
+    kind "softmax": the softmax cross-entropy of z = W·x + b (W a matrix, b a vector or none):
+    ∂²ℓ/∂z_c∂z_d = p_c(δ_cd − p_d), so over the flat (W, b) the Hessian is that C × C matrix
+    times (x, 1)(x, 1)ᵀ; a penalty adds `penalty_diagonal` (∂²R/∂W_cj²) and, for b, the
+    diagonal `bias_diagonal`.
     """
 
     kind: str
@@ -97,6 +101,7 @@ class Curvature:
     cross: list[sp.Expr] = field(default_factory=list)  # ℓ_zs for each of `scalars`
     penalty_diagonal: sp.Expr = sp.Integer(0)  # ∂²R/∂w_j², in terms of w_j
     penalty_entries: list[list[sp.Expr]] | None = None  # ∂²R/∂s∂t over `scalars` (and b)
+    bias_diagonal: sp.Expr = sp.Integer(0)  # kind "softmax": ∂²R/∂b_c²
 
 
 class Derived:
@@ -303,6 +308,8 @@ class Derived:
     @cached_property
     def curvature(self) -> Curvature | None:
         params = self.model.params
+        if self.model.loss_kind == "softmax_cross_entropy":
+            return self.softmax_curvature()
         if self.model.loss_kind != "expression" or self.has_reductions:
             return None  # (a reduction's curvature is not derived)
         if self.model.penalty_expr != 0:
@@ -334,6 +341,35 @@ class Derived:
             return Curvature("linear", params, second=second, affine=affines[0],
                              quadratic=not second.free_symbols & forward_names)
         return self.affine_curvature()
+
+    def softmax_curvature(self) -> Curvature | None:
+        """Curvature of kind "softmax" (see `Curvature`), or None when the model is not a
+        softmax regression z = W·x + b or its penalty is not a sum over the elements."""
+        model = self.model
+        affines = [s for s in self.steps if isinstance(s, Affine)]
+        if len(affines) != 1 or len(self.steps) != 1 or affines[0].out != model.loss_input:
+            return None
+        step = affines[0]
+        if step.input.role != "data" or len(step.weight.shape) != 2:
+            return None
+        diagonals = []
+        for p in (step.weight, step.bias):
+            if p is None:
+                diagonals.append(sp.Integer(0))
+                continue
+            diagonal = simplify_gradient(sp.diff(self.penalty_gradients[p.name], p.symbol))
+            others = [q.symbol for q in model.params if q is not p]
+            if (diagonal.has(sp.DiracDelta, sp.Derivative, sp.Subs)
+                    or any(sp.diff(self.penalty_gradients[p.name], q) != 0 for q in others)):
+                return None
+            diagonals.append(diagonal)
+        penalty = model.penalty_expr
+        held = {t: sp.Dummy() for t in penalty.atoms(total)}
+        linear = penalty.xreplace(held)
+        if any(sp.diff(linear, d, e) != 0 for d in held.values() for e in held.values()):
+            return None  # a sum inside a non-linear function (a norm): not diagonal
+        return Curvature("softmax", model.params, affine=step, penalty_diagonal=diagonals[0],
+                         bias_diagonal=diagonals[1])
 
     def affine_curvature(self) -> Curvature | None:
         """Curvature of kind "affine" (see `Curvature`), or None when the model is not of

@@ -400,6 +400,12 @@ def curvature_lines(derived: Derived) -> list[Line]:
         else:
             lines.append(Line("The Hessian of one sample's loss:", sp.Symbol("H"),
                               [sp.Matrix(curvature.entries)]))
+    elif curvature.kind == "softmax":
+        step = curvature.affine
+        bias = f", {step.bias.name}" if step.bias is not None else ""
+        lines.append(Line(f"The Hessian over ({step.weight.name}{bias}): ∂²ℓ/∂z_c∂z_d = "
+                          f"p_c(δ_cd − p_d), p = softmax(z), times v·vᵀ with v = "
+                          f"({step.input.name}{', 1' if bias else ''}), summed over samples."))
     elif curvature.kind == "affine":
         step = curvature.affine
         bias = f", {step.bias.name}" if step.bias is not None else ""

@@ -90,3 +90,31 @@ def test_the_weighted_hessian_of_a_penalised_model_is_that_of_repeated_rows():
 def test_a_kink_or_several_layers_get_no_hessian():
     for name in ("elastic_net_logistic", "huber_regressor", "mlp_regressor"):
         assert not kernels.load(name).SPEC["hessian"], name
+
+
+def test_the_softmax_hessian_over_a_matrix_and_a_bias_is_the_derivative_of_the_gradient():
+    module = kernels.load("multinomial_logistic")
+    assert module.SPEC["hessian"]
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((25, 3)), rng.integers(0, 4, 25)
+    params = [rng.standard_normal((4, 3)), rng.standard_normal(4)]
+    np.testing.assert_allclose(module.hessian(*params, x, y, alpha=0.3),
+                               numeric_hessian(module, params, x, y, alpha=0.3), rtol=1e-6, atol=1e-6)
+    weights = rng.integers(0, 3, 25)
+    np.testing.assert_allclose(
+        module.hessian_weighted(*params, x, y, weights.astype(float), alpha=0.3),
+        module.hessian(*params, np.repeat(x, weights, axis=0), np.repeat(y, weights), alpha=0.3),
+        rtol=1e-10, atol=1e-12)
+
+
+def test_newton_fits_multinomial_logistic_regression_to_scikit_learns():
+    sk_datasets = pytest.importorskip("sklearn.datasets")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    x, y = sk_datasets.load_iris(return_X_y=True)
+    x = StandardScaler().fit_transform(x)
+    expected = LogisticRegression(C=1.0, tol=1e-12, max_iter=10000).fit(x, y)
+    result = train.fit("multinomial_logistic", x, y, optimizer="newton", epochs=50, tol=1e-9,
+                       sizes={"C": 3})
+    np.testing.assert_allclose(result.params["W"], expected.coef_, atol=1e-5)
+    assert len(result.history) < 20

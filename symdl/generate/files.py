@@ -86,7 +86,7 @@ def spec(model: Model, derived: Derived) -> dict:
         "classes_dim": (model.loss_input.shape[0]
                         if model.loss_kind == "softmax_cross_entropy" else None),
         "output": model.output_tensor.name if model.output_tensor else None,
-        "hessian": curvature is not None,
+        "hessian": curvature is not None and layout_of(model) != "blas",  # blas writes none
         "penalty": model.penalty_expr != 0,
         # the hyperparameters and their defaults: every entry point takes them last, by keyword
         "hypers": [(h.name, model.hyper_defaults[h.name]) for h in model.hypers],

@@ -308,6 +308,8 @@ class RowsEmitter(Emitter):
             shape = f"({size}, {size})"
         elif curvature.kind == "affine":
             lines, shape = prune(self.forward() + self.affine_hessian(curvature)), self.flat_shape()
+        elif curvature.kind == "softmax":
+            lines, shape = prune(self.forward() + self.softmax_hessian(curvature)), self.flat_shape()
         else:
             x = curvature.affine.input.name
             second = self.weighted_loss(self.print(curvature.second, names))
@@ -342,12 +344,21 @@ class RowsEmitter(Emitter):
         sizes: list[str] = []
         for p in self.model.params:
             found[p.name] = " + ".join(sizes) or "0"
-            sizes.append("1" if p.is_scalar else f"{p.name}.shape[0]")
+            sizes.append(flat_size(p))
         return found
 
     def flat_shape(self) -> str:
-        size = " + ".join("1" if p.is_scalar else f"{p.name}.shape[0]" for p in self.model.params)
+        size = " + ".join(flat_size(p) for p in self.model.params)
         return f"({size}, {size})"
+
+    def softmax_hessian(self, curvature) -> list[Statement]:
+        """One sample's ∂²ℓ over the flat (W, b) of a softmax regression (`Curvature`)."""
+        step = curvature.affine
+        bias = f"{step.weight.name}.size" if step.bias is not None else "-1"
+        weight = self.weighted_loss("1.0")
+        return [Statement(f"lse = _logsumexp({step.out.name})"),
+                Statement(f"_softmax_affine_add({weight}, {step.out.name}, lse, "
+                          f"{step.input.name}_i, hess, {bias})")]
 
     def affine_hessian(self, curvature) -> list[Statement]:
         """One sample's ∂²ℓ over the flat parameters, added into hess (`Curvature`)."""
@@ -369,8 +380,10 @@ class RowsEmitter(Emitter):
 
     def penalty_hessian_kernel(self, curvature) -> list[str]:
         """∂²R/∂p∂q over the flat parameters: w's diagonal, and b's and the scalars' block."""
-        if not self.has_penalty or curvature.kind != "affine":
+        if not self.has_penalty or curvature.kind not in ("affine", "softmax"):
             return []
+        if curvature.kind == "softmax":
+            return self.diagonal_penalty_hessian(curvature)
         at, w = self.offsets(), curvature.affine.weight
         loose = ([curvature.affine.bias] if curvature.affine.bias is not None else []) + curvature.scalars
         names = {**{t.symbol: t.name for t in self.model.params + self.model.hypers},
@@ -393,6 +406,25 @@ class RowsEmitter(Emitter):
         """The weighted Hessian kernel, where a Hessian is derived (Σ_i w_i ∂²ℓ⁽ⁱ⁾/∂p∂q)."""
         curvature = self.derived.curvature
         return self.hessian_kernel(curvature) if curvature is not None else []
+
+    def diagonal_penalty_hessian(self, curvature) -> list[str]:
+        """∂²R over the flat (W, b) of a softmax regression: diagonal, each element's own."""
+        at, body = self.offsets(), [f"hess = np.zeros({self.flat_shape()})"]
+        step = curvature.affine
+        for p, diagonal in ((step.weight, curvature.penalty_diagonal),
+                            (step.bias, curvature.bias_diagonal)):
+            if p is None or diagonal == 0:
+                continue
+            names = {**{t.symbol: t.name for t in self.model.params + self.model.hypers},
+                     p.symbol: f"_{p.name}_flat[j]"}
+            value = self.print(diagonal, names)
+            body += ([f"_{p.name}_flat = {p.name}.ravel()"] if f"_{p.name}_flat" in value else [])
+            body += [f"for j in range({p.name}.size):",
+                     f"    hess[{at[p.name]} + j, {at[p.name]} + j] = {value}"]
+        return [KERNEL_PLAIN.substitute(
+            name="penalty_hessian", args=", ".join(self.param_args()),
+            body=self._indent(body, 4), result="hess",
+            doc="∂²R/∂p∂q over the flat parameters (R is a sum over the elements: diagonal).")]
 
     def closed_form_kernel(self, curvature) -> str:
         if curvature.kind == "linear":
@@ -438,3 +470,8 @@ class RowsEmitter(Emitter):
             name="closed_form", args=self.entry_args(self.data_args(), params=False),
             body=self._indent(lines, 4),
             result=theta, doc="The stationary point: solve H·θ = −∇J(0), the normal equation (003 §3.2).")
+
+
+def flat_size(param) -> str:
+    """Code for how many entries a parameter has in the flat vector (a scalar is a float)."""
+    return "1" if param.is_scalar else f"{param.name}.size"
