@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "b6142b3cb0cd9372"
-BODY_SHA256 = "95bfd89dbb79ee02"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "e8e5aa349ce69d2b"
 
 SPEC = {
     'name': 'center_mean',
@@ -37,6 +37,8 @@ SPEC = {
     'output': 'deviation',
     'hessian': True,
     'penalty': False,
+    'hypers': [],
+    'sample_weight': True,
     'closed_form': True,
     'numpy_tier': True,
     'sparse_input': None,
@@ -51,6 +53,7 @@ SPEC = {
         'init': 'normal',
         'sizes': {},
         'seed': 0,
+        'hyper': {},
     },
 }
 
@@ -250,6 +253,52 @@ def _outer_add(alpha, x, h):
     for j in range(x.shape[0]):
         for k in range(x.shape[0]):
             h[j, k] += alpha * x[j] * x[k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_outer_add(alpha, x, h, at, bias_at):
+    """h += alpha·v·vᵀ in place over the block of (w, b), v = (x, 1): w's entries from `at`,
+    b's at `bias_at` (−1: no b)."""
+    for j in range(x.shape[0]):
+        for k in range(x.shape[0]):
+            h[at + j, at + k] += alpha * x[j] * x[k]
+    if bias_at >= 0:
+        for j in range(x.shape[0]):
+            h[at + j, bias_at] += alpha * x[j]
+            h[bias_at, at + j] += alpha * x[j]
+        h[bias_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_cross_add(alpha, x, h, at, bias_at, scalar_at):
+    """h's row and column of a scalar parameter (at `scalar_at`) += alpha·(x, 1) over (w, b)."""
+    for j in range(x.shape[0]):
+        h[at + j, scalar_at] += alpha * x[j]
+        h[scalar_at, at + j] += alpha * x[j]
+    if bias_at >= 0:
+        h[bias_at, scalar_at] += alpha
+        h[scalar_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _softmax_affine_add(weight, z, lse, x, h, bias_at):
+    """h += weight·(diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b, p = softmax(z),
+    v = (x, 1): W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[0]
+    p = np.empty(z.shape[0])
+    for c in range(z.shape[0]):
+        p[c] = _exp(z[c] - lse)
+    for c in range(z.shape[0]):
+        for d in range(z.shape[0]):
+            a = weight * ((p[c] if c == d else 0.0) - p[c] * p[d])
+            for j in range(n):
+                for k in range(n):
+                    h[c * n + j, d * n + k] += a * x[j] * x[k]
+            if bias_at >= 0:
+                for j in range(n):
+                    h[c * n + j, bias_at + d] += a * x[j]
+                    h[bias_at + d, c * n + j] += a * x[j]
+                h[bias_at + c, bias_at + d] += a
 
 
 # ---- chunks of rows (every kernel that reads data) ----
@@ -632,3 +681,182 @@ def predict_numpy(c, x):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(c, x, _bounds, out)
     return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted(c, x, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    deviation = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        for _r in range(_size):
+            deviation[_r] = c - _x[_r]
+            total += _sample_weight[_r] * (deviation[_r]*deviation[_r])
+    return total
+
+
+def _loss_of_chunks_weighted(c, x, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_in_parallel(c, x, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted(c, x, sample_weight):
+    """J, the mean of the loss over the samples, block by block."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted, _loss_of_chunks_weighted_in_parallel)(c, x, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _start, _stop):
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
+    deviation = np.empty(BLOCK, x.dtype)
+    total = 0.0
+    g_c = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        for _r in range(_size):
+            deviation[_r] = c - _x[_r]
+            total += _sample_weight[_r] * (deviation[_r]*deviation[_r])
+            g_c += 2.0*deviation[_r]*_sample_weight[_r]
+    return total, g_c
+
+
+def _loss_and_gradient_of_chunks_weighted(c, x, sample_weight, _bounds, loss_parts, g_c_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_in_parallel(c, x, sample_weight, _bounds, loss_parts, g_c_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_and_gradient_weighted(c, x, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(c, x, sample_weight, _bounds, loss_parts, g_c_parts)
+    return _total(loss_parts) * scale, _total(g_c_parts) * scale
+
+
+def gradient_weighted(c, x, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(c, x, sample_weight)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_rows_weighted(c, x, sample_weight, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess."""
+    for i in range(_start, _stop):
+        hess[0, 0] += sample_weight[i] * (2.0)
+    return hess
+
+
+def _hessian_of_chunks_weighted(c, x, sample_weight, _bounds, _hess_parts):
+    """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_of_chunks_weighted_in_parallel(c, x, sample_weight, _bounds, _hess_parts):
+    """_hessian_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_of_rows_weighted(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_weighted(c, x, sample_weight):
+    """The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (1, 1))
+    _chunked(_bounds, _hessian_of_chunks_weighted, _hessian_of_chunks_weighted_in_parallel)(c, x, sample_weight, _bounds, _hess_parts)
+    return _combine(_hess_parts) * scale
+
+
+def _loss_of_rows_weighted_numpy(c, x, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        deviation = c - _x
+        total += _over_rows(_sample_weight * (deviation**2.0), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_numpy(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_numpy(c, x, sample_weight):
+    """J, the mean of the loss over the samples, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+def _loss_and_gradient_of_rows_weighted_numpy(c, x, sample_weight, _start, _stop):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_c = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        deviation = c - _x
+        total += _over_rows(_sample_weight * (deviation**2.0), _rows)
+        g_c += _over_rows(2.0*deviation*_sample_weight, _rows)
+    return total, g_c
+
+
+def _loss_and_gradient_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts, g_c_parts):
+    """_loss_and_gradient_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted_numpy(c, x, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_and_gradient_weighted_numpy(c, x, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_numpy(c, x, sample_weight, _bounds, loss_parts, g_c_parts)
+    return _total(loss_parts) * scale, _total(g_c_parts) * scale
+
+
+def gradient_weighted_numpy(c, x, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_numpy(c, x, sample_weight)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "b6142b3cb0cd9372"
-BODY_SHA256 = "9c4429f1c661bcdd"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "5700a2eea025b640"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -37,6 +37,8 @@ SPEC = {
     'output': 'z2',
     'hessian': False,
     'penalty': False,
+    'hypers': [],
+    'sample_weight': True,
     'closed_form': False,
     'numpy_tier': False,
     'sparse_input': 'W1',
@@ -54,6 +56,7 @@ SPEC = {
             'C': 10,
         },
         'seed': 0,
+        'hyper': {},
     },
 }
 
@@ -253,6 +256,52 @@ def _outer_add(alpha, x, h):
     for j in range(x.shape[0]):
         for k in range(x.shape[0]):
             h[j, k] += alpha * x[j] * x[k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_outer_add(alpha, x, h, at, bias_at):
+    """h += alpha·v·vᵀ in place over the block of (w, b), v = (x, 1): w's entries from `at`,
+    b's at `bias_at` (−1: no b)."""
+    for j in range(x.shape[0]):
+        for k in range(x.shape[0]):
+            h[at + j, at + k] += alpha * x[j] * x[k]
+    if bias_at >= 0:
+        for j in range(x.shape[0]):
+            h[at + j, bias_at] += alpha * x[j]
+            h[bias_at, at + j] += alpha * x[j]
+        h[bias_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_cross_add(alpha, x, h, at, bias_at, scalar_at):
+    """h's row and column of a scalar parameter (at `scalar_at`) += alpha·(x, 1) over (w, b)."""
+    for j in range(x.shape[0]):
+        h[at + j, scalar_at] += alpha * x[j]
+        h[scalar_at, at + j] += alpha * x[j]
+    if bias_at >= 0:
+        h[bias_at, scalar_at] += alpha
+        h[scalar_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _softmax_affine_add(weight, z, lse, x, h, bias_at):
+    """h += weight·(diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b, p = softmax(z),
+    v = (x, 1): W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[0]
+    p = np.empty(z.shape[0])
+    for c in range(z.shape[0]):
+        p[c] = _exp(z[c] - lse)
+    for c in range(z.shape[0]):
+        for d in range(z.shape[0]):
+            a = weight * ((p[c] if c == d else 0.0) - p[c] * p[d])
+            for j in range(n):
+                for k in range(n):
+                    h[c * n + j, d * n + k] += a * x[j] * x[k]
+            if bias_at >= 0:
+                for j in range(n):
+                    h[c * n + j, bias_at + d] += a * x[j]
+                    h[bias_at + d, c * n + j] += a * x[j]
+                h[bias_at + c, bias_at + d] += a
 
 
 # ---- chunks of rows (every kernel that reads data) ----
@@ -520,3 +569,71 @@ def predict(W1, b1, W2, b2, x):
         for c in range(z2.shape[1]):
             z2[i, c] += b2[c]
     return z2
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def loss_weighted(W1, b1, W2, b2, x, label, sample_weight):
+    """J over a batch: affine maps as matrix products, the rest as loops."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    z1 = np.dot(x, W1.T)
+    for i in range(m):
+        for k in range(z1.shape[1]):
+            z1[i, k] += b1[k]
+    h = np.empty((m, W1.shape[0]), x.dtype)
+    for i in range(m):
+        for k in range(h.shape[1]):
+            h[i, k] = max(z1[i, k], 0.0)
+    z2 = np.dot(h, W2.T)
+    for i in range(m):
+        for c in range(z2.shape[1]):
+            z2[i, c] += b2[c]
+    lse_rows = np.empty(m)
+    total = 0.0
+    for i in range(m):
+        lse_rows[i] = _logsumexp(z2[i])
+        total += sample_weight[i] * (lse_rows[i] - z2[i, label[i]])
+    return total * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def loss_and_gradient_weighted(W1, b1, W2, b2, x, label, sample_weight):
+    """(J, ∂J/∂p for every parameter p) over a batch."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    z1 = np.dot(x, W1.T)
+    for i in range(m):
+        for k in range(z1.shape[1]):
+            z1[i, k] += b1[k]
+    h = np.empty((m, W1.shape[0]), x.dtype)
+    for i in range(m):
+        for k in range(h.shape[1]):
+            h[i, k] = max(z1[i, k], 0.0)
+    z2 = np.dot(h, W2.T)
+    for i in range(m):
+        for c in range(z2.shape[1]):
+            z2[i, c] += b2[c]
+    lse_rows = np.empty(m)
+    total = 0.0
+    for i in range(m):
+        lse_rows[i] = _logsumexp(z2[i])
+        total += sample_weight[i] * (lse_rows[i] - z2[i, label[i]])
+    d_z2 = np.empty((m, W2.shape[0]), x.dtype)
+    for i in range(m):
+        for c in range(d_z2.shape[1]):
+            d_z2[i, c] = (sample_weight[i]*(-(1.0 if c == label[i] else 0.0) + _exp(-lse_rows[i] + z2[i, c]))) * scale
+    d_h = np.dot(d_z2, W2)
+    d_z1 = np.empty((m, W1.shape[0]), x.dtype)
+    for i in range(m):
+        for k in range(d_z1.shape[1]):
+            d_z1[i, k] = d_h[i, k]*(1.0 if z1[i, k] > 0.0 else 0.0)
+    g_W1 = np.dot(d_z1.T, x)
+    g_b1 = d_z1.sum(axis=0)
+    g_W2 = np.dot(d_z2.T, h)
+    g_b2 = d_z2.sum(axis=0)
+    return total * scale, g_W1, g_b1, g_W2, g_b2
+
+
+def gradient_weighted(W1, b1, W2, b2, x, label, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(W1, b1, W2, b2, x, label, sample_weight)[1:]

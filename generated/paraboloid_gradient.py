@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "b6142b3cb0cd9372"
-BODY_SHA256 = "64cf8c98535aafa4"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "f478f5872eb9ac91"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -37,6 +37,8 @@ SPEC = {
     'output': None,
     'hessian': True,
     'penalty': False,
+    'hypers': [],
+    'sample_weight': False,
     'closed_form': True,
     'numpy_tier': False,
     'sparse_input': None,
@@ -54,6 +56,7 @@ SPEC = {
         'init': 'normal',
         'sizes': {},
         'seed': 0,
+        'hyper': {},
     },
 }
 
@@ -253,6 +256,52 @@ def _outer_add(alpha, x, h):
     for j in range(x.shape[0]):
         for k in range(x.shape[0]):
             h[j, k] += alpha * x[j] * x[k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_outer_add(alpha, x, h, at, bias_at):
+    """h += alpha·v·vᵀ in place over the block of (w, b), v = (x, 1): w's entries from `at`,
+    b's at `bias_at` (−1: no b)."""
+    for j in range(x.shape[0]):
+        for k in range(x.shape[0]):
+            h[at + j, at + k] += alpha * x[j] * x[k]
+    if bias_at >= 0:
+        for j in range(x.shape[0]):
+            h[at + j, bias_at] += alpha * x[j]
+            h[bias_at, at + j] += alpha * x[j]
+        h[bias_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_cross_add(alpha, x, h, at, bias_at, scalar_at):
+    """h's row and column of a scalar parameter (at `scalar_at`) += alpha·(x, 1) over (w, b)."""
+    for j in range(x.shape[0]):
+        h[at + j, scalar_at] += alpha * x[j]
+        h[scalar_at, at + j] += alpha * x[j]
+    if bias_at >= 0:
+        h[bias_at, scalar_at] += alpha
+        h[scalar_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _softmax_affine_add(weight, z, lse, x, h, bias_at):
+    """h += weight·(diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b, p = softmax(z),
+    v = (x, 1): W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[0]
+    p = np.empty(z.shape[0])
+    for c in range(z.shape[0]):
+        p[c] = _exp(z[c] - lse)
+    for c in range(z.shape[0]):
+        for d in range(z.shape[0]):
+            a = weight * ((p[c] if c == d else 0.0) - p[c] * p[d])
+            for j in range(n):
+                for k in range(n):
+                    h[c * n + j, d * n + k] += a * x[j] * x[k]
+            if bias_at >= 0:
+                for j in range(n):
+                    h[c * n + j, bias_at + d] += a * x[j]
+                    h[bias_at + d, c * n + j] += a * x[j]
+                h[bias_at + c, bias_at + d] += a
 
 
 # ---- chunks of rows (every kernel that reads data) ----

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "b6142b3cb0cd9372"
-BODY_SHA256 = "aaadcae5ab80ada9"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "c05590deeb084027"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -37,6 +37,8 @@ SPEC = {
     'output': 'p',
     'hessian': False,
     'penalty': False,
+    'hypers': [],
+    'sample_weight': True,
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
@@ -53,6 +55,7 @@ SPEC = {
             'H': 16,
         },
         'seed': 0,
+        'hyper': {},
     },
 }
 
@@ -252,6 +255,52 @@ def _outer_add(alpha, x, h):
     for j in range(x.shape[0]):
         for k in range(x.shape[0]):
             h[j, k] += alpha * x[j] * x[k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_outer_add(alpha, x, h, at, bias_at):
+    """h += alpha·v·vᵀ in place over the block of (w, b), v = (x, 1): w's entries from `at`,
+    b's at `bias_at` (−1: no b)."""
+    for j in range(x.shape[0]):
+        for k in range(x.shape[0]):
+            h[at + j, at + k] += alpha * x[j] * x[k]
+    if bias_at >= 0:
+        for j in range(x.shape[0]):
+            h[at + j, bias_at] += alpha * x[j]
+            h[bias_at, at + j] += alpha * x[j]
+        h[bias_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_cross_add(alpha, x, h, at, bias_at, scalar_at):
+    """h's row and column of a scalar parameter (at `scalar_at`) += alpha·(x, 1) over (w, b)."""
+    for j in range(x.shape[0]):
+        h[at + j, scalar_at] += alpha * x[j]
+        h[scalar_at, at + j] += alpha * x[j]
+    if bias_at >= 0:
+        h[bias_at, scalar_at] += alpha
+        h[scalar_at, bias_at] += alpha
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _softmax_affine_add(weight, z, lse, x, h, bias_at):
+    """h += weight·(diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b, p = softmax(z),
+    v = (x, 1): W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[0]
+    p = np.empty(z.shape[0])
+    for c in range(z.shape[0]):
+        p[c] = _exp(z[c] - lse)
+    for c in range(z.shape[0]):
+        for d in range(z.shape[0]):
+            a = weight * ((p[c] if c == d else 0.0) - p[c] * p[d])
+            for j in range(n):
+                for k in range(n):
+                    h[c * n + j, d * n + k] += a * x[j] * x[k]
+            if bias_at >= 0:
+                for j in range(n):
+                    h[c * n + j, bias_at + d] += a * x[j]
+                    h[bias_at + d, c * n + j] += a * x[j]
+                h[bias_at + c, bias_at + d] += a
 
 
 # ---- chunks of rows (every kernel that reads data) ----
@@ -656,3 +705,202 @@ def predict_numpy(theta1, b1, theta2, b2, point):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(theta1, b1, theta2, b2, point, _bounds, out)
     return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, block by block."""
+    z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    z2 = np.empty(BLOCK, point.dtype)
+    total = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _colour = colour[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_affine(_point, _theta1_t, b1, z1, _size)
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                a[_r, k] = _sigmoid(z1[_r, k])
+        _rows_dot(a, theta2, z2, _size)
+        for _r in range(_size):
+            z2[_r] += b2
+            total += _sample_weight[_r] * (-_colour[_r]*z2[_r] + _softplus(z2[_r]))
+    return total
+
+
+def _loss_of_chunks_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_in_parallel(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted(theta1, b1, theta2, b2, point, colour, sample_weight):
+    """J, the mean of the loss over the samples, block by block."""
+    m = point.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _theta1_t = _transposed(theta1)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted, _loss_of_chunks_weighted_in_parallel)(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _start, _stop, _g_theta1_t, g_b1, g_theta2):
+    """Σ over rows start..stop of the loss and of its gradient, block by block: the scalars' returned, the others' added into the buffers given."""
+    z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    z2 = np.empty(BLOCK, point.dtype)
+    p = np.empty(BLOCK, point.dtype)
+    d_z2 = np.empty(BLOCK, point.dtype)
+    d_a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    d_z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    total = 0.0
+    g_b2 = 0.0
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _colour = colour[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_affine(_point, _theta1_t, b1, z1, _size)
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                a[_r, k] = _sigmoid(z1[_r, k])
+        _rows_dot(a, theta2, z2, _size)
+        for _r in range(_size):
+            z2[_r] += b2
+            p[_r] = _sigmoid(z2[_r])
+            total += _sample_weight[_r] * (-_colour[_r]*z2[_r] + _softplus(z2[_r]))
+            d_z2[_r] = _sample_weight[_r]*(-_colour[_r] + p[_r])
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                d_a[_r, k] = theta2[k]*d_z2[_r]
+                d_z1[_r, k] = a[_r, k]*d_a[_r, k]*(1.0 - a[_r, k])
+        _rows_outer_add(_point, d_z1, _g_theta1_t, _size)
+        _rows_add(d_z1, g_b1, _size)
+        _rows_scaled_add(a, d_z2, g_theta2, _size)
+        for _r in range(_size):
+            g_b2 += d_z2[_r]
+    return total, g_b2
+
+
+def _loss_and_gradient_of_chunks_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds, loss_parts, g_b2_parts, _g_theta1_t_parts, g_b1_parts, g_theta2_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b2_parts[_chunk] = _loss_and_gradient_of_rows_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _g_theta1_t_parts[_chunk], g_b1_parts[_chunk], g_theta2_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_in_parallel(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds, loss_parts, g_b2_parts, _g_theta1_t_parts, g_b1_parts, g_theta2_parts):
+    """_loss_and_gradient_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_b2_parts[_chunk] = _loss_and_gradient_of_rows_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _g_theta1_t_parts[_chunk], g_b1_parts[_chunk], g_theta2_parts[_chunk])
+
+
+def loss_and_gradient_weighted(theta1, b1, theta2, b2, point, colour, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, block by block."""
+    m = point.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _theta1_t = _transposed(theta1)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _g_theta1_t_parts = np.zeros((len(_bounds) - 1,) + _theta1_t.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_theta2_parts = np.zeros((len(_bounds) - 1,) + theta2.shape)
+    g_b2_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds, loss_parts, g_b2_parts, _g_theta1_t_parts, g_b1_parts, g_theta2_parts)
+    return _total(loss_parts) * scale, _transposed(_combine(_g_theta1_t_parts)) * scale, _combine(g_b1_parts) * scale, _combine(g_theta2_parts) * scale, _total(g_b2_parts) * scale
+
+
+def gradient_weighted(theta1, b1, theta2, b2, point, colour, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted(theta1, b1, theta2, b2, point, colour, sample_weight)[1:]
+
+
+def _loss_of_rows_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy."""
+    _rows = _stop - _start
+    _point = point[_start:_stop]
+    _colour = colour[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _point @ theta1.T + b1
+        a = _sigmoid_numpy(z1)
+        z2 = (a @ theta2)[:, None] + b2
+        total += _over_rows(_sample_weight * (-_colour*z2 + np.logaddexp(0.0, z2)), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight):
+    """J, the mean of the loss over the samples, in NumPy."""
+    m = point.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+def _loss_and_gradient_of_rows_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight, _start, _stop, g_theta1, g_b1, g_theta2):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _point = point[_start:_stop]
+    _colour = colour[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_b2 = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _point @ theta1.T + b1
+        a = _sigmoid_numpy(z1)
+        z2 = (a @ theta2)[:, None] + b2
+        p = _sigmoid_numpy(z2)
+        total += _over_rows(_sample_weight * (-_colour*z2 + np.logaddexp(0.0, z2)), _rows)
+        d_z2 = (_sample_weight*(-_colour + p))
+        d_a = theta2*d_z2
+        d_z1 = (a*d_a*(1.0 - a))
+        g_theta1 += d_z1.T @ _point
+        g_b1 += d_z1.sum(axis=0)
+        g_theta2 += a.T @ d_z2[:, 0]
+        g_b2 += d_z2.sum()
+    return total, g_b2
+
+
+def _loss_and_gradient_of_chunks_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts):
+    """_loss_and_gradient_of_rows_weighted_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b2_parts[_chunk] = _loss_and_gradient_of_rows_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_theta1_parts[_chunk], g_b1_parts[_chunk], g_theta2_parts[_chunk])
+
+
+def loss_and_gradient_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy."""
+    m = point.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta1_parts = np.zeros((len(_bounds) - 1,) + theta1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_theta2_parts = np.zeros((len(_bounds) - 1,) + theta2.shape)
+    g_b2_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts)
+    return _total(loss_parts) * scale, _combine(g_theta1_parts) * scale, _combine(g_b1_parts) * scale, _combine(g_theta2_parts) * scale, _total(g_b2_parts) * scale
+
+
+def gradient_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight)[1:]

@@ -100,16 +100,19 @@ def _kernel_data(spec, arrays, y, data_dtype):
     return (shaped if len(shaped) > 1 else shaped[0]), y
 
 
-def _chunk_sums(*blocks, ref, params, want, check, data_dtype, count, block_info=None):
+def _chunk_sums(*blocks, ref, params, want, check, data_dtype, count, hyper=None,
+                block_info=None):
     """What `want` names, for one chunk, as sums packed in one row.
 
     `blocks` are the chunk of each of the `count` data tensors, then of the target if any.
     The row is [J, ∂J/∂p₁..., H₁₁..., rows·score]: J always, then the gradient, the Hessian
     (the generated `hessian` kernel, P × P over the flat parameters) and the training scores
-    (training.scores: accuracy or mse, times the chunk's rows) when `want` names them.
+    (training.scores: accuracy or mse, times the chunk's rows) when `want` names them. The
+    kernels run at the hyperparameters `hyper` (checked values, by name).
     """
     module = kernels.load(ref)
     spec = module.SPEC
+    module = inputs.with_hyper(module, spec, hyper)
     arrays, y = blocks[:count], (blocks[count] if len(blocks) > count else None)
     if check:
         info = block_info[0]
@@ -139,8 +142,9 @@ def _chunk_sums(*blocks, ref, params, want, check, data_dtype, count, block_info
 class ChunkedData:
     """Aligned row chunks of x and y, and one pass over them: the summed loss and gradient."""
 
-    def __init__(self, ref, spec, x, y, dtype, scheduler=None):
+    def __init__(self, ref, spec, x, y, dtype, scheduler=None, hyper=None):
         self.ref, self.spec, self.dtype, self.scheduler = ref, spec, dtype, scheduler
+        self.hyper = inputs.hyper_values(spec, hyper)
         tensors = inputs.input_specs(spec)
         given = inputs.given_inputs(spec, x)
         labels = [name for name, _ in tensors] if len(tensors) > 1 else ["x"]
@@ -200,7 +204,8 @@ class ChunkedData:
             arrays.append(self.y if self.y.ndim == 2 else self.y.reshape(self.y.shape[0], 1))
         parts = da.map_blocks(per_chunk, *arrays, ref=self.ref, data_dtype=self.dtype,
                               dtype=np.float64, chunks=((1,) * self.chunks, (size,)),
-                              meta=np.empty((0, size)), count=len(self.inputs), **options)
+                              meta=np.empty((0, size)), count=len(self.inputs),
+                              hyper=self.hyper, **options)
         (total,) = dask.compute(parts.sum(axis=0, split_every=8), scheduler=self.scheduler)
         return total
 
@@ -271,7 +276,7 @@ class Kernels:
 def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_size=None,
         params=None, sizes=None, init_scale=0.0, init="normal", initial=None, seed=0, log=None,
         log_every=None, scheduler=None, tol=None, validation_data=None, epoch_metrics=False,
-        callbacks=(), progress=False, divergence="stop") -> Result:
+        callbacks=(), progress=False, divergence="stop", hyper=None) -> Result:
     """Train model `ref` on Dask arrays x, y (what `train.fit` does for a Dask x).
 
     The epochs are the engine's `run_epochs`, as in memory, with the same divergence watch,
@@ -284,7 +289,7 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
 
     `scheduler`: None for Dask's default (the active `distributed.Client` if there is one,
     else local threads), a `distributed.Client`, or a Dask scheduler name ("threads",
-    "synchronous", "processes").
+    "synchronous", "processes"). `hyper` sets hyperparameters by name, as in `train.fit`.
     """
     # checked here, not in train.fit: train_from_store comes straight here
     validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
@@ -293,6 +298,8 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
     ref = sources.resolve(ref)  # a Source travels to the workers: no relative path to re-read
     module = kernels.load(ref)
     spec = module.SPEC
+    hyper = inputs.hyper_values(spec, hyper)
+    module = inputs.with_hyper(module, spec, hyper)
     validate.initial_values(spec, initial)
     if spec["features"] is None:
         raise DataError(f"{spec['name']} takes no data, so there is nothing to chunk")
@@ -300,7 +307,7 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
         raise DataError(f"{spec['name']} has a penalty on its parameters, which each chunk's "
                         f"kernel would add again; train it in memory (train.fit with NumPy arrays)")
     dtype = _dtype(inputs.given_inputs(spec, x)[0])
-    data = ChunkedData(ref, spec, x, y, dtype, scheduler)
+    data = ChunkedData(ref, spec, x, y, dtype, scheduler, hyper)
     bound = inputs.dimension_sizes(spec, data.x, sizes, data.y)
     if params is None:
         params = inputs.initial_params(spec, bound, dtype=dtype, init_scale=init_scale,
@@ -330,6 +337,8 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
         rows=data.rows)
     result.metrics.update({"rows": data.rows, "chunks": data.chunks,
                            "passes over the data": data.passes})
+    if hyper:
+        result.settings["hyper"] = hyper
     return result
 
 
@@ -341,7 +350,7 @@ def _validation(module, data, validation_data, params, sizes):
         raise DataError("validation_data must be a pair (x_val, y_val)")
     if stores.holds_chunks(validation_data[0]):
         held_out = Kernels(ChunkedData(data.ref, data.spec, *validation_data, data.dtype,
-                                       data.scheduler), base=("scores",))
+                                       data.scheduler, data.hyper), base=("scores",))
 
         def chunked_scores(params):
             found = held_out.at(params)
@@ -387,6 +396,8 @@ def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> Res
     """
     spec = kernels.load(ref).SPEC
     settings = {k: v for k, v in (spec["training"] or {}).items() if k != "dataset"}
+    if overrides.get("hyper") is not None:
+        overrides = {**overrides, "hyper": {**(settings.get("hyper") or {}), **overrides["hyper"]}}
     settings.update(overrides)
     names = [name for name, _ in inputs.input_specs(spec)]
     x, y = stores.load(path, names[:1] + ([spec["target"][0]] if spec["target"] else []))
@@ -406,7 +417,8 @@ def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> Res
         if spec.get("bias_column"):
             result.settings["bias_column"] = "added" if added else "in the data"
         data = ChunkedData(sources.resolve(ref), spec, x, y,
-                           _dtype(inputs.given_inputs(spec, x)[0]), scheduler)
+                           _dtype(inputs.given_inputs(spec, x)[0]), scheduler,
+                           settings.get("hyper"))
         found = Kernels(data, base=("scores",)).scores(
             inputs.params_in_order(spec, result.params))
         result.metrics.update({f"train {k}": v for k, v in found.items()})

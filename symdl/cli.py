@@ -99,7 +99,8 @@ def command_train(args):
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "learning_rate": args.learning_rate,
         "optimizer": args.optimizer, "batch_size": args.batch_size,
-        "tier": args.tier, "tol": args.tol}.items() if v is not None}
+        "tier": args.tier, "tol": args.tol,
+        "hyper": dict(args.hyper) if args.hyper else None}.items() if v is not None}
     from symdl.callbacks import is_terminal
     bar = not (args.quiet or args.verbose) and is_terminal(sys.stderr)
     lines = args.verbose or not (args.quiet or bar)  # in a pipe or a log: lines, not a bar
@@ -415,6 +416,20 @@ def non_negative(kind):
     return convert
 
 
+def hyper_setting(text: str) -> tuple[str, float]:
+    """An argparse type: NAME=VALUE for --hyper, VALUE a finite number."""
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip().isidentifier():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE (e.g. lam=0.1)")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{name}={value!r}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"{name}={value}: must be finite")
+    return name.strip(), number
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each option's default, unless its help already says it or it has none (None, off)."""
 
@@ -492,6 +507,9 @@ def parser() -> argparse.ArgumentParser:
                         "warning when the epochs run out first (default: run every epoch)")
     t.add_argument("--batch-size", type=positive(int), metavar="N",
                    help="samples per step for the mini-batch rules (default: the derivation's)")
+    t.add_argument("--hyper", type=hyper_setting, action="append", metavar="NAME=VALUE",
+                   help="a hyperparameter of the model (`symdl derive` lists them), e.g. "
+                        "--hyper lam=0.1; repeat for several (default: the derivation's)")
     t.add_argument("--tier", choices=["auto", "numba", "numpy"],
                    help="which kernels run: numba (compiled on first use, then cached), numpy "
                         "(a block-layout model's NumPy tier: nothing to compile) or auto "

@@ -38,6 +38,8 @@ from symdl.model import Affine, Let, Model, Tensor, outermost_of
 
 LSE = sp.Symbol("lse", real=True)
 ONEHOT = sp.Symbol("onehot", real=True)
+SAMPLE_WEIGHT = sp.Symbol("sample_weight", real=True)
+"""w_i, the weight of one sample in the weighted kernels: J = Σ_i w_i ℓ⁽ⁱ⁾."""
 
 
 def adjoint_symbol(tensor: Tensor) -> sp.Symbol:
@@ -77,6 +79,16 @@ class Curvature:
     kind "linear": one vector parameter θ enters through z = θᵀx; ∂²ℓ/∂θ_j∂θ_k = ℓ''(z)·x_j·x_k
     with `second` = ℓ''(z). `quadratic` says the loss is a polynomial of degree 2 in the
     parameters, so the minimiser solves H·θ = −∇J(0) (the normal equation of 003 §3.2).
+    kind "affine": a vector w enters through z = wᵀx + b (b a scalar parameter, or none), and
+    the other parameters are scalars the loss reads directly (a learned scale s), with a
+    penalty R or not: over the flat parameters, ∂²ℓ/∂(w, b)² = ℓ_zz·(x, 1)(x, 1)ᵀ, the
+    column of a scalar s is ℓ_zs·(x, 1), and `entries[s][t]` = ℓ_st, where `second` = ℓ_zz and
+    `cross[s]` = ℓ_zs; R adds `penalty_diagonal[w]` (∂²R/∂w_j², R a sum over w_j, so
+    diagonal) and `penalty_entries[s][t]`.
+    kind "softmax": the softmax cross-entropy of z = W·x + b (W a matrix, b a vector or none):
+    ∂²ℓ/∂z_c∂z_d = p_c(δ_cd − p_d), so over the flat (W, b) the Hessian is that C × C matrix
+    times (x, 1)(x, 1)ᵀ; a penalty adds `penalty_diagonal` (∂²R/∂W_cj²) and, for b, the
+    diagonal `bias_diagonal`.
     """
 
     kind: str
@@ -85,12 +97,20 @@ class Curvature:
     second: sp.Expr | None = None
     affine: Affine | None = None
     quadratic: bool = False
+    scalars: list[Tensor] = field(default_factory=list)  # kind "affine": the loose scalars
+    cross: list[sp.Expr] = field(default_factory=list)  # ℓ_zs for each of `scalars`
+    penalty_diagonal: sp.Expr = sp.Integer(0)  # ∂²R/∂w_j², in terms of w_j
+    penalty_entries: list[list[sp.Expr]] | None = None  # ∂²R/∂s∂t over `scalars` (and b)
+    bias_diagonal: sp.Expr = sp.Integer(0)  # kind "softmax": ∂²R/∂b_c²
 
 
 class Derived:
     """Everything SymPy derives for one model, computed once and shared by printer and generator."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, weighted: bool = False):
+        """`weighted`: every per-sample loss and adjoint carries the sample's weight
+        SAMPLE_WEIGHT (the weighted kernels, J = Σ_i w_i ℓ⁽ⁱ⁾)."""
+        self.weighted = weighted
         if model.loss_kind is None:
             raise DerivationError(f"{model.name}: the model declares no loss")
         if not model.params:
@@ -199,7 +219,8 @@ class Derived:
         (None for a number per sample), so that a number read by every element of a vector
         gets the sum over them (differentiate).
         """
-        sinks = [(sp.Integer(1), self.loss_for_differentiation, None)]
+        seed = SAMPLE_WEIGHT if self.weighted else sp.Integer(1)
+        sinks = [(seed, self.loss_for_differentiation, None)]
         for step in self.steps:
             if isinstance(step, Let) and self.is_junction(step.out):
                 level = step.out.shape[0] if step.out.shape else None
@@ -287,9 +308,12 @@ class Derived:
     @cached_property
     def curvature(self) -> Curvature | None:
         params = self.model.params
-        if (self.model.loss_kind != "expression" or self.model.penalty_expr != 0
-                or self.has_reductions):
-            return None  # (a penalty's or a reduction's curvature is not derived)
+        if self.model.loss_kind == "softmax_cross_entropy":
+            return self.softmax_curvature()
+        if self.model.loss_kind != "expression" or self.has_reductions:
+            return None  # (a reduction's curvature is not derived)
+        if self.model.penalty_expr != 0:
+            return self.affine_curvature()
         if all(p.is_scalar for p in params):
             if any(isinstance(s, Affine) for s in self.steps):
                 return None
@@ -316,7 +340,74 @@ class Derived:
             forward_names = {s.out.symbol for s in self.steps}
             return Curvature("linear", params, second=second, affine=affines[0],
                              quadratic=not second.free_symbols & forward_names)
-        return None
+        return self.affine_curvature()
+
+    def softmax_curvature(self) -> Curvature | None:
+        """Curvature of kind "softmax" (see `Curvature`), or None when the model is not a
+        softmax regression z = W·x + b or its penalty is not a sum over the elements."""
+        model = self.model
+        affines = [s for s in self.steps if isinstance(s, Affine)]
+        if len(affines) != 1 or len(self.steps) != 1 or affines[0].out != model.loss_input:
+            return None
+        step = affines[0]
+        if step.input.role != "data" or len(step.weight.shape) != 2:
+            return None
+        diagonals = []
+        for p in (step.weight, step.bias):
+            if p is None:
+                diagonals.append(sp.Integer(0))
+                continue
+            diagonal = simplify_gradient(sp.diff(self.penalty_gradients[p.name], p.symbol))
+            others = [q.symbol for q in model.params if q is not p]
+            if (diagonal.has(sp.DiracDelta, sp.Derivative, sp.Subs)
+                    or any(sp.diff(self.penalty_gradients[p.name], q) != 0 for q in others)):
+                return None
+            diagonals.append(diagonal)
+        penalty = model.penalty_expr
+        held = {t: sp.Dummy() for t in penalty.atoms(total)}
+        linear = penalty.xreplace(held)
+        if any(sp.diff(linear, d, e) != 0 for d in held.values() for e in held.values()):
+            return None  # a sum inside a non-linear function (a norm): not diagonal
+        return Curvature("softmax", model.params, affine=step, penalty_diagonal=diagonals[0],
+                         bias_diagonal=diagonals[1])
+
+    def affine_curvature(self) -> Curvature | None:
+        """Curvature of kind "affine" (see `Curvature`), or None when the model is not of
+        that shape or a second derivative is not a function (a kink: |w|, |r| in a branch)."""
+        model = self.model
+        affines = [s for s in self.steps if isinstance(s, Affine)]
+        if len(affines) != 1:
+            return None
+        step = affines[0]
+        w, b = step.weight, step.bias
+        if (not step.out.is_scalar or len(w.shape) != 1 or step.input.role != "data"
+                or (b is not None and not b.is_scalar)):
+            return None
+        scalars = [p for p in model.params if p not in (w, b)]
+        if not all(p.is_scalar for p in scalars):
+            return None
+        loss, z = self.loss, step.out.symbol
+        if loss.free_symbols & ({w.symbol} | ({b.symbol} if b is not None else set())):
+            return None  # read beside z as well: not through the affine map alone
+        symbols = [s.symbol for s in scalars]
+        second = simplify_gradient(sp.diff(loss, z, 2))
+        cross = [simplify_gradient(sp.diff(loss, z, s)) for s in symbols]
+        entries = [[simplify_gradient(sp.diff(loss, s, t)) for t in symbols] for s in symbols]
+        penalty = model.penalty_expr
+        loose = ([b.symbol] if b is not None else []) + symbols
+        diagonal = simplify_gradient(sp.diff(self.penalty_gradients[w.name], w.symbol))
+        penalty_entries = [[simplify_gradient(sp.diff(penalty, s, t)) for t in loose] for s in loose]
+        mixed = [sp.diff(self.penalty_gradients[w.name], s) for s in loose]
+        found = [second, diagonal, *cross, *mixed] + [e for row in entries + penalty_entries for e in row]
+        if any(e.has(sp.DiracDelta, sp.Derivative, sp.Subs) for e in found) or any(mixed):
+            return None  # a kink (|w|, |r|), or a penalty that mixes w with a scalar
+        held = {t: sp.Dummy() for t in penalty.atoms(total) if t.has(w.symbol)}
+        linear = penalty.xreplace(held)
+        if any(sp.diff(linear, d, e) != 0 for d in held.values() for e in held.values()):
+            return None  # a sum over w inside a non-linear function (a norm): not diagonal
+        return Curvature("affine", model.params, entries=entries, second=self.named(second),
+                         affine=step, scalars=scalars, cross=[self.named(c) for c in cross],
+                         penalty_diagonal=diagonal, penalty_entries=penalty_entries)
 
 
     def named_hessian(self, symbols: list[sp.Symbol]) -> list[list[sp.Expr]]:
@@ -722,7 +813,9 @@ def explicit_instance(model: Model, sizes: dict[str, int], label_value: int = 0)
                          for i in range(shape[0])])
 
     for tensor in model.tensors.values():
-        if tensor.role != "intermediate":
+        if tensor.role == "hyper":  # written out at its default: the checks use that value
+            values[tensor.name] = sp.Rational(repr(model.hyper_defaults[tensor.name]))
+        elif tensor.role != "intermediate":
             values[tensor.name] = elements(tensor)
     for step in model.steps_of_model:
         if isinstance(step, Affine):

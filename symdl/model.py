@@ -57,7 +57,7 @@ RESERVED_NAMES = {"m", "n", "i", "chunk", "chunks", "total", "scale", "lse", "ls
                   "SQRT_HALF", "DERIVATION_SHA256", "GENERATOR_SHA256", "BODY_SHA256",
                   "loss_parts", "loss", "gradient", "loss_and_gradient",
                   "loss_and_gradient_sparse", "predict", "hessian", "penalty",
-                  "penalty_gradient", "closed_form"}
+                  "penalty_gradient", "closed_form", "sample_weight", "penalty_hessian"}
 """Names a tensor may not have: the generated kernels use them for their own variables,
 constants and functions, and a tensor of that name would shadow them there."""
 PYTHON_NAMES = set(keyword.kwlist) | set(dir(builtins))
@@ -71,7 +71,7 @@ class Tensor:
     """A named quantity of a model: data, target, parameter or intermediate."""
 
     name: str
-    role: str  # "data", "target", "param" or "intermediate"
+    role: str  # "data", "target", "param", "hyper" or "intermediate"
     shape: tuple  # () for a scalar; dimension names such as ("H", "n") otherwise
     symbol: sp.Symbol  # stands for a typical element in expressions
     latex: str
@@ -185,6 +185,7 @@ class Training:
     init: str = "normal"  # or "glorot_uniform": U(±sqrt(6/(fan_in + fan_out))), Keras' default
     sizes: dict = field(default_factory=dict)  # hidden dimensions, e.g. {"H": 16}
     seed: int = 0
+    hyper: dict = field(default_factory=dict)  # hyperparameter name -> value, e.g. {"lam": 0.1}
 
 
 class Model(Derivation):
@@ -210,6 +211,7 @@ class Model(Derivation):
         self.penalty_expr = sp.Integer(0)
         self.index_of_dim: dict[str, str] = dict(dims or {})
         self.bias_column = False  # feature 0 is the constant x₀ = 1 (see `data`)
+        self.hyper_defaults: dict[str, float] = {}  # hyperparameter name -> default, in order
 
     # ---- declaring tensors ---------------------------------------------------------
     def data(self, name, shape=(), latex=None, bias_column=False):
@@ -249,6 +251,28 @@ class Model(Derivation):
     def param(self, name, shape=(), latex=None):
         """A learnable parameter: scalar, vector or matrix."""
         return self._declare(name, "param", shape, latex)
+
+    def hyper(self, name, default, latex=None):
+        r"""A named constant of the cost with a default, such as λ of weight decay: a symbol
+        to use in `let`, `loss` and `penalty` like any scalar.
+
+        `lam = model.hyper("lam", default=0.01, latex=r"\lambda")` keeps λ symbolic in the
+        printed derivation; the generated kernels take it as a scalar argument after the data
+        (`loss_and_gradient(theta, x, y, lam=0.01)`), so a new value needs no recompile, and
+        training takes `hyper={"lam": 0.1}` (train.fit, Training, `--hyper lam=0.1`, the
+        estimators' parameters). `symdl check` uses the default. Nothing differentiates with
+        respect to it: it is not learned.
+        """
+        value = default
+        if isinstance(value, bool) or not isinstance(value, (int, float, sp.Number)):
+            raise DerivationError(f"{self.name}: the default of hyperparameter {name} must be a "
+                                  f"number, not {value!r}")
+        if not sp.Float(value).is_finite:
+            raise DerivationError(f"{self.name}: the default of hyperparameter {name} must be "
+                                  f"finite, not {value!r}")
+        symbol = self._declare(name, "hyper", (), latex)
+        self.hyper_defaults[name] = float(value)
+        return symbol
 
     # ---- intermediates -------------------------------------------------------------
     def affine(self, name, weight, input, bias=None, latex=None):
@@ -386,9 +410,10 @@ class Model(Derivation):
         expr = self.defined_everywhere(sp.sympify(expr), "the penalty")
         for s in expr.free_symbols:
             t = self.tensors.get(s.name)
-            if t is None or t.role != "param":
+            if t is None or t.role not in ("param", "hyper"):
                 raise DerivationError(f"{self.name}: a penalty depends on parameters only; "
-                                      f"{s} is {'not declared' if t is None else 'a ' + t.role}")
+                                      f"{s} is {'not declared' if t is None else 'a ' + t.role}"
+                                      f" (hyperparameters may appear too)")
         outside = expr.replace(lambda e: isinstance(e, total), lambda e: sp.Integer(1))
         for s in outside.free_symbols:
             if not self.tensor(s).is_scalar:
@@ -448,6 +473,11 @@ class Model(Derivation):
     @property
     def params(self):
         return self.of_role("param")
+
+    @property
+    def hypers(self) -> list[Tensor]:
+        """The hyperparameters, in declaration order: every kernel takes them last."""
+        return self.of_role("hyper")
 
     @property
     def features(self):

@@ -297,7 +297,8 @@ def as_sums(model: Model, value):
 
 def describe(tensor) -> str:
     shape = " × ".join(tensor.shape)
-    kinds = {"data": "feature", "target": "target", "param": "parameter"}
+    kinds = {"data": "feature", "target": "target", "param": "parameter",
+             "hyper": "hyperparameter"}
     where = f" ∈ ℝ^{shape}" if shape else ""
     kind = kinds[tensor.role]
     if tensor.role == "target" and tensor.kind != "real":
@@ -308,7 +309,8 @@ def describe(tensor) -> str:
 def describe_latex(tensor) -> str:
     """describe() in LaTeX: $\\theta_{j} \\in \\mathbb{R}^{n}$ (parameter)."""
     where = r" \in \mathbb{R}^{%s}" % r" \times ".join(tensor.shape) if tensor.shape else ""
-    kinds = {"data": "feature", "target": "target", "param": "parameter"}
+    kinds = {"data": "feature", "target": "target", "param": "parameter",
+             "hyper": "hyperparameter"}
     kind = kinds[tensor.role]
     if tensor.role == "target" and tensor.kind != "real":
         kind = {"binary": r"label in $\{0, 1\}$", "class": "class label"}[tensor.kind]
@@ -398,6 +400,21 @@ def curvature_lines(derived: Derived) -> list[Line]:
         else:
             lines.append(Line("The Hessian of one sample's loss:", sp.Symbol("H"),
                               [sp.Matrix(curvature.entries)]))
+    elif curvature.kind == "softmax":
+        step = curvature.affine
+        bias = f", {step.bias.name}" if step.bias is not None else ""
+        lines.append(Line(f"The Hessian over ({step.weight.name}{bias}): ∂²ℓ/∂z_c∂z_d = "
+                          f"p_c(δ_cd − p_d), p = softmax(z), times v·vᵀ with v = "
+                          f"({step.input.name}{', 1' if bias else ''}), summed over samples."))
+    elif curvature.kind == "affine":
+        step = curvature.affine
+        bias = f", {step.bias.name}" if step.bias is not None else ""
+        lines.append(Line(f"The Hessian over ({step.weight.name}{bias}): ℓ''(z)·v·vᵀ with v = "
+                          f"({step.input.name}{', 1' if bias else ''}), summed over samples, with",
+                          sp.Symbol("ell''(z)"), [curvature.second]))
+        if curvature.penalty_diagonal != 0:
+            lines.append(Line(f"plus the penalty's ∂²R/∂{step.weight.name}_j² on the diagonal:",
+                              sp.Symbol("R''"), [curvature.penalty_diagonal]))
     else:
         x = curvature.affine.input
         lines.append(Line(f"The Hessian: ∂²ℓ/∂{curvature.params[0].name}_j∂{curvature.params[0].name}_k "

@@ -25,6 +25,12 @@ dimension's size comes from `sizes=`, from the derivation's `Training(sizes=...)
 only one is unknown, from the number of columns left over: for x of shape ("n",) then t,
 X = [x₀ … x_{n−1}, t]. The bias column, if any, goes in front of the first tensor's columns.
 
+Hyperparameters: a model's hyperparameters (`Model.hyper`, e.g. `alpha` of the built-in
+ridge model) are estimator parameters of the same name, `SymdlRegressor("ridge_regression",
+alpha=0.1)`: `get_params` lists every one the model declares (None: the derivation's
+default) and `set_params` sets them, so `GridSearchCV(est, {"alpha": [0.01, 0.1, 1]})`
+searches them. They are scalar arguments of the kernels: a new value compiles nothing.
+
 Labels: a binary model (target kind "binary") learns 0/1 and the classifier maps any two
 labels onto them and back; a class model (target kind "class") learns 0..L−1. A binary model
 given more than two classes refuses; `sklearn.multiclass.OneVsRestClassifier` wraps it.
@@ -51,16 +57,22 @@ sparse X is accepted and made dense (the kernels read dense rows); `class_weight
 `train.fit(sample_weight=...)`, made in one place (`_row_weights`). A fitted estimator saves
 itself in symdl's saved-model file (`est.save(path)`, `SymdlClassifier.load(path)`), which
 `symdl predict` reads as well.
+Hyperparameters: a model's hyperparameters (`Model.hyper`, e.g. `alpha` of the built-in
+ridge model) are estimator parameters of the same name, `SymdlRegressor("ridge_regression",
+alpha=0.1)`: `get_params` lists every one the model declares (None: the derivation's
+default) and `set_params` sets them, so `GridSearchCV(est, {"alpha": [0.01, 0.1, 1]})`
+searches them. They are scalar arguments of the kernels: a new value compiles nothing.
+`sample_weight` in `fit` weighs each row's loss; class weights multiply into it.
 
 Long because the estimator contract is one piece: the design matrix (bias column, several
-data tensors), the settings and their defaults, fit, partial_fit and warm starts, and what
-a fitted estimator answers (predict, probabilities, decision function, coef_).
+data tensors), the settings, hyperparameters named by the model and their defaults, row
+weights, fit, partial_fit and warm starts, and what a fitted estimator answers (predict,
+probabilities, decision function, coef_).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import warnings
 
 import numpy as np
@@ -68,7 +80,7 @@ import scipy.sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from symdl import errors, kernels, optimizers, saved, train
 from symdl.training import inputs, tiers
@@ -113,7 +125,8 @@ class SymdlEstimator(BaseEstimator):
     def __init__(self, model, *, optimizer=None, learning_rate=None, epochs=None,
                  batch_size=None, init=None, init_scale=None, sizes=None, seed=None,
                  fit_intercept=None, validation_fraction=None, callbacks=None,
-                 progress=False, tol=1e-4, warm_start=False, verbose=0, class_weight=None):
+                 progress=False, tol=1e-4, warm_start=False, verbose=0, class_weight=None,
+                 **hyper):
         self.model = model
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -131,6 +144,44 @@ class SymdlEstimator(BaseEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
         self.class_weight = class_weight
+        for name, value in hyper.items():  # checked against the model's declarations in fit
+            setattr(self, name, value)
+
+    # ---- hyperparameters: parameters named by the model ------------------------------------
+    def _hyper_names(self) -> list[str]:
+        """The model's hyperparameters, and any other name given to the constructor (which
+        `fit` refuses by name); none while the model cannot be loaded (fit says why)."""
+        try:
+            declared = [name for name, _ in kernels.load(self.model).SPEC.get("hypers") or []]
+        except SymdlError:
+            declared = []
+        base = set(super().get_params(deep=False))
+        given = [k for k in vars(self) if not k.startswith("_") and not k.endswith("_")
+                 and k not in base and k not in declared]
+        return declared + given
+
+    def get_params(self, deep=True):
+        """The constructor's parameters and the model's hyperparameters (None: the default)."""
+        params = super().get_params(deep=deep)
+        params.update({name: getattr(self, name, None) for name in self._hyper_names()})
+        return params
+
+    def set_params(self, **params):
+        """Set parameters; a hyperparameter of the model is set like any other."""
+        names = set(self._hyper_names())
+        for name in [k for k in params if k in names]:
+            setattr(self, name, params.pop(name))
+        return super().set_params(**params)
+
+    def _hyper(self, spec) -> dict:
+        """{name: value} of the hyperparameters set (not None), checked against the model."""
+        given = {name: getattr(self, name) for name in self._hyper_names()
+                 if getattr(self, name, None) is not None}
+        try:
+            inputs.hyper_values(spec, given)
+        except DataError as error:
+            raise SettingsError(f"{type(self).__name__}: {error}") from None
+        return given
 
     # ---- the model ------------------------------------------------------------------------
     def _spec(self):
@@ -217,6 +268,11 @@ class SymdlEstimator(BaseEstimator):
             settings.update(optimizer="newton" if quadratic else "lbfgs", epochs=LBFGS_EPOCHS)
         settings.update({k: getattr(self, k) for k in SETTINGS if getattr(self, k) is not None})
         settings["sizes"] = {**settings.get("sizes", {}), **(self.sizes or {})}
+        if spec.get("classes_dim") and hasattr(self, "classes_") and not (self.sizes or {}).get(
+                spec["classes_dim"]):  # as many logits as classes seen, unless sizes says
+            settings["sizes"][spec["classes_dim"]] = max(
+                len(self.classes_), spec.get("classes") or 0)
+        settings["hyper"] = {**(settings.get("hyper") or {}), **self._hyper(spec)}
         rule = settings.get("optimizer", "gd")
         if self.learning_rate is None and rule in STEPPED:
             settings["learning_rate"] = "auto"
@@ -264,14 +320,18 @@ class SymdlEstimator(BaseEstimator):
         if problems:
             raise SettingsError(f"{type(self).__name__}: " + "; ".join(problems))
 
-    def _train(self, X, targets, spec, settings=None):
+    def _train(self, X, targets, spec, settings=None, sample_weight=None):
         self._check_own_settings()
         if settings is None:  # a fit, not a partial_fit: the next partial_fit starts afresh
             self._partial_rule = None
         x = self._design(X, spec)
         settings = settings or self._settings(spec, x)
-        weights = self._row_weights(targets)
+        weights = self._row_weights(targets, sample_weight, X)
         if weights is not None:
+            if self.validation_fraction:
+                raise SettingsError(f"{type(self).__name__}: validation_fraction and "
+                                    f"sample_weight or class_weight together are not "
+                                    f"supported; leave one out")
             settings["sample_weight"] = weights
         extra = {"progress": self.progress}
         if self.callbacks:
@@ -290,15 +350,13 @@ class SymdlEstimator(BaseEstimator):
         self.result_ = result
         return self
 
-    def _row_weights(self, codes):
+    def _row_weights(self, codes, sample_weight=None, X=None):
         """Each row's weight in J, or None for all equal: the one place per-row weights are
-        made (class_weight now; a fit's sample_weight multiplies in here too)."""
+        made, a fit's `sample_weight` times the weight of the row's class (`class_weight`)."""
+        weights = (None if sample_weight is None
+                   else _check_sample_weight(sample_weight, X, dtype=np.float64))
         if self.class_weight is None:
-            return None
-        if "sample_weight" not in inspect.signature(train.fit).parameters:
-            raise DataError("class_weight needs training with per-row weights, and this symdl's "
-                            "train.fit has no sample_weight yet (issue 18); leave class_weight "
-                            "None, or resample the rows of the rarer classes")
+            return weights
         from sklearn.utils.class_weight import compute_class_weight
         codes = np.asarray(codes, dtype=np.int64)
         if self.class_weight == "balanced":
@@ -307,7 +365,7 @@ class SymdlEstimator(BaseEstimator):
         else:
             per_class = np.array([float(self.class_weight.get(label, 1.0))
                                   for label in self.classes_])
-        return per_class[codes]
+        return per_class[codes] if weights is None else per_class[codes] * weights
 
     def _class_weight_problem(self) -> str | None:
         """What is wrong with `class_weight`, or None: None, "balanced", or a dict of finite
@@ -438,7 +496,9 @@ class SymdlEstimator(BaseEstimator):
         values = [self.params_[name] for name, _ in spec["params"]]
         dtype = next((v.dtype for v in values if isinstance(v, np.ndarray)), np.float64)
         x = inputs.input_arrays(self._design(X.astype(dtype), spec))
-        module = tiers.kernels_for(kernels.load(self.model), "auto", inputs.sample_count(x))
+        module = inputs.with_hyper(kernels.load(self.model), spec,
+                                   self.result_.settings.get("hyper"))
+        module = tiers.kernels_for(module, "auto", inputs.sample_count(x))
         return module.predict(*values, *x)
 
     def __sklearn_tags__(self):
@@ -504,11 +564,13 @@ class SymdlRegressor(RegressorMixin, SymdlEstimator):
 
     target_kinds = ("real",)
 
-    def fit(self, X, y):
-        """Train the model on (X, y); X is (m, features) without any column of ones."""
+    def fit(self, X, y, sample_weight=None):
+        """Train the model on (X, y); X is (m, features) without any column of ones.
+        `sample_weight` weighs each sample's loss (symdl.train.fit)."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,
                              accept_sparse="csr")
-        return self._train(dense(X), np.array(y, dtype=np.float64), self._spec())
+        return self._train(dense(X), np.array(y, dtype=np.float64), self._spec(),
+                           sample_weight=sample_weight)
 
     def partial_fit(self, X, y):
         """One epoch of a first-order rule on the batch (X, y), from the parameters so far."""
@@ -530,15 +592,17 @@ class SymdlClassifier(ClassifierMixin, SymdlEstimator):
 
     target_kinds = ("binary", "class")
 
-    def fit(self, X, y):
-        """Train the model on (X, y); y holds any labels, which `classes_` lists in order."""
+    def fit(self, X, y, sample_weight=None):
+        """Train the model on (X, y); y holds any labels, which `classes_` lists in order.
+        `sample_weight` weighs each sample's loss (symdl.train.fit)."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], accept_sparse="csr")
         check_classification_targets(y)
         spec = self._spec()
         classes, codes = np.unique(y, return_inverse=True)
         self._check_classes(spec, classes, y)
         self.classes_ = classes
-        return self._train(dense(X), self._coded(spec, codes), spec)
+        return self._train(dense(X), self._coded(spec, codes), spec,
+                           sample_weight=sample_weight)
 
     def partial_fit(self, X, y, classes=None):
         """One epoch of a first-order rule on the batch (X, y), from the parameters so far;

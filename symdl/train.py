@@ -31,7 +31,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
         batch_size=None, params=None, sizes=None, init_scale=0.0, init="normal", initial=None,
         seed=0, log=None, log_every=None, scheduler=None, tol=None, validation_data=None,
         epoch_metrics=False, callbacks=(), progress=False, divergence="stop",
-        tier="auto") -> Result:
+        tier="auto", hyper=None, sample_weight=None) -> Result:
     """Train model NAME on (x, y) with its generated loss_and_gradient kernel.
 
     optimizer: a name (optimizers.names(): "gd", "sgd", "momentum", "nesterov", "rmsprop",
@@ -64,14 +64,26 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     `tier` picks the kernels: "numba" (compiled), "numpy" (the NumPy tier of a block-layout
     model, nothing to compile) or "auto", NumPy for a small job (symdl.training.tiers); the
     result's settings record which ran.
+
+    `hyper` sets the model's hyperparameters by name ({"lam": 0.1}; the derivation's defaults
+    for the others): scalar arguments of the kernels, so a new value compiles nothing. The
+    result's settings record the values used, and `predict` and `metrics` use them.
+
+    `sample_weight` (one number ≥ 0 per sample) trains on J = Σ_i w_i ℓ⁽ⁱ⁾ (÷ Σ_i w_i for a
+    mean loss, so integer weights are repeated rows) with the weighted kernels; without it
+    the plain kernels run, unchanged. Weights train full batch: gd, lbfgs, newton (the
+    weighted Hessian) and the first-order rules without batch_size.
     """
+    if stores.holds_chunks(x) and sample_weight is not None:
+        raise DataError("sample_weight is for data in memory; data in chunks trains unweighted")
     if stores.holds_chunks(x):  # chunked.fit checks its settings itself
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
                            init_scale=init_scale, init=init, initial=initial, seed=seed,
                            log=log, log_every=log_every, scheduler=scheduler, tol=tol,
                            validation_data=validation_data, epoch_metrics=epoch_metrics,
-                           callbacks=callbacks, progress=progress, divergence=divergence)
+                           callbacks=callbacks, progress=progress, divergence=divergence,
+                           hyper=hyper)
     validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, init=init, init_scale=init_scale, seed=seed,
                       log_every=log_every, divergence=divergence, tol=tol)
@@ -79,6 +91,8 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     source = sources.resolve(name)
     module = kernels.load(source)
     spec = module.SPEC
+    hyper = inputs.hyper_values(spec, hyper)
+    module = inputs.with_hyper(module, spec, hyper)
     validate.initial_values(spec, initial)
     by_name = isinstance(params, (dict, Result))
     checked = inputs.model_inputs(
@@ -103,12 +117,21 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     if x is not None:
         module = tiers.kernels_for(module, tier, inputs.sample_count(x), epochs,
                                    None if full_batch else batch_size)
+    weights = inputs.sample_weights(spec, sample_weight, inputs.sample_count(x) if x is not None
+                                    else 0, checked.dtype)
+    runs, data = module, checked.data
+    if weights is not None:
+        if not full_batch:
+            raise SettingsError("sample_weight trains full batch (gd, lbfgs, newton, or a "
+                                "first-order rule without batch_size): mini-batches are not "
+                                "weighted")
+        runs, data = inputs.Weighted(module), data + (weights,)
 
     def minibatches(update, params, record):
         return minibatch_epochs(module, update, params, x, y, batch_size, epochs,
                                 np.random.default_rng(seed), record)
 
-    result = run_epochs(module, params, checked.data, model=source.ref,
+    result = run_epochs(runs, params, data, model=source.ref,
                       optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, seed=seed, tol=tol, divergence=divergence,
                       callbacks=callbacks_module.progress_callbacks(progress, log, log_every)
@@ -119,6 +142,10 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                       minibatches=None if full_batch else minibatches,
                       rows=None if x is None else inputs.sample_count(x))
     result.settings["tier"] = tiers.name_of(module)
+    if hyper:
+        result.settings["hyper"] = hyper
+    if weights is not None:
+        result.settings["sample_weight"] = True
     return result
 
 
@@ -148,16 +175,18 @@ def predict(result: Result, x, sizes=None, tier="auto") -> np.ndarray:
         raise DataError(f"{error}; {result.name} puts the column of ones in front itself: give "
                         f"the {width - 1} features alone, or all {width} columns with the ones "
                         f"first") from None
+    module = inputs.with_hyper(module, spec, result.settings.get("hyper"))
     module = tiers.kernels_for(module, tier, inputs.sample_count(checked.x))
     return module.predict(*checked.params, *checked.inputs)
 
 
 def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None,
-            tier="auto") -> dict:
+            tier="auto", hyper=None) -> dict:
     """Accuracy for classifiers, mean squared error for regressions; train and test."""
     module = kernels.load(name)
     found: dict[str, float] = {}
     spec = module.SPEC
+    module = inputs.with_hyper(module, spec, hyper)
     for split, (xs, ys) in {"train": (x, y), "test": (x_test, y_test)}.items():
         if xs is not None:
             checked = inputs.model_inputs(spec, params, xs, ys, sizes)
@@ -167,10 +196,13 @@ def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None,
     return found
 
 
-def loss_and_gradient(name, params: dict, x=None, y=None, sizes=None) -> tuple[float, dict]:
-    """J at `params` and ∂J/∂p for every parameter p, from the generated fused kernel."""
+def loss_and_gradient(name, params: dict, x=None, y=None, sizes=None,
+                      hyper=None) -> tuple[float, dict]:
+    """J at `params` and ∂J/∂p for every parameter p, from the generated fused kernel (at the
+    hyperparameters `hyper`, by name; the defaults for those it does not give)."""
     module = kernels.load(name)
     spec = module.SPEC
+    module = inputs.with_hyper(module, spec, hyper)
     checked = inputs.model_inputs(spec, params, x, y, sizes)
     loss, *grads = module.loss_and_gradient(*checked.params, *checked.data)
     return float(loss), {n: g for (n, _), g in zip(spec["params"], grads)}
@@ -198,7 +230,7 @@ ILL_CONDITIONED = 1e8
 """Beyond this condition number, about 8 of float64's 16 digits of the minimiser are noise."""
 
 
-def closed_form(name, x=None, y=None) -> dict:
+def closed_form(name, x=None, y=None, hyper=None) -> dict:
     """The generated closed-form minimiser, refusing a singular problem with a clear error.
 
     Singular means singular relative to the problem's own scale (`conditioning`): a design
@@ -209,6 +241,7 @@ def closed_form(name, x=None, y=None) -> dict:
     spec = module.SPEC
     if not spec["closed_form"]:
         raise DerivationError(f"{name}: symdl derives no closed form for this model")
+    module = inputs.with_hyper(module, spec, hyper)
     checked = inputs.model_inputs(spec, None, x, y)
     zeros = inputs.initial_params(spec, checked.sizes)
     hessian = module.hessian(*zeros, *checked.data)
@@ -233,7 +266,7 @@ def closed_form(name, x=None, y=None) -> dict:
 FIT_SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "params", "sizes",
                 "init_scale", "init", "initial", "seed", "log_every", "scheduler", "tol",
                 "validation_data", "epoch_metrics", "callbacks", "progress", "divergence",
-                "tier")
+                "tier", "hyper", "sample_weight")
 
 
 def no_builtin_data(spec) -> str:
@@ -252,8 +285,8 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
     The user's x holds the features only: for a model that declares a bias column the ones
     go in front (`inputs.bias_column_missing`, the one intercept convention), and the
     result's settings say so ("bias_column": "added").
-    `overrides` are keywords of `fit`; `sizes` are merged into the derivation's, so
-    sizes={"C": 5} keeps its H.
+    `overrides` are keywords of `fit`; `sizes` and `hyper` are merged into the derivation's,
+    so sizes={"C": 5} keeps its H.
     """
     spec = kernels.load(name).SPEC
     settings = dict(spec["training"] or {})
@@ -266,6 +299,8 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
                             f"{', '.join(FIT_SETTINGS)}")
     if overrides.get("sizes") is not None:
         overrides = {**overrides, "sizes": {**(settings.get("sizes") or {}), **overrides["sizes"]}}
+    if overrides.get("hyper") is not None:
+        overrides = {**overrides, "hyper": {**(settings.get("hyper") or {}), **overrides["hyper"]}}
     settings.update(overrides)
     dataset = dataset or settings.pop("dataset", None)
     settings.pop("dataset", None)
@@ -292,10 +327,11 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
     if x is not None:
         result.metrics.update(metrics(name, result.params, x, y, x_test, y_test,
                                       sizes=settings.get("sizes"),
-                                      tier=settings.get("tier", "auto")))
+                                      tier=settings.get("tier", "auto"),
+                                      hyper=settings.get("hyper")))
     result.metrics["final J"] = result.history[-1][1]
     if spec["closed_form"]:
-        exact = closed_form(name, x, y)
+        exact = closed_form(name, x, y, hyper=settings.get("hyper"))
         result.metrics["max |p − closed form|"] = max(
             float(np.max(np.abs(np.asarray(result.params[n]) - np.asarray(v))))
             for n, v in exact.items())

@@ -3,14 +3,17 @@
 Not from the documents: the penalty λ‖θ‖² = λ Σ_j θ_j² depends on the parameters only, so
 it is added once to the cost (J = mean ℓ + λ‖θ‖²), not to each sample's loss. Here it
 covers every θ_j, the intercept θ_0 included.
+
+λ is a hyperparameter (`derivation.hyper`): a symbol in the printed derivation, a scalar
+argument of the kernels (default 0.01), so `train.fit(..., hyper={"lam": 0.1})`,
+`symdl train logistic_weight_decay.py --hyper lam=0.1` or a grid search over it compiles
+nothing new.
 """
 
 import sympy as sp
 
 from symdl.functions import sigmoid, total
 from symdl.model import Model, Training
-
-LAMBDA = sp.Rational(1, 100)
 
 derivation = Model(
     "logistic_weight_decay",
@@ -23,8 +26,9 @@ derivation = Model(
 x = derivation.data("x", ("n",))
 y = derivation.target("y", kind="binary")
 theta = derivation.param("theta", ("n",))
+lam = derivation.hyper("lam", default=0.01, latex=r"\lambda")
 z = derivation.affine("z", theta, x)
 h = derivation.let("h", sigmoid(z))
 derivation.loss(-y * sp.log(h) - (1 - y) * sp.log(1 - h))
-derivation.penalty(LAMBDA * total(theta**2))
+derivation.penalty(lam * total(theta**2))
 derivation.output(h)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from symdl.derive import LSE, ONEHOT, adjoint_symbol, simplify_gradient
+from symdl.derive import LSE, ONEHOT, SAMPLE_WEIGHT, adjoint_symbol, simplify_gradient
 from symdl.errors import DerivationError
 from symdl.generate.emitter import Emitter, Statement
 from symdl.generate.templates import KERNEL_BLAS
@@ -37,7 +37,7 @@ class BlasEmitter(Emitter):
         """How symbols are spelled inside a loop over rows i and one unit index."""
         names = {}
         for tensor in self.model.tensors.values():
-            if tensor.role == "param":
+            if tensor.role in ("param", "hyper"):
                 index = ", ".join(self.index(d) for d in tensor.shape)
                 names[tensor.symbol] = tensor.name if tensor.is_scalar else f"{tensor.name}[{index}]"
             elif tensor.role == "target":
@@ -47,6 +47,7 @@ class BlasEmitter(Emitter):
                 names[tensor.symbol] = f"{tensor.name}[i{index}]"
                 names[adjoint_symbol(tensor)] = f"d_{tensor.name}[i{index}]"
         names[LSE] = "lse_rows[i]"
+        names[SAMPLE_WEIGHT] = "sample_weight[i]"
         if self.model.loss_kind == "softmax_cross_entropy":
             c = self.index(self.model.loss_input.shape[0])
             names[ONEHOT] = f"(1.0 if {c} == {self.model.label.name}[i] else 0.0)"
@@ -114,7 +115,7 @@ class BlasEmitter(Emitter):
         z, label = self.model.loss_input.name, self.model.label.name
         return ["lse_rows = np.empty(m)", "total = 0.0", "for i in range(m):",
                 f"    lse_rows[i] = _logsumexp({z}[i])",
-                f"    total += lse_rows[i] - {z}[i, {label}[i]]"]
+                f"    total += {self.weighted_loss(f'lse_rows[i] - {z}[i, {label}[i]]')}"]
 
     def batch_backward(self, sparse: Affine | None = None) -> list[str]:
         lines, names = [], self.names
@@ -159,12 +160,23 @@ class BlasEmitter(Emitter):
     def kernels(self) -> list[str]:
         if any(g.local != 0 for g in self.derived.gradients):
             raise DerivationError(f"{self.model.name}: the blas layout needs parameters in affine maps only")
+        out = self.model.output_tensor
+        return self.penalty_kernels() + self.weighted_kernels() + [
+            self.sparse_kernel(),
+            KERNEL_BLAS.substitute(
+                name="predict", args=self.entry_args(self.input_args()),
+                rows=self._rows(), scale="", body=self._indent(self.batch_forward(), 4),
+                result=out.name, doc=f"The model's output {out.name} for every sample."),
+        ]
+
+    def weighted_kernels(self) -> list[str]:
+        """loss, loss_and_gradient and gradient over a batch (weighted ones for a weighted
+        emitter, `entry_names`)."""
         forward, rows = self.batch_forward(), self._rows()
         results = ", ".join([self.scaled("total") + self.penalty_call()]
                             + [f"g_{p.name}{self.penalty_gradient_term(k)}"
                                for k, p in enumerate(self.model.params)])
-        out = self.model.output_tensor
-        return self.penalty_kernels() + [
+        return [self.entry_names(kernel) for kernel in [
             KERNEL_BLAS.substitute(
                 name="loss", args=self.signature(), rows=rows, scale=self.scale_line(),
                 body=self._indent(forward + self.batch_loss(), 4),
@@ -174,13 +186,7 @@ class BlasEmitter(Emitter):
                 name="loss_and_gradient", args=self.signature(), rows=rows, scale=self.scale_line(),
                 body=self._indent(forward + self.batch_loss() + self.batch_backward(), 4),
                 result=results, doc="(J, ∂J/∂p for every parameter p) over a batch."),
-            self.gradient_kernel(),
-            self.sparse_kernel(),
-            KERNEL_BLAS.substitute(
-                name="predict", args=", ".join(self.param_args() + self.input_args()),
-                rows=rows, scale="", body=self._indent(forward, 4), result=out.name,
-                doc=f"The model's output {out.name} for every sample."),
-        ]
+            self.gradient_kernel()]]
 
     def sparse_kernel(self) -> str:
         """loss_and_gradient with x as CSR rows and the first layer's weight transposed."""
@@ -190,6 +196,7 @@ class BlasEmitter(Emitter):
         x, w = step.input.name, step.weight.name
         args = [f"{w}_t" if p is step.weight else p.name for p in self.model.params]
         args += [f"{x}_values", f"{x}_columns", f"{x}_starts"] + [a for a in self.data_args() if a != x]
+        args += self.hyper_args()
         results = ", ".join([self.scaled("total")] + [f"g_{w}_t" if p is step.weight else f"g_{p.name}"
                                                  for p in self.model.params])
         # Dimensions are read off the parameters' shapes: name the transposed weight's view.

@@ -25,7 +25,7 @@ from functools import cached_property
 
 from sympy.core.symbol import Str
 
-from symdl.derive import LSE, ONEHOT, adjoint_symbol
+from symdl.derive import LSE, ONEHOT, SAMPLE_WEIGHT, adjoint_symbol
 from symdl.errors import DerivationError
 from symdl.functions import REDUCTIONS, logsumexp_total
 from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced
@@ -81,12 +81,13 @@ class BlockEmitter(Emitter):
             unit = "" if tensor.is_scalar else f", {self.index(tensor.shape[0])}"
             if tensor.role in ("data", "target"):
                 names[tensor.symbol] = f"_{tensor.name}[_r{unit}]"
-            elif tensor.role == "param":
+            elif tensor.role in ("param", "hyper"):
                 names[tensor.symbol] = (tensor.name if tensor.is_scalar
                                         else f"{tensor.name}[{self.index(tensor.shape[0])}]")
             else:
                 names[tensor.symbol] = f"{tensor.name}[_r{unit}]"
             names[adjoint_symbol(tensor)] = f"d_{tensor.name}[_r{unit}]"
+        names[SAMPLE_WEIGHT] = "_sample_weight[_r]"
         if self.model.loss_kind == "softmax_cross_entropy":
             c = self.index(self.model.loss_input.shape[0])
             names[LSE] = "lse[_r]"
@@ -132,10 +133,11 @@ class BlockEmitter(Emitter):
         if self.model.loss_kind == "softmax_cross_entropy":
             z = self.model.loss_input
             sums, lse = self.reduced(logsumexp_total(z.symbol, Str(z.shape[0])), self.names)
+            picked = f"lse[_r] - {z.name}[_r, _{self.model.label.name}[_r]]"
             return sums + [Statement(f"lse[_r] = {lse}"),
-                           Statement(f"total += lse[_r] - {z.name}[_r, _{self.model.label.name}[_r]]")]
+                           Statement(f"total += {self.weighted_loss(picked)}")]
         sums, value = self.reduced(self.derived.named_loss, self.names)
-        return sums + [Statement(f"total += {value}")]
+        return sums + [Statement(f"total += {self.weighted_loss(value)}")]
 
     def backward(self) -> list[Statement]:
         lines = []
@@ -229,7 +231,7 @@ class BlockEmitter(Emitter):
                       for name, t in tensors]
 
     def block_slices(self, with_label=True) -> list[str]:
-        sliced = self.input_args() + ([self.model.label.name] if with_label and self.model.label else [])
+        sliced = self.data_args() if with_label else self.input_args()
         return [f"_{name} = {name}[_begin:_begin + _size]" for name in sliced]
 
     def transposed_weights(self) -> list[str]:
@@ -244,6 +246,9 @@ class BlockEmitter(Emitter):
         curvature = RowsEmitter(self.derived).curvature_kernels()
         return (self.penalty_kernels() + [*self.loss_kernel(), *self.loss_and_gradient_kernel(),
                                           self.gradient_kernel(), *self.predict_kernel()] + curvature)
+
+    def weighted_curvature(self) -> list[str]:
+        return RowsEmitter(self.derived).weighted_curvature()
 
     def chunk_function(self, name, args, arrays, setup, statements, result, doc,
                        with_label=True) -> str:
@@ -290,7 +295,7 @@ class BlockEmitter(Emitter):
             with_label=False)
         chunks, run = self.chunks_functions("_predict_of_chunks", "_predict_rows", args, tail=["out"])
         kernel = KERNEL_PREDICT.substitute(
-            run=run, args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
+            run=run, args=self.entry_args(self.input_args()), rows=self._rows(),
             allocate=allocate, transposed=self._indent(self.transposed_weights(), 4),
             chunk_args=", ".join(args),
             doc=f"The model's output {out.name} for every sample, block by block.")

@@ -4,6 +4,11 @@ An emitter turns one `Derived` model into the text of its kernels. The layouts d
 they walk the samples (rows.py: one fused pass per sample; block.py: each step over a block
 of samples; blas.py: matrix products over a batch); they share this base and the small text
 utilities below.
+
+Long because what the layouts share is written once, here: names and printing, the per-sample
+sums, the loops over chunks, the entry points with their calling convention (parameters, data,
+the weights of the weighted kernels, hyperparameters by keyword) and the penalty kernels; a
+layout module holds only how it walks the samples.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from symdl.derive import Derived
+from symdl.derive import SAMPLE_WEIGHT, Derived
 from symdl.functions import REDUCTIONS, relu, stable_logs, total
 from symdl.generate.printer import ArrayPrinter, NumbaPrinter
 from symdl.generate.templates import (KERNEL_CHUNKS, KERNEL_GRADIENT, KERNEL_LOSS,
@@ -48,6 +53,10 @@ class Emitter:
         self.computed: set = set()  # the shared calls the statements so far compute
         self.derived = derived
         self.model: Model = derived.model
+        # the weighted kernels (Derived(model, weighted=True)): `loss_weighted(..., y,
+        # sample_weight)`, J = Σ_i w_i ℓ⁽ⁱ⁾ (÷ Σ_i w_i for a mean), beside the plain ones
+        self.weighted = derived.weighted
+        self.suffix = ("_weighted" if self.weighted else "") + self.SUFFIX
         self.dims = self._dimension_sources()
         self.sum_names: dict = {}  # reduction -> the variable its value is summed into
         self.sum_arrays: dict = {}  # a sum's variable -> the dimension it holds one sum per
@@ -162,18 +171,64 @@ class Emitter:
                 Statement(f"{spelled} += _log({exps})")], spelled
 
     def param_args(self):
-        return [p.name for p in self.model.params]
+        """The names every compiled function of a kernel takes first: the parameters, then
+        the hyperparameters (scalars, so one compiled version serves every value)."""
+        return [p.name for p in self.model.params] + self.hyper_args()
+
+    def hyper_args(self):
+        return [h.name for h in self.model.hypers]
+
+    def entry_args(self, data, params=True) -> str:
+        """An entry point's parameters: the model's parameters (unless not `params`), `data`,
+        then each hyperparameter as a keyword with its default (training.inputs, the calling
+        convention)."""
+        defaults = [f"{h.name}={self.model.hyper_defaults[h.name]!r}" for h in self.model.hypers]
+        names = [p.name for p in self.model.params] if params else []
+        return ", ".join(names + list(data) + defaults)
+
+    def entry_call(self, data) -> str:
+        """How one entry point passes its own arguments on to another."""
+        return ", ".join([p.name for p in self.model.params] + list(data) + self.hyper_args())
 
     def input_args(self):
         """Every data tensor, in declaration order: what predict reads besides the parameters."""
         return [t.name for t in self.model.inputs]
 
     def data_args(self):
-        """The data arguments of loss and gradient kernels: every data tensor, then the target."""
-        return self.input_args() + ([self.model.label.name] if self.model.label else [])
+        """The data arguments of loss and gradient kernels: every data tensor, then the target
+        (then, in the weighted kernels, the samples' weights)."""
+        return (self.input_args() + ([self.model.label.name] if self.model.label else [])
+                + (["sample_weight"] if self.weighted else []))
+
+    @property
+    def names(self) -> dict:
+        """How each symbol is spelled in this layout's kernels."""
+        raise NotImplementedError
+
+    def loss_kernel(self) -> list[str]:
+        """The loss kernel's parts, as this layout writes them."""
+        raise NotImplementedError
+
+    def loss_and_gradient_kernel(self) -> list[str]:
+        """The fused kernel's parts, as this layout writes them."""
+        raise NotImplementedError
+
+    def weighted_loss(self, value: str) -> str:
+        """One sample's loss as it enters J: times the sample's weight in the weighted kernels."""
+        return f"{self.names[SAMPLE_WEIGHT]} * ({value})" if self.weighted else value
+
+    def weighted_kernels(self) -> list[str]:
+        """The kernels over weighted samples (an emitter of Derived(model, weighted=True))."""
+        return [*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
+                *self.weighted_curvature()]
+
+    def weighted_curvature(self) -> list[str]:
+        """The weighted Hessian kernel where this layout writes one (none by default)."""
+        return []
 
     def signature(self):
-        return ", ".join(self.param_args() + self.data_args())
+        """The parameters of an entry point over data and targets (loss, loss_and_gradient)."""
+        return self.entry_args(self.data_args())
 
     # -- a penalty R(θ): two small kernels, added once to J and ∂J/∂p --
     @property
@@ -243,10 +298,10 @@ class Emitter:
     def loss_kernels(self, args, arrays, statements, setup=()) -> list[str]:
         """The loss kernel's parts: over one chunk's rows (`chunk_function`), over the chunks,
         and the Python entry point; `setup` lines come first in it."""
-        rows = f"_loss_of_rows{self.SUFFIX}"
+        rows = f"_loss_of_rows{self.suffix}"
         chunk = self.chunk_function(rows, args + ["_start", "_stop"], arrays, ["total = 0.0"],
                                     statements, "total", f"Σ of the loss over rows start..stop, {self.HOW}.")
-        chunks, run = self.chunks_functions(f"_loss_of_chunks{self.SUFFIX}", rows, args,
+        chunks, run = self.chunks_functions(f"_loss_of_chunks{self.suffix}", rows, args,
                                             returned=["loss"])
         kernel = KERNEL_LOSS.substitute(
             run=run, args=self.signature(), rows=self._rows(), scale=self.scale_line(),
@@ -259,7 +314,7 @@ class Emitter:
         """The fused kernel's parts: over one chunk's rows (`chunk_function`), over the chunks,
         and the Python entry point (`loss_and_gradient_entry`, which takes `entry`)."""
         scalars = [f"g_{p.name}" for p in self.model.params if p.is_scalar]
-        rows = f"_loss_and_gradient_of_rows{self.SUFFIX}"
+        rows = f"_loss_and_gradient_of_rows{self.suffix}"
         chunk = self.chunk_function(
             rows, args + ["_start", "_stop"] + buffers, arrays,
             ["total = 0.0"] + [f"{g} = 0.0" for g in scalars], statements,
@@ -267,15 +322,16 @@ class Emitter:
             f"Σ over rows start..stop of the loss and of its gradient, {self.HOW}: the scalars' "
             f"returned, the others' added into the buffers given.")
         chunks, run = self.chunks_functions(
-            f"_loss_and_gradient_of_chunks{self.SUFFIX}", rows, args,
+            f"_loss_and_gradient_of_chunks{self.suffix}", rows, args,
             returned=["loss"] + scalars, buffers=buffers)
         doc = f"(J, ∂J/∂p for every parameter p): forward and backward fused, {self.HOW}."
         return [chunk, *chunks,
                 self.entry_names(self.loss_and_gradient_entry(args, buffers, run, doc, **entry))]
 
     def entry_names(self, kernel: str) -> str:
-        """An entry point's text as this tier names it (the NumPy tier renames it)."""
-        return kernel
+        """An entry point's text as this tier names it (the NumPy tier and the weighted
+        kernels rename it)."""
+        return renamed_entries(kernel, "_weighted") if self.weighted else kernel
 
     def loss_and_gradient_entry(self, chunk_args: list[str], buffers: list[str], run: str,
                                 doc: str, transposed: frozenset = frozenset(), setup=()) -> str:
@@ -307,7 +363,8 @@ class Emitter:
             results=", ".join(results), penalty=self.penalty_call(), doc=doc)
 
     def gradient_kernel(self) -> str:
-        return self.entry_names(KERNEL_GRADIENT.substitute(args=self.signature()))
+        return self.entry_names(KERNEL_GRADIENT.substitute(
+            args=self.signature(), call=self.entry_call(self.data_args())))
 
     def _dtype(self):
         return f"{self.model.features.name}.dtype" if self.model.features else "np.float64"
@@ -321,8 +378,12 @@ class Emitter:
         return self.model.reduction == "mean"
 
     def scale_line(self, width=4) -> str:
-        """`scale = 1.0 / m` for a mean, nothing for a sum (whose kernels never read a scale)."""
-        return " " * width + "scale = 1.0 / m" if self.scales else ""
+        """`scale = 1.0 / m` for a mean (1/Σ w_i over weighted samples, so that integer weights
+        mean repeated rows), nothing for a sum (whose kernels never read a scale)."""
+        if not self.scales:
+            return ""
+        return " " * width + ("scale = 1.0 / np.sum(sample_weight)" if self.weighted
+                              else "scale = 1.0 / m")
 
     def scaled(self, value: str) -> str:
         """value · scale, or value itself when there is no scale."""
@@ -368,6 +429,12 @@ def referenced(lines: list[str], code: list[str]) -> list[str]:
     """The allocations `name = …` among `lines` whose name the kernel's `code` mentions."""
     text = "\n".join(code)
     return [line for line in lines if re.search(rf"\b{line.split(' = ')[0]}\b", text)]
+
+
+def renamed_entries(kernel: str, suffix: str) -> str:
+    """A kernel's text with its entry points (loss, loss_and_gradient, gradient), where defined
+    and where called, named with `suffix`."""
+    return re.sub(r"\b(loss_and_gradient|loss|gradient|hessian)\(", rf"\1{suffix}(", kernel)
 
 
 def innermost_reductions(expr) -> list:

@@ -86,8 +86,12 @@ def spec(model: Model, derived: Derived) -> dict:
         "classes_dim": (model.loss_input.shape[0]
                         if model.loss_kind == "softmax_cross_entropy" else None),
         "output": model.output_tensor.name if model.output_tensor else None,
-        "hessian": curvature is not None,
+        "hessian": curvature is not None and layout_of(model) != "blas",  # blas writes none
         "penalty": model.penalty_expr != 0,
+        # the hyperparameters and their defaults: every entry point takes them last, by keyword
+        "hypers": [(h.name, model.hyper_defaults[h.name]) for h in model.hypers],
+        # loss_weighted, loss_and_gradient_weighted, gradient_weighted (files.weighted_kernels)
+        "sample_weight": model.features is not None,
         "closed_form": derived.has_closed_form,
         # the kernels also written in NumPy (`loss_numpy`, ...: symdl.training.tiers)
         "numpy_tier": layout_of(model) == "block",
@@ -99,6 +103,7 @@ def spec(model: Model, derived: Derived) -> dict:
             "batch_size": training.batch_size, "initial": dict(training.initial),
             "init_scale": training.init_scale, "init": training.init,
             "sizes": dict(training.sizes), "seed": training.seed,
+            "hyper": dict(training.hyper),
         },
     }
 
@@ -117,6 +122,20 @@ def pretty_literal(value, indent=0) -> str:
     return repr(value)
 
 
+def weighted_kernels(model: Model) -> list[str]:
+    """loss_weighted, loss_and_gradient_weighted and gradient_weighted (and their NumPy tier
+    for a block-layout model): the kernels over samples with weights, J = Σ_i w_i ℓ⁽ⁱ⁾. Kept
+    apart from the plain ones, so an unweighted run's code is what it was (and Numba compiles
+    the weighted ones only when weights are given). None for a model without data."""
+    if model.features is None:
+        return []
+    derived = Derived(model, weighted=True)
+    found = EMITTERS[layout_of(model)](derived).weighted_kernels()
+    if layout_of(model) == "block":
+        found += NumPyTierEmitter(derived).weighted_kernels()
+    return found
+
+
 def render_module(model: Model, source: Source) -> str:
     """The whole text of generated/NAME.py for one model."""
     derived = Derived(model)
@@ -124,6 +143,7 @@ def render_module(model: Model, source: Source) -> str:
     kernels = [without_blank_lines(k) for k in emitter.kernels() if k]
     if layout_of(model) == "block":
         kernels += [without_blank_lines(k) for k in NumPyTierEmitter(derived).kernels() if k]
+    kernels += [without_blank_lines(k) for k in weighted_kernels(model) if k]
     regenerate = "symdl generate" if source.builtin else f"symdl generate {source.path.name}"
     text = MODULE.substitute(
         title=model.title, derivation_file=source.shown_path, regenerate=regenerate,

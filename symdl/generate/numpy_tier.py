@@ -25,10 +25,10 @@ import re
 from functools import cached_property
 
 
-from symdl.derive import LSE, ONEHOT, adjoint_symbol
+from symdl.derive import LSE, ONEHOT, SAMPLE_WEIGHT, adjoint_symbol
 from symdl.functions import stable_logs, total
 from symdl.generate.block import BlockEmitter
-from symdl.generate.emitter import Statement, assigned, prune
+from symdl.generate.emitter import Statement, assigned, prune, renamed_entries
 from symdl.generate.printer import ArrayPrinter
 from symdl.generate.templates import KERNEL_NUMPY_CHUNK, KERNEL_PREDICT
 from symdl.model import Affine
@@ -85,6 +85,7 @@ class NumPyTierEmitter(BlockEmitter):
             local = f"_{tensor.name}" if tensor.role in ("data", "target") else tensor.name
             names[tensor.symbol] = local
             names[adjoint_symbol(tensor)] = f"d_{tensor.name}"
+        names[SAMPLE_WEIGHT] = "_sample_weight"
         if self.model.loss_kind == "softmax_cross_entropy":
             classes = self.dims[self.model.loss_input.shape[0]]
             names[LSE] = "lse"
@@ -124,11 +125,11 @@ class NumPyTierEmitter(BlockEmitter):
     def loss_statements(self) -> list[Statement]:
         if self.model.loss_kind == "softmax_cross_entropy":
             z, label = self.model.loss_input.name, self.model.label.name
+            picked = self.weighted_loss(f"lse - np.take_along_axis({z}, _{label}, axis=1)")
             return [Statement(f"lse = _logsumexp_over_units({z})"),
-                    Statement(f"total += _over_rows(lse - np.take_along_axis({z}, _{label}, axis=1), "
-                              f"_rows)")]
+                    Statement(f"total += _over_rows({picked}, _rows)")]
         sums, value = self.reduced(self.derived.named_loss, self.names)
-        return sums + [Statement(f"total += _over_rows({value}, _rows)")]
+        return sums + [Statement(f"total += _over_rows({self.weighted_loss(value)}, _rows)")]
 
     def backward(self) -> list[Statement]:
         lines = []
@@ -186,13 +187,20 @@ class NumPyTierEmitter(BlockEmitter):
         for t in tensors:
             column = ", None" if t.is_scalar else ""
             lines.append(f"_{t.name} = {t.name}[_start:_stop{column}]")
+        if self.weighted and with_label:
+            lines.append("_sample_weight = sample_weight[_start:_stop, None]")
         return lines
 
     def kernels(self) -> list[str]:
         return [*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
                 *self.predict_kernel()]
 
+    def weighted_curvature(self) -> list[str]:
+        return []  # the Numba tier's weighted Hessian serves both
+
     def entry_names(self, kernel: str) -> str:
+        if self.weighted:
+            return numpy_names(renamed_entries(kernel, "_weighted_numpy"))
         return numpy_names(kernel)
 
     def predict_kernel(self) -> list[str]:
@@ -216,7 +224,7 @@ class NumPyTierEmitter(BlockEmitter):
         chunks, run = self.chunks_functions("_predict_of_chunks_numpy", "_predict_rows_numpy", args,
                                             tail=["out"])
         kernel = KERNEL_PREDICT.substitute(
-            run=run, args=", ".join(self.param_args() + self.input_args()), rows=self._rows(),
+            run=run, args=self.entry_args(self.input_args()), rows=self._rows(),
             allocate=allocate, transposed="", chunk_args=", ".join(args),
             doc=f"The model's output {out.name} for every sample, in NumPy.")
         return [chunk, *chunks, numpy_names(kernel)]

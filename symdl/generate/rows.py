@@ -6,6 +6,10 @@ forward pass, the loss and the backward pass back to back, loops over the chunks
 the chunks' parts. Gradients are reduced into per-chunk buffers combined after the chunks,
 in chunk order: `out[k] +=` on one shared array from several threads races
 (docs/engineering.md, 'Shared arrays in prange', 'Threads and prange').
+
+Long because the rows layout also writes every model's Hessian and closed form (the block
+layout borrows them): each kind of curvature (scalar parameters, θᵀx, an affine map with a
+bias, scalars and a penalty) is a short method of its own here.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from symdl.derive import LSE, ONEHOT, adjoint_symbol
+from symdl.derive import LSE, ONEHOT, SAMPLE_WEIGHT, adjoint_symbol
 from symdl.errors import DerivationError
 from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
 from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_PLAIN, KERNEL_PREDICT,
@@ -42,6 +46,7 @@ class RowsEmitter(Emitter):
             names[adjoint] = (f"d_{tensor.name}" if tensor.is_scalar
                               else f"d_{tensor.name}[{self.index(tensor.shape[0])}]")
         names[LSE] = "lse"
+        names[SAMPLE_WEIGHT] = "sample_weight[i]"
         if self.model.loss_kind == "softmax_cross_entropy":
             c = self.index(self.model.loss_input.shape[0])
             names[ONEHOT] = f"(1.0 if {c} == {self.model.label.name}_i else 0.0)"
@@ -84,9 +89,9 @@ class RowsEmitter(Emitter):
             z = self.model.loss_input.name
             label = f"{self.model.label.name}_i"
             return [Statement(f"lse = _logsumexp({z})"),
-                    Statement(f"{accumulator} += lse - {z}[{label}]")]
+                    Statement(f"{accumulator} += {self.weighted_loss(f'lse - {z}[{label}]')}")]
         sums, value = self.reduced(self.derived.named_loss, names)
-        return sums + [Statement(f"{accumulator} += {value}")]
+        return sums + [Statement(f"{accumulator} += {self.weighted_loss(value)}")]
 
     # -- node methods: backward --
     def backward(self) -> list[Statement]:
@@ -241,7 +246,8 @@ class RowsEmitter(Emitter):
             prune(forward + [Statement(store)]), "out", f"{out.name} for rows start..stop, into out.")
         chunks, run = self.chunks_functions("_predict_of_chunks", "_predict_rows", args, tail=["out"])
         kernel = KERNEL_PREDICT.substitute(
-            run=run, args=", ".join(args), rows=self._rows(), allocate=allocate, transposed="",
+            run=run, args=self.entry_args(self.input_args()), rows=self._rows(),
+            allocate=allocate, transposed="",
             chunk_args=", ".join(args), doc=f"The model's output {out.name} for every sample.")
         return [chunk, *chunks, kernel]
 
@@ -281,7 +287,7 @@ class RowsEmitter(Emitter):
         curvature = self.derived.curvature
         if curvature is None:
             return []
-        kernels = self.hessian_kernel(curvature)
+        kernels = self.penalty_hessian_kernel(curvature) + self.hessian_kernel(curvature)
         if self.derived.has_closed_form:
             kernels.append(self.closed_form_kernel(curvature))
         return kernels
@@ -297,13 +303,17 @@ class RowsEmitter(Emitter):
                     if entry not in printed:
                         printed[entry] = self.print(entry, names)
             lines = prune(self.forward() + [
-                Statement(f"hess[{a}, {b}] += {printed[entry]}")
+                Statement(f"hess[{a}, {b}] += {self.weighted_loss(printed[entry])}")
                 for a, row in enumerate(curvature.entries) for b, entry in enumerate(row)])
             shape = f"({size}, {size})"
+        elif curvature.kind == "affine":
+            lines, shape = prune(self.forward() + self.affine_hessian(curvature)), self.flat_shape()
+        elif curvature.kind == "softmax":
+            lines, shape = prune(self.forward() + self.softmax_hessian(curvature)), self.flat_shape()
         else:
             x = curvature.affine.input.name
-            lines = prune(self.forward() + [
-                Statement(f"_outer_add({self.print(curvature.second, names)}, {x}_i, hess)")])
+            second = self.weighted_loss(self.print(curvature.second, names))
+            lines = prune(self.forward() + [Statement(f"_outer_add({second}, {x}_i, hess)")])
             size = self.dims[curvature.params[0].shape[0]]
             shape = f"({size}, {size})"
         if self.model.features is None:
@@ -312,17 +322,109 @@ class RowsEmitter(Emitter):
                 name="hessian", args=self.signature(), body=self._indent(body, 4),
                 result="hess", doc="∂²J/∂p∂q (J has no data, so this is J's own Hessian).")]
         args = self.param_args() + self.data_args()
+        rows = f"_hessian_of_rows{self.suffix}"
         chunk = self.chunk_function(
-            "_hessian_of_rows", args + ["_start", "_stop", "hess"],
+            rows, args + ["_start", "_stop", "hess"],
             self.local_arrays(False), [], lines, "hess",
             "Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess.")
-        chunks, run = self.chunks_functions("_hessian_of_chunks", "_hessian_of_rows", args,
-                                      buffers=["_hess"])
+        chunks, run = self.chunks_functions(f"_hessian_of_chunks{self.suffix}", rows, args,
+                                            buffers=["_hess"])
+        penalty = (f" + penalty_hessian({', '.join(self.param_args())})"
+                   if self.has_penalty else "")
         kernel = KERNEL_HESSIAN.substitute(
-            run=run, args=self.signature(), rows=self._rows(), scale=self.scale_line(),
-            result=self.scaled("_combine(_hess_parts)"), shape=shape,
-            doc="The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk.")
-        return [chunk, *chunks, kernel]
+            run=run, args=self.signature(), chunk_args=", ".join(args), rows=self._rows(),
+            scale=self.scale_line(), result=self.scaled("_combine(_hess_parts)") + penalty,
+            shape=shape, doc="The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk.")
+        return [chunk, *chunks, self.entry_names(kernel)]
+
+    # -- the Hessian of an affine model over its flat parameters (Curvature kind "affine") --
+    def offsets(self) -> dict[str, str]:
+        """Code for where each parameter starts in the flat vector (SPEC order)."""
+        found: dict[str, str] = {}
+        sizes: list[str] = []
+        for p in self.model.params:
+            found[p.name] = " + ".join(sizes) or "0"
+            sizes.append(flat_size(p))
+        return found
+
+    def flat_shape(self) -> str:
+        size = " + ".join(flat_size(p) for p in self.model.params)
+        return f"({size}, {size})"
+
+    def softmax_hessian(self, curvature) -> list[Statement]:
+        """One sample's ∂²ℓ over the flat (W, b) of a softmax regression (`Curvature`)."""
+        step = curvature.affine
+        bias = f"{step.weight.name}.size" if step.bias is not None else "-1"
+        weight = self.weighted_loss("1.0")
+        return [Statement(f"lse = _logsumexp({step.out.name})"),
+                Statement(f"_softmax_affine_add({weight}, {step.out.name}, lse, "
+                          f"{step.input.name}_i, hess, {bias})")]
+
+    def affine_hessian(self, curvature) -> list[Statement]:
+        """One sample's ∂²ℓ over the flat parameters, added into hess (`Curvature`)."""
+        names, at, step = self.names, self.offsets(), curvature.affine
+        w, bias = at[step.weight.name], at[step.bias.name] if step.bias is not None else "-1"
+        x = f"{step.input.name}_i"
+        lines = [Statement(f"_affine_outer_add({self.weighted_loss(self.print(curvature.second, names))}, "
+                           f"{x}, hess, {w}, {bias})")]
+        for s, cross in zip(curvature.scalars, curvature.cross):
+            if cross != 0:
+                lines.append(Statement(f"_affine_cross_add({self.weighted_loss(self.print(cross, names))}, "
+                                       f"{x}, hess, {w}, {bias}, {at[s.name]})"))
+        for s, row in zip(curvature.scalars, curvature.entries):
+            for t, entry in zip(curvature.scalars, row):
+                if entry != 0:
+                    lines.append(Statement(f"hess[{at[s.name]}, {at[t.name]}] += "
+                                           f"{self.weighted_loss(self.print(entry, names))}"))
+        return lines
+
+    def penalty_hessian_kernel(self, curvature) -> list[str]:
+        """∂²R/∂p∂q over the flat parameters: w's diagonal, and b's and the scalars' block."""
+        if not self.has_penalty or curvature.kind not in ("affine", "softmax"):
+            return []
+        if curvature.kind == "softmax":
+            return self.diagonal_penalty_hessian(curvature)
+        at, w = self.offsets(), curvature.affine.weight
+        loose = ([curvature.affine.bias] if curvature.affine.bias is not None else []) + curvature.scalars
+        names = {**{t.symbol: t.name for t in self.model.params + self.model.hypers},
+                 w.symbol: f"{w.name}[j]"}
+        body = [f"hess = np.zeros({self.flat_shape()})"]
+        if curvature.penalty_diagonal != 0:
+            body += [f"for j in range({w.name}.shape[0]):",
+                     f"    hess[{at[w.name]} + j, {at[w.name]} + j] = "
+                     f"{self.print(curvature.penalty_diagonal, names)}"]
+        for s, row in zip(loose, curvature.penalty_entries):
+            for t, entry in zip(loose, row):
+                if entry != 0:
+                    body.append(f"hess[{at[s.name]}, {at[t.name]}] = {self.print(entry, names)}")
+        return [KERNEL_PLAIN.substitute(
+            name="penalty_hessian", args=", ".join(self.param_args()),
+            body=self._indent(body, 4), result="hess",
+            doc="∂²R/∂p∂q over the flat parameters (R is a sum over w's entries: diagonal).")]
+
+    def weighted_curvature(self) -> list[str]:
+        """The weighted Hessian kernel, where a Hessian is derived (Σ_i w_i ∂²ℓ⁽ⁱ⁾/∂p∂q)."""
+        curvature = self.derived.curvature
+        return self.hessian_kernel(curvature) if curvature is not None else []
+
+    def diagonal_penalty_hessian(self, curvature) -> list[str]:
+        """∂²R over the flat (W, b) of a softmax regression: diagonal, each element's own."""
+        at, body = self.offsets(), [f"hess = np.zeros({self.flat_shape()})"]
+        step = curvature.affine
+        for p, diagonal in ((step.weight, curvature.penalty_diagonal),
+                            (step.bias, curvature.bias_diagonal)):
+            if p is None or diagonal == 0:
+                continue
+            names = {**{t.symbol: t.name for t in self.model.params + self.model.hypers},
+                     p.symbol: f"_{p.name}_flat[j]"}
+            value = self.print(diagonal, names)
+            body += ([f"_{p.name}_flat = {p.name}.ravel()"] if f"_{p.name}_flat" in value else [])
+            body += [f"for j in range({p.name}.size):",
+                     f"    hess[{at[p.name]} + j, {at[p.name]} + j] = {value}"]
+        return [KERNEL_PLAIN.substitute(
+            name="penalty_hessian", args=", ".join(self.param_args()),
+            body=self._indent(body, 4), result="hess",
+            doc="∂²R/∂p∂q over the flat parameters (R is a sum over the elements: diagonal).")]
 
     def closed_form_kernel(self, curvature) -> str:
         if curvature.kind == "linear":
@@ -347,7 +449,8 @@ class RowsEmitter(Emitter):
         for p in self.model.params:
             lines.append(f"{p.name} = {self.print(form.solution[p.symbol], names)}")
         return KERNEL_PLAIN.substitute(
-            name="closed_form", args=", ".join(self.data_args()), body=self._indent(lines, 4),
+            name="closed_form", args=self.entry_args(self.data_args(), params=False),
+            body=self._indent(lines, 4),
             result=", ".join(p.name for p in self.model.params),
             doc="The minimiser from ∇J = 0, written with the data sums S (as 003 §3.1 (1)).")
 
@@ -364,5 +467,11 @@ class RowsEmitter(Emitter):
                   f"    _axpy({self.print(first_at_zero, names)}, {x}_i, g)",
                   f"{theta} = np.linalg.solve(hess, -g)"]
         return KERNEL_PLAIN.substitute(
-            name="closed_form", args=", ".join(self.data_args()), body=self._indent(lines, 4),
+            name="closed_form", args=self.entry_args(self.data_args(), params=False),
+            body=self._indent(lines, 4),
             result=theta, doc="The stationary point: solve H·θ = −∇J(0), the normal equation (003 §3.2).")
+
+
+def flat_size(param) -> str:
+    """Code for how many entries a parameter has in the flat vector (a scalar is a float)."""
+    return "1" if param.is_scalar else f"{param.name}.size"

@@ -97,14 +97,14 @@ def hessian($args):
 $scale
     _bounds = _chunk_bounds(m)
     _hess_parts = np.zeros((len(_bounds) - 1,) + $shape)
-    $run($args, _bounds, _hess_parts)
+    $run($chunk_args, _bounds, _hess_parts)
     return $result
 ''')
 
 KERNEL_GRADIENT = Template('''
 def gradient($args):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
-    return loss_and_gradient($args)[1:]
+    return loss_and_gradient($call)[1:]
 ''')
 
 KERNEL_PLAIN = Template(NJIT + '''

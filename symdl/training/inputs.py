@@ -1,8 +1,9 @@
 """The generated kernels' calling convention, in one place.
 
 Every kernel of a model takes its parameters in SPEC order, then its data tensors in the order
-the derivation declares them, then the target if the model has one:
-``loss_and_gradient(*params, *inputs, y)``. A kernel trusts its arguments: it reads x[i, j]
+the derivation declares them, then the target if the model has one, then each
+hyperparameter by keyword, its default when not given:
+``loss_and_gradient(*params, *inputs, y, lam=0.01)`` (`with_hyper` binds them). A kernel trusts its arguments: it reads x[i, j]
 for j < n and W[k, j] for the sizes it is handed, and Numba compiles a new version for every
 mix of types. So every public entry point that calls a kernel (`train.fit`, `train.predict`,
 `train.metrics`, `train.closed_form`, one-vs-rest, the estimators, each chunk of a Dask
@@ -124,6 +125,116 @@ class ModelInputs:
     def data(self) -> tuple:
         """The data arguments of a kernel: every data tensor, then the target if there is one."""
         return kernel_data(self.x, self.y)
+
+
+# ---- hyperparameters: the scalars every entry point takes last, by keyword --------------------
+
+ENTRY_POINTS = ("loss", "loss_and_gradient", "gradient", "predict", "hessian", "closed_form",
+                "loss_and_gradient_sparse")
+"""The generated functions that take a model's hyperparameters (and their NumPy tier's and
+weighted versions: `loss_weighted_numpy`)."""
+
+WEIGHTED = ("loss", "loss_and_gradient", "gradient", "hessian")
+"""The entry points with a weighted version, `NAME_weighted(*params, *data, sample_weight)`."""
+
+
+def is_entry_point(name: str) -> bool:
+    """Whether `name` is an entry point that takes the hyperparameters."""
+    return name.removesuffix("_numpy").removesuffix("_weighted") in ENTRY_POINTS
+
+
+def hyper_values(spec, hyper=None) -> dict:
+    """{name: float} for every hyperparameter of the model: its default from SPEC, or the
+    value `hyper` gives it.
+
+    A value must be a finite real number; a name the model does not declare is an error
+    that lists those it does. The values are floats, so a kernel compiled once (float64
+    scalars) serves every value: an int would make Numba compile another version.
+    """
+    declared = dict(spec.get("hypers") or [])
+    if hyper is None:
+        return declared
+    if not isinstance(hyper, dict):
+        raise DataError(f"{spec['name']}: hyper must be a dictionary {{name: value}}, not "
+                        f"{type(hyper).__name__}")
+    for name, value in hyper.items():
+        if name not in declared:
+            listed = ", ".join(declared) or "none"
+            raise DataError(f"{spec['name']} has no hyperparameter {name!r}; its "
+                            f"hyperparameters are {listed}")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                         np.floating)):
+            raise DataError(f"{spec['name']}: hyperparameter {name} must be a real number, not "
+                            f"{value!r} ({type(value).__name__})")
+        if not np.isfinite(value):
+            raise DataError(f"{spec['name']}: hyperparameter {name} must be finite, not {value}")
+    return {name: float(hyper.get(name, default)) for name, default in declared.items()}
+
+
+class WithHyper:
+    """A generated module (or its NumPy tier) whose entry points get `values` as keywords:
+    `view.loss_and_gradient(*params, *data)` is `module.loss_and_gradient(*params, *data,
+    lam=0.1)`. Everything else (SPEC, ...) is the module's own."""
+
+    def __init__(self, module, values: dict):
+        self.module, self.values = module, values
+
+    def __getattr__(self, name):
+        found = getattr(self.module, name)
+        if is_entry_point(name):
+            values = self.values
+            return lambda *args: found(*args, **values)
+        return found
+
+    def __repr__(self):
+        return f"<{self.module!r} with {self.values}>"
+
+
+def with_hyper(module, spec, hyper=None):
+    """`module` whose entry points are called with the hyperparameters `hyper` (checked by
+    `hyper_values`; the defaults where it gives none); the module itself when the model has
+    none, so nothing is added to a call of such a model."""
+    values = hyper_values(spec, hyper)
+    return WithHyper(module, values) if values else module
+
+
+# ---- sample weights: the weighted kernels take them after the target -------------------------
+
+def sample_weights(spec, sample_weight, rows: int, dtype=np.float64):
+    """The samples' weights as the weighted kernels take them: one finite number ≥ 0 per
+    sample, not all 0, as a contiguous `dtype` array; None stays None (no weights)."""
+    if sample_weight is None:
+        return None
+    name = spec["name"]
+    if not spec.get("sample_weight"):
+        raise DataError(f"{name} has no weighted kernels (it takes no data); leave out "
+                        f"sample_weight")
+    weights = validate.numeric_array(sample_weight, "sample_weight")
+    if weights.ndim != 1 or len(weights) != rows:
+        raise DataError(f"sample_weight has shape {weights.shape}, but there are {rows} "
+                        f"samples: give one weight per sample, a 1-D array of {rows}")
+    validate.require_finite(weights, "sample_weight")
+    if np.any(weights < 0):
+        raise DataError(f"sample_weight holds a negative weight ({weights.min():g}); weights "
+                        f"must be ≥ 0")
+    if not np.any(weights > 0):
+        raise DataError("sample_weight is 0 for every sample: there is nothing to train on")
+    return np.ascontiguousarray(weights, dtype=dtype)
+
+
+class Weighted:
+    """A module (or its NumPy tier, or a `WithHyper` view) whose `loss`, `loss_and_gradient`
+    and `gradient` are its weighted kernels: called with the weights after the target, as
+    `(*params, *data, sample_weight)`; its `hessian` is the weighted Hessian, where the
+    model has one."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def __getattr__(self, name):
+        if name in WEIGHTED:
+            return getattr(self.module, f"{name}_weighted")
+        return getattr(self.module, name)
 
 
 # ---- checking everything a kernel is called with ---------------------------------------------

@@ -1,0 +1,120 @@
+"""Hessians of affine models with a bias, a penalty and scalar parameters (Curvature kind
+"affine"): held against finite differences of the generated gradient, and used by Newton."""
+
+import numpy as np
+import pytest
+
+from symdl import kernels, train
+from symdl.training import inputs
+
+
+def flat_gradient(module, params, x, y, **hyper):
+    return np.concatenate([np.ravel(g) for g in module.gradient(*params, x, y, **hyper)])
+
+
+def numeric_hessian(module, params, x, y, step=1e-6, **hyper):
+    """Central differences of the kernel's own gradient, one flat parameter at a time."""
+    flat = np.concatenate([np.ravel(p) for p in params])
+    columns = []
+    for k in range(len(flat)):
+        up, down = flat.copy(), flat.copy()
+        up[k] += step
+        down[k] -= step
+        cut = [np.split(v, np.cumsum([np.size(p) for p in params])[:-1]) for v in (up, down)]
+        shaped = [[c.reshape(np.shape(p)) if np.ndim(p) else float(c[0]) for c, p in zip(v, params)]
+                  for v in cut]
+        columns.append((flat_gradient(module, shaped[0], x, y, **hyper)
+                        - flat_gradient(module, shaped[1], x, y, **hyper)) / (2 * step))
+    return np.array(columns).T
+
+
+CASES = {
+    "ridge_regression": {"alpha": 0.7},          # w, b, a penalty with a hyperparameter
+    "poisson_glm": {"alpha": 0.2},               # w, b, e^z, a mean, a penalty
+    "logistic_three_parameter": {},              # a vector and a bias, no penalty
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_hessian_is_the_derivative_of_the_gradient(name):
+    module = kernels.load(name)
+    spec = module.SPEC
+    assert spec["hessian"]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((30, 3))
+    y = (rng.random(30) > 0.5).astype(float) if spec["target"][1] == "binary" else rng.poisson(2.0, 30).astype(float)
+    params = [p + 0.3 * rng.standard_normal(np.shape(p))
+              for p in inputs.initial_params(spec, inputs.dimension_sizes(spec, x))]
+    hyper = CASES[name]
+    np.testing.assert_allclose(module.hessian(*params, x, y, **hyper),
+                               numeric_hessian(module, params, x, y, **hyper), rtol=1e-6, atol=1e-6)
+
+
+def test_newton_fits_ridge_to_scikit_learns_coefficients():
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((100, 4))
+    y = x @ [1.0, -2.0, 0.5, 3.0] + 1.0 + rng.standard_normal(100)
+    expected = linear_model.Ridge(alpha=3.0).fit(x, y)
+    result = train.fit("ridge_regression", x, y, optimizer="newton", epochs=5, tol=1e-9,
+                       hyper={"alpha": 3.0})
+    np.testing.assert_allclose(result.params["w"], expected.coef_, rtol=1e-10)
+    assert result.params["b"] == pytest.approx(expected.intercept_, rel=1e-10)
+    assert len(result.history) <= 3  # a quadratic: one Newton step lands on the minimiser
+
+
+def test_newton_fits_poisson_regression_to_scikit_learns_coefficients_in_few_steps():
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((300, 3))
+    y = rng.poisson(np.exp(x @ [0.3, -0.2, 0.5] + 0.1)).astype(float)
+    expected = linear_model.PoissonRegressor(alpha=0.5, tol=1e-12, max_iter=1000).fit(x, y)
+    result = train.fit("poisson_glm", x, y, optimizer="newton", epochs=30, tol=1e-10,
+                       hyper={"alpha": 0.5})
+    np.testing.assert_allclose(result.params["w"], expected.coef_, atol=1e-8)
+    assert len(result.history) < 12
+
+
+def test_the_weighted_hessian_of_a_penalised_model_is_that_of_repeated_rows():
+    module = kernels.load("ridge_regression")
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((20, 3)), rng.standard_normal(20)
+    weights = rng.integers(0, 4, 20)
+    params = [rng.standard_normal(3), 0.5]
+    np.testing.assert_allclose(
+        module.hessian_weighted(*params, x, y, weights.astype(float), alpha=0.4),
+        module.hessian(*params, np.repeat(x, weights, axis=0), np.repeat(y, weights), alpha=0.4),
+        rtol=1e-12)
+
+
+def test_a_kink_or_several_layers_get_no_hessian():
+    for name in ("elastic_net_logistic", "huber_regressor", "mlp_regressor"):
+        assert not kernels.load(name).SPEC["hessian"], name
+
+
+def test_the_softmax_hessian_over_a_matrix_and_a_bias_is_the_derivative_of_the_gradient():
+    module = kernels.load("multinomial_logistic")
+    assert module.SPEC["hessian"]
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((25, 3)), rng.integers(0, 4, 25)
+    params = [rng.standard_normal((4, 3)), rng.standard_normal(4)]
+    np.testing.assert_allclose(module.hessian(*params, x, y, alpha=0.3),
+                               numeric_hessian(module, params, x, y, alpha=0.3), rtol=1e-6, atol=1e-6)
+    weights = rng.integers(0, 3, 25)
+    np.testing.assert_allclose(
+        module.hessian_weighted(*params, x, y, weights.astype(float), alpha=0.3),
+        module.hessian(*params, np.repeat(x, weights, axis=0), np.repeat(y, weights), alpha=0.3),
+        rtol=1e-10, atol=1e-12)
+
+
+def test_newton_fits_multinomial_logistic_regression_to_scikit_learns():
+    sk_datasets = pytest.importorskip("sklearn.datasets")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+    x, y = sk_datasets.load_iris(return_X_y=True)
+    x = StandardScaler().fit_transform(x)
+    expected = LogisticRegression(C=1.0, tol=1e-12, max_iter=10000).fit(x, y)
+    result = train.fit("multinomial_logistic", x, y, optimizer="newton", epochs=50, tol=1e-9,
+                       sizes={"C": 3})
+    np.testing.assert_allclose(result.params["W"], expected.coef_, atol=1e-5)
+    assert len(result.history) < 20
