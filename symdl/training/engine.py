@@ -315,6 +315,11 @@ NEWTON_ROUNDING = 1e-12
 rounding (m terms, each to about 1e-16) lets a line search see."""
 
 
+SINGULAR_CUTOFF = 1e-12
+"""An eigenvalue of the Hessian below this fraction of the largest is rounding, not curvature
+(`_newton_direction`)."""
+
+
 def newton(module, params, data, epochs, record, stopping=None):
     """Newton's method with the generated Hessian, damped so that every step lowers J.
 
@@ -363,7 +368,20 @@ def newton(module, params, data, epochs, record, stopping=None):
 
 
 def _newton_direction(hessian, gradient):
-    """d with (H + μI) d = ∇J, μ = 0 when H is positive definite, else grown until it is."""
+    """d with (H + μI) d = ∇J, μ = 0 when H is positive definite, else grown until it is.
+
+    H positive semidefinite with eigenvalues at rounding level (more parameters than rows of
+    data, least squares on 15 rows × 31 columns) has directions J does not curve in: there
+    Cholesky of the rounding noise would succeed and step far along them, differently for data
+    that differ only in rounding (integer weights against repeated rows). d is then the
+    minimum-norm step, in the directions of eigenvalues above SINGULAR_CUTOFF × the largest.
+    """
+    values, vectors = np.linalg.eigh(hessian)
+    largest = float(np.max(np.abs(values), initial=0.0))
+    curved = values > SINGULAR_CUTOFF * largest
+    if largest > 0 and not curved.all() and values.min() >= -SINGULAR_CUTOFF * largest:
+        kept = vectors[:, curved]
+        return kept @ ((kept.T @ gradient) / values[curved])
     scale = max(1.0, float(np.max(np.abs(np.diag(hessian)))))
     damping = 0.0
     while True:
