@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "bb511c6956f6570b"
+DERIVATION_SHA256 = "87e036e9a8730a6f"
+GENERATOR_SHA256 = "c922b4b07a113cce"
+BODY_SHA256 = "21cd8e020bd3ce86"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "e0c68f14d7a053ba"
+GENERATOR_SHA256 = "c922b4b07a113cce"
+BODY_SHA256 = "87a1c129585b133c"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter as SympyLatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.stringpict import prettyForm
@@ -32,15 +33,20 @@ from symdl.model import Affine, Derivation, Model, Step, outside_reductions
 
 
 class Partial(sp.Expr):
-    """∂f/∂x shown as a symbol in a chain-rule product (never evaluated)."""
+    """∂f/∂x shown as a symbol in a chain-rule product (never evaluated).
 
-    def __new__(cls, numerator: str, denominator: str, numerator_tex: str, denominator_tex: str):
+    `indices` are the index letters free in it (∂z_c/∂h_k carries c and k), so that the
+    printed equations' free indices can be checked (symdl.notation)."""
+
+    def __new__(cls, numerator: str, denominator: str, numerator_tex: str, denominator_tex: str,
+                indices=()):
         obj = sp.Expr.__new__(cls)
         obj.texts = (numerator, denominator, numerator_tex, denominator_tex)
+        obj.indices = frozenset(indices)
         return obj
 
     def _hashable_content(self):
-        return self.texts
+        return self.texts + (tuple(sorted(self.indices)),)
 
     def _latex(self, printer):
         return r"\frac{\partial %s}{\partial %s}" % self.texts[2:]
@@ -77,6 +83,42 @@ class IndexSum(sp.Expr):
         sigma = prettyForm(*prettyForm("Σ").below(printer._print(self.args[0])))
         sigma.baseline = 0
         return prettyForm(*sigma.right(" ", body), binding=prettyForm.ADD)
+
+
+class SoftmaxElement(sp.Symbol):
+    """softmax(z)_c = e^{z_c}/Σ_c' e^{z_c'}, the c-th probability, written as 002 and 004
+    name it rather than as e^{z_c − log Σ e^{z}}; its one free index is the class letter."""
+
+    def __new__(cls, tensor, letter):
+        obj = super().__new__(cls, f"softmax__{tensor.name}__{letter}", real=True)
+        obj.texts = (tensor_base_latex(tensor.latex), letter)
+        return obj
+
+    def __getnewargs_ex__(self):
+        return ((), {})
+
+    def _latex(self, printer):
+        return r"\operatorname{softmax}(%s)_{%s}" % self.texts
+
+    def _pretty(self, printer):
+        return prettyForm(f"softmax({unicode_of_latex(self.texts[0])})_{self.texts[1]}")
+
+
+def tensor_base_latex(latex: str) -> str:
+    """The vector's (or matrix's) own name from its element's: {W^{(1)}}_{kj} → W^{(1)}."""
+    base = re.sub(r"_\{[^{}]*\}$", "", latex)
+    if base.startswith("{") and base.endswith("}"):
+        base = base[1:-1]
+    return base
+
+
+def indicator_latex(printer, expr) -> str:
+    """Heaviside(u, 0), the derivative of ReLU, as the indicator 1[u > 0]: SymPy prints it
+    θ(u, 0), and θ names parameters in every document."""
+    argument = printer._print(expr.args[0])
+    if len(expr.args) > 1 and expr.args[1] == 0:
+        return r"\mathbb{1}[%s > 0]" % argument
+    return r"H(%s)" % argument
 
 
 @dataclass
@@ -186,10 +228,14 @@ def model_lines(model: Model) -> list[Line]:
     for step in model.steps_of_model:
         lines.append(intermediate_line(model, step))
     if model.loss_kind == "softmax_cross_entropy":
-        z_y, total = sp.Symbol("z_y"), sp.Symbol(r"\sum_{c} e^{z_c}")
+        z = model.loss_input
+        letter = model.index(z.shape[0])
+        z_y = BoundElement(z.name, z.latex, ["y"])
+        partition = IndexSum(letter, sp.exp(z.symbol))
         lines.append(Line("The loss of one sample with label y is the cross-entropy of softmax(z):",
-                          sp.Symbol("ell"), [-sp.log(sp.exp(z_y) / total),
-                                             sp.Symbol(r"\log\sum_{c} e^{z_c}") - z_y]))
+                          sp.Symbol("ell"), [-sp.log(SoftmaxElement(z, "y"), evaluate=False),
+                                             sp.Add(sp.log(partition, evaluate=False), -z_y,
+                                                    evaluate=False)]))
     else:
         lines.append(Line("The loss of one sample:", sp.Symbol("ell"), [model.loss_expr]))
     total = "J = Σ_i ℓ⁽ⁱ⁾ over the m samples" if model.reduction == "sum" else "J = (1/m) Σ_i ℓ⁽ⁱ⁾, the mean over the m samples"
@@ -204,7 +250,8 @@ def model_lines(model: Model) -> list[Line]:
         for param in model.params:
             value = derived.penalty_gradients[param.name]
             if value != 0:
-                lines.append(Line("", Partial("R", param.name, "R", param.latex), [value]))
+                lines.append(Line("", Partial("R", param.name, "R", param.latex,
+                                              indices_of(model, param)), [value]))
     for param in model.params:
         lines += gradient_lines(model, derived, param)
     if derived.adjoints:
@@ -215,6 +262,10 @@ def model_lines(model: Model) -> list[Line]:
         value = adjoint.local
         for step in adjoint.through:
             value = value + transpose_term(model, step)
+        value = softmax_written(model, value)
+        if value.is_Add:  # softmax(z)_c − [c = y], the positive term first as 002 writes it
+            value = sp.Add(*sorted(value.args, key=lambda t: t.could_extract_minus_sign()),
+                           evaluate=False)
         lines.append(Line("", adjoint_symbol(adjoint.tensor), [value]))
     if model.loss_kind == "expression" and derived.stable_loss != derived.loss:
         lines.append(Line("The loss in a form that stays finite at |z| = 1000 (what the kernel evaluates):",
@@ -298,21 +349,22 @@ def as_sums(model: Model, value):
 def describe(tensor) -> str:
     shape = " × ".join(tensor.shape)
     kinds = {"data": "feature", "target": "target", "param": "parameter"}
-    where = f" ∈ ℝ^{shape}" if shape else ""
+    where = f" ∈ ℝ^({shape})" if " × " in shape else (f" ∈ ℝ^{shape}" if shape else "")
     kind = kinds[tensor.role]
     if tensor.role == "target" and tensor.kind != "real":
         kind = {"binary": "label in {0, 1}", "class": "class label"}[tensor.kind]
-    return f"{tensor.name}{where} ({kind})"
+    return f"{unicode_of_latex(tensor_base_latex(tensor.latex))}{where} ({kind})"
 
 
 def describe_latex(tensor) -> str:
-    """describe() in LaTeX: $\\theta_{j} \\in \\mathbb{R}^{n}$ (parameter)."""
+    """describe() in LaTeX: $\\theta \\in \\mathbb{R}^{n}$ (parameter): the vector, not its
+    element θ_j, belongs to ℝⁿ."""
     where = r" \in \mathbb{R}^{%s}" % r" \times ".join(tensor.shape) if tensor.shape else ""
     kinds = {"data": "feature", "target": "target", "param": "parameter"}
     kind = kinds[tensor.role]
     if tensor.role == "target" and tensor.kind != "real":
         kind = {"binary": r"label in $\{0, 1\}$", "class": "class label"}[tensor.kind]
-    return f"${tensor.latex}{where}$ ({kind})"
+    return f"${tensor_base_latex(tensor.latex)}{where}$ ({kind})"
 
 
 def intermediate_line(model: Model, step) -> Line:
@@ -324,18 +376,35 @@ def intermediate_line(model: Model, step) -> Line:
     return Line("A named intermediate:", step.out.symbol, [step.expr])
 
 
+def softmax_written(model: Model, value):
+    """e^{z_c − log Σ e^{z}} (and e^{z_c}·e^{−log Σ e^{z}}) written softmax(z)_c, as the
+    documents write it (002 "A Real Example: Model Setup", 004 "MLP networks")."""
+    if model.loss_kind != "softmax_cross_entropy" or not isinstance(value, sp.Basic) \
+            or not value.has(LSE):
+        return value
+    z = model.loss_input
+    return value.subs(sp.exp(-LSE), SoftmaxElement(z, model.index(z.shape[0])) / sp.exp(z.symbol))
+
+
+def indices_of(model: Model, tensor) -> set:
+    """The index letters of a tensor's element: W_kj → {k, j}; none for the loss ℓ."""
+    return {model.index(d) for d in tensor.shape} if tensor is not None else set()
+
+
 def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
     lines, routes = [], []
     paths = chain_rule(derived, param)
     for number, path in enumerate(paths, 1):
         symbols = [Partial(f.numerator.name if f.numerator else "ℓ", f.denominator.name,
-                           f.numerator.latex if f.numerator else r"\ell", f.denominator.latex)
+                           f.numerator.latex if f.numerator else r"\ell", f.denominator.latex,
+                           indices_of(model, f.numerator) | indices_of(model, f.denominator))
                    for f in path]
-        values = [tidy(f.value) for f in path]
+        raw = [softmax_written(model, f.value) for f in path]
+        values = [tidy(v) for v in raw]
         sums = sorted({f.summed_over for f in path if f.summed_over})
         product = sp.Mul(*symbols, evaluate=False)
         evaluated = sp.Mul(*values, evaluate=False)
-        simplified = tidy(sp.Mul(*[f.value for f in path]), hints=[f.value for f in path])
+        simplified = tidy(sp.Mul(*raw), hints=raw)
         for index in sums:
             product, evaluated = IndexSum(index, product), IndexSum(index, evaluated)
             simplified = IndexSum(index, simplified)
@@ -346,7 +415,7 @@ def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
                 + " → ".join([name for f in path for name in
                               (f.route or (f.numerator.name if f.numerator else "ℓ",))]
                              + [param.name]) + "):"
-        lhs = Partial("ℓ", param.name, r"\ell", param.latex)
+        lhs = Partial("ℓ", param.name, r"\ell", param.latex, indices_of(model, param))
         tex = (f"The chain rule for ${param.latex}$, factor by factor:" if len(path) > 1 else
                f"The derivative with respect to ${param.latex}$:")
         if len(paths) > 1:
@@ -355,7 +424,7 @@ def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
                           tex=tex))
         routes.append(simplified)
     if len(routes) > 1:
-        lhs = Partial("ℓ", param.name, r"\ell", param.latex)
+        lhs = Partial("ℓ", param.name, r"\ell", param.latex, indices_of(model, param))
         together = sp.Add(*routes, evaluate=False)
         sides = [together]
         if not any(r.has(IndexSum, *REDUCTIONS) for r in routes):
@@ -437,7 +506,8 @@ class TextPrinter:
         out = ["    " + row for row in self.block(line.lhs, names)[0]]
         for side in line.rhs:
             rows, baseline = self.block(side, names)
-            out += [("      = " if k == baseline else "        ") + row for k, row in enumerate(rows)]
+            out += [(f"      {relation(side)} " if k == baseline else "        ") + row
+                    for k, row in enumerate(rows)]
         return out
 
     def block(self, value, names):
@@ -467,6 +537,18 @@ class NamedPrettyPrinter(PrettyPrinter):
             return prettyForm(self.names[symbol.name])
         return super()._print_Symbol(symbol, bold_name)
 
+    def _print_MatrixSymbol(self, symbol):
+        """A matrix or vector by its own name: the MatrixSymbol θ is the vector, never the
+        element θⱼ that a tensor of the same name prints as."""
+        return super()._print_Symbol(symbol)
+
+    def _print_Heaviside(self, expr):
+        """ReLU's derivative as the indicator 1[u > 0] (see indicator_latex)."""
+        if len(expr.args) > 1 and expr.args[1] == 0:
+            form = self._print(expr.args[0])
+            return prettyForm(*prettyForm(*form.left("1[")).right(" > 0]"))
+        return super()._print_Heaviside(expr)
+
 
 class LatexPrinter:
     """A standalone LaTeX document: each derivation an align* environment.
@@ -489,9 +571,9 @@ class LatexPrinter:
             if line.text:
                 equations.append(r"\intertext{%s}" % (line.tex or prose.to_latex(line.text)))
             if line.lhs is not None:
-                sides = [self.expr(r, symbol_names) for r in line.rhs]
-                equations.append(self.expr(line.lhs, symbol_names) + " &= "
-                                 + r" \\ &= ".join(sides) + r" \\")
+                sides = [relation_latex(r) + " " + self.expr(r, symbol_names) for r in line.rhs]
+                equations.append(self.expr(line.lhs, symbol_names) + " &"
+                                 + r" \\ &".join(sides) + r" \\")
         body.append("\\begin{align*}\n" + "\n".join(equations).rstrip("\\ \n") + "\n\\end{align*}")
         if derivation.claims:
             body.append(r"\subsection*{What the document states}" + "\n" + r"\begin{itemize}")
@@ -507,7 +589,27 @@ class LatexPrinter:
     def expr(self, value, symbol_names) -> str:
         if isinstance(value, str):
             return value
-        return sp.latex(value, symbol_names=symbol_names, mul_symbol="dot", order="none")
+        return DocumentLatexPrinter({"symbol_names": symbol_names, "mul_symbol": "dot",
+                                     "order": "none"}).doprint(value)
+
+
+class DocumentLatexPrinter(SympyLatexPrinter):
+    """SymPy's LaTeX printer with the documents' notation where SymPy's differs: ReLU's
+    derivative 1[z > 0], not θ(z, 0)."""
+
+    def _print_Heaviside(self, expr, exp=None):
+        tex = indicator_latex(self, expr)
+        return tex if exp is None else r"\left(%s\right)^{%s}" % (tex, exp)
+
+
+def relation(side) -> str:
+    """= between the sides of an equation; ∈ when the right side is a set: α ∈ (0, 16/19),
+    never α = (0, 16/19), which reads as a point."""
+    return "∈" if isinstance(side, sp.Set) else "="
+
+
+def relation_latex(side) -> str:
+    return r"\in" if isinstance(side, sp.Set) else "="
 
 
 class NotebookPrinter(LatexPrinter):
@@ -522,8 +624,8 @@ class NotebookPrinter(LatexPrinter):
             if line.text:
                 rows.append("&" + self.sentence(line.tex or prose.to_latex(line.text)))
             if line.lhs is not None:
-                sides = [self.expr(r, symbol_names) for r in line.rhs]
-                rows.append(self.expr(line.lhs, symbol_names) + " &= " + r" \\ &= ".join(sides))
+                sides = [relation_latex(r) + " " + self.expr(r, symbol_names) for r in line.rhs]
+                rows.append(self.expr(line.lhs, symbol_names) + " &" + r" \\ &".join(sides))
         return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 
     @staticmethod
