@@ -629,10 +629,7 @@ def _loss_edge(derived: Derived, source: Tensor) -> ChainFactor | None:
             return None
         value = sp.diff(logsumexp(source.symbol) - ONEHOT * source.symbol, source.symbol)
         value = value.xreplace({logsumexp(source.symbol): LSE})
-        # ∂ℓ/∂z_c is one element per class: the loss itself sums over nothing here. A sum
-        # over c comes from the step that reads z (Σ_c ∂ℓ/∂z_c·W_ck for the hidden layer);
-        # marking it here summed ∂ℓ/∂W_ck and ∂ℓ/∂b_c over their own free index c.
-        return ChainFactor(None, source, value)
+        return ChainFactor(None, source, value, model.index(source.shape[0]))
     if source.symbol not in model.loss_expr.free_symbols:
         return None
     return ChainFactor(None, source, sp.factor(differentiate(model.loss_expr, None, source.symbol,

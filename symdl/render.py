@@ -202,6 +202,51 @@ def tidy(expr, hints=()):
     return sp.Mul(numerator, sp.Pow(product(bottom, -1), -1, evaluate=False), evaluate=False)
 
 
+def factor_count(term) -> int:
+    """How many factors a term multiplies, numbers aside, powers counted: 2·S_x·a·b has 3,
+    S_x² has 2, Xθ has 2, b has 1."""
+    count = 0
+    for factor in (term.args if isinstance(term, (sp.Mul, sp.MatMul)) else (term,)):
+        if factor.is_Number:
+            continue
+        base, exponent = factor.as_base_exp() if isinstance(factor, sp.Expr) else (factor, 1)
+        count += int(exponent) if getattr(exponent, "is_Integer", False) and exponent > 0 else 1
+    return count
+
+
+def is_negative(term) -> bool:
+    if isinstance(term, sp.MatMul):
+        return bool(term.args and term.args[0].is_Number and term.args[0] < 0)
+    return bool(term.could_extract_minus_sign())
+
+
+def document_order(expr):
+    """The terms of every sum in the order the documents write them, for printing only
+    (the value is unchanged; sums are rebuilt unevaluated so SymPy does not sort them back):
+
+    a number first (1 − h, as 001 and 003 write it), then the products of more factors
+    before those of fewer (W·X + B, w·x + b, Xθ − y, S_xx·a² + 2S_x·a·b + m·b² − 2S_xy·a:
+    the highest degree first, as a textbook writes a polynomial), and among equals the
+    positive terms first (m·S_xx − S_x², ŷ − y, softmax(z)_c − [c = y]). Terms that tie
+    keep the order they had (tidy's, or the derivation file's)."""
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(document_order)
+    if not isinstance(expr, sp.Basic) or expr.is_Atom or isinstance(expr, (Partial, sp.Set)):
+        return expr
+    if isinstance(expr, IndexSum):
+        return IndexSum(expr.args[0], document_order(expr.args[1]))
+    args = [document_order(a) for a in expr.args]
+    if isinstance(expr, (sp.Add, sp.MatAdd)):
+        ordered = sorted(args, key=lambda t: (not t.is_Number, -factor_count(t), is_negative(t)))
+        return type(expr)(*ordered, evaluate=False)
+    if isinstance(expr, (sp.Mul, sp.Pow)):
+        return type(expr)(*args, evaluate=False)
+    try:
+        return expr.func(*args)
+    except (TypeError, ValueError):
+        return expr
+
+
 # ---- the lines of a derivation ---------------------------------------------------------
 
 def derivation_lines(derivation: Derivation) -> list[Line]:
@@ -401,7 +446,10 @@ def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
                    for f in path]
         raw = [softmax_written(model, f.value) for f in path]
         values = [tidy(v) for v in raw]
-        sums = sorted({f.summed_over for f in path if f.summed_over})
+        # A junction index free on the left is not summed: W⁽²⁾_ck moves only z_c, so
+        # ∂ℓ/∂W⁽²⁾_ck = ∂ℓ/∂z_c·h_k with no Σ_c (derive marks the softmax loss factor as
+        # summed over c, which it is when the path goes on through W⁽²⁾ to the hidden layer).
+        sums = sorted({f.summed_over for f in path if f.summed_over} - indices_of(model, param))
         product = sp.Mul(*symbols, evaluate=False)
         evaluated = sp.Mul(*values, evaluate=False)
         simplified = tidy(sp.Mul(*raw), hints=raw)
@@ -451,31 +499,65 @@ def curvature_lines(derived: Derived) -> list[Line]:
         form = derived.closed if curvature.quadratic else None
         if form is not None:
             sums = [(s, v) for s, v in form.statistics.items() if v != 1]
-            names = ", ".join(f"{s} = Σ {sp.pretty(v, use_unicode=True)}" for s, v in sums)
+            names = ", ".join(f"{plain_name(s)} = Σ {one_line(v)}" for s, v in sums)
             names_tex = ", ".join(r"$%s = \sum %s$" % (sp.latex(s), sp.latex(v)) for s, v in sums)
             text = (f"With the data sums ({names}; m the number of samples) the cost is"
                     if form.statistics else "The cost:")
             tex = (f"With the data sums ({names_tex}; $m$ the number of samples) the cost is"
                    if form.statistics else "The cost:")
-            lines.append(Line(text, sp.Symbol("J"), [form.cost], tex=tex))
+            count = sp.Symbol("m", positive=True)
+            lines.append(Line(text, sp.Symbol("J"), [count_first(form.cost, count)], tex=tex))
             for p, g in zip(curvature.params, form.gradient):
-                lines.append(Line("", Partial("J", p.name, "J", p.latex), [g]))
+                lines.append(Line("", Partial("J", p.name, "J", p.latex), [count_first(g, count)]))
             lines.append(Line("The Hessian:", sp.Symbol("H"), [form.hessian]))
             for p in curvature.params:
                 lines.append(Line("Setting the gradient to zero and solving:", p.symbol,
-                                  [form.solution[p.symbol]]))
+                                  [count_first(form.solution[p.symbol], count)]))
         else:
             lines.append(Line("The Hessian of one sample's loss:", sp.Symbol("H"),
                               [sp.Matrix(curvature.entries)]))
     else:
         x = curvature.affine.input
-        lines.append(Line(f"The Hessian: ∂²ℓ/∂{curvature.params[0].name}_j∂{curvature.params[0].name}_k "
-                          f"= ℓ''(z)·{x.name}_j·{x.name}_k, summed over samples, with",
-                          sp.Symbol("ell''(z)"), [curvature.second]))
+        theta, data = (tensor_base_latex(t.latex) for t in (curvature.params[0], x))
+        shown = [unicode_of_latex(t) for t in (theta, data)]
+        lines.append(Line(f"The Hessian: ∂²ℓ/∂{shown[0]}ⱼ∂{shown[0]}ₖ "
+                          f"= ℓ''(z)·{shown[1]}ⱼ·{shown[1]}ₖ, summed over samples, with",
+                          sp.Symbol("ell''(z)"), [tidy(curvature.second)],
+                          tex=(r"The Hessian: $\frac{\partial^2 \ell}{\partial %s_{j}\,\partial %s_{k}}"
+                               r" = \ell''(z)\, %s_{j} %s_{k}$, summed over samples, with"
+                               % (theta, theta, data, data))))
         if curvature.quadratic:
             lines.append(Line("ℓ'' does not depend on the parameters, so J is quadratic and its "
                               "minimiser solves H·θ = −∇J(0): the normal equation."))
     return lines
+
+
+def count_first(expr, count):
+    """Each product with the sample count m written m first, after its number: m·S_xx − S_x²
+    and m·b, as 003 §3.1 writes (mS_xy − S_xS_y)/(mS_xx − S_xS_x), not S_xx·m."""
+    if not isinstance(expr, sp.Basic) or expr.is_Atom:
+        return expr
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(lambda e: count_first(e, count))
+    args = [count_first(a, count) for a in expr.args]
+    if isinstance(expr, sp.Mul) and count in args:
+        numbers = [a for a in args if a.is_Number]
+        rest = [a for a in args if not a.is_Number and a != count]
+        return sp.Mul(*numbers, count, *rest, evaluate=False)
+    if isinstance(expr, (sp.Add, sp.Mul, sp.Pow)):
+        return type(expr)(*args, evaluate=False)
+    return expr.func(*args)
+
+
+def plain_name(symbol) -> str:
+    """A LaTeX-named symbol for the terminal: S_{xy} → S_xy."""
+    return symbol.name.replace("{", "").replace("}", "")
+
+
+def one_line(expr) -> str:
+    """An expression in a sentence of the terminal: x², x·y on one line (not a 2-line block)."""
+    text = sp.sstr(expr).replace("**2", "²").replace("**3", "³").replace("*", "·")
+    return unicode_of_latex(text)
 
 
 # ---- printers -------------------------------------------------------------------------
@@ -513,7 +595,7 @@ class TextPrinter:
     def block(self, value, names):
         if isinstance(value, str):
             return [value], 0
-        form = NamedPrettyPrinter(names)._print(value)
+        form = NamedPrettyPrinter(names)._print(document_order(value))
         rows = form.render(wrap_line=False).split("\n")
         return [row.rstrip() for row in rows], form.baseline
 
@@ -535,12 +617,21 @@ class NamedPrettyPrinter(PrettyPrinter):
     def _print_Symbol(self, symbol, bold_name=False):
         if symbol.name in self.names:
             return prettyForm(self.names[symbol.name])
+        if "_{" in symbol.name:  # a data sum S_{xy}: S_xy, as the sentence above it names it
+            return prettyForm(plain_name(symbol))
         return super()._print_Symbol(symbol, bold_name)
 
     def _print_MatrixSymbol(self, symbol):
         """A matrix or vector by its own name: the MatrixSymbol θ is the vector, never the
         element θⱼ that a tensor of the same name prints as."""
         return super()._print_Symbol(symbol)
+
+    def _print_sigmoid(self, expr):
+        """σ(z), as every document writes the logistic function (its LaTeX is σ too)."""
+        return self._print_Function(expr, func_name="σ")
+
+    def _print_relu(self, expr):
+        return self._print_Function(expr, func_name="ReLU")
 
     def _print_Heaviside(self, expr):
         """ReLU's derivative as the indicator 1[u > 0] (see indicator_latex)."""
@@ -590,7 +681,7 @@ class LatexPrinter:
         if isinstance(value, str):
             return value
         return DocumentLatexPrinter({"symbol_names": symbol_names, "mul_symbol": "dot",
-                                     "order": "none"}).doprint(value)
+                                     "order": "none"}).doprint(document_order(value))
 
 
 class DocumentLatexPrinter(SympyLatexPrinter):
