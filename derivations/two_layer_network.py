@@ -34,7 +34,7 @@ derivation = Model(
     training=Training(dataset="two_moons", optimizer="rmsprop", learning_rate=0.1,
                       epochs=150, init_scale=2.0, sizes={"H": 16}),
 )
-point = derivation.data("point", ("n",))
+point = derivation.data("point", ("n",), latex="x")  # 001's point (x, y) is (x₁, x₂) here
 colour = derivation.target("colour", kind="binary", latex="c")
 theta1 = derivation.param("theta1", ("H", "n"), latex=r"\theta^{(1)}")
 b1 = derivation.param("b1", ("H",), latex=r"b^{(1)}")

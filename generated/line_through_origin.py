@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "d76cbe3c72040296"
+DERIVATION_SHA256 = "a052377fd9eae8b7"
 GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "ca26ce39e792f97f"
+BODY_SHA256 = "70853252b21af7a9"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "be38a67d0081bfda"
+DERIVATION_SHA256 = "6cdbf54c073f458b"
 GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "c25d8a2c40af3cf2"
+BODY_SHA256 = "c6f287b73643054e"
 
 SPEC = {
     'name': 'logistic_three_parameter',

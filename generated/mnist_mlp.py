@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "c922b4b07a113cce"
-BODY_SHA256 = "21cd8e020bd3ce86"
+GENERATOR_SHA256 = "d0e3919de87ed95b"
+BODY_SHA256 = "685a3b90b8ebdbda"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "c922b4b07a113cce"
-BODY_SHA256 = "87a1c129585b133c"
+DERIVATION_SHA256 = "26a7c9fff57e6286"
+GENERATOR_SHA256 = "d0e3919de87ed95b"
+BODY_SHA256 = "566cb565cad1ecdc"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -18,7 +18,7 @@ together.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter as SympyLatexPrinter
@@ -283,9 +283,11 @@ def model_lines(model: Model) -> list[Line]:
                                                     evaluate=False)]))
     else:
         lines.append(Line("The loss of one sample:", sp.Symbol("ell"), [model.loss_expr]))
-    total = "J = Σ_i ℓ⁽ⁱ⁾ over the m samples" if model.reduction == "sum" else "J = (1/m) Σ_i ℓ⁽ⁱ⁾, the mean over the m samples"
-    total_tex = (r"$J = \sum_{i} \ell^{(i)}$ over the $m$ samples" if model.reduction == "sum"
-                 else r"$J = \frac{1}{m} \sum_{i} \ell^{(i)}$, the mean over the $m$ samples")
+    m = count_name(model)
+    total = (f"J = Σ_i ℓ⁽ⁱ⁾ over the {m} samples" if model.reduction == "sum"
+             else f"J = (1/{m}) Σ_i ℓ⁽ⁱ⁾, the mean over the {m} samples")
+    total_tex = (f"$J = \\sum_{{i}} \\ell^{{(i)}}$ over the ${m}$ samples" if model.reduction == "sum"
+                 else f"$J = \\frac{{1}}{{{m}}} \\sum_{{i}} \\ell^{{(i)}}$, the mean over the ${m}$ samples")
     lines.append(Line(f"The cost: {total}." if model.features else "There is no data: J = ℓ.",
                       tex=f"The cost: {total_tex}." if model.features
                       else r"There is no data: $J = \ell$."))
@@ -315,7 +317,7 @@ def model_lines(model: Model) -> list[Line]:
     if model.loss_kind == "expression" and derived.stable_loss != derived.loss:
         lines.append(Line("The loss in a form that stays finite at |z| = 1000 (what the kernel evaluates):",
                           sp.Symbol("ell"), [derived.stable_loss]))
-    lines += curvature_lines(derived)
+    lines += curvature_lines(derived, count_name(model))
     for line in lines:
         line.lhs = as_sums(model, line.lhs)
         line.rhs = None if line.rhs is None else [as_sums(model, side) for side in line.rhs]
@@ -414,7 +416,8 @@ def describe_latex(tensor) -> str:
 
 def intermediate_line(model: Model, step) -> Line:
     if isinstance(step, Affine):
-        value = IndexSum(model.index(step.input.shape[0]), step.weight.symbol * step.input.symbol)
+        value = IndexSum(model.index(step.input.shape[0]),  # W·x, the weight first, as written
+                         sp.Mul(step.weight.symbol, step.input.symbol, evaluate=False))
         if step.bias is not None:
             value = sp.Add(value, step.bias.symbol, evaluate=False)
         return Line("An affine map (000/002 Y = W·X + B; 004 h = W·x + b):", step.out.symbol, [value])
@@ -456,8 +459,9 @@ def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
         for index in sums:
             product, evaluated = IndexSum(index, product), IndexSum(index, evaluated)
             simplified = IndexSum(index, simplified)
-        text = f"The chain rule for {param.name}, factor by factor:" if len(path) > 1 else \
-            f"The derivative with respect to {param.name}:"
+        shown = unicode_of_latex(tensor_base_latex(param.latex))
+        text = f"The chain rule for {shown}, factor by factor:" if len(path) > 1 else \
+            f"The derivative with respect to {shown}:"
         if len(paths) > 1:
             text = text[:-1] + f", route {number} of {len(paths)} (through " \
                 + " → ".join([name for f in path for name in
@@ -477,7 +481,8 @@ def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
         sides = [together]
         if not any(r.has(IndexSum, *REDUCTIONS) for r in routes):
             sides.append(sp.factor(sp.Add(*routes)))
-        lines.append(Line(f"{param.name} is reached by {len(routes)} routes; ∂ℓ/∂{param.name} is "
+        shown = unicode_of_latex(tensor_base_latex(param.latex))
+        lines.append(Line(f"{shown} is reached by {len(routes)} routes; ∂ℓ/∂{shown} is "
                           f"their sum:", lhs, sides,
                           tex=f"${param.latex}$ is reached by {len(routes)} routes; "
                               f"$\\partial\\ell/\\partial {param.latex}$ is their sum:"))
@@ -490,7 +495,13 @@ def transpose_term(model, step: Affine):
     return IndexSum(model.index(step.out.shape[0]), step.weight.symbol * adjoint_symbol(step.out))
 
 
-def curvature_lines(derived: Derived) -> list[Line]:
+def count_name(model: Model) -> str:
+    """The letter for the number of samples: m (003), or n where a tensor prints as m, as in
+    001, whose slope is m and whose count is n ("MSE = (1/n)(...)")."""
+    return "n" if any(tensor_base_latex(t.latex) == "m" for t in model.tensors.values()) else "m"
+
+
+def curvature_lines(derived: Derived, count_letter: str = "m") -> list[Line]:
     curvature = derived.curvature
     if curvature is None:
         return []
@@ -501,11 +512,19 @@ def curvature_lines(derived: Derived) -> list[Line]:
             sums = [(s, v) for s, v in form.statistics.items() if v != 1]
             names = ", ".join(f"{plain_name(s)} = Σ {one_line(v)}" for s, v in sums)
             names_tex = ", ".join(r"$%s = \sum %s$" % (sp.latex(s), sp.latex(v)) for s, v in sums)
-            text = (f"With the data sums ({names}; m the number of samples) the cost is"
+            text = (f"With the data sums ({names}; {count_letter} the number of samples) the cost is"
                     if form.statistics else "The cost:")
-            tex = (f"With the data sums ({names_tex}; $m$ the number of samples) the cost is"
+            tex = (f"With the data sums ({names_tex}; ${count_letter}$ the number of samples) the cost is"
                    if form.statistics else "The cost:")
             count = sp.Symbol("m", positive=True)
+            if count_letter != "m":  # the count prints as n; a tensor already prints as m
+                form = replace(form, cost=form.cost.subs(count, sp.Symbol(count_letter, positive=True)),
+                               gradient=[g.subs(count, sp.Symbol(count_letter, positive=True))
+                                         for g in form.gradient],
+                               hessian=form.hessian.subs(count, sp.Symbol(count_letter, positive=True)),
+                               solution={k: v.subs(count, sp.Symbol(count_letter, positive=True))
+                                         for k, v in form.solution.items()})
+                count = sp.Symbol(count_letter, positive=True)
             lines.append(Line(text, sp.Symbol("J"), [count_first(form.cost, count)], tex=tex))
             for p, g in zip(curvature.params, form.gradient):
                 lines.append(Line("", Partial("J", p.name, "J", p.latex), [count_first(g, count)]))
