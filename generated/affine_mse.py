@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "1e9b9dcd25f3a7bb"
+GENERATOR_SHA256 = "6a4bf5795e51952d"
+BODY_SHA256 = "2f51430f7cdf37e4"
 
 SPEC = {
     'name': 'affine_mse',

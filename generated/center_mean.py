@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "e2e7d1444fbecc00"
+GENERATOR_SHA256 = "6a4bf5795e51952d"
+BODY_SHA256 = "1d2dc2eaf4a91485"
 
 SPEC = {
     'name': 'center_mean',

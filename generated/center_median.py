@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "717bad6d13fa4d03"
+GENERATOR_SHA256 = "6a4bf5795e51952d"
+BODY_SHA256 = "3d6ba7c364800b77"
 
 SPEC = {
     'name': 'center_median',

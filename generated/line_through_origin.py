@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a052377fd9eae8b7"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "70853252b21af7a9"
+GENERATOR_SHA256 = "6a4bf5795e51952d"
+BODY_SHA256 = "0a916ca7929ccde9"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "9c80c8dd821049d5"
+GENERATOR_SHA256 = "6a4bf5795e51952d"
+BODY_SHA256 = "eb95dc41942c6fd6"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6cdbf54c073f458b"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "c6f287b73643054e"
+GENERATOR_SHA256 = "6a4bf5795e51952d"
+BODY_SHA256 = "edaeab73ce57768d"
 
 SPEC = {
     'name': 'logistic_three_parameter',

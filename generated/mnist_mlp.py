@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "685a3b90b8ebdbda"
+GENERATOR_SHA256 = "6a4bf5795e51952d"
+BODY_SHA256 = "656925cb67b35d06"
 
 SPEC = {
     'name': 'mnist_mlp',

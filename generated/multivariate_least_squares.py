@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "c7f456f8475b7054"
+GENERATOR_SHA256 = "6a4bf5795e51952d"
+BODY_SHA256 = "b263f69848a16d44"
 
 SPEC = {
     'name': 'multivariate_least_squares',

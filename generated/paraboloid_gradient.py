@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "5744f64dfab318b8"
+GENERATOR_SHA256 = "6a4bf5795e51952d"
+BODY_SHA256 = "3c9364e56309a152"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "26a7c9fff57e6286"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "566cb565cad1ecdc"
+DERIVATION_SHA256 = "6951b746ad107d2b"
+GENERATOR_SHA256 = "6a4bf5795e51952d"
+BODY_SHA256 = "9d0477f98baa4f3e"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "d0e3919de87ed95b"
-BODY_SHA256 = "7cc5e63b68f1b31c"
+GENERATOR_SHA256 = "6a4bf5795e51952d"
+BODY_SHA256 = "5324c1bd211b6aa9"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -192,7 +192,8 @@ def command_check(args):
     report = check.table(rows)
     if args.json:
         from symdl.saved import to_json
-        print(to_json({"rows": [dataclasses.asdict(r) for r in rows],
+        print(to_json({"rows": [{f.name: getattr(r, f.name) for f in dataclasses.fields(r)
+                                 if f.name != "value"} for r in rows],  # value: SymPy, arrays
                        "failures": sum(r.is_failure for r in rows),
                        "discrepancies": sum(r.is_discrepancy for r in rows)}))
     else:

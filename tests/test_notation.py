@@ -115,3 +115,12 @@ def test_an_interval_is_printed_with_in_not_equals():
 def test_the_quantities_are_vectors_not_elements():
     lines = derivation_lines(load_derivation("mnist_mlp"))
     assert "x ∈ ℝ^n" in lines[0].text and r"$x \in \mathbb{R}^{n}$" in lines[0].tex
+
+
+def test_every_follows_names_a_claim_of_the_built_in_derivations():
+    """Claim.follows is matched by statement: a statement edited on one side only would let
+    the finding stand beside its cause again without a word."""
+    statements = {c.statement for n in builtin_names() for c in load_derivation(n).claims}
+    for name in builtin_names():
+        for claim in load_derivation(name).claims:
+            assert not claim.follows or claim.follows in statements, (name, claim.statement)
