@@ -356,6 +356,10 @@ def evaluate_claim(name: str, claim: Claim) -> Row:
                value=derived)
 
 
+def causes(count: int) -> str:
+    return f"{count} cause" if count == 1 else f"{count} causes"
+
+
 def by_cause(rows: list[Row]) -> list[tuple[Row, list[Row]]]:
     """The discrepancies one per cause: each with the discrepancies that follow from it
     (Claim.follows names its statement). A finding whose cause agrees or is not among `rows`
@@ -452,7 +456,7 @@ def table(rows: list[Row]) -> str:
     grouped = by_cause(rows)
     if discrepancies:
         lines += ["", f"Discrepancies between the documents and the derivations "
-                      f"({len(discrepancies)}, from {len(grouped)} causes):"]
+                      f"({len(discrepancies)}, from {causes(len(grouped))}):"]
         for number, (r, following) in enumerate(grouped, 1):
             lines.append(f"{number}. [{severity_text(r)}] {r.derivation} — {r.source}: the document "
                          f"states \"{r.claim}\". {r.correction or 'symdl derives otherwise: ' + r.evidence}")
@@ -471,7 +475,7 @@ def table(rows: list[Row]) -> str:
     lines += ["", f"{len(rows)} checks: {sum(r.verdict == 'passes' for r in rows)} internal passes, "
                   f"{sum(r.verdict == 'agrees' for r in rows)} document agreements, "
                   f"{len(discrepancies)} document discrepancies ({counts}; "
-                  f"{len(grouped)} causes), "
+                  f"{causes(len(grouped))}), "
                   f"{len(failures)} failures."]
     return "\n".join(lines) + "\n"
 

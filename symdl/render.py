@@ -670,7 +670,10 @@ class LatexPrinter:
     def __init__(self, footnotes=True):
         self.footnotes = footnotes  # each document's file name in a footnote where it is cited
 
-    def print(self, derivation: Derivation, standalone=True, heading=r"\section*") -> str:
+    def print(self, derivation: Derivation, standalone=True, heading=r"\section*",
+              claims=True) -> str:
+        """The derivation as LaTeX; `claims=False` leaves out the document's claims (the
+        handout prints them itself, each with symdl's verdict: symdl.report)."""
         body = [heading + "{%s}" % prose.to_latex(derivation.title),
                 r"\noindent Source: %s\par" % cite_latex(derivation.source, self.footnotes)]
         if derivation.summary:
@@ -681,11 +684,11 @@ class LatexPrinter:
             if line.text:
                 equations.append(r"\intertext{%s}" % (line.tex or prose.to_latex(line.text)))
             if line.lhs is not None:
-                sides = [relation_latex(r) + " " + self.expr(r, symbol_names) for r in line.rhs]
+                sides = [relation_latex(r) + " " + self.broken(r, symbol_names) for r in line.rhs]
                 equations.append(self.expr(line.lhs, symbol_names) + " &"
                                  + r" \\ &".join(sides) + r" \\")
         body.append("\\begin{align*}\n" + "\n".join(equations).rstrip("\\ \n") + "\n\\end{align*}")
-        if derivation.claims:
+        if derivation.claims and claims:
             body.append(r"\subsection*{What the document states}" + "\n" + r"\begin{itemize}")
             for claim in derivation.claims:
                 body.append(r"\item " + prose.to_latex(claim.statement)
@@ -703,9 +706,73 @@ class LatexPrinter:
                                      "order": "none"}).doprint(document_order(value))
 
 
+    WIDTH = 58
+    """Characters of typeset mathematics (commands and braces not counted) that fit beside
+    the left side of an align* line on an A4 page with 2 cm margins, at 11 pt."""
+
+    def broken(self, value, symbol_names) -> str:
+        """A long sum broken into lines of at most WIDTH visible characters, each continued
+        line starting with its sign under the first term (as a textbook breaks a long sum);
+        a short one, or anything not a sum, on one line."""
+        value = document_order(value) if isinstance(value, sp.Basic) else value
+        whole = self.expr(value, symbol_names)
+        if visible_width(whole) <= self.WIDTH:
+            return whole
+        if isinstance(value, sp.Mul) and len(value.args) > 1:  # a long product: break at a ·
+            rows, current = [], ""
+            for k, factor in enumerate(value.args):
+                tex = self.expr(factor, symbol_names)
+                if factor.is_Add:
+                    tex = r"\left(%s\right)" % tex
+                piece = tex if k == 0 else r" \cdot " + tex
+                if current and visible_width(current + piece) > self.WIDTH:
+                    rows.append(current)
+                    current = piece.lstrip()
+                else:
+                    current += piece
+            rows.append(current)
+            return (r" \\ &\qquad ").join(rows)
+        if not isinstance(value, sp.Add):
+            return whole
+        rows, current = [], ""
+        for k, term in enumerate(value.args):
+            negative = is_negative(term)
+            tex = self.expr(-term if negative and k else term, symbol_names)
+            piece = tex if k == 0 else (" - " if negative else " + ") + tex
+            if current and visible_width(current + piece) > self.WIDTH:
+                rows.append(current)
+                current = piece.lstrip()
+            else:
+                current += piece
+        rows.append(current)
+        return (r" \\ &\qquad ").join(rows)
+
+
+def visible_width(tex: str) -> int:
+    """Roughly how many characters a LaTeX formula typesets: commands, braces and script
+    markers dropped, \frac's two halves counted as the longer one."""
+    while True:
+        fraction = re.search(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", tex)
+        if not fraction:
+            break
+        longer = max(fraction.group(1), fraction.group(2), key=len)
+        tex = tex[:fraction.start()] + longer + tex[fraction.end():]
+    tex = re.sub(r"\\(left|right|cdot|,|;|quad)", "x", tex)
+    tex = re.sub(r"\\[A-Za-z]+", "x", tex)
+    return len(re.sub(r"[{}^_ ]", "", tex))
+
+
 class DocumentLatexPrinter(SympyLatexPrinter):
     """SymPy's LaTeX printer with the documents' notation where SymPy's differs: ReLU's
-    derivative 1[z > 0], not θ(z, 0)."""
+    derivative 1[z > 0], not θ(z, 0); a name of several letters upright (likelihood,
+    J_printed, s_max), as a word, not as a product of letters in italics; two letters (S_xy)
+    stay italic, each a variable."""
+
+    def _print_Symbol(self, expr, style="plain"):
+        tex = super()._print_Symbol(expr, style)
+        if expr in self._settings["symbol_names"]:
+            return tex
+        return re.sub(r"(?<![\\A-Za-z])([A-Za-z]{3,})(?![A-Za-z])", r"\\mathrm{\1}", tex)
 
     def _print_Heaviside(self, expr, exp=None):
         tex = indicator_latex(self, expr)
@@ -734,7 +801,7 @@ class NotebookPrinter(LatexPrinter):
             if line.text:
                 rows.append("&" + self.sentence(line.tex or prose.to_latex(line.text)))
             if line.lhs is not None:
-                sides = [relation_latex(r) + " " + self.expr(r, symbol_names) for r in line.rhs]
+                sides = [relation_latex(r) + " " + self.broken(r, symbol_names) for r in line.rhs]
                 rows.append(self.expr(line.lhs, symbol_names) + " &" + r" \\ &".join(sides))
         return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 
