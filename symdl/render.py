@@ -18,6 +18,7 @@ together.
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, replace
 
 import sympy as sp
@@ -587,12 +588,12 @@ class TextPrinter:
     def print(self, derivation: Derivation) -> str:
         out = [derivation.title, "=" * len(derivation.title), f"Source: {derivation.source}"]
         if derivation.summary:
-            out.append(derivation.summary)
+            out.append(textwrap.fill(derivation.summary, self.WIDTH + 12, break_on_hyphens=False))
         out.append("")
         names = unicode_names(derivation)
         for line in derivation_lines(derivation):
             if line.text:
-                out.append(line.text)
+                out.append(textwrap.fill(line.text, self.WIDTH + 12, break_on_hyphens=False))
             if line.lhs is not None:
                 out += self.equation(line, names)
             out.append("")
@@ -606,10 +607,72 @@ class TextPrinter:
         """lhs, then `= rhs` for each right-hand side, multi-line blocks aligned on their baseline."""
         out = ["    " + row for row in self.block(line.lhs, names)[0]]
         for side in line.rhs:
-            rows, baseline = self.block(side, names)
-            out += [(f"      {relation(side)} " if k == baseline else "        ") + row
-                    for k, row in enumerate(rows)]
+            for number, (rows, baseline) in enumerate(self.wrapped(side, names)):
+                lead = f"      {relation(side)} " if number == 0 else "          "
+                out += [(lead if k == baseline else " " * len(lead)) + row
+                        for k, row in enumerate(rows)]
         return out
+
+    WIDTH = 88
+    """Columns a right-hand side may take before it is broken (a terminal of 100, less the
+    indent): equation lines of 300 characters never wrap in a terminal or a notebook cell."""
+
+    def wrapped(self, value, names) -> list:
+        """The blocks of one right-hand side: one when it fits; a long sum broken before a
+        + or −, a long product before a ⋅, each continued block starting with its sign."""
+        rows, baseline = self.block(value, names)
+        if isinstance(value, str) or max(map(len, rows), default=0) <= self.WIDTH:
+            return [(rows, baseline)]
+        if isinstance(value, sp.MatrixBase):  # too wide: one entry after the other
+            blocks = []
+            for i in range(value.rows):
+                for j in range(value.cols):
+                    label = f"[{i + 1},{j + 1}]: " if value.cols > 1 else f"[{i + 1}]: "
+                    for number, (entry, line) in enumerate(self.wrapped(value[i, j], names)):
+                        lead = label if number == 0 else " " * len(label)
+                        blocks.append(([(lead if k == line else " " * len(lead)) + r
+                                        for k, r in enumerate(entry)], line))
+            return blocks
+        value = document_order(value)
+        if not isinstance(value, (sp.Add, sp.Mul)) or len(value.args) < 2:
+            return [(rows, baseline)]
+        joiner = sp.Add if isinstance(value, sp.Add) else sp.Mul
+        groups: list = [[]]
+        for term in value.args:
+            trial = self.block(joiner(*(groups[-1] + [term]), evaluate=False), names)[0]
+            if groups[-1] and max(map(len, trial)) > self.WIDTH - 2:
+                groups.append([])
+            groups[-1].append(term)
+        blocks = []
+        for number, group in enumerate(groups):
+            prefix = ""
+            if number:
+                if joiner is sp.Mul:
+                    prefix = "⋅ "
+                elif is_negative(group[0]):
+                    prefix, group = "- ", [-group[0]] + group[1:]
+                else:
+                    prefix = "+ "
+            shown = group[0] if len(group) == 1 else joiner(*group, evaluate=False)
+            if joiner is sp.Mul and isinstance(shown, sp.Add) and \
+                    max(map(len, self.block(shown, names)[0])) > self.WIDTH - 4:
+                inner = self.wrapped(shown, names)  # a long sum inside a product: (… ↵ + …)
+                for k, (rows, line) in enumerate(inner):
+                    opening = prefix + "(" if k == 0 else " " * (len(prefix) + 1)
+                    rows = [(opening if r == line else " " * len(opening)) + row
+                            + (")" if k == len(inner) - 1 and r == line else "")
+                            for r, row in enumerate(rows)]
+                    blocks.append((rows, line))
+                continue
+            if joiner is sp.Mul and isinstance(shown, sp.Add):
+                form = NamedPrettyPrinter(names)._print(shown)
+                form = prettyForm(*form.parens())
+                rows, baseline = [r.rstrip() for r in form.render(wrap_line=False).split("\n")], form.baseline
+            else:
+                rows, baseline = self.block(shown, names)
+            blocks.append(([(prefix if k == baseline else " " * len(prefix)) + row
+                            for k, row in enumerate(rows)], baseline))
+        return blocks
 
     def block(self, value, names):
         if isinstance(value, str):
@@ -793,7 +856,7 @@ class NotebookPrinter(LatexPrinter):
     r"""One align* block for Jupyter's MathJax (`notebook_latex`): MathJax has no
     \intertext, so each sentence is a line of its own, words in \text{} and maths between."""
 
-    def print(self, derivation: Derivation, standalone=False, heading=None) -> str:
+    def print(self, derivation: Derivation, standalone=False, heading=None, claims=False) -> str:
         symbol_names = latex_names(derivation)
         rows = [r"&\textbf{%s}" % prose.text_mode(derivation.title),
                 "&" + self.sentence(prose.to_latex("Source: " + documents.cite(derivation.source)))]

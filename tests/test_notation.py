@@ -124,3 +124,13 @@ def test_every_follows_names_a_claim_of_the_built_in_derivations():
     for name in builtin_names():
         for claim in load_derivation(name).claims:
             assert not claim.follows or claim.follows in statements, (name, claim.statement)
+
+
+@pytest.mark.parametrize("ref", builtin_names() + EXAMPLES, ids=lambda r: getattr(r, "stem", r))
+def test_terminal_lines_wrap_instead_of_running_off_the_screen(ref):
+    """Equation lines of 300–417 characters never wrap in a terminal: a long sum breaks
+    before a + or −, a long product before a ⋅, a wide matrix entry by entry; sentences are
+    filled to 100 columns. (The source line and the claims' list items are left whole.)"""
+    rows = [row for row in TextPrinter().print(load_derivation(ref)).splitlines()
+            if not row.startswith(("  - ", "Source:"))]
+    assert max(map(len, rows)) <= 100, max(rows, key=len)
