@@ -463,7 +463,7 @@ def table(rows: list[Row]) -> str:
             for f in following:
                 lines.append(f"   - follows from it: {f.derivation} — {f.source}: \"{f.claim}\". "
                              f"{f.correction or 'symdl derives otherwise: ' + f.evidence}")
-    between = [r for r in discrepancies if r.between]
+    between = [cause for cause, _ in grouped if cause.between]  # one note per cause
     if between:
         lines += ["", f"Between the documents ({len(between)}):"]
         for number, r in enumerate(between, 1):

@@ -220,8 +220,8 @@ def math_word(word: str) -> str:
     """ln → \\ln, MSE → \\mathrm{MSE}, mean → \\text{ mean }, mS → mS (a product of letters)."""
     if word in FUNCTIONS:
         return "\\" + word + " "
-    if len(word) >= 2 and word.isupper():
-        return r"\mathrm{" + word + "}"
+    if len(word) >= 2 and word.isupper() or len(word) >= 3 and not word.islower():
+        return r"\mathrm{" + word + "}"  # MSE, ReLU, Dense: names, upright
     if word.islower() and (len(word) >= 3 or word in SHORT_WORDS):
         return r"\text{ " + word + " }"
     return word

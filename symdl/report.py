@@ -31,7 +31,8 @@ import sympy as sp
 from symdl import check, documents, prose
 from symdl.errors import SymdlError
 from symdl.model import SEVERITIES, Claim
-from symdl.render import DocumentLatexPrinter, LatexPrinter, cite_latex, document_order, visible_width
+from symdl.render import (DocumentLatexPrinter, LatexPrinter, cite_latex, document_order, tidy,
+                          visible_width)
 from symdl.sources import builtin_names, load_derivation
 
 PREAMBLE = r"""\documentclass[11pt]{article}
@@ -247,9 +248,11 @@ def documents_section(document=None) -> str:
 
 # ---- what the document states, with symdl's verdict -------------------------------------
 
-def shown_value(value) -> str:
+def shown_value(value, tidied=True, hints=()) -> str:
     """A stated or derived value as the handout prints it: a formula in $…$, numbers to six
-    digits, a statement as quoted prose; '' when it is too long to print beside a claim."""
+    digits, a statement as quoted prose; '' when it is too long to print beside a claim. A
+    derived formula is tidied (its factors in the order of `hints`, the document's); a stated
+    one is printed as transcribed."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -259,6 +262,8 @@ def shown_value(value) -> str:
     if isinstance(value, (int, float, np.floating, np.integer, np.ndarray, list, tuple)):
         return "$" + prose.math_mode(check.format_value(value)) + "$"
     if isinstance(value, sp.Basic) or isinstance(value, sp.MatrixBase):
+        if tidied and isinstance(value, sp.Expr) and not value.has(sp.MatrixSymbol):
+            value = tidy(value, hints)  # (c − p)/(p(1 − p)), factors in the document's order
         tex = DocumentLatexPrinter({"mul_symbol": "dot", "order": "none",
                                     "mat_str": "smallmatrix", "mat_delim": "("}
                                    ).doprint(document_order(value))
@@ -288,10 +293,11 @@ def claims_block(claims: list[Claim], rows: list) -> str:
         else:
             mark, verdict = "?", "not evaluated: " + prose.to_latex(row.evidence) + ". "
         parts = [prose.to_latex(claim.statement) + "."]
-        stated = shown_value(claim.stated) if claim.compare != "text" else ""
+        stated = shown_value(claim.stated, tidied=False) if claim.compare != "text" else ""
         if claim.compare == "text" and isinstance(claim.stated, str):
             stated = shown_value(claim.stated)
-        derived = shown_value(row.value)
+        hints = sp.Mul.make_args(claim.stated) if isinstance(claim.stated, sp.Expr) else ()
+        derived = shown_value(row.value, hints=hints)
         if stated:
             parts.append(r"\emph{The document:} " + stated + ".")
         if derived:
