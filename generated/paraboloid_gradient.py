@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "c570d3cbabe68960"
+DERIVATION_SHA256 = "8ea4c3e8e0537056"
 GENERATOR_SHA256 = "6a4bf5795e51952d"
-BODY_SHA256 = "3c9364e56309a152"
+BODY_SHA256 = "9a02b7e9a043a1c1"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -2,8 +2,8 @@
 
 A printed equation can be wrong while every kernel is right: `symdl report` once printed
 ∂ℓ/∂b⁽²⁾_c = Σ_c (softmax(z)_c − [c = y]), a sum over the index c that is free on the left,
-which as printed equals 1 − [c = y]... summed, not the gradient. The kernels never read the
-printed lines, so only a check of the lines themselves catches such a slip.
+which as printed adds up every class instead of giving the one c names. The kernels never
+read the printed lines, so only a check of the lines themselves catches such a slip.
 
 `problems(derivation)` reads every line render.derivation_lines builds and returns what is
 wrong with it, in words:
@@ -38,7 +38,7 @@ LETTERS = "index letters"
 element of the sample's label y, a number, not an index."""
 
 
-class IndexError_(Exception):
+class IndexSlip(Exception):
     """One printed expression breaks an index rule (raised inside `free_indices`)."""
 
 
@@ -56,7 +56,7 @@ def letter_table(model: Model) -> dict:
 
 
 def free_indices(expr, table: dict, outer: frozenset = frozenset()) -> frozenset:
-    """The index letters free in `expr`; raises IndexError_ on a rule broken inside it.
+    """The index letters free in `expr`; raises IndexSlip on a rule broken inside it.
 
     `outer` holds the letters free on the left side of the equation: a sum inside the right
     side may not bind one of them."""
@@ -70,12 +70,12 @@ def free_indices(expr, table: dict, outer: frozenset = frozenset()) -> frozenset
         letters = frozenset(str(expr.args[0]).split(","))
         clash = letters & outer
         if clash:
-            raise IndexError_(f"a sum over {', '.join(sorted(clash))}, an index free on the "
+            raise IndexSlip(f"a sum over {', '.join(sorted(clash))}, an index free on the "
                               f"left side")
         body = free_indices(expr.args[1], table, outer)
         missing = letters - body
         if missing:
-            raise IndexError_(f"a sum over {', '.join(sorted(missing))}, which its body "
+            raise IndexSlip(f"a sum over {', '.join(sorted(missing))}, which its body "
                               f"{sp.sstr(expr.args[1])} does not carry")
         return body - letters
     if isinstance(expr, sp.MatrixBase):
@@ -87,7 +87,7 @@ def free_indices(expr, table: dict, outer: frozenset = frozenset()) -> frozenset
     if isinstance(expr, sp.Add):
         shapes = {f for f in found if f}
         if len(shapes) > 1:
-            raise IndexError_("a sum of terms with different free indices: "
+            raise IndexSlip("a sum of terms with different free indices: "
                               + " + ".join("{" + ", ".join(sorted(f)) + "}" for f in shapes))
     return frozenset().union(*found) if found else frozenset()
 
@@ -116,14 +116,14 @@ def line_problems(line: Line, table: dict, indexed: bool) -> list[str]:
         return out
     try:
         left = free_indices(line.lhs, table)
-    except IndexError_ as error:
+    except IndexSlip as error:
         return out + [f"left side {sp.sstr(line.lhs)}: {error}"]
     for side in line.rhs or []:
         if isinstance(side, (str, sp.Set)):
             continue
         try:
             right = free_indices(side, table, outer=left)
-        except IndexError_ as error:
+        except IndexSlip as error:
             out.append(f"{sp.sstr(line.lhs)} = {sp.sstr(side)}: {error}")
             continue
         if right != left:

@@ -130,9 +130,18 @@ def to_latex(text: str) -> str:
         j = k
         while j < len(words) and math[j]:
             j += 1
+            if j < len(words) and ends_sentence(words[j - 1], words[j]):
+                break  # "B is 1 × 4. W⁽¹⁾X is 4 × N": two stretches, the full stop between
         out.append(math_stretch(" ".join(words[k:j])))
         k = j
     return " ".join(out)
+
+
+def ends_sentence(word: str, following: str) -> bool:
+    """A full stop or semicolon after `word` ends a sentence when the next word starts one:
+    not the point of 0.5, nor an ellipsis."""
+    return (word.endswith((".", ";")) and not word.endswith("..") and bool(following)
+            and (following[0].isupper() or word.endswith(";")))
 
 
 def words_latex(text: str) -> str:

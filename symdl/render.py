@@ -118,7 +118,7 @@ def indicator_latex(printer, expr) -> str:
     θ(u, 0), and θ names parameters in every document."""
     argument = printer._print(expr.args[0])
     if len(expr.args) > 1 and expr.args[1] == 0:
-        return r"\mathbb{1}[%s > 0]" % argument
+        return r"\mathbf{1}[%s > 0]" % argument
     return r"H(%s)" % argument
 
 

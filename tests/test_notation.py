@@ -101,7 +101,7 @@ def test_relu_derivative_prints_as_an_indicator_not_theta():
     text = TextPrinter().print(model)
     assert "θ(" not in text and "1[z⁽¹⁾ₖ > 0]" in text
     from symdl.render import LatexPrinter
-    assert r"\mathbb{1}[" in LatexPrinter().print(model, standalone=False)
+    assert r"\mathbf{1}[" in LatexPrinter().print(model, standalone=False)
 
 
 def test_an_interval_is_printed_with_in_not_equals():
