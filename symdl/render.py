@@ -413,7 +413,8 @@ def describe_latex(tensor) -> str:
     kind = kinds[tensor.role]
     if tensor.role == "target" and tensor.kind != "real":
         kind = {"binary": r"label in $\{0, 1\}$", "class": "class label"}[tensor.kind]
-    return f"${tensor_base_latex(tensor.latex)}{where}$ ({kind})"
+    name = re.sub(r"^\{?([A-Za-z]{2,})\}?$", r"\\mathrm{\1}", tensor_base_latex(tensor.latex))
+    return f"${name}{where}$ ({kind})"  # a word such as label upright, as latex_names sets it
 
 
 def intermediate_line(model: Model, step) -> Line:

@@ -20,6 +20,7 @@ the tests read it for overfull boxes and undefined references.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -252,11 +253,13 @@ def shown_value(value, tidied=True, hints=()) -> str:
     """A stated or derived value as the handout prints it: a formula in $…$, numbers to six
     digits, a statement as quoted prose; '' when it is too long to print beside a claim. A
     derived formula is tidied (its factors in the order of `hints`, the document's); a stated
-    one is printed as transcribed."""
+    one is printed as transcribed. A matrix of numbers (a worked example's) is displayed; a
+    matrix of symbols written out element by element is left to the statement's formula."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return "``" + prose.to_latex(value.rstrip(".")) + "''"
+        quoted = re.sub(r"\.([\"”’]?)$", r"\1", value.strip())  # the full stop goes after the quote
+        return "``" + prose.to_latex(quoted) + "''"
     if isinstance(value, (bool, np.bool_)):
         return "it holds" if value else "it does not hold"
     if isinstance(value, (int, float, np.floating, np.integer, np.ndarray, list, tuple)):
@@ -267,6 +270,10 @@ def shown_value(value, tidied=True, hints=()) -> str:
         tex = DocumentLatexPrinter({"mul_symbol": "dot", "order": "none",
                                     "mat_str": "smallmatrix", "mat_delim": "("}
                                    ).doprint(document_order(value))
+        if isinstance(value, sp.MatrixBase) and value.free_symbols:
+            return ""  # a matrix of symbols written out: the statement gives its formula
+        if isinstance(value, sp.MatrixBase) and 1 in value.shape:  # a vector of numbers:
+            return shown_value(np.array(value, dtype=float).ravel())  # [0.05, 0.15, …] inline
         if isinstance(value, sp.MatrixBase):  # a matrix does not break: its widest row counts
             printer = DocumentLatexPrinter({"mul_symbol": "dot", "order": "none"})
             widest = max((sum(visible_width(printer.doprint(document_order(value[i, j])))
@@ -298,10 +305,9 @@ def claims_block(claims: list[Claim], rows: list) -> str:
             stated = shown_value(claim.stated)
         hints = sp.Mul.make_args(claim.stated) if isinstance(claim.stated, sp.Expr) else ()
         derived = shown_value(row.value, hints=hints)
-        if stated:
-            parts.append(r"\emph{The document:} " + stated + ".")
-        if derived:
-            parts.append(r"\emph{symdl:} " + derived + ".")
+        for who, shown in ((r"\emph{The document:} ", stated), (r"\emph{symdl:} ", derived)):
+            if shown:  # a displayed value ends its own line: no full stop after it
+                parts.append(who + shown + ("" if shown.endswith(r"\]") else "."))
         parts.append(verdict + "(" + cite_latex(row.source, False) + ")")
         if row.is_discrepancy:
             correction = row.correction or f"symdl derives otherwise: {row.evidence}"
