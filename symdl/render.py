@@ -423,7 +423,8 @@ def intermediate_line(model: Model, step) -> Line:
                          sp.Mul(step.weight.symbol, step.input.symbol, evaluate=False))
         if step.bias is not None:
             value = sp.Add(value, step.bias.symbol, evaluate=False)
-        return Line("An affine map (000/002 Y = W·X + B; 004 h = W·x + b):", step.out.symbol, [value])
+        return Line("An affine map (Y = W·X + B in 000/002, h = W·x + b in 004):", step.out.symbol,
+                    [value])
     return Line("A named intermediate:", step.out.symbol, [step.expr])
 
 
@@ -732,22 +733,29 @@ class LatexPrinter:
     documents are named by title and year, the file name in a footnote.
     """
 
-    def __init__(self, footnotes=True):
+    def __init__(self, footnotes=True, authors=False):
         self.footnotes = footnotes  # each document's file name in a footnote where it is cited
+        self.authors = authors  # documents named by author and year in the prose, not 001
+
+    def words(self, text: str) -> str:
+        """A sentence as LaTeX; with `authors`, "001's" as "Bearden (2022)'s" (a handout)."""
+        return prose.to_latex(documents.by_author(text) if self.authors else text)
 
     def print(self, derivation: Derivation, standalone=True, heading=r"\section*",
               claims=True) -> str:
         """The derivation as LaTeX; `claims=False` leaves out the document's claims (the
         handout prints them itself, each with symdl's verdict: symdl.report)."""
-        body = [heading + "{%s}" % prose.to_latex(derivation.title),
+        body = [heading + "{%s}" % self.words(derivation.title),
                 r"\noindent Source: %s\par" % cite_latex(derivation.source, self.footnotes)]
         if derivation.summary:
-            body.append(prose.to_latex(derivation.summary) + r"\par")
+            body.append(self.words(derivation.summary) + r"\par")
         equations = []
         symbol_names = latex_names(derivation)
         for line in derivation_lines(derivation):
             if line.text:
-                equations.append(r"\intertext{%s}" % (line.tex or prose.to_latex(line.text)))
+                tex = (documents.by_author(line.tex) if self.authors else line.tex) if line.tex \
+                    else self.words(line.text)
+                equations.append(r"\intertext{%s}" % tex)
             if line.lhs is not None:
                 sides = [relation_latex(r) + " " + self.broken(r, symbol_names) for r in line.rhs]
                 equations.append(self.expr(line.lhs, symbol_names) + " &"

@@ -189,7 +189,7 @@ def source(names, figures: dict, log=None, document=None) -> str:
                else prose.text_mode(documents.DOCUMENTS[document].short))
     parts = [PREAMBLE % (TITLE % subject, documents_section(document))]
     rows = []
-    printer = LatexPrinter(footnotes=False)  # the file names are listed once, above
+    printer = LatexPrinter(footnotes=False, authors=True)  # file names listed once, above
     for number, group in ordered(names):
         parts.append(r"\clearpage")
         parts.append(document_heading(number))
@@ -202,7 +202,7 @@ def source(names, figures: dict, log=None, document=None) -> str:
             if name in figures:
                 caption = getattr(derivation, "figure_caption", "") or figure_caption(name)
                 parts.append("\\begin{figure}[htbp]\n\\centering\n\\includegraphics[width=\\textwidth]"
-                             "{%s}\n\\caption{%s}\n\\end{figure}" % (figures[name], prose.to_latex(caption)))
+                             "{%s}\n\\caption{%s}\n\\end{figure}" % (figures[name], words(caption)))
             verdicts = [check.evaluate_claim(name, claim) for claim in derivation.claims]
             if verdicts:
                 parts.append(claims_block(derivation.claims, verdicts))
@@ -211,6 +211,11 @@ def source(names, figures: dict, log=None, document=None) -> str:
     parts.append(errata_section(rows))
     parts.append(r"\end{document}")
     return "\n\n".join(parts) + "\n"
+
+
+def words(text: str) -> str:
+    """Prose for the handout: documents named by author and year (documents.by_author)."""
+    return prose.to_latex(documents.by_author(text))
 
 
 def figure_caption(name: str) -> str:
@@ -259,7 +264,7 @@ def shown_value(value, tidied=True, hints=()) -> str:
         return ""
     if isinstance(value, str):
         quoted = re.sub(r"\.([\"”’]?)$", r"\1", value.strip())  # the full stop goes after the quote
-        return "``" + prose.to_latex(quoted) + "''"
+        return "``" + words(quoted) + "''"
     if isinstance(value, (bool, np.bool_)):
         return "it holds" if value else "it does not hold"
     if isinstance(value, (int, float, np.floating, np.integer, np.ndarray, list, tuple)):
@@ -299,7 +304,7 @@ def claims_block(claims: list[Claim], rows: list) -> str:
             verdict = r"\textbf{%s}" % SEVERITY_LABELS.get(row.severity, row.severity) + ". "
         else:
             mark, verdict = "?", "not evaluated: " + prose.to_latex(row.evidence) + ". "
-        parts = [prose.to_latex(claim.statement) + "."]
+        parts = [words(claim.statement) + "."]
         stated = shown_value(claim.stated, tidied=False) if claim.compare != "text" else ""
         if claim.compare == "text" and isinstance(claim.stated, str):
             stated = shown_value(claim.stated)
@@ -313,10 +318,10 @@ def claims_block(claims: list[Claim], rows: list) -> str:
             correction = row.correction or f"symdl derives otherwise: {row.evidence}"
             if row.severity == "assumption":
                 correction = f"Holds only if {row.assumption}. " + correction
-            parts.append(r"\emph{Correct:} " + prose.to_latex(correction))
+            parts.append(r"\emph{Correct:} " + words(correction))
             if row.follows:
                 parts.append(r"\emph{It follows from an earlier slip:} "
-                             + prose.to_latex(row.follows) + ".")
+                             + words(row.follows) + ".")
         items.append(r"\item[%s] " % mark + " ".join(parts))
     items.append(r"\end{itemize}")
     return "\n".join(items)
@@ -348,12 +353,12 @@ def errata_section(rows) -> str:
     for cause, following in grouped:
         severity = SEVERITY_LABELS.get(cause.severity, cause.severity)
         lines.append(r"%s & %s & %s & %s\\" % (
-            cite_latex(cause.source, False), prose.to_latex(cause.claim), severity,
-            prose.to_latex(correction_of(cause))))
+            cite_latex(cause.source, False), words(cause.claim), severity,
+            words(correction_of(cause))))
         for f in following:
             lines.append(r"\multicolumn{4}{@{}p{0.98\textwidth}@{}}{\small\quad $\hookrightarrow$ "
                          r"follows from it, in %s: %s (%s)}\\" % (
-                             cite_latex(f.source, False), prose.to_latex(f.claim),
+                             cite_latex(f.source, False), words(f.claim),
                              SEVERITY_LABELS.get(f.severity, f.severity)))
         lines.append(r"\midrule")
     lines += [r"\bottomrule", r"\end{longtable}"]
@@ -361,8 +366,8 @@ def errata_section(rows) -> str:
     if between:
         lines.append(r"\subsection{Between the documents}" + "\n" + r"\begin{enumerate}")
         for r in between:
-            lines.append(r"\item %s (%s): %s" % (prose.to_latex(r.claim), cite_latex(r.source, False),
-                                                  cite_latex(r.between, False)))
+            lines.append(r"\item %s (%s): %s" % (words(r.claim), cite_latex(r.source, False),
+                                                  cite_latex(documents.by_author(r.between), False)))
         lines.append(r"\end{enumerate}")
     return "\n".join(lines)
 

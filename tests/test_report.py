@@ -99,3 +99,15 @@ def test_symdl_report_document_builds_one_documents_handout(tmp_path, capsys):
     tex = report.source(report.names_of_document("001"), {}, document="001")
     assert r"\section{The Mathematics of Deep Learning (2022)}" in tex
     assert r"\section{Mathematical Intuition" not in tex
+
+
+def test_the_handout_names_documents_by_author_and_year_not_number():
+    """Derivation files write "001's J"; a student reads "Bearden (2022)'s J". Only the file
+    names of the documents' table keep the numbers."""
+    from symdl import documents
+    assert documents.by_author("001's J, (000 Gradient Descent II), 60,000 images, 000/002") == \
+        "Bearden (2022)'s J, (Copeland (2024) Gradient Descent II), 60,000 images, Copeland (2024, 2025)"
+    tex = report.source(["affine_mse", "two_layer_network", "mnist_mlp"], {})
+    body = tex[tex.index(r"\tableofcontents"):]
+    import re
+    assert re.findall(r"(?<![\w,.])00[0-4](?![\d_])", body.replace(r"\_", "_")) == []
