@@ -225,7 +225,8 @@ def document_order(expr):
     """The terms of every sum in the order the documents write them, for printing only
     (the value is unchanged; sums are rebuilt unevaluated so SymPy does not sort them back):
 
-    a positive number first (1 − h, as 001 and 003 write it; p − 1, not −1 + p), then the products of more factors
+    in a sum of two terms a positive number first (1 − h, as 001 and 003 write it; p − 1, not
+    −1 + p), in a longer one the constant last (the highest degree first), then the products of more factors
     before those of fewer (W·X + B, w·x + b, Xθ − y, S_xx·a² + 2S_x·a·b + m·b² − 2S_xy·a:
     the highest degree first, as a textbook writes a polynomial), and among equals the
     positive terms first (m·S_xx − S_x², ŷ − y, softmax(z)_c − [c = y]). Terms that tie
@@ -238,8 +239,9 @@ def document_order(expr):
         return IndexSum(expr.args[0], document_order(expr.args[1]))
     args = [document_order(a) for a in expr.args]
     if isinstance(expr, (sp.Add, sp.MatAdd)):
-        ordered = sorted(args, key=lambda t: (not (t.is_Number and t > 0), -factor_count(t),
-                                              is_negative(t)))
+        binomial = len(args) == 2  # 1 − h, 1 + e^{−z}: the number first; in a longer sum last
+        ordered = sorted(args, key=lambda t: (not (binomial and t.is_Number and t > 0),
+                                              -factor_count(t), is_negative(t)))
         return type(expr)(*ordered, evaluate=False)
     if isinstance(expr, (sp.Mul, sp.Pow)):
         return type(expr)(*args, evaluate=False)
