@@ -149,8 +149,15 @@ def mse_descent(steps=3, diverging_steps=4, zigzag_steps=6):
     path = slope_iterates(step, steps, scores.x, scores.y)
     left.plot(path, [mse(m) for m in path], "o-", color="tab:red", markersize=4,
               label=f"m_(k+1) = m_k − {step:g}·MSE'(m_k), {steps} steps")
-    for k, m in enumerate(path):
-        left.annotate(f"m{k}", (m, mse(m)), textcoords="offset points", xytext=(4, 6), fontsize=8)
+    labelled = []
+    for k, m in enumerate(path):  # steps that land on one dot share one label: m2…m3
+        if labelled and abs(m - labelled[-1][1]) < 0.03:
+            labelled[-1] = (labelled[-1][0].split("…")[0] + f"…m{k}", labelled[-1][1])
+        else:
+            labelled.append((f"m{k}", m))
+    for number, (text, m) in enumerate(labelled):  # alternately above and below the dot
+        left.annotate(text, (m, mse(m)), textcoords="offset points",
+                      xytext=(4, 6) if number % 2 == 0 else (6, -14), fontsize=8)
     left.axvline(best, color="0.5", linestyle=":", label=f"m_bestest = {best:.4f}")
     left.set(title="(a) step 1e-4: each step lands 10× closer", xlabel="slope m", ylabel="MSE",
              xlim=(-0.05, 1.4))
