@@ -67,7 +67,8 @@ def is_code(word: str) -> bool:
     core = word.strip(QUOTES + TRAILING + "()")
     parts = core.split("=")[0].split("_")
     return (len(parts) >= 2 and all(re.fullmatch(r"[A-Za-z0-9.]+", part) for part in parts)
-            and (any(len(part) >= 3 and part.islower() for part in parts) or "=" in core))  # S_xxS_y: maths
+            and (len(parts[0]) >= 2 and any(len(part) >= 3 and part.islower() for part in parts)
+                 or "=" in core))  # two_classes is code; S_xxS_y and m_bestest are maths
 
 
 def is_mathematical(word: str) -> bool:
