@@ -494,6 +494,8 @@ def html_table(rows: list[Row]) -> str:
             detail = f"{r.correction or r.evidence} ({severity_text(r)})"
             if r.between:
                 detail += f" Between the documents: {cite(r.between)}"
+            if r.follows:
+                detail += f" It follows from an earlier slip: {r.follows}"
         style = f' style="background:{colours[r.verdict]}"' if r.verdict in colours else ""
         cells = [r.derivation, cite(r.source), r.claim, r.verdict, r.severity, detail]
         body.append(f"<tr{style}>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
