@@ -405,7 +405,10 @@ def describe(tensor) -> str:
     kind = kinds[tensor.role]
     if tensor.role == "target" and tensor.kind != "real":
         kind = {"binary": "label in {0, 1}", "class": "class label"}[tensor.kind]
-    return f"{unicode_of_latex(tensor_base_latex(tensor.latex))}{where} ({kind})"
+    shown = unicode_of_latex(tensor_base_latex(tensor.latex))
+    if tensor.role == "hyper" and shown != tensor.name:  # the name hyper={...} and --hyper take
+        kind += f" {tensor.name}"
+    return f"{shown}{where} ({kind})"
 
 
 def describe_latex(tensor) -> str:
@@ -418,6 +421,8 @@ def describe_latex(tensor) -> str:
     if tensor.role == "target" and tensor.kind != "real":
         kind = {"binary": r"label in $\{0, 1\}$", "class": "class label"}[tensor.kind]
     name = re.sub(r"^\{?([A-Za-z]{2,})\}?$", r"\\mathrm{\1}", tensor_base_latex(tensor.latex))
+    if tensor.role == "hyper":
+        kind += r" \texttt{%s}" % tensor.name.replace("_", r"\_")
     return f"${name}{where}$ ({kind})"  # a word such as label upright, as latex_names sets it
 
 

@@ -52,7 +52,7 @@ def test_every_built_in_is_listed_with_its_hyperparameters_and_cites_its_source(
 def test_ridge_is_scikit_learns_ridge(diabetes, alpha):
     X, y = diabetes
     expected = linear_model.Ridge(alpha=alpha).fit(X, y)
-    ours = SymdlRegressor("ridge_regression", alpha=alpha, epochs=1000).fit(X, y)
+    ours = SymdlRegressor("ridge_regression", alpha=alpha, epochs=1000, tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.params_["w"], expected.coef_, rtol=1e-4, atol=1e-3)
     assert ours.params_["b"] == pytest.approx(expected.intercept_, rel=1e-5)
 
@@ -65,7 +65,8 @@ def test_elastic_net_matches_scikit_learn_where_no_weight_is_zero():
     y = X @ [1.0, -2.0, 0.5, 3.0] + 1.0 + 0.3 * rng.standard_normal(200)
     expected = linear_model.ElasticNet(alpha=0.1, l1_ratio=0.5, tol=1e-12, max_iter=100000).fit(X, y)
     assert np.all(np.abs(expected.coef_) > 0.1)  # the premise: no weight at 0
-    ours = SymdlRegressor("elastic_net_regression", alpha=0.1, l1_ratio=0.5, epochs=3000).fit(X, y)
+    ours = SymdlRegressor("elastic_net_regression", alpha=0.1, l1_ratio=0.5, epochs=3000,
+                          tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.params_["w"], expected.coef_, atol=1e-4)
     assert ours.params_["b"] == pytest.approx(expected.intercept_, abs=1e-4)
 
@@ -74,7 +75,7 @@ def test_elastic_net_logistic_with_no_l1_is_scikit_learns_logistic_regression():
     X, y = sk_datasets.load_breast_cancer(return_X_y=True)
     X = scaled(X)
     expected = linear_model.LogisticRegression(C=0.5, tol=1e-10, max_iter=10000).fit(X, y)
-    ours = SymdlClassifier("elastic_net_logistic", alpha=1 / 0.5, epochs=3000).fit(X, y)
+    ours = SymdlClassifier("elastic_net_logistic", alpha=1 / 0.5, epochs=3000, tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.params_["w"], expected.coef_[0], atol=1e-3)
     assert ours.params_["b"] == pytest.approx(expected.intercept_[0], abs=1e-3)
 
@@ -86,7 +87,8 @@ def test_elastic_net_logistic_matches_saga_where_no_weight_is_zero():
     expected = linear_model.LogisticRegression(solver="saga", C=2.0,
                                                l1_ratio=0.5, tol=1e-12, max_iter=100000).fit(X, y)
     assert np.all(np.abs(expected.coef_) > 1e-2)
-    ours = SymdlClassifier("elastic_net_logistic", alpha=0.5, l1_ratio=0.5, epochs=3000).fit(X, y)
+    ours = SymdlClassifier("elastic_net_logistic", alpha=0.5, l1_ratio=0.5, epochs=3000,
+                           tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.params_["w"], expected.coef_[0], atol=2e-3)
 
 
@@ -94,7 +96,7 @@ def test_multinomial_logistic_is_scikit_learns_multinomial_logistic_regression()
     X, y = sk_datasets.load_iris(return_X_y=True)
     X = scaled(X)
     expected = linear_model.LogisticRegression(C=1.0, tol=1e-10, max_iter=10000).fit(X, y)
-    ours = SymdlClassifier("multinomial_logistic", epochs=3000).fit(X, y)
+    ours = SymdlClassifier("multinomial_logistic", epochs=3000, tol=1e-10).fit(X, y)
     # softmax is unchanged by a shift of every class's weights; the penalty fixes the shift
     # at Σ_c W_c = 0 in both, so the weights compare directly
     np.testing.assert_allclose(ours.params_["W"], expected.coef_, atol=1e-3)
@@ -106,7 +108,7 @@ def test_multinomial_logistic_is_scikit_learns_multinomial_logistic_regression()
 def test_poisson_glm_is_scikit_learns_poisson_regressor(counts):
     X, y = counts
     expected = linear_model.PoissonRegressor(alpha=0.5, tol=1e-12, max_iter=10000).fit(X, y)
-    ours = SymdlRegressor("poisson_glm", alpha=0.5, epochs=2000).fit(X, y)
+    ours = SymdlRegressor("poisson_glm", alpha=0.5, epochs=2000, tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.params_["w"], expected.coef_, atol=1e-5)
     assert ours.params_["b"] == pytest.approx(expected.intercept_, abs=1e-5)
     np.testing.assert_allclose(ours.predict(X), expected.predict(X), rtol=1e-4)
@@ -119,7 +121,8 @@ def test_huber_is_scikit_learns_huber_regressor_scale_included():
     y[:15] += 20.0  # outliers
     expected = linear_model.HuberRegressor(epsilon=1.5, alpha=1e-3, tol=1e-12,
                                            max_iter=10000).fit(X, y)
-    ours = SymdlRegressor("huber_regressor", epsilon=1.5, alpha=1e-3, epochs=3000).fit(X, y)
+    ours = SymdlRegressor("huber_regressor", epsilon=1.5, alpha=1e-3, epochs=3000,
+                          tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.params_["w"], expected.coef_, atol=1e-4)
     assert ours.params_["b"] == pytest.approx(expected.intercept_, abs=1e-4)
     assert np.exp(ours.params_["s"]) == pytest.approx(expected.scale_, rel=1e-4)

@@ -324,7 +324,7 @@ def sum_after_sum_numpy(params, x, y):
 def test_a_sum_read_after_a_sum_over_hidden_units_derives_generates_and_trains(tmp_path, capsys):
     path = network_file(tmp_path, "sum_after_sum", {"H": 4, "K": 3}, SUM_AFTER_SUM)
     assert cli.main(["derive", path]) == 0
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # lines wrap at 100 columns
     assert "route 1 of 2 (through ℓ → y_hat → r → h → z2 → u → a → z → W)" in out
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((30, 3)), rng.standard_normal(30)
