@@ -6,10 +6,10 @@ fitted on the training rows (as a practitioner's pipeline has it):
 
 | data | symdl | scikit-learn |
 |---|---|---|
-| breast_cancer, make_classification 100k×50 | SymdlClassifier("logistic_regression") | LogisticRegression() |
-| digits, wine, iris (several classes) | a multinomial built-in, else one-vs-rest logistic | LogisticRegression() |
-| diabetes | SymdlRegressor of a ridge built-in, else multivariate_least_squares | Ridge(), and LinearRegression() (the unpenalised optimum) |
-| make_moons 10k | SymdlClassifier("two_layer_network") | MLPClassifier() |
+| breast_cancer, make_classification 100k×50 | SymdlClassifier("elastic_net_logistic"): C = 1/α = 1, l1_ratio 0 | LogisticRegression() |
+| digits, wine, iris (several classes) | SymdlClassifier("multinomial_logistic"): C = 1/α = 1 | LogisticRegression() |
+| diabetes | SymdlRegressor("ridge_regression"): α = 1 | Ridge(), and LinearRegression() (the unpenalised optimum) |
+| make_moons 10k | SymdlClassifier("mlp_classifier"), its 16 ReLU units | MLPClassifier() (100 ReLU units) |
 
 For each: the test metric of both (accuracy, or R² for diabetes) and their difference (symdl −
 scikit-learn; the issue's target: within 0.005), and the fit time of each, the median of the
@@ -17,10 +17,8 @@ timed fits after one untimed fit (which compiles symdl's kernels; the cold start
 their ratio (symdl ÷ scikit-learn; the target: ≤ 0.5), with symdl's iterations and why it
 stopped.
 
-Hooks for models this branch lacks (issue 18 adds them on another): `MULTINOMIAL` and `RIDGE`
-name the built-ins to use when they exist; until then symdl fits the unpenalised models
-(one-vs-rest for several classes) and the table says so. Estimators whose penalty defaults
-to scikit-learn's (C = 1, alpha = 1) need no change here: the defaults are what is compared.
+Every symdl model here is a built-in whose penalty defaults to scikit-learn's (C = 1,
+alpha = 1): the defaults are what is compared.
 
     python -m benchmarks.w9_sklearn_defaults [--quick] [--repeats N] [--only NAMES]
 """
@@ -37,10 +35,10 @@ from typing import Callable  # noqa: E402
 
 from benchmarks import harness  # noqa: E402
 
-MULTINOMIAL = ("softmax_regression", "multinomial_logistic_regression")
-"""Built-in multinomial models, by the names issue 18's other branch may give them."""
-RIDGE = ("ridge_regression", "ridge")
-"""Built-in ridge regressions, likewise."""
+MULTINOMIAL = ("multinomial_logistic",)
+"""The built-in multinomial model (softmax regression with scikit-learn's L2 penalty)."""
+RIDGE = ("ridge_regression",)
+"""The built-in ridge regression (scikit-learn's Ridge objective)."""
 
 FULL = dict(big=100_000, moons=10_000, repeats=3)
 QUICK = dict(big=20_000, moons=2_000, repeats=1)
@@ -87,7 +85,7 @@ def cases(size) -> list[Case]:
         return {"LogisticRegression()": LogisticRegression}
 
     def binary():
-        return SymdlClassifier("logistic_regression")
+        return SymdlClassifier("elastic_net_logistic")  # l1_ratio 0: LogisticRegression()
 
     return [
         Case("breast_cancer", lambda: datasets.load_breast_cancer(return_X_y=True), binary,
@@ -103,7 +101,7 @@ def cases(size) -> list[Case]:
                                                   random_state=0), binary, logistic()),
         Case(f"make_moons {size['moons'] // 1000}k",
              lambda: datasets.make_moons(size["moons"], noise=0.2, random_state=0),
-             lambda: SymdlClassifier("two_layer_network"),
+             lambda: SymdlClassifier("mlp_classifier"),
              {"MLPClassifier()": lambda: MLPClassifier(random_state=0)}),
     ]
 
