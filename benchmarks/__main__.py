@@ -1,6 +1,7 @@
-"""Command line: python -m benchmarks [w1|w2|w3|w4|w5|w6|all] [--quick] [--repeats N] [--threads N] [--only NAMES].
+"""Command line: python -m benchmarks [w1|w2|w3|w4|w5|w6|w9|all] [--quick] [--repeats N] [--threads N] [--only NAMES].
 
-`all` is W1-W5; W6 writes a 5 GB Zarr store first, so it runs only when named.
+`all` is W1-W5; W6 writes a 5 GB Zarr store first, so it runs only when named, and W9 (the
+estimators' defaults against scikit-learn's) too.
 
 Prints a markdown report on standard output; exits 1 if any implementation failed to build,
 crashed, or disagreed with the NumPy reference.
@@ -22,7 +23,7 @@ environment.preload_torch()  # before any Numba parallel region: see its docstri
 # gets it, before Numba's OpenMP loads; PyTorch, loaded above, keeps its runtime's default.
 import symdl  # noqa: E402,F401
 
-from benchmarks import w1_logistic, w2_two_layer, w3_mnist, w4_first_gradient, w5_time_to_solution, w6_out_of_core  # noqa: E402
+from benchmarks import w1_logistic, w2_two_layer, w3_mnist, w4_first_gradient, w5_time_to_solution, w6_out_of_core, w9_sklearn_defaults  # noqa: E402
 
 WORKLOADS = {
     "w1": w1_logistic.run,
@@ -31,6 +32,7 @@ WORKLOADS = {
     "w4": w4_first_gradient.run,
     "w5": w5_time_to_solution.run,
     "w6": w6_out_of_core.run,
+    "w9": w9_sklearn_defaults.run,
 }
 ALL = ("w1", "w2", "w3", "w4", "w5")
 

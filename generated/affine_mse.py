@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "b27a7385180928c7"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "3bc79b18dd7faaee"
 
 SPEC = {
     'name': 'affine_mse',
@@ -455,7 +455,6 @@ def _loss_of_rows(w, b, x, y, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(w, b, x, y, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -498,7 +497,6 @@ def _loss_and_gradient_of_rows(w, b, x, y, _start, _stop):
     return total, g_w, g_b
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(w, b, x, y, _bounds, loss_parts, g_w_parts, g_b_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -542,7 +540,6 @@ def _predict_rows(w, b, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(w, b, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -577,7 +574,6 @@ def _hessian_of_rows(w, b, x, y, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks(w, b, x, y, _bounds, _hess_parts):
     """_hessian_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -727,7 +723,6 @@ def _loss_of_rows_weighted(w, b, x, y, sample_weight, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(w, b, x, y, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -771,7 +766,6 @@ def _loss_and_gradient_of_rows_weighted(w, b, x, y, sample_weight, _start, _stop
     return total, g_w, g_b
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(w, b, x, y, sample_weight, _bounds, loss_parts, g_w_parts, g_b_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -814,7 +808,6 @@ def _hessian_of_rows_weighted(w, b, x, y, sample_weight, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks_weighted(w, b, x, y, sample_weight, _bounds, _hess_parts):
     """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

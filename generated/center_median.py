@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "3ef2768126034c1f"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "4d39200e367cce7d"
 
 SPEC = {
     'name': 'center_median',
@@ -451,7 +451,6 @@ def _loss_of_rows(c, x, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(c, x, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -491,7 +490,6 @@ def _loss_and_gradient_of_rows(c, x, _start, _stop):
     return total, g_c
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(c, x, _bounds, loss_parts, g_c_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -534,7 +532,6 @@ def _predict_rows(c, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(c, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -659,7 +656,6 @@ def _loss_of_rows_weighted(c, x, sample_weight, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(c, x, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -700,7 +696,6 @@ def _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _start, _stop):
     return total, g_c
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(c, x, sample_weight, _bounds, loss_parts, g_c_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "5847dc5c6f53f100"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "6c0cdf749431e0de"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "059dead1e937c905"
 
 SPEC = {
     'name': 'elastic_net_logistic',
@@ -465,7 +465,6 @@ def _loss_of_rows(w, b, alpha, l1_ratio, x, y, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(w, b, alpha, l1_ratio, x, y, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -512,7 +511,6 @@ def _loss_and_gradient_of_rows(w, b, alpha, l1_ratio, x, y, _start, _stop, g_w):
     return total, g_b
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(w, b, alpha, l1_ratio, x, y, _bounds, loss_parts, g_b_parts, g_w_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -558,7 +556,6 @@ def _predict_rows(w, b, alpha, l1_ratio, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(w, b, alpha, l1_ratio, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -690,7 +687,6 @@ def _loss_of_rows_weighted(w, b, alpha, l1_ratio, x, y, sample_weight, _start, _
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(w, b, alpha, l1_ratio, x, y, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -738,7 +734,6 @@ def _loss_and_gradient_of_rows_weighted(w, b, alpha, l1_ratio, x, y, sample_weig
     return total, g_b
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(w, b, alpha, l1_ratio, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

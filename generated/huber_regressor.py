@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "93d5d9ad1339b27d"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "dbe15cb7ec7f20e6"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "cf649fbe97af9004"
 
 SPEC = {
     'name': 'huber_regressor',
@@ -469,7 +469,6 @@ def _loss_of_rows(w, b, s, epsilon, alpha, x, y, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(w, b, s, epsilon, alpha, x, y, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -520,7 +519,6 @@ def _loss_and_gradient_of_rows(w, b, s, epsilon, alpha, x, y, _start, _stop, g_w
     return total, g_b, g_s
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(w, b, s, epsilon, alpha, x, y, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -565,7 +563,6 @@ def _predict_rows(w, b, s, epsilon, alpha, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(w, b, s, epsilon, alpha, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -706,7 +703,6 @@ def _loss_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _start,
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -758,7 +754,6 @@ def _loss_and_gradient_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_we
     return total, g_b, g_s
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "4d4a880fa86efd0b"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "a30195e2f25d3898"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -452,7 +452,6 @@ def _loss_of_rows(slope, x, y, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(slope, x, y, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -493,7 +492,6 @@ def _loss_and_gradient_of_rows(slope, x, y, _start, _stop):
     return total, g_slope
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(slope, x, y, _bounds, loss_parts, g_slope_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -536,7 +534,6 @@ def _predict_rows(slope, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(slope, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -568,7 +565,6 @@ def _hessian_of_rows(slope, x, y, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks(slope, x, y, _bounds, _hess_parts):
     """_hessian_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -710,7 +706,6 @@ def _loss_of_rows_weighted(slope, x, y, sample_weight, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(slope, x, y, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -752,7 +747,6 @@ def _loss_and_gradient_of_rows_weighted(slope, x, y, sample_weight, _start, _sto
     return total, g_slope
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(slope, x, y, sample_weight, _bounds, loss_parts, g_slope_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -791,7 +785,6 @@ def _hessian_of_rows_weighted(slope, x, y, sample_weight, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks_weighted(slope, x, y, sample_weight, _bounds, _hess_parts):
     """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

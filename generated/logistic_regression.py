@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "d72d03aa2f74fa07"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "745c240ef68c141f"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -452,7 +452,6 @@ def _loss_of_rows(theta, x, y, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(theta, x, y, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -495,7 +494,6 @@ def _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(theta, x, y, _bounds, loss_parts, g_theta_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -539,7 +537,6 @@ def _predict_rows(theta, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(theta, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -573,7 +570,6 @@ def _hessian_of_rows(theta, x, y, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks(theta, x, y, _bounds, _hess_parts):
     """_hessian_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -701,7 +697,6 @@ def _loss_of_rows_weighted(theta, x, y, sample_weight, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(theta, x, y, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -745,7 +740,6 @@ def _loss_and_gradient_of_rows_weighted(theta, x, y, sample_weight, _start, _sto
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(theta, x, y, sample_weight, _bounds, loss_parts, g_theta_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -785,7 +779,6 @@ def _hessian_of_rows_weighted(theta, x, y, sample_weight, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks_weighted(theta, x, y, sample_weight, _bounds, _hess_parts):
     """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

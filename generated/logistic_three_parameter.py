@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "be1e483be0901319"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "d5d5a9b9e28ef5ed"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -453,7 +453,6 @@ def _loss_of_rows(weights, b, point, c, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(weights, b, point, c, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -501,7 +500,6 @@ def _loss_and_gradient_of_rows(weights, b, point, c, _start, _stop, g_weights):
     return total, g_b
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(weights, b, point, c, _bounds, loss_parts, g_b_parts, g_weights_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -548,7 +546,6 @@ def _predict_rows(weights, b, point, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(weights, b, point, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -582,7 +579,6 @@ def _hessian_of_rows(weights, b, point, c, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks(weights, b, point, c, _bounds, _hess_parts):
     """_hessian_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -717,7 +713,6 @@ def _loss_of_rows_weighted(weights, b, point, c, sample_weight, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(weights, b, point, c, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -766,7 +761,6 @@ def _loss_and_gradient_of_rows_weighted(weights, b, point, c, sample_weight, _st
     return total, g_b
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(weights, b, point, c, sample_weight, _bounds, loss_parts, g_b_parts, g_weights_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -808,7 +802,6 @@ def _hessian_of_rows_weighted(weights, b, point, c, sample_weight, _start, _stop
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks_weighted(weights, b, point, c, sample_weight, _bounds, _hess_parts):
     """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

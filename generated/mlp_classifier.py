@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f355f5e5040fb17"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "11f6b3747747040e"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "0c462c168e5b8a4f"
 
 SPEC = {
     'name': 'mlp_classifier',
@@ -473,7 +473,6 @@ def _loss_of_rows(W1, b1, W2, b2, alpha, x, label, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(W1, b1, W2, b2, alpha, x, label, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -535,7 +534,6 @@ def _loss_and_gradient_of_rows(W1, b1, W2, b2, alpha, x, label, _start, _stop, g
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(W1, b1, W2, b2, alpha, x, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -586,7 +584,6 @@ def _predict_rows(W1, b1, W2, b2, alpha, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(W1, b1, W2, b2, alpha, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -630,7 +627,6 @@ def _loss_of_rows_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _star
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -692,7 +688,6 @@ def _loss_and_gradient_of_rows_weighted(W1, b1, W2, b2, alpha, x, label, sample_
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

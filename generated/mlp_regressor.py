@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "23fafb5e52e5e567"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "26fabea9ebb8f1fc"
 
 SPEC = {
     'name': 'mlp_regressor',
@@ -473,7 +473,6 @@ def _loss_of_rows(W, b, v, c, alpha, _W_t, x, y, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(W, b, v, c, alpha, _W_t, x, y, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -534,7 +533,6 @@ def _loss_and_gradient_of_rows(W, b, v, c, alpha, _W_t, x, y, _start, _stop, _g_
     return total, g_c
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(W, b, v, c, alpha, _W_t, x, y, _bounds, loss_parts, g_c_parts, _g_W_t_parts, g_b_parts, g_v_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -588,7 +586,6 @@ def _predict_rows(W, b, v, c, alpha, _W_t, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(W, b, v, c, alpha, _W_t, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -739,7 +736,6 @@ def _loss_of_rows_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _start,
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -801,7 +797,6 @@ def _loss_and_gradient_of_rows_weighted(W, b, v, c, alpha, _W_t, x, y, sample_we
     return total, g_c
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds, loss_parts, g_c_parts, _g_W_t_parts, g_b_parts, g_v_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "7e70537621f17b6e"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "5700a2eea025b640"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "dfb74ce95efe5ca3"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "8d62cf300b00bb39"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "dd59e4016dc74bf0"
 
 SPEC = {
     'name': 'multinomial_logistic',
@@ -466,7 +466,6 @@ def _loss_of_rows(W, b, alpha, x, label, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(W, b, alpha, x, label, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -511,7 +510,6 @@ def _loss_and_gradient_of_rows(W, b, alpha, x, label, _start, _stop, g_W, g_b):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(W, b, alpha, x, label, _bounds, loss_parts, g_W_parts, g_b_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -553,7 +551,6 @@ def _predict_rows(W, b, alpha, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(W, b, alpha, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -598,7 +595,6 @@ def _hessian_of_rows(W, b, alpha, x, label, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks(W, b, alpha, x, label, _bounds, _hess_parts):
     """_hessian_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -636,7 +632,6 @@ def _loss_of_rows_weighted(W, b, alpha, x, label, sample_weight, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(W, b, alpha, x, label, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -681,7 +676,6 @@ def _loss_and_gradient_of_rows_weighted(W, b, alpha, x, label, sample_weight, _s
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(W, b, alpha, x, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -724,7 +718,6 @@ def _hessian_of_rows_weighted(W, b, alpha, x, label, sample_weight, _start, _sto
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks_weighted(W, b, alpha, x, label, sample_weight, _bounds, _hess_parts):
     """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "da036322bef67f29"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "b3a3debd26bcdfc2"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -452,7 +452,6 @@ def _loss_of_rows(theta, x, y, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(theta, x, y, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -493,7 +492,6 @@ def _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(theta, x, y, _bounds, loss_parts, g_theta_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -535,7 +533,6 @@ def _predict_rows(theta, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(theta, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -567,7 +564,6 @@ def _hessian_of_rows(theta, x, y, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks(theta, x, y, _bounds, _hess_parts):
     """_hessian_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -708,7 +704,6 @@ def _loss_of_rows_weighted(theta, x, y, sample_weight, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(theta, x, y, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -750,7 +745,6 @@ def _loss_and_gradient_of_rows_weighted(theta, x, y, sample_weight, _start, _sto
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(theta, x, y, sample_weight, _bounds, loss_parts, g_theta_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -788,7 +782,6 @@ def _hessian_of_rows_weighted(theta, x, y, sample_weight, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks_weighted(theta, x, y, sample_weight, _bounds, _hess_parts):
     """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "9d82d5bb6d806bd2"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "f478f5872eb9ac91"
 
 SPEC = {
     'name': 'paraboloid_gradient',

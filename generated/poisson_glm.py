@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "29a32c07fec15942"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "c8a657f4331c5d42"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "d42749093fd6f89f"
 
 SPEC = {
     'name': 'poisson_glm',
@@ -467,7 +467,6 @@ def _loss_of_rows(w, b, alpha, x, y, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(w, b, alpha, x, y, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -515,7 +514,6 @@ def _loss_and_gradient_of_rows(w, b, alpha, x, y, _start, _stop, g_w):
     return total, g_b
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(w, b, alpha, x, y, _bounds, loss_parts, g_b_parts, g_w_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -562,7 +560,6 @@ def _predict_rows(w, b, alpha, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(w, b, alpha, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -605,7 +602,6 @@ def _hessian_of_rows(w, b, alpha, x, y, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks(w, b, alpha, x, y, _bounds, _hess_parts):
     """_hessian_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -743,7 +739,6 @@ def _loss_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(w, b, alpha, x, y, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -792,7 +787,6 @@ def _loss_and_gradient_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start
     return total, g_b
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(w, b, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -834,7 +828,6 @@ def _hessian_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start, _stop, h
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks_weighted(w, b, alpha, x, y, sample_weight, _bounds, _hess_parts):
     """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "74eb1cc5bdc8cd1d"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "0e09747489e9d75a"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "740832e0c649d125"
 
 SPEC = {
     'name': 'ridge_regression',
@@ -465,7 +465,6 @@ def _loss_of_rows(w, b, alpha, x, y, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(w, b, alpha, x, y, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -510,7 +509,6 @@ def _loss_and_gradient_of_rows(w, b, alpha, x, y, _start, _stop, g_w):
     return total, g_b
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(w, b, alpha, x, y, _bounds, loss_parts, g_b_parts, g_w_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -554,7 +552,6 @@ def _predict_rows(w, b, alpha, x, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(w, b, alpha, x, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -595,7 +592,6 @@ def _hessian_of_rows(w, b, alpha, x, y, _start, _stop, hess):
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks(w, b, alpha, x, y, _bounds, _hess_parts):
     """_hessian_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -725,7 +721,6 @@ def _loss_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start, _stop):
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(w, b, alpha, x, y, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -771,7 +766,6 @@ def _loss_and_gradient_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start
     return total, g_b
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(w, b, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -810,7 +804,6 @@ def _hessian_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start, _stop, h
     return hess
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _hessian_of_chunks_weighted(w, b, alpha, x, y, sample_weight, _bounds, _hess_parts):
     """_hessian_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

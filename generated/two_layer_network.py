@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "dfa838116d9087f1"
-BODY_SHA256 = "fdb5403c81836d5a"
+GENERATOR_SHA256 = "1b368c5f18b6ea6a"
+BODY_SHA256 = "c05590deeb084027"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -461,7 +461,6 @@ def _loss_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour, _start, _sto
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks(theta1, b1, theta2, b2, _theta1_t, point, colour, _bounds, loss_parts):
     """_loss_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -524,7 +523,6 @@ def _loss_and_gradient_of_rows(theta1, b1, theta2, b2, _theta1_t, point, colour,
     return total, g_b2
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks(theta1, b1, theta2, b2, _theta1_t, point, colour, _bounds, loss_parts, g_b2_parts, _g_theta1_t_parts, g_b1_parts, g_theta2_parts):
     """_loss_and_gradient_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -580,7 +578,6 @@ def _predict_rows(theta1, b1, theta2, b2, _theta1_t, point, _start, _stop, out):
     return out
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _predict_of_chunks(theta1, b1, theta2, b2, _theta1_t, point, _bounds, out):
     """_predict_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -733,7 +730,6 @@ def _loss_of_rows_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sam
     return total
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_chunks_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds, loss_parts):
     """_loss_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
@@ -797,7 +793,6 @@ def _loss_and_gradient_of_rows_weighted(theta1, b1, theta2, b2, _theta1_t, point
     return total, g_b2
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_and_gradient_of_chunks_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _bounds, loss_parts, g_b2_parts, _g_theta1_t_parts, g_b1_parts, g_theta2_parts):
     """_loss_and_gradient_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):

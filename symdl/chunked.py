@@ -333,7 +333,8 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
         learning_rate=learning_rate, epochs=epochs, batch_size=batch_size, seed=seed, tol=tol,
         log=log, scores=epoch_scores, divergence=divergence,
         callbacks=callbacks_module.progress_callbacks(progress, log, log_every) + list(callbacks),
-        minibatches=None if optimizer == "gd" or batch_size is None else minibatches)
+        minibatches=None if optimizer == "gd" or batch_size is None else minibatches,
+        rows=data.rows)
     result.metrics.update({"rows": data.rows, "chunks": data.chunks,
                            "passes over the data": data.passes})
     if hyper:
@@ -400,6 +401,9 @@ def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> Res
     settings.update(overrides)
     names = [name for name, _ in inputs.input_specs(spec)]
     x, y = stores.load(path, names[:1] + ([spec["target"][0]] if spec["target"] else []))
+    added = inputs.bias_column_missing(spec, x)  # features only: the ones go in front
+    if added:
+        x = inputs.with_bias_column(x)
     if len(names) > 1:  # every further data tensor read in the rows of the first's chunks
         further = [stores.load(path, [name])[0] for name in names[1:]]
         x = (x,) + tuple(a if a.chunks[0] == x.chunks[0] or a.shape[0] != x.shape[0]
@@ -410,6 +414,8 @@ def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> Res
         scheduler = client = Client(scheduler, set_as_default=False)
     try:
         result = fit(ref, x, y, log=log, scheduler=scheduler, **settings)
+        if spec.get("bias_column"):
+            result.settings["bias_column"] = "added" if added else "in the data"
         data = ChunkedData(sources.resolve(ref), spec, x, y,
                            _dtype(inputs.given_inputs(spec, x)[0]), scheduler,
                            settings.get("hyper"))

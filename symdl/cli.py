@@ -99,8 +99,8 @@ def command_train(args):
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "learning_rate": args.learning_rate,
         "optimizer": args.optimizer, "batch_size": args.batch_size,
-        "tier": args.tier, "hyper": dict(args.hyper) if args.hyper else None}.items()
-        if v is not None}
+        "tier": args.tier, "tol": args.tol,
+        "hyper": dict(args.hyper) if args.hyper else None}.items() if v is not None}
     from symdl.callbacks import is_terminal
     bar = not (args.quiet or args.verbose) and is_terminal(sys.stderr)
     lines = args.verbose or not (args.quiet or bar)  # in a pipe or a log: lines, not a bar
@@ -111,6 +111,8 @@ def command_train(args):
             and not (args.dataset or (spec["training"] or {}).get("dataset"))):
         raise DataError(train.no_builtin_data(spec))
     say(f"Training {args.name} ({spec['source']})")
+    if args.data and args.learning_rate is None and automatic_step(args, spec):
+        overrides["learning_rate"] = reporting["learning_rate"] = "auto"
     if args.scheduler and not args.data:
         raise DataError("--scheduler runs on data in a store: give --data STORE.zarr too")
     if args.data and datafiles.is_out_of_core(args.data):
@@ -148,6 +150,12 @@ def command_train(args):
     else:
         ran = {"numpy": " (NumPy kernels)", "numba": " (Numba kernels)"}
         print(f"done in {result.seconds:.2f} s{ran.get(result.settings.get('tier'), '')}")
+        if result.stop_reason and (result.stop_reason != "epochs" or args.tol is not None):
+            from symdl.training.result import STOP_REASONS
+            print(f"  stopped after {result.n_iter} epochs: {STOP_REASONS[result.stop_reason]}")
+        if overrides.get("learning_rate") == "auto":
+            print(f"  step from the curvature of J at the start: "
+                  f"{result.settings['learning_rate']:.6g} (1/λ_max; --lr sets one)")
     for key, value in result.metrics.items():
         print(f"  {key}: {value:.6g}")
     for name, value in result.params.items():
@@ -158,6 +166,15 @@ def command_train(args):
         print(f"saved to {args.save}; `symdl predict {args.name}{kernels_given} --params "
               f"{args.save} --data FILE` predicts with it")
     return INTERRUPTED if result.interrupted else 0
+
+
+def automatic_step(args, spec) -> bool:
+    """Whether `symdl train MODEL --data FILE` without --lr takes the step from the curvature
+    of J on that data (learning_rate "auto"), as the estimators do: for the rules that take a
+    plain step (optimizers.STEPPED). The derivation's step suits only its own data; on
+    another scale it can diverge (issue 18)."""
+    from symdl.optimizers import STEPPED
+    return (args.optimizer or (spec["training"] or {}).get("optimizer", "gd")) in STEPPED
 
 
 def refuse_saved_model_as_data(*paths):
@@ -176,7 +193,8 @@ def command_predict(args):
     spec = kernels.load(args.name).SPEC
     refuse_saved_model_as_data(args.data)
     output = train.predict(result, datafiles.load_features(args.data, spec))
-    columns = saved.prediction_columns(spec, output)
+    classes = (result.settings.get("estimator") or {}).get("classes")
+    columns = saved.prediction_columns(spec, output, classes)
     if args.out:
         saved.write_predictions(columns, args.out)
         print(f"wrote {len(output)} predictions to {args.out}")
@@ -384,6 +402,20 @@ def positive(kind):
     return convert
 
 
+def non_negative(kind):
+    """An argparse type: a finite number of `kind` that is 0 or more."""
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not value >= 0 or not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+        return value
+    convert.__name__ = kind.__name__
+    return convert
+
+
 def hyper_setting(text: str) -> tuple[str, float]:
     """An argparse type: NAME=VALUE for --hyper, VALUE a finite number."""
     name, equals, value = text.partition("=")
@@ -462,10 +494,17 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=positive(int), metavar="N",
                    help="passes over the data (default: the derivation's)")
     t.add_argument("--learning-rate", "--lr", type=positive(float), dest="learning_rate",
-                   metavar="RATE", help="step size (default: the derivation's)")
+                   metavar="RATE", help="step size (default: the derivation's; with --data, "
+                                        "for gd, sgd, momentum and nesterov, 1/λ_max of the "
+                                        "Hessian of J on that data at the start, halved "
+                                        "whenever an epoch would raise J)")
     t.add_argument("--optimizer", choices=["gd", "sgd", "momentum", "nesterov", "rmsprop", "adam",
                                           "lbfgs", "newton"],
                    help="update rule (default: the derivation's)")
+    t.add_argument("--tol", type=non_negative(float), metavar="TOL",
+                   help="stop once ‖∇J‖₂ ≤ TOL (full-batch rules, lbfgs, newton), or once J has "
+                        "improved by less than TOL×|J| in 10 epochs (mini-batch rules); a "
+                        "warning when the epochs run out first (default: run every epoch)")
     t.add_argument("--batch-size", type=positive(int), metavar="N",
                    help="samples per step for the mini-batch rules (default: the derivation's)")
     t.add_argument("--hyper", type=hyper_setting, action="append", metavar="NAME=VALUE",

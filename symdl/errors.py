@@ -35,3 +35,11 @@ class IllConditionedWarning(UserWarning):
 
 class DivergenceWarning(UserWarning):
     """J rose the way a diverging run does, and `fit(divergence="warn")` asked to go on."""
+
+
+class ConvergenceWarning(UserWarning):
+    """Training used its whole budget of epochs before its stopping test (`tol`) was met.
+
+    symdl.sklearn's estimators re-issue it as a subclass of scikit-learn's own
+    ConvergenceWarning, so that filtering scikit-learn's category silences them too.
+    """

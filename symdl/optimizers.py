@@ -209,6 +209,11 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
 # Second-order and quasi-Newton methods run whole minimisations, not steps (symdl.train).
 METHODS = ("lbfgs", "newton")
 
+STEPPED = ("gd", "sgd", "momentum", "nesterov")
+"""The rules whose step, when not given on the user's own data, comes from the curvature at
+the start (learning_rate="auto": symdl.training.divergence.automatic_step). RMSprop and Adam
+scale their steps per parameter themselves and keep the derivation's rate."""
+
 
 def names() -> tuple:
     """Every optimizer name `train.fit(optimizer=...)` accepts."""

@@ -34,7 +34,7 @@ import numpy as np
 
 from symdl import kernels, sources
 from symdl.version import __version__
-from symdl.training.result import History, Result, require_result
+from symdl.training.result import STOP_REASONS, History, Result, require_result
 from symdl.training.scores import softmax
 from symdl.errors import SavedModelError, SymdlError
 
@@ -73,6 +73,7 @@ def save(result, path: str | os.PathLike) -> Path:
         "settings": result.settings, "history": result.history,
         "epoch_metrics": getattr(result.history, "metrics", {}),
         "metrics": result.metrics, "seconds": result.seconds,
+        "stop_reason": result.stop_reason,
     }
     arrays: dict[str, Any] = {PARAM_PREFIX + n: np.asarray(v) for n, v in result.params.items()}
     arrays["metadata"] = np.array(to_json(metadata, indent=None))
@@ -124,8 +125,10 @@ def load(path: str | os.PathLike, model: str | None = None):
         raise SavedModelError(f"{path} is damaged: its metrics, settings or seconds are not what "
                               f"symdl wrote; `symdl train MODEL --save {path}` writes a new "
                               f"one") from None
+    reason = metadata.get("stop_reason", "")
     return Result(name, params, history, metrics, seconds, settings=settings,
-                        model=sources.resolve(ref).ref)
+                  model=sources.resolve(ref).ref,
+                  stop_reason=reason if reason in STOP_REASONS else "")
 
 
 def to_json(value, indent: int | None = 2) -> str:
@@ -134,17 +137,23 @@ def to_json(value, indent: int | None = 2) -> str:
     return json.dumps(_plain(value), indent=indent, allow_nan=False)
 
 
-def prediction_columns(spec: dict, output: np.ndarray) -> dict[str, np.ndarray]:
+def prediction_columns(spec: dict, output: np.ndarray, classes=None) -> dict[str, np.ndarray]:
     """The columns `symdl predict` writes: for a classifier the label, then the probabilities
     (a binary model's h, named as its derivation names it; a class model's softmax of its
-    logits, p_0 … p_{C−1}); otherwise the model's output, named as its derivation names it."""
+    logits, p_0 … p_{C−1}); otherwise the model's output, named as its derivation names it.
+    `classes` (what a saved estimator's settings hold) names the labels: the label column
+    holds them, and a class model's probabilities are over those classes only."""
     name = spec["output"] or "output"
     columns: dict[str, np.ndarray] = {}
     kind = spec["target"][1] if spec["target"] else None
+    labels = None if classes is None else np.asarray(classes)
     if kind == "binary":
-        columns["label"] = (output >= 0.5).astype(np.int64)
+        codes = (output >= 0.5).astype(np.int64)
+        columns["label"] = codes if labels is None else labels[codes]
     elif kind == "class":
-        columns["label"] = np.argmax(output, axis=1)
+        output = output if labels is None else output[:, :len(labels)]
+        codes = np.argmax(output, axis=1)
+        columns["label"] = codes if labels is None else labels[codes]
         probabilities = softmax(output)
         columns.update({f"p_{k}": probabilities[:, k] for k in range(output.shape[1])})
         return columns
@@ -159,7 +168,8 @@ def predictions_csv(columns: dict[str, np.ndarray]) -> str:
     """The columns as CSV text with a header line; numbers in full precision."""
     lines = [",".join(columns)]
     for row in zip(*columns.values()):
-        lines.append(",".join(str(v) if isinstance(v, np.integer) else repr(float(v)) for v in row))
+        lines.append(",".join(repr(float(v)) if isinstance(v, np.floating) else str(v)
+                              for v in row))
     return "\n".join(lines) + "\n"
 
 

@@ -139,7 +139,8 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                       log=log,
                       scores=lambda p: epoch_scores(module, p, x, y, validation,
                                                     train_scores=epoch_metrics),
-                      minibatches=None if full_batch else minibatches)
+                      minibatches=None if full_batch else minibatches,
+                      rows=None if x is None else inputs.sample_count(x))
     result.settings["tier"] = tiers.name_of(module)
     if hyper:
         result.settings["hyper"] = hyper
@@ -152,13 +153,28 @@ def predict(result: Result, x, sizes=None, tier="auto") -> np.ndarray:
     """The model's output for every sample of x, with the parameters of `result` (as `fit` or
     `train` returns it, or `saved.load` reads it back): probabilities for a classifier, the
     fitted value for a regression. x is checked against the parameters first
-    (`training.inputs.model_inputs`)."""
+    (`training.inputs.model_inputs`). For a model with a bias column x may hold the features
+    only, one column fewer than θ has entries: the ones go in front (the one intercept
+    convention, `inputs.bias_column_missing`); x with the column works too."""
     require_result(result, "predict")
     module = kernels.load(result.model or result.name)
     spec = module.SPEC
     if spec["features"] is None or not hasattr(module, "predict"):
         raise DerivationError(f"{result.name}: the model has no data input and output to predict")
-    checked = inputs.model_inputs(spec, result.params, x, None, sizes, need_target=False)
+    recorded = result.settings.get("bias_column")  # "added", "none", "in the data" or absent
+    declared = {**spec, "bias_column": recorded == "added"
+                or (bool(spec.get("bias_column")) and recorded != "none")}
+    if inputs.bias_column_missing(declared, x, result.params):  # features only: ones in front
+        x = inputs.with_bias_column(x)
+    try:
+        checked = inputs.model_inputs(spec, result.params, x, None, sizes, need_target=False)
+    except DataError as error:
+        width = inputs.bias_weight_width(spec, result.params) if declared["bias_column"] else None
+        if width is None:
+            raise
+        raise DataError(f"{error}; {result.name} puts the column of ones in front itself: give "
+                        f"the {width - 1} features alone, or all {width} columns with the ones "
+                        f"first") from None
     module = inputs.with_hyper(module, spec, result.settings.get("hyper"))
     module = tiers.kernels_for(module, tier, inputs.sample_count(checked.x))
     return module.predict(*checked.params, *checked.inputs)
@@ -266,6 +282,9 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
 
     The data is the derivation's built-in data set, another built-in one (`dataset`), or the
     user's own: `data=(x, y)` and optionally `test_data=(x_test, y_test)` for held-out metrics.
+    The user's x holds the features only: for a model that declares a bias column the ones
+    go in front (`inputs.bias_column_missing`, the one intercept convention), and the
+    result's settings say so ("bias_column": "added").
     `overrides` are keywords of `fit`; `sizes` and `hyper` are merged into the derivation's,
     so sizes={"C": 5} keeps its H.
     """
@@ -285,9 +304,15 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
     settings.update(overrides)
     dataset = dataset or settings.pop("dataset", None)
     settings.pop("dataset", None)
+    added = False
     if data is not None:
         x, y = data
         x_test, y_test = test_data if test_data is not None else (None, None)
+        added = inputs.bias_column_missing(spec, x)
+        if added:
+            x = inputs.with_bias_column(x)
+            if x_test is not None and inputs.bias_column_missing(spec, x_test):
+                x_test = inputs.with_bias_column(x_test)
     elif spec["features"]:
         if dataset is None:
             raise DataError(f"{no_builtin_data(spec)}, or data=(x, y) to train.train")
@@ -297,6 +322,8 @@ def train(name, *, dataset=None, data=None, test_data=None, log=None, **override
         x = y = x_test = y_test = None
     result = fit(name, x, y, log=log, **settings)
     result.settings["dataset"] = dataset if data is None else None
+    if spec.get("bias_column"):
+        result.settings["bias_column"] = "added" if added else "in the data"
     if x is not None:
         result.metrics.update(metrics(name, result.params, x, y, x_test, y_test,
                                       sizes=settings.get("sizes"),

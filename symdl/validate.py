@@ -102,10 +102,12 @@ def settings(*, optimizer, learning_rate, epochs, batch_size, init, init_scale, 
                                                 "for the whole data set)")
     if log_every is not None:
         _positive_int(log_every, "log_every", "print J every this many epochs")
-    if (isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number))
+    if learning_rate != "auto" and (
+            isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number))
             or not np.isfinite(learning_rate) or learning_rate <= 0):
         raise SettingsError(f"the step size (learning rate) must be a finite number > 0, such "
-                            f"as 0.01; got {learning_rate!r}")
+                            f"as 0.01, or 'auto' (1/λ_max of the Hessian at the start); got "
+                            f"{learning_rate!r}")
     if not isinstance(init, str) or init not in INITS:
         raise SettingsError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
     if (isinstance(init_scale, bool) or not isinstance(init_scale, (int, float, np.number))
@@ -116,10 +118,11 @@ def settings(*, optimizer, learning_rate, epochs, batch_size, init, init_scale, 
         raise SettingsError(f"seed must be an integer >= 0; got {seed!r}")
     if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float, np.number))
                             or not np.isfinite(tol) or tol < 0):
-        raise SettingsError(f"tol must be a finite number >= 0 (stop once the gradient's norm "
-                            f"is at most tol), or None to run every epoch; got {tol!r}")
+        raise SettingsError(f"tol must be a finite number >= 0 (stop once ‖∇J‖₂ ≤ tol, or for "
+                            f"mini-batches once J stops improving by tol × |J|), or None to "
+                            f"run every epoch; got {tol!r}")
     if isinstance(optimizer, str) and optimizer not in rules.names():
-        rules.make(optimizer, learning_rate)  # raises, listing the valid names
+        rules.make(optimizer, 0.1)  # raises, listing the valid names
 
 
 def initial_values(spec, initial) -> None:

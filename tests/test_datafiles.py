@@ -83,8 +83,9 @@ def test_train_with_data_and_test_data_reports_held_out_metrics(tmp_path, sample
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "train accuracy" in done.stdout and "test accuracy" in done.stdout
+    # --data without --lr takes the step from the curvature on that data (issue 18)
     result = train.train("logistic_regression", data=(x[:40], y[:40]),
-                         test_data=(x[40:], y[40:]), epochs=30)
+                         test_data=(x[40:], y[40:]), epochs=30, learning_rate="auto")
     reported = float(done.stdout.split("test accuracy:")[1].split()[0])
     assert reported == pytest.approx(result.metrics["test accuracy"], abs=1e-6)
 

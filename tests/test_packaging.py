@@ -6,6 +6,7 @@ source tree. (`.ci/run` goes further: it installs the wheel into a fresh environ
 `symdl all` from a folder that is not the repository.)
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -36,7 +37,8 @@ def package_files() -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def wheel_names(tmp_path_factory) -> set[str]:
+def wheel_build(tmp_path_factory) -> tuple[set[str], str]:
+    """The names in the wheel built from a clean copy of the source, and the build's log."""
     source = tmp_path_factory.mktemp("source")
     for path in package_files().values():
         (source / path).parent.mkdir(parents=True, exist_ok=True)
@@ -44,13 +46,31 @@ def wheel_names(tmp_path_factory) -> set[str]:
     for name in BUILD_INPUTS:
         shutil.copy2(ROOT / name, source / name)
     dist = tmp_path_factory.mktemp("dist")
+    # PYTHONDONTWRITEBYTECODE makes setuptools warn that it skips byte-compiling: a setting of
+    # the environment, not of the project, so the build runs without it
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(dist), str(source)], capture_output=True, text=True, timeout=300)
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-v",
+         "-w", str(dist), str(source)], capture_output=True, text=True, timeout=300,
+        env=environment)
     assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = dist.glob("symdl-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        return set(archive.namelist())
+        return set(archive.namelist()), built.stdout + built.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel_names(wheel_build) -> set[str]:
+    return wheel_build[0]
+
+
+def test_the_wheel_builds_without_a_warning(wheel_build):
+    """Issue 18: setuptools warned that a TOML table license is deprecated and that
+    symdl.data.mnist was absent from the packages configuration."""
+    log = wheel_build[1]
+    warnings = [line for line in log.splitlines()
+                if any(word in line.lower() for word in ("warning", "deprecat", "absent from"))]
+    assert not warnings, "\n".join(warnings)
 
 
 def test_the_wheel_holds_every_file_of_the_package(wheel_names):

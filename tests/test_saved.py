@@ -135,10 +135,14 @@ def test_saving_into_a_missing_folder_names_the_folder(line, tmp_path):
 
 
 def test_predict_refuses_samples_of_the_wrong_width(logistic):
+    """θ has 3 entries: x of 3 columns (the ones first) or of the 2 features alone is right."""
     result, data = logistic
     assert data.x.shape[1] == 3
-    with pytest.raises(DataError, match="2 features per sample.*expects 3 features"):
-        train.predict(result, np.ones((5, 2)))
+    with pytest.raises(DataError, match="4 features per sample.*expects 3 features.*give the 2 "
+                                        "features alone, or all 3 columns with the ones first"):
+        train.predict(result, np.ones((5, 4)))
+    np.testing.assert_array_equal(train.predict(result, data.x[:, 1:]),
+                                  train.predict(result, data.x))
 
 
 def test_fit_trains_on_from_a_result_and_leaves_its_arrays_alone(logistic):

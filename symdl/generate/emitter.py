@@ -24,7 +24,7 @@ from symdl.derive import SAMPLE_WEIGHT, Derived
 from symdl.functions import REDUCTIONS, relu, stable_logs, total
 from symdl.generate.printer import ArrayPrinter, NumbaPrinter
 from symdl.generate.templates import (KERNEL_CHUNKS, KERNEL_GRADIENT, KERNEL_LOSS,
-                                      KERNEL_LOSS_AND_GRADIENT, KERNEL_PLAIN, NJIT, NJIT_PARALLEL)
+                                      KERNEL_LOSS_AND_GRADIENT, KERNEL_PLAIN, NJIT_PARALLEL)
 from symdl.model import Let, Model
 
 
@@ -268,7 +268,9 @@ class Emitter:
     def chunks_functions(self, name, rows_function, args, returned=(), buffers=(),
                          tail=()) -> tuple[list[str], str]:
         """The loops over the chunks of rows, and the code that runs them (`$run`): a serial
-        loop, and for compiled kernels a `prange` one for data of several chunks (`_chunked`).
+        loop in Python (it calls the compiled function over rows once a chunk, and compiling it
+        cost a model's first run about a second: docs/engineering.md, 'Where a cold start
+        goes'), and for compiled kernels a `prange` one for data of several chunks (`_chunked`).
         Each chunk's numbers go into the `returned` parts (NAME_parts[_chunk]), the arrays it
         adds into go to its own `buffers` parts, `tail` arguments pass as they are."""
         call = (f"{rows_function}({', '.join(args)}, _bounds[_chunk], _bounds[_chunk + 1]"
@@ -283,10 +285,10 @@ class Emitter:
                 decorator=decorator, name=name + suffix, args=", ".join(args),
                 parts="".join(f", {part}" for part in parts), rows_function=rows_function,
                 call=call, loop=kind, how=how)
+        serial = loop("", "", "range", ", one after another" * self.COMPILED)
         if not self.COMPILED:
-            return [loop("", "", "range", "")], name
-        return ([loop("", NJIT, "range", ", one after another"),
-                 loop("_in_parallel", NJIT_PARALLEL, "numba.prange", ", side by side")],
+            return [serial], name
+        return ([serial, loop("_in_parallel", NJIT_PARALLEL, "numba.prange", ", side by side")],
                 f"_chunked(_bounds, {name}, {name}_in_parallel)")
 
     def chunk_function(self, name, args, arrays, setup, statements, result, doc) -> str:

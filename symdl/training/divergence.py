@@ -14,7 +14,8 @@ import warnings
 
 import numpy as np
 
-from symdl.errors import DivergenceError, DivergenceWarning
+from symdl.errors import DataError, DivergenceError, DivergenceWarning
+from symdl.training.inputs import flat, unflat
 
 
 def finite_loss(value, step: int, what: str = "loss"):
@@ -83,25 +84,88 @@ class DivergenceWatch:
                 f"its starting value {self.start:.4g}")
 
 
-def largest_curvature(module, params, data) -> float | None:
-    """λ_max of the Hessian of J at `params`, from the model's generated `hessian` kernel.
+def largest_curvature(module, params, data, estimate=True) -> float | None:
+    """λ_max of the Hessian of J at `params`: from the model's generated `hessian` kernel, or,
+    for a model without one and with `estimate`, by power iteration on Hessian-vector products
+    (`power_iteration`), which need only the gradient kernel.
 
-    None when the model has no generated Hessian or it is not finite there.
+    None when there is no Hessian to use (and no estimate asked for) or it is not finite there.
     """
     if not module.SPEC["hessian"]:
-        return None
+        return power_iteration(module, params, data) if estimate else None
     hessian = np.atleast_2d(np.asarray(module.hessian(*params, *data), dtype=np.float64))
     if not np.all(np.isfinite(hessian)):
         return None
     return float(np.linalg.eigvalsh(hessian).max())
 
 
-def step_size_bound(module, params, data) -> float | None:
-    """2/λ_max of the Hessian of J at `params`: gradient descent diverges above it (003 §3.1).
+def hessian_vector_product(module, params, data, vector) -> np.ndarray:
+    """H·v at `params` by central differences of the fused gradient kernel.
 
-    None when the model has no generated Hessian or the Hessian has no positive eigenvalue.
+    (∇J(p + εv) − ∇J(p − εv)) / 2ε, ε = √(machine ε)·(1 + ‖p‖)/‖v‖: the error is O(ε²)
+    in truncation and about √(machine ε) relative in rounding, plenty for a step size.
+    """
+    here = flat(params)
+    size = np.sqrt(np.finfo(np.float64).eps) * (1.0 + np.linalg.norm(here)) / np.linalg.norm(vector)
+    ahead = module.loss_and_gradient(*unflat(here + size * vector, params), *data)[1:]
+    behind = module.loss_and_gradient(*unflat(here - size * vector, params), *data)[1:]
+    return (flat(ahead) - flat(behind)) / (2 * size)
+
+
+def power_iteration(module, params, data, iterations=50, rtol=1e-3) -> float | None:
+    """The Hessian's eigenvalue of largest magnitude at `params`, by power iteration on
+    Hessian-vector products (each two gradient passes): the curvature a step must respect
+    where symdl derives no Hessian (a network, a penalised model).
+
+    Starts from a fixed random vector (so the result repeats), stops when the Rayleigh
+    quotient changes by less than `rtol` relative; None when it is not finite.
+    """
+    vector = np.random.default_rng(0).standard_normal(flat(params).size)
+    vector /= np.linalg.norm(vector)
+    value = None
+    for _ in range(iterations):
+        product = hessian_vector_product(module, params, data, vector)
+        new = float(vector @ product)
+        length = float(np.linalg.norm(product))
+        if not np.isfinite(new) or not np.isfinite(length):
+            return None
+        if length == 0.0:
+            return 0.0
+        if value is not None and abs(new - value) <= rtol * abs(new):
+            return new
+        value, vector = new, product / length
+    return value
+
+
+def automatic_step(module, params, data, batch_size=None, rows=None) -> float:
+    """The step `learning_rate="auto"` means: 1/|λ|_max of the Hessian of J at `params`.
+
+    On a quadratic J gradient descent converges for every step below 2/λ_max (003 §3.1), so
+    1/λ_max is safely inside, whatever the data's scale or the number of samples a summed loss
+    adds up; momentum's bound, 2(1 + β)/λ_max, is wider still. For mini-batches of a summed
+    loss (`batch_size` of `rows` samples) a batch's curvature is about batch_size/rows of the
+    whole's, and the step grows by rows/batch_size. A `DataError` when J has no curvature
+    there (a network started at zero whose hidden units are all alike, say).
     """
     largest = largest_curvature(module, params, data)
+    if largest is None or largest == 0.0:
+        shown = "not finite" if largest is None else "0"
+        raise DataError(f"{module.SPEC['name']}: the curvature of J at the starting parameters "
+                        f"is {shown}, so no step size follows from it; give learning_rate a "
+                        f"number (--lr), or start elsewhere (init_scale)")
+    step = 1.0 / abs(largest)
+    if module.SPEC["reduction"] == "sum" and batch_size and rows and batch_size < rows:
+        step *= rows / batch_size
+    return step
+
+
+def step_size_bound(module, params, data, estimate=False) -> float | None:
+    """2/λ_max of the Hessian of J at `params`: gradient descent diverges above it (003 §3.1).
+
+    None when the model has no generated Hessian (and no `estimate` by power iteration is
+    asked for) or the Hessian has no positive eigenvalue.
+    """
+    largest = largest_curvature(module, params, data, estimate)
     return 2.0 / largest if largest is not None and largest > 0 else None
 
 

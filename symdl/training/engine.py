@@ -12,21 +12,75 @@ Inside it an epoch is one of:
 * `newton`            — the generated Hessian, damped, with a backtracking line search.
 
 The first-order updates themselves are `symdl.optimizers`' compiled rules.
+
+When to stop is decided here too, in one place (`Stopping`), for every rule and for data in
+memory and in chunks alike: with `tol`, a rule that sees the whole gradient (full-batch
+epochs, L-BFGS, Newton) stops once ‖∇J‖₂ ≤ tol, and mini-batch epochs, whose gradient over
+all the data nobody computes, stop once J has improved by less than tol × |J| in
+`Stopping.PATIENCE` epochs in a row (scikit-learn's `n_iter_no_change` for its SGD and MLP
+estimators). Newton's method also stops, tol or not, once its step can no longer lower J
+(the predicted decrease is below J's rounding). The `Result` says why it stopped
+(`stop_reason`, one of `result.STOP_REASONS`) and how many epochs ran (`n_iter`); a run
+whose stopping test was not met when its budget ended gets a `ConvergenceWarning`.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from symdl import interrupts, optimizers, threads
-from symdl.errors import DivergenceError
+from symdl.errors import ConvergenceWarning, DivergenceError
 from symdl.training.batches import Batches, SparseBatches, sparse_pays
-from symdl.training.divergence import DivergenceWatch, divergence_hint, finite_loss, step_size_note
-from symdl.training.inputs import sample_count
-from symdl.training.result import History, Result, Run
+from symdl.training.divergence import (DivergenceWatch, automatic_step, divergence_hint,
+                                      finite_loss, step_size_note)
+from symdl.training.inputs import flat, sample_count, unflat  # noqa: F401 (chunked's names)
+from symdl.training.result import STOP_REASONS, History, Result, Run
+
+
+class Stopping:
+    """The stopping tests of one run (module docstring), and the reason the run stopped.
+
+    `tol` None switches the tests on `tol` off (the rule runs its budget of epochs); Newton's
+    test that no step lowers J any more holds either way.
+    """
+
+    PATIENCE = 10  # epochs without a tol × |J| improvement: scikit-learn's n_iter_no_change
+
+    def __init__(self, tol) -> None:
+        self.tol = tol
+        self.reason: str | None = None
+        self.best = np.inf
+        self.stale = 0
+
+    def gradient_small(self, grads) -> bool:
+        """‖∇J‖₂ ≤ tol, the test of every rule that sees the whole gradient."""
+        if self.tol is not None and np.linalg.norm(flat(grads)) <= self.tol:
+            self.reason = "gradient"
+        return self.reason is not None
+
+    def settled(self, loss) -> bool:
+        """J not below its best so far by tol × |best| in PATIENCE epochs in a row."""
+        if self.tol is None:
+            return False
+        loss = float(loss)
+        if not np.isfinite(self.best) or loss < self.best - self.tol * abs(self.best):
+            self.stale = 0
+        else:
+            self.stale += 1
+        self.best = min(self.best, loss)
+        if self.stale >= self.PATIENCE:
+            self.reason = "loss"
+        return self.reason is not None
+
+    def no_progress(self) -> bool:
+        self.reason = "no progress"
+        return True
 
 def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs, batch_size, seed,
-               tol, callbacks, log, scores, minibatches=None, divergence="stop") -> Result:
+               tol, callbacks, log, scores, minibatches=None, divergence="stop",
+               rows=None) -> Result:
     """The epochs of `optimizer` with the checks around them, for data in memory or in chunks.
 
     `module` has the generated kernels' calling convention (`loss`, `loss_and_gradient`,
@@ -36,9 +90,21 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
     epoch J is checked by the divergence watch, recorded with `scores(params)` and handed to
     the `callbacks` (symdl.callbacks); Ctrl-C stops after the epoch under way.
     `minibatches(update, params, record)` runs the mini-batch epochs (None: full batch).
+
+    `learning_rate` "auto" is the step from the curvature at the starting parameters
+    (`divergence.automatic_step`; `rows` is the number of samples, which scales it to a
+    mini-batch of a summed loss); the settings record the number it came to. The curvature
+    at the start bounds it only where it is the largest anywhere (least squares, logistic
+    regression), so full-batch epochs with it halve the step whenever an epoch would raise
+    J (`full_batch_epochs`' safeguard), and the settings record the step it ended at.
     """
     spec = module.SPEC
-    start = [np.copy(p) for p in params]
+    start = [np.copy(p) if isinstance(p, np.ndarray) else p for p in params]
+    automatic = learning_rate == "auto"
+    if automatic:
+        stepped = isinstance(optimizer, str) and optimizer not in optimizers.METHODS
+        learning_rate = (automatic_step(module, start, data, batch_size, rows) if stepped
+                         else getattr(optimizer, "learning_rate", float("nan")))
     # the fused kernel, which every first-order epoch needs anyway: a run then compiles no
     # separate loss kernel (docs/engineering.md, 'Where a cold start goes')
     initial_loss = module.loss_and_gradient(*params, *data)[0]
@@ -51,6 +117,9 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
     rule = optimizer if isinstance(optimizer, str) else type(optimizer).__name__
     settings = {"optimizer": rule, "learning_rate": getattr(optimizer, "learning_rate", learning_rate),
                 "epochs": epochs, "batch_size": batch_size, "seed": seed, "tol": tol}
+    if optimizer in optimizers.METHODS:  # L-BFGS and Newton take no step size
+        del settings["learning_rate"]
+    stopping = Stopping(tol)
     run = Run(spec["name"], epochs, names, params, History(), model=model, settings=settings)
 
     with interrupts.deferred() as interruption:
@@ -68,13 +137,18 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
         try:
             if optimizer in optimizers.METHODS:
                 method = {"lbfgs": lbfgs, "newton": newton}[optimizer]
-                params = method(module, params, data, epochs, record, tol=tol)
+                params = method(module, params, data, epochs, record, stopping)
             else:
                 update = optimizers.make(optimizer, learning_rate)
                 if minibatches is None:
-                    params = full_batch_epochs(module, update, params, data, epochs, record, tol)
+                    params = full_batch_epochs(module, update, params, data, epochs, record,
+                                               stopping, safeguard=automatic)
+                    if update.learning_rate != learning_rate:
+                        run.settings["final learning_rate"] = update.learning_rate
                 else:
-                    params = minibatches(update, params, record)
+                    def record_settled(epoch, loss, params):
+                        return record(epoch, loss, params) or stopping.settled(loss)
+                    params = minibatches(update, params, record_settled)
             if not run.history:
                 # no epoch was completed: L-BFGS or Newton at a start already within tol (or
                 # where SciPy's own tests stop it), or tol met by the starting gradient. The
@@ -94,27 +168,63 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
             for callback in callbacks:
                 callback.on_train_end(run)
     result = run.result()
+    result.stop_reason = ("interrupted" if interruption.requested else "callback" if run.stop
+                          else stopping.reason or "epochs")
     if interruption.requested:
         result.interrupted, result.stopped_epoch = True, run.history[-1][0]
         if log:
             log(f"  interrupted after epoch {result.stopped_epoch} of {epochs}; the parameters "
                 f"reached so far are kept")
+    else:
+        report_stop(result, rule, epochs, tol, log,
+                    mini_batch=minibatches is not None and optimizer not in optimizers.METHODS)
     return result
 
 
-def full_batch_epochs(module, update, params, data, epochs, record, tol=None):
+def report_stop(result, rule, epochs, tol, log, mini_batch) -> None:
+    """Say why training stopped: a log line when it converged, a `ConvergenceWarning` when a
+    stopping test was in force (a tol, or Newton's own) and the budget of epochs ended first."""
+    if result.converged:
+        if log:
+            log(f"  converged after {result.n_iter} of {epochs} epochs: "
+                f"{STOP_REASONS[result.stop_reason]}")
+        return
+    if result.stop_reason != "epochs" or (tol is None and rule != "newton"):
+        return
+    test = ("its step could still lower J" if tol is None else
+            STOP_REASONS["loss" if mini_batch else "gradient"].replace("tol", f"tol = {tol:g}"))
+    warnings.warn(f"{result.name}: {rule} used its whole budget of {epochs} epochs before "
+                  f"converging (the test: {test}); give it more epochs, a larger tol, or "
+                  f"scaled features", ConvergenceWarning, stacklevel=4)
+
+
+def full_batch_epochs(module, update, params, data, epochs, record, stopping=None,
+                      safeguard=False):
     """One fused pass per epoch: it gives J at the parameters the last update made (the
     epoch's J) and the gradient for the next update, so no separate loss pass is needed.
-    With `tol`, stops before an update once ‖∇J‖₂ ≤ tol."""
+    Stops before an update once `stopping` says ‖∇J‖₂ ≤ tol (also after the last epoch, so
+    that a run that converged in its last epoch says so).
+
+    With `safeguard` (the automatic step), an update that would raise J (or make it NaN) is
+    undone and the step halved, the rule's state reset: that epoch records the J it kept.
+    Gradient descent with a step below 2/L never raises J on a J whose curvature is at most
+    L, so only a step past the curvature met on the way is ever halved."""
+    stopping = stopping or Stopping(None)
     loss, *grads = module.loss_and_gradient(*params, *data)
     finite_loss(loss, 0)
     for epoch in range(1, epochs + 1):
-        if tol is not None and np.linalg.norm(flat(grads)) <= tol:
-            break
+        if stopping.gradient_small(grads):
+            return params
+        kept = [np.copy(p) if isinstance(p, np.ndarray) else p for p in params] if safeguard else None
         params = update.step(params, grads)
-        loss, *grads = module.loss_and_gradient(*params, *data)
+        new_loss, *new_grads = module.loss_and_gradient(*params, *data)
+        if kept is not None and not new_loss <= loss + 1e-12 * abs(loss):  # rounding: kept
+            params, update.learning_rate, update.states = kept, update.learning_rate / 2, None
+        else:
+            loss, grads = new_loss, new_grads
         if record(epoch, loss, params):
-            break
+            return params
+    stopping.gradient_small(grads)
     return params
 
 
@@ -155,12 +265,16 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
     return params
 
 
-def lbfgs(module, params, data, epochs, record, tol=None):
+def lbfgs(module, params, data, epochs, record, stopping=None):
     """SciPy's L-BFGS-B on the fused kernel: J and ∇J from one pass per evaluation (jac=True).
 
-    `epochs` caps the iterations; with `tol`, SciPy stops once max |∂J/∂p| ≤ tol/√P, which
-    guarantees ‖∇J‖₂ ≤ tol (its relative-decrease test is switched off then).
+    `epochs` caps the iterations; with `stopping.tol`, SciPy stops once max |∂J/∂p| ≤ tol/√P,
+    which guarantees ‖∇J‖₂ ≤ tol (its relative-decrease test is switched off then); without
+    it, by its own tests. Its outcome becomes the stop reason: "gradient", "ftol" (SciPy's
+    relative decrease of J), "epochs" or "no progress" (its line search found no lower J).
     """
+    stopping = stopping or Stopping(None)
+    tol = stopping.tol
     from scipy.optimize import minimize
     evaluations = [0]
 
@@ -189,10 +303,19 @@ def lbfgs(module, params, data, epochs, record, tol=None):
     with threads.serial_blas(kernels_use_blas) as all_blas_threads:  # SciPy's bookkeeping: 1 thread
         found = minimize(objective, start, jac=True, method="L-BFGS-B", callback=callback,
                          options=options)
+    if found.status == 0:
+        stopping.reason = "gradient" if "GRADIENT" in str(found.message).upper() else "ftol"
+    elif found.status == 2:
+        stopping.no_progress()  # the line search found no lower J: the minimum, to rounding
     return unflat(found.x, params)
 
 
-def newton(module, params, data, epochs, record, tol=None):
+NEWTON_ROUNDING = 1e-12
+"""Newton stops when its step would lower J by less than this fraction of |J|: below what J's
+rounding (m terms, each to about 1e-16) lets a line search see."""
+
+
+def newton(module, params, data, epochs, record, stopping=None):
     """Newton's method with the generated Hessian, damped so that every step lowers J.
 
     The step d solves H d = ∇J (for logistic regression this is IRLS: H = Xᵀ diag(h(1−h)) X,
@@ -200,8 +323,10 @@ def newton(module, params, data, epochs, record, tol=None):
     added until it is (Levenberg's damping); then the step is halved until J decreases by at
     least 10⁻⁴·∇J·d (Armijo's condition), or, next to the minimum where J is flat to
     rounding, until J stays within 10⁻¹² of its value and ‖∇J‖ shrinks. Stops after `epochs`
-    iterations, at ‖∇J‖₂ ≤ tol, or when no step of at least 10⁻¹⁰·d qualifies.
+    iterations, at ‖∇J‖₂ ≤ tol, when no step of at least 10⁻¹⁰·d qualifies, or, without a
+    tol, once the decrease the step predicts, ∇J·d/2, is below NEWTON_ROUNDING·|J|.
     """
+    stopping = stopping or Stopping(None)
     if not module.SPEC["hessian"]:
         raise optimizers.OptimizerError(
             f"{module.SPEC['name']}: symdl derives no Hessian for this model, so Newton's method "
@@ -210,12 +335,15 @@ def newton(module, params, data, epochs, record, tol=None):
     finite_loss(loss, 0)
     for epoch in range(1, epochs + 1):
         gradient = flat(grads)
-        if tol is not None and np.linalg.norm(gradient) <= tol:
-            break
+        if stopping.gradient_small(grads):
+            return params
         hessian = np.asarray(module.hessian(*params, *data))
         with threads.serial_blas():  # a P × P solve: see threads.serial_blas
             direction = _newton_direction(hessian, gradient)
         here, slope, step = flat(params), float(gradient @ direction), 1.0
+        if stopping.tol is None and slope / 2 <= NEWTON_ROUNDING * abs(float(loss)):
+            stopping.no_progress()  # the step cannot lower J by more than its rounding
+            return params
         while step >= 1e-10:
             trial = unflat(here - step * direction, params)
             trial_loss, *trial_grads = module.loss_and_gradient(*trial, *data)
@@ -225,10 +353,12 @@ def newton(module, params, data, epochs, record, tol=None):
                 break
             step /= 2
         else:
-            break  # no step lowers J any more: the minimum to rounding
+            stopping.no_progress()  # no step lowers J any more: the minimum to rounding
+            return params
         params, loss, grads = trial, trial_loss, trial_grads
         if record(epoch, loss, params):
-            break
+            return params
+    stopping.gradient_small(grads)
     return params
 
 
@@ -243,20 +373,3 @@ def _newton_direction(hessian, gradient):
         except np.linalg.LinAlgError:
             damping = max(2 * damping, 1e-10 * scale)
     return np.linalg.solve(factor.T, np.linalg.solve(factor, gradient))
-
-
-def flat(values) -> np.ndarray:
-    """Parameters (arrays and floats) as one float64 vector, in the SPEC's order."""
-    return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in values])
-
-
-def unflat(vector, like) -> list:
-    """The vector cut back into arrays shaped (and typed) like `like`, floats for scalars."""
-    out, at = [], 0
-    for p in like:
-        size = int(np.size(p))
-        piece = vector[at:at + size]
-        out.append(np.ascontiguousarray(piece.reshape(np.shape(p)), dtype=p.dtype)
-                   if isinstance(p, np.ndarray) else float(piece[0]))
-        at += size
-    return out

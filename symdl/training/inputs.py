@@ -53,6 +53,59 @@ def sample_count(x) -> int:
     return len(input_arrays(x)[0])
 
 
+# ---- the intercept: one convention -----------------------------------------------------------
+
+def bias_column_missing(spec, x, params=None) -> bool:
+    """Whether a user's x lacks the column of ones its model declares (README, 'The intercept').
+
+    The convention, on every path that takes a user's data (the estimators, `symdl train
+    --data`, `symdl predict`, `train.train(data=...)`, `train.predict`): a user's features do
+    not include the column of ones. A model that declares ``data(..., bias_column=True)``
+    reads x₀ = 1 as its first feature (θ₀ the intercept, 003 §3.2), and symdl puts that
+    column in front. So x lacks it unless x already has it: with the parameters known, when
+    x has as many columns as θ has entries; before training, when x's first column is all
+    ones (for chunked x, its first chunk's), such as the built-in data sets' x. NumPy or Dask
+    x of one data tensor only; anything else is left to `model_inputs` to check.
+    """
+    if not spec.get("bias_column") or len(input_specs(spec)) != 1 or isinstance(x, tuple):
+        return False
+    if getattr(x, "ndim", 0) != 2:
+        return False
+    width = bias_weight_width(spec, params)
+    if width is not None:
+        return x.shape[1] == width - 1
+    first = x.blocks[0][:, 0].compute() if hasattr(x, "blocks") else np.asarray(x)[:, 0]
+    return len(first) > 0 and not bool(np.all(first == 1))
+
+
+def with_bias_column(x):
+    """x with a column of ones put in front (lazily for a Dask array)."""
+    if hasattr(x, "blocks"):
+        import dask.array as da
+        ones = da.ones((x.shape[0], 1), chunks=(x.chunks[0], 1), dtype=x.dtype)
+        return da.concatenate([ones, x], axis=1)
+    x = np.asarray(x)
+    return np.hstack([np.ones((len(x), 1), dtype=x.dtype if x.dtype.kind == "f" else np.float64), x])
+
+
+def bias_weight_width(spec, params) -> int | None:
+    """The number of entries of the parameter the bias column's features meet (θ: n), or None
+    when the parameters are not given."""
+    if params is None:
+        return None
+    dim = spec["features"][1][0]
+    named = params if isinstance(params, dict) else getattr(params, "params", None)
+    if named is None:
+        named = (dict(zip([n for n, _ in spec["params"]], params))
+                 if isinstance(params, (list, tuple)) else None)
+    for name, shape in spec["params"]:
+        if dim in shape and isinstance(named, dict) and name in named:
+            found = np.shape(named[name])
+            axis = tuple(shape).index(dim)
+            return int(found[axis]) if len(found) == len(shape) else None  # model_inputs says why
+    return None
+
+
 class ModelInputs:
     """What a kernel may be called with: parameters in SPEC order, data, and the sizes in use.
 
@@ -525,3 +578,20 @@ def _checked_param(model, param, value, bound, dtype):
     if not shape:
         return float(array)
     return np.ascontiguousarray(array, dtype=dtype)
+
+
+def flat(values) -> np.ndarray:
+    """Parameters (arrays and floats) as one float64 vector, in the SPEC's order."""
+    return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in values])
+
+
+def unflat(vector, like) -> list:
+    """The vector cut back into arrays shaped (and typed) like `like`, floats for scalars."""
+    out, at = [], 0
+    for p in like:
+        size = int(np.size(p))
+        piece = vector[at:at + size]
+        out.append(np.ascontiguousarray(piece.reshape(np.shape(p)), dtype=p.dtype)
+                   if isinstance(p, np.ndarray) else float(piece[0]))
+        at += size
+    return out

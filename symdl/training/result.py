@@ -15,6 +15,21 @@ import numpy as np
 from symdl.errors import DataError
 
 
+STOP_REASONS = {
+    "gradient": "‖∇J‖₂ ≤ tol",
+    "loss": "J improved by less than tol × |J| in 10 epochs in a row",
+    "ftol": "J's relative decrease in an iteration fell below L-BFGS-B's ftol (SciPy's own test)",
+    "no progress": "no step lowers J any more (the minimum, to rounding)",
+    "epochs": "the budget of epochs ended first",
+    "callback": "a callback stopped it (early stopping)",
+    "interrupted": "Ctrl-C stopped it",
+}
+"""Why a training run ended (`Result.stop_reason`), with the words `symdl train` prints."""
+
+CONVERGED = ("gradient", "loss", "ftol", "no progress")
+"""The reasons that mean training converged (`Result.converged`)."""
+
+
 class History(list):
     """The (epoch, J) pairs of a training run, plus every per-epoch metric by name.
 
@@ -51,6 +66,17 @@ class Result:
     model: str = ""  # the model as a user names it: a built-in name or a derivation file's path
     interrupted: bool = False  # Ctrl-C stopped training; params are those reached so far
     stopped_epoch: int | None = None  # the last epoch completed, when interrupted
+    stop_reason: str = ""  # why training ended: a key of STOP_REASONS ("" for older files)
+
+    @property
+    def n_iter(self) -> int:
+        """The epochs (iterations) training ran: the last epoch the history records."""
+        return int(self.history[-1][0]) if self.history else 0
+
+    @property
+    def converged(self) -> bool:
+        """Whether a stopping test ended training, rather than its budget, a callback or Ctrl-C."""
+        return self.stop_reason in CONVERGED
 
     def __repr__(self):
         final = f"{self.history[-1][1]:.6g}" if self.history else "none"
