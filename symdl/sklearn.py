@@ -333,6 +333,9 @@ class SymdlEstimator(BaseEstimator):
                                     f"sample_weight or class_weight together are not "
                                     f"supported; leave one out")
             settings["sample_weight"] = weights
+            if settings.get("tol") is not None:  # the mean loss of weighted rows is ÷ Σ w
+                settings["tol"] = engine_tol(spec, self.tol, settings.get("optimizer", "gd"),
+                                             settings.get("batch_size"), float(weights.sum()))
         extra = {"progress": self.progress}
         if self.callbacks:
             extra["callbacks"] = list(self.callbacks)
