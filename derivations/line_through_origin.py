@@ -4,8 +4,8 @@ Source: 001_153ca892f3cbebf4.txt (the math club talk), the Test 1 / Test 2 score
 MSE = (1/n)((y₁ − m x₁)² + … + (yₙ − m xₙ)²), its minimiser
 m_bestest = (x₁y₁ + … + xₙyₙ)/(x₁² + … + xₙ²), and the iteration m₁ = m₀ − 0.1·MSE′(m₀).
 
-The talk's slope m is called `slope` here: symdl writes m for the number of samples (the
-talk's n), and the generated kernels use m for it too.
+The tensor is named `slope` (the generated kernels use m for the number of samples), but it
+prints as the talk's m, and the count of samples prints as the talk's n.
 
 MSE is a parabola in the slope with MSE″ = 2·mean(x²), so gradient descent multiplies the
 distance to m_bestest by 1 − s·MSE″ every step and converges iff 0 < s < 2/MSE″ =
@@ -30,13 +30,13 @@ derivation = Model(
     title="A line through the origin y = mx and its mean squared error",
     source=SOURCE,
     summary=("MSE(m) = (1/n) Σ (y_i − m x_i)²; m_bestest = Σxy/Σx²; m₁ = m₀ − s·MSE'(m₀). "
-             "Below, the talk's slope m is `slope` and m counts the samples (the talk's n)."),
+             "The talk's letters: m is the slope and n counts the samples."),
     reduction="mean",
     training=Training(dataset="test_scores", optimizer="gd", learning_rate=1e-4, epochs=50),
 )
 x = derivation.data("x")
 y = derivation.target("y")
-slope = derivation.param("slope", latex=r"\mathrm{slope}")
+slope = derivation.param("slope", latex="m")  # 001 "y = mx": the slope is m
 prediction = derivation.let("y_hat", slope * x, latex=r"\hat{y}")
 derivation.loss((y - prediction) ** 2)
 derivation.output(prediction)
@@ -111,13 +111,16 @@ def scores_factor(step):
     return float(1 - step * second_derivative().subs(sums_of(datasets.test_scores())))
 
 
+TALK_COUNT = sp.Symbol("n", positive=True)
+"""The number of samples as the talk writes it, MSE = (1/n)(...), for the steps shown."""
 derivation.show(
-    "Gradient descent from slope₀ = slope_bestest + ε with step s: the error after one "
+    "Gradient descent from m₀ = m_bestest + ε with step s: the error after one "
     "step is (1 − s·MSE'')·ε,",
-    sp.Symbol("slope_1") - sp.Symbol("slope_bestest"), error_after_one_step(), source=SOURCE)
+    sp.Symbol("m_1") - sp.Symbol("m_bestest"), error_after_one_step().subs(COUNT, TALK_COUNT),
+    source=SOURCE)
 derivation.show(
     "so the iteration converges iff |1 − s·MSE''| < 1, i.e. for steps below",
-    sp.Symbol("s_max"), stability_bound(), source=SOURCE)
+    sp.Symbol("s_max"), stability_bound().subs(COUNT, TALK_COUNT), source=SOURCE)
 derivation.show(
     "On the built-in test scores (40 to 100) that bound is",
     sp.Symbol("s_max"), sp.Float(scores_bound(), 4), source=SOURCE)

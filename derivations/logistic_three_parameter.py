@@ -39,7 +39,7 @@ derivation = Model(
     reduction="mean",
     training=Training(dataset="two_classes", optimizer="gd", learning_rate=1.0, epochs=3000),
 )
-point = derivation.data("point", ("d",), latex=r"\mathrm{point}")
+point = derivation.data("point", ("d",), latex="x")  # 001's point (x, y) is (x₁, x₂) here
 c = derivation.target("c", kind="binary")
 weights = derivation.param("weights", ("d",), latex="m")
 b = derivation.param("b")

@@ -83,7 +83,7 @@ W1_matrix, b1_column = sp.MatrixSymbol("W^(1)", HIDDEN, PIXELS), sp.MatrixSymbol
 W2_matrix, b2_column = sp.MatrixSymbol("W^(2)", DIGITS, HIDDEN), sp.MatrixSymbol("b^(2)", DIGITS, 1)
 
 derivation.show("004 writes a deep network as a recurrence, layer i reading layer i − 1:",
-                sp.Symbol("h_i"), [f(W_i * h_previous + b_i)], source=MLP)
+                sp.Symbol("h_i"), [f(sp.Add(W_i * h_previous, b_i, evaluate=False))], source=MLP)
 derivation.show(f"Layer 1 (h₀ = x, the {PIXELS} pixels; f = ReLU; {HIDDEN} hidden units):",
                 sp.MatrixSymbol("h_1", HIDDEN, 1), [relu(W1_matrix * x_column + b1_column)],
                 source=f"{DATA_SETUP}; {SETUP}")

@@ -34,7 +34,7 @@ derivation = Model(
     training=Training(dataset="two_moons", optimizer="rmsprop", learning_rate=0.1,
                       epochs=150, init_scale=2.0, sizes={"H": 16}),
 )
-point = derivation.data("point", ("n",))
+point = derivation.data("point", ("n",), latex="x")  # 001's point (x, y) is (x₁, x₂) here
 colour = derivation.target("colour", kind="binary", latex="c")
 theta1 = derivation.param("theta1", ("H", "n"), latex=r"\theta^{(1)}")
 b1 = derivation.param("b1", ("H",), latex=r"b^{(1)}")
@@ -134,6 +134,13 @@ derivation.show(
 
 # ---- the slide's claims ----------------------------------------------------------------------
 
+MISSING_MINUS = ("gradient descent on J = (1/n)Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i)) fits the "
+                 "dots better (one step m₁ = m₀ − 0.1·J′(m₀) from 0 on the two_classes dots "
+                 "raises the likelihood)")
+"""The cause of the three sign errors below, a claim of logistic_three_parameter: the talk
+writes its cost J without the minus sign (the log-likelihood), so each derivative it prints
+is that of −J. The errata list them under it (Claim.follows), one slip, not four."""
+
 SIGN_CORRECTION = (
     "With J = c ln p + (1 − c) ln(1 − p) as the slide defines it (the log-likelihood), {what}; "
     "the printed {printed} is the derivative of −J, the cross-entropy that gradient descent "
@@ -143,7 +150,7 @@ derivation.claim(
     "∂J/∂p = (p − c)/(p(1 − p)), for J = c ln p + (1 − c) ln(1 − p)",
     (p - C) / (p * (1 - p)),
     lambda: sp.factor(sp.diff(LOG_LIKELIHOOD, p)),
-    severity="error",
+    severity="error", follows=MISSING_MINUS,
     between=("003_ff0b9f77f02ec2c2.txt §3.3 defines the cost with the minus sign, "
              "J = −Σ(y log h + (1 − y) log(1 − h)), whose derivative has the sign printed here; "
              "001 defines J = c ln p + (1 − c) ln(1 − p) without it, so 001's results follow "
@@ -174,7 +181,7 @@ derivation.claim(
     "∂J/∂θ₁⁽²⁾ = (p − c)·a₁, with J = c ln p + (1 − c) ln(1 − p) as the slide defines it",
     (p - C) * A_1,
     lambda: slide_gradient(THETA2_1),
-    severity="error",
+    severity="error", follows=MISSING_MINUS,
     correction=SIGN_CORRECTION.format(what="∂J/∂θ₁⁽²⁾ = (c − p)·a₁", printed="(p − c)·a₁"))
 derivation.claim(
     "∂J/∂θ₁₁⁽¹⁾ = (p − c)θ₁⁽²⁾a₁(1 − a₁)x, as the derivative of the cross-entropy −J",
@@ -185,6 +192,6 @@ derivation.claim(
     "defines it",
     (p - C) * THETA2_1 * A_1 * (1 - A_1) * X,
     lambda: slide_gradient(THETA1_11),
-    severity="error",
+    severity="error", follows=MISSING_MINUS,
     correction=SIGN_CORRECTION.format(what="∂J/∂θ₁₁⁽¹⁾ = (c − p)θ₁⁽²⁾a₁(1 − a₁)x",
                                       printed="(p − c)θ₁⁽²⁾a₁(1 − a₁)x"))

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "3bc79b18dd7faaee"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "6b7a0285bbcbade1"
 
 SPEC = {
     'name': 'affine_mse',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "e8e5aa349ce69d2b"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "a974dae184211fe8"
 
 SPEC = {
     'name': 'center_mean',

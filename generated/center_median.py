@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "4d39200e367cce7d"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "4bec795b494a5545"
 
 SPEC = {
     'name': 'center_median',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "5847dc5c6f53f100"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "059dead1e937c905"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "fabc043d29d6288e"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a6c023ed1bff4b3e"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "9abc22f069d25e8b"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "51b6b5fd22e9dc3e"
 
 SPEC = {
     'name': 'elastic_net_regression',

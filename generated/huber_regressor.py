@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "93d5d9ad1339b27d"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "cf649fbe97af9004"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "53a750b6b691711c"
 
 SPEC = {
     'name': 'huber_regressor',

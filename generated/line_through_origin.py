@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "d76cbe3c72040296"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "a30195e2f25d3898"
+DERIVATION_SHA256 = "a052377fd9eae8b7"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "1f88630180feb13b"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "745c240ef68c141f"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "b054e1505ff8df60"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "be38a67d0081bfda"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "d5d5a9b9e28ef5ed"
+DERIVATION_SHA256 = "6cdbf54c073f458b"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "de83bd7fae43b9e6"
 
 SPEC = {
     'name': 'logistic_three_parameter',

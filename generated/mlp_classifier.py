@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f355f5e5040fb17"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "0c462c168e5b8a4f"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "da5f4af484abaceb"
 
 SPEC = {
     'name': 'mlp_classifier',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "26fabea9ebb8f1fc"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "deaa81534564e247"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "c5f03564ca60d863"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "5700a2eea025b640"
+DERIVATION_SHA256 = "87e036e9a8730a6f"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "a3ae0c18dade4613"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "dfb74ce95efe5ca3"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "dd59e4016dc74bf0"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "0dc58f6b62b9fab6"
 
 SPEC = {
     'name': 'multinomial_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "b3a3debd26bcdfc2"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "d94e2b3c8afd8914"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "c570d3cbabe68960"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "f478f5872eb9ac91"
+DERIVATION_SHA256 = "8ea4c3e8e0537056"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "5a3267d2b175f453"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "29a32c07fec15942"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "d42749093fd6f89f"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "ee816c127fe66487"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "74eb1cc5bdc8cd1d"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "740832e0c649d125"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "9293b70a120f59ed"
 
 SPEC = {
     'name': 'ridge_regression',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "672ebbd910efe2aa"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "c05590deeb084027"
+DERIVATION_SHA256 = "6951b746ad107d2b"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "f7acb6a4385eca57"
 
 SPEC = {
     'name': 'two_layer_network',

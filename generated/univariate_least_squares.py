@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "1b368c5f18b6ea6a"
-BODY_SHA256 = "d3531ab95d127444"
+GENERATOR_SHA256 = "97cab192c27a91e5"
+BODY_SHA256 = "3f1c731cff44a09a"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -55,6 +55,8 @@ class Row:
     severity: str = ""  # for a discrepancy: "error", "typo", "assumption" or "unclassified"
     assumption: str = ""  # the unstated assumption under which the claim holds
     between: str = ""  # how the claim stands against another document
+    follows: str = ""  # the statement of the claim whose slip this one repeats (its cause)
+    value: object = None  # what symdl derived, for a handout to print beside the claim
 
     @property
     def is_failure(self):
@@ -349,9 +351,33 @@ def evaluate_claim(name: str, claim: Claim) -> Row:
             raise KeyboardInterrupt from None
         return Row(name, claim.source, claim.statement, "ERROR", f"{type(error).__name__}: {error}")
     if agrees:
-        return Row(name, claim.source, claim.statement, "agrees", evidence)
+        return Row(name, claim.source, claim.statement, "agrees", evidence, value=derived)
     return Row(name, claim.source, claim.statement, "disagrees", evidence, claim.correction,
-               claim.severity or "unclassified", claim.assumption, claim.between)
+               claim.severity or "unclassified", claim.assumption, claim.between, claim.follows,
+               value=derived)
+
+
+def causes(count: int) -> str:
+    return f"{count} cause" if count == 1 else f"{count} causes"
+
+
+def by_cause(rows: list[Row]) -> list[tuple[Row, list[Row]]]:
+    """The discrepancies one per cause: each with the discrepancies that follow from it
+    (Claim.follows names its statement). A finding whose cause agrees or is not among `rows`
+    stands as a cause of its own, so nothing is dropped."""
+    found = [r for r in rows if r.is_discrepancy]
+    by_statement = {r.claim: r for r in found}
+
+    def root(row: Row) -> Row:
+        seen = {row.claim}
+        while row.follows in by_statement and row.follows not in seen:
+            row = by_statement[row.follows]
+            seen.add(row.claim)
+        return row
+
+    roots = [root(r) for r in found]
+    return [(cause, [r for r, top in zip(found, roots) if top is cause and r is not cause])
+            for cause in found if root(cause) is cause]
 
 
 def compare(claim: Claim, derived) -> tuple[bool, str]:
@@ -428,12 +454,17 @@ def table(rows: list[Row]) -> str:
         cells = [r.derivation, r.source, r.claim, r.verdict, r.severity, evidence]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     discrepancies = [r for r in rows if r.is_discrepancy]
+    grouped = by_cause(rows)
     if discrepancies:
-        lines += ["", f"Discrepancies between the documents and the derivations ({len(discrepancies)}):"]
-        for number, r in enumerate(discrepancies, 1):
+        lines += ["", f"Discrepancies between the documents and the derivations "
+                      f"({len(discrepancies)}, from {causes(len(grouped))}):"]
+        for number, (r, following) in enumerate(grouped, 1):
             lines.append(f"{number}. [{severity_text(r)}] {r.derivation} — {r.source}: the document "
                          f"states \"{r.claim}\". {r.correction or 'symdl derives otherwise: ' + r.evidence}")
-    between = [r for r in discrepancies if r.between]
+            for f in following:
+                lines.append(f"   - follows from it: {f.derivation} — {f.source}: \"{f.claim}\". "
+                             f"{f.correction or 'symdl derives otherwise: ' + f.evidence}")
+    between = [cause for cause, _ in grouped if cause.between]  # one note per cause
     if between:
         lines += ["", f"Between the documents ({len(between)}):"]
         for number, r in enumerate(between, 1):
@@ -444,7 +475,8 @@ def table(rows: list[Row]) -> str:
                        if s != "unclassified" or any(r.severity == s for r in discrepancies))
     lines += ["", f"{len(rows)} checks: {sum(r.verdict == 'passes' for r in rows)} internal passes, "
                   f"{sum(r.verdict == 'agrees' for r in rows)} document agreements, "
-                  f"{len(discrepancies)} document discrepancies ({counts}), "
+                  f"{len(discrepancies)} document discrepancies ({counts}; "
+                  f"{causes(len(grouped))}), "
                   f"{len(failures)} failures."]
     return "\n".join(lines) + "\n"
 
@@ -463,6 +495,8 @@ def html_table(rows: list[Row]) -> str:
             detail = f"{r.correction or r.evidence} ({severity_text(r)})"
             if r.between:
                 detail += f" Between the documents: {cite(r.between)}"
+            if r.follows:
+                detail += f" It follows from an earlier slip: {r.follows}"
         style = f' style="background:{colours[r.verdict]}"' if r.verdict in colours else ""
         cells = [r.derivation, cite(r.source), r.claim, r.verdict, r.severity, detail]
         body.append(f"<tr{style}>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")

@@ -211,7 +211,8 @@ def command_check(args):
     report = check.table(rows)
     if args.json:
         from symdl.saved import to_json
-        print(to_json({"rows": [dataclasses.asdict(r) for r in rows],
+        print(to_json({"rows": [{f.name: getattr(r, f.name) for f in dataclasses.fields(r)
+                                 if f.name != "value"} for r in rows],  # value: SymPy, arrays
                        "failures": sum(r.is_failure for r in rows),
                        "discrepancies": sum(r.is_discrepancy for r in rows)}))
     else:
@@ -243,7 +244,7 @@ def command_plot(args):
 def command_report(args):
     from symdl import report
     out = report.build(Path(args.out), names=args.names or None, figures=not args.no_figures,
-                       log=print)
+                       log=print, document=args.document)
     print(f"wrote {out}")
     return 0
 
@@ -565,6 +566,8 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("names", nargs="*", metavar="MODEL", help="derivations to include (default: all)")
     rp.add_argument("--out", default="report.pdf", metavar="FILE", help="the PDF (default report.pdf)")
     rp.add_argument("--no-figures", action="store_true", help="leave the figures out (no training)")
+    rp.add_argument("--document", metavar="NNN", choices=["000", "001", "002", "003", "004"],
+                    help="the handout of one document (000 to 004): its derivations and errata")
     a = command("all", command_all, "derive, generate and train every model (the main job)")
     a.add_argument("--latex-dir", metavar="DIR",
                    help="also write each derivation as LaTeX into DIR")

@@ -26,6 +26,11 @@ class Document:
     def short(self):
         return f"{self.title} ({self.year})"
 
+    @property
+    def cited(self):
+        """Author and year, as a textbook cites: Copeland (2024)."""
+        return f"{self.author.split()[-1]} ({self.year})"
+
 
 DOCUMENTS = {d.file[:3]: d for d in (
     Document("000_b9e7c87dcfbd1c26.txt", "Mathematical Intuition of Deep Learning",
@@ -40,6 +45,24 @@ DOCUMENTS = {d.file[:3]: d for d in (
              "workshop slides"),
 )}
 FILE_NAME = re.compile(r"\b(\d{3})_[0-9a-f]{16}\.txt\b")
+NUMBER = re.compile(r"(?<![\w,.])(00[0-4])(?:/(00[0-4]))?(?=['’ ,;:)]|$)")
+"""A document named by its number in prose: "001's", "(000 Gradient Descent II)", "000/002";
+not the 000 of 60,000 nor a file name's 001_…"""
+
+
+def by_author(text: str) -> str:
+    """`text` with each document number replaced by its author and year: "001's J" becomes
+    "Bearden (2022)'s J", "000/002" "Copeland (2024, 2025)". Derivation files write the short
+    numbers; a handout for students names the documents as a textbook cites them."""
+    def name(match):
+        first = DOCUMENTS[match.group(1)]
+        if match.group(2) is None:
+            return first.cited
+        second = DOCUMENTS[match.group(2)]
+        if second.author == first.author:
+            return f"{first.author.split()[-1]} ({first.year}, {second.year})"
+        return f"{first.cited} and {second.cited}"
+    return NUMBER.sub(name, text)
 
 
 def documents_in(source: str) -> list[Document]:

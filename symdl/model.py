@@ -115,7 +115,9 @@ class Claim:
     from the document's text: "error" (the result is wrong), "typo" (a slip in the writing;
     the intended reading is right) or "assumption" (it holds only under the `assumption`
     stated there). `between` names another document the claim contradicts, or the later
-    edition that repeats it, and says how.
+    edition that repeats it, and says how. `follows` is the statement of another claim (of
+    this derivation or another) whose slip this one only repeats: 001's ∂J/∂θ⁽²⁾ is wrong
+    because its ∂J/∂p is, so the errata list it under that cause, not beside it.
     """
 
     source: str
@@ -128,6 +130,7 @@ class Claim:
     severity: str = ""
     assumption: str = ""
     between: str = ""
+    follows: str = ""
 
 
 @dataclass
@@ -157,7 +160,7 @@ class Derivation:
         self.steps.append(Step(text, lhs, rhs, source))
 
     def claim(self, statement, stated, derived, *, source=None, compare="symbolic",
-              tolerance=0.0, correction="", severity="", assumption="", between=""):
+              tolerance=0.0, correction="", severity="", assumption="", between="", follows=""):
         """Record what the document states, how symdl checks it, and how bad it is if wrong."""
         if compare not in ("symbolic", "numeric", "text"):
             raise DerivationError(f"unknown comparison {compare!r} in claim {statement!r}")
@@ -168,7 +171,8 @@ class Derivation:
             raise DerivationError(f"claim {statement!r}: severity='assumption' needs the "
                                   f"assumption stated (assumption='...'), and only it takes one")
         self.claims.append(Claim(source or self.source, statement, stated, derived,
-                                 compare, tolerance, correction, severity, assumption, between))
+                                 compare, tolerance, correction, severity, assumption, between,
+                                 follows))
 
 
 @dataclass

@@ -125,31 +125,68 @@ def slope_iterates(step, steps, x, y, start=0.0):
     return np.array(slopes)
 
 
-def mse_descent(steps=8, diverging_steps=4):
-    """001's MSE(m) on the test scores with converging steps, and the talk's 0.1 diverging."""
+def mse_descent(steps=3, diverging_steps=4, zigzag_steps=6):
+    """001's MSE(m) on the test scores: (a) the converging steps on the parabola, each
+    numbered; (b) a step just above the bound 2/MSE'' drawn on the same parabola, where
+    each step overshoots the minimum by more than it started and the iterates zig-zag
+    outward — what the talk's 0.1 does, 550 times faster; (c) the talk's step 0.1 itself,
+    whose factor per step, 1 − 0.1·MSE'' ≈ −1100.9, flips the side each step while the
+    distance grows 1100.9-fold."""
     module = derivation_module("line_through_origin")
     scores = datasets.test_scores()
     compiled = kernels.load("line_through_origin")
     best = train.closed_form("line_through_origin", scores.x, scores.y)["slope"]
     step = compiled.SPEC["training"]["learning_rate"]
-    fig = new_figure(12, 4.2)
-    left, right = fig.subplots(1, 2)
+    bound = module.scores_bound()
+
+    def mse(m):
+        return compiled.loss(m, scores.x, scores.y)
+
+    fig = new_figure(15, 4.3)
+    left, middle, right = fig.subplots(1, 3)
     slopes = np.linspace(0.0, 1.4, 200)
-    left.plot(slopes, [compiled.loss(m, scores.x, scores.y) for m in slopes], color="tab:blue",
-              label="MSE(m)")
+    left.plot(slopes, [mse(m) for m in slopes], color="tab:blue", label="MSE(m)")
     path = slope_iterates(step, steps, scores.x, scores.y)
-    left.plot(path, [compiled.loss(m, scores.x, scores.y) for m in path], "o-", color="tab:red",
-              markersize=4, label=f"m_(k+1) = m_k − {step:g}·MSE'(m_k), {steps} steps")
+    left.plot(path, [mse(m) for m in path], "o-", color="tab:red", markersize=4,
+              label=f"m_(k+1) = m_k − {step:g}·MSE'(m_k), {steps} steps")
+    labelled = []
+    for k, m in enumerate(path):  # steps that land on one dot share one label: m2…m3
+        if labelled and abs(m - labelled[-1][1]) < 0.03:
+            labelled[-1] = (labelled[-1][0].split("…")[0] + f"…m{k}", labelled[-1][1])
+        else:
+            labelled.append((f"m{k}", m))
+    for number, (text, m) in enumerate(labelled):  # alternately above and below the dot
+        left.annotate(text, (m, mse(m)), textcoords="offset points",
+                      xytext=(4, 6) if number % 2 == 0 else (6, -14), fontsize=8)
     left.axvline(best, color="0.5", linestyle=":", label=f"m_bestest = {best:.4f}")
-    left.set(title="MSE against m for the test scores", xlabel="slope m", ylabel="MSE",
+    left.set(title="(a) step 1e-4: each step lands 10× closer", xlabel="slope m", ylabel="MSE",
              xlim=(-0.05, 1.4))
     left.legend(fontsize=8)
+
+    over = 1.05 * bound
+    zigzag = slope_iterates(over, zigzag_steps, scores.x, scores.y)
+    span = 1.1 * np.max(np.abs(zigzag - best))
+    wide = np.linspace(best - span, best + span, 300)
+    middle.plot(wide, [mse(m) for m in wide], color="tab:blue", label="MSE(m)")
+    middle.plot(zigzag, [mse(m) for m in zigzag], "o-", color="tab:red", markersize=4,
+                label=f"step {over:.3g} = 1.05 × the bound {bound:.3g}")
+    for k, m in enumerate(zigzag):
+        middle.annotate(f"m{k}", (m, mse(m)), textcoords="offset points", xytext=(4, 6), fontsize=8)
+    middle.set(title="(b) above the bound 2/MSE'': the steps zig-zag outward",
+               xlabel="slope m", ylabel="MSE")
+    middle.legend(fontsize=8, loc="upper center")
+
     talk = slope_iterates(float(module.TALK_STEP), diverging_steps, scores.x, scores.y)
+    factor = module.scores_factor(float(module.TALK_STEP))
     right.semilogy(range(len(talk)), np.abs(talk - best), "o-", color="tab:red",
-                   label=f"step 0.1 (the talk's): ×{abs(module.scores_factor(0.1)):.0f} per step")
+                   label=f"step 0.1 (the talk's): m_k − m* times {factor:.1f} per step")
     right.semilogy(range(len(path)), np.abs(path - best), "o-", color="tab:blue",
-                   label=f"step {step:g} (below the bound {module.scores_bound():.3g})")
-    right.set(title="Distance to m_bestest: the talk's step 0.1 diverges", xlabel="step k",
+                   label=f"step {step:g} (below the bound {bound:.3g})")
+    for k, m in enumerate(talk):
+        side = "right" if m > best else "left"
+        right.annotate(side, (k, abs(m - best)), textcoords="offset points", xytext=(4, -10),
+                       fontsize=8)
+    right.set(title="(c) the talk's step 0.1: |m_k − m*| on a log axis", xlabel="step k",
               ylabel="|m_k − m_bestest|")
     right.legend(fontsize=8)
     return fig
@@ -161,7 +198,7 @@ def best_fit():
     left, right = fig.subplots(1, 2)
     scores = datasets.test_scores()
     slope = train.closed_form("line_through_origin", scores.x, scores.y)["slope"]
-    left.scatter(scores.x, scores.y, s=10, color="tab:blue", label="students")
+    left.scatter(scores.x, scores.y, s=10, color="tab:blue", label="students (synthetic test scores)")
     line = np.array([0.0, 100.0])
     left.plot(line, slope * line, color="tab:red", label=f"y = {slope:.3f}x")
     left.set(title="001: the line through the origin of best fit", xlabel="Test 1",
@@ -169,7 +206,7 @@ def best_fit():
     left.legend(fontsize=8)
     homes = datasets.floor_areas()
     fitted = train.closed_form("univariate_least_squares", homes.x, homes.y)
-    right.scatter(homes.x, homes.y, s=10, color="tab:blue", label="homes")
+    right.scatter(homes.x, homes.y, s=10, color="tab:blue", label="homes (synthetic floor areas)")
     span = np.array([homes.x.min(), homes.x.max()])
     right.plot(span, fitted["a"] * span + fitted["b"], color="tab:red",
                label=f"y = {fitted['a']:.3g}x + {fitted['b']:.3g}")
@@ -205,7 +242,9 @@ def decision_boundary(name, result=None):
     ax.contourf(gx, gy, probability.reshape(gx.shape), levels=[0, 0.5, 1], colors=COLOURS, alpha=0.12)
     ax.set(title=f"{name}: the boundary p = 1/2 (train accuracy {accuracy:.3f})",
            xlabel="x", ylabel="y")
-    ax.legend(fontsize=8, loc="upper right")
+
+    ax.legend(fontsize=8, loc="upper right", title=f"synthetic data: {spec['training']['dataset']}",
+              title_fontsize=8)  # symdl's built-in dots imitate the documents' pictures
     draw_loss(loss_ax, result)
     return fig
 
@@ -260,6 +299,32 @@ def mnist(result=None, shown=24, **training):
 
 
 # ---- by name ----------------------------------------------------------------------------
+
+CAPTIONS = {
+    "unit_square": "The unit square X (dashed) and its image under each matrix operation of "
+                   "000/002, computed by symdl; the arrow shows the direction the rotation "
+                   "R(0.175) turns.",
+    "paraboloid_gradient": "z = x² + y² with the gradient field symdl derives, ∇z = (2x, 2y), "
+                           "and gradient-descent steps walking down to the minimum.",
+    "line_through_origin": "001's MSE(m) on the synthetic test scores: (a) steps of 10⁻⁴ land "
+                           "ever closer to m_bestest; (b) a step just above the bound 2/MSE'' "
+                           "zig-zags outward on the parabola; (c) the talk's step 0.1, 550 times "
+                           "the bound, multiplies the distance by −1100.9 each step.",
+    "univariate_least_squares": "The closed-form least-squares lines: 001's y = mx on the "
+                                "synthetic test scores, 003's y = ax + b on the synthetic floor "
+                                "areas.",
+    "logistic_three_parameter": "001's blue or orange dots (synthetic) with the boundary p = 1/2 "
+                                "of the trained logistic model, a line, and the loss by epoch.",
+    "logistic_regression": "003 §3.3 logistic regression on synthetic dots: its decision "
+                           "boundary θᵀx = 0 is a line; the loss by epoch.",
+    "two_layer_network": "001's and 004's dots no line separates (synthetic two moons): the "
+                         "two-layer sigmoid network trained 150 epochs as the derivation "
+                         "sets, its curved boundary p = 1/2, and the loss by epoch.",
+    "mnist_mlp": "002's MNIST classifier trained as 002 trains it (RMSprop, batch 128, 5 epochs) "
+                 "on 8,000 of the 10,000 MNIST test images symdl ships: test digits with their "
+                 "predicted labels, the confusion matrix on the other 2,000, the loss by epoch.",
+}
+"""What each figure shows, for a handout's caption (symdl.report)."""
 
 FIGURES = {
     "unit_square": unit_square,

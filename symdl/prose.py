@@ -67,7 +67,8 @@ def is_code(word: str) -> bool:
     core = word.strip(QUOTES + TRAILING + "()")
     parts = core.split("=")[0].split("_")
     return (len(parts) >= 2 and all(re.fullmatch(r"[A-Za-z0-9.]+", part) for part in parts)
-            and (len(parts[0]) >= 2 or len(parts) >= 3 or "=" in core))
+            and (len(parts[0]) >= 2 and any(len(part) >= 3 and part.islower() for part in parts)
+                 or "=" in core))  # two_classes is code; S_xxS_y and m_bestest are maths
 
 
 def is_mathematical(word: str) -> bool:
@@ -89,7 +90,17 @@ def is_prose(word: str) -> bool:
 
 
 def to_latex(text: str) -> str:
-    """A sentence of unicode prose as LaTeX text with its mathematics in $…$."""
+    """A sentence of unicode prose as LaTeX text with its mathematics in $…$.
+
+    A sentence that marks its mathematics itself, "the factor $p_i$ for each dot", is
+    structured text: what is between the dollars is mathematics (unicode allowed, θ₁ and
+    Σ), the rest is words, and nothing is guessed. An unmarked sentence is split by the
+    rules of the module docstring."""
+    if "$" in text:
+        parts = re.split(r"(?<!\\)\$", text)
+        if len(parts) % 2 == 1:  # balanced: words, maths, words, ...
+            return "".join(words_latex(part) if k % 2 == 0 else "$" + math_mode(part) + "$"
+                           for k, part in enumerate(parts))
     words = text.split(" ")
     math = [is_mathematical(w) for w in words]
     for k, word in enumerate(words):
@@ -98,15 +109,19 @@ def to_latex(text: str) -> str:
             for neighbour in (k - 1, k + 1):
                 math[neighbour] = math[neighbour] or not (is_prose(words[neighbour])
                                                           or is_code(words[neighbour]))
-    for k in range(len(words)):  # a stretch with an open parenthesis runs until it closes
-        if math[k] and (k == 0 or not math[k - 1]):
-            depth, j = 0, k
+    for k in range(len(words)):  # a stretch with an open parenthesis runs until it closes,
+        if math[k] and (k == 0 or not math[k - 1]):  # unless words of prose stand inside it
+            depth, j, group = 0, k, []
             while j < len(words):
                 if not math[j] and depth <= 0:
                     break
-                math[j] = True
+                group.append(j)
                 depth += words[j].count("(") + words[j].count("[") - words[j].count(")") - words[j].count("]")
                 j += 1
+            if not any(is_prose(words[g].strip("()[]")) and words[g].strip("()[],.;:") not in FUNCTIONS
+                       for g in group if not math[g]):
+                for g in group:
+                    math[g] = True
     out, k = [], 0
     while k < len(words):
         if not math[k]:
@@ -116,9 +131,23 @@ def to_latex(text: str) -> str:
         j = k
         while j < len(words) and math[j]:
             j += 1
+            if j < len(words) and ends_sentence(words[j - 1], words[j]):
+                break  # "B is 1 × 4. W⁽¹⁾X is 4 × N": two stretches, the full stop between
         out.append(math_stretch(" ".join(words[k:j])))
         k = j
     return " ".join(out)
+
+
+def ends_sentence(word: str, following: str) -> bool:
+    """A full stop or semicolon after `word` ends a sentence when the next word starts one:
+    not the point of 0.5, nor an ellipsis."""
+    return (word.endswith((".", ";")) and not word.endswith("..") and bool(following)
+            and (following[0].isupper() or word.endswith(";")))
+
+
+def words_latex(text: str) -> str:
+    """The words of a structured sentence (outside its $…$): text mode, code in typewriter."""
+    return " ".join(code(w) if is_code(w) else text_mode(w) for w in text.split(" "))
 
 
 def code(word: str) -> str:
@@ -201,11 +230,16 @@ def math_word(word: str) -> str:
     """ln → \\ln, MSE → \\mathrm{MSE}, mean → \\text{ mean }, mS → mS (a product of letters)."""
     if word in FUNCTIONS:
         return "\\" + word + " "
-    if len(word) >= 2 and word.isupper():
-        return r"\mathrm{" + word + "}"
-    if word.islower() and len(word) >= 3:
+    if len(word) >= 2 and word.isupper() or len(word) >= 3 and not word.islower():
+        return r"\mathrm{" + word + "}"  # MSE, ReLU, Dense: names, upright
+    if word.islower() and (len(word) >= 3 or word in SHORT_WORDS):
         return r"\text{ " + word + " }"
     return word
+
+
+SHORT_WORDS = {"if", "of", "in", "is", "on", "or", "at", "to", "as", "by", "be", "an"}
+"""Two-letter English words that a mathematical stretch may hold, (pᵢ if cᵢ = 1): set as
+words, not as the product of two letters."""
 
 
 def text_mode(text: str) -> str:

@@ -1,74 +1,165 @@
 """`symdl report`: one PDF a teacher can hand out.
 
-The handout has, in order: the documents by title, author and year; every derivation step by
-step (render.LatexPrinter, the prose in math mode, results simplified the way the documents
-write them), each followed by its figure from symdl.plot when matplotlib is installed; and
-the errata: every claim where symdl disagrees with a document, with its severity and the
-correct statement, then the contradictions between documents. The claims' verdicts are
-computed when the report is built (check.evaluate_claim), never written down.
+The handout follows the documents: a section for each of the five, by title and year, in the
+order they are listed (`documents.DOCUMENTS`), and inside it the derivations in the order the
+document reaches them (`ORDER`, read from each document's headings). Each derivation is
+printed step by step (render.LatexPrinter), followed by its figure from symdl.plot when
+matplotlib is installed, then by what the document states: every transcribed claim quoted,
+symdl's own result beside it, and a verdict, ✓ or ✗ with the severity of the slip. The
+errata at the end list each discrepancy once per cause (check.by_cause: a slip that only
+repeats another is listed under it), then the contradictions between the documents. The
+verdicts are computed when the report is built (check.evaluate_claim), never written down.
 
-It is compiled with pdflatex in a temporary folder, twice (for the table of contents), and
-only the finished PDF is copied to `out`, so a failed build leaves no half-written file.
+`symdl report --document 001` builds the handout of one document.
+
+It is compiled with pdflatex in a temporary folder, as many times as the contents and the
+cross references need (at most five), and only the finished PDF is copied to `out`, so a
+failed build leaves no half-written file. `compile_latex` returns pdflatex's log as well:
+the tests read it for overfull boxes and undefined references.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
+import numpy as np
+import sympy as sp
+
 from symdl import check, documents, prose
 from symdl.errors import SymdlError
-from symdl.model import SEVERITIES
-from symdl.render import LatexPrinter, cite_latex
+from symdl.model import SEVERITIES, Claim
+from symdl.render import (DocumentLatexPrinter, LatexPrinter, cite_latex, document_order, tidy,
+                          visible_width)
 from symdl.sources import builtin_names, load_derivation
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
 \usepackage[utf8]{inputenc}
+\usepackage{lmodern}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2cm]{geometry}
 \usepackage{graphicx,longtable,array,booktabs}
+\usepackage{microtype}
 \usepackage[hidelinks]{hyperref}
 \allowdisplaybreaks
-\title{The mathematics of deep learning, derived and checked\\[4pt]
-\large a handout made by symdl from five lecture documents}
+\setlength{\emergencystretch}{2em}
+\newcommand{\agrees}{$\checkmark$}
+\newcommand{\disagrees}{$\boldsymbol{\times}$}
+\title{%s}
 \date{}
 \begin{document}
 \maketitle
+%s
 \tableofcontents
 """
+TITLE = (r"The mathematics of deep learning, derived and checked\\[4pt]"
+         r"\large a handout made by symdl from %s")
+PASSES = 5
+"""pdflatex runs at most this often: until the table of contents and the references stop
+changing (two runs are one short when the contents page itself moves the page numbers)."""
+
+ORDER = {
+    "000": ["unit_square", "paraboloid_gradient", "affine_mse", "affine_collapse"],
+    "001": ["line_through_origin", "logistic_three_parameter", "two_layer_network"],
+    "002": ["mnist_mlp"],
+    "003": ["univariate_least_squares", "center_mean", "center_median",
+            "multivariate_least_squares", "logistic_regression"],
+    "004": ["perceptron_layers"],
+}
+"""The derivations of each document in the order its headings reach them: 000 "Matrix
+Translation" … "Rate of Change: The Gradient" … "Representation of a Single-Layer Neural
+Network" … "What Is ϱ(h)"; 001 the Test 1 / Test 2 scores, the blue or orange dots, "Neural
+networks!"; 003 §3.1 (its footnote 3 on the mean and the median), §3.2, §3.3; 004 "Simple
+perceptron networks" to "MLP networks". A derivation is listed under the first document its
+source cites; one not listed here (a new built-in) follows its document's listed ones."""
 SEVERITY_LABELS = {"error": "error", "typo": "typo", "assumption": "assumption",
                    "unclassified": "unclassified"}
+LONGEST_VALUE = 90
+"""Visible characters of a derived value shown beside a claim; a longer one is summarised
+(its full form is in the derivation above it and in `symdl check`)."""
+
+
+LONGEST_ROW = 60
+"""Visible characters of a matrix row that fit on a displayed line at the claims' indent."""
 
 
 class ReportError(SymdlError):
     """The report cannot be built: no pdflatex, or LaTeX refused the text."""
 
 
-def build(out: Path, names=None, figures=True, log=None) -> Path:
-    """Write the handout for derivations `names` (all by default) to `out` (a .pdf)."""
+def document_of(name: str) -> str:
+    """The number of the document a derivation belongs to: the first its source cites."""
+    for number, names in ORDER.items():
+        if name in names:
+            return number
+    cited = documents.documents_in(load_derivation(name).source)
+    return cited[0].file[:3] if cited else ""
+
+
+def ordered(names) -> list[tuple[str, list[str]]]:
+    """(document number, its derivations in the document's order), documents in order; a
+    derivation citing no document comes last under ''."""
+    names = list(names)
+    groups = []
+    for number in [*documents.DOCUMENTS, ""]:
+        listed = [n for n in ORDER.get(number, []) if n in names]
+        rest = sorted(n for n in names if n not in listed and document_of(n) == number)
+        if listed or rest:
+            groups.append((number, listed + rest))
+    return groups
+
+
+def names_of_document(number: str) -> list[str]:
+    """Every built-in derivation of document `number` ("001"), in the document's order."""
+    if number not in documents.DOCUMENTS:
+        raise ReportError(f"no document {number!r}: the documents are "
+                          f"{', '.join(documents.DOCUMENTS)}")
+    return [n for group, names in ordered(builtin_names()) if group == number for n in names]
+
+
+def build(out: Path, names=None, figures=True, log=None, document=None) -> Path:
+    """Write the handout for derivations `names` (all by default; those of one document with
+    `document="001"`) to `out` (a .pdf)."""
     engine = shutil.which("pdflatex")
     if engine is None:
         raise ReportError("`symdl report` needs pdflatex: apt-get install texlive-latex-base "
-                          "texlive-latex-recommended (or use `symdl derive NAME --latex`)")
-    names = list(names or builtin_names())
+                          "texlive-latex-recommended texlive-fonts-recommended (or use "
+                          "`symdl derive NAME --latex`)")
+    names = list(names or (names_of_document(document) if document else builtin_names()))
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="symdl-report-") as folder:
         work = Path(folder)
         drawn = draw_figures(names, work, log) if figures else {}
-        (work / "report.tex").write_text(source(names, drawn, log))
-        for _ in range(2):
-            done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error",
-                                   "report.tex"], cwd=work, capture_output=True, text=True,
-                                  errors="replace", timeout=300)
-            if done.returncode != 0:
-                errors = [line for line in done.stdout.splitlines() if line.startswith("!")]
-                raise ReportError(f"pdflatex failed on the report: {'; '.join(errors) or done.stdout[-500:]}")
+        pdf, _ = compile_latex(source(names, drawn, log, document), work)
         out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(work / "report.pdf", out)
+        shutil.copyfile(pdf, out)
     return out
+
+
+def compile_latex(tex: str, folder: Path) -> tuple[Path, str]:
+    """pdflatex on `tex` in `folder` until the contents and references are settled; the PDF
+    and the last run's log."""
+    engine = shutil.which("pdflatex") or "pdflatex"
+    (folder / "report.tex").write_text(tex)
+    previous = None
+    for _ in range(PASSES):
+        done = subprocess.run([engine, "-interaction=nonstopmode", "-halt-on-error", "report.tex"],
+                              cwd=folder, capture_output=True, text=True, errors="replace",
+                              timeout=300)
+        if done.returncode != 0:
+            errors = [line for line in done.stdout.splitlines() if line.startswith("!")]
+            raise ReportError(f"pdflatex failed on the report: {'; '.join(errors) or done.stdout[-500:]}")
+        settled = [(folder / f"report.{e}").read_bytes() if (folder / f"report.{e}").exists()
+                   else b"" for e in ("toc", "aux", "out")]
+        log_text = (folder / "report.log").read_text(errors="replace")
+        if settled == previous and "Rerun" not in log_text:
+            break
+        previous = settled
+    return folder / "report.pdf", log_text
 
 
 def draw_figures(names, folder: Path, log=None) -> dict:
@@ -92,69 +183,197 @@ def draw_figures(names, folder: Path, log=None) -> dict:
     return drawn
 
 
-def source(names, figures: dict, log=None) -> str:
-    """The LaTeX of the whole handout."""
-    parts = [PREAMBLE, documents_section()]
+def source(names, figures: dict, log=None, document=None) -> str:
+    """The LaTeX of the whole handout (or of one document's, `document="001"`)."""
+    subject = ("five lecture documents" if document is None
+               else prose.text_mode(documents.DOCUMENTS[document].short))
+    parts = [PREAMBLE % (TITLE % subject, documents_section(document))]
     rows = []
-    printer = LatexPrinter(footnotes=False)  # the file names are footnoted once, above
-    for name in names:
-        derivation = load_derivation(name)
-        if log:
-            log(f"deriving {name}")
+    printer = LatexPrinter(footnotes=False, authors=True)  # file names listed once, above
+    for number, group in ordered(names):
         parts.append(r"\clearpage")
-        parts.append(printer.print(derivation, standalone=False, heading=r"\section"))
-        if name in figures:
-            parts.append("\\begin{figure}[h]\n\\centering\n\\includegraphics[width=\\textwidth]{%s}\n"
-                         "\\caption{%s}\n\\end{figure}" % (figures[name], prose.to_latex(derivation.title)))
-        rows += [check.evaluate_claim(name, claim) for claim in derivation.claims]
+        parts.append(document_heading(number))
+        for name in group:
+            derivation = load_derivation(name)
+            if log:
+                log(f"deriving {name}")
+            parts.append(printer.print(derivation, standalone=False, heading=r"\subsection",
+                                       claims=False))
+            if name in figures:
+                caption = getattr(derivation, "figure_caption", "") or figure_caption(name)
+                parts.append("\\begin{figure}[htbp]\n\\centering\n\\includegraphics[width=\\textwidth]"
+                             "{%s}\n\\caption{%s}\n\\end{figure}" % (figures[name], words(caption)))
+            verdicts = [check.evaluate_claim(name, claim) for claim in derivation.claims]
+            if verdicts:
+                parts.append(claims_block(derivation.claims, verdicts))
+            rows += verdicts
     parts.append(r"\clearpage")
     parts.append(errata_section(rows))
     parts.append(r"\end{document}")
     return "\n\n".join(parts) + "\n"
 
 
-def documents_section() -> str:
-    lines = [r"\section*{The documents}",
-             r"\begin{tabular}{@{}p{0.5\textwidth}p{0.22\textwidth}lp{0.15\textwidth}@{}}",
-             r"\toprule title & author & year & kind\\ \midrule"]
-    for document in documents.DOCUMENTS.values():
-        lines.append(r"%s\footnote{\texttt{%s}} & %s & %d & %s\\" % (
-            prose.text_mode(document.title), document.file.replace("_", r"\_"),
-            prose.text_mode(document.author), document.year, prose.text_mode(document.kind)))
-    lines += [r"\bottomrule", r"\end{tabular}"]
+def words(text: str) -> str:
+    """Prose for the handout: documents named by author and year (documents.by_author)."""
+    return prose.to_latex(documents.by_author(text))
+
+
+def figure_caption(name: str) -> str:
+    """What a figure shows, from symdl.plot's description of it."""
+    from symdl import plot
+    return getattr(plot, "CAPTIONS", {}).get(name, f"symdl's figure for {name}.")
+
+
+def document_heading(number: str) -> str:
+    if not number:
+        return r"\section{Other derivations}"
+    d = documents.DOCUMENTS[number]
+    return (r"\section{%s}" % prose.text_mode(d.short) + "\n"
+            + r"\noindent %s, %s (\texttt{%s}).\par" % (prose.text_mode(d.author),
+                                                       prose.text_mode(d.kind),
+                                                       d.file.replace("_", r"\_")))
+
+
+def documents_section(document=None) -> str:
+    """The documents by title, author and year; their file names in a column of their own
+    (a footnote inside a table loses its text)."""
+    lines = [r"\noindent\textbf{The documents}\par\smallskip",
+             r"\begin{tabular}{@{}>{\raggedright\arraybackslash}p{0.4\textwidth}"
+             r">{\raggedright\arraybackslash}p{0.17\textwidth}l"
+             r">{\raggedright\arraybackslash}p{0.26\textwidth}@{}}",
+             r"\toprule title & author & year & kind and file\\ \midrule"]
+    for number, d in documents.DOCUMENTS.items():
+        if document and number != document:
+            continue
+        lines.append(r"%s & %s & %d & %s, {\small\texttt{%s}}\\" % (
+            prose.text_mode(d.title), prose.text_mode(d.author), d.year, prose.text_mode(d.kind),
+            d.file.replace("_", r"\_\allowbreak ")))
+    lines += [r"\bottomrule", r"\end{tabular}", r"\bigskip"]
     return "\n".join(lines)
 
 
+# ---- what the document states, with symdl's verdict -------------------------------------
+
+def shown_value(value, tidied=True, hints=()) -> str:
+    """A stated or derived value as the handout prints it: a formula in $…$, numbers to six
+    digits, a statement as quoted prose; '' when it is too long to print beside a claim. A
+    derived formula is tidied (its factors in the order of `hints`, the document's); a stated
+    one is printed as transcribed. A matrix of numbers (a worked example's) is displayed; a
+    matrix of symbols written out element by element is left to the statement's formula."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        quoted = re.sub(r"\.([\"”’]?)$", r"\1", value.strip())  # the full stop goes after the quote
+        return "``" + words(quoted) + "''"
+    if isinstance(value, (bool, np.bool_)):
+        return "it holds" if value else "it does not hold"
+    if isinstance(value, (int, float, np.floating, np.integer, np.ndarray, list, tuple)):
+        return "$" + prose.math_mode(check.format_value(value)) + "$"
+    if isinstance(value, sp.Basic) or isinstance(value, sp.MatrixBase):
+        if tidied and isinstance(value, sp.Expr) and not value.has(sp.MatrixSymbol):
+            value = tidy(value, hints)  # (c − p)/(p(1 − p)), factors in the document's order
+        tex = DocumentLatexPrinter({"mul_symbol": "dot", "order": "none",
+                                    "mat_str": "smallmatrix", "mat_delim": "("}
+                                   ).doprint(document_order(value))
+        if isinstance(value, sp.MatrixBase) and value.free_symbols:
+            return ""  # a matrix of symbols written out: the statement gives its formula
+        if isinstance(value, sp.MatrixBase) and 1 in value.shape:  # a vector of numbers:
+            return shown_value(np.array(value, dtype=float).ravel())  # [0.05, 0.15, …] inline
+        if isinstance(value, sp.MatrixBase):  # a matrix does not break: its widest row counts
+            printer = DocumentLatexPrinter({"mul_symbol": "dot", "order": "none"})
+            widest = max((sum(visible_width(printer.doprint(document_order(value[i, j])))
+                              for j in range(value.cols)) for i in range(value.rows)), default=0)
+            if widest > LONGEST_ROW:
+                return ""
+            return r"\[" + tex.replace("smallmatrix", "matrix") + r"\]"  # displayed: it cannot break
+        elif visible_width(tex) > LONGEST_VALUE:
+            return ""
+        return "$" + tex + "$"
+    return prose.to_latex(str(value))
+
+
+def claims_block(claims: list[Claim], rows: list) -> str:
+    """Each claim quoted, the document's value and symdl's beside it, and the verdict."""
+    items = [r"\subsubsection*{What the document states, and what symdl finds}",
+             r"\begin{itemize}"]
+    for claim, row in zip(claims, rows):
+        if row.verdict == "agrees":
+            mark, verdict = r"\agrees", ""
+        elif row.is_discrepancy:
+            mark = r"\disagrees"
+            verdict = r"\textbf{%s}" % SEVERITY_LABELS.get(row.severity, row.severity) + ". "
+        else:
+            mark, verdict = "?", "not evaluated: " + prose.to_latex(row.evidence) + ". "
+        parts = [words(claim.statement) + "."]
+        stated = shown_value(claim.stated, tidied=False) if claim.compare != "text" else ""
+        if claim.compare == "text" and isinstance(claim.stated, str):
+            stated = shown_value(claim.stated)
+        hints = sp.Mul.make_args(claim.stated) if isinstance(claim.stated, sp.Expr) else ()
+        derived = shown_value(row.value, hints=hints)
+        for who, shown in ((r"\emph{The document:} ", stated), (r"\emph{symdl:} ", derived)):
+            if shown:  # a displayed value ends its own line: no full stop after it
+                parts.append(who + shown + ("" if shown.endswith(r"\]") else "."))
+        parts.append(verdict + "(" + cite_latex(row.source, False) + ")")
+        if row.is_discrepancy:
+            correction = row.correction or f"symdl derives otherwise: {row.evidence}"
+            if row.severity == "assumption":
+                correction = f"Holds only if {row.assumption}. " + correction
+            parts.append(r"\emph{Correct:} " + words(correction))
+            if row.follows:
+                parts.append(r"\emph{It follows from an earlier slip:} "
+                             + words(row.follows) + ".")
+        items.append(r"\item[%s] " % mark + " ".join(parts))
+    items.append(r"\end{itemize}")
+    return "\n".join(items)
+
+
+# ---- the errata --------------------------------------------------------------------------
+
 def errata_section(rows) -> str:
-    """Every discrepancy with its severity and correction; then the documents against each other."""
+    """Every discrepancy once per cause, with its severity and correction, the findings that
+    follow from it beneath it; then the documents against each other."""
     found = [r for r in rows if r.is_discrepancy]
+    grouped = check.by_cause(rows)
     broken = [r for r in rows if r.is_failure]
-    counts = ", ".join(f"{sum(r.severity == s for r in found)} {s}" for s in SEVERITIES)
+    counts = ", ".join(f"{sum(c.severity == s for c, _ in grouped)} {s}" for s in SEVERITIES)
     lines = [r"\section{Errata}",
              prose.to_latex(f"symdl checked {len(rows)} statements of the documents and disagrees "
-                            f"with {len(found)} of them ({counts}). Severity: "
-                            + "; ".join(f"{s}: {text}" for s, text in SEVERITIES.items())
-                            + ". Each correct statement below is what symdl derives.")]
+                            f"with {len(found)} of them, from {len(grouped)} causes ({counts}). "
+                            "Severity: " + "; ".join(f"{s}: {text}" for s, text in
+                                                     SEVERITIES.items())
+                            + ". Each correct statement below is what symdl derives; a finding "
+                            "that only repeats an earlier slip is listed under it.")]
     if broken:
         lines.append(prose.to_latex(f"{len(broken)} claims could not be evaluated: "
                                     + "; ".join(r.claim for r in broken)))
     column = r">{\raggedright\arraybackslash}p{%s\textwidth}"
-    lines += [r"\begin{longtable}{@{}%s@{}}" % "".join(column % w for w in ("0.22", "0.29", "0.1", "0.33")),
+    lines += [r"\begin{longtable}{@{}%s@{}}" % "".join(column % w for w in ("0.18", "0.28", "0.12", "0.32")),
               r"\toprule document and heading & the document states & severity & correct statement\\ \midrule",
               r"\endhead"]
-    for r in found:
-        severity = SEVERITY_LABELS.get(r.severity, r.severity)
-        correction = r.correction or f"symdl derives otherwise: {r.evidence}"
-        if r.severity == "assumption":
-            correction = f"Holds only if {r.assumption}. " + correction
-        lines.append(r"%s & %s & %s & %s\\ \midrule" % (
-            cite_latex(r.source, False), prose.to_latex(r.claim), severity, prose.to_latex(correction)))
+    for cause, following in grouped:
+        severity = SEVERITY_LABELS.get(cause.severity, cause.severity)
+        lines.append(r"%s & %s & %s & %s\\" % (
+            cite_latex(cause.source, False), words(cause.claim), severity,
+            words(correction_of(cause))))
+        for f in following:
+            lines.append(r"\multicolumn{4}{@{}p{0.98\textwidth}@{}}{\small\quad $\hookrightarrow$ "
+                         r"follows from it, in %s: %s (%s)}\\" % (
+                             cite_latex(f.source, False), words(f.claim),
+                             SEVERITY_LABELS.get(f.severity, f.severity)))
+        lines.append(r"\midrule")
     lines += [r"\bottomrule", r"\end{longtable}"]
-    between = [r for r in found if r.between]
+    between = [c for c, _ in grouped if c.between]
     if between:
         lines.append(r"\subsection{Between the documents}" + "\n" + r"\begin{enumerate}")
         for r in between:
-            lines.append(r"\item %s (%s): %s" % (prose.to_latex(r.claim), cite_latex(r.source, False),
-                                                  cite_latex(r.between, False)))
+            lines.append(r"\item %s (%s): %s" % (words(r.claim), cite_latex(r.source, False),
+                                                  cite_latex(documents.by_author(r.between), False)))
         lines.append(r"\end{enumerate}")
     return "\n".join(lines)
+
+
+def correction_of(row) -> str:
+    correction = row.correction or f"symdl derives otherwise: {row.evidence}"
+    if row.severity == "assumption":
+        correction = f"Holds only if {row.assumption}. " + correction
+    return correction

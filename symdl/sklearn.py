@@ -249,7 +249,7 @@ class SymdlEstimator(BaseEstimator):
             arrays.append(np.array(block, order="C") if shape else np.array(block[:, 0]))
         return tuple(arrays)
 
-    def _settings(self, spec, x) -> dict:
+    def _settings(self, spec, x, weights=None) -> dict:
         """The derivation's Training settings, overridden by every parameter not None.
 
         Unset, the optimizer is L-BFGS (`LBFGS_EPOCHS` iterations) for a derivation that
@@ -276,8 +276,8 @@ class SymdlEstimator(BaseEstimator):
         rule = settings.get("optimizer", "gd")
         if self.learning_rate is None and rule in STEPPED:
             settings["learning_rate"] = "auto"
-        settings["tol"] = engine_tol(spec, self.tol, rule, settings.get("batch_size"),
-                                     inputs.sample_count(x))
+        rows = inputs.sample_count(x) if weights is None else float(np.sum(weights))
+        settings["tol"] = engine_tol(spec, self.tol, rule, settings.get("batch_size"), rows)
         if self.verbose:
             settings["log"] = print
         if self.warm_start and hasattr(self, "params_"):
@@ -325,17 +325,14 @@ class SymdlEstimator(BaseEstimator):
         if settings is None:  # a fit, not a partial_fit: the next partial_fit starts afresh
             self._partial_rule = None
         x = self._design(X, spec)
-        settings = settings or self._settings(spec, x)
         weights = self._row_weights(targets, sample_weight, X)
+        settings = settings or self._settings(spec, x, weights)
         if weights is not None:
             if self.validation_fraction:
                 raise SettingsError(f"{type(self).__name__}: validation_fraction and "
                                     f"sample_weight or class_weight together are not "
                                     f"supported; leave one out")
             settings["sample_weight"] = weights
-            if settings.get("tol") is not None:  # the mean loss of weighted rows is ÷ Σ w
-                settings["tol"] = engine_tol(spec, self.tol, settings.get("optimizer", "gd"),
-                                             settings.get("batch_size"), float(weights.sum()))
         extra = {"progress": self.progress}
         if self.callbacks:
             extra["callbacks"] = list(self.callbacks)
@@ -518,7 +515,8 @@ def dense(X):
 
 def engine_tol(spec, tol, rule, batch_size, rows):
     """The engine's tol for the estimator's `tol` on the mean loss (module docstring): a
-    gradient test of a summed J (reduction "sum") scales by the m rows it sums; the test of
+    gradient test of a summed J (reduction "sum") scales by the m rows it sums (by Σ w for
+    weighted rows, so that integer weights and repeated rows stop alike); the test of
     mini-batch epochs is relative to J already."""
     if tol is None:
         return None

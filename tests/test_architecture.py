@@ -17,7 +17,7 @@ LAYERS = [
                     "symdl.datasets", "symdl.optimizers"]),
     ("language", ["symdl.functions", "symdl.model"]),
     ("derive", ["symdl.derive"]),
-    ("render", ["symdl.render"]),
+    ("render", ["symdl.render", "symdl.notation"]),
     ("sources", ["symdl.sources"]),
     ("generate", ["symdl.generate", "symdl.generate.*"]),
     ("kernels", ["symdl.kernels"]),

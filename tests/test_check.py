@@ -55,5 +55,5 @@ def test_check_table_lists_discrepancies_with_corrections():
                       "e = 0.04125"),
             check.Row("m", "symdl", "gradient", "passes", "ok")]
     text = check.table(rows)
-    assert "Discrepancies between the documents and the derivations (1)" in text
+    assert "Discrepancies between the documents and the derivations (1, from 1 cause)" in text
     assert "e = 0.04125" in text

@@ -34,7 +34,7 @@ def test_tidy_keeps_the_value(expr):
 
 def test_the_terminal_shows_pretty_unicode():
     text = render(load_derivation("two_layer_network"))
-    assert "(p - c)⋅θ⁽²⁾ₖ⋅aₖ⋅(1 - aₖ)⋅pointⱼ" in text  # 001's (p − c)θ₁⁽²⁾a₁(1 − a₁)x
+    assert "(p - c)⋅θ⁽²⁾ₖ⋅aₖ⋅(1 - aₖ)⋅xⱼ" in text  # 001's (p − c)θ₁⁽²⁾a₁(1 − a₁)x
     assert "-1 + " not in text and "sigmoid(z1)" not in text
     square = render(load_derivation("unit_square"))
     assert "⎡0  0  1  1  0  0⎤" in square and "Matrix([" not in square

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from symdl.render import render
+from symdl.render import render, tensor_base_latex, unicode_of_latex
 from symdl.sources import builtin_names, load_derivation
 
 ENGINE = shutil.which("pdflatex") or shutil.which("lualatex") or shutil.which("xelatex")
@@ -29,5 +29,6 @@ def test_text_derivation_shows_every_parameter(name):
     text = render(derivation)
     assert derivation.title in text and derivation.source in text
     for tensor in getattr(derivation, "params", []):
-        assert (f"The chain rule for {tensor.name}," in text
-                or f"The derivative with respect to {tensor.name}:" in text), tensor.name
+        shown = unicode_of_latex(tensor_base_latex(tensor.latex))  # θ⁽¹⁾ for theta1, m for slope
+        assert (f"The chain rule for {shown}," in text
+                or f"The derivative with respect to {shown}:" in text), tensor.name

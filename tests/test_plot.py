@@ -44,7 +44,7 @@ def test_paraboloid_draws_the_gradient_field_and_a_descent_that_shrinks_by_0_8()
 
 
 def test_mse_descent_converges_with_the_small_step_and_diverges_with_the_talks_0_1():
-    left, right = plot.mse_descent(steps=5, diverging_steps=3).axes
+    left, middle, right = plot.mse_descent(steps=5, diverging_steps=3).axes
     assert left.get_xlabel() == "slope m" and left.get_ylabel() == "MSE"
     (path,) = lines_labelled(left, "MSE'(m_k)")
     assert len(path.get_xdata()) == 6
@@ -55,6 +55,10 @@ def test_mse_descent_converges_with_the_small_step_and_diverges_with_the_talks_0
     distances = talk.get_ydata()
     assert len(distances) == 4 and np.all(np.diff(distances) > 0)
     assert np.allclose(distances[1:] / distances[:-1], 1100.9, rtol=1e-3)  # |1 − 0.1·MSE''|
+    (zigzag,) = lines_labelled(middle, "1.05 × the bound")  # drawn on the parabola
+    offsets = zigzag.get_xdata() - best
+    assert np.all(np.sign(offsets[1:]) == -np.sign(offsets[:-1]))  # each step crosses m*
+    assert np.all(np.abs(offsets[2:]) > np.abs(offsets[1:-1]))  # and lands farther out
 
 
 def test_best_fit_lines_are_the_closed_forms():

@@ -47,8 +47,12 @@ class TestParaboloid:
         result = train.train(self.name)
         assert abs(result.params["x"]) < 1e-6 and abs(result.params["y"]) < 1e-6
 
-    def test_document_agrees(self):
-        assert set(verdicts(self.name).values()) == {"agrees"}
+    def test_document_agrees_on_the_gradient_and_slips_on_the_derivative_notation(self):
+        """The slopes 2x and 2y agree; "Rate of Change: The Derivative" writes ∂y/∂x for a
+        one-variable derivative, a notation slip (typo) symdl reports."""
+        found = verdicts(self.name)
+        assert {v for claim, v in found.items() if "slope of z" in claim} == {"agrees"}
+        assert [v for claim, v in found.items() if "denoted ∂y/∂x" in claim] == ["disagrees"]
 
     def test_cost_without_data_is_the_surface_itself(self):
         derivation = load_derivation(self.name)

@@ -82,7 +82,7 @@ def test_the_check_table_shows_severity_and_the_documents_between():
     assert "[an error in a result] affine_mse" in text
     assert "[holds only under an unstated assumption: the step is below" in text
     assert "Between the documents (1):" in text
-    assert "(1 error, 0 typo, 1 assumption)" in text
+    assert "(1 error, 0 typo, 1 assumption; 2 causes)" in text
 
 
 def test_severity_survives_serialisation():

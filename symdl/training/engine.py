@@ -315,6 +315,11 @@ NEWTON_ROUNDING = 1e-12
 rounding (m terms, each to about 1e-16) lets a line search see."""
 
 
+SINGULAR_CUTOFF = 1e-12
+"""An eigenvalue of the Hessian below this fraction of the largest is rounding, not curvature
+(`_newton_direction`)."""
+
+
 def newton(module, params, data, epochs, record, stopping=None):
     """Newton's method with the generated Hessian, damped so that every step lowers J.
 
@@ -362,20 +367,21 @@ def newton(module, params, data, epochs, record, stopping=None):
     return params
 
 
-SINGULAR = 1e-10
-"""Below this ratio of its smallest to its largest eigenvalue a positive semi-definite H is
-taken as singular: its directions of (near) zero curvature are left out of the step."""
-
-
 def _newton_direction(hessian, gradient):
     """d with (H + μI) d = ∇J, μ = 0 when H is positive definite, else grown until it is.
 
-    A singular H ≥ 0 (fewer independent samples than parameters, softmax's shift of every
-    logit) gets the minimum-norm step, d = H⁺∇J over the eigenvectors of curvature above
-    SINGULAR × the largest: a Cholesky factor of it succeeds or fails by rounding, and its
-    tiny pivots send the step along the flat directions, so two equal problems (weighted rows
-    and repeated ones) would land on different minimisers.
+    H positive semidefinite with eigenvalues at rounding level (more parameters than rows of
+    data, least squares on 15 rows × 31 columns) has directions J does not curve in: there
+    Cholesky of the rounding noise would succeed and step far along them, differently for data
+    that differ only in rounding (integer weights against repeated rows). d is then the
+    minimum-norm step, in the directions of eigenvalues above SINGULAR_CUTOFF × the largest.
     """
+    values, vectors = np.linalg.eigh(hessian)
+    largest = float(np.max(np.abs(values), initial=0.0))
+    curved = values > SINGULAR_CUTOFF * largest
+    if largest > 0 and not curved.all() and values.min() >= -SINGULAR_CUTOFF * largest:
+        kept = vectors[:, curved]
+        return kept @ ((kept.T @ gradient) / values[curved])
     scale = max(1.0, float(np.max(np.abs(np.diag(hessian)))))
     damping = 0.0
     while True:
@@ -384,11 +390,4 @@ def _newton_direction(hessian, gradient):
             break
         except np.linalg.LinAlgError:
             damping = max(2 * damping, 1e-10 * scale)
-    pivots = np.diag(factor) ** 2
-    if damping or pivots.min() < SINGULAR * pivots.max():
-        values, vectors = np.linalg.eigh(hessian)
-        top = max(float(values.max()), 0.0)
-        if top > 0 and values.min() >= -SINGULAR * top:  # semi-definite: the pseudo-inverse
-            kept = values > SINGULAR * top
-            return vectors[:, kept] @ ((vectors[:, kept].T @ gradient) / values[kept])
     return np.linalg.solve(factor.T, np.linalg.solve(factor, gradient))
