@@ -101,7 +101,7 @@ def test_the_derivation_keeps_it_symbolic_and_check_uses_the_default():
     assert lam in Derived(model).penalty_gradients["theta"].free_symbols
     assert explicit_instance(model, {"n": 2}).penalty.free_symbols.isdisjoint({lam})
     from symdl.render import render
-    assert "lam (hyperparameter)" in render(model)
+    assert "λ (hyperparameter)" in render(model)  # printed by its latex name
 
 
 def test_the_calling_convention_fills_in_defaults():
