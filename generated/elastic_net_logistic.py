@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "5847dc5c6f53f100"
+DERIVATION_SHA256 = "5d22f6ca6d06d47d"
 GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "fabc043d29d6288e"
+BODY_SHA256 = "8524025f790d7337"
 
 SPEC = {
     'name': 'elastic_net_logistic',
