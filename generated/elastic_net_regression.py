@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "a6c023ed1bff4b3e"
+DERIVATION_SHA256 = "cba0f27c6dac2667"
 GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "51b6b5fd22e9dc3e"
+BODY_SHA256 = "147c7ef7bdbbb026"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "93d5d9ad1339b27d"
+DERIVATION_SHA256 = "00c64cf7d7b750e3"
 GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "53a750b6b691711c"
+BODY_SHA256 = "a466cad7bd3a1e36"
 
 SPEC = {
     'name': 'huber_regressor',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "dfb74ce95efe5ca3"
+DERIVATION_SHA256 = "124fc24c71f2a116"
 GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "0dc58f6b62b9fab6"
+BODY_SHA256 = "d304e7df34105d75"
 
 SPEC = {
     'name': 'multinomial_logistic',

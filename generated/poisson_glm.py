@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "29a32c07fec15942"
+DERIVATION_SHA256 = "3d79ebd475b75c57"
 GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "ee816c127fe66487"
+BODY_SHA256 = "9ce2a6c2b9a47b78"
 
 SPEC = {
     'name': 'poisson_glm',

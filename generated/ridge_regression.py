@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "74eb1cc5bdc8cd1d"
+DERIVATION_SHA256 = "4e3c05ac74f08952"
 GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "9293b70a120f59ed"
+BODY_SHA256 = "460a810daa547e08"
 
 SPEC = {
     'name': 'ridge_regression',
