@@ -391,29 +391,25 @@ def wrapped(names: list[str]) -> str:
 
 def positive(kind):
     """An argparse type: a number of `kind` greater than zero (and finite)."""
-    def convert(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not value > 0 or not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
-        return value
-    convert.__name__ = kind.__name__  # argparse names the type in its messages
-    return convert
+    return bounded(kind, lambda value: value > 0, "greater than 0")
 
 
 def non_negative(kind):
     """An argparse type: a finite number of `kind` that is 0 or more."""
+    return bounded(kind, lambda value: value >= 0, "0 or more")
+
+
+def bounded(kind, holds, wording):
+    """An argparse type: a finite number of `kind` for which `holds` is true."""
     def convert(text: str):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-        if not value >= 0 or not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+        if not holds(value) or not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be {wording}, not {text}")
         return value
-    convert.__name__ = kind.__name__
+    convert.__name__ = kind.__name__  # argparse names the type in its messages
     return convert
 
 

@@ -816,26 +816,27 @@ class LatexPrinter:
         if visible_width(whole) <= self.WIDTH:
             return whole
         if isinstance(value, sp.Mul) and len(value.args) > 1:  # a long product: break at a ·
-            rows, current = [], ""
+            pieces = []
             for k, factor in enumerate(value.args):
                 tex = self.expr(factor, symbol_names)
                 if factor.is_Add:
                     tex = r"\left(%s\right)" % tex
-                piece = tex if k == 0 else r" \cdot " + tex
-                if current and visible_width(current + piece) > self.WIDTH:
-                    rows.append(current)
-                    current = piece.lstrip()
-                else:
-                    current += piece
-            rows.append(current)
-            return (r" \\ &\qquad ").join(rows)
+                pieces.append(tex if k == 0 else r" \cdot " + tex)
+            return self.rows_of(pieces)
         if not isinstance(value, sp.Add):
             return whole
-        rows, current = [], ""
+        pieces = []
         for k, term in enumerate(value.args):
             negative = is_negative(term)
             tex = self.expr(-term if negative and k else term, symbol_names)
-            piece = tex if k == 0 else (" - " if negative else " + ") + tex
+            pieces.append(tex if k == 0 else (" - " if negative else " + ") + tex)
+        return self.rows_of(pieces)
+
+    def rows_of(self, pieces: list[str]) -> str:
+        """The pieces of a long formula (each after the first led by its + − or ·) packed into
+        rows of at most WIDTH visible characters, each row after the first indented."""
+        rows, current = [], ""
+        for piece in pieces:
             if current and visible_width(current + piece) > self.WIDTH:
                 rows.append(current)
                 current = piece.lstrip()
