@@ -23,8 +23,8 @@ out by hand in the scripts.
 Then what a user pays on the way: the first use of every other optimizer (`--optimizer
 NAME` after a warm run with the model's default), the first float32 data
 (`train.train(..., data=(x32, y32))` against the same call with float64 data), a changed hyperparameter (λ of
-logistic_weight_decay.py: in a copy of the file, generated on first use; and edited in
-place, `symdl generate FILE` then `symdl train FILE`), and the first fit after install of a
+logistic_weight_decay.py: by `--hyper lam=0.1`; in a copy of the file with a new default,
+generated on first use; and edited in place, `symdl generate FILE` then `symdl train FILE`), and the first fit after install of a
 built-in through scikit-learn's estimator, with a cold and a warm cache. Each optimizer
 starts from its own copy of the built-in's warm cache, so one does not warm the next; the
 float32 and λ cases run one after the other in the model's own folder and cache (Numba keys
@@ -155,7 +155,7 @@ def J(p, x, y):
 QUICK_JOBS = ("logistic_weight_decay.py", "logistic_regression")
 OPTIMIZER_MODEL = "logistic_regression"  # has a Hessian, so every optimizer runs, Newton too
 CHANGED_MODEL = "logistic_weight_decay.py"  # float32, λ changed
-LAMBDA_BEFORE, LAMBDA_AFTER = "LAMBDA = sp.Rational(1, 100)", "LAMBDA = sp.Rational(1, 10)"
+LAMBDA_BEFORE, LAMBDA_AFTER = "default=0.01", "default=0.1"  # λ, a hyperparameter
 
 
 # ------------------------------------------------------------------------------ the scripts
@@ -440,12 +440,16 @@ class Round:
                         timed(python_snippet(code), folder, cache))
 
     def hyperparameter_cases(self) -> None:
-        """λ from 1/100 to 1/10: a copy of the file (generated on first use), and in place."""
+        """λ from 0.01 to 0.1: by `--hyper` (a kernel argument: nothing to compile), in a copy
+        of the file with the new default (generated on first use), and edited in place."""
         if CHANGED_MODEL not in self.prepared:
             return
         folder, cache = self.prepared[CHANGED_MODEL]
         text = (folder / CHANGED_MODEL).read_text()
         assert LAMBDA_BEFORE in text, f"{CHANGED_MODEL} no longer says {LAMBDA_BEFORE}"
+        self.record(f"{CHANGED_MODEL}: λ 0.01 → 0.1 by `--hyper lam=0.1` (warm cache)", "symdl",
+                    timed(symdl_command("train", CHANGED_MODEL, "--hyper", "lam=0.1", "--quiet",
+                                        "--json"), folder, cache))
         name = CHANGED_MODEL.removesuffix(".py")
         copy = f"{name}_lambda_0_1.py"  # a derivation is named after its file
         (folder / copy).write_text(text.replace(LAMBDA_BEFORE, LAMBDA_AFTER)

@@ -164,9 +164,9 @@ def run(quick: bool, repeats=None, only=None) -> bool:
          "symdl fit", "sklearn fit", "time ratio", "symdl epochs, stop", "sklearn warned"],
         rows))
     print("\nTest metric: accuracy, R² for diabetes. Time ratio: symdl ÷ scikit-learn (below 1: "
-          "symdl faster). Penalties: symdl's models here are unpenalised unless a penalised "
-          "built-in exists (MULTINOMIAL, RIDGE in this file); scikit-learn's "
-          "LogisticRegression() has C = 1, Ridge() alpha = 1.", flush=True)
+          "symdl faster). Penalties: symdl's built-ins default to scikit-learn's (C = 1/α = 1 "
+          "for LogisticRegression(), α = 1 for Ridge()); LinearRegression() is the unpenalised "
+          "optimum beside them.", flush=True)
     return True
 
 

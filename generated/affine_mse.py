@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "6b7a0285bbcbade1"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "555250637e33be73"
 
 SPEC = {
     'name': 'affine_mse',
@@ -57,6 +57,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

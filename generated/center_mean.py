@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "a974dae184211fe8"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "fa35098614c6268c"
 
 SPEC = {
     'name': 'center_mean',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "4bec795b494a5545"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "5ef156fb71bfac9a"
 
 SPEC = {
     'name': 'center_median',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "e41af8708d10efb8"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "7febc46521eb1570"
 
 SPEC = {
     'name': 'elastic_net_logistic',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "147c7ef7bdbbb026"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "6eac76d960060770"
 
 SPEC = {
     'name': 'elastic_net_regression',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

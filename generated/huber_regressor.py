@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "a466cad7bd3a1e36"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "9bd1371465334560"
 
 SPEC = {
     'name': 'huber_regressor',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

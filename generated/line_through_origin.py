@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a052377fd9eae8b7"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "1f88630180feb13b"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "782e0433df0a9718"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "b054e1505ff8df60"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "277dabaffd21f12d"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6cdbf54c073f458b"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "de83bd7fae43b9e6"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "0ca9ef59c988bc42"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f355f5e5040fb17"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "da5f4af484abaceb"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "0da420ab0dd95160"
 
 SPEC = {
     'name': 'mlp_classifier',
@@ -57,6 +57,7 @@ SPEC = {
         },
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "deaa81534564e247"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "b40ba2d547da6a51"
 
 SPEC = {
     'name': 'mlp_regressor',
@@ -56,6 +56,7 @@ SPEC = {
         },
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

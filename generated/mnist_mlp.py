@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "a3ae0c18dade4613"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "c91f4d478731682f"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -57,6 +57,7 @@ SPEC = {
         },
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "124fc24c71f2a116"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "d304e7df34105d75"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "ea11b0f5cbfa6ac4"
 
 SPEC = {
     'name': 'multinomial_logistic',
@@ -56,6 +56,7 @@ SPEC = {
         },
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "d94e2b3c8afd8914"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "2e767a6386387c2f"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "8ea4c3e8e0537056"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "5a3267d2b175f453"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "94e286aa14df2baa"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -57,6 +57,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "9ce2a6c2b9a47b78"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "96a8341a3858157f"
 
 SPEC = {
     'name': 'poisson_glm',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4e3c05ac74f08952"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "460a810daa547e08"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "071de96ae635f8a5"
 
 SPEC = {
     'name': 'ridge_regression',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "f7acb6a4385eca57"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "03206d3a6ccd7a82"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -56,6 +56,7 @@ SPEC = {
         },
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "97cab192c27a91e5"
-BODY_SHA256 = "3f1c731cff44a09a"
+GENERATOR_SHA256 = "c809b7ca88faf9a3"
+BODY_SHA256 = "6cdc251c0c2fa055"
 
 SPEC = {
     'name': 'univariate_least_squares',
@@ -54,6 +54,7 @@ SPEC = {
         'sizes': {},
         'seed': 0,
         'hyper': {},
+        'tol': None,
     },
 }
 

@@ -189,3 +189,37 @@ def test_the_command_line_takes_the_automatic_step_on_the_users_data(tmp_path, c
     assert "stopped after" in out
     assert final[False] < 0.9 * final[True]
 
+
+
+WITH_TOL = '''
+import sympy as sp
+from symdl.functions import sigmoid
+from symdl.model import Model, Training
+
+derivation = Model("logistic_with_tol", title="Logistic regression that stops", source="none",
+                   reduction="mean",
+                   training=Training(dataset="two_classes_with_bias", optimizer="gd",
+                                     learning_rate=0.5, epochs=3000, tol=TOL))
+x = derivation.data("x", ("n",))
+y = derivation.target("y", kind="binary")
+theta = derivation.param("theta", ("n",))
+h = derivation.let("h", sigmoid(derivation.affine("z", theta, x)))
+derivation.loss(-y * sp.log(h) - (1 - y) * sp.log(1 - h))
+derivation.output(h)
+'''
+
+
+def test_a_derivations_training_tol_stops_symdl_train(tmp_path):
+    """Training(tol=...) in a model file is the run's stopping test, as `train(tol=)` is."""
+    runs = {}
+    for tol in (1e-3, None):
+        path = tmp_path / f"with_tol_{'none' if tol is None else 'set'}.py"
+        path.write_text(WITH_TOL.replace("TOL", repr(tol)).replace(
+            '"logistic_with_tol"', f'"{path.stem}"'))
+        runs[tol] = train.train(str(path))
+    assert runs[1e-3].stop_reason == "gradient" and runs[1e-3].n_iter < 3000
+    data = datasets.load("two_classes_with_bias")
+    module = kernels.load(str(tmp_path / "with_tol_set.py"))
+    _, gradient = module.loss_and_gradient(runs[1e-3].params["theta"], data.x, data.y)
+    assert np.linalg.norm(gradient) <= 1e-3 * 1.01  # the stopping test ran on the same ∇J
+    assert runs[None].n_iter == 3000  # without it, every epoch runs

@@ -103,7 +103,7 @@ def spec(model: Model, derived: Derived) -> dict:
             "batch_size": training.batch_size, "initial": dict(training.initial),
             "init_scale": training.init_scale, "init": training.init,
             "sizes": dict(training.sizes), "seed": training.seed,
-            "hyper": dict(training.hyper),
+            "hyper": dict(training.hyper), "tol": training.tol,
         },
     }
 
