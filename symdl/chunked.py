@@ -42,8 +42,8 @@ from symdl.errors import DataError
 from symdl.training import inputs
 from symdl.training.batches import batches
 from symdl.training.divergence import finite_loss
-from symdl.training.engine import flat, run_epochs, unflat
-from symdl.training.inputs import kernel_data
+from symdl.training.engine import run_epochs
+from symdl.training.inputs import flat, kernel_data, unflat
 from symdl.training.result import Result
 from symdl.training.scores import score_names, scores, validation_scores
 

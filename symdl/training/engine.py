@@ -35,7 +35,7 @@ from symdl.errors import ConvergenceWarning, DivergenceError
 from symdl.training.batches import Batches, SparseBatches, sparse_pays
 from symdl.training.divergence import (DivergenceWatch, automatic_step, divergence_hint,
                                       finite_loss, step_size_note)
-from symdl.training.inputs import flat, sample_count, unflat  # noqa: F401 (chunked's names)
+from symdl.training.inputs import flat, sample_count, unflat
 from symdl.training.result import STOP_REASONS, History, Result, Run
 
 
