@@ -320,13 +320,17 @@ class SymdlEstimator(BaseEstimator):
         if problems:
             raise SettingsError(f"{type(self).__name__}: " + "; ".join(problems))
 
-    def _train(self, X, targets, spec, settings=None, sample_weight=None):
+    def _train(self, X, targets, spec, sample_weight=None, adjust=None):
+        """Fit on (X, targets); `adjust(settings)` changes the settings first (partial_fit's
+        one epoch), and without it this is a fit, after which partial_fit starts afresh."""
         self._check_own_settings()
-        if settings is None:  # a fit, not a partial_fit: the next partial_fit starts afresh
+        if adjust is None:
             self._partial_rule = None
         x = self._design(X, spec)
         weights = self._row_weights(targets, sample_weight, X)
-        settings = settings or self._settings(spec, x, weights)
+        settings = self._settings(spec, x, weights)
+        if adjust is not None:
+            adjust(settings)
         if weights is not None:
             if self.validation_fraction:
                 raise SettingsError(f"{type(self).__name__}: validation_fraction and "
@@ -390,18 +394,18 @@ class SymdlEstimator(BaseEstimator):
         batch's automatic one unless `learning_rate` is given, and from the second batch on the
         same rule object trains on, so that momentum's velocity and Adam's moments carry
         over (a `fit` starts afresh)."""
-        x = self._design(X, spec)
-        settings = self._settings(spec, x)
         rule = self.optimizer if self.optimizer not in (None, *optimizers.METHODS) else "sgd"
-        settings.update(optimizer=rule, epochs=1, tol=None)
-        settings.pop("log", None)
-        if hasattr(self, "params_"):
-            settings["params"] = dict(self.params_)
-        if self.learning_rate is None and rule in STEPPED:
-            settings["learning_rate"] = "auto"  # on the first batch; the rule keeps it
-        if getattr(self, "_partial_rule", None) is not None:  # its state (momentum, moments) too
-            settings["optimizer"] = self._partial_rule
-        self._train(X, targets, spec, settings)
+
+        def one_epoch(settings):
+            settings.update(optimizer=rule, epochs=1, tol=None)
+            settings.pop("log", None)
+            if hasattr(self, "params_"):
+                settings["params"] = dict(self.params_)
+            if self.learning_rate is None and rule in STEPPED:
+                settings["learning_rate"] = "auto"  # on the first batch; the rule keeps it
+            if getattr(self, "_partial_rule", None) is not None:  # its state (momentum, moments)
+                settings["optimizer"] = self._partial_rule
+        self._train(X, targets, spec, adjust=one_epoch)
         found = self.result_.settings
         step = found.get("final learning_rate", found.get("learning_rate"))
         if getattr(self, "_partial_rule", None) is None:
@@ -410,11 +414,6 @@ class SymdlEstimator(BaseEstimator):
         return self
 
     # ---- saving -------------------------------------------------------------------------------
-    SAVED_PARAMS = ("model", "optimizer", "learning_rate", "epochs", "batch_size", "init",
-                    "init_scale", "sizes", "seed", "fit_intercept", "validation_fraction",
-                    "progress", "tol", "warm_start", "verbose")
-    """The constructor parameters a saved estimator keeps (callbacks are objects: left out)."""
-
     def save(self, path):
         """Write the fitted estimator to `path`, one .npz in `symdl.saved`'s format (no pickle):
         the parameters and history, and in its settings what predicting needs — classes_,
@@ -424,7 +423,8 @@ class SymdlEstimator(BaseEstimator):
         check_is_fitted(self, "params_")
         result = dataclasses.replace(self.result_, settings=dict(self.result_.settings))
         spec = self._spec()
-        params = {k: getattr(self, k) for k in self.SAVED_PARAMS}
+        params = {k: v for k, v in self.get_params(deep=False).items()
+                  if k != "callbacks"}  # objects, not settings: left out
         params["class_weight"] = (sorted(self.class_weight.items(), key=repr)
                                   if isinstance(self.class_weight, dict) else self.class_weight)
         result.settings["estimator"] = {

@@ -176,3 +176,14 @@ def test_a_hyperparameter_in_the_loss_trains_the_same_in_chunks_and_in_memory(tm
     assert chunked.settings["hyper"] == {"delta": 0.3}
     other = train.fit(str(path), x, y, **{**settings, "hyper": {"delta": 3.0}})
     assert np.abs(other.params["theta"] - in_memory.params["theta"]).max() > 1e-3
+
+
+def test_a_saved_estimator_keeps_its_hyperparameters(tmp_path):
+    """save/load round-trips every constructor parameter, the model's hyperparameters too."""
+    from sklearn.datasets import make_regression
+    from symdl.sklearn import SymdlRegressor
+    X, y = make_regression(60, 3, noise=1.0, random_state=0)
+    fitted = SymdlRegressor("ridge_regression", alpha=0.25).fit(X, y)
+    loaded = SymdlRegressor.load(fitted.save(tmp_path / "ridge.npz"))
+    assert loaded.get_params()["alpha"] == 0.25
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
