@@ -78,6 +78,7 @@ class Stopping:
         self.reason = "no progress"
         return True
 
+
 def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs, batch_size, seed,
                tol, callbacks, log, scores, minibatches=None, divergence="stop",
                rows=None) -> Result:
