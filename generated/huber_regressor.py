@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "9bd1371465334560"
+GENERATOR_SHA256 = "b913d26e9a0236ea"
+BODY_SHA256 = "e65e025ca25434c6"
 
 SPEC = {
     'name': 'huber_regressor',
@@ -42,6 +42,7 @@ SPEC = {
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
+    'csr_input': True,
     'training': {
         'dataset': 'surface',
         'optimizer': 'lbfgs',
@@ -408,6 +409,33 @@ def _rows_add(d, g, b):
             g[k] += d[r, k]
 
 
+# ---- x as CSR rows (csr.py): the non-zero entries of each row ----
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_dot(w, values, columns, start, stop):
+    """Σ_j w_j x_j over the non-zero entries start..stop of one CSR row x."""
+    total = 0.0
+    for e in range(start, stop):
+        total += w[columns[e]] * values[e]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_axpy(alpha, values, columns, start, stop, y):
+    """y += alpha·x in place, x one CSR row given by its entries start..stop."""
+    for e in range(start, stop):
+        y[columns[e]] += alpha * values[e]
+
+
+def _csr_rows(values, columns, starts, start, stop, width):
+    """Rows start..stop of CSR x as a SciPy sparse matrix (the NumPy tier's `x @ w`, `xᵀ @ d`)."""
+    import scipy.sparse
+    first, last = starts[start], starts[stop]
+    return scipy.sparse.csr_matrix(
+        (values[first:last], columns[first:last], starts[start:stop + 1] - first),
+        shape=(stop - start, width))
+
+
 # ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----
 
 def _over_rows(value, rows, shape=()):
@@ -684,6 +712,224 @@ def predict_numpy(w, b, s, x, epsilon=1.35, alpha=0.0001):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
+        r = y_i - z
+        sigma = _exp(s)
+        total += sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma + 2.0*epsilon*abs(r)))
+    return total
+
+
+def _loss_of_chunks_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_csr_in_parallel(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr(w, b, s, x_values, x_columns, x_starts, y, epsilon=1.35, alpha=0.0001):
+    """J, the sum of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_csr, _loss_of_chunks_csr_in_parallel)(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts)
+    return _total(loss_parts) + penalty(w, b, s, epsilon, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    total = 0.0
+    g_b = 0.0
+    g_s = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
+        r = y_i - z
+        sigma = _exp(s)
+        total += sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma + 2.0*epsilon*abs(r)))
+        d_z = ((-2.0*r/sigma) if (abs(r) <= epsilon*sigma) else (-2.0*epsilon*np.sign(r)))
+        _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_w)
+        g_b += d_z
+        g_s += sigma + ((-(r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma))
+    return total, g_b, g_s
+
+
+def _loss_and_gradient_of_chunks_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk], g_s_parts[_chunk] = _loss_and_gradient_of_rows_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_csr_in_parallel(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk], g_s_parts[_chunk] = _loss_and_gradient_of_rows_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_csr(w, b, s, x_values, x_columns, x_starts, y, epsilon=1.35, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    g_s_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_csr, _loss_and_gradient_of_chunks_csr_in_parallel)(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts)
+    return _total(loss_parts) + penalty(w, b, s, epsilon, alpha), _combine(g_w_parts) + penalty_gradient(w, b, s, epsilon, alpha)[0], _total(g_b_parts) + penalty_gradient(w, b, s, epsilon, alpha)[1], _total(g_s_parts) + penalty_gradient(w, b, s, epsilon, alpha)[2]
+
+
+def gradient_csr(w, b, s, x_values, x_columns, x_starts, y, epsilon=1.35, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr(w, b, s, x_values, x_columns, x_starts, y, epsilon, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_rows_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, _start, _stop, out):
+    """z for rows start..stop, into out."""
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
+        out[i] = z
+    return out
+
+
+def _predict_of_chunks_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_of_chunks_csr_in_parallel(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _predict_rows_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr(w, b, s, x_values, x_columns, x_starts, epsilon=1.35, alpha=0.0001):
+    """The model's output z for every sample."""
+    m = x_starts.shape[0] - 1
+    out = np.empty(m)
+    _bounds = _chunk_bounds(m)
+    _chunked(_bounds, _predict_of_chunks_csr, _predict_of_chunks_csr_in_parallel)(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
+def _loss_of_rows_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, w.shape[0])
+    _y = y[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        r = _y - z
+        sigma = np.exp(s)
+        total += _over_rows(sigma + np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [r**2.0/sigma,-epsilon**2.0*sigma + 2.0*epsilon*np.abs(r)], default=np.nan), _rows)
+    return total
+
+
+def _loss_of_chunks_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr_numpy(w, b, s, x_values, x_columns, x_starts, y, epsilon=1.35, alpha=0.0001):
+    """J, the sum of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, s, epsilon, alpha)
+
+
+def _loss_and_gradient_of_rows_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, w.shape[0])
+    _y = y[_start:_stop, None]
+    total = 0.0
+    g_b = 0.0
+    g_s = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        r = _y - z
+        sigma = np.exp(s)
+        total += _over_rows(sigma + np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [r**2.0/sigma,-epsilon**2.0*sigma + 2.0*epsilon*np.abs(r)], default=np.nan), _rows)
+        d_z = (np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [-2.0*r/sigma,-2.0*epsilon*np.sign(r)], default=np.nan))
+        g_w += _x.T @ d_z[:, 0]
+        g_b += d_z.sum()
+        g_s += _over_rows(sigma + np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [-r**2.0/sigma,-epsilon**2.0*sigma], default=np.nan), _rows)
+    return total, g_b, g_s
+
+
+def _loss_and_gradient_of_chunks_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk], g_s_parts[_chunk] = _loss_and_gradient_of_rows_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_csr_numpy(w, b, s, x_values, x_columns, x_starts, y, epsilon=1.35, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    g_s_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, s, epsilon, alpha), _combine(g_w_parts) + penalty_gradient.py_func(w, b, s, epsilon, alpha)[0], _total(g_b_parts) + penalty_gradient.py_func(w, b, s, epsilon, alpha)[1], _total(g_s_parts) + penalty_gradient.py_func(w, b, s, epsilon, alpha)[2]
+
+
+def gradient_csr_numpy(w, b, s, x_values, x_columns, x_starts, y, epsilon=1.35, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr_numpy(w, b, s, x_values, x_columns, x_starts, y, epsilon, alpha)[1:]
+
+
+def _predict_rows_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, _start, _stop, out):
+    """z for rows start..stop, into out, in NumPy."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, w.shape[0])
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        out[_start:_stop] = np.broadcast_to(z, (_rows, 1))[:, 0]
+    return out
+
+
+def _predict_of_chunks_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr_numpy(w, b, s, x_values, x_columns, x_starts, epsilon=1.35, alpha=0.0001):
+    """The model's output z for every sample, in NumPy."""
+    m = x_starts.shape[0] - 1
+    out = np.empty(m)
+    _bounds = _chunk_bounds(m)
+    _predict_of_chunks_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z = np.empty(BLOCK, x.dtype)
@@ -857,3 +1103,165 @@ def loss_and_gradient_weighted_numpy(w, b, s, x, y, sample_weight, epsilon=1.35,
 def gradient_weighted_numpy(w, b, s, x, y, sample_weight, epsilon=1.35, alpha=0.0001):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted_numpy(w, b, s, x, y, sample_weight, epsilon, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
+        r = y_i - z
+        sigma = _exp(s)
+        total += sample_weight[i] * (sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma + 2.0*epsilon*abs(r))))
+    return total
+
+
+def _loss_of_chunks_weighted_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_csr_in_parallel(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr(w, b, s, x_values, x_columns, x_starts, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """J, the sum of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted_csr, _loss_of_chunks_weighted_csr_in_parallel)(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) + penalty(w, b, s, epsilon, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    total = 0.0
+    g_b = 0.0
+    g_s = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
+        r = y_i - z
+        sigma = _exp(s)
+        total += sample_weight[i] * (sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma + 2.0*epsilon*abs(r))))
+        d_z = sample_weight[i]*((-2.0*r/sigma) if (abs(r) <= epsilon*sigma) else (-2.0*epsilon*np.sign(r)))
+        _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_w)
+        g_b += d_z
+        g_s += sample_weight[i]*(sigma + ((-(r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma)))
+    return total, g_b, g_s
+
+
+def _loss_and_gradient_of_chunks_weighted_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk], g_s_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_csr_in_parallel(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk], g_s_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr(w, b, s, x_values, x_columns, x_starts, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    g_s_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted_csr, _loss_and_gradient_of_chunks_weighted_csr_in_parallel)(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts)
+    return _total(loss_parts) + penalty(w, b, s, epsilon, alpha), _combine(g_w_parts) + penalty_gradient(w, b, s, epsilon, alpha)[0], _total(g_b_parts) + penalty_gradient(w, b, s, epsilon, alpha)[1], _total(g_s_parts) + penalty_gradient(w, b, s, epsilon, alpha)[2]
+
+
+def gradient_weighted_csr(w, b, s, x_values, x_columns, x_starts, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr(w, b, s, x_values, x_columns, x_starts, y, sample_weight, epsilon, alpha)[1:]
+
+
+def _loss_of_rows_weighted_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, w.shape[0])
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        r = _y - z
+        sigma = np.exp(s)
+        total += _over_rows(_sample_weight * (sigma + np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [r**2.0/sigma,-epsilon**2.0*sigma + 2.0*epsilon*np.abs(r)], default=np.nan)), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr_numpy(w, b, s, x_values, x_columns, x_starts, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """J, the sum of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, s, epsilon, alpha)
+
+
+def _loss_and_gradient_of_rows_weighted_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, w.shape[0])
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_b = 0.0
+    g_s = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        r = _y - z
+        sigma = np.exp(s)
+        total += _over_rows(_sample_weight * (sigma + np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [r**2.0/sigma,-epsilon**2.0*sigma + 2.0*epsilon*np.abs(r)], default=np.nan)), _rows)
+        d_z = (_sample_weight*np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [-2.0*r/sigma,-2.0*epsilon*np.sign(r)], default=np.nan))
+        g_w += _x.T @ d_z[:, 0]
+        g_b += d_z.sum()
+        g_s += _over_rows(_sample_weight*(sigma + np.select([np.less_equal(np.abs(r), epsilon*sigma),True], [-r**2.0/sigma,-epsilon**2.0*sigma], default=np.nan)), _rows)
+    return total, g_b, g_s
+
+
+def _loss_and_gradient_of_chunks_weighted_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk], g_s_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr_numpy(w, b, s, x_values, x_columns, x_starts, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    g_s_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_csr_numpy(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_s_parts, g_w_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, s, epsilon, alpha), _combine(g_w_parts) + penalty_gradient.py_func(w, b, s, epsilon, alpha)[0], _total(g_b_parts) + penalty_gradient.py_func(w, b, s, epsilon, alpha)[1], _total(g_s_parts) + penalty_gradient.py_func(w, b, s, epsilon, alpha)[2]
+
+
+def gradient_weighted_csr_numpy(w, b, s, x_values, x_columns, x_starts, y, sample_weight, epsilon=1.35, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr_numpy(w, b, s, x_values, x_columns, x_starts, y, sample_weight, epsilon, alpha)[1:]

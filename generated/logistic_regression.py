@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "277dabaffd21f12d"
+GENERATOR_SHA256 = "b913d26e9a0236ea"
+BODY_SHA256 = "11b3a4847cc1473e"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -42,6 +42,7 @@ SPEC = {
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
+    'csr_input': True,
     'training': {
         'dataset': 'two_classes_with_bias',
         'optimizer': 'gd',
@@ -408,6 +409,33 @@ def _rows_add(d, g, b):
             g[k] += d[r, k]
 
 
+# ---- x as CSR rows (csr.py): the non-zero entries of each row ----
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_dot(w, values, columns, start, stop):
+    """Σ_j w_j x_j over the non-zero entries start..stop of one CSR row x."""
+    total = 0.0
+    for e in range(start, stop):
+        total += w[columns[e]] * values[e]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_axpy(alpha, values, columns, start, stop, y):
+    """y += alpha·x in place, x one CSR row given by its entries start..stop."""
+    for e in range(start, stop):
+        y[columns[e]] += alpha * values[e]
+
+
+def _csr_rows(values, columns, starts, start, stop, width):
+    """Rows start..stop of CSR x as a SciPy sparse matrix (the NumPy tier's `x @ w`, `xᵀ @ d`)."""
+    import scipy.sparse
+    first, last = starts[start], starts[stop]
+    return scipy.sparse.csr_matrix(
+        (values[first:last], columns[first:last], starts[start:stop + 1] - first),
+        shape=(stop - start, width))
+
+
 # ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----
 
 def _over_rows(value, rows, shape=()):
@@ -683,6 +711,208 @@ def predict_numpy(theta, x):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_csr(theta, x_values, x_columns, x_starts, y, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = _csr_dot(theta, x_values, x_columns, _start_i, _stop_i)
+        total += -y_i*z + _softplus(z)
+    return total
+
+
+def _loss_of_chunks_csr(theta, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(theta, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_csr_in_parallel(theta, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(theta, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr(theta, x_values, x_columns, x_starts, y):
+    """J, the sum of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_csr, _loss_of_chunks_csr_in_parallel)(theta, x_values, x_columns, x_starts, y, _bounds, loss_parts)
+    return _total(loss_parts)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_csr(theta, x_values, x_columns, x_starts, y, _start, _stop, g_theta):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = _csr_dot(theta, x_values, x_columns, _start_i, _stop_i)
+        h = _sigmoid(z)
+        total += -y_i*z + _softplus(z)
+        d_z = h - y_i
+        _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_theta)
+    return total
+
+
+def _loss_and_gradient_of_chunks_csr(theta, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_csr(theta, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_csr_in_parallel(theta, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_csr(theta, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
+def loss_and_gradient_csr(theta, x_values, x_columns, x_starts, y):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta_parts = np.zeros((len(_bounds) - 1,) + theta.shape)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_csr, _loss_and_gradient_of_chunks_csr_in_parallel)(theta, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_theta_parts)
+    return _total(loss_parts), _combine(g_theta_parts)
+
+
+def gradient_csr(theta, x_values, x_columns, x_starts, y):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr(theta, x_values, x_columns, x_starts, y)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_rows_csr(theta, x_values, x_columns, x_starts, _start, _stop, out):
+    """h for rows start..stop, into out."""
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        z = _csr_dot(theta, x_values, x_columns, _start_i, _stop_i)
+        h = _sigmoid(z)
+        out[i] = h
+    return out
+
+
+def _predict_of_chunks_csr(theta, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr(theta, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_of_chunks_csr_in_parallel(theta, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _predict_rows_csr(theta, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr(theta, x_values, x_columns, x_starts):
+    """The model's output h for every sample."""
+    m = x_starts.shape[0] - 1
+    out = np.empty(m)
+    _bounds = _chunk_bounds(m)
+    _chunked(_bounds, _predict_of_chunks_csr, _predict_of_chunks_csr_in_parallel)(theta, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
+def _loss_of_rows_csr_numpy(theta, x_values, x_columns, x_starts, y, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, theta.shape[0])
+    _y = y[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ theta)[:, None]
+        total += _over_rows(-_y*z + np.logaddexp(0.0, z), _rows)
+    return total
+
+
+def _loss_of_chunks_csr_numpy(theta, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr_numpy(theta, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr_numpy(theta, x_values, x_columns, x_starts, y):
+    """J, the sum of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_csr_numpy(theta, x_values, x_columns, x_starts, y, _bounds, loss_parts)
+    return _total(loss_parts)
+
+
+def _loss_and_gradient_of_rows_csr_numpy(theta, x_values, x_columns, x_starts, y, _start, _stop, g_theta):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, theta.shape[0])
+    _y = y[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ theta)[:, None]
+        h = _sigmoid_numpy(z)
+        total += _over_rows(-_y*z + np.logaddexp(0.0, z), _rows)
+        d_z = (h - _y)
+        g_theta += _x.T @ d_z[:, 0]
+    return total
+
+
+def _loss_and_gradient_of_chunks_csr_numpy(theta, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_csr_numpy(theta, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
+def loss_and_gradient_csr_numpy(theta, x_values, x_columns, x_starts, y):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta_parts = np.zeros((len(_bounds) - 1,) + theta.shape)
+    _loss_and_gradient_of_chunks_csr_numpy(theta, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_theta_parts)
+    return _total(loss_parts), _combine(g_theta_parts)
+
+
+def gradient_csr_numpy(theta, x_values, x_columns, x_starts, y):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr_numpy(theta, x_values, x_columns, x_starts, y)[1:]
+
+
+def _predict_rows_csr_numpy(theta, x_values, x_columns, x_starts, _start, _stop, out):
+    """h for rows start..stop, into out, in NumPy."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, theta.shape[0])
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ theta)[:, None]
+        h = _sigmoid_numpy(z)
+        out[_start:_stop] = np.broadcast_to(h, (_rows, 1))[:, 0]
+    return out
+
+
+def _predict_of_chunks_csr_numpy(theta, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr_numpy(theta, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr_numpy(theta, x_values, x_columns, x_starts):
+    """The model's output h for every sample, in NumPy."""
+    m = x_starts.shape[0] - 1
+    out = np.empty(m)
+    _bounds = _chunk_bounds(m)
+    _predict_of_chunks_csr_numpy(theta, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(theta, x, y, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z = np.empty(BLOCK, x.dtype)
@@ -865,3 +1095,147 @@ def loss_and_gradient_weighted_numpy(theta, x, y, sample_weight):
 def gradient_weighted_numpy(theta, x, y, sample_weight):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted_numpy(theta, x, y, sample_weight)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = _csr_dot(theta, x_values, x_columns, _start_i, _stop_i)
+        total += sample_weight[i] * (-y_i*z + _softplus(z))
+    return total
+
+
+def _loss_of_chunks_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_csr_in_parallel(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight):
+    """J, the sum of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted_csr, _loss_of_chunks_weighted_csr_in_parallel)(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight, _start, _stop, g_theta):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = _csr_dot(theta, x_values, x_columns, _start_i, _stop_i)
+        h = _sigmoid(z)
+        total += sample_weight[i] * (-y_i*z + _softplus(z))
+        d_z = sample_weight[i]*(h - y_i)
+        _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_theta)
+    return total
+
+
+def _loss_and_gradient_of_chunks_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_csr_in_parallel(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta_parts = np.zeros((len(_bounds) - 1,) + theta.shape)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted_csr, _loss_and_gradient_of_chunks_weighted_csr_in_parallel)(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_theta_parts)
+    return _total(loss_parts), _combine(g_theta_parts)
+
+
+def gradient_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_weight)[1:]
+
+
+def _loss_of_rows_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, theta.shape[0])
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ theta)[:, None]
+        total += _over_rows(_sample_weight * (-_y*z + np.logaddexp(0.0, z)), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight):
+    """J, the sum of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts)
+
+
+def _loss_and_gradient_of_rows_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight, _start, _stop, g_theta):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, theta.shape[0])
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ theta)[:, None]
+        h = _sigmoid_numpy(z)
+        total += _over_rows(_sample_weight * (-_y*z + np.logaddexp(0.0, z)), _rows)
+        d_z = (_sample_weight*(h - _y))
+        g_theta += _x.T @ d_z[:, 0]
+    return total
+
+
+def _loss_and_gradient_of_chunks_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_theta_parts):
+    """_loss_and_gradient_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_theta_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta_parts = np.zeros((len(_bounds) - 1,) + theta.shape)
+    _loss_and_gradient_of_chunks_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_theta_parts)
+    return _total(loss_parts), _combine(g_theta_parts)
+
+
+def gradient_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr_numpy(theta, x_values, x_columns, x_starts, y, sample_weight)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f355f5e5040fb17"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "0da420ab0dd95160"
+GENERATOR_SHA256 = "b913d26e9a0236ea"
+BODY_SHA256 = "1340c3664aa3f4ae"
 
 SPEC = {
     'name': 'mlp_classifier',
@@ -42,6 +42,7 @@ SPEC = {
     'closed_form': False,
     'numpy_tier': False,
     'sparse_input': None,
+    'csr_input': True,
     'training': {
         'dataset': 'two_moons',
         'optimizer': 'lbfgs',
@@ -411,6 +412,33 @@ def _rows_add(d, g, b):
             g[k] += d[r, k]
 
 
+# ---- x as CSR rows (csr.py): the non-zero entries of each row ----
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_dot(w, values, columns, start, stop):
+    """Σ_j w_j x_j over the non-zero entries start..stop of one CSR row x."""
+    total = 0.0
+    for e in range(start, stop):
+        total += w[columns[e]] * values[e]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_axpy(alpha, values, columns, start, stop, y):
+    """y += alpha·x in place, x one CSR row given by its entries start..stop."""
+    for e in range(start, stop):
+        y[columns[e]] += alpha * values[e]
+
+
+def _csr_rows(values, columns, starts, start, stop, width):
+    """Rows start..stop of CSR x as a SciPy sparse matrix (the NumPy tier's `x @ w`, `xᵀ @ d`)."""
+    import scipy.sparse
+    first, last = starts[start], starts[stop]
+    return scipy.sparse.csr_matrix(
+        (values[first:last], columns[first:last], starts[start:stop + 1] - first),
+        shape=(stop - start, width))
+
+
 # ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----
 
 def _over_rows(value, rows, shape=()):
@@ -608,6 +636,163 @@ def predict(W1, b1, W2, b2, x, alpha=0.0001):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    z1 = np.empty(W1.shape[0], x_values.dtype)
+    h = np.empty(W1.shape[0], x_values.dtype)
+    z2 = np.empty(W2.shape[0], x_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        label_i = label[i]
+        for k in range(W1.shape[0]):
+            z1[k] = b1[k] + _csr_dot(W1[k], x_values, x_columns, _start_i, _stop_i)
+        for k in range(W1.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        for l in range(W2.shape[0]):
+            z2[l] = b2[l] + _dot(W2[l], h)
+        lse = _logsumexp(z2)
+        total += lse - z2[label_i]
+    return total
+
+
+def _loss_of_chunks_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_csr_in_parallel(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, alpha=0.0001):
+    """J, the mean of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_csr, _loss_of_chunks_csr_in_parallel)(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts)
+    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _start, _stop, g_W1, g_b1, g_W2, g_b2):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    z1 = np.empty(W1.shape[0], x_values.dtype)
+    h = np.empty(W1.shape[0], x_values.dtype)
+    z2 = np.empty(W2.shape[0], x_values.dtype)
+    d_z2 = np.empty(W2.shape[0], x_values.dtype)
+    d_h = np.empty(W1.shape[0], x_values.dtype)
+    d_z1 = np.empty(W1.shape[0], x_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        label_i = label[i]
+        for k in range(W1.shape[0]):
+            z1[k] = b1[k] + _csr_dot(W1[k], x_values, x_columns, _start_i, _stop_i)
+        for k in range(W1.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        for l in range(W2.shape[0]):
+            z2[l] = b2[l] + _dot(W2[l], h)
+        lse = _logsumexp(z2)
+        total += lse - z2[label_i]
+        for l in range(W2.shape[0]):
+            d_z2[l] = -(1.0 if l == label_i else 0.0) + _exp(-lse + z2[l])
+        for k in range(W1.shape[0]):
+            d_h[k] = _dot_column(W2, k, d_z2)
+        for k in range(W1.shape[0]):
+            d_z1[k] = d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        for k in range(W1.shape[0]):
+            _csr_axpy(d_z1[k], x_values, x_columns, _start_i, _stop_i, g_W1[k])
+        for k in range(W1.shape[0]):
+            g_b1[k] += d_z1[k]
+        for l in range(W2.shape[0]):
+            _axpy(d_z2[l], h, g_W2[l])
+        for l in range(W2.shape[0]):
+            g_b2[l] += d_z2[l]
+    return total
+
+
+def _loss_and_gradient_of_chunks_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1], g_W1_parts[_chunk], g_b1_parts[_chunk], g_W2_parts[_chunk], g_b2_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_csr_in_parallel(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1], g_W1_parts[_chunk], g_b1_parts[_chunk], g_W2_parts[_chunk], g_b2_parts[_chunk])
+
+
+def loss_and_gradient_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
+    g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_csr, _loss_and_gradient_of_chunks_csr_in_parallel)(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
+    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[3]
+
+
+def gradient_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_rows_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, _start, _stop, out):
+    """z2 for rows start..stop, into out."""
+    z1 = np.empty(W1.shape[0], x_values.dtype)
+    h = np.empty(W1.shape[0], x_values.dtype)
+    z2 = np.empty(W2.shape[0], x_values.dtype)
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        for k in range(W1.shape[0]):
+            z1[k] = b1[k] + _csr_dot(W1[k], x_values, x_columns, _start_i, _stop_i)
+        for k in range(W1.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        for l in range(W2.shape[0]):
+            z2[l] = b2[l] + _dot(W2[l], h)
+        out[i, :] = z2
+    return out
+
+
+def _predict_of_chunks_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_of_chunks_csr_in_parallel(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _predict_rows_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, alpha=0.0001):
+    """The model's output z2 for every sample."""
+    m = x_starts.shape[0] - 1
+    out = np.empty((m, W2.shape[0]))
+    _bounds = _chunk_bounds(m)
+    _chunked(_bounds, _predict_of_chunks_csr, _predict_of_chunks_csr_in_parallel)(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, in one pass."""
     z1 = np.empty(W1.shape[0], x.dtype)
@@ -719,3 +904,119 @@ def loss_and_gradient_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha=0.
 def gradient_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha=0.0001):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    z1 = np.empty(W1.shape[0], x_values.dtype)
+    h = np.empty(W1.shape[0], x_values.dtype)
+    z2 = np.empty(W2.shape[0], x_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        label_i = label[i]
+        for k in range(W1.shape[0]):
+            z1[k] = b1[k] + _csr_dot(W1[k], x_values, x_columns, _start_i, _stop_i)
+        for k in range(W1.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        for l in range(W2.shape[0]):
+            z2[l] = b2[l] + _dot(W2[l], h)
+        lse = _logsumexp(z2)
+        total += sample_weight[i] * (lse - z2[label_i])
+    return total
+
+
+def _loss_of_chunks_weighted_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_csr_in_parallel(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha=0.0001):
+    """J, the mean of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted_csr, _loss_of_chunks_weighted_csr_in_parallel)(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _start, _stop, g_W1, g_b1, g_W2, g_b2):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    z1 = np.empty(W1.shape[0], x_values.dtype)
+    h = np.empty(W1.shape[0], x_values.dtype)
+    z2 = np.empty(W2.shape[0], x_values.dtype)
+    d_z2 = np.empty(W2.shape[0], x_values.dtype)
+    d_h = np.empty(W1.shape[0], x_values.dtype)
+    d_z1 = np.empty(W1.shape[0], x_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        label_i = label[i]
+        for k in range(W1.shape[0]):
+            z1[k] = b1[k] + _csr_dot(W1[k], x_values, x_columns, _start_i, _stop_i)
+        for k in range(W1.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        for l in range(W2.shape[0]):
+            z2[l] = b2[l] + _dot(W2[l], h)
+        lse = _logsumexp(z2)
+        total += sample_weight[i] * (lse - z2[label_i])
+        for l in range(W2.shape[0]):
+            d_z2[l] = sample_weight[i]*(-(1.0 if l == label_i else 0.0) + _exp(-lse + z2[l]))
+        for k in range(W1.shape[0]):
+            d_h[k] = _dot_column(W2, k, d_z2)
+        for k in range(W1.shape[0]):
+            d_z1[k] = d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        for k in range(W1.shape[0]):
+            _csr_axpy(d_z1[k], x_values, x_columns, _start_i, _stop_i, g_W1[k])
+        for k in range(W1.shape[0]):
+            g_b1[k] += d_z1[k]
+        for l in range(W2.shape[0]):
+            _axpy(d_z2[l], h, g_W2[l])
+        for l in range(W2.shape[0]):
+            g_b2[l] += d_z2[l]
+    return total
+
+
+def _loss_and_gradient_of_chunks_weighted_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W1_parts[_chunk], g_b1_parts[_chunk], g_W2_parts[_chunk], g_b2_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_csr_in_parallel(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W1_parts[_chunk], g_b1_parts[_chunk], g_W2_parts[_chunk], g_b2_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
+    g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted_csr, _loss_and_gradient_of_chunks_weighted_csr_in_parallel)(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
+    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[3]
+
+
+def gradient_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "b40ba2d547da6a51"
+GENERATOR_SHA256 = "b913d26e9a0236ea"
+BODY_SHA256 = "c19a73a2d69e9115"
 
 SPEC = {
     'name': 'mlp_regressor',
@@ -42,6 +42,7 @@ SPEC = {
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
+    'csr_input': True,
     'training': {
         'dataset': 'surface',
         'optimizer': 'lbfgs',
@@ -410,6 +411,33 @@ def _rows_add(d, g, b):
             g[k] += d[r, k]
 
 
+# ---- x as CSR rows (csr.py): the non-zero entries of each row ----
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_dot(w, values, columns, start, stop):
+    """Σ_j w_j x_j over the non-zero entries start..stop of one CSR row x."""
+    total = 0.0
+    for e in range(start, stop):
+        total += w[columns[e]] * values[e]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_axpy(alpha, values, columns, start, stop, y):
+    """y += alpha·x in place, x one CSR row given by its entries start..stop."""
+    for e in range(start, stop):
+        y[columns[e]] += alpha * values[e]
+
+
+def _csr_rows(values, columns, starts, start, stop, width):
+    """Rows start..stop of CSR x as a SciPy sparse matrix (the NumPy tier's `x @ w`, `xᵀ @ d`)."""
+    import scipy.sparse
+    first, last = starts[start], starts[stop]
+    return scipy.sparse.csr_matrix(
+        (values[first:last], columns[first:last], starts[start:stop + 1] - first),
+        shape=(stop - start, width))
+
+
 # ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----
 
 def _over_rows(value, rows, shape=()):
@@ -715,6 +743,255 @@ def predict_numpy(W, b, v, c, x, alpha=0.0001):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    z1 = np.empty(W.shape[0], x_values.dtype)
+    h = np.empty(W.shape[0], x_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        for k in range(W.shape[0]):
+            z1[k] = b[k] + _csr_dot(W[k], x_values, x_columns, _start_i, _stop_i)
+        for k in range(W.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        y_hat = c + _dot(v, h)
+        total += (1.0/2.0)*((y_i - y_hat)*(y_i - y_hat))
+    return total
+
+
+def _loss_of_chunks_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_csr_in_parallel(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr(W, b, v, c, x_values, x_columns, x_starts, y, alpha=0.0001):
+    """J, the mean of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_csr, _loss_of_chunks_csr_in_parallel)(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts)
+    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _start, _stop, g_W, g_b, g_v):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    z1 = np.empty(W.shape[0], x_values.dtype)
+    h = np.empty(W.shape[0], x_values.dtype)
+    d_h = np.empty(W.shape[0], x_values.dtype)
+    d_z1 = np.empty(W.shape[0], x_values.dtype)
+    total = 0.0
+    g_c = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        for k in range(W.shape[0]):
+            z1[k] = b[k] + _csr_dot(W[k], x_values, x_columns, _start_i, _stop_i)
+        for k in range(W.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        y_hat = c + _dot(v, h)
+        total += (1.0/2.0)*((y_i - y_hat)*(y_i - y_hat))
+        d_y_hat = -y_i + y_hat
+        for k in range(W.shape[0]):
+            d_h[k] = v[k]*d_y_hat
+            d_z1[k] = d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        for k in range(W.shape[0]):
+            _csr_axpy(d_z1[k], x_values, x_columns, _start_i, _stop_i, g_W[k])
+        for k in range(W.shape[0]):
+            g_b[k] += d_z1[k]
+        _axpy(d_y_hat, h, g_v)
+        g_c += d_y_hat
+    return total, g_c
+
+
+def _loss_and_gradient_of_chunks_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk], g_v_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_csr_in_parallel(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk], g_v_parts[_chunk])
+
+
+def loss_and_gradient_csr(W, b, v, c, x_values, x_columns, x_starts, y, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
+    g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
+    g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_csr, _loss_and_gradient_of_chunks_csr_in_parallel)(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts)
+    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha), _combine(g_W_parts) * scale + penalty_gradient(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient(W, b, v, c, alpha)[3]
+
+
+def gradient_csr(W, b, v, c, x_values, x_columns, x_starts, y, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr(W, b, v, c, x_values, x_columns, x_starts, y, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_rows_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, _start, _stop, out):
+    """y_hat for rows start..stop, into out."""
+    z1 = np.empty(W.shape[0], x_values.dtype)
+    h = np.empty(W.shape[0], x_values.dtype)
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        for k in range(W.shape[0]):
+            z1[k] = b[k] + _csr_dot(W[k], x_values, x_columns, _start_i, _stop_i)
+        for k in range(W.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        y_hat = c + _dot(v, h)
+        out[i] = y_hat
+    return out
+
+
+def _predict_of_chunks_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_of_chunks_csr_in_parallel(W, b, v, c, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _predict_rows_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr(W, b, v, c, x_values, x_columns, x_starts, alpha=0.0001):
+    """The model's output y_hat for every sample."""
+    m = x_starts.shape[0] - 1
+    out = np.empty(m)
+    _bounds = _chunk_bounds(m)
+    _chunked(_bounds, _predict_of_chunks_csr, _predict_of_chunks_csr_in_parallel)(W, b, v, c, alpha, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
+def _loss_of_rows_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
+    _y = y[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W.T + b
+        h = np.maximum(z1, 0.0)
+        y_hat = (h @ v)[:, None] + c
+        total += _over_rows((1.0/2.0)*(_y - y_hat)**2.0, _rows)
+    return total
+
+
+def _loss_of_chunks_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, y, alpha=0.0001):
+    """J, the mean of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts)
+    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha)
+
+
+def _loss_and_gradient_of_rows_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _start, _stop, g_W, g_b, g_v):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
+    _y = y[_start:_stop, None]
+    total = 0.0
+    g_c = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W.T + b
+        h = np.maximum(z1, 0.0)
+        y_hat = (h @ v)[:, None] + c
+        total += _over_rows((1.0/2.0)*(_y - y_hat)**2.0, _rows)
+        d_y_hat = (-_y + y_hat)
+        d_h = v*d_y_hat
+        d_z1 = (d_h*np.heaviside(z1, 0.0))
+        g_W += d_z1.T @ _x
+        g_b += d_z1.sum(axis=0)
+        g_v += h.T @ d_y_hat[:, 0]
+        g_c += d_y_hat.sum()
+    return total, g_c
+
+
+def _loss_and_gradient_of_chunks_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts):
+    """_loss_and_gradient_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk], g_v_parts[_chunk])
+
+
+def loss_and_gradient_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, y, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
+    g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
+    g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts)
+    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha), _combine(g_W_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[3]
+
+
+def gradient_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, y, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, y, alpha)[1:]
+
+
+def _predict_rows_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, _start, _stop, out):
+    """y_hat for rows start..stop, into out, in NumPy."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W.T + b
+        h = np.maximum(z1, 0.0)
+        y_hat = (h @ v)[:, None] + c
+        out[_start:_stop] = np.broadcast_to(y_hat, (_rows, 1))[:, 0]
+    return out
+
+
+def _predict_of_chunks_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, alpha=0.0001):
+    """The model's output y_hat for every sample, in NumPy."""
+    m = x_starts.shape[0] - 1
+    out = np.empty(m)
+    _bounds = _chunk_bounds(m)
+    _predict_of_chunks_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(W, b, v, c, alpha, _W_t, x, y, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z1 = np.empty((BLOCK, W.shape[0]), x.dtype)
@@ -908,3 +1185,188 @@ def loss_and_gradient_weighted_numpy(W, b, v, c, x, y, sample_weight, alpha=0.00
 def gradient_weighted_numpy(W, b, v, c, x, y, sample_weight, alpha=0.0001):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted_numpy(W, b, v, c, x, y, sample_weight, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    z1 = np.empty(W.shape[0], x_values.dtype)
+    h = np.empty(W.shape[0], x_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        for k in range(W.shape[0]):
+            z1[k] = b[k] + _csr_dot(W[k], x_values, x_columns, _start_i, _stop_i)
+        for k in range(W.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        y_hat = c + _dot(v, h)
+        total += sample_weight[i] * ((1.0/2.0)*((y_i - y_hat)*(y_i - y_hat)))
+    return total
+
+
+def _loss_of_chunks_weighted_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_csr_in_parallel(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr(W, b, v, c, x_values, x_columns, x_starts, y, sample_weight, alpha=0.0001):
+    """J, the mean of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted_csr, _loss_of_chunks_weighted_csr_in_parallel)(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop, g_W, g_b, g_v):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    z1 = np.empty(W.shape[0], x_values.dtype)
+    h = np.empty(W.shape[0], x_values.dtype)
+    d_h = np.empty(W.shape[0], x_values.dtype)
+    d_z1 = np.empty(W.shape[0], x_values.dtype)
+    total = 0.0
+    g_c = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        for k in range(W.shape[0]):
+            z1[k] = b[k] + _csr_dot(W[k], x_values, x_columns, _start_i, _stop_i)
+        for k in range(W.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        y_hat = c + _dot(v, h)
+        total += sample_weight[i] * ((1.0/2.0)*((y_i - y_hat)*(y_i - y_hat)))
+        d_y_hat = sample_weight[i]*(-y_i + y_hat)
+        for k in range(W.shape[0]):
+            d_h[k] = v[k]*d_y_hat
+            d_z1[k] = d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        for k in range(W.shape[0]):
+            _csr_axpy(d_z1[k], x_values, x_columns, _start_i, _stop_i, g_W[k])
+        for k in range(W.shape[0]):
+            g_b[k] += d_z1[k]
+        _axpy(d_y_hat, h, g_v)
+        g_c += d_y_hat
+    return total, g_c
+
+
+def _loss_and_gradient_of_chunks_weighted_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk], g_v_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_csr_in_parallel(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk], g_v_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr(W, b, v, c, x_values, x_columns, x_starts, y, sample_weight, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
+    g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
+    g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted_csr, _loss_and_gradient_of_chunks_weighted_csr_in_parallel)(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts)
+    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha), _combine(g_W_parts) * scale + penalty_gradient(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient(W, b, v, c, alpha)[3]
+
+
+def gradient_weighted_csr(W, b, v, c, x_values, x_columns, x_starts, y, sample_weight, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr(W, b, v, c, x_values, x_columns, x_starts, y, sample_weight, alpha)[1:]
+
+
+def _loss_of_rows_weighted_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W.T + b
+        h = np.maximum(z1, 0.0)
+        y_hat = (h @ v)[:, None] + c
+        total += _over_rows(_sample_weight * ((1.0/2.0)*(_y - y_hat)**2.0), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, y, sample_weight, alpha=0.0001):
+    """J, the mean of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha)
+
+
+def _loss_and_gradient_of_rows_weighted_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop, g_W, g_b, g_v):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_c = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W.T + b
+        h = np.maximum(z1, 0.0)
+        y_hat = (h @ v)[:, None] + c
+        total += _over_rows(_sample_weight * ((1.0/2.0)*(_y - y_hat)**2.0), _rows)
+        d_y_hat = (_sample_weight*(-_y + y_hat))
+        d_h = v*d_y_hat
+        d_z1 = (d_h*np.heaviside(z1, 0.0))
+        g_W += d_z1.T @ _x
+        g_b += d_z1.sum(axis=0)
+        g_v += h.T @ d_y_hat[:, 0]
+        g_c += d_y_hat.sum()
+    return total, g_c
+
+
+def _loss_and_gradient_of_chunks_weighted_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts):
+    """_loss_and_gradient_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_c_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk], g_v_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, y, sample_weight, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
+    g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
+    g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
+    g_c_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts)
+    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha), _combine(g_W_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[3]
+
+
+def gradient_weighted_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, y, sample_weight, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, y, sample_weight, alpha)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "c91f4d478731682f"
+GENERATOR_SHA256 = "b913d26e9a0236ea"
+BODY_SHA256 = "d45427e7f9ed3f18"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -42,6 +42,7 @@ SPEC = {
     'closed_form': False,
     'numpy_tier': False,
     'sparse_input': 'W1',
+    'csr_input': False,
     'training': {
         'dataset': 'mnist',
         'optimizer': 'rmsprop',
@@ -409,6 +410,33 @@ def _rows_add(d, g, b):
     for r in range(b):
         for k in range(g.shape[0]):
             g[k] += d[r, k]
+
+
+# ---- x as CSR rows (csr.py): the non-zero entries of each row ----
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_dot(w, values, columns, start, stop):
+    """Σ_j w_j x_j over the non-zero entries start..stop of one CSR row x."""
+    total = 0.0
+    for e in range(start, stop):
+        total += w[columns[e]] * values[e]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_axpy(alpha, values, columns, start, stop, y):
+    """y += alpha·x in place, x one CSR row given by its entries start..stop."""
+    for e in range(start, stop):
+        y[columns[e]] += alpha * values[e]
+
+
+def _csr_rows(values, columns, starts, start, stop, width):
+    """Rows start..stop of CSR x as a SciPy sparse matrix (the NumPy tier's `x @ w`, `xᵀ @ d`)."""
+    import scipy.sparse
+    first, last = starts[start], starts[stop]
+    return scipy.sparse.csr_matrix(
+        (values[first:last], columns[first:last], starts[start:stop + 1] - first),
+        shape=(stop - start, width))
 
 
 # ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----

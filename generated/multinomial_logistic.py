@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "124fc24c71f2a116"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "ea11b0f5cbfa6ac4"
+GENERATOR_SHA256 = "b913d26e9a0236ea"
+BODY_SHA256 = "47ca2b48ee90af28"
 
 SPEC = {
     'name': 'multinomial_logistic',
@@ -42,6 +42,7 @@ SPEC = {
     'closed_form': False,
     'numpy_tier': False,
     'sparse_input': None,
+    'csr_input': True,
     'training': {
         'dataset': 'blobs',
         'optimizer': 'lbfgs',
@@ -410,6 +411,33 @@ def _rows_add(d, g, b):
             g[k] += d[r, k]
 
 
+# ---- x as CSR rows (csr.py): the non-zero entries of each row ----
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_dot(w, values, columns, start, stop):
+    """Σ_j w_j x_j over the non-zero entries start..stop of one CSR row x."""
+    total = 0.0
+    for e in range(start, stop):
+        total += w[columns[e]] * values[e]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_axpy(alpha, values, columns, start, stop, y):
+    """y += alpha·x in place, x one CSR row given by its entries start..stop."""
+    for e in range(start, stop):
+        y[columns[e]] += alpha * values[e]
+
+
+def _csr_rows(values, columns, starts, start, stop, width):
+    """Rows start..stop of CSR x as a SciPy sparse matrix (the NumPy tier's `x @ w`, `xᵀ @ d`)."""
+    import scipy.sparse
+    first, last = starts[start], starts[stop]
+    return scipy.sparse.csr_matrix(
+        (values[first:last], columns[first:last], starts[start:stop + 1] - first),
+        shape=(stop - start, width))
+
+
 # ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----
 
 def _over_rows(value, rows, shape=()):
@@ -619,6 +647,131 @@ def hessian(W, b, x, label, alpha=1.0):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_csr(W, b, alpha, x_values, x_columns, x_starts, label, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    z = np.empty(W.shape[0], x_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        label_i = label[i]
+        for k in range(W.shape[0]):
+            z[k] = b[k] + _csr_dot(W[k], x_values, x_columns, _start_i, _stop_i)
+        lse = _logsumexp(z)
+        total += lse - z[label_i]
+    return total
+
+
+def _loss_of_chunks_csr(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(W, b, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_csr_in_parallel(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(W, b, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr(W, b, x_values, x_columns, x_starts, label, alpha=1.0):
+    """J, the sum of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_csr, _loss_of_chunks_csr_in_parallel)(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts)
+    return _total(loss_parts) + penalty(W, b, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_csr(W, b, alpha, x_values, x_columns, x_starts, label, _start, _stop, g_W, g_b):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    z = np.empty(W.shape[0], x_values.dtype)
+    d_z = np.empty(W.shape[0], x_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        label_i = label[i]
+        for k in range(W.shape[0]):
+            z[k] = b[k] + _csr_dot(W[k], x_values, x_columns, _start_i, _stop_i)
+        lse = _logsumexp(z)
+        total += lse - z[label_i]
+        for k in range(W.shape[0]):
+            d_z[k] = -(1.0 if k == label_i else 0.0) + _exp(-lse + z[k])
+        for k in range(W.shape[0]):
+            _csr_axpy(d_z[k], x_values, x_columns, _start_i, _stop_i, g_W[k])
+        for k in range(W.shape[0]):
+            g_b[k] += d_z[k]
+    return total
+
+
+def _loss_and_gradient_of_chunks_csr(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W_parts, g_b_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_csr(W, b, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_csr_in_parallel(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W_parts, g_b_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_csr(W, b, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk])
+
+
+def loss_and_gradient_csr(W, b, x_values, x_columns, x_starts, label, alpha=1.0):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
+    g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_csr, _loss_and_gradient_of_chunks_csr_in_parallel)(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W_parts, g_b_parts)
+    return _total(loss_parts) + penalty(W, b, alpha), _combine(g_W_parts) + penalty_gradient(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient(W, b, alpha)[1]
+
+
+def gradient_csr(W, b, x_values, x_columns, x_starts, label, alpha=1.0):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr(W, b, x_values, x_columns, x_starts, label, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_rows_csr(W, b, alpha, x_values, x_columns, x_starts, _start, _stop, out):
+    """z for rows start..stop, into out."""
+    z = np.empty(W.shape[0], x_values.dtype)
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        for k in range(W.shape[0]):
+            z[k] = b[k] + _csr_dot(W[k], x_values, x_columns, _start_i, _stop_i)
+        out[i, :] = z
+    return out
+
+
+def _predict_of_chunks_csr(W, b, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr(W, b, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_of_chunks_csr_in_parallel(W, b, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _predict_rows_csr(W, b, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr(W, b, x_values, x_columns, x_starts, alpha=1.0):
+    """The model's output z for every sample."""
+    m = x_starts.shape[0] - 1
+    out = np.empty((m, W.shape[0]))
+    _bounds = _chunk_bounds(m)
+    _chunked(_bounds, _predict_of_chunks_csr, _predict_of_chunks_csr_in_parallel)(W, b, alpha, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(W, b, alpha, x, label, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, in one pass."""
     z = np.empty(W.shape[0], x.dtype)
@@ -739,3 +892,93 @@ def hessian_weighted(W, b, x, label, sample_weight, alpha=1.0):
     _hess_parts = np.zeros((len(_bounds) - 1,) + (W.size + b.size, W.size + b.size))
     _chunked(_bounds, _hessian_of_chunks_weighted, _hessian_of_chunks_weighted_in_parallel)(W, b, alpha, x, label, sample_weight, _bounds, _hess_parts)
     return _combine(_hess_parts) + penalty_hessian(W, b, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted_csr(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    z = np.empty(W.shape[0], x_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        label_i = label[i]
+        for k in range(W.shape[0]):
+            z[k] = b[k] + _csr_dot(W[k], x_values, x_columns, _start_i, _stop_i)
+        lse = _logsumexp(z)
+        total += sample_weight[i] * (lse - z[label_i])
+    return total
+
+
+def _loss_of_chunks_weighted_csr(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_csr_in_parallel(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha=1.0):
+    """J, the sum of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted_csr, _loss_of_chunks_weighted_csr_in_parallel)(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) + penalty(W, b, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted_csr(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _start, _stop, g_W, g_b):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    z = np.empty(W.shape[0], x_values.dtype)
+    d_z = np.empty(W.shape[0], x_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        label_i = label[i]
+        for k in range(W.shape[0]):
+            z[k] = b[k] + _csr_dot(W[k], x_values, x_columns, _start_i, _stop_i)
+        lse = _logsumexp(z)
+        total += sample_weight[i] * (lse - z[label_i])
+        for k in range(W.shape[0]):
+            d_z[k] = sample_weight[i]*(-(1.0 if k == label_i else 0.0) + _exp(-lse + z[k]))
+        for k in range(W.shape[0]):
+            _csr_axpy(d_z[k], x_values, x_columns, _start_i, _stop_i, g_W[k])
+        for k in range(W.shape[0]):
+            g_b[k] += d_z[k]
+    return total
+
+
+def _loss_and_gradient_of_chunks_weighted_csr(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_csr_in_parallel(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha=1.0):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
+    g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted_csr, _loss_and_gradient_of_chunks_weighted_csr_in_parallel)(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts)
+    return _total(loss_parts) + penalty(W, b, alpha), _combine(g_W_parts) + penalty_gradient(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient(W, b, alpha)[1]
+
+
+def gradient_weighted_csr(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha=1.0):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4e3c05ac74f08952"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "071de96ae635f8a5"
+GENERATOR_SHA256 = "b913d26e9a0236ea"
+BODY_SHA256 = "e6e3a57fe3e0b75d"
 
 SPEC = {
     'name': 'ridge_regression',
@@ -42,6 +42,7 @@ SPEC = {
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
+    'csr_input': True,
     'training': {
         'dataset': 'surface',
         'optimizer': 'lbfgs',
@@ -408,6 +409,33 @@ def _rows_add(d, g, b):
             g[k] += d[r, k]
 
 
+# ---- x as CSR rows (csr.py): the non-zero entries of each row ----
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_dot(w, values, columns, start, stop):
+    """Σ_j w_j x_j over the non-zero entries start..stop of one CSR row x."""
+    total = 0.0
+    for e in range(start, stop):
+        total += w[columns[e]] * values[e]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_axpy(alpha, values, columns, start, stop, y):
+    """y += alpha·x in place, x one CSR row given by its entries start..stop."""
+    for e in range(start, stop):
+        y[columns[e]] += alpha * values[e]
+
+
+def _csr_rows(values, columns, starts, start, stop, width):
+    """Rows start..stop of CSR x as a SciPy sparse matrix (the NumPy tier's `x @ w`, `xᵀ @ d`)."""
+    import scipy.sparse
+    first, last = starts[start], starts[stop]
+    return scipy.sparse.csr_matrix(
+        (values[first:last], columns[first:last], starts[start:stop + 1] - first),
+        shape=(stop - start, width))
+
+
 # ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----
 
 def _over_rows(value, rows, shape=()):
@@ -706,6 +734,210 @@ def predict_numpy(w, b, x, alpha=1.0):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_csr(w, b, alpha, x_values, x_columns, x_starts, y, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
+        total += (y_i - z)*(y_i - z)
+    return total
+
+
+def _loss_of_chunks_csr(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(w, b, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_csr_in_parallel(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(w, b, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr(w, b, x_values, x_columns, x_starts, y, alpha=1.0):
+    """J, the sum of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_csr, _loss_of_chunks_csr_in_parallel)(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts)
+    return _total(loss_parts) + penalty(w, b, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_csr(w, b, alpha, x_values, x_columns, x_starts, y, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    total = 0.0
+    g_b = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
+        total += (y_i - z)*(y_i - z)
+        d_z = 2.0*(-y_i + z)
+        _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_w)
+        g_b += d_z
+    return total, g_b
+
+
+def _loss_and_gradient_of_chunks_csr(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_csr(w, b, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_csr_in_parallel(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_csr(w, b, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_csr(w, b, x_values, x_columns, x_starts, y, alpha=1.0):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_csr, _loss_and_gradient_of_chunks_csr_in_parallel)(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_w_parts)
+    return _total(loss_parts) + penalty(w, b, alpha), _combine(g_w_parts) + penalty_gradient(w, b, alpha)[0], _total(g_b_parts) + penalty_gradient(w, b, alpha)[1]
+
+
+def gradient_csr(w, b, x_values, x_columns, x_starts, y, alpha=1.0):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr(w, b, x_values, x_columns, x_starts, y, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_rows_csr(w, b, alpha, x_values, x_columns, x_starts, _start, _stop, out):
+    """z for rows start..stop, into out."""
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
+        out[i] = z
+    return out
+
+
+def _predict_of_chunks_csr(w, b, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr(w, b, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_of_chunks_csr_in_parallel(w, b, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _predict_rows_csr(w, b, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr(w, b, x_values, x_columns, x_starts, alpha=1.0):
+    """The model's output z for every sample."""
+    m = x_starts.shape[0] - 1
+    out = np.empty(m)
+    _bounds = _chunk_bounds(m)
+    _chunked(_bounds, _predict_of_chunks_csr, _predict_of_chunks_csr_in_parallel)(w, b, alpha, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
+def _loss_of_rows_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, w.shape[0])
+    _y = y[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        total += _over_rows((_y - z)**2.0, _rows)
+    return total
+
+
+def _loss_of_chunks_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts):
+    """_loss_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr_numpy(w, b, x_values, x_columns, x_starts, y, alpha=1.0):
+    """J, the sum of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, alpha)
+
+
+def _loss_and_gradient_of_rows_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, w.shape[0])
+    _y = y[_start:_stop, None]
+    total = 0.0
+    g_b = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        total += _over_rows((_y - z)**2.0, _rows)
+        d_z = (2.0*(-_y + z))
+        g_w += _x.T @ d_z[:, 0]
+        g_b += d_z.sum()
+    return total, g_b
+
+
+def _loss_and_gradient_of_chunks_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_csr_numpy(w, b, x_values, x_columns, x_starts, y, alpha=1.0):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_w_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, alpha), _combine(g_w_parts) + penalty_gradient.py_func(w, b, alpha)[0], _total(g_b_parts) + penalty_gradient.py_func(w, b, alpha)[1]
+
+
+def gradient_csr_numpy(w, b, x_values, x_columns, x_starts, y, alpha=1.0):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr_numpy(w, b, x_values, x_columns, x_starts, y, alpha)[1:]
+
+
+def _predict_rows_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, _start, _stop, out):
+    """z for rows start..stop, into out, in NumPy."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, w.shape[0])
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        out[_start:_stop] = np.broadcast_to(z, (_rows, 1))[:, 0]
+    return out
+
+
+def _predict_of_chunks_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr_numpy(w, b, x_values, x_columns, x_starts, alpha=1.0):
+    """The model's output z for every sample, in NumPy."""
+    m = x_starts.shape[0] - 1
+    out = np.empty(m)
+    _bounds = _chunk_bounds(m)
+    _predict_of_chunks_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z = np.empty(BLOCK, x.dtype)
@@ -892,3 +1124,151 @@ def loss_and_gradient_weighted_numpy(w, b, x, y, sample_weight, alpha=1.0):
 def gradient_weighted_numpy(w, b, x, y, sample_weight, alpha=1.0):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted_numpy(w, b, x, y, sample_weight, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted_csr(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
+        total += sample_weight[i] * ((y_i - z)*(y_i - z))
+    return total
+
+
+def _loss_of_chunks_weighted_csr(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_csr_in_parallel(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr(w, b, x_values, x_columns, x_starts, y, sample_weight, alpha=1.0):
+    """J, the sum of the loss over the samples, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted_csr, _loss_of_chunks_weighted_csr_in_parallel)(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) + penalty(w, b, alpha)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted_csr(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    total = 0.0
+    g_b = 0.0
+    for i in range(_start, _stop):
+        _start_i = x_starts[i]
+        _stop_i = x_starts[i + 1]
+        y_i = y[i]
+        z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
+        total += sample_weight[i] * ((y_i - z)*(y_i - z))
+        d_z = 2.0*sample_weight[i]*(-y_i + z)
+        _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_w)
+        g_b += d_z
+    return total, g_b
+
+
+def _loss_and_gradient_of_chunks_weighted_csr(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_csr_in_parallel(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr(w, b, x_values, x_columns, x_starts, y, sample_weight, alpha=1.0):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted_csr, _loss_and_gradient_of_chunks_weighted_csr_in_parallel)(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts)
+    return _total(loss_parts) + penalty(w, b, alpha), _combine(g_w_parts) + penalty_gradient(w, b, alpha)[0], _total(g_b_parts) + penalty_gradient(w, b, alpha)[1]
+
+
+def gradient_weighted_csr(w, b, x_values, x_columns, x_starts, y, sample_weight, alpha=1.0):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr(w, b, x_values, x_columns, x_starts, y, sample_weight, alpha)[1:]
+
+
+def _loss_of_rows_weighted_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, w.shape[0])
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        total += _over_rows(_sample_weight * ((_y - z)**2.0), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr_numpy(w, b, x_values, x_columns, x_starts, y, sample_weight, alpha=1.0):
+    """J, the sum of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, alpha)
+
+
+def _loss_and_gradient_of_rows_weighted_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _start, _stop, g_w):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, w.shape[0])
+    _y = y[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_b = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        total += _over_rows(_sample_weight * ((_y - z)**2.0), _rows)
+        d_z = (2.0*_sample_weight*(-_y + z))
+        g_w += _x.T @ d_z[:, 0]
+        g_b += d_z.sum()
+    return total, g_b
+
+
+def _loss_and_gradient_of_chunks_weighted_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts):
+    """_loss_and_gradient_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_w_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr_numpy(w, b, x_values, x_columns, x_starts, y, sample_weight, alpha=1.0):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
+    g_b_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts)
+    return _total(loss_parts) + penalty.py_func(w, b, alpha), _combine(g_w_parts) + penalty_gradient.py_func(w, b, alpha)[0], _total(g_b_parts) + penalty_gradient.py_func(w, b, alpha)[1]
+
+
+def gradient_weighted_csr_numpy(w, b, x_values, x_columns, x_starts, y, sample_weight, alpha=1.0):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr_numpy(w, b, x_values, x_columns, x_starts, y, sample_weight, alpha)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "03206d3a6ccd7a82"
+GENERATOR_SHA256 = "b913d26e9a0236ea"
+BODY_SHA256 = "65486f7d3c2f455c"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -42,6 +42,7 @@ SPEC = {
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': None,
+    'csr_input': True,
     'training': {
         'dataset': 'two_moons',
         'optimizer': 'rmsprop',
@@ -410,6 +411,33 @@ def _rows_add(d, g, b):
             g[k] += d[r, k]
 
 
+# ---- x as CSR rows (csr.py): the non-zero entries of each row ----
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_dot(w, values, columns, start, stop):
+    """Σ_j w_j x_j over the non-zero entries start..stop of one CSR row x."""
+    total = 0.0
+    for e in range(start, stop):
+        total += w[columns[e]] * values[e]
+    return total
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _csr_axpy(alpha, values, columns, start, stop, y):
+    """y += alpha·x in place, x one CSR row given by its entries start..stop."""
+    for e in range(start, stop):
+        y[columns[e]] += alpha * values[e]
+
+
+def _csr_rows(values, columns, starts, start, stop, width):
+    """Rows start..stop of CSR x as a SciPy sparse matrix (the NumPy tier's `x @ w`, `xᵀ @ d`)."""
+    import scipy.sparse
+    first, last = starts[start], starts[stop]
+    return scipy.sparse.csr_matrix(
+        (values[first:last], columns[first:last], starts[start:stop + 1] - first),
+        shape=(stop - start, width))
+
+
 # ---- the NumPy tier (numpy_tier.py): the block layout's steps as array expressions ----
 
 def _over_rows(value, rows, shape=()):
@@ -709,6 +737,259 @@ def predict_numpy(theta1, b1, theta2, b2, point):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    z1 = np.empty(theta1.shape[0], point_values.dtype)
+    a = np.empty(theta1.shape[0], point_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = point_starts[i]
+        _stop_i = point_starts[i + 1]
+        colour_i = colour[i]
+        for k in range(theta1.shape[0]):
+            z1[k] = b1[k] + _csr_dot(theta1[k], point_values, point_columns, _start_i, _stop_i)
+        for k in range(theta1.shape[0]):
+            a[k] = _sigmoid(z1[k])
+        z2 = b2 + _dot(theta2, a)
+        total += -colour_i*z2 + _softplus(z2)
+    return total
+
+
+def _loss_of_chunks_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_csr_in_parallel(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds, loss_parts):
+    """_loss_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour):
+    """J, the mean of the loss over the samples, in one pass over the non-zero entries."""
+    m = point_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_csr, _loss_of_chunks_csr_in_parallel)(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _start, _stop, g_theta1, g_b1, g_theta2):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    z1 = np.empty(theta1.shape[0], point_values.dtype)
+    a = np.empty(theta1.shape[0], point_values.dtype)
+    d_a = np.empty(theta1.shape[0], point_values.dtype)
+    d_z1 = np.empty(theta1.shape[0], point_values.dtype)
+    total = 0.0
+    g_b2 = 0.0
+    for i in range(_start, _stop):
+        _start_i = point_starts[i]
+        _stop_i = point_starts[i + 1]
+        colour_i = colour[i]
+        for k in range(theta1.shape[0]):
+            z1[k] = b1[k] + _csr_dot(theta1[k], point_values, point_columns, _start_i, _stop_i)
+        for k in range(theta1.shape[0]):
+            a[k] = _sigmoid(z1[k])
+        z2 = b2 + _dot(theta2, a)
+        p = _sigmoid(z2)
+        total += -colour_i*z2 + _softplus(z2)
+        d_z2 = -colour_i + p
+        for k in range(theta1.shape[0]):
+            d_a[k] = theta2[k]*d_z2
+            d_z1[k] = a[k]*d_a[k]*(1.0 - a[k])
+        for k in range(theta1.shape[0]):
+            _csr_axpy(d_z1[k], point_values, point_columns, _start_i, _stop_i, g_theta1[k])
+        for k in range(theta1.shape[0]):
+            g_b1[k] += d_z1[k]
+        _axpy(d_z2, a, g_theta2)
+        g_b2 += d_z2
+    return total, g_b2
+
+
+def _loss_and_gradient_of_chunks_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b2_parts[_chunk] = _loss_and_gradient_of_rows_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds[_chunk], _bounds[_chunk + 1], g_theta1_parts[_chunk], g_b1_parts[_chunk], g_theta2_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_csr_in_parallel(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts):
+    """_loss_and_gradient_of_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_b2_parts[_chunk] = _loss_and_gradient_of_rows_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds[_chunk], _bounds[_chunk + 1], g_theta1_parts[_chunk], g_b1_parts[_chunk], g_theta2_parts[_chunk])
+
+
+def loss_and_gradient_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = point_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta1_parts = np.zeros((len(_bounds) - 1,) + theta1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_theta2_parts = np.zeros((len(_bounds) - 1,) + theta2.shape)
+    g_b2_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_csr, _loss_and_gradient_of_chunks_csr_in_parallel)(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts)
+    return _total(loss_parts) * scale, _combine(g_theta1_parts) * scale, _combine(g_b1_parts) * scale, _combine(g_theta2_parts) * scale, _total(g_b2_parts) * scale
+
+
+def gradient_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_rows_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, _start, _stop, out):
+    """p for rows start..stop, into out."""
+    z1 = np.empty(theta1.shape[0], point_values.dtype)
+    a = np.empty(theta1.shape[0], point_values.dtype)
+    for i in range(_start, _stop):
+        _start_i = point_starts[i]
+        _stop_i = point_starts[i + 1]
+        for k in range(theta1.shape[0]):
+            z1[k] = b1[k] + _csr_dot(theta1[k], point_values, point_columns, _start_i, _stop_i)
+        for k in range(theta1.shape[0]):
+            a[k] = _sigmoid(z1[k])
+        z2 = b2 + _dot(theta2, a)
+        p = _sigmoid(z2)
+        out[i] = p
+    return out
+
+
+def _predict_of_chunks_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _predict_of_chunks_csr_in_parallel(theta1, b1, theta2, b2, point_values, point_columns, point_starts, _bounds, out):
+    """_predict_rows_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _predict_rows_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts):
+    """The model's output p for every sample."""
+    m = point_starts.shape[0] - 1
+    out = np.empty(m)
+    _bounds = _chunk_bounds(m)
+    _chunked(_bounds, _predict_of_chunks_csr, _predict_of_chunks_csr_in_parallel)(theta1, b1, theta2, b2, point_values, point_columns, point_starts, _bounds, out)
+    return out
+
+
+def _loss_of_rows_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _point = _csr_rows(point_values, point_columns, point_starts, _start, _stop, theta1.shape[1])
+    _colour = colour[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _point @ theta1.T + b1
+        a = _sigmoid_numpy(z1)
+        z2 = (a @ theta2)[:, None] + b2
+        total += _over_rows(-_colour*z2 + np.logaddexp(0.0, z2), _rows)
+    return total
+
+
+def _loss_of_chunks_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds, loss_parts):
+    """_loss_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour):
+    """J, the mean of the loss over the samples, in NumPy over the non-zero entries."""
+    m = point_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+def _loss_and_gradient_of_rows_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _start, _stop, g_theta1, g_b1, g_theta2):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _point = _csr_rows(point_values, point_columns, point_starts, _start, _stop, theta1.shape[1])
+    _colour = colour[_start:_stop, None]
+    total = 0.0
+    g_b2 = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _point @ theta1.T + b1
+        a = _sigmoid_numpy(z1)
+        z2 = (a @ theta2)[:, None] + b2
+        p = _sigmoid_numpy(z2)
+        total += _over_rows(-_colour*z2 + np.logaddexp(0.0, z2), _rows)
+        d_z2 = (-_colour + p)
+        d_a = theta2*d_z2
+        d_z1 = (a*d_a*(1.0 - a))
+        g_theta1 += d_z1.T @ _point
+        g_b1 += d_z1.sum(axis=0)
+        g_theta2 += a.T @ d_z2[:, 0]
+        g_b2 += d_z2.sum()
+    return total, g_b2
+
+
+def _loss_and_gradient_of_chunks_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts):
+    """_loss_and_gradient_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b2_parts[_chunk] = _loss_and_gradient_of_rows_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds[_chunk], _bounds[_chunk + 1], g_theta1_parts[_chunk], g_b1_parts[_chunk], g_theta2_parts[_chunk])
+
+
+def loss_and_gradient_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = point_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta1_parts = np.zeros((len(_bounds) - 1,) + theta1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_theta2_parts = np.zeros((len(_bounds) - 1,) + theta2.shape)
+    g_b2_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts)
+    return _total(loss_parts) * scale, _combine(g_theta1_parts) * scale, _combine(g_b1_parts) * scale, _combine(g_theta2_parts) * scale, _total(g_b2_parts) * scale
+
+
+def gradient_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour)[1:]
+
+
+def _predict_rows_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, _start, _stop, out):
+    """p for rows start..stop, into out, in NumPy."""
+    _rows = _stop - _start
+    _point = _csr_rows(point_values, point_columns, point_starts, _start, _stop, theta1.shape[1])
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _point @ theta1.T + b1
+        a = _sigmoid_numpy(z1)
+        z2 = (a @ theta2)[:, None] + b2
+        p = _sigmoid_numpy(z2)
+        out[_start:_stop] = np.broadcast_to(p, (_rows, 1))[:, 0]
+    return out
+
+
+def _predict_of_chunks_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, _bounds, out):
+    """_predict_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts):
+    """The model's output p for every sample, in NumPy."""
+    m = point_starts.shape[0] - 1
+    out = np.empty(m)
+    _bounds = _chunk_bounds(m)
+    _predict_of_chunks_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, _bounds, out)
+    return out
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(theta1, b1, theta2, b2, _theta1_t, point, colour, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
     z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
@@ -905,3 +1186,190 @@ def loss_and_gradient_weighted_numpy(theta1, b1, theta2, b2, point, colour, samp
 def gradient_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_rows_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
+    z1 = np.empty(theta1.shape[0], point_values.dtype)
+    a = np.empty(theta1.shape[0], point_values.dtype)
+    total = 0.0
+    for i in range(_start, _stop):
+        _start_i = point_starts[i]
+        _stop_i = point_starts[i + 1]
+        colour_i = colour[i]
+        for k in range(theta1.shape[0]):
+            z1[k] = b1[k] + _csr_dot(theta1[k], point_values, point_columns, _start_i, _stop_i)
+        for k in range(theta1.shape[0]):
+            a[k] = _sigmoid(z1[k])
+        z2 = b2 + _dot(theta2, a)
+        total += sample_weight[i] * (-colour_i*z2 + _softplus(z2))
+    return total
+
+
+def _loss_of_chunks_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_of_chunks_weighted_csr_in_parallel(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight):
+    """J, the mean of the loss over the samples, in one pass over the non-zero entries."""
+    m = point_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_of_chunks_weighted_csr, _loss_of_chunks_weighted_csr_in_parallel)(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_rows_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _start, _stop, g_theta1, g_b1, g_theta2):
+    """Σ over rows start..stop of the loss and of its gradient, in one pass over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    z1 = np.empty(theta1.shape[0], point_values.dtype)
+    a = np.empty(theta1.shape[0], point_values.dtype)
+    d_a = np.empty(theta1.shape[0], point_values.dtype)
+    d_z1 = np.empty(theta1.shape[0], point_values.dtype)
+    total = 0.0
+    g_b2 = 0.0
+    for i in range(_start, _stop):
+        _start_i = point_starts[i]
+        _stop_i = point_starts[i + 1]
+        colour_i = colour[i]
+        for k in range(theta1.shape[0]):
+            z1[k] = b1[k] + _csr_dot(theta1[k], point_values, point_columns, _start_i, _stop_i)
+        for k in range(theta1.shape[0]):
+            a[k] = _sigmoid(z1[k])
+        z2 = b2 + _dot(theta2, a)
+        p = _sigmoid(z2)
+        total += sample_weight[i] * (-colour_i*z2 + _softplus(z2))
+        d_z2 = sample_weight[i]*(-colour_i + p)
+        for k in range(theta1.shape[0]):
+            d_a[k] = theta2[k]*d_z2
+            d_z1[k] = a[k]*d_a[k]*(1.0 - a[k])
+        for k in range(theta1.shape[0]):
+            _csr_axpy(d_z1[k], point_values, point_columns, _start_i, _stop_i, g_theta1[k])
+        for k in range(theta1.shape[0]):
+            g_b1[k] += d_z1[k]
+        _axpy(d_z2, a, g_theta2)
+        g_b2 += d_z2
+    return total, g_b2
+
+
+def _loss_and_gradient_of_chunks_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b2_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_theta1_parts[_chunk], g_b1_parts[_chunk], g_theta2_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _loss_and_gradient_of_chunks_weighted_csr_in_parallel(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts):
+    """_loss_and_gradient_of_rows_weighted_csr over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        loss_parts[_chunk], g_b2_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_theta1_parts[_chunk], g_b1_parts[_chunk], g_theta2_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in one pass over the non-zero entries."""
+    m = point_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta1_parts = np.zeros((len(_bounds) - 1,) + theta1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_theta2_parts = np.zeros((len(_bounds) - 1,) + theta2.shape)
+    g_b2_parts = np.zeros(len(_bounds) - 1)
+    _chunked(_bounds, _loss_and_gradient_of_chunks_weighted_csr, _loss_and_gradient_of_chunks_weighted_csr_in_parallel)(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts)
+    return _total(loss_parts) * scale, _combine(g_theta1_parts) * scale, _combine(g_b1_parts) * scale, _combine(g_theta2_parts) * scale, _total(g_b2_parts) * scale
+
+
+def gradient_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight)[1:]
+
+
+def _loss_of_rows_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _point = _csr_rows(point_values, point_columns, point_starts, _start, _stop, theta1.shape[1])
+    _colour = colour[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _point @ theta1.T + b1
+        a = _sigmoid_numpy(z1)
+        z2 = (a @ theta2)[:, None] + b2
+        total += _over_rows(_sample_weight * (-_colour*z2 + np.logaddexp(0.0, z2)), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight):
+    """J, the mean of the loss over the samples, in NumPy over the non-zero entries."""
+    m = point_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+def _loss_and_gradient_of_rows_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _start, _stop, g_theta1, g_b1, g_theta2):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _point = _csr_rows(point_values, point_columns, point_starts, _start, _stop, theta1.shape[1])
+    _colour = colour[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    g_b2 = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _point @ theta1.T + b1
+        a = _sigmoid_numpy(z1)
+        z2 = (a @ theta2)[:, None] + b2
+        p = _sigmoid_numpy(z2)
+        total += _over_rows(_sample_weight * (-_colour*z2 + np.logaddexp(0.0, z2)), _rows)
+        d_z2 = (_sample_weight*(-_colour + p))
+        d_a = theta2*d_z2
+        d_z1 = (a*d_a*(1.0 - a))
+        g_theta1 += d_z1.T @ _point
+        g_b1 += d_z1.sum(axis=0)
+        g_theta2 += a.T @ d_z2[:, 0]
+        g_b2 += d_z2.sum()
+    return total, g_b2
+
+
+def _loss_and_gradient_of_chunks_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts):
+    """_loss_and_gradient_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk], g_b2_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_theta1_parts[_chunk], g_b1_parts[_chunk], g_theta2_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = point_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_theta1_parts = np.zeros((len(_bounds) - 1,) + theta1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_theta2_parts = np.zeros((len(_bounds) - 1,) + theta2.shape)
+    g_b2_parts = np.zeros(len(_bounds) - 1)
+    _loss_and_gradient_of_chunks_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight, _bounds, loss_parts, g_b2_parts, g_theta1_parts, g_b1_parts, g_theta2_parts)
+    return _total(loss_parts) * scale, _combine(g_theta1_parts) * scale, _combine(g_b1_parts) * scale, _combine(g_theta2_parts) * scale, _total(g_b2_parts) * scale
+
+
+def gradient_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr_numpy(theta1, b1, theta2, b2, point_values, point_columns, point_starts, colour, sample_weight)[1:]

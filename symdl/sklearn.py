@@ -52,7 +52,9 @@ parameters; `partial_fit` runs one epoch of a first-order rule on the batch give
 on the first call of a classifier); `decision_function` and `predict_log_proba` for
 classifiers; `coef_`/`intercept_` when the model is one affine map of the features (a
 weight per feature, or a matrix of them, and at most a bias); `verbose` prints the epochs;
-sparse X is accepted and made dense (the kernels read dense rows); `class_weight` (None,
+sparse X (any SciPy format, made CSR) reaches the kernels over CSR rows of a model that reads
+x only through affine maps (every linear model: SPEC["csr_input"]) without ever being made
+dense, and is made dense for the others (`kernel_x`); `class_weight` (None,
 "balanced" or a dict by label, scikit-learn's meaning) weighs each row's loss through
 `train.fit(sample_weight=...)`, made in one place (`_row_weights`). A fitted estimator saves
 itself in symdl's saved-model file (`est.save(path)`, `SymdlClassifier.load(path)`), which
@@ -196,7 +198,13 @@ class SymdlEstimator(BaseEstimator):
         return spec
 
     def _design(self, X, spec):
-        """The kernel's x from the user's X: one column for a scalar model, ones in front if asked."""
+        """The kernel's x from the user's X: one column for a scalar model, ones in front if
+        asked (sparse X stays sparse, `kernel_x`, with a sparse column of ones)."""
+        if scipy.sparse.issparse(X):
+            if not adds_bias_column(spec, self.fit_intercept):
+                return X.tocsr()
+            ones = scipy.sparse.csr_matrix(np.ones((X.shape[0], 1), dtype=X.dtype))
+            return scipy.sparse.hstack([ones, X], format="csr")
         if len(inputs.input_specs(spec)) > 1:
             return self._split_columns(X, spec)
         if not spec["features"][1]:
@@ -264,7 +272,7 @@ class SymdlEstimator(BaseEstimator):
         settings.pop("dataset", None)
         if self.optimizer is None and not settings.get("batch_size"):
             quadratic = (spec["closed_form"] and spec["hessian"] and getattr(x, "ndim", 0) == 2
-                         and x.shape[1] <= NEWTON_WIDTH)
+                         and x.shape[1] <= NEWTON_WIDTH and not scipy.sparse.issparse(x))
             settings.update(optimizer="newton" if quadratic else "lbfgs", epochs=LBFGS_EPOCHS)
         settings.update({k: getattr(self, k) for k in SETTINGS if getattr(self, k) is not None})
         settings["sizes"] = {**settings.get("sizes", {}), **(self.sizes or {})}
@@ -490,16 +498,18 @@ class SymdlEstimator(BaseEstimator):
     def _output(self, X):
         """The model's output (ŷ, the probability h, or the logits z) for the user's X."""
         check_is_fitted(self, "params_")
-        X = dense(validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
-                                accept_sparse="csr"))
         spec = self._spec()
+        X = kernel_x(validate_data(self, X, reset=False, dtype=[np.float64, np.float32],
+                                   accept_sparse="csr"), spec)
         values = [self.params_[name] for name, _ in spec["params"]]
         dtype = next((v.dtype for v in values if isinstance(v, np.ndarray)), np.float64)
-        x = inputs.input_arrays(self._design(X.astype(dtype), spec))
+        x = self._design(X.astype(dtype), spec)
+        if scipy.sparse.issparse(x):  # its non-zero entries, checked, for the _csr kernels
+            x = inputs.model_inputs(spec, values, x, None, need_target=False).x
         module = inputs.with_hyper(kernels.load(self.model), spec,
                                    self.result_.settings.get("hyper"))
         module = tiers.kernels_for(module, "auto", inputs.sample_count(x))
-        return module.predict(*values, *x)
+        return inputs.over_rows_of(module, x).predict(*values, *inputs.input_arrays(x))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -508,9 +518,13 @@ class SymdlEstimator(BaseEstimator):
         return tags
 
 
-def dense(X):
-    """X as the kernels read it: a sparse matrix made dense (they walk dense rows)."""
-    return X.toarray() if scipy.sparse.issparse(X) else X
+def kernel_x(X, spec):
+    """X as the model's kernels read it: sparse X stays sparse (CSR) for a model with kernels
+    over CSR rows (SPEC["csr_input"]: it reads x only through affine maps, as every linear
+    model does), and is made dense for the others."""
+    if scipy.sparse.issparse(X) and not spec.get("csr_input"):
+        return X.toarray()
+    return X
 
 
 def engine_tol(spec, tol, rule, batch_size, rows):
@@ -570,7 +584,8 @@ class SymdlRegressor(RegressorMixin, SymdlEstimator):
         `sample_weight` weighs each sample's loss (symdl.train.fit)."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,
                              accept_sparse="csr")
-        return self._train(dense(X), np.array(y, dtype=np.float64), self._spec(),
+        spec = self._spec()
+        return self._train(kernel_x(X, spec), np.array(y, dtype=np.float64), spec,
                            sample_weight=sample_weight)
 
     def partial_fit(self, X, y):
@@ -578,7 +593,8 @@ class SymdlRegressor(RegressorMixin, SymdlEstimator):
         first = not hasattr(self, "params_")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,
                              accept_sparse="csr", reset=first)
-        return self._partial_train(dense(X), np.array(y, dtype=np.float64), self._spec())
+        spec = self._spec()
+        return self._partial_train(kernel_x(X, spec), np.array(y, dtype=np.float64), spec)
 
     def predict(self, X):
         """The model's output ŷ for each row of X."""
@@ -602,7 +618,7 @@ class SymdlClassifier(ClassifierMixin, SymdlEstimator):
         classes, codes = np.unique(y, return_inverse=True)
         self._check_classes(spec, classes, y)
         self.classes_ = classes
-        return self._train(dense(X), self._coded(spec, codes), spec,
+        return self._train(kernel_x(X, spec), self._coded(spec, codes), spec,
                            sample_weight=sample_weight)
 
     def partial_fit(self, X, y, classes=None):
@@ -628,7 +644,7 @@ class SymdlClassifier(ClassifierMixin, SymdlEstimator):
             raise DataError(f"y holds labels not in classes_ {list(self.classes_)}: "
                             f"{list(unknown)[:5]}")
         codes = np.searchsorted(self.classes_, y)
-        return self._partial_train(dense(X), self._coded(spec, codes), spec)
+        return self._partial_train(kernel_x(X, spec), self._coded(spec, codes), spec)
 
     @staticmethod
     def _coded(spec, codes):

@@ -71,8 +71,13 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
 
     `sample_weight` (one number ≥ 0 per sample) trains on J = Σ_i w_i ℓ⁽ⁱ⁾ (÷ Σ_i w_i for a
     mean loss, so integer weights are repeated rows) with the weighted kernels; without it
-    the plain kernels run, unchanged. Weights train full batch: gd, lbfgs, newton (the
-    weighted Hessian) and the first-order rules without batch_size.
+    the plain kernels run, unchanged, with every rule: gd, lbfgs, newton (the weighted
+    Hessian), and mini-batches, each batch carrying its rows' weights.
+
+    x may be a SciPy sparse matrix (CSR, or any format, made CSR) for a model that reads x
+    only through affine maps (SPEC["csr_input"]): its kernels over CSR rows (`loss_csr`, ...)
+    then train on x's non-zero entries and its dense form is never made. They have no
+    Hessian: "lbfgs" and the first-order rules train on it, Newton's method does not.
     """
     if stores.holds_chunks(x) and sample_weight is not None:
         raise DataError("sample_weight is for data in memory; data in chunks trains unweighted")
@@ -117,19 +122,18 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     if x is not None:
         module = tiers.kernels_for(module, tier, inputs.sample_count(x), epochs,
                                    None if full_batch else batch_size)
+    tier_used = tiers.name_of(module)
+    if x is not None:
+        module = inputs.over_rows_of(module, x)
     weights = inputs.sample_weights(spec, sample_weight, inputs.sample_count(x) if x is not None
                                     else 0, checked.dtype)
     runs, data = module, checked.data
     if weights is not None:
-        if not full_batch:
-            raise SettingsError("sample_weight trains full batch (gd, lbfgs, newton, or a "
-                                "first-order rule without batch_size): mini-batches are not "
-                                "weighted")
         runs, data = inputs.Weighted(module), data + (weights,)
 
     def minibatches(update, params, record):
         return minibatch_epochs(module, update, params, x, y, batch_size, epochs,
-                                np.random.default_rng(seed), record)
+                                np.random.default_rng(seed), record, weights)
 
     result = run_epochs(runs, params, data, model=source.ref,
                       optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
@@ -141,7 +145,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                                                     train_scores=epoch_metrics),
                       minibatches=None if full_batch else minibatches,
                       rows=None if x is None else inputs.sample_count(x))
-    result.settings["tier"] = tiers.name_of(module)
+    result.settings["tier"] = tier_used
     if hyper:
         result.settings["hyper"] = hyper
     if weights is not None:
@@ -177,7 +181,7 @@ def predict(result: Result, x, sizes=None, tier="auto") -> np.ndarray:
                         f"first") from None
     module = inputs.with_hyper(module, spec, result.settings.get("hyper"))
     module = tiers.kernels_for(module, tier, inputs.sample_count(checked.x))
-    return module.predict(*checked.params, *checked.inputs)
+    return inputs.over_rows_of(module, checked.x).predict(*checked.params, *checked.inputs)
 
 
 def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None,
@@ -190,7 +194,8 @@ def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None,
     for split, (xs, ys) in {"train": (x, y), "test": (x_test, y_test)}.items():
         if xs is not None:
             checked = inputs.model_inputs(spec, params, xs, ys, sizes)
-            chosen = tiers.kernels_for(module, tier, inputs.sample_count(checked.x))
+            chosen = inputs.over_rows_of(
+                tiers.kernels_for(module, tier, inputs.sample_count(checked.x)), checked.x)
             found.update({f"{split} {k}": v for k, v in
                           scores(chosen, checked.params, checked.x, checked.y).items()})
     return found

@@ -38,6 +38,29 @@ def test_sparse_kernel_equals_the_dense_one(digits):
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-7)
 
 
+def test_a_penalised_model_gets_a_sparse_kernel_with_its_penalty(example_models):
+    """elastic_net_mlp_blas: the penalty on W1, W2 is added once per call, its gradient for W1
+    transposed like W1's own."""
+    module = kernels.load(example_models / "elastic_net_mlp_blas.py")
+    assert module.SPEC["penalty"] and module.SPEC["sparse_input"] == "W1"
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((30, 3)) * (rng.random((30, 3)) < 0.5)
+    y = rng.integers(0, 3, 30)
+    params = [rng.uniform(-0.5, 0.5, (16, 3)), rng.uniform(-0.1, 0.1, 16),
+              rng.uniform(-0.5, 0.5, (3, 16)), np.zeros(3)]
+    nonzero = x != 0
+    starts = np.concatenate([[0], np.cumsum(nonzero.sum(axis=1))]).astype(np.int64)
+    dense = module.loss_and_gradient(*params, x, y)
+    sparse = module.loss_and_gradient_sparse(np.ascontiguousarray(params[0].T), *params[1:],
+                                             x[nonzero], np.nonzero(nonzero)[1].astype(np.int64),
+                                             starts, y)
+    assert module.penalty(*params) > 0.01 * dense[0]  # the penalty weighs in J
+    np.testing.assert_allclose(sparse[0], dense[0], rtol=1e-12)
+    np.testing.assert_allclose(sparse[1].T, dense[1], rtol=1e-10, atol=1e-12)
+    for got, expected in zip(sparse[2:], dense[2:]):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
 def test_sparse_and_dense_epochs_train_the_same_model(digits, monkeypatch):
     x, y = digits
     results = []

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from symdl import kernels, train
-from symdl.errors import DataError, SettingsError
+from symdl.errors import DataError
 from symdl.training import inputs, tiers
 
 # one model per layout and reduction: block (sum, mean, a penalty and a hyperparameter, a
@@ -99,11 +99,41 @@ def test_bad_weights_are_named(weights, message):
         train.fit("logistic_regression", x, y, epochs=1, sample_weight=weights)
 
 
-def test_weights_with_mini_batches_are_refused():
+@pytest.mark.parametrize("name, weight", [("logistic_regression", 1.0),
+                                          ("elastic_net_regression", 2.5),
+                                          ("multinomial_logistic", 1.0),
+                                          ("mnist_mlp", 2.5)])
+def test_equal_weights_train_mini_batches_as_no_weights_do(name, weight):
+    """The same batches (the same permutation each epoch) with each row's weight: a summed J
+    with weights of 1, or a mean J with any equal weight (÷ Σ w of the batch), is the
+    unweighted run, history included."""
+    spec, x, y, params, _ = problem(name, MODELS[name])
+    settings = dict(optimizer="adam", learning_rate=0.01, batch_size=7, epochs=3,
+                    params=params, sizes=MODELS[name], tier="numba")
+    weighted = train.fit(name, x, y, sample_weight=np.full(len(y), weight), **settings)
+    plain = train.fit(name, x, y, **settings)
+    np.testing.assert_allclose([j for _, j in weighted.history], [j for _, j in plain.history],
+                               rtol=1e-12)
+    for key in plain.params:
+        np.testing.assert_allclose(weighted.params[key], plain.params[key], rtol=1e-10,
+                                   atol=1e-12)
+
+
+def test_weighted_mini_batches_reach_the_weighted_optimum_as_repeated_rows_do():
+    """SGD on batches that carry their rows' integer weights, and SGD on the rows repeated,
+    both end within 0.02 of the weighted optimum (L-BFGS, full batch), which lies 0.12 from
+    the unweighted one."""
     _, x, y, _, weights = problem("logistic_regression", {})
-    with pytest.raises(SettingsError, match="sample_weight trains full batch"):
-        train.fit("logistic_regression", x, y, epochs=1, sample_weight=weights,
-                  optimizer="sgd", batch_size=8)
+    best = train.fit("logistic_regression", x, y, optimizer="lbfgs", epochs=200, tol=1e-10,
+                     sample_weight=weights).params["theta"]
+    unweighted = train.fit("logistic_regression", x, y, optimizer="lbfgs", epochs=200,
+                           tol=1e-10).params["theta"]
+    assert np.abs(unweighted - best).max() > 0.1
+    settings = dict(optimizer="sgd", learning_rate=0.01, batch_size=8, epochs=2000)
+    weighted = train.fit("logistic_regression", x, y, sample_weight=weights, **settings)
+    copies = train.fit("logistic_regression", *repeated(x, y, weights), **settings)
+    assert np.abs(weighted.params["theta"] - best).max() < 0.02
+    assert np.abs(copies.params["theta"] - best).max() < 0.02
 
 
 @pytest.mark.parametrize("name", ["logistic_regression", "univariate_least_squares"])

@@ -298,15 +298,29 @@ def test_partial_fit_learns_from_batches_and_needs_the_classes_first():
         classifier.partial_fit(X[:10, :2], labels[:10])
 
 
-def test_sparse_x_fits_as_its_dense_copy():
+@pytest.mark.parametrize("model", ["logistic_regression", "multinomial_logistic"])
+def test_sparse_x_fits_as_its_dense_copy(model):
+    """Through the kernels over CSR rows (tests/test_csr.py), which add the non-zero terms
+    only: the same model as the dense copy gives, up to the order of the sums."""
     scipy_sparse = pytest.importorskip("scipy.sparse")
     X, y = noisy_classes()
     X[np.abs(X) < 0.8] = 0.0
-    dense = SymdlClassifier("logistic_regression").fit(X, y)
-    sparse = SymdlClassifier("logistic_regression").fit(scipy_sparse.csr_matrix(X), y)
-    np.testing.assert_array_equal(sparse.coef_, dense.coef_)
-    np.testing.assert_array_equal(sparse.predict_proba(scipy_sparse.csr_matrix(X)),
-                                  dense.predict_proba(X))
+    dense = SymdlClassifier(model, tol=None, epochs=50).fit(X, y)
+    sparse = SymdlClassifier(model, tol=None, epochs=50).fit(scipy_sparse.csr_matrix(X), y)
+    assert sparse.result_.settings["optimizer"] == "lbfgs"
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(sparse.predict_proba(scipy_sparse.csr_matrix(X)),
+                               dense.predict_proba(X), rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(sparse.predict(scipy_sparse.csr_matrix(X)), dense.predict(X))
+
+
+def test_sparse_x_of_a_model_without_csr_kernels_is_made_dense():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X = np.linspace(-1, 1, 40)[:, None]
+    y = 3 * X[:, 0] + 1
+    sparse = SymdlRegressor("univariate_least_squares").fit(scipy_sparse.csr_matrix(X), y)
+    dense = SymdlRegressor("univariate_least_squares").fit(X, y)
+    np.testing.assert_array_equal(sparse.predict(scipy_sparse.csr_matrix(X)), dense.predict(X))
 
 
 def test_verbose_prints_the_epochs(capsys):

@@ -56,12 +56,12 @@ class BlasEmitter(Emitter):
     def sparse_step(self) -> Affine | None:
         """The affine map the data feeds, when its weight is used nowhere else (else None).
 
-        A model with a penalty on its parameters gets no sparse kernel (yet): its J and ∇J
-        would need the penalty's terms, which only the dense kernels add; nor does a model
-        with several data tensors, whose mini-batches the trainer gathers densely.
+        A model with several data tensors gets no sparse kernel: the trainer gathers its
+        mini-batches densely. A penalty R(θ) is added once per call, outside the rows, with
+        its gradient transposed for the weight held transposed (`sparse_kernel`).
         """
         features = self.model.features
-        if self.has_penalty or len(self.model.inputs) > 1:
+        if len(self.model.inputs) > 1:
             return None
         for g in self.derived.gradients:
             for step in g.as_weight:
@@ -197,8 +197,10 @@ class BlasEmitter(Emitter):
         args = [f"{w}_t" if p is step.weight else p.name for p in self.model.params]
         args += [f"{x}_values", f"{x}_columns", f"{x}_starts"] + [a for a in self.data_args() if a != x]
         args += self.hyper_args()
-        results = ", ".join([self.scaled("total")] + [f"g_{w}_t" if p is step.weight else f"g_{p.name}"
-                                                 for p in self.model.params])
+        results = ", ".join([self.scaled("total") + self.penalty_call()] + [
+            f"g_{w}_t{self.penalty_gradient_term(k)}.T" if p is step.weight and self.has_penalty
+            else f"g_{w}_t" if p is step.weight else f"g_{p.name}{self.penalty_gradient_term(k)}"
+            for k, p in enumerate(self.model.params)])
         # Dimensions are read off the parameters' shapes: name the transposed weight's view.
         body = [f"{w} = {w}_t.T"] + self.batch_forward(step) + self.batch_loss() + self.batch_backward(step)
         return KERNEL_BLAS.substitute(

@@ -20,6 +20,7 @@ from symdl.generate.blas import BlasEmitter
 from symdl.generate.block import BlockEmitter
 from symdl.generate.numpy_tier import NumPyTierEmitter
 from symdl.generate.block import unsupported as block_unsupported
+from symdl.generate.csr import csr_kernels, unsupported as csr_unsupported
 from symdl.generate.rows import RowsEmitter
 from symdl.generate.templates import MODULE
 from symdl.model import Affine, Model
@@ -97,6 +98,9 @@ def spec(model: Model, derived: Derived) -> dict:
         "numpy_tier": layout_of(model) == "block",
         # the weight that loss_and_gradient_sparse takes transposed, when there is that kernel
         "sparse_input": sparse.weight.name if sparse is not None else None,
+        # loss_csr, loss_and_gradient_csr, gradient_csr, predict_csr (and _weighted_csr):
+        # x by its non-zero entries, for a model that reads x only through affine maps (csr.py)
+        "csr_input": layout_of(model) != "blas" and not csr_unsupported(model, derived),
         "training": None if training is None else {
             "dataset": training.dataset, "optimizer": training.optimizer,
             "learning_rate": training.learning_rate, "epochs": training.epochs,
@@ -133,7 +137,7 @@ def weighted_kernels(model: Model) -> list[str]:
     found = EMITTERS[layout_of(model)](derived).weighted_kernels()
     if layout_of(model) == "block":
         found += NumPyTierEmitter(derived).weighted_kernels()
-    return found
+    return found + csr_kernels(model, derived, layout_of(model))
 
 
 def render_module(model: Model, source: Source) -> str:
@@ -143,6 +147,7 @@ def render_module(model: Model, source: Source) -> str:
     kernels = [without_blank_lines(k) for k in emitter.kernels() if k]
     if layout_of(model) == "block":
         kernels += [without_blank_lines(k) for k in NumPyTierEmitter(derived).kernels() if k]
+    kernels += [without_blank_lines(k) for k in csr_kernels(model, derived, layout_of(model)) if k]
     kernels += [without_blank_lines(k) for k in weighted_kernels(model) if k]
     regenerate = "symdl generate" if source.builtin else f"symdl generate {source.path.name}"
     text = MODULE.substitute(

@@ -217,17 +217,18 @@ class NumPyTierEmitter(BlockEmitter):
             allocate = f"np.empty((m, {self.dims[out.shape[0]]}))"
             store = f"out[_start:_stop] = {out.name}"
         args = self.chunk_args(with_label=False)
+        rows = f"_predict_rows{self.suffix}"
         chunk = self.chunk_function(
-            "_predict_rows_numpy", args + ["_start", "_stop", "out"], [], [],
+            rows, args + ["_start", "_stop", "out"], [], [],
             statements + [Statement(store)], "out",
             f"{out.name} for rows start..stop, into out, in NumPy.", with_label=False)
-        chunks, run = self.chunks_functions("_predict_of_chunks_numpy", "_predict_rows_numpy", args,
+        chunks, run = self.chunks_functions(f"_predict_of_chunks{self.suffix}", rows, args,
                                             tail=["out"])
         kernel = KERNEL_PREDICT.substitute(
             run=run, args=self.entry_args(self.input_args()), rows=self._rows(),
             allocate=allocate, transposed="", chunk_args=", ".join(args),
             doc=f"The model's output {out.name} for every sample, in NumPy.")
-        return [chunk, *chunks, numpy_names(kernel)]
+        return [chunk, *chunks, self.entry_names(kernel)]
 
 
 def numpy_written(statement: Statement) -> str | None:

@@ -55,7 +55,7 @@ class RowsEmitter(Emitter):
     # -- node methods: forward --
     def forward(self) -> list[Statement]:
         self.computed = set()  # a kernel's statements start here: no shared call computed yet
-        lines = [Statement(f"{t.name}_i = {t.name}[i]") for t in self.model.inputs]
+        lines = self.input_rows()
         if self.model.label:
             t = self.model.label
             lines.append(Statement(f"{t.name}_i = {t.name}[i]"))
@@ -63,17 +63,29 @@ class RowsEmitter(Emitter):
             lines.extend(getattr(self, f"forward_{type(step).__name__}")(step))
         return lines
 
+    def input_rows(self) -> list[Statement]:
+        """Row i of every data tensor, as the statements that follow read it (`x_i`)."""
+        return [Statement(f"{t.name}_i = {t.name}[i]") for t in self.model.inputs]
+
+    def dot_input(self, weight: str, tensor) -> str:
+        """w·x for a weight (or a weight's row) and the input of an affine map."""
+        return f"_dot({weight}, {self._vector(tensor)})"
+
+    def axpy_input(self, alpha: str, tensor, target: str) -> str:
+        """target += alpha·x for the input x of an affine map (a weight's gradient)."""
+        return f"_axpy({alpha}, {self._vector(tensor)}, {target})"
+
     def forward_Affine(self, step: Affine) -> list[Statement]:
-        x = self._vector(step.input)
         bias = ""
         if step.out.is_scalar:
             if step.bias is not None:
                 bias = f"{step.bias.name} + "
-            return [Statement(f"{step.out.name} = {bias}_dot({step.weight.name}, {x})")]
+            return [Statement(f"{step.out.name} = {bias}{self.dot_input(step.weight.name, step.input)}")]
         k = self.index(step.out.shape[0])
         if step.bias is not None:
             bias = f"{step.bias.name}[{k}] + "
-        return [Statement(f"{step.out.name}[{k}] = {bias}_dot({step.weight.name}[{k}], {x})",
+        return [Statement(f"{step.out.name}[{k}] = {bias}"
+                          f"{self.dot_input(f'{step.weight.name}[{k}]', step.input)}",
                           step.out.shape[0])]
 
     def forward_Let(self, step: Let) -> list[Statement]:
@@ -128,12 +140,13 @@ class RowsEmitter(Emitter):
             sums, local = self.reduced(gradient.local, names)
             lines += sums + [Statement(f"{target} += {local}", loop, inner=inner)]
         for step in gradient.as_weight:
-            x = self._vector(step.input)
             if step.out.is_scalar:
-                lines.append(Statement(f"_axpy(d_{step.out.name}, {x}, g_{param.name})"))
+                lines.append(Statement(self.axpy_input(f"d_{step.out.name}", step.input,
+                                                       f"g_{param.name}")))
             else:
                 k = self.index(step.out.shape[0])
-                lines.append(Statement(f"_axpy(d_{step.out.name}[{k}], {x}, g_{param.name}[{k}])",
+                lines.append(Statement(self.axpy_input(f"d_{step.out.name}[{k}]", step.input,
+                                                       f"g_{param.name}[{k}]"),
                                        step.out.shape[0]))
         for step in gradient.as_bias:
             if step.out.is_scalar:
@@ -176,7 +189,7 @@ class RowsEmitter(Emitter):
         pad = " " * indent
         current: str | None = None
         body: list[str] = []
-        calls_helper = re.compile(r"\b_(dot|dot_column|axpy)\(")
+        calls_helper = re.compile(r"\b_(dot|dot_column|axpy|csr_dot|csr_axpy)\(")
 
         def flush():
             if current is None:
@@ -241,15 +254,17 @@ class RowsEmitter(Emitter):
             allocate = f"np.empty((m, {self.dims[out.shape[0]]}))"
             store = f"out[i, :] = {out.name}"
         args = self.param_args() + self.input_args()
+        rows = f"_predict_rows{self.suffix}"
         chunk = self.chunk_function(
-            "_predict_rows", args + ["_start", "_stop", "out"], self.local_arrays(False), [],
+            rows, args + ["_start", "_stop", "out"], self.local_arrays(False), [],
             prune(forward + [Statement(store)]), "out", f"{out.name} for rows start..stop, into out.")
-        chunks, run = self.chunks_functions("_predict_of_chunks", "_predict_rows", args, tail=["out"])
+        chunks, run = self.chunks_functions(f"_predict_of_chunks{self.suffix}", rows, args,
+                                            tail=["out"])
         kernel = KERNEL_PREDICT.substitute(
             run=run, args=self.entry_args(self.input_args()), rows=self._rows(),
             allocate=allocate, transposed="",
             chunk_args=", ".join(args), doc=f"The model's output {out.name} for every sample.")
-        return [chunk, *chunks, kernel]
+        return [chunk, *chunks, self.entry_names(kernel)]
 
     def kernel_without_data(self, which) -> str:
         self.computed = set()

@@ -2,8 +2,9 @@
 
 `batches` yields them as fresh arrays (chunked training takes them from one chunk at a time);
 `Batches` gathers them into buffers made once, so that an epoch of many small batches
-allocates nothing; `SparseBatches` gathers CSR rows for a model with a sparse-input kernel
-(SPEC["sparse_input"]: a network whose first layer reads x, as MNIST's does).
+allocates nothing; `SparseBatches` gathers CSR rows, for sparse x (`CsrRows`, the `_csr`
+kernels) and for a model with a sparse-input kernel (SPEC["sparse_input"]: a network whose
+first layer reads x, as MNIST's does). Either carries the rows' sample weights when given.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from symdl.training.inputs import input_arrays, sample_count
+from symdl.training.inputs import CsrRows, input_arrays, sample_count
 
 
 def batches(x, y, batch_size, rng):
@@ -50,11 +51,13 @@ class Batches:
 
     The order is `rng.permutation(m)` each epoch, as `batches` draws it, so both give the
     same batches from the same seed. Each batch is (rows, kernel data arguments): the same
-    rows of every data tensor (x may be a tuple of them), then of the target.
+    rows of every data tensor (x may be a tuple of them), then of the target, then of the
+    samples' `weights` when given (the weighted kernels' last argument).
     """
 
-    def __init__(self, x, y, batch_size):
-        self.arrays = input_arrays(x) + (() if y is None else (y,))
+    def __init__(self, x, y, batch_size, weights=None):
+        self.arrays = (input_arrays(x) + (() if y is None else (y,))
+                       + (() if weights is None else (weights,)))
         self.rows, self.size = len(self.arrays[0]), int(batch_size)
         self.buffers = [np.empty((self.size,) + a.shape[1:], a.dtype) for a in self.arrays]
 
@@ -68,14 +71,19 @@ class Batches:
 
 
 class SparseBatches(Batches):
-    """The same batches with x as CSR rows: (values, columns, row starts) of its non-zeros."""
+    """The same batches with x as CSR rows: (values, columns, row starts) of its non-zeros,
+    then the rows of y and of the weights. x is `CsrRows` (sparse x as the user gave it) or
+    dense x, whose non-zeros are found here."""
 
-    def __init__(self, x, y, batch_size):
+    def __init__(self, x, y, batch_size, weights=None):
+        if not isinstance(x, CsrRows):
+            nonzero = x != 0
+            starts = np.concatenate([[0], np.cumsum(nonzero.sum(axis=1))]).astype(np.int64)
+            x = CsrRows(x[nonzero], np.nonzero(nonzero)[1].astype(np.int64), starts, x.shape[1])
         self.rows, self.size = len(x), int(batch_size)
-        self.y, self.y_buffer = y, np.empty((self.size,) + y.shape[1:], y.dtype)
-        nonzero = x != 0
-        self.values, self.columns = x[nonzero], np.nonzero(nonzero)[1].astype(np.int64)
-        self.starts = np.concatenate([[0], np.cumsum(nonzero.sum(axis=1))]).astype(np.int64)
+        self.values, self.columns, self.starts = x.arrays
+        self.arrays = [a for a in (y, weights) if a is not None]
+        self.buffers = [np.empty((self.size,) + a.shape[1:], a.dtype) for a in self.arrays]
         widest = int(np.max(np.diff(self.starts), initial=0))
         self.value_buffer = np.empty(self.size * widest, x.dtype)
         self.column_buffer = np.empty(self.size * widest, np.int64)
@@ -87,9 +95,10 @@ class SparseBatches(Batches):
             count = min(self.size, self.rows - start)
             used = _gather_csr(self.values, self.columns, self.starts, order, start, count,
                                self.value_buffer, self.column_buffer, self.start_buffer)
-            _gather_rows(self.y, order, start, self.y_buffer)
+            for array, buffer in zip(self.arrays, self.buffers):
+                _gather_rows(array, order, start, buffer)
             yield count, (self.value_buffer[:used], self.column_buffer[:used],
-                          self.start_buffer[:count + 1], self.y_buffer[:count])
+                          self.start_buffer[:count + 1], *(b[:count] for b in self.buffers))
 
 
 @numba.njit(cache=True)

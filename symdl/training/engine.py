@@ -35,7 +35,7 @@ from symdl.errors import ConvergenceWarning, DivergenceError
 from symdl.training.batches import Batches, SparseBatches, sparse_pays
 from symdl.training.divergence import (DivergenceWatch, automatic_step, divergence_hint,
                                       finite_loss, step_size_note)
-from symdl.training.inputs import flat, sample_count, unflat
+from symdl.training.inputs import CsrRows, Weighted, flat, sample_count, unflat
 from symdl.training.result import STOP_REASONS, History, Result, Run
 
 
@@ -229,37 +229,42 @@ def full_batch_epochs(module, update, params, data, epochs, record, stopping=Non
     return params
 
 
-def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, record):
-    """Shuffled mini-batches gathered into buffers made once; the epoch's J adds up the
-    batch losses (each at the parameters it was computed with) instead of a second pass.
-
-    When the model has a sparse-input kernel (SPEC["sparse_input"], a network whose first
-    layer reads x), `sparse_pays(x)`, the batches are gathered as CSR rows and that kernel
-    runs instead, on the first layer's weight held transposed during the epoch and copied
-    back at its end.
-    """
+def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, record,
+                     weights=None):
+    """Shuffled mini-batches in buffers made once; the epoch's J adds up the batch losses
+    (each at its own parameters). Each batch carries its rows' `weights`, if any, into the
+    weighted kernels (÷ Σ w for a mean). Sparse x (`CsrRows`) is gathered as CSR rows for
+    the `_csr` kernels (`module` is `inputs.OverCsrRows`); so is dense x for a model with a
+    sparse-input kernel (SPEC["sparse_input"]) when `sparse_pays(x)`, whose first layer's
+    weight is held transposed during the epoch."""
     spec = module.SPEC
     mean = spec["reduction"] == "mean"
     weight = spec.get("sparse_input")
-    if weight and y is not None and not isinstance(x, tuple) and sparse_pays(x):
+    runs = module if weights is None else Weighted(module)
+    if isinstance(x, CsrRows):
+        index, gather = None, SparseBatches(x, y, batch_size, weights)
+        kernel = runs.loss_and_gradient
+    elif (weight and weights is None and y is not None and not isinstance(x, tuple)
+          and sparse_pays(x)):
         index = [n for n, _ in spec["params"]].index(weight)
         original = params[index]
         params = list(params)
         params[index] = np.ascontiguousarray(original.T)
         gather, kernel = SparseBatches(x, y, batch_size), module.loss_and_gradient_sparse
     else:
-        index, gather, kernel = None, Batches(x, y, batch_size), module.loss_and_gradient
+        index, gather, kernel = None, Batches(x, y, batch_size, weights), runs.loss_and_gradient
+    rows = sample_count(x) if weights is None else float(np.sum(weights))
     for epoch in range(1, epochs + 1):
         total = 0.0
         for count, data in gather.epoch(rng):
             loss, *grads = kernel(*params, *data)
             finite_loss(loss, epoch)
             params = update.step(params, grads)
-            total += loss * count if mean else loss
+            total += loss * (count if weights is None else np.sum(data[-1])) if mean else loss
         if index is not None:
             original[...] = params[index].T
         shown = params if index is None else params[:index] + [original] + params[index + 1:]
-        if record(epoch, total / sample_count(x) if mean else total, shown):
+        if record(epoch, total / rows if mean else total, shown):
             break
     if index is not None:
         params = params[:index] + [original] + params[index + 1:]

@@ -37,9 +37,12 @@ def input_specs(spec) -> list:
 
 def input_arrays(x) -> tuple:
     """The data arrays a kernel takes before the target: x itself, or each of a model's
-    several data tensors (checked x of such a model is a tuple in declaration order)."""
+    several data tensors (checked x of such a model is a tuple in declaration order), or
+    sparse x's three arrays (`CsrRows`)."""
     if x is None:
         return ()
+    if isinstance(x, CsrRows):
+        return x.arrays
     return tuple(x) if isinstance(x, tuple) else (x,)
 
 
@@ -49,8 +52,73 @@ def kernel_data(x, y) -> tuple:
 
 
 def sample_count(x) -> int:
-    """The number of samples in checked x (one array, or a tuple of them)."""
+    """The number of samples in x (one array, a tuple of them, `CsrRows` or sparse x)."""
+    if isinstance(x, CsrRows) or is_sparse(x):
+        return x.shape[0]
     return len(input_arrays(x)[0])
+
+
+# ---- sparse x: its rows' non-zero entries, for the `_csr` kernels -----------------------------
+
+def is_sparse(x) -> bool:
+    """Whether x is a SciPy sparse matrix or array (told without importing SciPy)."""
+    return type(x).__module__.startswith("scipy.sparse")
+
+
+class CsrRows:
+    """Checked sparse x: each row's non-zero entries as three arrays, values, their columns
+    (int64) and where each row starts (int64, rows + 1 of them), what a model's `_csr` kernels
+    take in place of x (generate/csr.py). Its dense form is never made."""
+
+    def __init__(self, values, columns, starts, width: int):
+        self.values, self.columns, self.starts, self.width = values, columns, starts, int(width)
+
+    @property
+    def arrays(self) -> tuple:
+        return self.values, self.columns, self.starts
+
+    @property
+    def shape(self) -> tuple:
+        return len(self), self.width
+
+    @property
+    def dtype(self):
+        return self.values.dtype
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+
+CSR_ENTRY_POINTS = ("loss", "loss_and_gradient", "gradient", "predict")
+"""The entry points with a version over CSR x, `NAME_csr(*params, x_values, x_columns,
+x_starts, ...)` (and `NAME_weighted_csr`)."""
+
+
+class OverCsrRows:
+    """A module (or its NumPy tier, or a `WithHyper` view) whose `loss`, `loss_and_gradient`,
+    `gradient` and `predict` (and their weighted versions) are its kernels over CSR x. It has
+    no Hessian (SPEC["hessian"] False here: the automatic step estimates the curvature by
+    Hessian-vector products, and Newton's method says it is not available)."""
+
+    def __init__(self, module):
+        spec = module.SPEC
+        if not spec.get("csr_input"):
+            raise DataError(f"{spec['name']} has no kernels over sparse x (it reads x other than "
+                            f"through affine maps, or reads several data tensors): pass x "
+                            f"dense (x.toarray())")
+        self.module, self.SPEC = module, {**spec, "hessian": False}
+
+    def __getattr__(self, name):
+        if name.removesuffix("_weighted") in CSR_ENTRY_POINTS:
+            return getattr(self.module, f"{name}_csr")
+        if name.removesuffix("_weighted") in ("hessian", "closed_form"):
+            raise AttributeError(f"{self.SPEC['name']} has no {name} over sparse x")
+        return getattr(self.module, name)
+
+
+def over_rows_of(module, x):
+    """`module` as the kernels for checked x: `OverCsrRows(module)` for sparse x."""
+    return OverCsrRows(module) if isinstance(x, CsrRows) else module
 
 
 # ---- the intercept: one convention -----------------------------------------------------------
@@ -131,8 +199,8 @@ class ModelInputs:
 
 ENTRY_POINTS = ("loss", "loss_and_gradient", "gradient", "predict", "hessian", "closed_form",
                 "loss_and_gradient_sparse")
-"""The generated functions that take a model's hyperparameters (and their NumPy tier's and
-weighted versions: `loss_weighted_numpy`)."""
+"""The generated functions that take a model's hyperparameters (and their NumPy tier's,
+weighted and CSR versions: `loss_weighted_csr_numpy`)."""
 
 WEIGHTED = ("loss", "loss_and_gradient", "gradient", "hessian")
 """The entry points with a weighted version, `NAME_weighted(*params, *data, sample_weight)`."""
@@ -140,7 +208,7 @@ WEIGHTED = ("loss", "loss_and_gradient", "gradient", "hessian")
 
 def is_entry_point(name: str) -> bool:
     """Whether `name` is an entry point that takes the hyperparameters."""
-    return name.removesuffix("_numpy").removesuffix("_weighted") in ENTRY_POINTS
+    return name.removesuffix("_numpy").removesuffix("_csr").removesuffix("_weighted") in ENTRY_POINTS
 
 
 def hyper_values(spec, hyper=None) -> dict:
@@ -469,9 +537,12 @@ def _checked_data(spec, x, y, bound, params, need_target, dtype):
     return x, y
 
 
-def _checked_tensor(spec, label, shape, value, bound, params, dtype) -> np.ndarray:
-    """One data tensor: real numbers, one row per sample shaped as declared, finite, `dtype`."""
+def _checked_tensor(spec, label, shape, value, bound, params, dtype) -> "np.ndarray | CsrRows":
+    """One data tensor: real numbers, one row per sample shaped as declared, finite, `dtype`
+    (sparse x: `CsrRows`, `_checked_sparse`)."""
     name = spec["name"]
+    if is_sparse(value):
+        return _checked_sparse(spec, label, shape, value, bound, dtype)
     array = validate.numeric_array(value, label)
     if shape:
         dim = shape[0]
@@ -497,6 +568,24 @@ def _checked_tensor(spec, label, shape, value, bound, params, dtype) -> np.ndarr
         raise DataError(f"no samples: {label} has 0 rows")
     validate.require_finite(array, label)
     return validate.cast_without_overflow(array, dtype, label)
+
+
+def _checked_sparse(spec, label, shape, value, bound, dtype) -> CsrRows:
+    """Sparse x as `CsrRows`: 2-D, a vector tensor's columns, rows, finite values, `dtype`."""
+    name = spec["name"]
+    if len(value.shape) != 2 or not shape:
+        raise DataError(f"{label} is a sparse matrix of shape {value.shape}, but {name} reads "
+                        f"it as a 2-D array of feature columns ({shape[0] if shape else 'none'})")
+    if value.shape[0] == 0 or value.shape[1] == 0:
+        raise DataError(f"{label} has shape {value.shape}: no samples or no feature columns")
+    _bind(bound, shape[0], value.shape[1],
+          f"{label} (shape {value.shape}, {value.shape[1]} features)", spec, data=label)
+    csr = value.tocsr()
+    values = validate.numeric_array(csr.data, label)
+    validate.require_finite(values, label)
+    return CsrRows(np.ascontiguousarray(validate.cast_without_overflow(values, dtype, label)),
+                   np.ascontiguousarray(csr.indices, dtype=np.int64),
+                   np.ascontiguousarray(csr.indptr, dtype=np.int64), value.shape[1])
 
 
 def _by_name(spec, given: dict, names: list, kind: str, where: str = "") -> list:

@@ -42,7 +42,7 @@ class NumPyTier:
         self.module = module
 
     def __getattr__(self, name):
-        if name.removesuffix("_weighted") in self.ENTRY_POINTS:
+        if name.removesuffix("_csr").removesuffix("_weighted") in self.ENTRY_POINTS:
             return getattr(self.module, f"{name}_numpy")
         return getattr(self.module, name)
 

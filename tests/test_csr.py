@@ -1,0 +1,162 @@
+"""Sparse x: the kernels over CSR rows (generate/csr.py) and training on them.
+
+Every model that reads x only through affine maps has `loss_csr`, `loss_and_gradient_csr`,
+`gradient_csr` and `predict_csr` (weighted ones too, and for a block-layout model their NumPy
+tier). Each is held here to the model's dense kernel on the same x made dense, with explicit
+zeros, empty rows and duplicate entries among the non-zeros; training on sparse x is held
+to training on its dense form, and a shape whose dense form would need 80 GB is trained
+without it.
+"""
+
+import glob
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from symdl import kernels, sources, train
+from symdl.derive import Derived
+from symdl.errors import DataError
+from symdl.generate import csr, files
+from symdl.model import Model
+from symdl.optimizers import OptimizerError
+from symdl.training import inputs
+
+EXAMPLES = Path(__file__).parent.parent / "examples" / "models"
+CSR_MODELS = [ref for ref in sources.builtin_names() + sorted(glob.glob(str(EXAMPLES / "*.py")))
+              if isinstance(model := sources.load_derivation(ref), Model)
+              and files.layout_of(model) != "blas" and not csr.unsupported(model, Derived(model))]
+
+
+def kernels_of(ref, example_models):
+    return kernels.load(ref if sources.resolve(ref).builtin else example_models / Path(ref).name)
+
+
+def sparse_arguments(module, rows, seed=0):
+    """Parameters of size 0.5, sparse x (30% non-zero, every third row empty, an explicit zero
+    and a duplicate entry in row 1) with its dense form, and targets of the model's kind."""
+    spec = module.SPEC
+    rng = np.random.default_rng(seed)
+    sizes = {d: 4 for _, shape in spec["params"] + inputs.input_specs(spec)
+             for d in shape if isinstance(d, str)}
+    params = inputs.initial_params(spec, sizes, init_scale=0.5, seed=seed)
+    width = sizes[spec["features"][1][0]]
+    dense = rng.standard_normal((rows, width)) * (rng.random((rows, width)) < 0.3)
+    dense[::3] = 0.0
+    x = scipy.sparse.csr_matrix(dense)
+    if rows > 1:  # an explicit zero and a duplicate entry (x[1, 0] = 0.25 + 0.5) in row 1
+        x = scipy.sparse.vstack([x[:1], scipy.sparse.csr_matrix(
+            (np.r_[0.0, 0.25, 0.5], np.r_[1, 0, 0], np.r_[0, 3]), shape=(1, width)), x[2:]],
+            format="csr")
+        dense[1] = 0.0
+        dense[1, 0] = 0.75
+    checked = inputs.model_inputs(spec, params, x, None, need_target=False).x
+    target = None
+    if spec["target"] is not None:
+        shape = (rows,) + tuple(sizes.get(d, d) for d in spec["target_shape"])
+        kind = spec["target"][1]
+        target = (rng.integers(0, sizes.get(spec.get("classes_dim"), 2), rows) if kind == "class"
+                  else (rng.standard_normal(shape) > 0).astype(float) if kind == "binary"
+                  else np.abs(rng.standard_normal(shape)))
+    return params, checked, dense, target
+
+
+@pytest.mark.parametrize("tier", ["", "_numpy"])
+@pytest.mark.parametrize("rows", [1, 70, 40_000])
+@pytest.mark.parametrize("ref", CSR_MODELS, ids=lambda ref: Path(ref).stem)
+def test_the_csr_kernels_compute_what_the_dense_ones_do(ref, rows, tier, example_models,
+                                                       monkeypatch):
+    module = kernels_of(ref, example_models)
+    spec = module.SPEC
+    assert spec["csr_input"]
+    if tier and not spec["numpy_tier"]:
+        pytest.skip("a rows-layout model has no NumPy tier")
+    monkeypatch.setattr(module, "_chunked", lambda bounds, serial, parallel: serial)
+    params, x, dense, target = sparse_arguments(module, rows)
+    weights = np.random.default_rng(1).integers(0, 3, rows).astype(float)
+    weights[0] = 1.0
+    for weighted, extra in [("", ()), ("_weighted", (weights,))]:
+        data = ((target,) if target is not None else ()) + extra
+        expected = getattr(module, f"loss_and_gradient{weighted}{tier}")(*params, dense, *data)
+        found = getattr(module, f"loss_and_gradient{weighted}_csr{tier}")(*params, *x.arrays, *data)
+        np.testing.assert_allclose(found[0], expected[0], rtol=1e-12)
+        np.testing.assert_allclose(getattr(module, f"loss{weighted}_csr{tier}")(
+            *params, *x.arrays, *data), expected[0], rtol=1e-12)
+        for dense_part, sparse_part in zip(expected[1:], found[1:]):
+            assert np.shape(sparse_part) == np.shape(dense_part)
+            np.testing.assert_allclose(sparse_part, dense_part, rtol=0,
+                                       atol=1e-12 * (np.max(np.abs(dense_part)) or 1.0))
+    if spec["output"] is not None:
+        expected = getattr(module, f"predict{tier}")(*params, dense)
+        np.testing.assert_allclose(getattr(module, f"predict_csr{tier}")(*params, *x.arrays),
+                                   expected, rtol=0, atol=1e-12 * np.max(np.abs(expected)))
+
+
+def test_which_models_get_csr_kernels():
+    """The linear models and a network whose first layer reads x do; a model that reads x
+    element-wise (an RBF) or several data tensors, or a scalar x, does not."""
+    have = {Path(ref).stem for ref in CSR_MODELS}
+    assert {"logistic_regression", "ridge_regression", "multinomial_logistic", "poisson_glm",
+            "elastic_net_logistic", "huber_regressor", "mlp_classifier"} <= have
+    assert not {"rbf_classifier", "interaction_regression", "univariate_least_squares",
+                "mnist_mlp"} & have
+
+
+@pytest.mark.parametrize("optimizer, settings", [
+    ("lbfgs", {}), ("gd", {"learning_rate": 0.01}),
+    ("adam", {"learning_rate": 0.01, "batch_size": 16})])
+def test_training_on_sparse_x_is_training_on_its_dense_form(optimizer, settings):
+    rng = np.random.default_rng(3)
+    x = scipy.sparse.random(120, 15, density=0.2, format="csr", random_state=4)
+    y = rng.integers(0, 3, 120)
+    weights = rng.integers(0, 3, 120).astype(float)
+    for sample_weight in (None, weights):
+        common = dict(optimizer=optimizer, epochs=15, sizes={"C": 3}, tier="numba",
+                      sample_weight=sample_weight, **settings)
+        dense = train.fit("multinomial_logistic", x.toarray(), y, **common)
+        sparse = train.fit("multinomial_logistic", x.tocoo(), y, **common)  # any format
+        for name in dense.params:
+            np.testing.assert_allclose(sparse.params[name], dense.params[name], rtol=0,
+                                       atol=1e-10)
+        np.testing.assert_allclose(train.predict(sparse, x), train.predict(dense, x.toarray()),
+                                   rtol=0, atol=1e-10)
+
+
+def test_sparse_x_says_what_it_cannot_do():
+    x = scipy.sparse.random(20, 3, density=0.5, format="csr", random_state=0)
+    y = np.arange(20) % 2
+    with pytest.raises(OptimizerError, match="Newton"):
+        train.fit("logistic_regression", x, y.astype(float), optimizer="newton", epochs=2)
+    with pytest.raises(DataError, match="no kernels over sparse x"):
+        inputs.OverCsrRows(kernels.load("mnist_mlp"))  # its first layer has a kernel of its own
+    with pytest.raises(DataError, match="sparse matrix"):
+        train.fit("univariate_least_squares", scipy.sparse.csr_matrix(np.ones((20, 1))),
+                  y.astype(float), epochs=2)
+    bad = x.copy()
+    bad.data[0] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        train.fit("logistic_regression", bad, y.astype(float), epochs=2)
+
+
+def test_a_shape_whose_dense_form_needs_80_gb_trains_in_little_memory():
+    """100,000 × 100,000 at 0.1% density (10⁷ entries): dense, 80 GB. The estimator fits and
+    predicts through the CSR kernels; every array it allocates together stays under 1 GB."""
+    from symdl.sklearn import SymdlClassifier
+    rng = np.random.default_rng(0)
+    rows = columns = 100_000
+    per_row = 100
+    x = scipy.sparse.csr_matrix(
+        (rng.standard_normal(rows * per_row), rng.integers(0, columns, rows * per_row),
+         np.arange(0, rows * per_row + 1, per_row)), shape=(rows, columns))
+    y = (x[:, :50].sum(axis=1).A1 > 0).astype(int)
+    tracemalloc.start()
+    try:
+        clf = SymdlClassifier("logistic_regression", epochs=3, tol=None).fit(x, y)
+        clf.predict_proba(x[:1000])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert clf.coef_.shape == (columns,)
+    assert peak < 1e9, f"{peak / 1e9:.1f} GB"
