@@ -399,9 +399,10 @@ class SymdlEstimator(BaseEstimator):
     def _partial_train(self, X, targets, spec):
         """One epoch of a first-order rule on this batch, from the parameters so far: the
         estimator's optimizer if it is a first-order rule, else "sgd"; its step is the first
-        batch's automatic one unless `learning_rate` is given, and from the second batch on the
-        same rule object trains on, so that momentum's velocity and Adam's moments carry
-        over (a `fit` starts afresh)."""
+        batch's automatic one unless `learning_rate` is given. The rule's object, with its
+        state (momentum's velocity, Adam's moments, its step count), is kept on the estimator
+        from the first batch on and trains the next, so n calls are n epochs of one run (a
+        `fit` starts afresh; `clone` starts without it; pickling keeps it)."""
         rule = self.optimizer if self.optimizer not in (None, *optimizers.METHODS) else "sgd"
 
         def one_epoch(settings):
@@ -415,10 +416,8 @@ class SymdlEstimator(BaseEstimator):
                 settings["optimizer"] = self._partial_rule
         self._train(X, targets, spec, adjust=one_epoch)
         found = self.result_.settings
-        step = found.get("final learning_rate", found.get("learning_rate"))
-        if getattr(self, "_partial_rule", None) is None:
-            self._partial_rule = optimizers.make(rule, step)
-        self.learning_rate_ = step
+        self._partial_rule = self.result_.optimizer  # the rule as this epoch left it
+        self.learning_rate_ = found.get("final learning_rate", found.get("learning_rate"))
         return self
 
     # ---- saving -------------------------------------------------------------------------------

@@ -298,6 +298,34 @@ def test_partial_fit_learns_from_batches_and_needs_the_classes_first():
         classifier.partial_fit(X[:10, :2], labels[:10])
 
 
+@pytest.mark.parametrize("rule", ["adam", "momentum"])
+def test_partial_fit_keeps_the_rules_state_so_two_calls_are_two_epochs(rule):
+    """Adam's moments and step count, momentum's velocity: kept from the first call on, so two
+    partial_fit calls on X are fit's two epochs on X; a pickled estimator goes on the same;
+    a clone starts afresh (its first call is the first epoch); a rule started afresh at the
+    second call would land elsewhere."""
+    import pickle
+
+    from sklearn.base import clone
+    X, y = noisy_classes(300)
+    settings = dict(optimizer=rule, learning_rate=0.05, tol=None)
+    two_epochs = SymdlClassifier("logistic_regression", epochs=2, **settings).fit(X, y)
+    one_epoch = SymdlClassifier("logistic_regression", epochs=1, **settings).fit(X, y)
+    stepped = SymdlClassifier("logistic_regression", **settings).partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_allclose(stepped.coef_, one_epoch.coef_, rtol=1e-12)
+    restored = pickle.loads(pickle.dumps(stepped))
+    fresh = clone(stepped).partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_allclose(fresh.coef_, one_epoch.coef_, rtol=1e-12)
+    stepped.partial_fit(X, y)
+    restored.partial_fit(X, y)
+    np.testing.assert_allclose(stepped.coef_, two_epochs.coef_, rtol=1e-12)
+    np.testing.assert_allclose(restored.coef_, two_epochs.coef_, rtol=1e-12)
+    forgetful = SymdlClassifier("logistic_regression", **settings).partial_fit(X, y, classes=[0, 1])
+    forgetful._partial_rule = None  # what partial_fit did before it kept the state
+    forgetful.partial_fit(X, y)
+    assert np.abs(forgetful.coef_ - two_epochs.coef_).max() > 1e-5  # the kept: 1e-12 off
+
+
 @pytest.mark.parametrize("model", ["logistic_regression", "multinomial_logistic"])
 def test_sparse_x_fits_as_its_dense_copy(model):
     """Through the kernels over CSR rows (tests/test_csr.py), which add the non-zero terms

@@ -22,6 +22,9 @@ estimators). Newton's method also stops, tol or not, once its step can no longer
 (the predicted decrease is below J's rounding). The `Result` says why it stopped
 (`stop_reason`, one of `result.STOP_REASONS`) and how many epochs ran (`n_iter`); a run
 whose stopping test was not met when its budget ended gets a `ConvergenceWarning`.
+
+Long because every rule's loop is here, each with its data routes (dense, CSR rows, weighted
+rows, the sparse-input kernel) and the one stopping test they share.
 """
 
 from __future__ import annotations
@@ -120,7 +123,7 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
                 "epochs": epochs, "batch_size": batch_size, "seed": seed, "tol": tol}
     if optimizer in optimizers.METHODS:  # L-BFGS and Newton take no step size
         del settings["learning_rate"]
-    stopping = Stopping(tol)
+    stopping, update = Stopping(tol), None
     run = Run(spec["name"], epochs, names, params, History(), model=model, settings=settings)
 
     with interrupts.deferred() as interruption:
@@ -169,6 +172,7 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
             for callback in callbacks:
                 callback.on_train_end(run)
     result = run.result()
+    result.optimizer = update
     result.stop_reason = ("interrupted" if interruption.requested else "callback" if run.stop
                           else stopping.reason or "epochs")
     if interruption.requested:
@@ -250,6 +254,7 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
         original = params[index]
         params = list(params)
         params[index] = np.ascontiguousarray(original.T)
+        _transpose_state(update, index)
         gather, kernel = SparseBatches(x, y, batch_size), module.loss_and_gradient_sparse
     else:
         index, gather, kernel = None, Batches(x, y, batch_size, weights), runs.loss_and_gradient
@@ -268,7 +273,15 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
             break
     if index is not None:
         params = params[:index] + [original] + params[index + 1:]
+        _transpose_state(update, index)
     return params
+
+
+def _transpose_state(update, index):
+    """The rule's state of parameter `index` transposed, as the sparse-input kernel holds it
+    (a state kept across runs, partial_fit's, meets both)."""
+    if update.states is not None:
+        update.states[index] = [np.ascontiguousarray(s.T) for s in update.states[index]]
 
 
 def lbfgs(module, params, data, epochs, record, stopping=None):

@@ -67,6 +67,9 @@ class Result:
     interrupted: bool = False  # Ctrl-C stopped training; params are those reached so far
     stopped_epoch: int | None = None  # the last epoch completed, when interrupted
     stop_reason: str = ""  # why training ended: a key of STOP_REASONS ("" for older files)
+    # a first-order rule's object as training left it (its state: momentum's velocity, Adam's
+    # moments), for a run that goes on from here (partial_fit); None for L-BFGS and Newton
+    optimizer: object = field(default=None, repr=False, compare=False)
 
     @property
     def n_iter(self) -> int:
