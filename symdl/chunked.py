@@ -101,10 +101,12 @@ def _kernel_data(spec, arrays, y, data_dtype):
 
 
 def _chunk_sums(*blocks, ref, params, want, check, data_dtype, count, hyper=None,
-                block_info=None):
+                weighted=False, block_info=None):
     """What `want` names, for one chunk, as sums packed in one row.
 
-    `blocks` are the chunk of each of the `count` data tensors, then of the target if any.
+    `blocks` are the chunk of each of the `count` data tensors, then of the target if any,
+    then (`weighted`) of the samples' weights, for the weighted kernels (a mean J's chunk
+    sums then scale by the chunk's Σ w, not its rows).
     The row is [J, ∂J/∂p₁..., H₁₁..., rows·score]: J always, then the gradient, the Hessian
     (the generated `hessian` kernel, P × P over the flat parameters) and the training scores
     (training.scores: accuracy or mse, times the chunk's rows) when `want` names them. The
@@ -113,6 +115,8 @@ def _chunk_sums(*blocks, ref, params, want, check, data_dtype, count, hyper=None
     module = kernels.load(ref)
     spec = module.SPEC
     module = inputs.with_hyper(module, spec, hyper)
+    weights = np.ascontiguousarray(blocks[-1][:, 0], dtype=data_dtype) if weighted else None
+    blocks = blocks[:-1] if weighted else blocks
     arrays, y = blocks[:count], (blocks[count] if len(blocks) > count else None)
     if check:
         info = block_info[0]
@@ -125,6 +129,8 @@ def _chunk_sums(*blocks, ref, params, want, check, data_dtype, count, hyper=None
     else:
         x, y = _kernel_data(spec, arrays, y, data_dtype)
     data = kernel_data(x, y)
+    if weighted:
+        module, data = inputs.Weighted(module), data + (weights,)
     with _KERNEL_LOCK:
         if "gradient" in want:
             loss, *grads = module.loss_and_gradient(*params, *data)
@@ -134,7 +140,7 @@ def _chunk_sums(*blocks, ref, params, want, check, data_dtype, count, hyper=None
         found_scores = scores(module, params, x, y) if "scores" in want else {}
     sums = np.concatenate([[loss]] + [np.ravel(g) for g in grads + hessian]).astype(np.float64)
     rows = inputs.sample_count(x)
-    scale = rows if spec["reduction"] == "mean" else 1
+    scale = (float(np.sum(weights)) if weighted else rows) if spec["reduction"] == "mean" else 1
     found = np.concatenate([sums * scale, [rows * v for v in found_scores.values()]])
     return found[None, :]
 
@@ -142,7 +148,7 @@ def _chunk_sums(*blocks, ref, params, want, check, data_dtype, count, hyper=None
 class ChunkedData:
     """Aligned row chunks of x and y, and one pass over them: the summed loss and gradient."""
 
-    def __init__(self, ref, spec, x, y, dtype, scheduler=None, hyper=None):
+    def __init__(self, ref, spec, x, y, dtype, scheduler=None, hyper=None, sample_weight=None):
         self.ref, self.spec, self.dtype, self.scheduler = ref, spec, dtype, scheduler
         self.hyper = inputs.hyper_values(spec, hyper)
         tensors = inputs.input_specs(spec)
@@ -165,6 +171,10 @@ class ChunkedData:
         if self.rows == 0:
             raise DataError("no samples: x has 0 rows")
         self.passes = 0
+        # what a mean J's chunk sums are divided by: the rows, or Σ w over weighted rows
+        self.weights, self.total_weight = None, float(self.rows)
+        if sample_weight is not None:
+            self.weights, self.total_weight = _checked_weights(spec, sample_weight, first)
 
     @property
     def chunks(self) -> int:
@@ -184,7 +194,7 @@ class ChunkedData:
         total = self._sum(_chunk_sums, width, params=dask.delayed(list(params), pure=True),
                           want=tuple(want), check=check)
         self.passes += 1
-        sums = total[:width - len(names)] / (self.rows if self.spec["reduction"] == "mean" else 1)
+        sums = total[:width - len(names)] / (self.total_weight if self.spec["reduction"] == "mean" else 1)
         found = {"loss": float(sums[0]),
                  "scores": {n: float(v) / self.rows for n, v in zip(names, total[-len(names):])}
                  if names else {}}
@@ -202,20 +212,41 @@ class ChunkedData:
         arrays = [x if x.ndim == 2 else x[:, None] for x in self.inputs]
         if self.y is not None:
             arrays.append(self.y if self.y.ndim == 2 else self.y.reshape(self.y.shape[0], 1))
+        if self.weights is not None:
+            arrays.append(self.weights[:, None])
         parts = da.map_blocks(per_chunk, *arrays, ref=self.ref, data_dtype=self.dtype,
                               dtype=np.float64, chunks=((1,) * self.chunks, (size,)),
                               meta=np.empty((0, size)), count=len(self.inputs),
-                              hyper=self.hyper, **options)
+                              hyper=self.hyper, weighted=self.weights is not None, **options)
         (total,) = dask.compute(parts.sum(axis=0, split_every=8), scheduler=self.scheduler)
         return total
 
     def block(self, index):
-        """Chunk `index` of x and y in memory, as the kernels take them."""
+        """Chunk `index` of x and y in memory, as the kernels take them, and its rows'
+        weights (None when the rows are not weighted)."""
         import dask
         y = None if self.y is None else self.y.blocks[index]
-        blocks, yb = dask.compute([x.blocks[index] for x in self.inputs], y,
-                                  scheduler=self.scheduler)
-        return _kernel_data(self.spec, blocks, yb, self.dtype)
+        w = None if self.weights is None else self.weights.blocks[index]
+        blocks, yb, wb = dask.compute([x.blocks[index] for x in self.inputs], y, w,
+                                      scheduler=self.scheduler)
+        wb = None if wb is None else np.ascontiguousarray(wb, dtype=self.dtype)
+        return (*_kernel_data(self.spec, blocks, yb, self.dtype), wb)
+
+
+def _checked_weights(spec, sample_weight, first):
+    """The samples' weights as a Dask array in the rows of x's chunks, and their sum, checked
+    in one pass over the weights alone (finite, ≥ 0, not all 0: `inputs.sample_weights`)."""
+    import dask
+    weights = _aligned_like(first, sample_weight, "sample_weight", "x")
+    if weights.ndim != 1:
+        raise DataError(f"sample_weight has shape {weights.shape}: give one weight per sample, "
+                        f"a 1-D array of {first.shape[0]}")
+    finite, smallest, total = dask.compute(weights.map_blocks(np.isfinite).all(), weights.min(),
+                                           weights.sum())
+    if not finite:
+        raise DataError("sample_weight contains NaN or inf; weights must be finite numbers")
+    inputs.sample_weights(spec, np.array([smallest, total]), 2)  # negative, or all 0
+    return weights, float(total)
 
 
 def _aligned_like(first, array, label, first_label):
@@ -276,8 +307,13 @@ class Kernels:
 def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_size=None,
         params=None, sizes=None, init_scale=0.0, init="normal", initial=None, seed=0, log=None,
         log_every=None, scheduler=None, tol=None, validation_data=None, epoch_metrics=False,
-        callbacks=(), progress=False, divergence="stop", hyper=None) -> Result:
+        callbacks=(), progress=False, divergence="stop", hyper=None,
+        sample_weight=None) -> Result:
     """Train model `ref` on Dask arrays x, y (what `train.fit` does for a Dask x).
+
+    `sample_weight` (a Dask or NumPy array, one weight per row, read in the rows of x's
+    chunks) trains every rule on the weighted kernels, as in memory: each chunk's sums are
+    Σ w ℓ and its gradient, the mini-batches carry their rows' weights.
 
     The epochs are the engine's `run_epochs`, as in memory, with the same divergence watch,
     callbacks, progress bar and Ctrl-C handling; only the kernels are the chunked ones.
@@ -307,7 +343,7 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
         raise DataError(f"{spec['name']} has a penalty on its parameters, which each chunk's "
                         f"kernel would add again; train it in memory (train.fit with NumPy arrays)")
     dtype = _dtype(inputs.given_inputs(spec, x)[0])
-    data = ChunkedData(ref, spec, x, y, dtype, scheduler, hyper)
+    data = ChunkedData(ref, spec, x, y, dtype, scheduler, hyper, sample_weight)
     bound = inputs.dimension_sizes(spec, data.x, sizes, data.y)
     if params is None:
         params = inputs.initial_params(spec, bound, dtype=dtype, init_scale=init_scale,
@@ -339,6 +375,8 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
                            "passes over the data": data.passes})
     if hyper:
         result.settings["hyper"] = hyper
+    if sample_weight is not None:
+        result.settings["sample_weight"] = True
     return result
 
 
@@ -374,16 +412,19 @@ def _minibatches(module, data, params, update, epochs, batch_size, seed, record)
     """
     rng = np.random.default_rng(seed)
     mean = data.spec["reduction"] == "mean"
+    runs = module if data.weights is None else inputs.Weighted(module)
     for epoch in range(1, epochs + 1):
         total = 0.0
         for index in rng.permutation(data.chunks):
-            xb, yb = data.block(int(index))
-            for batch_x, batch_y in batches(xb, yb, batch_size, rng):
-                loss, *grads = module.loss_and_gradient(*params, *kernel_data(batch_x, batch_y))
+            xb, yb, wb = data.block(int(index))
+            for batch in batches(xb, yb, batch_size, rng, wb):
+                loss, *grads = runs.loss_and_gradient(*params, *kernel_data(*batch[:2]),
+                                                      *batch[2:])
                 finite_loss(loss, epoch)
                 params = update.step(params, grads)
-                total += loss * len(batch_x) if mean else loss
-        if record(epoch, total / data.rows if mean else total, params):
+                size = inputs.sample_count(batch[0]) if wb is None else np.sum(batch[2])
+                total += loss * size if mean else loss
+        if record(epoch, total / data.total_weight if mean else total, params):
             break
     return params
 

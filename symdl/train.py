@@ -79,8 +79,6 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     then train on x's non-zero entries and its dense form is never made. They have no
     Hessian: "lbfgs" and the first-order rules train on it, Newton's method does not.
     """
-    if stores.holds_chunks(x) and sample_weight is not None:
-        raise DataError("sample_weight is for data in memory; data in chunks trains unweighted")
     if stores.holds_chunks(x):  # chunked.fit checks its settings itself
         return chunked.fit(name, x, y, optimizer=optimizer, learning_rate=learning_rate,
                            epochs=epochs, batch_size=batch_size, params=params, sizes=sizes,
@@ -88,7 +86,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
                            log=log, log_every=log_every, scheduler=scheduler, tol=tol,
                            validation_data=validation_data, epoch_metrics=epoch_metrics,
                            callbacks=callbacks, progress=progress, divergence=divergence,
-                           hyper=hyper)
+                           hyper=hyper, sample_weight=sample_weight)
     validate.settings(optimizer=optimizer, learning_rate=learning_rate, epochs=epochs,
                       batch_size=batch_size, init=init, init_scale=init_scale, seed=seed,
                       log_every=log_every, divergence=divergence, tol=tol)

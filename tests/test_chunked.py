@@ -72,6 +72,48 @@ def test_mean_reduction_network_and_scalar_features_equal_in_memory():
     assert_same_params(result, expected)
 
 
+@pytest.mark.parametrize("name, options", [
+    ("logistic_regression", dict(optimizer="gd", learning_rate=1e-3, epochs=20)),
+    ("logistic_regression", dict(optimizer="newton", epochs=20)),
+    ("two_layer_network", dict(optimizer="lbfgs", epochs=20, sizes={"H": 4}, init_scale=1.0))])
+def test_weighted_chunks_equal_weighted_rows_in_memory(logistic, name, options):
+    """A weight array travels in the rows of x's chunks: each chunk's sums are Σ w ℓ (a mean
+    J's ÷ Σ w of all rows), as the in-memory weighted kernels give them."""
+    x, y = logistic if name == "logistic_regression" else (
+        datasets.two_moons(m=600).x, datasets.two_moons(m=600).y)
+    weights = np.random.default_rng(2).integers(0, 4, len(y)).astype(float)
+    expected = train.fit(name, x, y, sample_weight=weights, **options)
+    xs, ys = chunked_like(x, y, 250)
+    for given in (weights, da.from_array(weights, chunks=250)):  # NumPy or Dask weights
+        result = train.fit(name, xs, ys, sample_weight=given, **options)
+        assert_same_params(result, expected)
+        assert result.settings["sample_weight"] is True
+
+
+def test_weighted_mini_batches_over_chunks_reach_the_weighted_optimum(logistic):
+    """Mini-batches from one chunk at a time carry their rows' weights: SGD over weighted
+    chunks ends within 0.02 of the weighted optimum, which lies 0.2 from the unweighted one."""
+    x, y = logistic
+    weights = np.where(y > 0, 4.0, 1.0)  # weights that move the optimum: the positives × 4
+    best = train.fit("logistic_regression", x, y, optimizer="lbfgs", epochs=200, tol=1e-10,
+                     sample_weight=weights).params["theta"]
+    plain = train.fit("logistic_regression", x, y, optimizer="lbfgs", epochs=200,
+                      tol=1e-10).params["theta"]
+    assert np.abs(plain - best).max() > 0.2
+    result = train.fit("logistic_regression", *chunked_like(x, y), sample_weight=weights,
+                       optimizer="sgd", learning_rate=1e-3, batch_size=50, epochs=30)
+    assert np.abs(result.params["theta"] - best).max() < 0.02
+
+
+def test_bad_weights_over_chunks_are_named(logistic):
+    x, y = logistic
+    for weights, message in [(-np.ones(3000), "negative"), (np.zeros(3000), "0 for every"),
+                             (np.full(3000, np.nan), "NaN"), (np.ones((3000, 2)), "1-D")]:
+        with pytest.raises(DataError, match=message):
+            train.fit("logistic_regression", *chunked_like(x, y), sample_weight=weights,
+                      epochs=1)
+
+
 def test_lbfgs_on_dask_follows_the_in_memory_iterates(logistic):
     x, y = logistic
     expected = train.fit("logistic_regression", x, y, optimizer="lbfgs", epochs=8)

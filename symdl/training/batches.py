@@ -15,16 +15,18 @@ import numpy as np
 from symdl.training.inputs import CsrRows, input_arrays, sample_count
 
 
-def batches(x, y, batch_size, rng):
-    """The whole data set once (gradient descent), or shuffled mini-batches covering it."""
+def batches(x, y, batch_size, rng, weights=None):
+    """The whole data set once (gradient descent), or shuffled mini-batches covering it:
+    (x, y) each, or (x, y, the rows' weights) when `weights` are given."""
     if x is None or batch_size is None or batch_size >= sample_count(x):
-        yield x, y
+        yield (x, y) if weights is None else (x, y, weights)
         return
     order = rng.permutation(sample_count(x))
     for start in range(0, len(order), batch_size):
         chosen = order[start:start + batch_size]
         rows = tuple(np.ascontiguousarray(a[chosen]) for a in input_arrays(x))
-        yield rows if isinstance(x, tuple) else rows[0], np.ascontiguousarray(y[chosen])
+        batch = (rows if isinstance(x, tuple) else rows[0], np.ascontiguousarray(y[chosen]))
+        yield batch if weights is None else batch + (np.ascontiguousarray(weights[chosen]),)
 
 
 SPARSE_DENSITY = 0.5
