@@ -429,11 +429,14 @@ def _minibatches(module, data, params, update, epochs, batch_size, seed, record)
     return params
 
 
-def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> Result:
+def train_from_store(ref, path, *, scheduler=None, log=None, weights=None,
+                     **overrides) -> Result:
     """Train `ref` on a Zarr store or a folder of .npy files: `symdl train MODEL --data PATH`.
 
     The settings are the derivation's Training ones with `overrides` on top, as in
     `train.train`; `scheduler` may also be the address of a Dask scheduler ("tcp://host:8786").
+    `weights` names the store's array (the folder's NAME.npy) of sample weights, one a row:
+    `symdl train MODEL --data PATH --weights NAME`.
     """
     spec = kernels.load(ref).SPEC
     settings = {k: v for k, v in (spec["training"] or {}).items() if k != "dataset"}
@@ -449,6 +452,10 @@ def train_from_store(ref, path, *, scheduler=None, log=None, **overrides) -> Res
         further = [stores.load(path, [name])[0] for name in names[1:]]
         x = (x,) + tuple(a if a.chunks[0] == x.chunks[0] or a.shape[0] != x.shape[0]
                          else a.rechunk({0: x.chunks[0]}) for a in further)
+    if weights is not None:
+        found = stores.load(path, [weights])[0]
+        settings["sample_weight"] = (found.rechunk({0: x.chunks[0]})
+                                     if found.shape[0] == x.shape[0] else found)
     client = None
     if isinstance(scheduler, str) and ":" in scheduler:
         from distributed import Client

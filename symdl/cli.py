@@ -122,7 +122,10 @@ def command_train(args):
         reporting.pop("tier", None)
         from symdl import chunked
         result = chunked.train_from_store(args.name, args.data, scheduler=args.scheduler,
-                                          **reporting)
+                                          weights=args.weights, **reporting)
+    elif args.weights:
+        raise DataError("--weights names an array of a store: give --data STORE.zarr (or a "
+                        "folder of .npy files); in Python, train.fit(..., sample_weight=w)")
     elif args.data:
         if args.scheduler:
             raise DataError("--scheduler trains on data in a store: give --data STORE.zarr")
@@ -518,6 +521,9 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--target", metavar="COLUMN",
                    help="with a .csv: the target column, by header name or 0-based number "
                         "(default: the column named after the model's target, else the last)")
+    t.add_argument("--weights", metavar="ARRAY",
+                   help="with --data STORE: the store's array (the folder's ARRAY.npy) of "
+                        "sample weights, one per row: J = Σ w ℓ (÷ Σ w for a mean)")
     t.add_argument("--test-data", metavar="FILE",
                    help="held-out data (.npz or .csv, as --data) for test metrics")
     t.add_argument("--scheduler", help="with --data: the address of a Dask scheduler, "

@@ -230,6 +230,25 @@ def test_zarr_store_and_npy_folder_train_like_memory_and_from_the_cli(logistic, 
     assert f"train accuracy: {accuracy:.6g}" in out
 
 
+def test_a_stores_weight_array_weighs_its_rows_from_the_cli(logistic, tmp_path, capsys):
+    """`symdl train MODEL --data STORE --weights w`: the store's array w weighs each row."""
+    zarr = pytest.importorskip("zarr")
+    x, y = logistic
+    weights = np.where(y > 0, 3.0, 1.0)
+    store = zarr.open_group(str(tmp_path / "weighted.zarr"), mode="w")
+    store.create_array("x", data=x, chunks=(512, 5))
+    store.create_array("y", data=y, chunks=(512,))
+    store.create_array("w", data=weights, chunks=(700,))  # chunked otherwise: read in x's rows
+    expected = train.fit("logistic_regression", x, y, learning_rate=1e-4, epochs=20,
+                         sample_weight=weights)
+    assert cli.main(["train", "logistic_regression", "--data", str(tmp_path / "weighted.zarr"),
+                     "--weights", "w", "--epochs", "20", "--lr", "1e-4"]) == 0
+    assert f"final J: {expected.history[-1][1]:.6g}" in capsys.readouterr().out
+    assert cli.main(["train", "logistic_regression", "--data", str(tmp_path / "x.csv"),
+                     "--weights", "w"]) != 0
+    assert "--weights names an array of a store" in capsys.readouterr().err
+
+
 def test_uncompressed_zarr_chunks_are_read_as_plain_files(tmp_path):
     """Zarr v3 and v2, either byte order, an edge chunk, a missing chunk: Zarr's own values."""
     zarr = pytest.importorskip("zarr")
