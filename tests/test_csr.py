@@ -127,7 +127,7 @@ def test_training_on_sparse_x_is_training_on_its_dense_form(optimizer, settings)
 def test_sparse_x_says_what_it_cannot_do():
     x = scipy.sparse.random(20, 3, density=0.5, format="csr", random_state=0)
     y = np.arange(20) % 2
-    with pytest.raises(OptimizerError, match="Newton"):
+    with pytest.raises(OptimizerError, match="kernels over sparse x have no Hessian, so Newton"):
         train.fit("logistic_regression", x, y.astype(float), optimizer="newton", epochs=2)
     with pytest.raises(DataError, match="no kernels over sparse x"):
         inputs.OverCsrRows(kernels.load("mnist_mlp"))  # its first layer has a kernel of its own

@@ -353,8 +353,9 @@ def newton(module, params, data, epochs, record, stopping=None):
     stopping = stopping or Stopping(None)
     if not module.SPEC["hessian"]:
         raise optimizers.OptimizerError(
-            f"{module.SPEC['name']}: symdl derives no Hessian for this model, so Newton's method "
-            f"is not available; use optimizer='lbfgs'")
+            f"{module.SPEC['name']}: "
+            f"{module.SPEC.get('no_hessian', 'symdl derives no Hessian for this model')}, so "
+            f"Newton's method is not available; use optimizer='lbfgs'")
     loss, *grads = module.loss_and_gradient(*params, *data)
     finite_loss(loss, 0)
     for epoch in range(1, epochs + 1):

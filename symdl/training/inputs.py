@@ -106,7 +106,9 @@ class OverCsrRows:
             raise DataError(f"{spec['name']} has no kernels over sparse x (it reads x other than "
                             f"through affine maps, or reads several data tensors): pass x "
                             f"dense (x.toarray())")
-        self.module, self.SPEC = module, {**spec, "hessian": False}
+        self.module = module
+        self.SPEC = {**spec, "hessian": False,
+                     "no_hessian": "its kernels over sparse x have no Hessian"}
 
     def __getattr__(self, name):
         if name.removesuffix("_weighted") in CSR_ENTRY_POINTS:
