@@ -49,7 +49,8 @@ the epoch's J has improved by less than tol × |J| for 10 epochs in a row (mini-
 
 The rest of the estimator contract: `warm_start=True` starts the next fit at the last
 parameters; `partial_fit` runs one epoch of a first-order rule on the batch given (classes=
-on the first call of a classifier); `decision_function` and `predict_log_proba` for
+on the first call of a classifier), the rule's state kept between calls (Adam's moments,
+momentum's velocity); `decision_function` and `predict_log_proba` for
 classifiers; `coef_`/`intercept_` when the model is one affine map of the features (a
 weight per feature, or a matrix of them, and at most a bias); `verbose` prints the epochs;
 sparse X (any SciPy format, made CSR) reaches the kernels over CSR rows of a model that reads
