@@ -160,3 +160,18 @@ def test_a_shape_whose_dense_form_needs_80_gb_trains_in_little_memory():
         tracemalloc.stop()
     assert clf.coef_.shape == (columns,)
     assert peak < 1e9, f"{peak / 1e9:.1f} GB"
+
+
+def test_the_column_of_ones_goes_in_front_of_sparse_x_too():
+    """train.train(data=...) and train.predict take a user's sparse features, as dense ones:
+    the ones column of a model that declares it is put in front, sparse."""
+    rng = np.random.default_rng(5)
+    x = scipy.sparse.random(200, 6, density=0.3, format="csr", random_state=6)
+    y = (x @ rng.standard_normal(6) + 0.5 * rng.standard_normal(200) > 0).astype(float)
+    sparse = train.train("logistic_regression", data=(x, y), optimizer="lbfgs", epochs=20)
+    dense = train.train("logistic_regression", data=(x.toarray(), y), optimizer="lbfgs",
+                        epochs=20)
+    assert sparse.settings["bias_column"] == dense.settings["bias_column"] == "added"
+    np.testing.assert_allclose(sparse.params["theta"], dense.params["theta"], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(train.predict(sparse, x), train.predict(dense, x.toarray()),
+                               rtol=0, atol=1e-10)

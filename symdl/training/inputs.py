@@ -144,12 +144,19 @@ def bias_column_missing(spec, x, params=None) -> bool:
     width = bias_weight_width(spec, params)
     if width is not None:
         return x.shape[1] == width - 1
-    first = x.blocks[0][:, 0].compute() if hasattr(x, "blocks") else np.asarray(x)[:, 0]
+    if hasattr(x, "blocks"):
+        first = x.blocks[0][:, 0].compute()
+    else:
+        first = x[:, [0]].toarray()[:, 0] if is_sparse(x) else np.asarray(x)[:, 0]
     return len(first) > 0 and not bool(np.all(first == 1))
 
 
 def with_bias_column(x):
-    """x with a column of ones put in front (lazily for a Dask array)."""
+    """x with a column of ones put in front (lazily for a Dask array, sparse for sparse x)."""
+    if is_sparse(x):
+        import scipy.sparse
+        dtype = x.dtype if x.dtype.kind == "f" else np.float64
+        return scipy.sparse.hstack([np.ones((x.shape[0], 1), dtype=dtype), x], format="csr")
     if hasattr(x, "blocks"):
         import dask.array as da
         ones = da.ones((x.shape[0], 1), chunks=(x.chunks[0], 1), dtype=x.dtype)
