@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "7febc46521eb1570"
+DERIVATION_SHA256 = "9118b5dcfb9ba0d9"
+GENERATOR_SHA256 = "d262cd5fcb18afa2"
+BODY_SHA256 = "ff2eb53e09ec22b4"
 
 SPEC = {
     'name': 'elastic_net_logistic',

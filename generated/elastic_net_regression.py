@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "6eac76d960060770"
+DERIVATION_SHA256 = "aa8aa1357428ef68"
+GENERATOR_SHA256 = "d262cd5fcb18afa2"
+BODY_SHA256 = "878bd06ebdae691d"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "9bd1371465334560"
+DERIVATION_SHA256 = "91a7f4fdf1412f94"
+GENERATOR_SHA256 = "d262cd5fcb18afa2"
+BODY_SHA256 = "f51ac55c61b5b6f7"
 
 SPEC = {
     'name': 'huber_regressor',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "a052377fd9eae8b7"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "782e0433df0a9718"
+DERIVATION_SHA256 = "9d4936591ed9894b"
+GENERATOR_SHA256 = "d262cd5fcb18afa2"
+BODY_SHA256 = "9bbaf4b013966735"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "277dabaffd21f12d"
+DERIVATION_SHA256 = "71eceebf52b6529e"
+GENERATOR_SHA256 = "d262cd5fcb18afa2"
+BODY_SHA256 = "133ba54e45eb29a8"
 
 SPEC = {
     'name': 'logistic_regression',

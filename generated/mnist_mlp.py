@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "c91f4d478731682f"
+DERIVATION_SHA256 = "c842029ea0accc48"
+GENERATOR_SHA256 = "d262cd5fcb18afa2"
+BODY_SHA256 = "bed5513564282503"
 
 SPEC = {
     'name': 'mnist_mlp',

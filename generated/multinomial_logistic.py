@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "124fc24c71f2a116"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "ea11b0f5cbfa6ac4"
+DERIVATION_SHA256 = "f2a7d4cc37a9e90f"
+GENERATOR_SHA256 = "d262cd5fcb18afa2"
+BODY_SHA256 = "96d3c38422e60400"
 
 SPEC = {
     'name': 'multinomial_logistic',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "8ea4c3e8e0537056"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "94e286aa14df2baa"
+DERIVATION_SHA256 = "e33732fc2be1df23"
+GENERATOR_SHA256 = "d262cd5fcb18afa2"
+BODY_SHA256 = "e0a0674a7f0f5c55"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "96a8341a3858157f"
+DERIVATION_SHA256 = "7ed05d30be838d4f"
+GENERATOR_SHA256 = "d262cd5fcb18afa2"
+BODY_SHA256 = "9598a76a88dd4c27"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "03206d3a6ccd7a82"
+DERIVATION_SHA256 = "f0d317b89659cb4f"
+GENERATOR_SHA256 = "d262cd5fcb18afa2"
+BODY_SHA256 = "1cec0fe8181e1827"
 
 SPEC = {
     'name': 'two_layer_network',

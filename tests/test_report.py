@@ -51,8 +51,32 @@ def test_sections_follow_each_document_in_its_own_order():
     order = dict(groups)
     assert order["000"].index("unit_square") < order["000"].index("affine_mse")
     assert order["001"] == ["line_through_origin", "logistic_three_parameter", "two_layer_network"]
-    assert order["004"][0] == "perceptron_layers"  # the document's own, then models extending it
+    assert order["004"] == ["perceptron_layers"]
     assert report.names_of_document("001") == order["001"]
+
+
+PRACTITIONERS = {"ridge_regression", "elastic_net_logistic", "elastic_net_regression",
+                 "multinomial_logistic", "poisson_glm", "huber_regressor", "mlp_classifier",
+                 "mlp_regressor"}
+
+
+def test_the_handout_holds_the_documents_models_and_the_builtins_only_when_asked():
+    """A teacher's handout of the documents: no ridge regression the documents never wrote;
+    `--builtins` adds symdl's practitioners' models in a last section of their own."""
+    assert not PRACTITIONERS & set(report.default_names())
+    assert set(report.default_names()) == {n for names in report.ORDER.values() for n in names}
+    with_builtins = report.default_names(builtins=True)
+    assert set(with_builtins[-len(PRACTITIONERS):]) == PRACTITIONERS
+    assert report.ordered(with_builtins)[-1] == ("", sorted(PRACTITIONERS))
+    assert set(report.default_names("003", builtins=True)) > set(report.names_of_document("003"))
+
+
+def test_every_builtin_beyond_the_documents_says_so():
+    """A built-in not listed in report.ORDER is left out of the handout: its file must say
+    that it is not from the documents (a new document derivation belongs in ORDER)."""
+    from symdl.sources import derivations_dir
+    for name in report.practitioners_names():
+        assert "Not from the documents" in (derivations_dir() / f"{name}.py").read_text(), name
 
 
 def test_each_claim_shows_its_verdict_beside_the_document_and_symdl():
