@@ -162,16 +162,20 @@ def math_mode(text: str) -> str:
             out.append(r"\text{" + text_mode(ch) + "}")
         k += 1
     latex = re.sub(r" {2,}", " ", "".join(out)).strip()
+    latex = latex.replace(", ", r",\allowbreak ")  # a list or a matrix may break after a comma
     return re.sub(r"(?<=[0-9.]) (?=[0-9.])", r"\\;", latex)  # [0.2 0.25] keeps its spaces
 
 
 def math_word(word: str) -> str:
-    """ln → \\ln, MSE → \\mathrm{MSE}, mean → \\text{ mean }, mS → mS (a product of letters)."""
+    """ln → \\ln, MSE → \\mathrm{MSE}, softmax → \\operatorname{softmax}, if → \\text{ if },
+    mS → mS (a product of letters)."""
     if word in FUNCTIONS:
         return "\\" + word + " "
     if len(word) >= 2 and word.isupper() or len(word) >= 3 and not word.islower():
         return r"\mathrm{" + word + "}"  # MSE, ReLU, Dense: names, upright
-    if word.islower() and (len(word) >= 3 or word in SHORT_WORDS):
+    if word.islower() and len(word) >= 3:
+        return r"\operatorname{" + word + "}"  # softmax, mean, diag: an operator's name
+    if word in SHORT_WORDS:
         return r"\text{ " + word + " }"
     return word
 

@@ -931,7 +931,7 @@ class NotebookPrinter(LatexPrinter):
     @staticmethod
     def sentence(latex: str, words=r"\text") -> str:
         """`words $maths$ words` → `\text{words} maths \text{words}` (or `\textbf{words}`)."""
-        parts = re.split(r"(?<!\\)\$", latex)
+        parts = re.split(r"(?<!\\)\$", latex.replace(r"\allowbreak ", ""))  # one line each
         return "".join(part if k % 2 else (words + "{%s}" % part if part else "")
                        for k, part in enumerate(parts))
 

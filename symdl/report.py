@@ -321,9 +321,13 @@ def displayed_matrix(value: sp.MatrixBase, tidied: bool) -> str:
     entries = [[document_order(tidy(e) if tidied else e) for e in value.row(i)] for i in range(value.rows)]
     widest = max((sum(visible_width(printer.doprint(e)) + 2 for e in row) for row in entries), default=0)
     if widest <= DISPLAY_WIDTH:
-        body = r" \\ ".join(" & ".join(printer.doprint(e) for e in row) for row in entries)
+        cells = [[printer.doprint(e).replace(r"\frac", r"\dfrac") for e in row] for row in entries]
+        tall = any(r"\dfrac" in cell for row in cells for cell in row)  # fractions apart
+        body = (r" \\[6pt] " if tall else r" \\ ").join(" & ".join(row) for row in cells)
         return r"\[\begin{pmatrix}%s\end{pmatrix}\]" % body  # displayed: a matrix cannot break
     column = value.cols == 1
+    if value.shape == (1, 1):
+        return displayed([("", entries[0][0])])
     return displayed([((f"{i + 1}" if column else f"{i + 1},{j + 1}"), e)
                       for i, row in enumerate(entries) for j, e in enumerate(row)])
 
@@ -335,6 +339,8 @@ def displayed(entries: list[tuple[str, object]]) -> str:
     printer, lines, count = ValuePrinter(), [], 0
     for label, value in entries:
         rows = printer.broken(value, {}).split(r" \\ &\qquad ")
+        if max(visible_width(row) for row in rows) > DISPLAY_WIDTH + 6:  # multiplied out, a sum
+            rows = printer.broken(sp.expand(value), {}).split(r" \\ &\qquad ")
         if max(visible_width(row) for row in rows) > DISPLAY_WIDTH + 6:
             return unprinted("it has a factor too long for a line")
         lead = r"\text{entry } %s\colon\ " % label if label else ""
