@@ -74,6 +74,6 @@ derivation.claim(
     one_variable_derivative_uses_partial,
     source=DERIVATIVE_SLIDE, compare="text",
     severity="typo",
-    correction=("The derivative of a function of one variable is written dy/dx; $∂y/∂x$ is the "
+    correction=("The derivative of a function of one variable is written $dy/dx$; $∂y/∂x$ is the "
                 "partial derivative, for $y$ a function of several variables, as the next slide's "
                 "$∂z/∂x = 2x$ of $z = x² + y²$. Both editions print the slide unchanged."))

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "e33732fc2be1df23"
+DERIVATION_SHA256 = "37ea1b77ad4194c3"
 GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "e0a0674a7f0f5c55"
+BODY_SHA256 = "18a7f1e9a30e2b6b"
 
 SPEC = {
     'name': 'paraboloid_gradient',

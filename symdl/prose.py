@@ -186,8 +186,9 @@ words, not as the product of two letters."""
 
 
 def text_mode(text: str) -> str:
-    """Plain words, escaped for LaTeX text mode; a mathematical character standing in them
-    (θ, a subscript, ∂) set as mathematics where it stands, a run of them together (θ₁)."""
+    """Plain words, escaped for LaTeX text mode, straight quotes as opening and closing ones;
+    a mathematical character standing in them (θ, a subscript, ∂) set as mathematics where it
+    stands, a run of them together (θ₁)."""
     out, run = [], []
     for ch in text + " ":
         if ch in MATH_CHARACTERS and ord(ch) > 127:
@@ -196,7 +197,9 @@ def text_mode(text: str) -> str:
         if run:
             out.append("$" + math_mode("".join(run)) + "$")
             run = []
-        if ch in TEXT_CHARACTERS:
+        if ch == '"':  # a straight quote opens after a space, else closes
+            out.append("``" if not out or out[-1][-1:] in " ([" else "''")
+        elif ch in TEXT_CHARACTERS:
             out.append(TEXT_CHARACTERS[ch])
         elif ord(ch) < 128:
             out.append(ch)

@@ -20,6 +20,10 @@ It is compiled with pdflatex in a temporary folder, as many times as the content
 cross references need (at most five), and only the finished PDF is copied to `out`, so a
 failed build leaves no half-written file. `compile_latex` returns pdflatex's log as well:
 the tests read it for overfull boxes and undefined references.
+
+Long because a handout has parts of its own beside the derivations that render prints: the
+documents' table, each claim with the document's value and symdl's (a value too long for a
+line displayed and broken to the claims' width), and the errata grouped by cause.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \begin{document}
 \maketitle
 %s
+\enlargethispage{4\baselineskip}
 \tableofcontents
 """
 TITLE = (r"The mathematics of deep learning, derived and checked\\[4pt]"
@@ -323,7 +328,7 @@ def displayed_matrix(value: sp.MatrixBase, tidied: bool) -> str:
     if widest <= DISPLAY_WIDTH:
         cells = [[printer.doprint(e).replace(r"\frac", r"\dfrac") for e in row] for row in entries]
         tall = any(r"\dfrac" in cell for row in cells for cell in row)  # fractions apart
-        body = (r" \\[6pt] " if tall else r" \\ ").join(" & ".join(row) for row in cells)
+        body = (r" \\[8pt] " if tall else r" \\ ").join(" & ".join(row) for row in cells)
         return r"\[\begin{pmatrix}%s\end{pmatrix}\]" % body  # displayed: a matrix cannot break
     column = value.cols == 1
     if value.shape == (1, 1):

@@ -12,7 +12,7 @@ NAMES = ["affine_mse", "unit_square"]
 
 def test_the_source_has_every_part_of_the_handout():
     tex = report.source(NAMES, {"unit_square": "unit_square.pdf"})
-    for part in (r"\textbf{The documents}", r"\subsection{An affine layer",
+    for part in (r"\textbf{The documents}", r"\subsection{\texorpdfstring{An affine layer $\hat{y}",
                  r"\section{Mathematical Intuition of Deep Learning (2024)}",
                  r"\subsection{Translating, scaling and rotating the unit square}",
                  r"\includegraphics[width=\textwidth]{unit_square.pdf}", r"\section{Errata}",
