@@ -176,7 +176,7 @@ def compile_latex(tex: str, folder: Path) -> tuple[Path, str]:
         settled = [(folder / f"report.{e}").read_bytes() if (folder / f"report.{e}").exists()
                    else b"" for e in ("toc", "aux", "out")]
         log_text = (folder / "report.log").read_text(errors="replace")
-        if settled == previous and "Rerun" not in log_text:
+        if settled == previous and "Rerun to get" not in log_text:
             break
         previous = settled
     return folder / "report.pdf", log_text
