@@ -323,7 +323,12 @@ def displayed_matrix(value: sp.MatrixBase, tidied: bool) -> str:
     """A matrix displayed whole when its widest row fits; else entry by entry, each entry
     labelled with its place and broken over lines."""
     printer = DocumentLatexPrinter({"mul_symbol": "dot", "order": "none"})
-    entries = [[document_order(tidy(e) if tidied else e) for e in value.row(i)] for i in range(value.rows)]
+
+    def written(entry):  # tidied, unless one fraction over a common denominator is longer
+        forms = [document_order(entry)] + ([document_order(tidy(entry))] if tidied else [])
+        return min(reversed(forms), key=lambda form: visible_width(printer.doprint(form)))
+
+    entries = [[written(e) for e in value.row(i)] for i in range(value.rows)]
     widest = max((sum(visible_width(printer.doprint(e)) + 2 for e in row) for row in entries), default=0)
     if widest <= DISPLAY_WIDTH:
         cells = [[printer.doprint(e).replace(r"\frac", r"\dfrac") for e in row] for row in entries]
