@@ -565,10 +565,10 @@ def curvature_lines(derived: Derived, count_letter: str = "m") -> list[Line]:
             lines.append(Line(f"The Hessian over ${over}$: $∂²ℓ/∂z_c∂z_d = p_c(δ_cd − p_d)$, "
                               f"$p = softmax(z)$, times $v·vᵀ$ with $v = {vector}$, summed over "
                               "samples."))
-            return lines
-        lines.append(Line(f"The Hessian over ${over}$: $ℓ''(z)·v·vᵀ$ with $v = {vector}$, summed "
-                          "over samples, with", sp.Symbol("ell''(z)"), [curvature.second]))
-        if curvature.penalty_diagonal != 0:
+        else:
+            lines.append(Line(f"The Hessian over ${over}$: $ℓ''(z)·v·vᵀ$ with $v = {vector}$, "
+                              "summed over samples, with", sp.Symbol("ell''(z)"), [curvature.second]))
+        if curvature.kind == "affine" and curvature.penalty_diagonal != 0:
             lines.append(Line(f"plus the penalty's $∂²R/∂{weight}ⱼ²$ on the diagonal:",
                               sp.Symbol("R''"), [curvature.penalty_diagonal]))
     else:
