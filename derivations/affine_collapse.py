@@ -24,8 +24,8 @@ from sympy.matrices import ShapeError
 
 from symdl.model import Derivation
 
-SOURCE_000 = "000_b9e7c87dcfbd1c26.txt, What Is ϱ(h) and Why Do We Need It?"
-SOURCE_002 = "002_4c33554d2058975c.txt, What Is ϱ(h) and Why Do We Need It?"
+SOURCE_000 = "000_b9e7c87dcfbd1c26.txt, What Is $ϱ(h)$ and Why Do We Need It?"
+SOURCE_002 = "002_4c33554d2058975c.txt, What Is $ϱ(h)$ and Why Do We Need It?"
 
 derivation = Derivation(
     "affine_collapse",

@@ -21,7 +21,7 @@ from symdl import datasets, kernels, train
 from symdl.derive import Derived, closed_form
 from symdl.model import Model, Training
 
-SOURCE = "001_153ca892f3cbebf4.txt, the Test 1 / Test 2 scores example (line y = mx)"
+SOURCE = "001_153ca892f3cbebf4.txt, the Test 1 / Test 2 scores example (line $y = mx$)"
 TALK_STEP = sp.Rational("0.1")  # "m₁ = m₀ − 0.1MSE'(m₀)"
 ITERATIONS_TRIED = 30
 

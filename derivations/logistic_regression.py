@@ -61,7 +61,7 @@ def cross_entropy(p, q):
 derivation.claim(
     "$σ′ = σ(1 − σ)$, the identity behind $∂p/∂z⁽²⁾ = p(1 − p)$ of the math club talk",
     logistic(T) * (1 - logistic(T)), lambda: sp.diff(logistic(T), T),
-    source="001_153ca892f3cbebf4.txt (math club talk), σ and its basic properties; the chain rule",
+    source="001_153ca892f3cbebf4.txt (math club talk), $σ$ and its basic properties; the chain rule",
     correction="$σ′(t) = σ(t)(1 − σ(t))$")
 
 PRINTED_CROSS_ENTROPY = -y * sp.log(h) - (1 - y) * sp.log(1 - h)

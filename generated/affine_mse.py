@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "e2a841721315514f"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "0c27347c93b1bad2"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "a1ce69589ab41712"
 
 SPEC = {
     'name': 'affine_mse',

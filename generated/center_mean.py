@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a728738e45b394cd"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "9aec779116ce26ce"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "6b7e4612d3d0ed72"
 
 SPEC = {
     'name': 'center_mean',

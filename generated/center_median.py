@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "d86fbc1ba95040e3"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "77a3e6153e569ab5"
 
 SPEC = {
     'name': 'center_median',

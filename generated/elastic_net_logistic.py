@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "9118b5dcfb9ba0d9"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "ff2eb53e09ec22b4"
+DERIVATION_SHA256 = "62cec9f5014ad9c9"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "c874e6a65209c78f"
 
 SPEC = {
     'name': 'elastic_net_logistic',

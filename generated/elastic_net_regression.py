@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "aa8aa1357428ef68"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "878bd06ebdae691d"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "dddd69ce08df135d"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "91a7f4fdf1412f94"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "f51ac55c61b5b6f7"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "40a77a1a1963c5de"
 
 SPEC = {
     'name': 'huber_regressor',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "9d4936591ed9894b"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "9bbaf4b013966735"
+DERIVATION_SHA256 = "a904ecdc3ed7c740"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "87cbb8969118f530"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "71eceebf52b6529e"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "133ba54e45eb29a8"
+DERIVATION_SHA256 = "ba6d8cc5156ab17d"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "e7705c9c5c55473f"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "1f70ab73a57096eb"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "c89d1655fb99e555"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "dfa202833966faca"
 
 SPEC = {
     'name': 'logistic_three_parameter',

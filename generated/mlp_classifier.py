@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "7a4b1511ac7059db"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "b74e10cec63647c4"
 
 SPEC = {
     'name': 'mlp_classifier',

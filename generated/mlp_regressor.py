@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "e0944950c03df90a"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "b51091bbab23b35b"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "bed5513564282503"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "2d138f58d2e8a4ee"
 
 SPEC = {
     'name': 'mnist_mlp',

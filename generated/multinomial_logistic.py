@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "f2a7d4cc37a9e90f"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "96d3c38422e60400"
+DERIVATION_SHA256 = "73971a6f7eb8a14f"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "e6bd48ca34b38ab8"
 
 SPEC = {
     'name': 'multinomial_logistic',

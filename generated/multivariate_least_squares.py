@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "04a198a6204d0927"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "e0d648ae8ccddc0f"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "8230bdbaf12f851e"
 
 SPEC = {
     'name': 'multivariate_least_squares',

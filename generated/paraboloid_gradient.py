@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "37ea1b77ad4194c3"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "18a7f1e9a30e2b6b"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "819ca8cdeb469f1a"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "7ed05d30be838d4f"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "9598a76a88dd4c27"
+DERIVATION_SHA256 = "a67bd17c9c5fa22e"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "72067a58a39201df"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "498385704b868e9a"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "a692ac1b33c81b4d"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "214bc24b0398e814"
 
 SPEC = {
     'name': 'ridge_regression',

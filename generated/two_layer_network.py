@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "1cec0fe8181e1827"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "366e23389b0a932d"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "ce1eabe77296a6cb"
-GENERATOR_SHA256 = "d262cd5fcb18afa2"
-BODY_SHA256 = "b352fb1f45f5287b"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "f4b29a15640187fd"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -457,7 +457,7 @@ def table(rows: list[Row]) -> str:
              "|---|---|---|---|---|---|"]
     for r in rows:
         evidence = r.evidence if len(r.evidence) <= 200 else r.evidence[:197] + "..."
-        cells = [r.derivation, r.source, plain(r.claim), r.verdict, r.severity, evidence]
+        cells = [r.derivation, plain(r.source), plain(r.claim), r.verdict, r.severity, evidence]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     discrepancies = [r for r in rows if r.is_discrepancy]
     grouped = by_cause(rows)
@@ -465,16 +465,16 @@ def table(rows: list[Row]) -> str:
         lines += ["", f"Discrepancies between the documents and the derivations "
                       f"({len(discrepancies)}, from {causes(len(grouped))}):"]
         for number, (r, following) in enumerate(grouped, 1):
-            lines.append(f"{number}. [{severity_text(r)}] {r.derivation} — {r.source}: the document "
+            lines.append(f"{number}. [{severity_text(r)}] {r.derivation} — {plain(r.source)}: the document "
                          f"states \"{plain(r.claim)}\". {correction_text(r)}")
             for f in following:
-                lines.append(f"   - follows from it: {f.derivation} — {f.source}: "
+                lines.append(f"   - follows from it: {f.derivation} — {plain(f.source)}: "
                              f"\"{plain(f.claim)}\". {correction_text(f)}")
     between = [cause for cause, _ in grouped if cause.between]  # one note per cause
     if between:
         lines += ["", f"Between the documents ({len(between)}):"]
         for number, r in enumerate(between, 1):
-            lines.append(f"{number}. {r.derivation} — \"{plain(r.claim)}\" ({r.source}): "
+            lines.append(f"{number}. {r.derivation} — \"{plain(r.claim)}\" ({plain(r.source)}): "
                          f"{plain(r.between)}")
     failures = [r for r in rows if r.is_failure]
     counts = ", ".join(f"{sum(r.severity == s for r in discrepancies)} {s}"
@@ -505,7 +505,7 @@ def html_table(rows: list[Row]) -> str:
             if r.follows:
                 detail += f" It follows from an earlier slip: {plain(r.follows)}"
         style = f' style="background:{colours[r.verdict]}"' if r.verdict in colours else ""
-        cells = [r.derivation, cite(r.source), plain(r.claim), r.verdict, r.severity, detail]
+        cells = [r.derivation, plain(cite(r.source)), plain(r.claim), r.verdict, r.severity, detail]
         body.append(f"<tr{style}>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     summary = (f"{len(rows)} checks: {sum(r.is_discrepancy for r in rows)} discrepancies with the "
                f"documents, {sum(r.is_failure for r in rows)} failures.")

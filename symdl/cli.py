@@ -36,6 +36,7 @@ from pathlib import Path
 from symdl.version import __version__
 from symdl.errors import DataError, SymdlError
 from symdl import kernels
+from symdl.prose import plain
 
 
 def command_list(args):
@@ -50,7 +51,7 @@ def command_list(args):
             print(f"{source.name:<28} {'BROKEN':<10} {error}")
             continue
         kind = "model" if isinstance(derivation, Model) else "derivation"
-        print(f"{source.name:<28} {kind:<10} {derivation.source}")
+        print(f"{source.name:<28} {kind:<10} {plain(derivation.source)}")
     return 1 if broken else 0
 
 
@@ -273,7 +274,7 @@ def command_all(args):
         text = render.render(derivation)
         if out:
             (out / f"{name}.tex").write_text(render.render(derivation, latex=True))
-        say(f"   {name:<28} {text.count(chr(10)):>4} lines  [{derivation.source}]")
+        say(f"   {name:<28} {text.count(chr(10)):>4} lines  [{plain(derivation.source)}]")
         if isinstance(derivation, Model) and derivation.training is not None:
             if derivation.inputs and derivation.training.dataset is None:
                 say(f"   {name:<28} not trained here: it has no built-in data "

@@ -627,7 +627,7 @@ class TextPrinter:
 
     def print(self, derivation: Derivation) -> str:
         title = prose.plain(derivation.title)
-        out = [title, "=" * len(title), f"Source: {derivation.source}"]
+        out = [title, "=" * len(title), f"Source: {prose.plain(derivation.source)}"]
         if derivation.summary:
             out.append(textwrap.fill(prose.plain(derivation.summary), self.WIDTH + 12,
                                      break_on_hyphens=False))
@@ -643,7 +643,7 @@ class TextPrinter:
         if derivation.claims:
             out.append("What the document states (checked by `symdl check`):")
             for claim in derivation.claims:
-                out.append(f"  - {prose.plain(claim.statement)}  [{claim.source}]")
+                out.append(f"  - {prose.plain(claim.statement)}  [{prose.plain(claim.source)}]")
         return "\n".join(out).rstrip() + "\n"
 
     def equation(self, line: Line, names) -> list[str]:

@@ -21,12 +21,13 @@ ENUMERATORS = {"(a)", "(b)", "(c)", "(d)"}
 
 
 def sentences(derivation) -> list[str]:
-    """Every sentence of a derivation a reader sees: title, summary, steps, claims and the
-    lines symdl writes for a model (those without LaTeX of their own)."""
-    found = [derivation.title, derivation.summary]
-    found += [step.text for step in derivation.steps]
+    """Every sentence of a derivation a reader sees: title, summary, source, steps, claims
+    and the lines symdl writes for a model (those without LaTeX of their own)."""
+    found = [derivation.title, derivation.summary, derivation.source]
+    found += [text for step in derivation.steps for text in (step.text, step.source)]
     for claim in derivation.claims:
-        found += [claim.statement, claim.correction, claim.assumption, claim.between, claim.follows]
+        found += [claim.statement, claim.correction, claim.assumption, claim.between, claim.follows,
+                  claim.source]
         if isinstance(claim.stated, str):
             found.append(claim.stated)
     if isinstance(derivation, Model):

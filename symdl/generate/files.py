@@ -72,7 +72,7 @@ def spec(model: Model, derived: Derived) -> dict:
     return {
         "name": model.name,
         "title": prose.plain(model.title),
-        "source": model.source,
+        "source": prose.plain(model.source),
         "layout": layout_of(model),
         "reduction": model.reduction,
         "params": [(p.name, p.shape) for p in model.params],
@@ -147,7 +147,7 @@ def render_module(model: Model, source: Source) -> str:
     regenerate = "symdl generate" if source.builtin else f"symdl generate {source.path.name}"
     text = MODULE.substitute(
         title=prose.plain(model.title), derivation_file=source.shown_path, regenerate=regenerate,
-        source=model.source, source_hash=stamps.file_hash(source.path),
+        source=prose.plain(model.source), source_hash=stamps.file_hash(source.path),
         generator_hash=stamps.generator_hash(), body_hash="", spec=pretty_literal(spec(model, derived)),
         helpers=HELPERS.read_text().rstrip(), kernels="\n\n".join(kernels))
     return stamps.with_body_hash(text)
