@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "555250637e33be73"
+DERIVATION_SHA256 = "e2a841721315514f"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "a1ce69589ab41712"
 
 SPEC = {
     'name': 'affine_mse',

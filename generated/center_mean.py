@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "fa35098614c6268c"
+DERIVATION_SHA256 = "a728738e45b394cd"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "6b7e4612d3d0ed72"
 
 SPEC = {
     'name': 'center_mean',

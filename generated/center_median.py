@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "5ef156fb71bfac9a"
+DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "77a3e6153e569ab5"
 
 SPEC = {
     'name': 'center_median',

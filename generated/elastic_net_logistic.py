@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "7febc46521eb1570"
+DERIVATION_SHA256 = "62cec9f5014ad9c9"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "c874e6a65209c78f"
 
 SPEC = {
     'name': 'elastic_net_logistic',

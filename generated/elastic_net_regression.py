@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "6eac76d960060770"
+DERIVATION_SHA256 = "aa8aa1357428ef68"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "dddd69ce08df135d"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "9bd1371465334560"
+DERIVATION_SHA256 = "91a7f4fdf1412f94"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "40a77a1a1963c5de"
 
 SPEC = {
     'name': 'huber_regressor',

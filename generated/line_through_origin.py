@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "a052377fd9eae8b7"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "782e0433df0a9718"
+DERIVATION_SHA256 = "a904ecdc3ed7c740"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "87cbb8969118f530"
 
 SPEC = {
     'name': 'line_through_origin',

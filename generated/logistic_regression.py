@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "277dabaffd21f12d"
+DERIVATION_SHA256 = "ba6d8cc5156ab17d"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "e7705c9c5c55473f"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "6cdbf54c073f458b"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "0ca9ef59c988bc42"
+DERIVATION_SHA256 = "1f70ab73a57096eb"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "dfa202833966faca"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "3f355f5e5040fb17"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "0da420ab0dd95160"
+DERIVATION_SHA256 = "800db658bbfd9ff5"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "b74e10cec63647c4"
 
 SPEC = {
     'name': 'mlp_classifier',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "b40ba2d547da6a51"
+DERIVATION_SHA256 = "2d96f0e0d8c54005"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "b51091bbab23b35b"
 
 SPEC = {
     'name': 'mlp_regressor',

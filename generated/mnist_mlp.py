@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "c91f4d478731682f"
+DERIVATION_SHA256 = "c842029ea0accc48"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "2d138f58d2e8a4ee"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "124fc24c71f2a116"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "ea11b0f5cbfa6ac4"
+DERIVATION_SHA256 = "73971a6f7eb8a14f"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "e6bd48ca34b38ab8"
 
 SPEC = {
     'name': 'multinomial_logistic',

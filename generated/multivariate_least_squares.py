@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "2e767a6386387c2f"
+DERIVATION_SHA256 = "04a198a6204d0927"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "8230bdbaf12f851e"
 
 SPEC = {
     'name': 'multivariate_least_squares',

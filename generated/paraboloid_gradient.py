@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "8ea4c3e8e0537056"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "94e286aa14df2baa"
+DERIVATION_SHA256 = "37ea1b77ad4194c3"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "819ca8cdeb469f1a"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "96a8341a3858157f"
+DERIVATION_SHA256 = "a67bd17c9c5fa22e"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "72067a58a39201df"
 
 SPEC = {
     'name': 'poisson_glm',

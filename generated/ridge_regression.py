@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "4e3c05ac74f08952"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "071de96ae635f8a5"
+DERIVATION_SHA256 = "498385704b868e9a"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "214bc24b0398e814"
 
 SPEC = {
     'name': 'ridge_regression',

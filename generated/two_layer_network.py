@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "03206d3a6ccd7a82"
+DERIVATION_SHA256 = "f0d317b89659cb4f"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "366e23389b0a932d"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "6cdc251c0c2fa055"
+DERIVATION_SHA256 = "ce1eabe77296a6cb"
+GENERATOR_SHA256 = "069de0fec916236e"
+BODY_SHA256 = "f4b29a15640187fd"
 
 SPEC = {
     'name': 'univariate_least_squares',
