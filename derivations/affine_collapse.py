@@ -24,14 +24,14 @@ from sympy.matrices import ShapeError
 
 from symdl.model import Derivation
 
-SOURCE_000 = "000_b9e7c87dcfbd1c26.txt, What Is ϱ(h) and Why Do We Need It?"
-SOURCE_002 = "002_4c33554d2058975c.txt, What Is ϱ(h) and Why Do We Need It?"
+SOURCE_000 = "000_b9e7c87dcfbd1c26.txt, What Is $ϱ(h)$ and Why Do We Need It?"
+SOURCE_002 = "002_4c33554d2058975c.txt, What Is $ϱ(h)$ and Why Do We Need It?"
 
 derivation = Derivation(
     "affine_collapse",
     title="Two affine layers without an activation are one affine layer",
     source=f"{SOURCE_000}; {SOURCE_002}",
-    summary="W⁽²⁾(W⁽¹⁾X + B⁽¹⁾1ᵀ) + B⁽²⁾1ᵀ = (W⁽²⁾W⁽¹⁾)X + (W⁽²⁾B⁽¹⁾ + B⁽²⁾)1ᵀ.",
+    summary="$W⁽²⁾(W⁽¹⁾X + B⁽¹⁾1ᵀ) + B⁽²⁾1ᵀ = (W⁽²⁾W⁽¹⁾)X + (W⁽²⁾B⁽¹⁾ + B⁽²⁾)1ᵀ$.",
 )
 
 FEATURES, HIDDEN, OUTPUTS = 3, 4, 1
@@ -98,19 +98,19 @@ def is_one_affine_layer():
 # ---- the printed steps -----------------------------------------------------------------------
 
 derivation.show(
-    "As printed, B⁽¹⁾ is 1 × 4. W⁽¹⁾X is 4 × N, so W⁽¹⁾X + B⁽¹⁾ has no meaning, and neither "
-    "has W⁽²⁾B⁽¹⁾ (1 × 4 times 1 × 4). With B⁽¹⁾ of shape "
-    f"{B1.shape[0]} × {B1.shape[1]}, one bias per hidden neuron added to every column, and "
-    "1ᵀ a row of N ones:", source=SOURCE_000)
+    "As printed, $B⁽¹⁾$ is $1 × 4$. $W⁽¹⁾X$ is $4 × N$, so $W⁽¹⁾X + B⁽¹⁾$ has no meaning, and "
+    "neither has $W⁽²⁾B⁽¹⁾$ ($1 × 4$ times $1 × 4$). With $B⁽¹⁾$ of shape "
+    f"${B1.shape[0]} × {B1.shape[1]}$, one bias per hidden neuron added to every column, and "
+    "$1ᵀ$ a row of $N$ ones:", source=SOURCE_000)
 derivation.show(
     "", sp.MatrixSymbol("Y", OUTPUTS, N),
     [W2 * sp.MatrixSymbol("h^(1)", HIDDEN, N) + B2 * ONES_ROW, two_layers(),
      sp.expand(two_layers()), one_layer()],
     source=SOURCE_000)
 derivation.show(
-    f"The collapsed weight is {(W2 * W1).shape[0]} × {(W2 * W1).shape[1]} and the collapsed "
-    f"bias {(W2 * B1 + B2).shape[0]} × {(W2 * B1 + B2).shape[1]}: one affine layer "
-    "Y = W·X + B·1ᵀ with",
+    f"The collapsed weight is ${(W2 * W1).shape[0]} × {(W2 * W1).shape[1]}$ and the collapsed "
+    f"bias ${(W2 * B1 + B2).shape[0]} × {(W2 * B1 + B2).shape[1]}$: one affine layer "
+    "$Y = W·X + B·1ᵀ$ with",
     sp.MatrixSymbol("W", OUTPUTS, FEATURES), [W2 * W1])
 derivation.show("", sp.MatrixSymbol("B", OUTPUTS, 1), [W2 * B1 + B2])
 
@@ -118,18 +118,18 @@ derivation.show("", sp.MatrixSymbol("B", OUTPUTS, 1), [W2 * B1 + B2])
 # ---- the document's claims -------------------------------------------------------------------
 
 derivation.claim(
-    "the shapes as printed: B⁽¹⁾ is 1 × 4, added to W⁽¹⁾X (4 × N) and multiplied as W⁽²⁾B⁽¹⁾",
-    "W⁽²⁾₁ₓ₄·(W⁽¹⁾₄ₓ₃·X₃ₓN + B⁽¹⁾₁ₓ₄) + B⁽²⁾₁ₓ₁ = (W⁽²⁾₁ₓ₄·W⁽¹⁾₄ₓ₃)·X₃ₓN + "
-    "(W⁽²⁾₁ₓ₄B⁽¹⁾₁ₓ₄ + B⁽²⁾₁ₓ₁)",
+    "the shapes as printed: $B⁽¹⁾$ is $1 × 4$, added to $W⁽¹⁾X$ ($4 × N$) and multiplied as $W⁽²⁾B⁽¹⁾$",
+    "$W⁽²⁾₁ₓ₄·(W⁽¹⁾₄ₓ₃·X₃ₓN + B⁽¹⁾₁ₓ₄) + B⁽²⁾₁ₓ₁ = (W⁽²⁾₁ₓ₄·W⁽¹⁾₄ₓ₃)·X₃ₓN + "
+    "(W⁽²⁾₁ₓ₄B⁽¹⁾₁ₓ₄ + B⁽²⁾₁ₓ₁)$",
     printed_shapes_are_defined,
     source=SOURCE_000, compare="text",
     severity="typo",  # the subscript 1 × 4 for 4 × 1: the collapse it illustrates holds
-    correction=("B⁽¹⁾ is 4 × 1, one bias per hidden neuron, added to every column of W⁽¹⁾X "
-                "(B⁽¹⁾·1ᵀ with 1ᵀ a row of N ones); B⁽²⁾ (1 × 1) is added to every column the "
-                "same way. Then W⁽²⁾B⁽¹⁾ is 1 × 1 and Y = W⁽²⁾(W⁽¹⁾X + B⁽¹⁾1ᵀ) + B⁽²⁾1ᵀ = "
-                "(W⁽²⁾W⁽¹⁾)X + (W⁽²⁾B⁽¹⁾ + B⁽²⁾)1ᵀ, with W⁽²⁾W⁽¹⁾ of shape 1 × 3."))
+    correction=("$B⁽¹⁾$ is $4 × 1$, one bias per hidden neuron, added to every column of $W⁽¹⁾X$ "
+                "($B⁽¹⁾·1ᵀ$ with $1ᵀ$ a row of $N$ ones); $B⁽²⁾$ ($1 × 1$) is added to every column the "
+                "same way. Then $W⁽²⁾B⁽¹⁾$ is $1 × 1$ and $Y = W⁽²⁾(W⁽¹⁾X + B⁽¹⁾1ᵀ) + B⁽²⁾1ᵀ = "
+                "(W⁽²⁾W⁽¹⁾)X + (W⁽²⁾B⁽¹⁾ + B⁽²⁾)1ᵀ$, with $W⁽²⁾W⁽¹⁾$ of shape $1 × 3$."))
 derivation.claim(
-    "a two-layer network without a non-linear ϱ between the layers is a single-layer network "
+    "a two-layer network without a non-linear $ϱ$ between the layers is a single-layer network "
     "in disguise",
     "A two-layer Neural Network without a non-linear transformation between layers is a "
     "single-layer neural network in disguise!",

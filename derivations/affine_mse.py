@@ -37,9 +37,9 @@ FLOAT_ROUNDING = 1e-12
 
 derivation = Model(
     "affine_mse",
-    title="An affine layer ŷ = w·x + b and its mean squared error",
+    title="An affine layer $ŷ = w·x + b$ and its mean squared error",
     source=f"{EDITIONS}, Representation of a Single-Layer Neural Network; Mean Squared Error",
-    summary="ŷ = w·x + b; e = (1/n) Σ (y − ŷ)²; w_u = w − α ∂e/∂w, b_u = b − α ∂e/∂b.",
+    summary="$ŷ = w·x + b$; $e = (1/n) Σ (y − ŷ)²$; $w_u = w − α ∂e/∂w, b_u = b − α ∂e/∂b$.",
     reduction="mean",
     training=Training(dataset="forward_pass_example", optimizer="gd", learning_rate=0.8,
                       epochs=400, initial={"w": float(W_PRINTED), "b": float(B_PRINTED)}),
@@ -101,86 +101,86 @@ def single_minimum():
 
 ALPHA = sp.Symbol("alpha", positive=True)
 derivation.show(
-    "On the four points of Forward Pass II the cost is a quadratic in w and b:",
+    "On the four points of Forward Pass II the cost is a quadratic in $w$ and $b$:",
     sp.Symbol("e"), worked_example_cost(), source=FORWARD_PASS)
 derivation.show(
-    "At the starting point W = 0.5, B = 0 (the first forward pass):",
+    "At the starting point $W = 0.5$, $B = 0$ (the first forward pass):",
     sp.Symbol("e"), [first_forward_pass_loss(), sp.Float(first_forward_pass_loss(), 6)],
     source=FORWARD_PASS)
 derivation.show(
-    "After one gradient-descent step of size α from there (000 Gradient Descent II):",
+    "After one gradient-descent step of size $α$ from there (000 Gradient Descent II):",
     sp.Symbol("e_u"), loss_after_one_step(ALPHA),
     source="000_b9e7c87dcfbd1c26.txt, Gradient Descent II")
 derivation.show(
-    "so the step lowers e exactly for the step sizes",
+    "so the step lowers $e$ exactly for the step sizes",
     ALPHA, sp.solve_univariate_inequality(
         loss_after_one_step(ALPHA) < first_forward_pass_loss(), ALPHA, relational=False),
     source="000_b9e7c87dcfbd1c26.txt, Gradient Descent II")
 
 derivation.claim(
-    "the first forward pass with W = 0.5, B = 0 predicts Y' = [0.05 0.15 0.3 0.35]",
+    "the first forward pass with $W = 0.5$, $B = 0$ predicts $Y' = [0.05 0.15 0.3 0.35]$",
     sp.Matrix(PREDICTIONS_PRINTED),
     lambda: sp.Matrix(predictions(X_PRINTED)),
     source=FORWARD_PASS,
 )
 derivation.claim(
-    "the predictions are computed as Y' = [0.5]·[0.2 0.25 0.4 0.7] + [0], W times Y",
-    "Y' = [0.5] · [0.2 0.25 0.4 0.7] + [0] = [0.05 0.15 0.3 0.35] "
-    "(002: Y' = W · X + B = [0.5] · [0.2 0.25 0.4 0.7] + [0] = [0.05 0.15 0.3 0.35])",
+    "the predictions are computed as $Y' = [0.5]·[0.2 0.25 0.4 0.7] + [0]$, $W$ times $Y$",
+    "$Y' = [0.5] · [0.2 0.25 0.4 0.7] + [0] = [0.05 0.15 0.3 0.35]$ "
+    "(002: $Y' = W · X + B = [0.5] · [0.2 0.25 0.4 0.7] + [0] = [0.05 0.15 0.3 0.35]$)",
     printed_predictions_are_w_times_y,
     source=FORWARD_PASS,
     compare="text",
     severity="typo",  # Y printed for X; the numbers printed are W·X + B
     correction=(
-        "The printed predictions are W·X + B = 0.5·[0.1 0.3 0.6 0.7] + 0 = "
-        f"[{' '.join(f'{float(v):g}' for v in predictions(X_PRINTED))}]: the product is W "
-        "times the inputs X; W times the targets Y would give "
-        f"[{' '.join(f'{float(v):g}' for v in predictions(Y_PRINTED))}]."),
+        "The printed predictions are $W·X + B = 0.5·[0.1 0.3 0.6 0.7] + 0 = "
+        f"[{' '.join(f'{float(v):g}' for v in predictions(X_PRINTED))}]$: the product is $W$ "
+        "times the inputs $X$; $W$ times the targets $Y$ would give "
+        f"$[{' '.join(f'{float(v):g}' for v in predictions(Y_PRINTED))}]$."),
 )
 derivation.claim(
-    "the loss of the first forward pass is e = 0.0825",
+    "the loss of the first forward pass is $e = 0.0825$",
     LOSS_PRINTED_2024,
     lambda: float(first_forward_pass_loss()),
     source="000_b9e7c87dcfbd1c26.txt, Forward Pass II and Forward Pass III",
     compare="numeric",
     tolerance=HALF_UNIT_OF_FOURTH_DECIMAL + FLOAT_ROUNDING,
     severity="error",
-    between=("002_4c33554d2058975c.txt, the 2025 edition, prints e = 0.0412 for the same "
+    between=("002_4c33554d2058975c.txt, the 2025 edition, prints $e = 0.0412$ for the same "
              "forward pass, the correct 0.04125 to 4 decimals: the two editions contradict "
              "each other, and 002 is right."),
     correction=(
-        f"e = {float(4 * first_forward_pass_loss()):g}/4 = "
-        f"{float(first_forward_pass_loss()):g}: the four squared deviations sum to "
+        f"$e = {float(4 * first_forward_pass_loss()):g}/4 = "
+        f"{float(first_forward_pass_loss()):g}$: the four squared deviations sum to "
         f"{float(4 * first_forward_pass_loss()):g}, and 0.0825 is that sum divided by 2 "
-        "instead of by n = 4 (002 prints the corrected 0.0412)."),
+        "instead of by $n = 4$ (002 prints the corrected 0.0412)."),
 )
 derivation.claim(
-    "the loss of the first forward pass is e = 0.0412 (to 4 decimals)",
+    "the loss of the first forward pass is $e = 0.0412$ (to 4 decimals)",
     LOSS_PRINTED_2025,
     lambda: float(first_forward_pass_loss()),
     source="002_4c33554d2058975c.txt, Forward Pass II and Forward Pass III",
     compare="numeric",
     tolerance=HALF_UNIT_OF_FOURTH_DECIMAL + FLOAT_ROUNDING,
-    correction=f"e = {float(first_forward_pass_loss()):g}.",
+    correction=f"$e = {float(first_forward_pass_loss()):g}$.",
 )
 derivation.claim(
-    "e is a parabola like x², so it has a single minimum where the gradient is zero",
-    "e = (1/n) Σ (y − y')² is a parabola like x² that we saw previously. Therefore it has a "
+    "$e$ is a parabola like $x²$, so it has a single minimum where the gradient is zero",
+    "$e = (1/n) Σ (y − y')²$ is a parabola like $x²$ that we saw previously. Therefore it has a "
     "single minimum where the gradient is zero.",
     single_minimum,
     source="000_b9e7c87dcfbd1c26.txt, Gradient Descent I",
     compare="text",
-    correction=("e is a quadratic in (w, b) whose Hessian 2[[mean x², mean x], [mean x, 1]] "
-                "is singular when all x are equal; then its minima form a line."),
+    correction=("$e$ is a quadratic in $(w, b)$ whose Hessian $2[[mean x², mean x], [mean x, 1]]$ "
+                "is singular when all $x$ are equal; then its minima form a line."),
 )
 derivation.claim(
-    "moving w and b against the gradient (w_u = w − α ∂e/∂w, b_u = b − α ∂e/∂b) "
+    "moving $w$ and $b$ against the gradient $(w_u = w − α ∂e/∂w, b_u = b − α ∂e/∂b)$ "
     "decreases the MSE",
-    "In general, if we move w and b in the opposite direction of the gradient ∂e/∂w and "
-    "∂e/∂b, then the MSE will decrease.",
+    "In general, if we move $w$ and $b$ in the opposite direction of the gradient $∂e/∂w$ and "
+    "$∂e/∂b$, then the MSE will decrease.",
     step_lowers_the_loss,
     source="000_b9e7c87dcfbd1c26.txt, Gradient Descent II",
     compare="text",
-    correction=("The MSE decreases only for step sizes α below a bound; from the first "
+    correction=("The MSE decreases only for step sizes $α$ below a bound; from the first "
                 "forward pass the range is shown in the derivation."),
 )

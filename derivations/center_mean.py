@@ -22,9 +22,9 @@ SOURCE = "003_ff0b9f77f02ec2c2.txt §3.1 Univariate Linear Regression, footnote 
 
 derivation = Model(
     "center_mean",
-    title="The centre minimising the L² distance: the mean",
+    title="The centre minimising the $L²$ distance: the mean",
     source=SOURCE,
-    summary="J(c) = (1/m) Σ (c − x)²; ∂J/∂c = 0 gives c = S_x/m, the mean.",
+    summary="$J(c) = (1/m) Σ (c − x)²$; $∂J/∂c = 0$ gives $c = S_x/m$, the mean.",
     reduction="mean",
     training=Training(dataset="skewed_sample", optimizer="gd", learning_rate=0.25, epochs=60),
 )
@@ -49,12 +49,12 @@ def distance_slope():
 
 
 derivation.show(
-    "The L² distance √(Σ (c − x)²) = √(m·J) has the same stationary point: its derivative is "
-    "∂J/∂c times",
+    "The $L²$ distance $√(Σ (c − x)²) = √(m·J)$ has the same stationary point: its derivative is "
+    "$∂J/∂c$ times",
     sp.Symbol("factor"), distance_slope(), source=SOURCE)
 
 derivation.claim(
-    "minimising the L² distance from the data gives the mean, c = S_x/m",
+    "minimising the $L²$ distance from the data gives the mean, $c = S_x/m$",
     S_X / COUNT,
     lambda: form().solution[c],
 )

@@ -26,9 +26,9 @@ SOURCE = "003_ff0b9f77f02ec2c2.txt §3.1 Univariate Linear Regression, footnote 
 
 derivation = Model(
     "center_median",
-    title="The centre minimising the L¹ distance: the median",
+    title="The centre minimising the $L¹$ distance: the median",
     source=SOURCE,
-    summary="J(c) = (1/m) Σ |c − x|; ∂J/∂c = (1/m) Σ sign(c − x) vanishes at the median.",
+    summary="$J(c) = (1/m) Σ |c − x|$; $∂J/∂c = (1/m) Σ sign(c − x)$ vanishes at the median.",
     reduction="mean",
     training=Training(dataset="skewed_sample", optimizer="gd", learning_rate=0.1, epochs=500),
 )
@@ -63,17 +63,17 @@ def mean_and_median_differ():
 samples = sp.IndexedBase("x")
 i, count = sp.Symbol("i", integer=True), sp.Symbol("m", positive=True, integer=True)
 derivation.show(
-    "Summed over the samples, the derivative counts the numbers below c minus those above it:",
+    "Summed over the samples, the derivative counts the numbers below $c$ minus those above it:",
     sp.Symbol("dJ/dc"), sp.Sum(sp.sign(c - samples[i]), (i, 1, count)) / count, source=SOURCE)
 
 derivation.claim(
-    "minimising the L¹ distance (sum of absolute differences) from the data gives the median",
-    "if we choose to minimize the L¹ distance (sum of absolute differences) from the data, "
+    "minimising the $L¹$ distance (sum of absolute differences) from the data gives the median",
+    "if we choose to minimize the $L¹$ distance (sum of absolute differences) from the data, "
     "we get the median",
     descent_ends_at_the_median,
     compare="text",
-    correction=("The minimisers of Σ|c − x| are the medians: the middle number when m is odd, "
-                "and every c between the two middle numbers when m is even."),
+    correction=("The minimisers of $Σ|c − x|$ are the medians: the middle number when $m$ is odd, "
+                "and every $c$ between the two middle numbers when $m$ is even."),
 )
 derivation.claim(
     "the mean and the median of the data are not necessarily equal",
@@ -81,5 +81,5 @@ derivation.claim(
     mean_and_median_differ,
     compare="text",
     correction=("The statement holds in general, but the built-in sample does not show it: its "
-                "mean and median agree within the training tolerance α/m."),
+                "mean and median agree within the training tolerance $α/m$."),
 )

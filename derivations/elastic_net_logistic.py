@@ -20,9 +20,9 @@ derivation = Model(
     "elastic_net_logistic",
     title="Logistic regression with an elastic-net penalty",
     source="003_ff0b9f77f02ec2c2.txt §3.3 Logistic Regression (with an elastic-net penalty; "
-           "scikit-learn's LogisticRegression with C = 1/α)",
-    summary="J = Σ ℓ + αρ‖w‖₁ + α(1 − ρ)/2·‖w‖², ℓ the cross-entropy of σ(wᵀx + b); "
-            "scikit-learn's LogisticRegression with C = 1/α and l1_ratio = ρ.",
+           "scikit-learn's LogisticRegression with $C = 1/α$)",
+    summary="$J = Σ ℓ + αρ‖w‖₁ + α(1 − ρ)/2·‖w‖²$, $ℓ$ the cross-entropy of $σ(wᵀx + b)$; "
+            "scikit-learn's LogisticRegression with $C = 1/α$ and `l1_ratio` $= ρ$.",
     reduction="sum",
     training=Training(dataset="two_classes", optimizer="lbfgs", epochs=300),
 )

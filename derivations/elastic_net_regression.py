@@ -18,11 +18,11 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "elastic_net_regression",
-    title="Elastic-net regression: MSE/2 plus α(ρ‖w‖₁ + (1 − ρ)‖w‖²/2)",
+    title="Elastic-net regression: MSE/2 plus $α(ρ‖w‖₁ + (1 − ρ)‖w‖²/2)$",
     source="003_ff0b9f77f02ec2c2.txt §3.2 Multivariate Regression (with an elastic-net "
            "penalty; scikit-learn's ElasticNet)",
-    summary="J = (1/2m) Σ (y − wᵀx − b)² + α ρ ‖w‖₁ + α (1 − ρ)/2 ‖w‖²: scikit-learn's "
-            "ElasticNet with its alpha = α and its L1 ratio ρ.",
+    summary="$J = (1/2m) Σ (y − wᵀx − b)² + α ρ ‖w‖₁ + α (1 − ρ)/2 ‖w‖²$: scikit-learn's "
+            "ElasticNet with its alpha $= α$ and its $L1$ ratio $ρ$.",
     reduction="mean",
     training=Training(dataset="surface", optimizer="lbfgs", epochs=300),
 )

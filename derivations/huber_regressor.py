@@ -21,8 +21,8 @@ derivation = Model(
     title="Huber regression with a learned scale",
     source="003_ff0b9f77f02ec2c2.txt §3.2 Multivariate Regression (with the Huber loss and "
            "a learned scale; scikit-learn's HuberRegressor)",
-    summary="J = Σ (σ + σ H(r/σ)) + α‖w‖², r = y − wᵀx − b, σ = e^s, H Huber's function of "
-            "threshold ε: scikit-learn's HuberRegressor with its epsilon = ε and alpha = α.",
+    summary="$J = Σ (σ + σ H(r/σ)) + α‖w‖²$, $r = y − wᵀx − b$, $σ = e^s$, $H$ Huber's function of "
+            "threshold $ε$: scikit-learn's HuberRegressor with its epsilon $= ε$ and alpha $= α$.",
     reduction="sum",
     training=Training(dataset="surface", optimizer="lbfgs", epochs=500),
 )

@@ -21,16 +21,16 @@ from symdl import datasets, kernels, train
 from symdl.derive import Derived, closed_form
 from symdl.model import Model, Training
 
-SOURCE = "001_153ca892f3cbebf4.txt, the Test 1 / Test 2 scores example (line y = mx)"
+SOURCE = "001_153ca892f3cbebf4.txt, the Test 1 / Test 2 scores example (line $y = mx$)"
 TALK_STEP = sp.Rational("0.1")  # "m₁ = m₀ − 0.1MSE'(m₀)"
 ITERATIONS_TRIED = 30
 
 derivation = Model(
     "line_through_origin",
-    title="A line through the origin y = mx and its mean squared error",
+    title="A line through the origin $y = mx$ and its mean squared error",
     source=SOURCE,
-    summary=("MSE(m) = (1/n) Σ (y_i − m x_i)²; m_bestest = Σxy/Σx²; m₁ = m₀ − s·MSE'(m₀). "
-             "The talk's letters: m is the slope and n counts the samples."),
+    summary=("$MSE(m) = (1/n) Σ (y_i − m x_i)²$; $m_bestest = Σxy/Σx²$; $m₁ = m₀ − s·MSE'(m₀)$. "
+             "The talk's letters: $m$ is the slope and $n$ counts the samples."),
     reduction="mean",
     training=Training(dataset="test_scores", optimizer="gd", learning_rate=1e-4, epochs=50),
 )
@@ -114,45 +114,45 @@ def scores_factor(step):
 TALK_COUNT = sp.Symbol("n", positive=True)
 """The number of samples as the talk writes it, MSE = (1/n)(...), for the steps shown."""
 derivation.show(
-    "Gradient descent from m₀ = m_bestest + ε with step s: the error after one "
-    "step is (1 − s·MSE'')·ε,",
+    "Gradient descent from $m₀ = m_bestest + ε$ with step $s$: the error after one "
+    "step is $(1 − s·MSE'')·ε$,",
     sp.Symbol("m_1") - sp.Symbol("m_bestest"), error_after_one_step().subs(COUNT, TALK_COUNT),
     source=SOURCE)
 derivation.show(
-    "so the iteration converges iff |1 − s·MSE''| < 1, i.e. for steps below",
+    "so the iteration converges iff $|1 − s·MSE''| < 1$, i.e. for steps below",
     sp.Symbol("s_max"), stability_bound().subs(COUNT, TALK_COUNT), source=SOURCE)
 derivation.show(
     "On the built-in test scores (40 to 100) that bound is",
     sp.Symbol("s_max"), sp.Float(scores_bound(), 4), source=SOURCE)
 
 derivation.claim(
-    "setting MSE'(m) = 0 gives m_bestest = (x₁y₁ + … + x_n·y_n)/(x₁² + … + x_n²)",
+    "setting $MSE'(m) = 0$ gives $m_bestest = (x₁y₁ + … + x_n·y_n)/(x₁² + … + x_n²)$",
     S_XY / S_XX,
     lambda: form().solution[slope],
 )
 derivation.claim(
-    "the m where MSE'(m) = 0 is the m that makes MSE as small as possible",
-    "The goal then is to find the value of m that makes MSE as small as possible. [...] "
-    "Setting the derivative of MSE (with respect to the variable m) equal to 0 and solving "
-    "gives that the optimal m is m_bestest",
+    "the $m$ where $MSE'(m) = 0$ is the $m$ that makes MSE as small as possible",
+    "The goal then is to find the value of $m$ that makes MSE as small as possible. [...] "
+    "Setting the derivative of MSE (with respect to the variable $m$) equal to 0 and solving "
+    "gives that the optimal $m$ is $m_bestest$",
     minimum_at_stationary_point,
     compare="text",
-    correction=("MSE'' = (2/n)Σx² is positive, so the stationary point is the minimum, unless "
-                "every x is 0; then MSE does not depend on m and m_bestest is 0/0."),
+    correction=("$MSE'' = (2/n)Σx²$ is positive, so the stationary point is the minimum, unless "
+                "every $x$ is 0; then MSE does not depend on $m$ and $m_bestest$ is 0/0."),
 )
 derivation.claim(
-    "the update m₁ = m₀ − 0.1·MSE'(m₀), repeated, finds the best slope for the test scores",
-    "we could guess an initial m_0, compute MSE'(m_0), update our slope to "
-    "m_1 = m_0 − 0.1MSE'(m_0), and so on.",
+    "the update $m₁ = m₀ − 0.1·MSE'(m₀)$, repeated, finds the best slope for the test scores",
+    "we could guess an initial $m_0$, compute $MSE'(m_0)$, update our slope to "
+    "$m_1 = m_0 − 0.1MSE'(m_0)$, and so on.",
     talk_step_converges_on_scores,
     compare="text",
     severity="assumption",
-    assumption=("the step is below 2/MSE'' = 1/mean(x²), i.e. the data are of order 1 "
+    assumption=("the step is below $2/MSE'' = 1/mean(x²)$, i.e. the data are of order 1 "
                 "(scores divided by 100), not the raw test scores the talk plots"),
     correction=(
-        "Gradient descent on MSE converges iff 0 < s < 2/MSE'' = 1/mean(x²). For the test "
+        "Gradient descent on MSE converges iff $0 < s < 2/MSE'' = 1/mean(x²)$. For the test "
         f"scores (40 to 100) that bound is {scores_bound():.3g}, so the step 0.1 multiplies "
-        f"the distance to m_bestest by {scores_factor(TALK_STEP):.5g} each step and diverges. "
+        f"the distance to $m_bestest$ by ${scores_factor(TALK_STEP):.5g}$ each step and diverges. "
         "The step 0.1 works "
         "only for data of order 1, e.g. scores divided by 100 (bound "
         f"{scores_bound() * 100**2:.3g})."),

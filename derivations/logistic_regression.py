@@ -29,7 +29,7 @@ derivation = Model(
     "logistic_regression",
     title="Logistic regression with the cross-entropy cost",
     source=SOURCE,
-    summary="h = σ(θᵀx); J(θ) = Σ −y log h − (1 − y) log(1 − h); classify y = 1 when h ≥ 1/2.",
+    summary="$h = σ(θᵀx)$; $J(θ) = Σ −y log h − (1 − y) log(1 − h)$; classify $y = 1$ when $h ≥ 1/2$.",
     reduction="sum",
     training=Training(dataset="two_classes_with_bias", optimizer="gd",
                       learning_rate=0.005, epochs=3000),
@@ -59,18 +59,18 @@ def cross_entropy(p, q):
 
 
 derivation.claim(
-    "σ′ = σ(1 − σ), the identity behind ∂p/∂z⁽²⁾ = p(1 − p) of the math club talk",
+    "$σ′ = σ(1 − σ)$, the identity behind $∂p/∂z⁽²⁾ = p(1 − p)$ of the math club talk",
     logistic(T) * (1 - logistic(T)), lambda: sp.diff(logistic(T), T),
-    source="001_153ca892f3cbebf4.txt (math club talk), σ and its basic properties; the chain rule",
-    correction="σ′(t) = σ(t)(1 − σ(t))")
+    source="001_153ca892f3cbebf4.txt (math club talk), $σ$ and its basic properties; the chain rule",
+    correction="$σ′(t) = σ(t)(1 − σ(t))$")
 
 PRINTED_CROSS_ENTROPY = -y * sp.log(h) - (1 - y) * sp.log(1 - h)
 
 derivation.claim(
-    "H(y, h) = −y log h − (1 − y) log(1 − h) is the cross-entropy −Σ p_i log q_i of "
-    "q = (h, 1 − h) relative to the label's distribution p = (y, 1 − y)",
+    "$H(y, h) = −y log h − (1 − y) log(1 − h)$ is the cross-entropy $−Σ p_i log q_i$ of "
+    "$q = (h, 1 − h)$ relative to the label's distribution $p = (y, 1 − y)$",
     PRINTED_CROSS_ENTROPY, lambda: cross_entropy((y, 1 - y), (h, 1 - h)),
-    correction="H(y, h) = −y log h − (1 − y) log(1 − h)")
+    correction="$H(y, h) = −y log h − (1 − y) log(1 − h)$")
 
 
 def printed_distribution_gives_the_loss():
@@ -81,14 +81,14 @@ def printed_distribution_gives_the_loss():
 
 
 derivation.claim(
-    "y ∈ {0, 1} \"so p₁ = 1 and p₂ = 0, therefore\" H(y, h) = −y log h − (1 − y) log(1 − h)",
-    "In our case y^(i) ∈ {0, 1} so p_1 = 1 and p_2 = 0, therefore H(y^(i), h_θ(x^(i))) = "
-    "−y^(i) log h_θ(x^(i)) − (1 − y^(i)) log(1 − h_θ(x^(i))).",
+    "$y ∈ {0, 1}$ \"so $p₁ = 1$ and $p₂ = 0$, therefore\" $H(y, h) = −y log h − (1 − y) log(1 − h)$",
+    "In our case $y^(i) ∈ {0, 1}$ so $p_1 = 1$ and $p_2 = 0$, therefore $H(y^(i), h_θ(x^(i))) = "
+    "−y^(i) log h_θ(x^(i)) − (1 − y^(i)) log(1 − h_θ(x^(i)))$.",
     printed_distribution_gives_the_loss, compare="text",
     severity="typo",  # p = (y, 1 − y) is meant: the H(y, h) that follows is right
-    correction="the label's distribution is p = (y, 1 − y): p = (1, 0) only when y = 1, and "
-               "p = (0, 1) when y = 0. With p = (1, 0) for every sample H(p, q) would be −log h "
-               "whatever the label; it is p = (y, 1 − y) that gives −y log h − (1 − y) log(1 − h)")
+    correction="the label's distribution is $p = (y, 1 − y)$: $p = (1, 0)$ only when $y = 1$, and "
+               "$p = (0, 1)$ when $y = 0$. With $p = (1, 0)$ for every sample $H(p, q)$ would be $−log h$ "
+               "whatever the label; it is $p = (y, 1 − y)$ that gives $−y log h − (1 − y) log(1 − h)$")
 
 
 def generic_samples(samples=4, features=3):
@@ -119,9 +119,9 @@ def summed_per_sample_gradient(X, labels, weights):
 
 
 derivation.claim(
-    "grad J(θ) = Xᵀ(h_θ(X) − y) (X a 4 × 3 matrix of symbols)",
+    "grad $J(θ) = Xᵀ(h_θ(X) − y)$ ($X$ a $4 × 3$ matrix of symbols)",
     printed_gradient(*generic_samples()), lambda: summed_per_sample_gradient(*generic_samples()),
-    correction="grad J(θ) = Xᵀ(h_θ(X) − y)")
+    correction="grad $J(θ) = Xᵀ(h_θ(X) − y)$")
 
 
 def decision_boundary_is_half():
@@ -132,11 +132,11 @@ def decision_boundary_is_half():
 
 
 derivation.claim(
-    "deciding y = 1 when h_θ(x) ≥ 0.5 puts the decision boundary at θᵀx = 0",
-    "We will make a classification decision y = 1 when h_θ(x) ≥ 0.5 and y = 0 otherwise. "
-    "The decision boundary is θ^T x = 0.",
+    "deciding $y = 1$ when $h_θ(x) ≥ 0.5$ puts the decision boundary at $θᵀx = 0$",
+    "We will make a classification decision $y = 1$ when $h_θ(x) ≥ 0.5$ and $y = 0$ otherwise. "
+    "The decision boundary is $θ^T x = 0$.",
     decision_boundary_is_half, compare="text",
-    correction="σ(t) ≥ 1/2 exactly when t ≥ 0, so the boundary is θᵀx = 0")
+    correction="$σ(t) ≥ 1/2$ exactly when $t ≥ 0$, so the boundary is $θᵀx = 0$")
 
 
 def one_vs_rest_accuracy():
@@ -155,9 +155,9 @@ def one_vs_rest_accuracy():
 
 
 derivation.claim(
-    "L one-vs-rest binary classifiers, taking the class whose classifier scores highest, make a "
-    "working L-class classifier (held: accuracy ≥ 0.9 on 3 fresh Gaussian blobs)",
-    "To build a classifier with L classes, we can use L binary (one-vs-rest) classifiers. To pick "
+    "$L$ one-vs-rest binary classifiers, taking the class whose classifier scores highest, make a "
+    "working L-class classifier (held: accuracy $≥ 0.9$ on 3 fresh Gaussian blobs)",
+    "To build a classifier with $L$ classes, we can use $L$ binary (one-vs-rest) classifiers. To pick "
     "the final answer, we take the class whose one-vs-rest classifier produced the highest score.",
     lambda: one_vs_rest_accuracy() >= 0.9, compare="text",
     correction="on data whose classes are separable from the rest by a line, one-vs-rest "

@@ -32,10 +32,10 @@ TALK_STEP = sp.Rational("0.1")  # the talk's gradient-descent step, "m₁ = m₀
 
 derivation = Model(
     "logistic_three_parameter",
-    title="Blue or orange: logistic regression with parameters m₁, m₂, b",
+    title="Blue or orange: logistic regression with parameters $m₁, m₂, b$",
     source=SOURCE,
-    summary="p = σ(m₁x + m₂y + b); orange (c = 1) iff p ≥ 1/2; "
-            "J = −(1/n) Σ (c_i ln p_i + (1 − c_i) ln(1 − p_i)), the negative of the talk's J.",
+    summary="$p = σ(m₁x + m₂y + b)$; orange $(c = 1)$ iff $p ≥ 1/2$; "
+            "$J = −(1/n) Σ (c_i ln p_i + (1 − c_i) ln(1 − p_i))$, the negative of the talk's $J$.",
     reduction="mean",
     training=Training(dataset="two_classes", optimizer="gd", learning_rate=1.0, epochs=3000),
 )
@@ -78,16 +78,16 @@ LABELS = sp.symbols(f"c_1:{DOTS + 1}", real=True)
 PROBABILITIES = sp.symbols(f"p_1:{DOTS + 1}", positive=True)
 
 derivation.show(
-    "The talk's cost, first line: the likelihood of the labels, a factor p_i for each orange dot "
-    "and 1 − p_i for each blue one, multiplied over the dots (for n = 3):",
+    "The talk's cost, first line: the likelihood of the labels, a factor $p_i$ for each orange dot "
+    "and $1 − p_i$ for each blue one, multiplied over the dots (for $n = 3$):",
     sp.Symbol("likelihood"), [sp.Mul(*[talk_factor(ci, pi) for ci, pi in zip(LABELS, PROBABILITIES)])])
 derivation.show(
     "Its logarithm turns the product into a sum (the talk's point 4); the talk writes it with 1/n on "
     "the first term only:",
     sp.Symbol("J_printed"), [printed_cost(LABELS, PROBABILITIES)])
 derivation.show(
-    "That J is a log-likelihood: the fit is best where it is LARGEST. Gradient descent minimises, "
-    "so symdl's loss is −J with the 1/n on the whole sum, the mean cross-entropy:",
+    "That $J$ is a log-likelihood: the fit is best where it is LARGEST. Gradient descent minimises, "
+    "so symdl's loss is $−J$ with the $1/n$ on the whole sum, the mean cross-entropy:",
     sp.Symbol("J"), [-sp.Rational(1, DOTS) * sum(talk_summand(ci, pi)
                                                  for ci, pi in zip(LABELS, PROBABILITIES))])
 
@@ -102,11 +102,11 @@ def mean_log_likelihood():
 
 
 derivation.claim(
-    "J = (1/n)(c₁ ln p₁ + (1−c₁) ln(1−p₁)) + … + (cₙ ln pₙ + (1−cₙ) ln(1−pₙ)), parenthesised as "
-    "printed (n = 3), is the mean (1/n)Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i))",
+    "$J = (1/n)(c₁ ln p₁ + (1−c₁) ln(1−p₁)) + … + (cₙ ln pₙ + (1−cₙ) ln(1−pₙ))$, parenthesised as "
+    "printed ($n = 3$), is the mean $(1/n)Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i))$",
     printed_cost(LABELS, PROBABILITIES), mean_log_likelihood,
     severity="typo",  # brackets missing around the sum; the talk means the mean
-    correction="J = (1/n)[(c₁ ln p₁ + (1−c₁) ln(1−p₁)) + … + (cₙ ln pₙ + (1−cₙ) ln(1−pₙ))]: the 1/n "
+    correction="$J = (1/n)[(c₁ ln p₁ + (1−c₁) ln(1−p₁)) + … + (cₙ ln pₙ + (1−cₙ) ln(1−pₙ))]$: the $1/n$ "
                "multiplies every term, as in the talk's MSE")
 
 
@@ -121,11 +121,11 @@ def log_turns_likelihood_into_sum():
 
 
 derivation.claim(
-    "logs convert the product (p_i if c_i = 1)(1 − p_i if c_i = 0)… into the sum "
-    "Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i)) (n = 3, every labelling)",
+    "logs convert the product $(p_i if c_i = 1)(1 − p_i if c_i = 0)…$ into the sum "
+    "$Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i))$ ($n = 3$, every labelling)",
     "④ Using logs to convert a product into a sum",
     log_turns_likelihood_into_sum, compare="text",
-    correction="ln Π p_i^{c_i}(1 − p_i)^{1−c_i} = Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i))")
+    correction="$ln Π p_i^{c_i}(1 − p_i)^{1−c_i} = Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i))$")
 
 
 def first_line_equals_second():
@@ -141,22 +141,22 @@ def first_line_equals_second():
 
 
 derivation.claim(
-    "J = (1/n)Σ(p_i if c_i = 1)(1 − p_i if c_i = 0)…(pₙ if cₙ = 1)(1 − pₙ if cₙ = 0) "
-    "= (1/n)(c₁ ln p₁ + (1−c₁) ln(1−p₁)) + …: the first line of the cost equals the second",
-    "3 Cost function: J(m_1, m_2, b) = (1/n) Σ_{i=1}^n (p_i if c_i = 1)(1 − p_i if c_i = 0) …… "
-    "(p_n if c_n = 1)(1 − p_n if c_n = 0) ... 4 Optimize: = (1/n)(c_1 ln p_1 + (1−c_1) ln(1−p_1)) "
-    "+ … + (c_n ln p_n + (1−c_n) ln(1−p_n))",
+    "$J = (1/n)Σ(p_i if c_i = 1)(1 − p_i if c_i = 0)…(pₙ if cₙ = 1)(1 − pₙ if cₙ = 0) "
+    "= (1/n)(c₁ ln p₁ + (1−c₁) ln(1−p₁)) + …$: the first line of the cost equals the second",
+    "3 Cost function: $J(m_1, m_2, b) = (1/n) Σ_{i=1}^n (p_i if c_i = 1)(1 − p_i if c_i = 0)$ …… "
+    "$(p_n if c_n = 1)(1 − p_n if c_n = 0)$ ... 4 Optimize: $= (1/n)(c_1 ln p_1 + (1−c_1) ln(1−p_1)) "
+    "+ … + (c_n ln p_n + (1−c_n) ln(1−p_n))$",
     first_line_equals_second, compare="text",
     severity="typo",  # ln and Π left out: the talk's point 4 takes the log of the product
     correction="the first line is a product of probabilities (the likelihood, in (0, 1)), written "
                "under a sum sign; the second is (1/n) times its logarithm, a negative number. They "
-               "are not equal; maximising either maximises the other, since ln is increasing")
+               "are not equal; maximising either maximises the other, since $ln$ is increasing")
 
 
 def log_likelihood_after_talk_step():
     """ln(likelihood) on the `two_classes` dots before and after one step θ − 0.1·∇J from θ = 0.
 
-    J is the talk's cost with the 1/n on the whole sum (so only its sign is tested); SymPy
+    J is the talk's cost with the $1/n$ on the whole sum (so only its sign is tested); SymPy
     differentiates one term with respect to (m₁, m₂, b) and NumPy averages over the dots.
     """
     dots = datasets.two_classes()
@@ -177,19 +177,19 @@ def log_likelihood_after_talk_step():
 
 
 derivation.claim(
-    "gradient descent on J = (1/n)Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i)) fits the dots better "
-    "(one step m₁ = m₀ − 0.1·J′(m₀) from 0 on the two_classes dots raises the likelihood)",
-    "4 Optimize: = (1/n)(c_1 ln p_1 + (1-c_1) ln(1-p_1)) + ... Here to use gradient descent.",
+    "gradient descent on $J = (1/n)Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i))$ fits the dots better "
+    "(one step $m₁ = m₀ − 0.1·J′(m₀)$ from 0 on the `two_classes` dots raises the likelihood)",
+    "4 Optimize: $= (1/n)(c_1 ln p_1 + (1-c_1) ln(1-p_1)) +$ ... Here to use gradient descent.",
     lambda: log_likelihood_after_talk_step()[1] > log_likelihood_after_talk_step()[0],
     compare="text",
     severity="error",
-    between=("003_ff0b9f77f02ec2c2.txt §3.3 minimises the cross-entropy J = Σ H(y, h) = "
-             "−Σ(y log h + (1 − y) log(1 − h)), the negative of the talk's J: 001 writes the "
+    between=("003_ff0b9f77f02ec2c2.txt §3.3 minimises the cross-entropy $J = Σ H(y, h) = "
+             "−Σ(y log h + (1 − y) log(1 − h))$, the negative of the talk's $J$: 001 writes the "
              "log-likelihood without the minus sign yet calls it a cost to descend, and its "
-             "chain-rule slide prints the derivatives of 003's sign, not of its own J."),
-    correction="that J is the mean log-likelihood, to be maximised: gradient descent on it lowers "
-               "the likelihood. Minimise −J, the mean cross-entropy "
-               "−(1/n)Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i)), or do gradient ascent on J")
+             "chain-rule slide prints the derivatives of 003's sign, not of its own $J$."),
+    correction="that $J$ is the mean log-likelihood, to be maximised: gradient descent on it lowers "
+               "the likelihood. Minimise $−J$, the mean cross-entropy "
+               "$−(1/n)Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i))$, or do gradient ascent on $J$")
 
 
 def decision_rule_is_a_line():
@@ -199,8 +199,8 @@ def decision_rule_is_a_line():
 
 
 derivation.claim(
-    "c = 1 iff σ(m₁x + m₂y + b) ≥ 1/2: the decision boundary is the line m₁x + m₂y + b = 0",
-    "c = 1 if σ(m_1 x + m_2 y + b) ≥ 1/2, 0 if σ(m_1 x + m_2 y + b) < 1/2 ... In the previous "
+    "$c = 1$ iff $σ(m₁x + m₂y + b) ≥ 1/2$: the decision boundary is the line $m₁x + m₂y + b = 0$",
+    "$c = 1$ if $σ(m_1 x + m_2 y + b) ≥ 1/2$, 0 if $σ(m_1 x + m_2 y + b) < 1/2$ ... In the previous "
     "demonstration, the decision boundary was always a line.",
     decision_rule_is_a_line, compare="text",
-    correction="σ(t) ≥ 1/2 iff t ≥ 0, so c = 1 on the half-plane m₁x + m₂y + b ≥ 0")
+    correction="$σ(t) ≥ 1/2$ iff $t ≥ 0$, so $c = 1$ on the half-plane $m₁x + m₂y + b ≥ 0$")

@@ -19,11 +19,11 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "mlp_classifier",
-    title="A one-hidden-layer ReLU classifier: n → H → C softmax",
+    title="A one-hidden-layer ReLU classifier: $n → H → C$ softmax",
     source="002_4c33554d2058975c.txt A Real Example: Model Setup (any width, an L2 penalty; "
            "scikit-learn's MLPClassifier)",
-    summary="h = relu(W⁽¹⁾x + b⁽¹⁾), z = W⁽²⁾h + b⁽²⁾, J = mean (log Σ_c e^{z_c} − z_y) "
-            "+ α/2 (‖W⁽¹⁾‖² + ‖W⁽²⁾‖²).",
+    summary="$h = relu(W⁽¹⁾x + b⁽¹⁾)$, $z = W⁽²⁾h + b⁽²⁾$, $J = mean(log Σ_c e^{z_c} − z_y) "
+            "+ α/2 (‖W⁽¹⁾‖² + ‖W⁽²⁾‖²)$.",
     reduction="mean",
     training=Training(dataset="two_moons", optimizer="lbfgs", epochs=300,
                       init="glorot_uniform", sizes={"H": 16, "C": 2}),

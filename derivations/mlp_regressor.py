@@ -16,10 +16,10 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "mlp_regressor",
-    title="A one-hidden-layer ReLU regressor: n → H → 1",
+    title="A one-hidden-layer ReLU regressor: $n → H → 1$",
     source="004_36f6966e031dacf2.txt MLP networks (one hidden layer of any width, an L2 penalty; "
            "scikit-learn's MLPRegressor)",
-    summary="h = relu(W x + b), ŷ = vᵀh + c, J = mean (y − ŷ)²/2 + α/2 (‖W‖² + ‖v‖²).",
+    summary="$h = relu(W x + b)$, $ŷ = vᵀh + c$, $J = mean((y − ŷ)²)/2 + α/2 (‖W‖² + ‖v‖²)$.",
     reduction="mean",
     training=Training(dataset="surface", optimizer="lbfgs", epochs=300,
                       init="glorot_uniform", sizes={"H": 16}),

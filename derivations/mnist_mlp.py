@@ -50,10 +50,10 @@ TRAINING_IMAGES, TEST_IMAGES = _split["n_train"].default, _split["n_test"].defau
 
 derivation = Model(
     "mnist_mlp",
-    title="The MNIST digit classifier: Dense(512, ReLU) → Dense(10, softmax)",
+    title="The MNIST digit classifier: Dense(512, ReLU) $→$ Dense(10, softmax)",
     source=f"{SETUP}; {COMPILATION}; {FIT}; {MLP}",
-    summary=("h = ReLU(W⁽¹⁾x + b⁽¹⁾), z = W⁽²⁾h + b⁽²⁾, softmax(z) the digit probabilities; "
-             "ℓ = −log softmax(z)_y; J = mean of ℓ; RMSprop, batch 128, 5 epochs."),
+    summary=("$h = ReLU(W⁽¹⁾x + b⁽¹⁾)$, $z = W⁽²⁾h + b⁽²⁾$, $softmax(z)$ the digit probabilities; "
+             "$ℓ = −log softmax(z)_y$; $J =$ mean of $ℓ$; RMSprop, batch 128, 5 epochs."),
     reduction="mean",
     layout="blas",
     dims={"n": "j", "H": "k", "C": "c"},
@@ -82,13 +82,13 @@ x_column = sp.MatrixSymbol("x", PIXELS, 1)
 W1_matrix, b1_column = sp.MatrixSymbol("W^(1)", HIDDEN, PIXELS), sp.MatrixSymbol("b^(1)", HIDDEN, 1)
 W2_matrix, b2_column = sp.MatrixSymbol("W^(2)", DIGITS, HIDDEN), sp.MatrixSymbol("b^(2)", DIGITS, 1)
 
-derivation.show("004 writes a deep network as a recurrence, layer i reading layer i − 1:",
+derivation.show("004 writes a deep network as a recurrence, layer $i$ reading layer $i − 1$:",
                 sp.Symbol("h_i"), [f(sp.Add(W_i * h_previous, b_i, evaluate=False))], source=MLP)
-derivation.show(f"Layer 1 (h₀ = x, the {PIXELS} pixels; f = ReLU; {HIDDEN} hidden units):",
+derivation.show(f"Layer 1 ($h₀ = x$, the {PIXELS} pixels; $f = ReLU$; {HIDDEN} hidden units):",
                 sp.MatrixSymbol("h_1", HIDDEN, 1), [relu(W1_matrix * x_column + b1_column)],
                 source=f"{DATA_SETUP}; {SETUP}")
-derivation.show(f"Layer 2 ({DIGITS} digits; f = softmax, folded into the loss below, so the "
-                "kernel keeps the logits z):",
+derivation.show(f"Layer 2 ({DIGITS} digits; $f = softmax$, folded into the loss below, so the "
+                "kernel keeps the logits $z$):",
                 sp.MatrixSymbol("z", DIGITS, 1),
                 [W2_matrix * sp.MatrixSymbol("h_1", HIDDEN, 1) + b2_column], source=SETUP)
 
@@ -117,15 +117,16 @@ def identity_gradient():
 
 
 derivation.show(
-    f"Softmax + sparse categorical cross-entropy written out for K = {CLASSES_SHOWN} classes "
-    f"and the label y = {LABEL_SHOWN}; SymPy differentiates it:",
+    f"Softmax + sparse categorical cross-entropy written out for $K = {CLASSES_SHOWN}$ "
+    f"classes and the label $y = {LABEL_SHOWN}$; SymPy differentiates it:",
     sp.Symbol("J"), [cross_entropy], source=COMPILATION)
 derivation.show(
     "", sp.Matrix([Partial("J", str(z), "J", sp.latex(z)) for z in logits]),
     [explicit_gradient(), identity_gradient()])
 derivation.claim(
-    "softmax + sparse_categorical_crossentropy: ∂J/∂z_c = softmax(z)_c − [c = y], the identity "
-    f"(derivative of log Σ e^z) the kernel uses, against SymPy's diff for K = {CLASSES_SHOWN}",
+    "softmax + `sparse_categorical_crossentropy`: $∂J/∂z_c = softmax(z)_c − [c = y]$, the "
+    f"identity (derivative of $log Σ e^z$) the kernel uses, against SymPy's diff for "
+    f"$K = {CLASSES_SHOWN}$",
     identity_gradient(),
     explicit_gradient,
     source=COMPILATION)
@@ -184,10 +185,10 @@ derivation.claim(
     source=BACKWARD_PASS, compare="text",
     severity="assumption",
     assumption=("full-batch gradient descent, each forward pass covering the whole training "
-                "set as in the four-point worked example (not model.fit's batch_size=128)"),
+                "set as in the four-point worked example (not `model.fit`'s `batch_size=128`)"),
     correction=(f"An epoch is one pass over the whole training set. With mini-batches each "
-                f"epoch is ⌈m/{BATCH_SIZE}⌉ forward/backward cycles, each followed by an update: "
-                f"⌈{TRAINING_IMAGES}/{BATCH_SIZE}⌉ = {math.ceil(TRAINING_IMAGES / BATCH_SIZE)} "
-                f"here, ⌈{DOCUMENT_TRAINING_IMAGES}/{BATCH_SIZE}⌉ = "
-                f"{math.ceil(DOCUMENT_TRAINING_IMAGES / BATCH_SIZE)} for 002's model.fit. "
+                f"epoch is $⌈m/{BATCH_SIZE}⌉$ forward/backward cycles, each followed by an update: "
+                f"$⌈{TRAINING_IMAGES}/{BATCH_SIZE}⌉ = {math.ceil(TRAINING_IMAGES / BATCH_SIZE)}$ "
+                f"here, $⌈{DOCUMENT_TRAINING_IMAGES}/{BATCH_SIZE}⌉ = "
+                f"{math.ceil(DOCUMENT_TRAINING_IMAGES / BATCH_SIZE)}$ for 002's `model.fit`. "
                 f"One cycle is one epoch only for full-batch gradient descent."))

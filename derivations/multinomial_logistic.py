@@ -12,11 +12,11 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "multinomial_logistic",
-    title="Multinomial logistic regression with an L2 penalty",
+    title="Multinomial logistic regression with an $L2$ penalty",
     source="002_4c33554d2058975c.txt A Real Example: Model Compilation (softmax without a "
-           "hidden layer, with an L2 penalty; scikit-learn's LogisticRegression with C = 1/α)",
-    summary="J = Σ (log Σ_c e^{z_c} − z_y) + α/2 ‖W‖², z = W·x + b: scikit-learn's "
-            "LogisticRegression with C = 1/α.",
+           "hidden layer, with an L2 penalty; scikit-learn's LogisticRegression with $C = 1/α$)",
+    summary="$J = Σ (log Σ_c e^{z_c} − z_y) + α/2 ‖W‖²$, $z = W·x + b$: scikit-learn's "
+            "LogisticRegression with $C = 1/α$.",
     reduction="sum",
     training=Training(dataset="blobs", optimizer="lbfgs", epochs=300, sizes={"C": 3}),
 )

@@ -35,8 +35,8 @@ derivation = Model(
     "multivariate_least_squares",
     title="Multivariate least squares and the normal equation",
     source=SOURCE,
-    summary="h_θ(x) = θᵀx with x₀ = 1; J(θ) = Σ (θᵀx − y)² = ||Xθ − y||²; "
-            "∇J = 2Xᵀ(Xθ − y), H = 2XᵀX, θ = (XᵀX)⁻¹Xᵀy.",
+    summary="$h_θ(x) = θᵀx$ with $x₀ = 1$; $J(θ) = Σ (θᵀx − y)² = ||Xθ − y||²$; "
+            "$∇J = 2Xᵀ(Xθ − y), H = 2XᵀX, θ = (XᵀX)⁻¹Xᵀy$.",
     reduction="sum",
     training=Training(dataset="houses", optimizer="gd", learning_rate=0.002, epochs=100),
 )
@@ -92,19 +92,19 @@ def printed_pseudoinverse(X):
     return (X.T * X).inv() * X.T
 
 
-derivation.show("In matrix form the cost is J(θ) = ||Xθ − y||² (X the m × n design matrix, one "
-                "sample per row, x₀ = 1 in column 0); SymPy multiplies it out:",
+derivation.show("In matrix form the cost is $J(θ) = ||Xθ − y||²$ ($X$ the $m × n$ design matrix, one "
+                "sample per row, $x₀ = 1$ in column 0); SymPy multiplies it out:",
                 sp.Symbol("J"), [COST_MATRIX_FORM, sp.expand(COST_MATRIX_FORM)])
-derivation.show("SymPy leaves θᵀXᵀy and yᵀXθ apart; both are the same 1 × 1 matrix (one is "
-                "the transpose of the other), which gives the document's −2yᵀXθ "
+derivation.show("SymPy leaves $θᵀXᵀy$ and $yᵀXθ$ apart; both are the same $1 × 1$ matrix (one is "
+                "the transpose of the other), which gives the document's $−2yᵀXθ$ "
                 "(checked element by element below).")
 derivation.show("SymPy's matrix calculus differentiates once, and again:",
                 Partial("J", "θ", "J", r"\theta"),
                 [GRADIENT_MATRIX_FORM, sp.expand(GRADIENT_MATRIX_FORM)])
 derivation.show("", sp.Symbol("H"), [HESSIAN_MATRIX_FORM])
-derivation.show("Setting the gradient to zero gives XᵀXθ = Xᵀy: the normal equation. When XᵀX "
-                "is invertible (the columns of X linearly independent) it has the one solution "
-                "θ = (XᵀX)⁻¹Xᵀy; otherwise symdl's closed form refuses with a SingularError.")
+derivation.show("Setting the gradient to zero gives $XᵀXθ = Xᵀy$: the normal equation. When $XᵀX$ "
+                "is invertible (the columns of $X$ linearly independent) it has the one solution "
+                "$θ = (XᵀX)⁻¹Xᵀy$; otherwise symdl's closed form refuses with a SingularError.")
 
 
 # ---- the generic instance the matrix results are held against ------------------------------
@@ -201,20 +201,20 @@ def derived_hessian():
 
 
 derivation.claim(
-    "||Xθ − y||² = (Xθ − y)ᵀ(Xθ − y) = θᵀXᵀXθ − 2yᵀXθ + yᵀy (X a 4 × 3 matrix of symbols)",
+    "$||Xθ − y||² = (Xθ − y)ᵀ(Xθ − y) = θᵀXᵀXθ − 2yᵀXθ + yᵀy$ ($X$ a $4 × 3$ matrix of symbols)",
     printed_expansion(GENERIC.X, GENERIC.theta, GENERIC.y), derived_cost,
-    correction="(Xθ − y)ᵀ(Xθ − y) = θᵀXᵀXθ − 2yᵀXθ + yᵀy")
+    correction="$(Xθ − y)ᵀ(Xθ − y) = θᵀXᵀXθ − 2yᵀXθ + yᵀy$")
 derivation.claim(
-    "∂J/∂θ = 2XᵀXθ − 2(yᵀX)ᵀ (X a 4 × 3 matrix of symbols)",
+    "$∂J/∂θ = 2XᵀXθ − 2(yᵀX)ᵀ$ ($X$ a $4 × 3$ matrix of symbols)",
     printed_gradient(GENERIC.X, GENERIC.theta, GENERIC.y), derived_gradient,
-    correction="∂J/∂θ = 2XᵀXθ − 2Xᵀy")
+    correction="$∂J/∂θ = 2XᵀXθ − 2Xᵀy$")
 derivation.claim(
-    "∂J/∂θ = 2Xᵀ(Xθ − y), also the Iterative Solution's grad J(θ) (X a 4 × 3 matrix of symbols)",
+    "$∂J/∂θ = 2Xᵀ(Xθ − y)$, also the Iterative Solution's grad $J(θ)$ ($X$ a $4 × 3$ matrix of symbols)",
     printed_normal_gradient(GENERIC.X, GENERIC.theta, GENERIC.y), derived_gradient,
-    correction="∂J/∂θ = 2Xᵀ(Xθ − y)")
+    correction="$∂J/∂θ = 2Xᵀ(Xθ − y)$")
 derivation.claim(
-    "H = ∂²J/∂θ² = 2(XᵀX)ᵀ = 2XᵀX (X a 4 × 3 matrix of symbols)",
-    printed_hessian(GENERIC.X), derived_hessian, correction="H = 2XᵀX")
+    "$H = ∂²J/∂θ² = 2(XᵀX)ᵀ = 2XᵀX$ ($X$ a $4 × 3$ matrix of symbols)",
+    printed_hessian(GENERIC.X), derived_hessian, correction="$H = 2XᵀX$")
 
 
 def hessian_is_positive_semidefinite():
@@ -226,9 +226,9 @@ def hessian_is_positive_semidefinite():
 
 
 derivation.claim(
-    "H = 2XᵀX ≥ 0 (positive semidefinite for every X)",
-    "H = 2(X^T X)^T = 2X^T X \\geq 0", hessian_is_positive_semidefinite, compare="text",
-    correction="vᵀ(2XᵀX)v = 2||Xv||² ≥ 0 for every v, so H is positive semidefinite")
+    "$H = 2XᵀX ≥ 0$ (positive semidefinite for every $X$)",
+    "$H = 2(X^T X)^T = 2X^T X ≥ 0$", hessian_is_positive_semidefinite, compare="text",
+    correction="$vᵀ(2XᵀX)v = 2||Xv||² ≥ 0$ for every $v$, so $H$ is positive semidefinite")
 
 
 def derived_quadratic_form_gradient():
@@ -245,12 +245,12 @@ def stated_quadratic_form_gradient():
 
 
 derivation.claim(
-    "∂(uᵀQu)/∂u = 2Qu, stated for a matrix Q with no condition (Q a generic 3 × 3 matrix)",
+    "$∂(uᵀQu)/∂u = 2Qu$, stated for a matrix $Q$ with no condition ($Q$ a generic $3 × 3$ matrix)",
     stated_quadratic_form_gradient(), derived_quadratic_form_gradient,
     severity="assumption",
-    assumption="Q is symmetric (Q = XᵀX, the matrix the document applies it to, is)",
-    correction="∂(uᵀQu)/∂u = (Q + Qᵀ)u, which is 2Qu only for a symmetric Q; the document "
-               "applies it to Q = XᵀX, which is symmetric, so its gradient 2XᵀXθ − 2Xᵀy is right")
+    assumption="$Q$ is symmetric ($Q = XᵀX$, the matrix the document applies it to, is)",
+    correction="$∂(uᵀQu)/∂u = (Q + Qᵀ)u$, which is $2Qu$ only for a symmetric $Q$; the document "
+               "applies it to $Q = XᵀX$, which is symmetric, so its gradient $2XᵀXθ − 2Xᵀy$ is right")
 
 
 def derived_linear_map_gradient():
@@ -262,9 +262,9 @@ def derived_linear_map_gradient():
 
 
 derivation.claim(
-    "∂(Qu)/∂u = Qᵀ (Q a generic 2 × 3 matrix; rows of the derivative indexed by u, as for ∂J/∂θ)",
+    "$∂(Qu)/∂u = Qᵀ$ ($Q$ a generic $2 × 3$ matrix; rows of the derivative indexed by $u$, as for $∂J/∂θ$)",
     sp.Matrix(2, 3, lambda i, j: sp.Symbol(f"Q_{i}{j}", real=True)).T, derived_linear_map_gradient,
-    correction="with rows indexed by u (the layout of a column gradient), ∂(Qu)/∂u = Qᵀ")
+    correction="with rows indexed by $u$ (the layout of a column gradient), $∂(Qu)/∂u = Qᵀ$")
 
 
 def derived_normal_equation():
@@ -278,10 +278,10 @@ def stated_normal_equation():
 
 
 derivation.claim(
-    "the normal equation 0 = ∂J/∂θ has the solution θ = (XᵀX)⁻¹Xᵀy (X with rows (1, t, t²), "
-    "t = 0…3; y symbolic)",
+    "the normal equation $0 = ∂J/∂θ$ has the solution $θ = (XᵀX)⁻¹Xᵀy $ ($X$ with rows $(1, t, t²)$, "
+    "$t = 0…3$; $y$ symbolic)",
     stated_normal_equation(), derived_normal_equation,
-    correction="θ = (XᵀX)⁻¹Xᵀy whenever XᵀX is invertible")
+    correction="$θ = (XᵀX)⁻¹Xᵀy$ whenever $XᵀX$ is invertible")
 
 
 def residual_is_normal_to_range():
@@ -292,15 +292,15 @@ def residual_is_normal_to_range():
 
 
 derivation.claim(
-    "the normal equation says Xθ − y is normal (perpendicular) to the range of X",
-    "it indicates that the vector Xθ − y is normal (perpendicular) to the range of matrix X",
+    "the normal equation says $Xθ − y$ is normal (perpendicular) to the range of $X$",
+    "it indicates that the vector $Xθ − y$ is normal (perpendicular) to the range of matrix $X$",
     residual_is_normal_to_range, compare="text",
-    correction="at the solution Xᵀ(Xθ − y) = 0: the residual is orthogonal to the columns of X")
+    correction="at the solution $Xᵀ(Xθ − y) = 0$: the residual is orthogonal to the columns of $X$")
 
 derivation.claim(
-    "(XᵀX)⁻¹Xᵀ is the left Moore–Penrose pseudoinverse (X with rows (1, t, t²), t = 0…3)",
+    "$(XᵀX)⁻¹Xᵀ$ is the left Moore–Penrose pseudoinverse ($X$ with rows $(1, t, t²)$, $t = 0…3$)",
     printed_pseudoinverse(quadratic_design()), lambda: quadratic_design().pinv(),
-    correction="for X of full column rank the Moore–Penrose pseudoinverse is (XᵀX)⁻¹Xᵀ")
+    correction="for $X$ of full column rank the Moore–Penrose pseudoinverse is $(XᵀX)⁻¹Xᵀ$")
 
 
 S_x, S_xx, S_y, S_xy = sp.symbols("S_x S_xx S_y S_xy", real=True)
@@ -324,12 +324,12 @@ def univariate_from_normal_equation():
 
 
 derivation.claim(
-    "the normal equation generalizes Equation (1) of section 3.1: θ = (b, a) for the rows (1, x⁽ⁱ⁾)",
+    "the normal equation generalizes Equation (1) of section 3.1: $θ = (b, a)$ for the rows $(1, x⁽ⁱ⁾)$",
     sp.Matrix([(S_xx * S_y - S_xy * S_x) / (M * S_xx - S_x * S_x),
                (M * S_xy - S_x * S_y) / (M * S_xx - S_x * S_x)]),
     univariate_from_normal_equation,
-    correction="with rows (1, x⁽ⁱ⁾) the normal equation gives b = (S_xx S_y − S_xy S_x)/(mS_xx − S_x²), "
-               "a = (mS_xy − S_x S_y)/(mS_xx − S_x²)")
+    correction="with rows $(1, x⁽ⁱ⁾)$ the normal equation gives $b = (S_xx S_y − S_xy S_x)/(mS_xx − S_x²)$, "
+               "$a = (mS_xy − S_x S_y)/(mS_xx − S_x²)$")
 
 
 # ---- positive definiteness of XᵀX: rows or columns? ---------------------------------------
@@ -356,15 +356,15 @@ def gram_positive_definite(X):
 
 
 derivation.claim(
-    "XᵀX is positive definite if and only if the rows of X (the feature vectors) are linearly "
+    "$XᵀX$ is positive definite if and only if the rows of $X$ (the feature vectors) are linearly "
     "independent",
-    "Note that X^T X is the Gramian matrix of X and it is positive definite if and only if rows "
-    "of X, which are our feature vectors, are linearly independent.",
+    "Note that $X^T X$ is the Gramian matrix of $X$ and it is positive definite if and only if rows "
+    "of $X$, which are our feature vectors, are linearly independent.",
     gram_definiteness_follows_rows, compare="text",
     severity="error",  # "rows of X, which are our feature vectors": stated, and wrong
-    correction="XᵀX is positive definite if and only if the COLUMNS of X are linearly independent "
-               "(rank X = n + 1, the number of features with x₀). With more samples than features "
-               "(m > n + 1, the usual case) the rows can never be linearly independent, yet XᵀX is "
-               "positive definite: the rows of the 200 × 4 houses design matrix are dependent and its "
-               "XᵀX is positive definite; conversely its first 3 rows are independent and their "
-               "4 × 4 XᵀX is singular")
+    correction="$XᵀX$ is positive definite if and only if the COLUMNS of $X$ are linearly independent "
+               "(rank $X = n + 1$, the number of features with $x₀$). With more samples than features "
+               "($m > n + 1$, the usual case) the rows can never be linearly independent, yet $XᵀX$ is "
+               "positive definite: the rows of the $200 × 4$ houses design matrix are dependent and its "
+               "$XᵀX$ is positive definite; conversely its first 3 rows are independent and their "
+               "$4 × 4$ matrix $XᵀX$ is singular")

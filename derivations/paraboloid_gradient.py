@@ -22,9 +22,9 @@ SOURCE = ("000_b9e7c87dcfbd1c26.txt and 002_4c33554d2058975c.txt, "
 
 derivation = Model(
     "paraboloid_gradient",
-    title="The gradient of the paraboloid z = x² + y²",
+    title="The gradient of the paraboloid $z = x² + y²$",
     source=SOURCE,
-    summary="z = x² + y² with x and y the parameters; its gradient points up the slope.",
+    summary="$z = x² + y²$ with $x$ and $y$ the parameters; its gradient points up the slope.",
     reduction="sum",
     training=Training(dataset=None, optimizer="gd", learning_rate=0.1, epochs=100,
                       initial={"x": 1.5, "y": -2.0}),
@@ -42,12 +42,12 @@ def derived_slope(param):
 
 
 derivation.claim(
-    "the slope of z = x² + y² in the x direction is ∂z/∂x = 2x",
+    "the slope of $z = x² + y²$ in the $x$ direction is $∂z/∂x = 2x$",
     2 * x,
     lambda: derived_slope(x),
 )
 derivation.claim(
-    "the slope of z = x² + y² in the y direction is ∂z/∂y = 2y",
+    "the slope of $z = x² + y²$ in the $y$ direction is $∂z/∂y = 2y$",
     2 * y,
     lambda: derived_slope(y),
 )
@@ -68,12 +68,12 @@ def one_variable_derivative_uses_partial():
 
 
 derivation.claim(
-    "the derivative of y with respect to x (y a function of x alone) is denoted ∂y/∂x",
-    "A derivative measures the rate of change or slope at any point denoted by ∂y/∂x, which is "
-    "read “the change in y with respect to the change in x.”",
+    "the derivative of $y$ with respect to $x$ ($y$ a function of $x$ alone) is denoted $∂y/∂x$",
+    "A derivative measures the rate of change or slope at any point denoted by $∂y/∂x$, which is "
+    "read “the change in $y$ with respect to the change in $x$.”",
     one_variable_derivative_uses_partial,
     source=DERIVATIVE_SLIDE, compare="text",
     severity="typo",
-    correction=("The derivative of a function of one variable is written dy/dx; ∂y/∂x is the "
-                "partial derivative, for y a function of several variables, as the next slide's "
-                "∂z/∂x = 2x of z = x² + y². Both editions print the slide unchanged."))
+    correction=("The derivative of a function of one variable is written $dy/dx$; $∂y/∂x$ is the "
+                "partial derivative, for $y$ a function of several variables, as the next slide's "
+                "$∂z/∂x = 2x$ of $z = x² + y²$. Both editions print the slide unchanged."))

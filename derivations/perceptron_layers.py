@@ -27,8 +27,8 @@ derivation = Derivation(
     "perceptron_layers",
     title="The perceptron, the MLP layer and the deep recurrence",
     source=f"{PERCEPTRON}; {MLP}",
-    summary=("a = w₁x₁ + w₂x₂ + b, output f(a); the hidden layer h = f(W·x + b); "
-             "hᵢ = f(Wᵢ·hᵢ₋₁ + bᵢ) with h₀ = x."),
+    summary=("$a = w₁x₁ + w₂x₂ + b$, output $f(a)$; the hidden layer $h = f(W·x + b)$; "
+             "$hᵢ = f(Wᵢ·hᵢ₋₁ + bᵢ)$ with $h₀ = x$."),
 )
 
 x1, x2, w1, w2, b = sp.symbols("x_1 x_2 w_1 w_2 b", real=True)
@@ -116,40 +116,40 @@ def steepest_descent_is_minus_gradient():
     return sp.simplify(least - against) == 0 and sp.simplify(least + gradient.norm()) == 0
 
 
-derivation.show("The perceptron's activation (004 writes w₁·x₁ + w₂·x₂ + b):",
+derivation.show("The perceptron's activation (004 writes $w₁·x₁ + w₂·x₂ + b$):",
                 sp.Symbol("a"), [sp.Add(w1 * x1, w2 * x2, b, evaluate=False)], source=PERCEPTRON)
-derivation.show("The hidden layer written out, three units and two inputs (004 names them h₁, "
-                "h₂, h₃; before the activation they are the pre-activations z):",
+derivation.show("The hidden layer written out, three units and two inputs (004 names them $h₁, "
+                "h₂, h₃$; before the activation they are the pre-activations $z$):",
                 sp.Matrix([sp.Symbol(f"z_{i + 1}") for i in range(HIDDEN)]), [written_out()],
                 source=MLP)
-derivation.show("and with the activation f applied to each unit, the output of the hidden layer:",
+derivation.show("and with the activation $f$ applied to each unit, the output of the hidden layer:",
                 sp.Symbol("h"), [f(sp.Add(sp.Symbol("W") * sp.Symbol("x"), sp.Symbol("b"),
                                           evaluate=False))], source=MLP)
-derivation.show("The recurrence hᵢ = f(Wᵢ·hᵢ₋₁ + bᵢ) from h₀ = x, unrolled for two layers:",
+derivation.show("The recurrence $hᵢ = f(Wᵢ·hᵢ₋₁ + bᵢ)$ from $h₀ = x$, unrolled for two layers:",
                 sp.Symbol("h_2"), [recurrence_unrolled(2)], source=MLP)
 
 derivation.claim(
-    "the system h₁ = w₁,₁·x₁ + w₁,₂·x₂ + b₁, …, h₃ = w₃,₁·x₁ + w₃,₂·x₂ + b₃ is the matrix "
-    "equation h = W·x + b",
+    "the system $h₁ = w₁,₁·x₁ + w₁,₂·x₂ + b₁$, …, $h₃ = w₃,₁·x₁ + w₃,₂·x₂ + b₃$ is the matrix "
+    "equation $h = W·x + b$",
     written_out(),
     lambda: W * X + BIAS,
     source=MLP)
 derivation.claim(
-    "h names both the layer without its activation (h₁ = w₁,₁·x₁ + w₁,₂·x₂ + b₁, …) and the "
-    "layer's output h = f(W·x + b)",
-    "Calculations: h_1 = w_{1,1}·x_1 + w_{1,2}·x_2 + b_1 … With an activation function, the "
-    "output of the hidden layer is: h = f(W·x + b)",
+    "$h$ names both the layer without its activation $(h₁ = w₁,₁·x₁ + w₁,₂·x₂ + b₁, …)$ and the "
+    "layer's output $h = f(W·x + b)$",
+    "Calculations: $h_1 = w_{1,1}·x_1 + w_{1,2}·x_2 + b_1$ … With an activation function, the "
+    "output of the hidden layer is: $h = f(W·x + b)$",
     lambda: sp.simplify(written_out()[0] - logistic(written_out()[0])) == 0,
     source=MLP, compare="text",
     severity="typo",
-    correction=("The written-out equations are the pre-activations, z = W·x + b (one zᵢ per "
-                "unit); the hidden layer's output is h = f(z), which differs from z for a "
-                "non-linear f (for σ, σ(z) = z nowhere: SymPy finds z − σ(z) not zero). The "
+    correction=("The written-out equations are the pre-activations, $z = W·x + b$ (one $zᵢ$ per "
+                "unit); the hidden layer's output is $h = f(z)$, which differs from $z$ for a "
+                "non-linear $f$ (for $σ$, $σ(z) = z$ nowhere: SymPy finds $z − σ(z)$ not zero). The "
                 "slide's own remark says the activations are \"still there and being used in "
-                "calculations\", so the hᵢ as written are not the layer's output."))
+                "calculations\", so the $hᵢ$ as written are not the layer's output."))
 derivation.claim(
     "a simple perceptron is limited to linear decision boundaries: it decides by the side of "
-    "the line w₁x₁ + w₂x₂ + b = 0",
+    "the line $w₁x₁ + w₂x₂ + b = 0$",
     "Limited to linear decision boundaries",
     perceptron_boundary_is_a_line,
     source=PERCEPTRON, compare="text")
@@ -172,14 +172,14 @@ derivation.claim(
     linear_layers_collapse,
     source=ACTIVATIONS, compare="text")
 derivation.claim(
-    "the recurrence hᵢ = f(Wᵢ·hᵢ₋₁ + bᵢ), from h₀ = x, gives the two-layer network "
-    "f(W₂·f(W₁·x + b₁) + b₂)",
+    "the recurrence $hᵢ = f(Wᵢ·hᵢ₋₁ + bᵢ)$, from $h₀ = x$, gives the two-layer network "
+    "$f(W₂·f(W₁·x + b₁) + b₂)$",
     recurrence_unrolled(2),
     lambda: f(sp.Symbol("W_2") * f(sp.Symbol("W_1") * sp.Symbol("x") + sp.Symbol("b_1"))
               + sp.Symbol("b_2")),
     source=MLP)
 derivation.claim(
-    "the gradient tells us the steepest way down (the steepest descent is along −∇J, the "
+    "the gradient tells us the steepest way down (the steepest descent is along $−∇J$, the "
     "gradient itself points up)",
     "A great way to visualise this is walking down a mountain, the gradient tells us the "
     "steepest way down.",

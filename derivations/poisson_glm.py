@@ -14,11 +14,11 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "poisson_glm",
-    title="Poisson regression with an L2 penalty",
-    source="003_ff0b9f77f02ec2c2.txt §3.2 Multivariate Regression (wᵀx + b as a log-rate; "
+    title="Poisson regression with an $L2$ penalty",
+    source="003_ff0b9f77f02ec2c2.txt §3.2 Multivariate Regression ($wᵀx + b$ as a log-rate; "
            "scikit-learn's PoissonRegressor)",
-    summary="J = (1/m) Σ (e^z − y z) + α/2 ‖w‖², z = wᵀx + b: scikit-learn's "
-            "PoissonRegressor with its alpha = α.",
+    summary="$J = (1/m) Σ (e^z − y z) + α/2 ‖w‖²$, $z = wᵀx + b$: scikit-learn's "
+            "PoissonRegressor with its alpha $= α$.",
     reduction="mean",
     training=Training(dataset="counts", optimizer="lbfgs", epochs=300),
 )

@@ -12,10 +12,10 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "ridge_regression",
-    title="Ridge regression: least squares plus α‖w‖²",
+    title="Ridge regression: least squares plus $α‖w‖²$",
     source="003_ff0b9f77f02ec2c2.txt §3.2 Multivariate Regression (with an L2 penalty; "
            "scikit-learn's Ridge)",
-    summary="J = Σ (y − wᵀx − b)² + α‖w‖²: scikit-learn's Ridge with its alpha = α.",
+    summary="$J = Σ (y − wᵀx − b)² + α‖w‖²$: scikit-learn's Ridge with its alpha $= α$.",
     reduction="sum",
     training=Training(dataset="surface", optimizer="lbfgs", epochs=200),
 )

@@ -27,8 +27,8 @@ derivation = Model(
     "two_layer_network",
     title="A two-layer sigmoid network and the chain rule",
     source=SOURCE,
-    summary=("a = σ(θ⁽¹⁾·(x, y) + b⁽¹⁾), p = σ(θ⁽²⁾·a + b⁽²⁾); "
-             "ℓ = −(c ln p + (1 − c) ln(1 − p)); J = mean of ℓ; colour 1 when p ≥ 1/2."),
+    summary=("$a = σ(θ⁽¹⁾·(x, y) + b⁽¹⁾), p = σ(θ⁽²⁾·a + b⁽²⁾)$; "
+             "$ℓ = −(c ln p + (1 − c) ln(1 − p))$; $J =$ mean of $ℓ$; colour 1 when $p ≥ 1/2$."),
     reduction="mean",
     dims={"n": "j", "H": "k"},
     training=Training(dataset="two_moons", optimizer="rmsprop", learning_rate=0.1,
@@ -114,18 +114,18 @@ def slide_gradient(wrt):
 # ---- the printed steps -----------------------------------------------------------------------
 
 derivation.show(
-    "The slide defines J as the log-likelihood; its derivative with respect to p, and that of "
-    "−J, the cross-entropy ℓ this model minimises:",
+    "The slide defines $J$ as the log-likelihood; its derivative with respect to $p$, and that of "
+    "$−J$, the cross-entropy $ℓ$ this model minimises:",
     Partial("J", "p", "J", "p"), [tidy(sp.diff(LOG_LIKELIHOOD, p))],
     source=SOURCE)
 derivation.show(
     "", Partial("(−J)", "p", "(-J)", "p"), [tidy(sp.diff(-LOG_LIKELIHOOD, p))])
 derivation.show(
-    "The slide writes z⁽²⁾ = θ₁⁽²⁾a₁; the network above has z⁽²⁾ = θ⁽²⁾·a + b⁽²⁾, a sum over "
-    "all H hidden units plus a bias. The terms the slide leaves out hold neither θ₁⁽²⁾ nor a₁, "
-    "so ∂z⁽²⁾/∂θ₁⁽²⁾ = a₁ and ∂z⁽²⁾/∂a₁ = θ₁⁽²⁾ either way.")
+    "The slide writes $z⁽²⁾ = θ₁⁽²⁾a₁$; the network above has $z⁽²⁾ = θ⁽²⁾·a + b⁽²⁾$, a sum over "
+    "all $H$ hidden units plus a bias. The terms the slide leaves out hold neither $θ₁⁽²⁾$ nor $a₁$, "
+    "so $∂z⁽²⁾/∂θ₁⁽²⁾ = a₁$ and $∂z⁽²⁾/∂a₁ = θ₁⁽²⁾$ either way.")
 derivation.show(
-    "Differentiating the slide's own composition of J (not −J) gives the opposite sign:",
+    "Differentiating the slide's own composition of $J$ (not $−J$) gives the opposite sign:",
     Partial("J", "θ₁⁽²⁾", "J", r"\theta^{(2)}_{1}"),
     [tidy(slide_gradient(THETA2_1), hints=(C, THETA2_1, A_1, X))])
 derivation.show(
@@ -134,61 +134,61 @@ derivation.show(
 
 # ---- the slide's claims ----------------------------------------------------------------------
 
-MISSING_MINUS = ("gradient descent on J = (1/n)Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i)) fits the "
-                 "dots better (one step m₁ = m₀ − 0.1·J′(m₀) from 0 on the two_classes dots "
+MISSING_MINUS = ("gradient descent on $J = (1/n)Σ(c_i ln p_i + (1 − c_i) ln(1 − p_i))$ fits the "
+                 "dots better (one step $m₁ = m₀ − 0.1·J′(m₀)$ from 0 on the `two_classes` dots "
                  "raises the likelihood)")
 """The cause of the three sign errors below, a claim of logistic_three_parameter: the talk
 writes its cost J without the minus sign (the log-likelihood), so each derivative it prints
 is that of −J. The errata list them under it (Claim.follows), one slip, not four."""
 
 SIGN_CORRECTION = (
-    "With J = c ln p + (1 − c) ln(1 − p) as the slide defines it (the log-likelihood), {what}; "
-    "the printed {printed} is the derivative of −J, the cross-entropy that gradient descent "
-    "minimises. Every printed result holds once the cost is taken to be −J.")
+    "With $J = c ln p + (1 − c) ln(1 − p)$ as the slide defines it (the log-likelihood), ${what}$; "
+    "the printed ${printed}$ is the derivative of $−J$, the cross-entropy that gradient descent "
+    "minimises. Every printed result holds once the cost is taken to be $−J$.")
 
 derivation.claim(
-    "∂J/∂p = (p − c)/(p(1 − p)), for J = c ln p + (1 − c) ln(1 − p)",
+    "$∂J/∂p = (p − c)/(p(1 − p))$, for $J = c ln p + (1 − c) ln(1 − p)$",
     (p - C) / (p * (1 - p)),
     lambda: sp.factor(sp.diff(LOG_LIKELIHOOD, p)),
     severity="error", follows=MISSING_MINUS,
     between=("003_ff0b9f77f02ec2c2.txt §3.3 defines the cost with the minus sign, "
-             "J = −Σ(y log h + (1 − y) log(1 − h)), whose derivative has the sign printed here; "
-             "001 defines J = c ln p + (1 − c) ln(1 − p) without it, so 001's results follow "
+             "$J = −Σ(y log h + (1 − y) log(1 − h))$, whose derivative has the sign printed here; "
+             "001 defines $J = c ln p + (1 − c) ln(1 − p)$ without it, so 001's results follow "
              "003's convention, not its own definition."),
     correction=SIGN_CORRECTION.format(what="∂J/∂p = (c − p)/(p(1 − p))",
                                       printed="(p − c)/(p(1 − p))"))
 derivation.claim(
-    "∂p/∂z⁽²⁾ = p(1 − p)",
+    "$∂p/∂z⁽²⁾ = p(1 − p)$",
     p * (1 - p),
     lambda: chain_factor("p", "z2"))
 derivation.claim(
-    "∂z⁽²⁾/∂a₁ = θ₁⁽²⁾ (the slide's z⁽²⁾ = θ₁⁽²⁾a₁ shows one unit and no bias)",
+    "$∂z⁽²⁾/∂a₁ = θ₁⁽²⁾$ (the slide's $z⁽²⁾ = θ₁⁽²⁾a₁$ shows one unit and no bias)",
     THETA2_1,
     lambda: chain_factor("z2", "a"))
 derivation.claim(
-    "∂a₁⁽¹⁾/∂z₁⁽¹⁾ = a₁(1 − a₁)",
+    "$∂a₁⁽¹⁾/∂z₁⁽¹⁾ = a₁(1 − a₁)$",
     A_1 * (1 - A_1),
     lambda: chain_factor("a", "z1"))
 derivation.claim(
-    "∂z₁⁽¹⁾/∂θ₁₁⁽¹⁾ = x",
+    "$∂z₁⁽¹⁾/∂θ₁₁⁽¹⁾ = x$",
     X,
     lambda: chain_factor("z1", "theta1"))
 derivation.claim(
-    "∂J/∂θ₁⁽²⁾ = (p − c)·a₁, as the derivative of the cross-entropy −J",
+    "$∂J/∂θ₁⁽²⁾ = (p − c)·a₁$, as the derivative of the cross-entropy $−J$",
     (p - C) * A_1,
     lambda: cross_entropy_gradient("theta2"))
 derivation.claim(
-    "∂J/∂θ₁⁽²⁾ = (p − c)·a₁, with J = c ln p + (1 − c) ln(1 − p) as the slide defines it",
+    "$∂J/∂θ₁⁽²⁾ = (p − c)·a₁$, with $J = c ln p + (1 − c) ln(1 − p)$ as the slide defines it",
     (p - C) * A_1,
     lambda: slide_gradient(THETA2_1),
     severity="error", follows=MISSING_MINUS,
     correction=SIGN_CORRECTION.format(what="∂J/∂θ₁⁽²⁾ = (c − p)·a₁", printed="(p − c)·a₁"))
 derivation.claim(
-    "∂J/∂θ₁₁⁽¹⁾ = (p − c)θ₁⁽²⁾a₁(1 − a₁)x, as the derivative of the cross-entropy −J",
+    "$∂J/∂θ₁₁⁽¹⁾ = (p − c)θ₁⁽²⁾a₁(1 − a₁)x$, as the derivative of the cross-entropy $−J$",
     (p - C) * THETA2_1 * A_1 * (1 - A_1) * X,
     lambda: cross_entropy_gradient("theta1"))
 derivation.claim(
-    "∂J/∂θ₁₁⁽¹⁾ = (p − c)θ₁⁽²⁾a₁(1 − a₁)x, with J = c ln p + (1 − c) ln(1 − p) as the slide "
+    "$∂J/∂θ₁₁⁽¹⁾ = (p − c)θ₁⁽²⁾a₁(1 − a₁)x$, with $J = c ln p + (1 − c) ln(1 − p)$ as the slide "
     "defines it",
     (p - C) * THETA2_1 * A_1 * (1 - A_1) * X,
     lambda: slide_gradient(THETA1_11),

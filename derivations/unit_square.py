@@ -26,7 +26,7 @@ derivation = Derivation(
     "unit_square",
     title="Translating, scaling and rotating the unit square",
     source=f"{TRANSLATION}; {SCALE}; {ROTATION}; {AFFINE}",
-    summary="X + 0.2, diag(0.5, 0.5)·X, R(0.175)·X and R(0.175)·X + 0.2 for the square X (2 × 6).",
+    summary="$X + 0.2$, $diag(0.5, 0.5)·X$, $R(0.175)·X$ and $R(0.175)·X + 0.2$ for the square $X$ ($2 × 6$).",
 )
 
 SQUARE = sp.Matrix([[0, 0, 1, 1, 0, 0],
@@ -116,16 +116,16 @@ derivation.show("Translation: 0.2 added to every element moves every corner by (
                 sp.MatAdd(X, sp.MatrixSymbol("0.2", *SQUARE.shape), evaluate=False),
                 [decimals(translated())],
                 source=TRANSLATION)
-derivation.show("Scale: the dot product of S = diag(0.5, 0.5) and X:",
+derivation.show("Scale: the dot product of $S = diag(0.5, 0.5)$ and $X$:",
                 sp.MatrixSymbol("S", 2, 2), [decimals(sp.diag(HALF, HALF))], source=SCALE)
 derivation.show("", sp.MatrixSymbol("S", 2, 2) * X, [decimals(scaled())])
-derivation.show("Rotation: the printed matrix, with θ = 0.175:",
+derivation.show("Rotation: the printed matrix, with $θ = 0.175$:",
                 sp.MatrixSymbol("R", 2, 2), [ROTATION_MATRIX, decimals(rotation())],
                 source=ROTATION)
 derivation.show(
-    f"Its determinant is {sp.simplify(ROTATION_MATRIX.det())} and it sends (1, 0) to "
-    f"(cos θ, sin θ), above the x axis: it turns counterclockwise, by θ = 0.175 rad = "
-    f"{turning_angle_degrees():.2f}°. The rotated square:",
+    f"Its determinant is ${sp.simplify(ROTATION_MATRIX.det())}$ and it sends $(1, 0)$ to "
+    f"$(cos θ, sin θ)$, above the $x$ axis: it turns counterclockwise, by $θ = 0.175$ rad $= "
+    f"{turning_angle_degrees():.2f}°$. The rotated square:",
     sp.MatrixSymbol("R", 2, 2) * X, [decimals(rotated())], source=ROTATION)
 derivation.show("Affine: the rotation followed by the translation of 0.2:",
                 sp.MatrixSymbol("R", 2, 2) * X + sp.MatrixSymbol("0.2", *SQUARE.shape),
@@ -135,21 +135,21 @@ derivation.show("Affine: the rotation followed by the translation of 0.2:",
 # ---- the slides' claims ----------------------------------------------------------------------
 
 derivation.claim(
-    "adding 0.2 to each element of X translates the square (every point moves by (0.2, 0.2))",
-    "We can translate the square by 0.2 units by adding 0.2 to each element of X₂ₓ₆.",
+    "adding 0.2 to each element of $X$ translates the square (every point moves by (0.2, 0.2))",
+    "We can translate the square by 0.2 units by adding 0.2 to each element of $X₂ₓ₆$.",
     lambda: all(displacements(SQUARE, translated())[:, k] == sp.Matrix([SHIFT, SHIFT])
                 for k in range(SQUARE.shape[1])),
     source=TRANSLATION, compare="text")
 derivation.claim(
-    "the dot product with diag(0.5, 0.5) scales X by 50% (every side halved)",
-    "X₂ₓ₆ can be scaled by 50% taking the dot product of [[0.5, 0], [0, 0.5]] and X₂ₓ₆.",
+    "the dot product with diag(0.5, 0.5) scales $X$ by 50% (every side halved)",
+    "$X₂ₓ₆$ can be scaled by 50% taking the dot product of $[[0.5, 0], [0, 0.5]]$ and $X₂ₓ₆$.",
     lambda: all(sp.simplify(after - HALF * before) == 0
                 for before, after in zip(side_lengths(SQUARE), side_lengths(scaled()))),
     source=SCALE, compare="text")
 derivation.claim(
     "the printed matrix is a rotation (orthonormal columns, determinant 1)",
-    "X₂ₓ₆ can be rotated ... by taking the dot product of "
-    "[[cos(0.175), −sin(0.175)], [sin(0.175), cos(0.175)]] and X₂ₓ₆.",
+    "$X₂ₓ₆$ can be rotated ... by taking the dot product of "
+    "$[[cos(0.175), −sin(0.175)], [sin(0.175), cos(0.175)]]$ and $X₂ₓ₆$.",
     lambda: is_rotation(rotation()),
     source=ROTATION, compare="text")
 derivation.claim(
@@ -169,9 +169,9 @@ derivation.claim(
              "unchanged: the 2025 edition corrects the loss 0.0825 but keeps the direction, so "
              "both editions teach it."),
     correction=(
-        "The printed matrix [[cos 0.175, −sin 0.175], [sin 0.175, cos 0.175]] sends (1, 0) to "
-        "(cos 0.175, sin 0.175), above the x axis, and has determinant 1: it rotates the square "
-        "counterclockwise (positive orientation) by +0.175 rad = +10.03°. A rotation by −10° "
-        "needs the sine entries' signs swapped: [[cos 0.175, sin 0.175], [−sin 0.175, "
-        "cos 0.175]]. The same holds for the affine slide's \"rotation transformation of −10 "
+        "The printed matrix $[[cos 0.175, −sin 0.175], [sin 0.175, cos 0.175]]$ sends $(1, 0)$ to "
+        "$(cos 0.175, sin 0.175)$, above the $x$ axis, and has determinant $1$: it rotates the square "
+        "counterclockwise (positive orientation) by $+0.175$ rad $= +10.03°$. A rotation by $−10°$ "
+        "needs the sine entries' signs swapped: $[[cos 0.175, sin 0.175], [−sin 0.175, "
+        "cos 0.175]]$. The same holds for the affine slide's \"rotation transformation of $−10$ "
         "degrees\"."))

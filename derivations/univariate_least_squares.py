@@ -26,9 +26,9 @@ EPOCHS_TRIED = 200
 
 derivation = Model(
     "univariate_least_squares",
-    title="Univariate least squares: y = ax + b",
+    title="Univariate least squares: $y = ax + b$",
     source=SOURCE,
-    summary="J(a, b) = Σ (a x + b − y)²; normal equations; solution (1); H = 2[[Sxx, Sx], [Sx, m]].",
+    summary="$J(a, b) = Σ (a x + b − y)²$; normal equations; solution (1); $H = 2[[S_xx, S_x], [S_x, m]]$.",
     reduction="sum",
     training=Training(dataset="floor_areas", optimizer="gd", learning_rate=0.004, epochs=1000),
 )
@@ -145,81 +145,81 @@ def gradient_descent_converges_just_above_the_bound():
 
 
 derivation.show(
-    "The normal equations: ∂J/∂a = 0 and ∂J/∂b = 0 with the factor 2 divided out,",
+    "The normal equations: $∂J/∂a = 0$ and $∂J/∂b = 0$ with the factor 2 divided out,",
     normal_equations(), sp.zeros(2, 1), source=SOURCE)
 derivation.show(
-    "When x^(1) = … = x^(m) = c the Hessian is singular,",
+    "When $x^(1) = … = x^(m) = c$ the Hessian is singular,",
     sp.Symbol("H"), hessian_with_equal_x()[0], source=SOURCE)
 derivation.show(
-    "and ∇J = 0 no longer has one solution: every line through (c, S_y/m) minimises J, none "
+    "and $∇J = 0$ no longer has one solution: every line through $(c, S_y/m)$ minimises $J$, none "
     "of them vertical,",
     *minimisers_with_equal_x(), source=SOURCE)
 derivation.show(
-    "Gradient descent on the floor areas converges iff s < 2/λ_max(H):",
+    "Gradient descent on the floor areas converges iff $s < 2/λ_max(H)$:",
     sp.Symbol("s_max"), sp.Float(2 / floor_area_hessian_eigenvalues().max(), 4), source=SOURCE)
 
 derivation.claim(
-    "∂J/∂a = 0 and ∂J/∂b = 0 are S_xx·a + S_x·b = S_xy and S_x·a + m·b = S_y",
+    "$∂J/∂a = 0$ and $∂J/∂b = 0$ are $S_xx·a + S_x·b = S_xy$ and $S_x·a + m·b = S_y$",
     sp.Matrix([S_XX * a + S_X * b - S_XY, S_X * a + COUNT * b - S_Y]),
     normal_equations,
 )
 derivation.claim(
-    "the least-squares solution (1): a = (mS_xy − S_xS_y)/(mS_xx − S_xS_x), "
-    "b = (S_xxS_y − S_xyS_x)/(mS_xx − S_xS_x)",
+    "the least-squares solution (1): $a = (mS_xy − S_xS_y)/(mS_xx − S_xS_x), "
+    "b = (S_xxS_y − S_xyS_x)/(mS_xx − S_xS_x)$",
     sp.Matrix([(COUNT * S_XY - S_X * S_Y) / (COUNT * S_XX - S_X * S_X),
                (S_XX * S_Y - S_XY * S_X) / (COUNT * S_XX - S_X * S_X)]),
     lambda: sp.Matrix([form().solution[a], form().solution[b]]),
 )
 derivation.claim(
-    "the Hessian of J is H = 2[[S_xx, S_x], [S_x, m]]",
+    "the Hessian of $J$ is $H = 2[[S_xx, S_x], [S_x, m]]$",
     2 * sp.Matrix([[S_XX, S_X], [S_X, COUNT]]),
     lambda: form().hessian,
 )
 derivation.claim(
-    "by Sylvester's criterion H is non-negative definite (S_xx ≥ 0, mS_xx − S_x² ≥ 0), and "
-    "positive definite unless x^(1) = … = x^(m)",
-    "Sylvester's criterion tells us that in general H is non-negative definite because "
-    "1. S_xx = Σ (x^(i))² ≥ 0 and 2. mS_xx − S_x² ≥ 0 (due to Cauchy-Schwartz inequality). "
-    "We also see that unless x^(1) = ... = x^(m), H is indeed positive-definite",
+    "by Sylvester's criterion $H$ is non-negative definite $(S_xx ≥ 0, mS_xx − S_x² ≥ 0)$, and "
+    "positive definite unless $x^(1) = … = x^(m)$",
+    "Sylvester's criterion tells us that in general $H$ is non-negative definite because "
+    "1. $S_xx = Σ (x^(i))² ≥ 0$ and 2. $mS_xx − S_x² ≥ 0$ (due to Cauchy-Schwartz inequality). "
+    "We also see that unless $x^(1) = ... = x^(m)$, $H$ is indeed positive-definite",
     hessian_is_positive_definite_unless_all_x_equal,
     compare="text",
-    correction="mS_xx − S_x² = Σ_{i<j} (x⁽ⁱ⁾ − x⁽ʲ⁾)², which is ≥ 0 and zero iff all x are equal.",
+    correction="$mS_xx − S_x² = Σ_{i<j} (x⁽ⁱ⁾ − x⁽ʲ⁾)²$, which is $≥ 0$ and zero iff all $x$ are equal.",
 )
 derivation.claim(
-    "the special case x^(1) = … = x^(m) (data on a vertical line, which y = ax + b cannot "
+    "the special case $x^(1) = … = x^(m)$ (data on a vertical line, which $y = ax + b$ cannot "
     "represent) cannot be handled directly by this approach",
-    "The special case when x^(1) = ... = x^(m), which would result in a vertical line, cannot "
-    "be handled directly by this approach because the assumed model, y = ax + b, does not "
+    "The special case when $x^(1) = ... = x^(m)$, which would result in a vertical line, cannot "
+    "be handled directly by this approach because the assumed model, $y = ax + b$, does not "
     "include vertical lines.",
     equal_x_cannot_be_solved_by_equation_1,
     compare="text",
-    correction=("With all x equal to c, H is singular and (1) is 0/0; J is then minimised by "
-                "every line through (c, ȳ), a one-parameter family, none of them vertical."),
+    correction=("With all $x$ equal to $c$, $H$ is singular and (1) is 0/0; $J$ is then minimised by "
+                "every line through $(c, ȳ)$, a one-parameter family, none of them vertical."),
 )
 derivation.claim(
-    "the sums are written S_x = Σ_{k=1}^m x⁽ⁱ⁾ (summing over k a term indexed by i)",
-    "S_x = Σ_{k=1}^m x^(i), S_xx = Σ_{k=1}^m (x^(i))², S_y = Σ_{k=1}^m y^(i), "
-    "S_xy = Σ_{k=1}^m x^(i) y^(i)",
+    "the sums are written $S_x = Σ_{k=1}^m x⁽ⁱ⁾$ (summing over $k$ a term indexed by $i$)",
+    "$S_x = Σ_{k=1}^m x^(i), S_xx = Σ_{k=1}^m (x^(i))², S_y = Σ_{k=1}^m y^(i), "
+    "S_xy = Σ_{k=1}^m x^(i) y^(i)$",
     sums_over_k_equal_sums_over_samples,
     compare="text",
     severity="typo",  # k for i in the summation index; the sums meant are over the samples
-    correction=("The summation index must be the sample index: S_x = Σ_{i=1}^m x⁽ⁱ⁾, "
-                "S_xx = Σ_{i=1}^m (x⁽ⁱ⁾)², S_y = Σ_{i=1}^m y⁽ⁱ⁾, S_xy = Σ_{i=1}^m x⁽ⁱ⁾y⁽ⁱ⁾, "
+    correction=("The summation index must be the sample index: $S_x = Σ_{i=1}^m x⁽ⁱ⁾, "
+                "S_xx = Σ_{i=1}^m (x⁽ⁱ⁾)², S_y = Σ_{i=1}^m y⁽ⁱ⁾, S_xy = Σ_{i=1}^m x⁽ⁱ⁾y⁽ⁱ⁾$, "
                 "and likewise in the two equations before them; as printed, "
-                "Σ_{k=1}^m x⁽ⁱ⁾ = m·x⁽ⁱ⁾."),
+                "$Σ_{k=1}^m x⁽ⁱ⁾ = m·x⁽ⁱ⁾$."),
 )
 derivation.claim(
-    "when J(a, b) is convex, gradient descent is guaranteed to converge to the optimal a, b",
-    "When J(a, b) is convex, this iterative procedure is guaranteed to converge to the "
-    "optimal values of a and b.",
+    "when $J(a, b)$ is convex, gradient descent is guaranteed to converge to the optimal $a$, $b$",
+    "When $J(a, b)$ is convex, this iterative procedure is guaranteed to converge to the "
+    "optimal values of $a$ and $b$.",
     gradient_descent_converges_just_above_the_bound,
     compare="text",
     severity="assumption",
-    assumption="the step s is below 2/λ_max(H), the section's own 's should not be too big'",
+    assumption="the step $s$ is below $2/λ_max(H)$, the section's own '$s$ should not be too big'",
     correction=(
-        "Convexity is not enough: on the quadratic J, gradient descent converges from every "
-        "start iff 0 < s < 2/λ_max(H) (the section's own 's should not be too big'). On the "
-        f"floor areas λ_max = {floor_area_hessian_eigenvalues().max():.4g}, so s must stay "
+        "Convexity is not enough: on the quadratic $J$, gradient descent converges from every "
+        "start iff $0 < s < 2/λ_max(H)$ (the section's own '$s$ should not be too big'). On the "
+        f"floor areas $λ_max = {floor_area_hessian_eigenvalues().max():.4g}$, so $s$ must stay "
         f"below {2 / floor_area_hessian_eigenvalues().max():.4g}; with "
-        f"s = {step_above_the_bound():.4g} the iterates move away from the optimum."),
+        f"$s = {step_above_the_bound():.4g}$ the iterates move away from the optimum."),
 )

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "76bdd53bebfd6d22"
+DERIVATION_SHA256 = "e2a841721315514f"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "8823ec26f648972d"
 
 SPEC = {
     'name': 'affine_mse',

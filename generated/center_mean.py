@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "87ad085a4c987f73"
+DERIVATION_SHA256 = "a728738e45b394cd"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "c6bc1ce148feb38a"
 
 SPEC = {
     'name': 'center_mean',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "80b9acf2722de4b7"
+DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "c9de0fd500678626"
 
 SPEC = {
     'name': 'center_median',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "130aa6ccab7d33f0"
+DERIVATION_SHA256 = "62cec9f5014ad9c9"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "fb2ed71735b95046"
 
 SPEC = {
     'name': 'elastic_net_logistic',

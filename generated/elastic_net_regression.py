@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "b83dc49e071c8e47"
+DERIVATION_SHA256 = "aa8aa1357428ef68"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "683964f84309149d"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "e65e025ca25434c6"
+DERIVATION_SHA256 = "91a7f4fdf1412f94"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "9503093238d208d6"
 
 SPEC = {
     'name': 'huber_regressor',

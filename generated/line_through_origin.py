@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "a052377fd9eae8b7"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "eb2a88611f571557"
+DERIVATION_SHA256 = "a904ecdc3ed7c740"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "143ed4d73e4a9ed9"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "11b3a4847cc1473e"
+DERIVATION_SHA256 = "ba6d8cc5156ab17d"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "9a61286bdb489c8f"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "6cdbf54c073f458b"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "149b03af450bba9c"
+DERIVATION_SHA256 = "1f70ab73a57096eb"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "87f95d9a2ef725b2"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "3f355f5e5040fb17"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "1340c3664aa3f4ae"
+DERIVATION_SHA256 = "800db658bbfd9ff5"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "8aea523914e946a5"
 
 SPEC = {
     'name': 'mlp_classifier',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "c19a73a2d69e9115"
+DERIVATION_SHA256 = "2d96f0e0d8c54005"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "2f5f7b1908043c3e"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "d45427e7f9ed3f18"
+DERIVATION_SHA256 = "c842029ea0accc48"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "174e9a2b216bb496"
 
 SPEC = {
     'name': 'mnist_mlp',

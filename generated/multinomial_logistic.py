@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "124fc24c71f2a116"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "47ca2b48ee90af28"
+DERIVATION_SHA256 = "73971a6f7eb8a14f"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "80cf3f0f2f7957d8"
 
 SPEC = {
     'name': 'multinomial_logistic',

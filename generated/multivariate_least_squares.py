@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "6cb8c0a025c4571e"
+DERIVATION_SHA256 = "04a198a6204d0927"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "00026d118e8b2e3a"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "8ea4c3e8e0537056"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "cab5b18fe625b0ae"
+DERIVATION_SHA256 = "37ea1b77ad4194c3"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "fbb230f4bd2186d0"
 
 SPEC = {
     'name': 'paraboloid_gradient',

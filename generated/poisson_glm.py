@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "e1580ac4ede51470"
+DERIVATION_SHA256 = "a67bd17c9c5fa22e"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "e6b8ab694d4c6b10"
 
 SPEC = {
     'name': 'poisson_glm',

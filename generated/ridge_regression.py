@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "4e3c05ac74f08952"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "e6e3a57fe3e0b75d"
+DERIVATION_SHA256 = "498385704b868e9a"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "5c64261d694b1250"
 
 SPEC = {
     'name': 'ridge_regression',

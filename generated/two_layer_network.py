@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "65486f7d3c2f455c"
+DERIVATION_SHA256 = "f0d317b89659cb4f"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "d63fcf9f23092e75"
 
 SPEC = {
     'name': 'two_layer_network',

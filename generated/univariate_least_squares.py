@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "b913d26e9a0236ea"
-BODY_SHA256 = "e717d6bdbf0de567"
+DERIVATION_SHA256 = "ce1eabe77296a6cb"
+GENERATOR_SHA256 = "fbaf428b7b36f512"
+BODY_SHA256 = "cb08008f6ab35590"
 
 SPEC = {
     'name': 'univariate_least_squares',

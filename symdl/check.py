@@ -34,6 +34,7 @@ from symdl.interrupts import caused_by_interrupt
 from symdl.functions import explicit
 from symdl import sources
 from symdl.model import SEVERITIES, Claim, Derivation, Model
+from symdl.prose import plain
 from symdl.scale import scale_check
 from symdl.training.tiers import NumPyTier
 
@@ -441,8 +442,13 @@ def run(refs=None) -> Table:
 def severity_text(row: Row) -> str:
     """How bad a discrepancy is, in words: 'typo or notation slip ...', 'holds only if ...'."""
     if row.severity == "assumption":
-        return f"holds only under an unstated assumption: {row.assumption}"
+        return f"holds only under an unstated assumption: {plain(row.assumption)}"
     return SEVERITIES.get(row.severity, "not classified by the derivation file")
+
+
+def correction_text(row: Row) -> str:
+    """The correct statement for a terminal: the derivation file's, or symdl's evidence."""
+    return plain(row.correction) if row.correction else "symdl derives otherwise: " + row.evidence
 
 
 def table(rows: list[Row]) -> str:
@@ -451,7 +457,7 @@ def table(rows: list[Row]) -> str:
              "|---|---|---|---|---|---|"]
     for r in rows:
         evidence = r.evidence if len(r.evidence) <= 200 else r.evidence[:197] + "..."
-        cells = [r.derivation, r.source, r.claim, r.verdict, r.severity, evidence]
+        cells = [r.derivation, plain(r.source), plain(r.claim), r.verdict, r.severity, evidence]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     discrepancies = [r for r in rows if r.is_discrepancy]
     grouped = by_cause(rows)
@@ -459,16 +465,17 @@ def table(rows: list[Row]) -> str:
         lines += ["", f"Discrepancies between the documents and the derivations "
                       f"({len(discrepancies)}, from {causes(len(grouped))}):"]
         for number, (r, following) in enumerate(grouped, 1):
-            lines.append(f"{number}. [{severity_text(r)}] {r.derivation} — {r.source}: the document "
-                         f"states \"{r.claim}\". {r.correction or 'symdl derives otherwise: ' + r.evidence}")
+            lines.append(f"{number}. [{severity_text(r)}] {r.derivation} — {plain(r.source)}: the document "
+                         f"states \"{plain(r.claim)}\". {correction_text(r)}")
             for f in following:
-                lines.append(f"   - follows from it: {f.derivation} — {f.source}: \"{f.claim}\". "
-                             f"{f.correction or 'symdl derives otherwise: ' + f.evidence}")
+                lines.append(f"   - follows from it: {f.derivation} — {plain(f.source)}: "
+                             f"\"{plain(f.claim)}\". {correction_text(f)}")
     between = [cause for cause, _ in grouped if cause.between]  # one note per cause
     if between:
         lines += ["", f"Between the documents ({len(between)}):"]
         for number, r in enumerate(between, 1):
-            lines.append(f"{number}. {r.derivation} — \"{r.claim}\" ({r.source}): {r.between}")
+            lines.append(f"{number}. {r.derivation} — \"{plain(r.claim)}\" ({plain(r.source)}): "
+                         f"{plain(r.between)}")
     failures = [r for r in rows if r.is_failure]
     counts = ", ".join(f"{sum(r.severity == s for r in discrepancies)} {s}"
                        for s in (*SEVERITIES, "unclassified")
@@ -492,13 +499,13 @@ def html_table(rows: list[Row]) -> str:
     for r in rows:
         detail = r.evidence
         if r.is_discrepancy:
-            detail = f"{r.correction or r.evidence} ({severity_text(r)})"
+            detail = f"{plain(r.correction) or r.evidence} ({severity_text(r)})"
             if r.between:
-                detail += f" Between the documents: {cite(r.between)}"
+                detail += f" Between the documents: {plain(cite(r.between))}"
             if r.follows:
-                detail += f" It follows from an earlier slip: {r.follows}"
+                detail += f" It follows from an earlier slip: {plain(r.follows)}"
         style = f' style="background:{colours[r.verdict]}"' if r.verdict in colours else ""
-        cells = [r.derivation, cite(r.source), r.claim, r.verdict, r.severity, detail]
+        cells = [r.derivation, plain(cite(r.source)), plain(r.claim), r.verdict, r.severity, detail]
         body.append(f"<tr{style}>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     summary = (f"{len(rows)} checks: {sum(r.is_discrepancy for r in rows)} discrepancies with the "
                f"documents, {sum(r.is_failure for r in rows)} failures.")

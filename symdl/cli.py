@@ -7,7 +7,7 @@
     symdl predict NAME --params FILE --data FILE    outputs of a saved model
     symdl check [NAME ...]           symbolic vs numeric vs generated, and vs the documents
     symdl plot NAME [--out FILE]     the document's figure for NAME (needs symdl[plot])
-    symdl report [--out FILE]        the handout: every derivation, the figures, the errata (PDF)
+    symdl report [--out FILE]        the handout: the documents' derivations, figures, errata (PDF)
     symdl all                        derive, generate and train every model; a summary table
 
 Exit status: 0 success, 1 symdl's own error (a bad model name, data or file, a failed check,
@@ -36,6 +36,7 @@ from pathlib import Path
 from symdl.version import __version__
 from symdl.errors import DataError, SymdlError
 from symdl import kernels
+from symdl.prose import plain
 
 
 def command_list(args):
@@ -50,7 +51,7 @@ def command_list(args):
             print(f"{source.name:<28} {'BROKEN':<10} {error}")
             continue
         kind = "model" if isinstance(derivation, Model) else "derivation"
-        print(f"{source.name:<28} {kind:<10} {derivation.source}")
+        print(f"{source.name:<28} {kind:<10} {plain(derivation.source)}")
     return 1 if broken else 0
 
 
@@ -247,7 +248,7 @@ def command_plot(args):
 def command_report(args):
     from symdl import report
     out = report.build(Path(args.out), names=args.names or None, figures=not args.no_figures,
-                       log=print, document=args.document)
+                       log=print, document=args.document, builtins=args.builtins)
     print(f"wrote {out}")
     return 0
 
@@ -276,7 +277,7 @@ def command_all(args):
         text = render.render(derivation)
         if out:
             (out / f"{name}.tex").write_text(render.render(derivation, latex=True))
-        say(f"   {name:<28} {text.count(chr(10)):>4} lines  [{derivation.source}]")
+        say(f"   {name:<28} {text.count(chr(10)):>4} lines  [{plain(derivation.source)}]")
         if isinstance(derivation, Model) and derivation.training is not None:
             if derivation.inputs and derivation.training.dataset is None:
                 say(f"   {name:<28} not trained here: it has no built-in data "
@@ -564,12 +565,21 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("name", metavar="NAME", help=model)
     f.add_argument("--out", metavar="FILE", help="the image (default NAME.png; .pdf, .svg work too)")
     f.add_argument("--dpi", type=positive(int), default=120, help="resolution of a .png")
-    rp = command("report", command_report, "one PDF handout: derivations, figures, errata (pdflatex)")
-    rp.add_argument("names", nargs="*", metavar="MODEL", help="derivations to include (default: all)")
+    rp = command("report", command_report, "one PDF handout: derivations, figures, errata (pdflatex)",
+                 "One PDF a teacher can hand out: the five documents' derivations in the "
+                 "documents' order, step by step with their figures, each claim of a document "
+                 "with symdl's verdict, and the errata. symdl's models beyond the documents "
+                 "(written for practitioners) are left out unless --builtins is given.")
+    rp.add_argument("names", nargs="*", metavar="MODEL",
+                    help="derivations to include (default: the documents' own, in their order)")
     rp.add_argument("--out", default="report.pdf", metavar="FILE", help="the PDF (default report.pdf)")
     rp.add_argument("--no-figures", action="store_true", help="leave the figures out (no training)")
     rp.add_argument("--document", metavar="NNN", choices=["000", "001", "002", "003", "004"],
                     help="the handout of one document (000 to 004): its derivations and errata")
+    rp.add_argument("--builtins", action="store_true",
+                    help="also print symdl's models beyond the documents (ridge_regression, "
+                         "elastic_net_*, multinomial_logistic, poisson_glm, huber_regressor, "
+                         "mlp_classifier, mlp_regressor), in a last section")
     a = command("all", command_all, "derive, generate and train every model (the main job)")
     a.add_argument("--latex-dir", metavar="DIR",
                    help="also write each derivation as LaTeX into DIR")

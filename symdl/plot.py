@@ -301,25 +301,25 @@ def mnist(result=None, shown=24, **training):
 # ---- by name ----------------------------------------------------------------------------
 
 CAPTIONS = {
-    "unit_square": "The unit square X (dashed) and its image under each matrix operation of "
+    "unit_square": "The unit square $X$ (dashed) and its image under each matrix operation of "
                    "000/002, computed by symdl; the arrow shows the direction the rotation "
-                   "R(0.175) turns.",
-    "paraboloid_gradient": "z = x² + y² with the gradient field symdl derives, ∇z = (2x, 2y), "
+                   "$R(0.175)$ turns.",
+    "paraboloid_gradient": "$z = x² + y²$ with the gradient field symdl derives, $∇z = (2x, 2y)$, "
                            "and gradient-descent steps walking down to the minimum.",
-    "line_through_origin": "001's MSE(m) on the synthetic test scores: (a) steps of 10⁻⁴ land "
-                           "ever closer to m_bestest; (b) a step just above the bound 2/MSE'' "
+    "line_through_origin": "001's $MSE(m)$ on the synthetic test scores: (a) steps of $10⁻⁴$ land "
+                           "ever closer to $m_bestest$; (b) a step just above the bound $2/MSE''$ "
                            "zig-zags outward on the parabola; (c) the talk's step 0.1, 550 times "
-                           "the bound, multiplies the distance by −1100.9 each step.",
-    "univariate_least_squares": "The closed-form least-squares lines: 001's y = mx on the "
-                                "synthetic test scores, 003's y = ax + b on the synthetic floor "
+                           "the bound, multiplies the distance by $−1100.9$ each step.",
+    "univariate_least_squares": "The closed-form least-squares lines: 001's $y = mx$ on the "
+                                "synthetic test scores, 003's $y = ax + b$ on the synthetic floor "
                                 "areas.",
-    "logistic_three_parameter": "001's blue or orange dots (synthetic) with the boundary p = 1/2 "
+    "logistic_three_parameter": "001's blue or orange dots (synthetic) with the boundary $p = 1/2$ "
                                 "of the trained logistic model, a line, and the loss by epoch.",
     "logistic_regression": "003 §3.3 logistic regression on synthetic dots: its decision "
-                           "boundary θᵀx = 0 is a line; the loss by epoch.",
+                           "boundary $θᵀx = 0$ is a line; the loss by epoch.",
     "two_layer_network": "001's and 004's dots no line separates (synthetic two moons): the "
                          "two-layer sigmoid network trained 150 epochs as the derivation "
-                         "sets, its curved boundary p = 1/2, and the loss by epoch.",
+                         "sets, its curved boundary $p = 1/2$, and the loss by epoch.",
     "mnist_mlp": "002's MNIST classifier trained as 002 trains it (RMSprop, batch 128, 5 epochs) "
                  "on 8,000 of the 10,000 MNIST test images symdl ships: test digits with their "
                  "predicted labels, the confusion matrix on the other 2,000, the loss by epoch.",

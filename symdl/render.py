@@ -124,10 +124,18 @@ def indicator_latex(printer, expr) -> str:
 
 @dataclass
 class Line:
+    """A sentence of structured text (its mathematics in $…$: symdl.prose) and optionally an
+    equation lhs = rhs[0] = rhs[1] …; `tex` is the sentence's LaTeX where render writes it
+    itself, else it is typeset from the structured text (`latex`)."""
+
     text: str
     lhs: object = None
     rhs: list | None = None  # successive right-hand sides: lhs = rhs[0] = rhs[1] ...
-    tex: str = ""  # the sentence as LaTeX, where render writes it itself; else from prose
+    tex: str = ""
+
+    @property
+    def latex(self) -> str:
+        return self.tex or prose.to_latex(self.text)
 
 
 # ---- simplifying the way the documents write it ----------------------------------------
@@ -281,7 +289,7 @@ def model_lines(model: Model) -> list[Line]:
         letter = model.index(z.shape[0])
         z_y = BoundElement(z.name, z.latex, ["y"])
         partition = IndexSum(letter, sp.exp(z.symbol))
-        lines.append(Line("The loss of one sample with label y is the cross-entropy of softmax(z):",
+        lines.append(Line("The loss of one sample with label $y$ is the cross-entropy of $softmax(z)$:",
                           sp.Symbol("ell"), [-sp.log(SoftmaxElement(z, "y"), evaluate=False),
                                              sp.Add(sp.log(partition, evaluate=False), -z_y,
                                                     evaluate=False)]))
@@ -296,8 +304,8 @@ def model_lines(model: Model) -> list[Line]:
                       tex=f"The cost: {total_tex}." if model.features
                       else r"There is no data: $J = \ell$."))
     if model.penalty_expr != 0:
-        lines.append(Line("Plus a penalty on the parameters, added once to J (not per sample): "
-                          "J + R, with", sp.Symbol("R"), [model.penalty_expr]))
+        lines.append(Line("Plus a penalty on the parameters, added once to $J$ (not per sample): "
+                          "$J + R$, with", sp.Symbol("R"), [model.penalty_expr]))
         for param in model.params:
             value = derived.penalty_gradients[param.name]
             if value != 0:
@@ -307,8 +315,8 @@ def model_lines(model: Model) -> list[Line]:
         lines += gradient_lines(model, derived, param)
     if derived.adjoints:
         lines.append(Line("What the generated kernel computes per sample, latest first "
-                          "(δt = ∂ℓ/∂t; element-wise steps are composed before differentiating, "
-                          "so nothing is evaluated as 0/0 at a saturated unit):"))
+                          "($δt = ∂ℓ/∂t$; element-wise steps are composed before differentiating, "
+                          "so nothing is evaluated as $0/0$ at a saturated unit):"))
     for adjoint in derived.adjoints:
         value = adjoint.local
         for step in adjoint.through:
@@ -319,7 +327,7 @@ def model_lines(model: Model) -> list[Line]:
                            evaluate=False)
         lines.append(Line("", adjoint_symbol(adjoint.tensor), [value]))
     if model.loss_kind == "expression" and derived.stable_loss != derived.loss:
-        lines.append(Line("The loss in a form that stays finite at |z| = 1000 (what the kernel evaluates):",
+        lines.append(Line("The loss in a form that stays finite at $|z| = 1000$ (what the kernel evaluates):",
                           sp.Symbol("ell"), [derived.stable_loss]))
     lines += curvature_lines(derived, count_name(model))
     for line in lines:
@@ -405,7 +413,7 @@ def describe(tensor) -> str:
     kind = kinds[tensor.role]
     if tensor.role == "target" and tensor.kind != "real":
         kind = {"binary": "label in {0, 1}", "class": "class label"}[tensor.kind]
-    shown = unicode_of_latex(tensor_base_latex(tensor.latex))
+    shown = shown_name(tensor)
     if tensor.role == "hyper" and shown != tensor.name:  # the name hyper={...} and --hyper take
         kind += f" {tensor.name}"
     return f"{shown}{where} ({kind})"
@@ -432,7 +440,7 @@ def intermediate_line(model: Model, step) -> Line:
                          sp.Mul(step.weight.symbol, step.input.symbol, evaluate=False))
         if step.bias is not None:
             value = sp.Add(value, step.bias.symbol, evaluate=False)
-        return Line("An affine map (Y = W·X + B in 000/002, h = W·x + b in 004):", step.out.symbol,
+        return Line("An affine map ($Y = W·X + B$ in 000/002, $h = W·x + b$ in 004):", step.out.symbol,
                     [value])
     return Line("A named intermediate:", step.out.symbol, [step.expr])
 
@@ -472,7 +480,7 @@ def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
         for index in sums:
             product, evaluated = IndexSum(index, product), IndexSum(index, evaluated)
             simplified = IndexSum(index, simplified)
-        shown = unicode_of_latex(tensor_base_latex(param.latex))
+        shown = shown_name(param)
         text = f"The chain rule for {shown}, factor by factor:" if len(path) > 1 else \
             f"The derivative with respect to {shown}:"
         if len(paths) > 1:
@@ -494,7 +502,7 @@ def gradient_lines(model: Model, derived: Derived, param) -> list[Line]:
         sides = [together]
         if not any(r.has(IndexSum, *REDUCTIONS) for r in routes):
             sides.append(sp.factor(sp.Add(*routes)))
-        shown = unicode_of_latex(tensor_base_latex(param.latex))
+        shown = shown_name(param)
         lines.append(Line(f"{shown} is reached by {len(routes)} routes; ∂ℓ/∂{shown} is "
                           f"their sum:", lhs, sides,
                           tex=f"${param.latex}$ is reached by {len(routes)} routes; "
@@ -548,20 +556,20 @@ def curvature_lines(derived: Derived, count_letter: str = "m") -> list[Line]:
         else:
             lines.append(Line("The Hessian of one sample's loss:", sp.Symbol("H"),
                               [sp.Matrix(curvature.entries)]))
-    elif curvature.kind == "softmax":
+    elif curvature.kind in ("softmax", "affine"):
         step = curvature.affine
-        bias = f", {step.bias.name}" if step.bias is not None else ""
-        lines.append(Line(f"The Hessian over ({step.weight.name}{bias}): ∂²ℓ/∂z_c∂z_d = "
-                          f"p_c(δ_cd − p_d), p = softmax(z), times v·vᵀ with v = "
-                          f"({step.input.name}{', 1' if bias else ''}), summed over samples."))
-    elif curvature.kind == "affine":
-        step = curvature.affine
-        bias = f", {step.bias.name}" if step.bias is not None else ""
-        lines.append(Line(f"The Hessian over ({step.weight.name}{bias}): ℓ''(z)·v·vᵀ with v = "
-                          f"({step.input.name}{', 1' if bias else ''}), summed over samples, with",
-                          sp.Symbol("ell''(z)"), [curvature.second]))
-        if curvature.penalty_diagonal != 0:
-            lines.append(Line(f"plus the penalty's ∂²R/∂{step.weight.name}_j² on the diagonal:",
+        weight, data = shown_name(step.weight), shown_name(step.input)
+        over = f"({weight}, {shown_name(step.bias)})" if step.bias is not None else f"({weight})"
+        vector = f"({data}, 1)" if step.bias is not None else f"({data})"
+        if curvature.kind == "softmax":
+            lines.append(Line(f"The Hessian over ${over}$: $∂²ℓ/∂z_c∂z_d = p_c(δ_cd − p_d)$, "
+                              f"$p = softmax(z)$, times $v·vᵀ$ with $v = {vector}$, summed over "
+                              "samples."))
+        else:
+            lines.append(Line(f"The Hessian over ${over}$: $ℓ''(z)·v·vᵀ$ with $v = {vector}$, "
+                              "summed over samples, with", sp.Symbol("ell''(z)"), [curvature.second]))
+        if curvature.kind == "affine" and curvature.penalty_diagonal != 0:
+            lines.append(Line(f"plus the penalty's $∂²R/∂{weight}ⱼ²$ on the diagonal:",
                               sp.Symbol("R''"), [curvature.penalty_diagonal]))
     else:
         x = curvature.affine.input
@@ -574,9 +582,14 @@ def curvature_lines(derived: Derived, count_letter: str = "m") -> list[Line]:
                                r" = \ell''(z)\, %s_{j} %s_{k}$, summed over samples, with"
                                % (theta, theta, data, data))))
         if curvature.quadratic:
-            lines.append(Line("ℓ'' does not depend on the parameters, so J is quadratic and its "
-                              "minimiser solves H·θ = −∇J(0): the normal equation."))
+            lines.append(Line("$ℓ''$ does not depend on the parameters, so $J$ is quadratic and its "
+                              "minimiser solves $H·θ = −∇J(0)$: the normal equation."))
     return lines
+
+
+def shown_name(tensor) -> str:
+    """A tensor's own name as the documents write it, in unicode: W⁽¹⁾, not its element W⁽¹⁾ₖⱼ."""
+    return unicode_of_latex(tensor_base_latex(tensor.latex))
 
 
 def count_first(expr, count):
@@ -613,21 +626,24 @@ class TextPrinter:
     """Unicode for a terminal: SymPy's pretty printer, each side of an equation a block."""
 
     def print(self, derivation: Derivation) -> str:
-        out = [derivation.title, "=" * len(derivation.title), f"Source: {derivation.source}"]
+        title = prose.plain(derivation.title)
+        out = [title, "=" * len(title), f"Source: {prose.plain(derivation.source)}"]
         if derivation.summary:
-            out.append(textwrap.fill(derivation.summary, self.WIDTH + 12, break_on_hyphens=False))
+            out.append(textwrap.fill(prose.plain(derivation.summary), self.WIDTH + 12,
+                                     break_on_hyphens=False))
         out.append("")
         names = unicode_names(derivation)
         for line in derivation_lines(derivation):
             if line.text:
-                out.append(textwrap.fill(line.text, self.WIDTH + 12, break_on_hyphens=False))
+                out.append(textwrap.fill(prose.plain(line.text), self.WIDTH + 12,
+                                         break_on_hyphens=False))
             if line.lhs is not None:
                 out += self.equation(line, names)
             out.append("")
         if derivation.claims:
             out.append("What the document states (checked by `symdl check`):")
             for claim in derivation.claims:
-                out.append(f"  - {claim.statement}  [{claim.source}]")
+                out.append(f"  - {prose.plain(claim.statement)}  [{prose.plain(claim.source)}]")
         return "\n".join(out).rstrip() + "\n"
 
     def equation(self, line: Line, names) -> list[str]:
@@ -769,7 +785,7 @@ class LatexPrinter:
               claims=True) -> str:
         """The derivation as LaTeX; `claims=False` leaves out the document's claims (the
         handout prints them itself, each with symdl's verdict: symdl.report)."""
-        body = [heading + "{%s}" % self.words(derivation.title),
+        body = [heading + "{%s}" % heading_latex(self.words(derivation.title), derivation.title),
                 r"\noindent Source: %s\par" % cite_latex(derivation.source, self.footnotes)]
         if derivation.summary:
             body.append(self.words(derivation.summary) + r"\par")
@@ -777,8 +793,7 @@ class LatexPrinter:
         symbol_names = latex_names(derivation)
         for line in derivation_lines(derivation):
             if line.text:
-                tex = (documents.by_author(line.tex) if self.authors else line.tex) if line.tex \
-                    else self.words(line.text)
+                tex = documents.by_author(line.latex) if self.authors else line.latex
                 equations.append(r"\intertext{%s}" % tex)
             if line.lhs is not None:
                 sides = [relation_latex(r) + " " + self.broken(r, symbol_names) for r in line.rhs]
@@ -819,18 +834,28 @@ class LatexPrinter:
             pieces = []
             for k, factor in enumerate(value.args):
                 tex = self.expr(factor, symbol_names)
+                joint = "" if k == 0 else r" \cdot "
+                if factor.is_Add and visible_width(tex) > self.WIDTH:  # (… ↵ + …): its terms
+                    terms = self.terms(factor, symbol_names)
+                    terms[0], terms[-1] = joint + r"\bigl(" + terms[0], terms[-1] + r"\bigr)"
+                    pieces += terms
+                    continue
                 if factor.is_Add:
                     tex = r"\left(%s\right)" % tex
-                pieces.append(tex if k == 0 else r" \cdot " + tex)
+                pieces.append(joint + tex)
             return self.rows_of(pieces)
         if not isinstance(value, sp.Add):
             return whole
+        return self.rows_of(self.terms(value, symbol_names))
+
+    def terms(self, value: sp.Add, symbol_names) -> list[str]:
+        """The terms of a sum as LaTeX, each after the first led by its + or −."""
         pieces = []
         for k, term in enumerate(value.args):
             negative = is_negative(term)
             tex = self.expr(-term if negative and k else term, symbol_names)
             pieces.append(tex if k == 0 else (" - " if negative else " + ") + tex)
-        return self.rows_of(pieces)
+        return pieces
 
     def rows_of(self, pieces: list[str]) -> str:
         """The pieces of a long formula (each after the first led by its + − or ·) packed into
@@ -893,22 +918,30 @@ class NotebookPrinter(LatexPrinter):
 
     def print(self, derivation: Derivation, standalone=False, heading=None, claims=False) -> str:
         symbol_names = latex_names(derivation)
-        rows = [r"&\textbf{%s}" % prose.text_mode(derivation.title),
+        rows = ["&" + self.sentence(prose.to_latex(derivation.title), r"\textbf"),
                 "&" + self.sentence(prose.to_latex("Source: " + documents.cite(derivation.source)))]
         for line in derivation_lines(derivation):
             if line.text:
-                rows.append("&" + self.sentence(line.tex or prose.to_latex(line.text)))
+                rows.append("&" + self.sentence(line.latex))
             if line.lhs is not None:
                 sides = [relation_latex(r) + " " + self.broken(r, symbol_names) for r in line.rhs]
                 rows.append(self.expr(line.lhs, symbol_names) + " &" + r" \\ &".join(sides))
         return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
 
     @staticmethod
-    def sentence(latex: str) -> str:
-        """`words $maths$ words` → `\text{words} maths \text{words}`."""
-        parts = re.split(r"(?<!\\)\$", latex)
-        return "".join(part if k % 2 else (r"\text{%s}" % part if part else "")
+    def sentence(latex: str, words=r"\text") -> str:
+        """`words $maths$ words` → `\text{words} maths \text{words}` (or `\textbf{words}`)."""
+        parts = re.split(r"(?<!\\)\$", latex.replace(r"\allowbreak ", ""))  # one line each
+        return "".join(part if k % 2 else (words + "{%s}" % part if part else "")
                        for k, part in enumerate(parts))
+
+
+def heading_latex(latex: str, text: str) -> str:
+    """A heading with mathematics in it, and its words alone for the PDF's bookmarks."""
+    if "$" not in latex:
+        return latex
+    bookmark = "".join(prose.TEXT_CHARACTERS.get(ch, ch) for ch in prose.ascii_words(text))
+    return r"\texorpdfstring{%s}{%s}" % (latex, bookmark)
 
 
 def cite_latex(source: str, footnotes=True) -> str:
@@ -928,6 +961,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2cm]{geometry}
 \allowdisplaybreaks
+\providecommand{\texorpdfstring}[2]{#1}
 \begin{document}
 """
 
@@ -943,11 +977,6 @@ def latex_names(derivation: Derivation) -> dict:
             names[tensor.symbol] = re.sub(r"^\{?([A-Za-z]{2,})\}?(?=_|$)", r"\\mathrm{\1}", tensor.latex)
             names[adjoint_symbol(tensor)] = r"\delta %s" % names[tensor.symbol]
     return names
-
-
-def text_to_latex(text: str) -> str:
-    """A sentence for LaTeX text mode, its mathematics in $…$ (symdl.prose)."""
-    return prose.to_latex(text)
 
 
 UNICODE_GREEK = {tex.lstrip("\\"): ch for ch, tex in prose.GREEK.items()}

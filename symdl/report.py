@@ -10,12 +10,20 @@ errata at the end list each discrepancy once per cause (check.by_cause: a slip t
 repeats another is listed under it), then the contradictions between the documents. The
 verdicts are computed when the report is built (check.evaluate_claim), never written down.
 
-`symdl report --document 001` builds the handout of one document.
+`symdl report --document 001` builds the handout of one document. The handout holds the
+documents' own derivations (`ORDER`); symdl's other built-in models, written for practitioners
+(ridge_regression, elastic_net_*, multinomial_logistic, poisson_glm, huber_regressor,
+mlp_classifier, mlp_regressor), are not in the documents and are left out unless asked for
+(`builtins=True`, `symdl report --builtins`): then they follow in a section of their own.
 
 It is compiled with pdflatex in a temporary folder, as many times as the contents and the
 cross references need (at most five), and only the finished PDF is copied to `out`, so a
 failed build leaves no half-written file. `compile_latex` returns pdflatex's log as well:
 the tests read it for overfull boxes and undefined references.
+
+Long because a handout has parts of its own beside the derivations that render prints: the
+documents' table, each claim with the document's value and symdl's (a value too long for a
+line displayed and broken to the claims' width), and the errata grouped by cause.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
 \usepackage{graphicx,longtable,array,booktabs}
 \usepackage{microtype}
-\usepackage[hidelinks]{hyperref}
+\usepackage[hidelinks,unicode]{hyperref}
 \allowdisplaybreaks
 \setlength{\emergencystretch}{2em}
 \newcommand{\agrees}{$\checkmark$}
@@ -54,6 +62,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \begin{document}
 \maketitle
 %s
+\enlargethispage{4\baselineskip}
 \tableofcontents
 """
 TITLE = (r"The mathematics of deep learning, derived and checked\\[4pt]"
@@ -74,17 +83,13 @@ ORDER = {
 Translation" … "Rate of Change: The Gradient" … "Representation of a Single-Layer Neural
 Network" … "What Is ϱ(h)"; 001 the Test 1 / Test 2 scores, the blue or orange dots, "Neural
 networks!"; 003 §3.1 (its footnote 3 on the mean and the median), §3.2, §3.3; 004 "Simple
-perceptron networks" to "MLP networks". A derivation is listed under the first document its
-source cites; one not listed here (a new built-in) follows its document's listed ones."""
+perceptron networks" to "MLP networks". These are the documents' own derivations, what a
+handout of the documents holds; a built-in not listed here is a practitioners' model (its file
+says "Not from the documents"), and so is a user's model file."""
 SEVERITY_LABELS = {"error": "error", "typo": "typo", "assumption": "assumption",
                    "unclassified": "unclassified"}
 LONGEST_VALUE = 90
-"""Visible characters of a derived value shown beside a claim; a longer one is summarised
-(its full form is in the derivation above it and in `symdl check`)."""
-
-
-LONGEST_ROW = 60
-"""Visible characters of a matrix row that fit on a displayed line at the claims' indent."""
+"""Visible characters of a value shown in the line of its claim; a longer one is displayed."""
 
 
 class ReportError(SymdlError):
@@ -101,35 +106,50 @@ def document_of(name: str) -> str:
 
 
 def ordered(names) -> list[tuple[str, list[str]]]:
-    """(document number, its derivations in the document's order), documents in order; a
-    derivation citing no document comes last under ''."""
+    """(document number, its derivations in the document's order), documents in order; the
+    derivations that are not the documents' own (the practitioners' built-ins, a user's
+    model files) come last under '', sorted."""
     names = list(names)
-    groups = []
-    for number in [*documents.DOCUMENTS, ""]:
-        listed = [n for n in ORDER.get(number, []) if n in names]
-        rest = sorted(n for n in names if n not in listed and document_of(n) == number)
-        if listed or rest:
-            groups.append((number, listed + rest))
-    return groups
+    groups = [(number, [n for n in listed if n in names]) for number, listed in ORDER.items()]
+    own = {n for listed in ORDER.values() for n in listed}
+    groups.append(("", sorted(n for n in names if n not in own)))
+    return [(number, group) for number, group in groups if group]
+
+
+def practitioners_names(document=None) -> list[str]:
+    """symdl's built-in models that are not the documents' own (ridge_regression, …), those
+    that extend document `document` where it is given."""
+    own = {n for listed in ORDER.values() for n in listed}
+    return [n for n in builtin_names() if n not in own
+            and (document is None or document_of(n) == document)]
 
 
 def names_of_document(number: str) -> list[str]:
-    """Every built-in derivation of document `number` ("001"), in the document's order."""
+    """The documents' own derivations of document `number` ("001"), in the document's order."""
     if number not in documents.DOCUMENTS:
         raise ReportError(f"no document {number!r}: the documents are "
                           f"{', '.join(documents.DOCUMENTS)}")
-    return [n for group, names in ordered(builtin_names()) if group == number for n in names]
+    return list(ORDER.get(number, []))
 
 
-def build(out: Path, names=None, figures=True, log=None, document=None) -> Path:
-    """Write the handout for derivations `names` (all by default; those of one document with
-    `document="001"`) to `out` (a .pdf)."""
+def default_names(document=None, builtins=False) -> list[str]:
+    """What a handout holds when no derivation is named: the documents' own derivations (of
+    one document with `document="001"`), and with `builtins` the practitioners' models too."""
+    numbers = [document] if document else list(documents.DOCUMENTS)
+    names = [n for number in numbers for n in names_of_document(number)]
+    return names + (practitioners_names(document) if builtins else [])
+
+
+def build(out: Path, names=None, figures=True, log=None, document=None, builtins=False) -> Path:
+    """Write the handout for derivations `names` (by default the documents' own, those of one
+    document with `document="001"`, and with `builtins` symdl's practitioners' models after
+    them) to `out` (a .pdf)."""
     engine = shutil.which("pdflatex")
     if engine is None:
         raise ReportError("`symdl report` needs pdflatex: apt-get install texlive-latex-base "
                           "texlive-latex-recommended texlive-fonts-recommended (or use "
                           "`symdl derive NAME --latex`)")
-    names = list(names or (names_of_document(document) if document else builtin_names()))
+    names = list(names or default_names(document, builtins))
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="symdl-report-") as folder:
         work = Path(folder)
@@ -156,7 +176,7 @@ def compile_latex(tex: str, folder: Path) -> tuple[Path, str]:
         settled = [(folder / f"report.{e}").read_bytes() if (folder / f"report.{e}").exists()
                    else b"" for e in ("toc", "aux", "out")]
         log_text = (folder / "report.log").read_text(errors="replace")
-        if settled == previous and "Rerun" not in log_text:
+        if settled == previous and "Rerun to get" not in log_text:
             break
         previous = settled
     return folder / "report.pdf", log_text
@@ -221,12 +241,15 @@ def words(text: str) -> str:
 def figure_caption(name: str) -> str:
     """What a figure shows, from symdl.plot's description of it."""
     from symdl import plot
-    return getattr(plot, "CAPTIONS", {}).get(name, f"symdl's figure for {name}.")
+    return getattr(plot, "CAPTIONS", {}).get(name, f"symdl's figure for `{name}`.")
 
 
 def document_heading(number: str) -> str:
     if not number:
-        return r"\section{Other derivations}"
+        return (r"\section{Models beyond the documents}" + "\n"
+                + r"\noindent Not from the documents: models built on them for practitioners "
+                  r"(a penalty, another loss, a network of any width), derived and checked the "
+                  r"same way.\par")
     d = documents.DOCUMENTS[number]
     return (r"\section{%s}" % prose.text_mode(d.short) + "\n"
             + r"\noindent %s, %s (\texttt{%s}).\par" % (prose.text_mode(d.author),
@@ -256,10 +279,9 @@ def documents_section(document=None) -> str:
 
 def shown_value(value, tidied=True, hints=()) -> str:
     """A stated or derived value as the handout prints it: a formula in $…$, numbers to six
-    digits, a statement as quoted prose; '' when it is too long to print beside a claim. A
-    derived formula is tidied (its factors in the order of `hints`, the document's); a stated
-    one is printed as transcribed. A matrix of numbers (a worked example's) is displayed; a
-    matrix of symbols written out element by element is left to the statement's formula."""
+    digits, a statement as quoted prose. A derived formula is tidied (its factors in the order
+    of `hints`, the document's); a stated one is printed as transcribed. A matrix is displayed;
+    a formula too long for a line is displayed broken over lines (`displayed`)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -272,24 +294,76 @@ def shown_value(value, tidied=True, hints=()) -> str:
     if isinstance(value, sp.Basic) or isinstance(value, sp.MatrixBase):
         if tidied and isinstance(value, sp.Expr) and not value.has(sp.MatrixSymbol):
             value = tidy(value, hints)  # (c − p)/(p(1 − p)), factors in the document's order
-        tex = DocumentLatexPrinter({"mul_symbol": "dot", "order": "none",
-                                    "mat_str": "smallmatrix", "mat_delim": "("}
-                                   ).doprint(document_order(value))
-        if isinstance(value, sp.MatrixBase) and value.free_symbols:
-            return ""  # a matrix of symbols written out: the statement gives its formula
-        if isinstance(value, sp.MatrixBase) and 1 in value.shape:  # a vector of numbers:
+        if isinstance(value, sp.MatrixBase) and 1 in value.shape and not value.free_symbols:
             return shown_value(np.array(value, dtype=float).ravel())  # [0.05, 0.15, …] inline
-        if isinstance(value, sp.MatrixBase):  # a matrix does not break: its widest row counts
-            printer = DocumentLatexPrinter({"mul_symbol": "dot", "order": "none"})
-            widest = max((sum(visible_width(printer.doprint(document_order(value[i, j])))
-                              for j in range(value.cols)) for i in range(value.rows)), default=0)
-            if widest > LONGEST_ROW:
-                return ""
-            return r"\[" + tex.replace("smallmatrix", "matrix") + r"\]"  # displayed: it cannot break
-        elif visible_width(tex) > LONGEST_VALUE:
-            return ""
+        if isinstance(value, sp.MatrixBase):
+            return displayed_matrix(value, tidied)
+        tex = DocumentLatexPrinter({"mul_symbol": "dot", "order": "none"}).doprint(document_order(value))
+        if visible_width(tex) > LONGEST_VALUE:
+            return displayed([("", value)])
         return "$" + tex + "$"
-    return prose.to_latex(str(value))
+    return prose.text_mode(str(value))
+
+
+DISPLAY_WIDTH = 62
+"""Visible characters of a displayed row that fit at the claims' indent, after a label."""
+
+MOST_LINES = 16
+"""A value written out over more displayed lines than this is not printed: a generic matrix
+multiplied out symbol by symbol, which the statement's own formula says better."""
+
+
+class ValuePrinter(LatexPrinter):
+    """Breaks a claim's value as a derivation's equations are broken, to the claims' width."""
+
+    WIDTH = DISPLAY_WIDTH
+
+
+def displayed_matrix(value: sp.MatrixBase, tidied: bool) -> str:
+    """A matrix displayed whole when its widest row fits; else entry by entry, each entry
+    labelled with its place and broken over lines."""
+    printer = DocumentLatexPrinter({"mul_symbol": "dot", "order": "none"})
+
+    def written(entry):  # tidied, unless one fraction over a common denominator is longer
+        forms = [document_order(entry)] + ([document_order(tidy(entry))] if tidied else [])
+        return min(reversed(forms), key=lambda form: visible_width(printer.doprint(form)))
+
+    entries = [[written(e) for e in value.row(i)] for i in range(value.rows)]
+    widest = max((sum(visible_width(printer.doprint(e)) + 2 for e in row) for row in entries), default=0)
+    if widest <= DISPLAY_WIDTH:
+        cells = [[printer.doprint(e).replace(r"\frac", r"\dfrac") for e in row] for row in entries]
+        tall = any(r"\dfrac" in cell for row in cells for cell in row)  # fractions apart
+        body = (r" \\[8pt] " if tall else r" \\ ").join(" & ".join(row) for row in cells)
+        return r"\[\begin{pmatrix}%s\end{pmatrix}\]" % body  # displayed: a matrix cannot break
+    column = value.cols == 1
+    if value.shape == (1, 1):
+        return displayed([("", entries[0][0])])
+    return displayed([((f"{i + 1}" if column else f"{i + 1},{j + 1}"), e)
+                      for i, row in enumerate(entries) for j, e in enumerate(row)])
+
+
+def displayed(entries: list[tuple[str, object]]) -> str:
+    """Formulas displayed in an align*, each broken into rows of DISPLAY_WIDTH (a long sum at
+    its + and −, a long product at its ·), an entry of a matrix led by its place; a note
+    instead when they would run past MOST_LINES lines or a piece cannot be broken."""
+    printer, lines, count = ValuePrinter(), [], 0
+    for label, value in entries:
+        rows = printer.broken(value, {}).split(r" \\ &\qquad ")
+        if max(visible_width(row) for row in rows) > DISPLAY_WIDTH + 6:  # multiplied out, a sum
+            rows = printer.broken(sp.expand(value), {}).split(r" \\ &\qquad ")
+        if max(visible_width(row) for row in rows) > DISPLAY_WIDTH + 6:
+            return unprinted("it has a factor too long for a line")
+        lead = r"\text{entry } %s\colon\ " % label if label else ""
+        lines.append(lead + "&" + r" \\ &\qquad ".join(rows))
+        count += len(rows)
+    if count > MOST_LINES:
+        return unprinted(f"written out it runs to {count} lines")
+    return "\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}"
+
+
+def unprinted(why: str) -> str:
+    """What the handout says in place of a value it does not print."""
+    return r"(not printed: %s; \texttt{symdl check} compares it symbolically)" % why
 
 
 def claims_block(claims: list[Claim], rows: list) -> str:
@@ -303,7 +377,7 @@ def claims_block(claims: list[Claim], rows: list) -> str:
             mark = r"\disagrees"
             verdict = r"\textbf{%s}" % SEVERITY_LABELS.get(row.severity, row.severity) + ". "
         else:
-            mark, verdict = "?", "not evaluated: " + prose.to_latex(row.evidence) + ". "
+            mark, verdict = "?", "not evaluated: " + prose.text_mode(row.evidence) + ". "
         parts = [words(claim.statement) + "."]
         stated = shown_value(claim.stated, tidied=False) if claim.compare != "text" else ""
         if claim.compare == "text" and isinstance(claim.stated, str):
@@ -312,13 +386,10 @@ def claims_block(claims: list[Claim], rows: list) -> str:
         derived = shown_value(row.value, hints=hints)
         for who, shown in ((r"\emph{The document:} ", stated), (r"\emph{symdl:} ", derived)):
             if shown:  # a displayed value ends its own line: no full stop after it
-                parts.append(who + shown + ("" if shown.endswith(r"\]") else "."))
+                parts.append(who + shown + ("" if shown.endswith((r"\]", "{align*}")) else "."))
         parts.append(verdict + "(" + cite_latex(row.source, False) + ")")
         if row.is_discrepancy:
-            correction = row.correction or f"symdl derives otherwise: {row.evidence}"
-            if row.severity == "assumption":
-                correction = f"Holds only if {row.assumption}. " + correction
-            parts.append(r"\emph{Correct:} " + words(correction))
+            parts.append(r"\emph{Correct:} " + words(correction_of(row)))
             if row.follows:
                 parts.append(r"\emph{It follows from an earlier slip:} "
                              + words(row.follows) + ".")
@@ -373,7 +444,9 @@ def errata_section(rows) -> str:
 
 
 def correction_of(row) -> str:
-    correction = row.correction or f"symdl derives otherwise: {row.evidence}"
+    """The correct statement as structured text (symdl.prose): the derivation file's
+    correction, or symdl's evidence as code where the file gives none."""
+    correction = row.correction or f"symdl derives otherwise: `{row.evidence}`"
     if row.severity == "assumption":
         correction = f"Holds only if {row.assumption}. " + correction
     return correction

@@ -3,14 +3,16 @@
 from functools import cache
 
 from symdl import check
+from symdl.prose import plain
 from symdl.sources import load_derivation
 
 
 @cache
 def rows(name):
-    """statement -> check.Row for every claim of derivation NAME, evaluated once per session."""
+    """statement -> check.Row for every claim of derivation NAME, evaluated once per session;
+    the statement as a terminal prints it (its $…$ marks dropped: symdl.prose.plain)."""
     derivation = load_derivation(name)
-    return {claim.statement: check.evaluate_claim(name, claim) for claim in derivation.claims}
+    return {plain(claim.statement): check.evaluate_claim(name, claim) for claim in derivation.claims}
 
 
 def verdicts(name):

@@ -40,12 +40,6 @@ def test_the_terminal_shows_pretty_unicode():
     assert "⎡0  0  1  1  0  0⎤" in square and "Matrix([" not in square
 
 
-def test_prose_puts_the_mathematics_in_math_mode():
-    assert prose.to_latex("S_x = Σ_{k=1}^m x⁽ⁱ⁾ (over k)") == r"$S_{x} = \sum _{k=1}^{m} x^{(i)}$ (over $k$)"
-    assert prose.to_latex("θ ∈ ℝ^H × n") == r"${\theta} \in \mathbb{R}^{H} \times n$"
-    assert prose.to_latex("the two_classes dots") == r"the \texttt{two\_classes} dots"
-
-
 @pytest.mark.parametrize("name", builtin_names())
 def test_latex_prose_has_no_raw_unicode_or_code_names(name):
     tex = render(load_derivation(name), latex=True)

@@ -33,29 +33,24 @@ def test_writing_twice_changes_nothing():
 
 
 @pytest.fixture
-def scratch_derivation():
-    """A copy of a derivation under a new name, removed afterwards with its kernel."""
+def scratch_derivation(tmp_path):
+    """A copy of a derivation under a new name, in a folder of its own: outside the package,
+    so that a test running beside this one (pytest -n) never sees it among the built-ins."""
     import symdl.derivations as package
-    source = Path(package.__path__[0])
-    path = source / "scratch_for_staleness.py"
-    text = (source / "logistic_regression.py").read_text().replace(
-        '"logistic_regression"', '"scratch_for_staleness"')
-    path.write_text(text)
+    source = Path(package.__path__[0]) / "logistic_regression.py"
+    path = tmp_path / "scratch_for_staleness.py"
+    path.write_text(source.read_text().replace('"logistic_regression"', '"scratch_for_staleness"'))
     yield path
-    path.unlink()
-    kernel = sources.generated_dir() / "scratch_for_staleness.py"
-    if kernel.exists():
-        kernel.unlink()
     for module in [m for m in sys.modules if m.endswith("scratch_for_staleness")]:
         del sys.modules[module]
 
 
 def test_editing_a_derivation_makes_check_fail(scratch_derivation):
-    files.write(["scratch_for_staleness"])
-    assert files.stale(["scratch_for_staleness"]) == []
+    files.write([str(scratch_derivation)])
+    assert files.stale([str(scratch_derivation)]) == []
     scratch_derivation.write_text(scratch_derivation.read_text().replace(
         "learning_rate=0.005", "learning_rate=0.02"))
-    problems = files.stale(["scratch_for_staleness"])
+    problems = files.stale([str(scratch_derivation)])
     assert problems and "differs" in problems[0]
 
 
@@ -85,18 +80,20 @@ def test_unknown_derivation_is_a_clear_error():
 
 
 def test_every_kernel_runs_from_a_warm_cache_in_a_fresh_process(tmp_path):
-    """Compile in one process, load from Numba's cache in the next: no crash, same numbers.
+    """Compile in one process (what the cache lacks), load from Numba's cache in the next:
+    no crash, same numbers. The cache is the one every other test uses, so a kernel another
+    test compiled already is not compiled twice; the second process loads every kernel from
+    it either way.
 
     Guards against numba/numba#8578 (a cached serial function calling a parallel one
     segfaults when loaded from the cache), which `gradient` once hit.
     """
     script = tmp_path / "call_every_kernel.py"
     script.write_text(CALL_EVERY_KERNEL)
-    env = {**__import__("os").environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
     outputs = []
     for _ in range(2):
         done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                              env=env, timeout=600)
+                              timeout=600)
         assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]

@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 
+from symdl import prose
 from symdl.render import render, tensor_base_latex, unicode_of_latex
 from symdl.sources import builtin_names, load_derivation
 
@@ -27,7 +28,7 @@ def test_latex_compiles(name, tmp_path):
 def test_text_derivation_shows_every_parameter(name):
     derivation = load_derivation(name)
     text = render(derivation)
-    assert derivation.title in text and derivation.source in text
+    assert prose.plain(derivation.title) in text and prose.plain(derivation.source) in text
     for tensor in getattr(derivation, "params", []):
         shown = unicode_of_latex(tensor_base_latex(tensor.latex))  # θ⁽¹⁾ for theta1, m for slope
         assert (f"The chain rule for {shown}," in text

@@ -12,7 +12,7 @@ NAMES = ["affine_mse", "unit_square"]
 
 def test_the_source_has_every_part_of_the_handout():
     tex = report.source(NAMES, {"unit_square": "unit_square.pdf"})
-    for part in (r"\textbf{The documents}", r"\subsection{An affine layer",
+    for part in (r"\textbf{The documents}", r"\subsection{\texorpdfstring{An affine layer $\hat{y}",
                  r"\section{Mathematical Intuition of Deep Learning (2024)}",
                  r"\subsection{Translating, scaling and rotating the unit square}",
                  r"\includegraphics[width=\textwidth]{unit_square.pdf}", r"\section{Errata}",
@@ -51,8 +51,32 @@ def test_sections_follow_each_document_in_its_own_order():
     order = dict(groups)
     assert order["000"].index("unit_square") < order["000"].index("affine_mse")
     assert order["001"] == ["line_through_origin", "logistic_three_parameter", "two_layer_network"]
-    assert order["004"][0] == "perceptron_layers"  # the document's own, then models extending it
+    assert order["004"] == ["perceptron_layers"]
     assert report.names_of_document("001") == order["001"]
+
+
+PRACTITIONERS = {"ridge_regression", "elastic_net_logistic", "elastic_net_regression",
+                 "multinomial_logistic", "poisson_glm", "huber_regressor", "mlp_classifier",
+                 "mlp_regressor"}
+
+
+def test_the_handout_holds_the_documents_models_and_the_builtins_only_when_asked():
+    """A teacher's handout of the documents: no ridge regression the documents never wrote;
+    `--builtins` adds symdl's practitioners' models in a last section of their own."""
+    assert not PRACTITIONERS & set(report.default_names())
+    assert set(report.default_names()) == {n for names in report.ORDER.values() for n in names}
+    with_builtins = report.default_names(builtins=True)
+    assert set(with_builtins[-len(PRACTITIONERS):]) == PRACTITIONERS
+    assert report.ordered(with_builtins)[-1] == ("", sorted(PRACTITIONERS))
+    assert set(report.default_names("003", builtins=True)) > set(report.names_of_document("003"))
+
+
+def test_every_builtin_beyond_the_documents_says_so():
+    """A built-in not listed in report.ORDER is left out of the handout: its file must say
+    that it is not from the documents (a new document derivation belongs in ORDER)."""
+    from symdl.sources import derivations_dir
+    for name in report.practitioners_names():
+        assert "Not from the documents" in (derivations_dir() / f"{name}.py").read_text(), name
 
 
 def test_each_claim_shows_its_verdict_beside_the_document_and_symdl():
@@ -65,6 +89,20 @@ def test_each_claim_shows_its_verdict_beside_the_document_and_symdl():
     assert "$0.0825$" in wrong and "$0.04125$" in wrong
     right = next(line for line in block.splitlines() if "$e = 0.0412$" in line)
     assert right.startswith(r"\item[\agrees]")
+
+
+def test_a_long_claim_value_is_displayed_broken_over_lines():
+    """001's J written out for n = 3 is too long for a line: it is displayed, broken at its
+    + and − into rows that fit the claims' width, not left out."""
+    import sympy as sp
+    from symdl.render import visible_width
+    c, p = sp.symbols("c1:7", real=True), sp.symbols("p1:7", positive=True)
+    value = sum(ci * sp.log(pi) + (1 - ci) * sp.log(1 - pi) for ci, pi in zip(c, p)) / 3
+    shown = report.shown_value(value)
+    assert shown.startswith(r"\begin{align*}") and shown.endswith(r"\end{align*}")
+    rows = shown.split(r"\\")
+    assert len(rows) > 1 and all(visible_width(row) <= report.DISPLAY_WIDTH + 6 for row in rows)
+    assert report.shown_value(sp.Symbol("x") + 1) == "$1 + x$"  # a short one stays in the line
 
 
 def test_a_finding_that_follows_from_another_is_listed_under_its_cause():
@@ -84,6 +122,7 @@ def test_the_whole_handout_has_no_overfull_box_and_settled_references(tmp_path):
     assert [line for line in log.splitlines() if line.startswith("Overfull")] == []
     assert "undefined" not in log.lower() and "Rerun to get" not in log
     assert r"\usepackage{lmodern}" in (tmp_path / "report.tex").read_text()
+    assert "(not printed" not in (tmp_path / "report.tex").read_text()  # every value, however long
     if shutil.which("mutool"):
         import subprocess
         fonts = subprocess.run(["mutool", "info", "-F", str(pdf)], capture_output=True,

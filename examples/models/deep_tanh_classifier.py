@@ -14,8 +14,8 @@ HIDDEN_LAYERS = ("H1", "H2")
 
 derivation = Model(
     "deep_tanh_classifier",
-    title="A deep tanh network declared in a loop: 2 → 8 tanh → 8 tanh → 1 sigmoid",
-    source="004_36f6966e031dacf2.txt MLP networks (hᵢ = f(Wᵢ·hᵢ₋₁ + bᵢ)); 003 §3.3 cross-entropy",
+    title="A deep $tanh$ network declared in a loop: $2 → 8 tanh → 8 tanh → 1$ sigmoid",
+    source="004_36f6966e031dacf2.txt MLP networks ($hᵢ = f(Wᵢ·hᵢ₋₁ + bᵢ)$); 003 §3.3 cross-entropy",
     reduction="mean",
     training=Training(dataset="two_moons", optimizer="rmsprop", learning_rate=0.02, epochs=150,
                       init_scale=1.0, sizes={dim: 8 for dim in HIDDEN_LAYERS}),

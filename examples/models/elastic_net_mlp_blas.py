@@ -14,7 +14,7 @@ L1, L2 = sp.Rational(1, 1000), sp.Rational(1, 200)
 
 derivation = Model(
     "elastic_net_mlp_blas",
-    title="A ReLU network with an elastic-net penalty: 3 → 16 ReLU → 3 softmax",
+    title="A ReLU network with an elastic-net penalty: $3 → 16$ ReLU $→ 3$ softmax",
     source="002_4c33554d2058975c.txt A Real Example: Model Setup (with an elastic-net penalty)",
     reduction="mean",
     layout="blas",

@@ -17,7 +17,7 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "interaction_regression",
-    title="Interaction regression of a vector x and a scalar t",
+    title="Interaction regression of a vector $x$ and a scalar $t$",
     source="003_ff0b9f77f02ec2c2.txt §3.2 Multivariate Linear Regression (with an interaction term)",
     reduction="mean",
     training=Training(optimizer="lbfgs", epochs=200),

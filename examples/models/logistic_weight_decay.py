@@ -17,7 +17,7 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "logistic_weight_decay",
-    title="Logistic regression with weight decay λ‖θ‖²",
+    title="Logistic regression with weight decay $λ‖θ‖²$",
     source="003_ff0b9f77f02ec2c2.txt §3.3 Logistic Regression (with an L2 penalty)",
     reduction="mean",
     training=Training(dataset="two_classes_with_bias", optimizer="gd", learning_rate=0.5,

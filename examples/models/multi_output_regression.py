@@ -10,8 +10,8 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "multi_output_regression",
-    title="Multi-output regression: z = W·x + b, ℓ = Σ_k (y_k − z_k)²",
-    source="000_b9e7c87dcfbd1c26.txt Mean Squared Error (summed over k outputs)",
+    title="Multi-output regression: $z = W·x + b, ℓ = Σ_k (y_k − z_k)²$",
+    source="000_b9e7c87dcfbd1c26.txt Mean Squared Error (summed over $k$ outputs)",
     reduction="mean",
     training=Training(dataset="two_outputs", optimizer="gd", learning_rate=0.2, epochs=300),
 )

@@ -12,7 +12,7 @@ from symdl.model import Model, Training
 derivation = Model(
     "poisson_regression",
     title="Poisson regression of counts",
-    source="003_ff0b9f77f02ec2c2.txt §3.2 Multivariate Regression (θᵀx as a log-rate)",
+    source="003_ff0b9f77f02ec2c2.txt §3.2 Multivariate Regression ($θᵀx$ as a log-rate)",
     reduction="mean",
     training=Training(dataset="counts", optimizer="gd", learning_rate=0.05, epochs=300),
 )

@@ -13,7 +13,7 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "rbf_classifier",
-    title="A radial-basis unit classifier: p = σ(w·exp(−s·Σ_j (x_j − c_j)²) + b)",
+    title="A radial-basis unit classifier: $p = σ(w·exp(−s·Σ_j (x_j − c_j)²) + b)$",
     source="003_ff0b9f77f02ec2c2.txt §3.3 Logistic Regression (cross-entropy of a radial unit)",
     reduction="mean",
     training=Training(dataset="ring", optimizer="adam", learning_rate=0.05, epochs=300,

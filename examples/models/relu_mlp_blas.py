@@ -12,7 +12,7 @@ HIDDEN_LAYERS = ("H1", "H2")
 
 derivation = Model(
     "relu_mlp_blas",
-    title="A deep ReLU network: 2 → 32 ReLU → 32 ReLU → 10 softmax",
+    title="A deep ReLU network: $2 → 32$ ReLU $→ 32$ ReLU $→ 10$ softmax",
     source="002_4c33554d2058975c.txt A Real Example: Model Setup; 004_36f6966e031dacf2.txt MLP networks",
     reduction="mean",
     layout="blas",

@@ -9,7 +9,7 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "softmax_regression",
-    title="Softmax regression of the digits: 784 → 10",
+    title="Softmax regression of the digits: $784 → 10$",
     source="002_4c33554d2058975c.txt A Real Example: Model Compilation (without the hidden layer)",
     reduction="mean",
     training=Training(dataset="mnist", optimizer="rmsprop", learning_rate=1e-3, epochs=2,

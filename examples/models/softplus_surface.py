@@ -9,7 +9,7 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "softplus_surface",
-    title="A softplus network fitting a surface: 2 → 16 softplus → 1",
+    title="A softplus network fitting a surface: $2 → 16$ softplus $→ 1$",
     source="004_36f6966e031dacf2.txt MLP networks; 000_b9e7c87dcfbd1c26.txt Mean Squared Error",
     reduction="mean",
     training=Training(dataset="surface", optimizer="rmsprop", learning_rate=0.01, epochs=300,

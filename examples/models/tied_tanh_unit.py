@@ -11,7 +11,7 @@ from symdl.model import Model, Training
 
 derivation = Model(
     "tied_tanh_unit",
-    title="A tanh unit with a tied weight",
+    title="A $tanh$ unit with a tied weight",
     source="000_b9e7c87dcfbd1c26.txt Mean Squared Error (with a tied tanh unit of our own)",
     reduction="mean",
     training=Training(dataset="floor_areas", optimizer="gd", learning_rate=0.05, epochs=300,

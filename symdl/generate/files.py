@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from symdl import sources, stamps
+from symdl import prose, sources, stamps
 from symdl.derive import Derived
 from symdl.errors import DerivationError, SymdlError
 from symdl.generate.blas import BlasEmitter
@@ -72,8 +72,8 @@ def spec(model: Model, derived: Derived) -> dict:
     sparse = BlasEmitter(derived).sparse_step() if layout_of(model) == "blas" else None
     return {
         "name": model.name,
-        "title": model.title,
-        "source": model.source,
+        "title": prose.plain(model.title),
+        "source": prose.plain(model.source),
         "layout": layout_of(model),
         "reduction": model.reduction,
         "params": [(p.name, p.shape) for p in model.params],
@@ -151,8 +151,8 @@ def render_module(model: Model, source: Source) -> str:
     kernels += [without_blank_lines(k) for k in weighted_kernels(model) if k]
     regenerate = "symdl generate" if source.builtin else f"symdl generate {source.path.name}"
     text = MODULE.substitute(
-        title=model.title, derivation_file=source.shown_path, regenerate=regenerate,
-        source=model.source, source_hash=stamps.file_hash(source.path),
+        title=prose.plain(model.title), derivation_file=source.shown_path, regenerate=regenerate,
+        source=prose.plain(model.source), source_hash=stamps.file_hash(source.path),
         generator_hash=stamps.generator_hash(), body_hash="", spec=pretty_literal(spec(model, derived)),
         helpers=HELPERS.read_text().rstrip(), kernels="\n\n".join(kernels))
     return stamps.with_body_hash(text)
