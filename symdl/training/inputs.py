@@ -546,7 +546,7 @@ def _checked_data(spec, x, y, bound, params, need_target, dtype):
     return x, y
 
 
-def _checked_tensor(spec, label, shape, value, bound, params, dtype) -> "np.ndarray | CsrRows":
+def _checked_tensor(spec, label, shape, value, bound, params, dtype) -> np.ndarray | CsrRows:
     """One data tensor: real numbers, one row per sample shaped as declared, finite, `dtype`
     (sparse x: `CsrRows`, `_checked_sparse`)."""
     name = spec["name"]
