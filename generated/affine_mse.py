@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "555250637e33be73"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "3975fd88b85f1f20"
 
 SPEC = {
     'name': 'affine_mse',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'y_hat',
     'hessian': True,
+    'quadratic': True,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "fa35098614c6268c"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "5d444ca7a8a249d3"
 
 SPEC = {
     'name': 'center_mean',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'deviation',
     'hessian': True,
+    'quadratic': True,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,

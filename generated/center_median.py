@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "5ef156fb71bfac9a"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "0568adb16b708714"
 
 SPEC = {
     'name': 'center_median',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'deviation',
     'hessian': False,
+    'quadratic': False,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,

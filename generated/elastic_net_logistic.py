@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "7febc46521eb1570"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "1d0d248c61f9c7ab"
 
 SPEC = {
     'name': 'elastic_net_logistic',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'h',
     'hessian': False,
+    'quadratic': False,
     'penalty': True,
     'hypers': [('alpha', 1.0), ('l1_ratio', 0.0)],
     'sample_weight': True,

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "6eac76d960060770"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "7852a57e0a8ae5fd"
 
 SPEC = {
     'name': 'elastic_net_regression',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'z',
     'hessian': False,
+    'quadratic': False,
     'penalty': True,
     'hypers': [('alpha', 1.0), ('l1_ratio', 0.5)],
     'sample_weight': True,

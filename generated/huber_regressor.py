@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "9bd1371465334560"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "398962f4fae6dbce"
 
 SPEC = {
     'name': 'huber_regressor',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'z',
     'hessian': False,
+    'quadratic': False,
     'penalty': True,
     'hypers': [('epsilon', 1.35), ('alpha', 0.0001)],
     'sample_weight': True,

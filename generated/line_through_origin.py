@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a052377fd9eae8b7"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "782e0433df0a9718"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "aba6a1cc79e5737c"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'y_hat',
     'hessian': True,
+    'quadratic': True,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "277dabaffd21f12d"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "2373200d8cd02cc1"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'h',
     'hessian': True,
+    'quadratic': False,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6cdbf54c073f458b"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "0ca9ef59c988bc42"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "e551e5465ea6a3b0"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'p',
     'hessian': True,
+    'quadratic': False,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f355f5e5040fb17"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "0da420ab0dd95160"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "86029e567a49b5fb"
 
 SPEC = {
     'name': 'mlp_classifier',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': 'C',
     'output': 'z2',
     'hessian': False,
+    'quadratic': False,
     'penalty': True,
     'hypers': [('alpha', 0.0001)],
     'sample_weight': True,

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "b40ba2d547da6a51"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "566871760296ddb4"
 
 SPEC = {
     'name': 'mlp_regressor',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'y_hat',
     'hessian': False,
+    'quadratic': False,
     'penalty': True,
     'hypers': [('alpha', 0.0001)],
     'sample_weight': True,

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "c91f4d478731682f"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "534e69a99f7c5aa9"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': 'C',
     'output': 'z2',
     'hessian': False,
+    'quadratic': False,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "124fc24c71f2a116"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "ea11b0f5cbfa6ac4"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "65855504fef47383"
 
 SPEC = {
     'name': 'multinomial_logistic',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': 'C',
     'output': 'z',
     'hessian': True,
+    'quadratic': False,
     'penalty': True,
     'hypers': [('alpha', 1.0)],
     'sample_weight': True,

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "2e767a6386387c2f"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "b1270b30203ba1f6"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'z',
     'hessian': True,
+    'quadratic': True,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "8ea4c3e8e0537056"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "94e286aa14df2baa"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "051e687a947cc533"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': None,
     'hessian': True,
+    'quadratic': True,
     'penalty': False,
     'hypers': [],
     'sample_weight': False,

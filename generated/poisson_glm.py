@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "96a8341a3858157f"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "0566a0ac71d04e99"
 
 SPEC = {
     'name': 'poisson_glm',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'rate',
     'hessian': True,
+    'quadratic': False,
     'penalty': True,
     'hypers': [('alpha', 1.0)],
     'sample_weight': True,

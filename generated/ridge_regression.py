@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4e3c05ac74f08952"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "071de96ae635f8a5"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "e29a5fe72f2a0824"
 
 SPEC = {
     'name': 'ridge_regression',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'z',
     'hessian': True,
+    'quadratic': True,
     'penalty': True,
     'hypers': [('alpha', 1.0)],
     'sample_weight': True,

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "03206d3a6ccd7a82"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "7db869644935849c"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'p',
     'hessian': False,
+    'quadratic': False,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,

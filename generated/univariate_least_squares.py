@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "6cdc251c0c2fa055"
+GENERATOR_SHA256 = "71146c2e594fb9c3"
+BODY_SHA256 = "03f573368102a72b"
 
 SPEC = {
     'name': 'univariate_least_squares',
@@ -36,6 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'y_hat',
     'hessian': True,
+    'quadratic': True,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,

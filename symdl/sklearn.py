@@ -37,8 +37,9 @@ given more than two classes refuses; `sklearn.multiclass.OneVsRestClassifier` wr
 
 Defaults that suit real data (issue 18): a model whose derivation trains full batch is fitted
 by L-BFGS with a budget of `LBFGS_EPOCHS` iterations, as scikit-learn's LogisticRegression
-is (a model with a closed form, whose J is quadratic, by Newton's method: one step); a
-derivation that trains in mini-batches (a network on MNIST) keeps its rule. A
+is, or, where it has a Hessian and few parameters, by Newton's method (`default_method`: one
+step when its SPEC says J is quadratic, as for ridge); a derivation that trains in
+mini-batches (a network on MNIST) keeps its rule. A
 first-order rule without a `learning_rate` takes the step from the curvature at the start
 (`learning_rate="auto"`, symdl.training.divergence.automatic_step), for every model.
 `tol` (default 1e-4, scikit-learn's) is on the mean loss whatever the derivation's
@@ -94,9 +95,16 @@ LBFGS_EPOCHS = 100
 """The default budget of L-BFGS iterations: scikit-learn's LogisticRegression's max_iter."""
 
 NEWTON_WIDTH = 256
-"""A model with a closed form has a quadratic J, which Newton's method minimises in one step;
-up to this many columns of x (a P × P Hessian, m·P² work) that is the default instead of
-L-BFGS: on diabetes (442 × 10) 1.4 ms against L-BFGS's 26 iterations in 10 ms."""
+"""A model whose SPEC says its J is quadratic (SPEC["quadratic"]: no second derivative
+depends on a parameter, least squares and ridge) is minimised by one Newton step; up to this
+many parameters (a P × P Hessian, m·P² work) that is the default instead of L-BFGS: on
+diabetes (442 × 10) 1.4 ms against L-BFGS's 26 iterations in 10 ms."""
+
+NEWTON_PARAMS = 64
+"""Up to this many parameters, a model with a derived Hessian is fitted by Newton's method
+by default: a handful of iterations, each an m·P² Hessian and a P × P solve, where L-BFGS
+takes three to ten times as many iterations, each with SciPy's fixed cost of about 0.1 ms
+(wine's multinomial model, 42 parameters: 7 Newton iterations against 20 of L-BFGS)."""
 
 STEPPED = optimizers.STEPPED
 """The rules whose step, when not given, comes from the curvature (learning_rate="auto")."""
@@ -253,7 +261,7 @@ class SymdlEstimator(BaseEstimator):
         """The derivation's Training settings, overridden by every parameter not None.
 
         Unset, the optimizer is L-BFGS (`LBFGS_EPOCHS` iterations) for a derivation that
-        trains full batch (Newton's method for a quadratic J, `NEWTON_WIDTH`), and a
+        trains full batch (Newton's method for few parameters, `default_method`), and a
         first-order rule's step is "auto": 1/λ_max of the Hessian of J
         at the starting parameters, computed on this data (the engine's automatic_step). For
         least squares that is the largest curvature anywhere, and for logistic regression too
@@ -262,16 +270,17 @@ class SymdlEstimator(BaseEstimator):
         """
         settings = dict(spec["training"] or {})
         settings.pop("dataset", None)
-        if self.optimizer is None and not settings.get("batch_size"):
-            quadratic = (spec["closed_form"] and spec["hessian"] and getattr(x, "ndim", 0) == 2
-                         and x.shape[1] <= NEWTON_WIDTH)
-            settings.update(optimizer="newton" if quadratic else "lbfgs", epochs=LBFGS_EPOCHS)
+        full_batch = self.optimizer is None and not settings.get("batch_size")
         settings.update({k: getattr(self, k) for k in SETTINGS if getattr(self, k) is not None})
         settings["sizes"] = {**settings.get("sizes", {}), **(self.sizes or {})}
         if spec.get("classes_dim") and hasattr(self, "classes_") and not (self.sizes or {}).get(
                 spec["classes_dim"]):  # as many logits as classes seen, unless sizes says
             settings["sizes"][spec["classes_dim"]] = max(
                 len(self.classes_), spec.get("classes") or 0)
+        if full_batch:
+            settings["optimizer"] = default_method(spec, x, settings["sizes"])
+            if self.epochs is None:
+                settings["epochs"] = LBFGS_EPOCHS
         settings["hyper"] = {**(settings.get("hyper") or {}), **self._hyper(spec)}
         rule = settings.get("optimizer", "gd")
         if self.learning_rate is None and rule in STEPPED:
@@ -506,6 +515,22 @@ class SymdlEstimator(BaseEstimator):
         tags.non_deterministic = self.optimizer in ("sgd", "rmsprop") and bool(self.batch_size)
         tags.input_tags.sparse = True
         return tags
+
+
+def default_method(spec, x, sizes) -> str:
+    """The default optimizer of a derivation that trains full batch: Newton's method where
+    the model has a Hessian and few parameters (one step for a quadratic J, `NEWTON_WIDTH`;
+    `NEWTON_PARAMS` otherwise), else L-BFGS. The sizes it cannot tell leave L-BFGS, whose
+    `train.fit` then says what is missing."""
+    if not spec["hessian"]:
+        return "lbfgs"
+    try:
+        dims = inputs.dimension_sizes(spec, x, sizes)
+    except DataError:
+        return "lbfgs"
+    count = sum(int(np.prod([dims[d] for d in shape])) for _, shape in spec["params"])
+    return "newton" if count <= (NEWTON_WIDTH if spec.get("quadratic") else NEWTON_PARAMS) \
+        else "lbfgs"
 
 
 def dense(X):

@@ -337,6 +337,12 @@ def newton(module, params, data, epochs, record, stopping=None):
         raise optimizers.OptimizerError(
             f"{module.SPEC['name']}: symdl derives no Hessian for this model, so Newton's method "
             f"is not available; use optimizer='lbfgs'")
+    with threads.serial_blas():  # P × P solves: see threads.serial_blas (one switch a run)
+        return _newton_iterations(module, params, data, epochs, record, stopping)
+
+
+def _newton_iterations(module, params, data, epochs, record, stopping):
+    """`newton`'s iterations (its docstring), with BLAS already on one thread."""
     loss, *grads = module.loss_and_gradient(*params, *data)
     finite_loss(loss, 0)
     for epoch in range(1, epochs + 1):
@@ -344,8 +350,7 @@ def newton(module, params, data, epochs, record, stopping=None):
         if stopping.gradient_small(grads):
             return params
         hessian = np.asarray(module.hessian(*params, *data))
-        with threads.serial_blas():  # a P × P solve: see threads.serial_blas
-            direction = _newton_direction(hessian, gradient)
+        direction = _newton_direction(hessian, gradient)
         here, slope, step = flat(params), float(gradient @ direction), 1.0
         if stopping.tol is None and slope / 2 <= NEWTON_ROUNDING * abs(float(loss)):
             stopping.no_progress()  # the step cannot lower J by more than its rounding
