@@ -130,11 +130,11 @@ class ModelInputs:
 # ---- hyperparameters: the scalars every entry point takes last, by keyword --------------------
 
 ENTRY_POINTS = ("loss", "loss_and_gradient", "gradient", "predict", "hessian", "closed_form",
-                "loss_and_gradient_sparse")
+                "loss_and_gradient_sparse", "hessian_vector")
 """The generated functions that take a model's hyperparameters (and their NumPy tier's and
 weighted versions: `loss_weighted_numpy`)."""
 
-WEIGHTED = ("loss", "loss_and_gradient", "gradient", "hessian")
+WEIGHTED = ("loss", "loss_and_gradient", "gradient", "hessian", "hessian_vector")
 """The entry points with a weighted version, `NAME_weighted(*params, *data, sample_weight)`."""
 
 
