@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "6435ec3b7bfba624"
-BODY_SHA256 = "c63dcccd2d09a83c"
+GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
+BODY_SHA256 = "18e296fda0e472cc"
 
 SPEC = {
     'name': 'affine_mse',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "6435ec3b7bfba624"
-BODY_SHA256 = "22664deae8b753de"
+GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
+BODY_SHA256 = "a9219f3c23c7ce79"
 
 SPEC = {
     'name': 'elastic_net_logistic',

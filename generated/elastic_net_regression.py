@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "6435ec3b7bfba624"
-BODY_SHA256 = "5676120c3fd6e63f"
+GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
+BODY_SHA256 = "69ac902ed88aa8d2"
 
 SPEC = {
     'name': 'elastic_net_regression',

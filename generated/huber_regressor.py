@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "6435ec3b7bfba624"
-BODY_SHA256 = "cb08b6b07c5ca14e"
+GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
+BODY_SHA256 = "20b18caf8ad5a69c"
 
 SPEC = {
     'name': 'huber_regressor',

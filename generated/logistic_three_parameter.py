@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6cdbf54c073f458b"
-GENERATOR_SHA256 = "6435ec3b7bfba624"
-BODY_SHA256 = "658f9b1591248335"
+GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
+BODY_SHA256 = "8969d4a153310747"
 
 SPEC = {
     'name': 'logistic_three_parameter',

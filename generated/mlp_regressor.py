@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "6435ec3b7bfba624"
-BODY_SHA256 = "42b92be3a3364296"
+GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
+BODY_SHA256 = "f20cdf9f725ade69"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "6435ec3b7bfba624"
-BODY_SHA256 = "89582bec63d5ed91"
+GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
+BODY_SHA256 = "9196d0716e9df71f"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4e3c05ac74f08952"
-GENERATOR_SHA256 = "6435ec3b7bfba624"
-BODY_SHA256 = "bb3443495e62b931"
+GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
+BODY_SHA256 = "1954d44edf3c1f10"
 
 SPEC = {
     'name': 'ridge_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "6435ec3b7bfba624"
-BODY_SHA256 = "69a9b692618a4189"
+GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
+BODY_SHA256 = "7ef8f7b1c41290da"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "6435ec3b7bfba624"
-BODY_SHA256 = "d053c8ecd4476684"
+GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
+BODY_SHA256 = "48fae28a28620ee1"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -362,22 +362,28 @@ class RowsEmitter(Emitter):
                 Statement(f"_softmax_affine_add({weight}, {step.out.name}, lse, "
                           f"{step.input.name}_i, hess, {bias})")]
 
-    def affine_hessian(self, curvature) -> list[Statement]:
-        """One sample's ∂²ℓ over the flat parameters, added into hess (`Curvature`)."""
+    def affine_hessian(self, curvature, product=False) -> list[Statement]:
+        """One sample's ∂²ℓ over the flat parameters, added into hess (`Curvature`); with
+        `product`, its H·v added into hv instead, through the `_*_hv_add` helpers."""
         names, at, step = self.names, self.offsets(), curvature.affine
         w, bias = at[step.weight.name], at[step.bias.name] if step.bias is not None else "-1"
-        x = f"{step.input.name}_i"
-        lines = [Statement(f"_affine_outer_add({self.weighted_loss(self.print(curvature.second, names))}, "
-                           f"{x}, hess, {w}, {bias})")]
+        v = self.VECTOR
+        into = f"{step.input.name}_i, {v}, hv" if product else f"{step.input.name}_i, hess"
+        outer, cross_add = ("_affine_hv_add", "_affine_cross_hv_add") if product else (
+            "_affine_outer_add", "_affine_cross_add")
+        lines = [Statement(f"{outer}({self.weighted_loss(self.print(curvature.second, names))}, "
+                           f"{into}, {w}, {bias})")]
         for s, cross in zip(curvature.scalars, curvature.cross):
             if cross != 0:
-                lines.append(Statement(f"_affine_cross_add({self.weighted_loss(self.print(cross, names))}, "
-                                       f"{x}, hess, {w}, {bias}, {at[s.name]})"))
+                lines.append(Statement(f"{cross_add}({self.weighted_loss(self.print(cross, names))}, "
+                                       f"{into}, {w}, {bias}, {at[s.name]})"))
         for s, row in zip(curvature.scalars, curvature.entries):
             for t, entry in zip(curvature.scalars, row):
                 if entry != 0:
-                    lines.append(Statement(f"hess[{at[s.name]}, {at[t.name]}] += "
-                                           f"{self.weighted_loss(self.print(entry, names))}"))
+                    value = self.weighted_loss(self.print(entry, names))
+                    lines.append(Statement(f"hv[{at[s.name]}] += {value} * {v}[{at[t.name]}]"
+                                           if product else
+                                           f"hess[{at[s.name]}, {at[t.name]}] += {value}"))
         return lines
 
     def penalty_hessian_kernel(self, curvature) -> list[str]:
@@ -434,7 +440,7 @@ class RowsEmitter(Emitter):
                 for a, row in enumerate(curvature.entries) for b, entry in enumerate(row)
                 if entry != 0]
         elif curvature.kind == "affine":
-            lines = self.forward() + self.affine_hessian_vector(curvature)
+            lines = self.forward() + self.affine_hessian(curvature, product=True)
         elif curvature.kind == "softmax":
             step = curvature.affine
             bias = f"{step.weight.name}.size" if step.bias is not None else "-1"
@@ -466,24 +472,6 @@ class RowsEmitter(Emitter):
     def flat_size(self) -> str:
         """Code for the number of flat parameters, P."""
         return " + ".join(flat_size(p) for p in self.model.params)
-
-    def affine_hessian_vector(self, curvature) -> list[Statement]:
-        """One sample's term of H·v for the Hessian `affine_hessian` adds (`Curvature`)."""
-        names, at, step, v = self.names, self.offsets(), curvature.affine, self.VECTOR
-        w, bias = at[step.weight.name], at[step.bias.name] if step.bias is not None else "-1"
-        x = f"{step.input.name}_i"
-        lines = [Statement(f"_affine_hv_add({self.weighted_loss(self.print(curvature.second, names))}, "
-                           f"{x}, {v}, hv, {w}, {bias})")]
-        for s, cross in zip(curvature.scalars, curvature.cross):
-            if cross != 0:
-                lines.append(Statement(f"_affine_cross_hv_add({self.weighted_loss(self.print(cross, names))}, "
-                                       f"{x}, {v}, hv, {w}, {bias}, {at[s.name]})"))
-        for s, row in zip(curvature.scalars, curvature.entries):
-            for t, entry in zip(curvature.scalars, row):
-                if entry != 0:
-                    lines.append(Statement(f"hv[{at[s.name]}] += "
-                                           f"{self.weighted_loss(self.print(entry, names))} * {v}[{at[t.name]}]"))
-        return lines
 
     def penalty_hessian_vector_kernel(self, curvature) -> list[str]:
         """(∂²R/∂p∂q)·v over the flat parameters: the diagonal `penalty_hessian` writes, times

@@ -41,21 +41,24 @@ def newton(module, params, data, epochs, record, stopping):
         raise optimizers.OptimizerError(
             f"{module.SPEC['name']}: symdl derives no Hessian for this model, so Newton's method "
             f"is not available; use optimizer='lbfgs'")
+    def direction(params, gradient):
+        return _newton_direction(np.asarray(module.hessian(*params, *data)), gradient)
     with threads.serial_blas():  # P × P solves: see threads.serial_blas (one switch a run)
-        return _newton_iterations(module, params, data, epochs, record, stopping)
+        return _damped_iterations(module, params, data, epochs, record, stopping, direction)
 
 
-def _newton_iterations(module, params, data, epochs, record, stopping):
-    """`newton`'s iterations (its docstring), with BLAS already on one thread."""
+def _damped_iterations(module, params, data, epochs, record, stopping, direction):
+    """The iterations of Newton's method and Newton-CG: `direction(params, ∇J)` gives d with
+    H d ≈ ∇J, the damped step (`_damped_step`) follows it, and the stopping tests are in
+    `newton`'s docstring."""
     loss, *grads = module.loss_and_gradient(*params, *data)
     finite_loss(loss, 0)
     for epoch in range(1, epochs + 1):
-        gradient = flat(grads)
         if stopping.gradient_small(grads):
             return params
-        hessian = np.asarray(module.hessian(*params, *data))
-        direction = _newton_direction(hessian, gradient)
-        found = _damped_step(module, params, data, loss, gradient, direction, stopping)
+        gradient = flat(grads)
+        found = _damped_step(module, params, data, loss, gradient,
+                             direction(params, gradient), stopping)
         if found is None:
             return params
         params, loss, grads = found
@@ -108,21 +111,10 @@ def newton_cg(module, params, data, epochs, record, stopping):
     (`_damped_step`), so every iteration lowers J; the stopping tests are Newton's.
     """
     product = hessian_vector_product(module, data)
-    loss, *grads = module.loss_and_gradient(*params, *data)
-    finite_loss(loss, 0)
-    for epoch in range(1, epochs + 1):
-        if stopping.gradient_small(grads):
-            return params
-        gradient = flat(grads)
-        direction = _conjugate_gradients(lambda v, at=params: product(at, v), gradient)
-        found = _damped_step(module, params, data, loss, gradient, direction, stopping)
-        if found is None:
-            return params
-        params, loss, grads = found
-        if record(epoch, loss, params):
-            return params
-    stopping.gradient_small(grads)
-    return params
+
+    def direction(params, gradient):
+        return _conjugate_gradients(lambda v: product(params, v), gradient)
+    return _damped_iterations(module, params, data, epochs, record, stopping, direction)
 
 
 def _conjugate_gradients(product, gradient):
