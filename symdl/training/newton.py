@@ -25,6 +25,10 @@ SINGULAR_CUTOFF = 1e-12
 """An eigenvalue of the Hessian below this fraction of the largest is rounding, not curvature
 (`_newton_direction`)."""
 
+PIVOT_CUTOFF = 1e-8
+"""A Cholesky pivot below this fraction of the Hessian's largest diagonal entry sends
+`_newton_direction` to the eigendecomposition, which tells rounding from curvature."""
+
 
 def newton(module, params, data, epochs, record, stopping):
     """Newton's method with the generated Hessian, damped so that every step lowers J.
@@ -179,7 +183,20 @@ def _newton_direction(hessian, gradient):
     Cholesky of the rounding noise would succeed and step far along them, differently for data
     that differ only in rounding (integer weights against repeated rows). d is then the
     minimum-norm step, in the directions of eigenvalues above SINGULAR_CUTOFF × the largest.
+
+    Cholesky comes first: where it succeeds with every pivot above PIVOT_CUTOFF × the largest
+    diagonal entry, H is positive definite away from rounding (a pivot is at least H's
+    smallest eigenvalue, and a dependent column leaves a pivot at rounding level), and its
+    factor solves for d; the eigendecomposition, ten times the work (150 µs against 10 at
+    P = 42), runs only where it does not.
     """
+    diagonal = float(np.max(np.abs(np.diag(hessian)), initial=0.0))
+    try:
+        factor = np.linalg.cholesky(hessian)
+    except np.linalg.LinAlgError:
+        factor = None
+    if factor is not None and np.min(np.diag(factor)) ** 2 > PIVOT_CUTOFF * diagonal:
+        return _cholesky_solve(factor, gradient)
     values, vectors = np.linalg.eigh(hessian)
     largest = float(np.max(np.abs(values), initial=0.0))
     curved = values > SINGULAR_CUTOFF * largest
@@ -194,4 +211,9 @@ def _newton_direction(hessian, gradient):
             break
         except np.linalg.LinAlgError:
             damping = max(2 * damping, 1e-10 * scale)
+    return _cholesky_solve(factor, gradient)
+
+
+def _cholesky_solve(factor, gradient):
+    """d with L Lᵀ d = ∇J."""
     return np.linalg.solve(factor.T, np.linalg.solve(factor, gradient))
