@@ -140,3 +140,24 @@ def test_the_estimators_and_the_command_line_take_newton_cg(tmp_path, capsys):
                        "--optimizer", "newton-cg", "--tol", "1e-6", "--quiet"])
     out = capsys.readouterr().out
     assert status == 0 and "‖∇J‖₂ ≤ tol" in out  # elastic_net_logistic: differences of gradients
+
+
+def test_weighted_newton_cg_reaches_weighted_newtons_optimum():
+    """Sample weights: the weighted hessian_vector kernel (logistic regression) and the
+    difference of the weighted gradient (elastic_net_logistic, whose |w| leaves it without
+    a Hessian) both reach the weighted optimum."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 4))
+    y = (x[:, 0] + rng.standard_normal(300) > 0).astype(float)
+    weights = 3 * rng.random(300)
+    ones = np.column_stack([np.ones(300), x])
+    exact = train.fit("logistic_regression", ones, y, optimizer="newton", tol=1e-9, epochs=50,
+                      sample_weight=weights)
+    found = train.fit("logistic_regression", ones, y, optimizer="newton-cg", tol=1e-9,
+                      epochs=50, sample_weight=weights)
+    np.testing.assert_allclose(found.params["theta"], exact.params["theta"], atol=1e-9)
+    settings = dict(tol=1e-9, epochs=500, sample_weight=weights, hyper={"alpha": 0.5})
+    by_lbfgs = train.fit("elastic_net_logistic", x, y, optimizer="lbfgs", **settings)
+    by_cg = train.fit("elastic_net_logistic", x, y, optimizer="newton-cg", **settings)
+    assert by_cg.stop_reason == "gradient"
+    np.testing.assert_allclose(by_cg.params["w"], by_lbfgs.params["w"], atol=1e-7)
