@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "18e296fda0e472cc"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "172dfcb6e59f0383"
 
 SPEC = {
     'name': 'affine_mse',

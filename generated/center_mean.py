@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "c9857ea27f56ac23"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "230b469406c051f1"
 
 SPEC = {
     'name': 'center_mean',

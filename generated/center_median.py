@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "dde0b1606bf61108"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "4b47ee8b03346893"
 
 SPEC = {
     'name': 'center_median',

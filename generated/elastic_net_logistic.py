@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "a9219f3c23c7ce79"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "ad0790016443f39d"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "69ac902ed88aa8d2"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "ca4b0b22ae6e5cbd"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "20b18caf8ad5a69c"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "4c4e338732e88826"
 
 SPEC = {
     'name': 'huber_regressor',

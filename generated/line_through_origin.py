@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a052377fd9eae8b7"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "f9036bb9c5888217"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "1ae01c086379dcd8"
 
 SPEC = {
     'name': 'line_through_origin',

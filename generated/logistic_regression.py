@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "3246ad73fa75c06d"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "67bdcb0e3e3dbf47"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6cdbf54c073f458b"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "8969d4a153310747"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "9a6e3057f0eb5682"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f355f5e5040fb17"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "3d6656fb0436993c"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "e46de5578f90b6fb"
 
 SPEC = {
     'name': 'mlp_classifier',

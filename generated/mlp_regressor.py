@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "f20cdf9f725ade69"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "4fbbbf7f27fd5f19"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "204fbd1411f0b634"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "c8ede4fac3f1d4be"
 
 SPEC = {
     'name': 'mnist_mlp',

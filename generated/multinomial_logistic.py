@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "124fc24c71f2a116"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "4d980e7db9b2be0d"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "fa142dbf5b644a62"
 
 SPEC = {
     'name': 'multinomial_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "9196d0716e9df71f"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "f2472a2c7cab6779"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "8ea4c3e8e0537056"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "04c39d65713d6d12"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "aaa58bdd1363bec0"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "910a6bed5e18aecf"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "27b31dffeb52e336"
 
 SPEC = {
     'name': 'poisson_glm',

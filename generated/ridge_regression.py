@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4e3c05ac74f08952"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "1954d44edf3c1f10"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "7559680cb38e72f2"
 
 SPEC = {
     'name': 'ridge_regression',

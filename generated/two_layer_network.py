@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "7ef8f7b1c41290da"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "267369e0bf04f3b4"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "b8c4fb6fe7481bd8"
-BODY_SHA256 = "48fae28a28620ee1"
+GENERATOR_SHA256 = "12052275af534224"
+BODY_SHA256 = "6ebaeebb29be02db"
 
 SPEC = {
     'name': 'univariate_least_squares',

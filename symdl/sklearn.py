@@ -531,8 +531,8 @@ def default_method(spec, x, sizes) -> str:
     except DataError:
         return "lbfgs"
     count = sum(int(np.prod([dims[d] for d in shape])) for _, shape in spec["params"])
-    return "newton" if count <= (NEWTON_WIDTH if spec.get("quadratic") else NEWTON_PARAMS) \
-        else "lbfgs"
+    most = NEWTON_WIDTH if spec.get("quadratic") else NEWTON_PARAMS
+    return "newton" if count <= most else "lbfgs"
 
 
 def dense(X):

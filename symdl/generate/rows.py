@@ -350,7 +350,7 @@ class RowsEmitter(Emitter):
         return found
 
     def flat_shape(self) -> str:
-        size = " + ".join(flat_size(p) for p in self.model.params)
+        size = self.flat_size()
         return f"({size}, {size})"
 
     def softmax_hessian(self, curvature) -> list[Statement]:
