@@ -591,7 +591,8 @@ def unflat(vector, like) -> list:
     An array of `like`'s precision is a view of the vector (L-BFGS and Newton call this
     once or twice an iteration, so it does no more than slicing: 2 µs a call, where
     NumPy's generic size and shape helpers took 15)."""
-    out, at = [], 0
+    out: list = []
+    at = 0
     for p in like:
         if not isinstance(p, np.ndarray):
             out.append(float(vector[at]))
