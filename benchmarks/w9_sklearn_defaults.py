@@ -27,6 +27,7 @@ from benchmarks import environment
 
 environment.configure()  # thread settings before NumPy and Numba load
 import argparse  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import warnings  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -42,6 +43,9 @@ RIDGE = ("ridge_regression",)
 
 FULL = dict(big=100_000, moons=10_000, repeats=3)
 QUICK = dict(big=20_000, moons=2_000, repeats=1)
+SMALL_REPEATS = 15
+"""Timed fits of each estimator on the five small data sets, whatever --repeats says (at
+least): their fits take milliseconds, where another job's time slice is of the same size."""
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Case:
     symdl: Callable  # () -> an unfitted symdl estimator
     sklearn: dict  # label -> () -> an unfitted scikit-learn estimator
     regression: bool = False
+    small: bool = True  # a fit of milliseconds: timed SMALL_REPEATS times at least
 
 
 def builtin(names):
@@ -98,11 +103,12 @@ def cases(size) -> list[Case]:
              {"Ridge()": Ridge, "LinearRegression()": LinearRegression}, regression=True),
         Case(f"make_classification {size['big'] // 1000}k×50",
              lambda: datasets.make_classification(size["big"], 50, n_informative=10,
-                                                  random_state=0), binary, logistic()),
+                                                  random_state=0), binary, logistic(),
+             small=False),
         Case(f"make_moons {size['moons'] // 1000}k",
              lambda: datasets.make_moons(size["moons"], noise=0.2, random_state=0),
              lambda: SymdlClassifier("mlp_classifier"),
-             {"MLPClassifier()": lambda: MLPClassifier(random_state=0)}),
+             {"MLPClassifier()": lambda: MLPClassifier(random_state=0)}, small=False),
     ]
 
 
@@ -120,6 +126,11 @@ def described(estimator) -> str:
     if inner is not None:
         return f"one-vs-rest {described(inner)}"
     return f"{type(estimator).__name__}({estimator.model!r})"
+
+
+def optimizer_of(estimator) -> str:
+    fitted = getattr(estimator, "estimators_", [estimator])
+    return ", ".join(sorted({e.result_.settings.get("optimizer", "") for e in fitted}))
 
 
 def stop_of(estimator) -> str:
@@ -147,7 +158,8 @@ def run(quick: bool, repeats=None, only=None) -> bool:
                 fitted[label].warned_ = any("Convergence" in w.category.__name__ for w in caught)
                 return fitted[label]
             fits[label] = fit
-        timings = harness.time_interleaved(fits, repeats)
+        timings = harness.time_interleaved(
+            fits, max(repeats, SMALL_REPEATS) if case.small and not quick else repeats)
         ours = fitted["symdl"]
         for label in case.sklearn:
             theirs = fitted[label]
@@ -158,15 +170,19 @@ def run(quick: bool, repeats=None, only=None) -> bool:
                          harness.fmt_seconds(timings[label].median),
                          f"{timings['symdl'].median / timings[label].median:.2f}",
                          stop_of(ours) + (" (warned)" if ours.warned_ else ""),
-                         "yes" if theirs.warned_ else ""])
+                         "yes" if theirs.warned_ else "",
+                         optimizer_of(ours), f"{os.getloadavg()[0]:.2f}"])
     print(harness.markdown_table(
         ["data", "symdl", "scikit-learn", "symdl test", "sklearn test", "difference",
-         "symdl fit", "sklearn fit", "time ratio", "symdl epochs, stop", "sklearn warned"],
+         "symdl fit", "sklearn fit", "time ratio", "symdl epochs, stop", "sklearn warned",
+         "symdl optimizer", "load after"],
         rows))
-    print("\nTest metric: accuracy, R² for diabetes. Time ratio: symdl ÷ scikit-learn (below 1: "
-          "symdl faster). Penalties: symdl's built-ins default to scikit-learn's (C = 1/α = 1 "
-          "for LogisticRegression(), α = 1 for Ridge()); LinearRegression() is the unpenalised "
-          "optimum beside them.", flush=True)
+    print(f"\nTest metric: accuracy, R² for diabetes. Time ratio: symdl ÷ scikit-learn (below 1: "
+          f"symdl faster); the small data sets' times are the median of at least "
+          f"{SMALL_REPEATS} fits. Load after: the 1-minute load average as the case's timing "
+          f"ended ({environment.load_note()} at the end). Penalties: symdl's built-ins default "
+          f"to scikit-learn's (C = 1/α = 1 for LogisticRegression(), α = 1 for Ridge()); "
+          f"LinearRegression() is the unpenalised optimum beside them.", flush=True)
     return True
 
 

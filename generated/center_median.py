@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "fbaf428b7b36f512"
-BODY_SHA256 = "c9de0fd500678626"
+GENERATOR_SHA256 = "b46e0782582c2575"
+BODY_SHA256 = "81badb06647eea0e"
 
 SPEC = {
     'name': 'center_median',
@@ -36,6 +36,8 @@ SPEC = {
     'classes_dim': None,
     'output': 'deviation',
     'hessian': False,
+    'hessian_vector': False,
+    'quadratic': False,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,
@@ -301,6 +303,56 @@ def _softmax_affine_add(weight, z, lse, x, h, bias_at):
                     h[c * n + j, bias_at + d] += a * x[j]
                     h[bias_at + d, c * n + j] += a * x[j]
                 h[bias_at + c, bias_at + d] += a
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_hv_add(alpha, x, v, hv, at, bias_at):
+    """hv += alpha·u·(uᵀv) over the block of (w, b), u = (x, 1): one sample's term of H·v
+    for the Hessian `_affine_outer_add` adds, without forming it."""
+    s = v[bias_at] if bias_at >= 0 else 0.0
+    for j in range(x.shape[0]):
+        s += x[j] * v[at + j]
+    s *= alpha
+    for j in range(x.shape[0]):
+        hv[at + j] += s * x[j]
+    if bias_at >= 0:
+        hv[bias_at] += s
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_cross_hv_add(alpha, x, v, hv, at, bias_at, scalar_at):
+    """H·v's share of the row and column `_affine_cross_add` adds for a scalar parameter."""
+    s = v[bias_at] if bias_at >= 0 else 0.0
+    for j in range(x.shape[0]):
+        s += x[j] * v[at + j]
+        hv[at + j] += alpha * v[scalar_at] * x[j]
+    if bias_at >= 0:
+        hv[bias_at] += alpha * v[scalar_at]
+    hv[scalar_at] += alpha * s
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _softmax_affine_hv_add(weight, z, lse, x, v, hv, bias_at):
+    """hv += one sample's term of H·v for the Hessian `_softmax_affine_add` adds, without
+    forming it: u = V·x + v_b (V, v_b: v's entries of W and b), q = p ⊙ (u − pᵀu), then
+    hv_W += weight·q·xᵀ and hv_b += weight·q."""
+    n, classes = x.shape[0], z.shape[0]
+    p = np.empty(classes)
+    u = np.empty(classes)
+    mean = 0.0
+    for c in range(classes):
+        p[c] = _exp(z[c] - lse)
+        s = v[bias_at + c] if bias_at >= 0 else 0.0
+        for j in range(n):
+            s += v[c * n + j] * x[j]
+        u[c] = s
+        mean += p[c] * s
+    for c in range(classes):
+        q = weight * p[c] * (u[c] - mean)
+        for j in range(n):
+            hv[c * n + j] += q * x[j]
+        if bias_at >= 0:
+            hv[bias_at + c] += q
 
 
 # ---- chunks of rows (every kernel that reads data) ----

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "1f70ab73a57096eb"
-GENERATOR_SHA256 = "fbaf428b7b36f512"
-BODY_SHA256 = "87f95d9a2ef725b2"
+GENERATOR_SHA256 = "b46e0782582c2575"
+BODY_SHA256 = "92c7b399f635a6e2"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -36,6 +36,8 @@ SPEC = {
     'classes_dim': None,
     'output': 'p',
     'hessian': True,
+    'hessian_vector': True,
+    'quadratic': False,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,
@@ -301,6 +303,56 @@ def _softmax_affine_add(weight, z, lse, x, h, bias_at):
                     h[c * n + j, bias_at + d] += a * x[j]
                     h[bias_at + d, c * n + j] += a * x[j]
                 h[bias_at + c, bias_at + d] += a
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_hv_add(alpha, x, v, hv, at, bias_at):
+    """hv += alpha·u·(uᵀv) over the block of (w, b), u = (x, 1): one sample's term of H·v
+    for the Hessian `_affine_outer_add` adds, without forming it."""
+    s = v[bias_at] if bias_at >= 0 else 0.0
+    for j in range(x.shape[0]):
+        s += x[j] * v[at + j]
+    s *= alpha
+    for j in range(x.shape[0]):
+        hv[at + j] += s * x[j]
+    if bias_at >= 0:
+        hv[bias_at] += s
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _affine_cross_hv_add(alpha, x, v, hv, at, bias_at, scalar_at):
+    """H·v's share of the row and column `_affine_cross_add` adds for a scalar parameter."""
+    s = v[bias_at] if bias_at >= 0 else 0.0
+    for j in range(x.shape[0]):
+        s += x[j] * v[at + j]
+        hv[at + j] += alpha * v[scalar_at] * x[j]
+    if bias_at >= 0:
+        hv[bias_at] += alpha * v[scalar_at]
+    hv[scalar_at] += alpha * s
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _softmax_affine_hv_add(weight, z, lse, x, v, hv, bias_at):
+    """hv += one sample's term of H·v for the Hessian `_softmax_affine_add` adds, without
+    forming it: u = V·x + v_b (V, v_b: v's entries of W and b), q = p ⊙ (u − pᵀu), then
+    hv_W += weight·q·xᵀ and hv_b += weight·q."""
+    n, classes = x.shape[0], z.shape[0]
+    p = np.empty(classes)
+    u = np.empty(classes)
+    mean = 0.0
+    for c in range(classes):
+        p[c] = _exp(z[c] - lse)
+        s = v[bias_at + c] if bias_at >= 0 else 0.0
+        for j in range(n):
+            s += v[c * n + j] * x[j]
+        u[c] = s
+        mean += p[c] * s
+    for c in range(classes):
+        q = weight * p[c] * (u[c] - mean)
+        for j in range(n):
+            hv[c * n + j] += q * x[j]
+        if bias_at >= 0:
+            hv[bias_at + c] += q
 
 
 # ---- chunks of rows (every kernel that reads data) ----
@@ -629,6 +681,40 @@ def hessian(weights, b, point, c):
     _hess_parts = np.zeros((len(_bounds) - 1,) + (weights.size + 1, weights.size + 1))
     _chunked(_bounds, _hessian_of_chunks, _hessian_of_chunks_in_parallel)(weights, b, point, c, _bounds, _hess_parts)
     return _combine(_hess_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_rows(weights, b, _v, point, c, _start, _stop, hv):
+    """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
+    for i in range(_start, _stop):
+        point_i = point[i]
+        z = b + _dot(weights, point_i)
+        p = _sigmoid(z)
+        _affine_hv_add(-(p*p) + p, point_i, _v, hv, 0, weights.size)
+    return hv
+
+
+def _hessian_vector_of_chunks(weights, b, _v, point, c, _bounds, _hv_parts):
+    """_hessian_vector_of_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_vector_of_rows(weights, b, _v, point, c, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_chunks_in_parallel(weights, b, _v, point, c, _bounds, _hv_parts):
+    """_hessian_vector_of_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_vector_of_rows(weights, b, _v, point, c, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+def hessian_vector(weights, b, _v, point, c):
+    """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
+    m = point.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, weights.size + 1))
+    _chunked(_bounds, _hessian_vector_of_chunks, _hessian_vector_of_chunks_in_parallel)(weights, b, _v, point, c, _bounds, _hv_parts)
+    return _combine(_hv_parts) * scale
 
 
 def _loss_of_rows_numpy(weights, b, point, c, _start, _stop):
@@ -1064,6 +1150,40 @@ def hessian_weighted(weights, b, point, c, sample_weight):
     _hess_parts = np.zeros((len(_bounds) - 1,) + (weights.size + 1, weights.size + 1))
     _chunked(_bounds, _hessian_of_chunks_weighted, _hessian_of_chunks_weighted_in_parallel)(weights, b, point, c, sample_weight, _bounds, _hess_parts)
     return _combine(_hess_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_rows_weighted(weights, b, _v, point, c, sample_weight, _start, _stop, hv):
+    """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
+    for i in range(_start, _stop):
+        point_i = point[i]
+        z = b + _dot(weights, point_i)
+        p = _sigmoid(z)
+        _affine_hv_add(sample_weight[i] * (-(p*p) + p), point_i, _v, hv, 0, weights.size)
+    return hv
+
+
+def _hessian_vector_of_chunks_weighted(weights, b, _v, point, c, sample_weight, _bounds, _hv_parts):
+    """_hessian_vector_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_vector_of_rows_weighted(weights, b, _v, point, c, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_chunks_weighted_in_parallel(weights, b, _v, point, c, sample_weight, _bounds, _hv_parts):
+    """_hessian_vector_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_vector_of_rows_weighted(weights, b, _v, point, c, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+def hessian_vector_weighted(weights, b, _v, point, c, sample_weight):
+    """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
+    m = point.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, weights.size + 1))
+    _chunked(_bounds, _hessian_vector_of_chunks_weighted, _hessian_vector_of_chunks_weighted_in_parallel)(weights, b, _v, point, c, sample_weight, _bounds, _hv_parts)
+    return _combine(_hv_parts) * scale
 
 
 def _loss_of_rows_weighted_numpy(weights, b, point, c, sample_weight, _start, _stop):

@@ -317,7 +317,8 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
 
     The epochs are the engine's `run_epochs`, as in memory, with the same divergence watch,
     callbacks, progress bar and Ctrl-C handling; only the kernels are the chunked ones.
-    optimizer: "lbfgs", "newton" (the summed Hessian, one solve here), or any first-order
+    optimizer: "lbfgs", "newton" (the summed Hessian, one solve here), "newton-cg" (each
+    Hessian-vector product a difference of two gradient passes), or any first-order
     rule of symdl.optimizers: full batch, one pass per epoch, when it is "gd" or batch_size
     is None; otherwise mini-batches of `batch_size` from one chunk at a time.
     `validation_data` may be NumPy or Dask arrays; `epoch_metrics` and validation are

@@ -500,10 +500,13 @@ def parser() -> argparse.ArgumentParser:
                                         "Hessian of J on that data at the start, halved "
                                         "whenever an epoch would raise J)")
     t.add_argument("--optimizer", choices=["gd", "sgd", "momentum", "nesterov", "rmsprop", "adam",
-                                          "lbfgs", "newton"],
-                   help="update rule (default: the derivation's)")
+                                          "lbfgs", "newton", "newton-cg"],
+                   help="update rule (default: the derivation's); newton-cg solves Newton's "
+                        "system by conjugate gradients on Hessian-vector products, for many "
+                        "parameters")
     t.add_argument("--tol", type=non_negative(float), metavar="TOL",
-                   help="stop once ‖∇J‖₂ ≤ TOL (full-batch rules, lbfgs, newton), or once J has "
+                   help="stop once ‖∇J‖₂ ≤ TOL (full-batch rules, lbfgs, newton, newton-cg), "
+                        "or once J has "
                         "improved by less than TOL×|J| in 10 epochs (mini-batch rules); a "
                         "warning when the epochs run out first (default: run every epoch)")
     t.add_argument("--batch-size", type=positive(int), metavar="N",

@@ -78,7 +78,9 @@ class Curvature:
     kind "scalar": every parameter is a scalar; `entries[p][q]` = ∂²ℓ/∂p∂q.
     kind "linear": one vector parameter θ enters through z = θᵀx; ∂²ℓ/∂θ_j∂θ_k = ℓ''(z)·x_j·x_k
     with `second` = ℓ''(z). `quadratic` says the loss is a polynomial of degree 2 in the
-    parameters, so the minimiser solves H·θ = −∇J(0) (the normal equation of 003 §3.2).
+    parameters, so the minimiser solves H·θ = −∇J(0) (the normal equation of 003 §3.2); it is
+    derived for the kinds "scalar", "linear" and "affine" (no second derivative depends on a
+    parameter), and is what SPEC["quadratic"] tells a trainer (one Newton step).
     kind "affine": a vector w enters through z = wᵀx + b (b a scalar parameter, or none), and
     the other parameters are scalars the loss reads directly (a learned scale s), with a
     penalty R or not: over the flat parameters, ∂²ℓ/∂(w, b)² = ℓ_zz·(x, 1)(x, 1)ᵀ, the
@@ -407,7 +409,17 @@ class Derived:
             return None  # a sum over w inside a non-linear function (a norm): not diagonal
         return Curvature("affine", model.params, entries=entries, second=self.named(second),
                          affine=step, scalars=scalars, cross=[self.named(c) for c in cross],
-                         penalty_diagonal=diagonal, penalty_entries=penalty_entries)
+                         penalty_diagonal=diagonal, penalty_entries=penalty_entries,
+                         quadratic=self.constant_curvature([second, diagonal, *cross]
+                                                           + [e for row in entries + penalty_entries
+                                                              for e in row]))
+
+    def constant_curvature(self, entries: list[sp.Expr]) -> bool:
+        """Whether no second derivative depends on a parameter, directly or through an
+        intermediate the forward pass computes from them: then J is quadratic, and one
+        Newton step from anywhere lands on its minimiser (ridge regression)."""
+        varying = {p.symbol for p in self.model.params} | {s.out.symbol for s in self.steps}
+        return not any(sp.sympify(e).free_symbols & varying for e in entries)
 
 
     def named_hessian(self, symbols: list[sp.Symbol]) -> list[list[sp.Expr]]:

@@ -207,7 +207,7 @@ OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {
     "nesterov": lambda rate, **kw: Momentum(rate, nesterov=True, **kw),
     "rmsprop": RMSprop, "adam": Adam}
 # Second-order and quasi-Newton methods run whole minimisations, not steps (symdl.train).
-METHODS = ("lbfgs", "newton")
+METHODS = ("lbfgs", "newton", "newton-cg")
 
 STEPPED = ("gd", "sgd", "momentum", "nesterov")
 """The rules whose step, when not given on the user's own data, comes from the curvature at

@@ -70,10 +70,24 @@ def generated_dir() -> Path:
     return Path(package.__path__[0])
 
 
+_builtin_listing: dict = {}  # the derivations folder's mtime -> the names found in it
+
+
 def builtin_names() -> list[str]:
-    """Every model file among symdl's own derivations, sorted."""
-    return sorted(info.name for info in pkgutil.iter_modules([str(derivations_dir())])
-                  if not info.name.startswith("_"))
+    """Every model file among symdl's own derivations, sorted.
+
+    Listed again only when the folder's modification time changes (a file added or removed):
+    every `resolve` of a name asks, and a listing costs about a millisecond, a tenth of a
+    small estimator fit."""
+    folder = derivations_dir()
+    stamp = folder.stat().st_mtime_ns
+    names = _builtin_listing.get(stamp)
+    if names is None:
+        names = sorted(info.name for info in pkgutil.iter_modules([str(folder)])
+                       if not info.name.startswith("_"))
+        _builtin_listing.clear()
+        _builtin_listing[stamp] = names
+    return list(names)
 
 
 def looks_like_path(ref: str) -> bool:

@@ -35,7 +35,10 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     """Train model NAME on (x, y) with its generated loss_and_gradient kernel.
 
     optimizer: a name (optimizers.names(): "gd", "sgd", "momentum", "nesterov", "rmsprop",
-    "adam", "lbfgs", "newton") or an `optimizers.Optimizer` such as Adam(1e-3, weight_decay=…).
+    "adam", "lbfgs", "newton", "newton-cg") or an `optimizers.Optimizer` such as
+    Adam(1e-3, weight_decay=…). "newton-cg" is Newton's method with its system solved by
+    conjugate gradients on Hessian-vector products (the generated `hessian_vector` kernel, or
+    a difference of gradients for a model without one), never forming the P × P Hessian.
     History: for full-batch rules and for "lbfgs"/"newton", J at the parameters after each
     epoch (iteration); for mini-batch rules, the epoch's batch losses added up (÷ m for a mean
     loss), Keras' epoch loss, which costs no extra pass over the data. `tol` stops full-batch

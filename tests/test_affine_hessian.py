@@ -118,3 +118,22 @@ def test_newton_fits_multinomial_logistic_regression_to_scikit_learns():
                        sizes={"C": 3})
     np.testing.assert_allclose(result.params["W"], expected.coef_, atol=1e-5)
     assert len(result.history) < 20
+
+
+def test_spec_says_quadratic_where_no_second_derivative_depends_on_a_parameter():
+    """SPEC["quadratic"]: ridge's ℓ'' = 2 and α on the diagonal are constants; logistic
+    regression's h(1 − h) is not; the estimator takes one Newton step for ridge."""
+    from symdl import kernels
+    from symdl.sklearn import SymdlRegressor
+    assert kernels.load("ridge_regression").SPEC["quadratic"]
+    assert kernels.load("multivariate_least_squares").SPEC["quadratic"]
+    assert not kernels.load("logistic_regression").SPEC["quadratic"]
+    assert not kernels.load("multinomial_logistic").SPEC["quadratic"]
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 5))
+    y = X @ np.arange(5.0) + 3 + rng.standard_normal(100)
+    ridge = SymdlRegressor("ridge_regression", alpha=2.0).fit(X, y)
+    assert ridge.result_.settings["optimizer"] == "newton" and ridge.n_iter_ == 1
+    centred = X - X.mean(axis=0)
+    expected = np.linalg.solve(centred.T @ centred + 2.0 * np.eye(5), centred.T @ (y - y.mean()))
+    np.testing.assert_allclose(ridge.coef_, expected, rtol=1e-8)

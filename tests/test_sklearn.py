@@ -215,15 +215,27 @@ def test_the_default_for_a_quadratic_j_is_one_newton_step():
     np.testing.assert_allclose(regressor.params_["theta"], solution, rtol=1e-8)
 
 
-def test_the_default_is_l_bfgs_to_the_unpenalised_optimum_of_scikit_learn():
+def test_the_default_is_newton_for_few_parameters_and_reaches_scikit_learns_optimum():
+    """A model with a Hessian and at most NEWTON_PARAMS parameters defaults to Newton's
+    method; L-BFGS, the default beyond, reaches the same unpenalised optimum."""
     from sklearn.linear_model import LogisticRegression
     X, y = noisy_classes()
-    ours = SymdlClassifier("logistic_regression").fit(X, y)
     theirs = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10000).fit(X, y)
-    assert ours.result_.settings["optimizer"] == "lbfgs" and ours.result_.converged
-    assert 0 < ours.n_iter_ < 100
-    np.testing.assert_allclose(ours.coef_, theirs.coef_[0], rtol=1e-3, atol=1e-4)
-    assert ours.intercept_ == pytest.approx(theirs.intercept_[0], rel=1e-3, abs=1e-4)
+    for optimizer, expected in ((None, "newton"), ("lbfgs", "lbfgs")):
+        ours = SymdlClassifier("logistic_regression", optimizer=optimizer).fit(X, y)
+        assert ours.result_.settings["optimizer"] == expected and ours.result_.converged
+        assert 0 < ours.n_iter_ < (20 if expected == "newton" else 100)
+        np.testing.assert_allclose(ours.coef_, theirs.coef_[0], rtol=1e-3, atol=1e-4)
+        assert ours.intercept_ == pytest.approx(theirs.intercept_[0], rel=1e-3, abs=1e-4)
+
+
+def test_the_default_is_l_bfgs_beyond_newton_params():
+    from symdl.sklearn import NEWTON_PARAMS
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, NEWTON_PARAMS + 1))
+    y = (X[:, 0] + rng.standard_normal(300) > 0).astype(int)
+    ours = SymdlClassifier("logistic_regression").fit(X, y)
+    assert ours.result_.settings["optimizer"] == "lbfgs"
 
 
 def test_coef_and_intercept_of_a_regression_are_numpy_least_squares():

@@ -394,7 +394,7 @@ class Emitter:
         return "\n".join(" " * width + line for line in lines)
 
 
-RESULTS = ("total", "out", "hess")  # besides the gradient accumulators g_…: what a kernel returns
+RESULTS = ("total", "out", "hess", "hv")  # besides the gradient accumulators g_…: what a kernel returns
 
 
 def assigned(statement: Statement) -> str | None:
@@ -432,9 +432,10 @@ def referenced(lines: list[str], code: list[str]) -> list[str]:
 
 
 def renamed_entries(kernel: str, suffix: str) -> str:
-    """A kernel's text with its entry points (loss, loss_and_gradient, gradient), where defined
-    and where called, named with `suffix`."""
-    return re.sub(r"\b(loss_and_gradient|loss|gradient|hessian)\(", rf"\1{suffix}(", kernel)
+    """A kernel's text with its entry points (loss, loss_and_gradient, gradient, hessian,
+    hessian_vector), where defined and where called, named with `suffix`."""
+    return re.sub(r"\b(loss_and_gradient|loss|gradient|hessian_vector|hessian)\(", rf"\1{suffix}(",
+                  kernel)
 
 
 def innermost_reductions(expr) -> list:

@@ -88,6 +88,11 @@ def spec(model: Model, derived: Derived) -> dict:
                         if model.loss_kind == "softmax_cross_entropy" else None),
         "output": model.output_tensor.name if model.output_tensor else None,
         "hessian": curvature is not None and layout_of(model) != "blas",  # blas writes none
+        # hessian_vector(params, _v, data): H·v without forming H (Newton-CG)
+        "hessian_vector": (curvature is not None and layout_of(model) != "blas"
+                           and model.features is not None),
+        # no second derivative depends on a parameter: one Newton step reaches the minimiser
+        "quadratic": bool(curvature is not None and curvature.quadratic),
         "penalty": model.penalty_expr != 0,
         # the hyperparameters and their defaults: every entry point takes them last, by keyword
         "hypers": [(h.name, model.hyper_defaults[h.name]) for h in model.hypers],

@@ -22,8 +22,8 @@ import sympy as sp
 from symdl.derive import LSE, ONEHOT, SAMPLE_WEIGHT, adjoint_symbol
 from symdl.errors import DerivationError
 from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
-from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_PLAIN, KERNEL_PREDICT,
-                                      KERNEL_ROWS_CHUNK)
+from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_HESSIAN_VECTOR, KERNEL_PLAIN,
+                                      KERNEL_PREDICT, KERNEL_ROWS_CHUNK)
 from symdl.model import Affine, Let
 
 
@@ -303,6 +303,8 @@ class RowsEmitter(Emitter):
         if curvature is None:
             return []
         kernels = self.penalty_hessian_kernel(curvature) + self.hessian_kernel(curvature)
+        kernels += self.penalty_hessian_vector_kernel(curvature)
+        kernels += self.hessian_vector_kernel(curvature)
         if self.derived.has_closed_form:
             kernels.append(self.closed_form_kernel(curvature))
         return kernels
@@ -363,7 +365,7 @@ class RowsEmitter(Emitter):
         return found
 
     def flat_shape(self) -> str:
-        size = " + ".join(flat_size(p) for p in self.model.params)
+        size = self.flat_size()
         return f"({size}, {size})"
 
     def softmax_hessian(self, curvature) -> list[Statement]:
@@ -375,22 +377,28 @@ class RowsEmitter(Emitter):
                 Statement(f"_softmax_affine_add({weight}, {step.out.name}, lse, "
                           f"{step.input.name}_i, hess, {bias})")]
 
-    def affine_hessian(self, curvature) -> list[Statement]:
-        """One sample's ∂²ℓ over the flat parameters, added into hess (`Curvature`)."""
+    def affine_hessian(self, curvature, product=False) -> list[Statement]:
+        """One sample's ∂²ℓ over the flat parameters, added into hess (`Curvature`); with
+        `product`, its H·v added into hv instead, through the `_*_hv_add` helpers."""
         names, at, step = self.names, self.offsets(), curvature.affine
         w, bias = at[step.weight.name], at[step.bias.name] if step.bias is not None else "-1"
-        x = f"{step.input.name}_i"
-        lines = [Statement(f"_affine_outer_add({self.weighted_loss(self.print(curvature.second, names))}, "
-                           f"{x}, hess, {w}, {bias})")]
+        v = self.VECTOR
+        into = f"{step.input.name}_i, {v}, hv" if product else f"{step.input.name}_i, hess"
+        outer, cross_add = ("_affine_hv_add", "_affine_cross_hv_add") if product else (
+            "_affine_outer_add", "_affine_cross_add")
+        lines = [Statement(f"{outer}({self.weighted_loss(self.print(curvature.second, names))}, "
+                           f"{into}, {w}, {bias})")]
         for s, cross in zip(curvature.scalars, curvature.cross):
             if cross != 0:
-                lines.append(Statement(f"_affine_cross_add({self.weighted_loss(self.print(cross, names))}, "
-                                       f"{x}, hess, {w}, {bias}, {at[s.name]})"))
+                lines.append(Statement(f"{cross_add}({self.weighted_loss(self.print(cross, names))}, "
+                                       f"{into}, {w}, {bias}, {at[s.name]})"))
         for s, row in zip(curvature.scalars, curvature.entries):
             for t, entry in zip(curvature.scalars, row):
                 if entry != 0:
-                    lines.append(Statement(f"hess[{at[s.name]}, {at[t.name]}] += "
-                                           f"{self.weighted_loss(self.print(entry, names))}"))
+                    value = self.weighted_loss(self.print(entry, names))
+                    lines.append(Statement(f"hv[{at[s.name]}] += {value} * {v}[{at[t.name]}]"
+                                           if product else
+                                           f"hess[{at[s.name]}, {at[t.name]}] += {value}"))
         return lines
 
     def penalty_hessian_kernel(self, curvature) -> list[str]:
@@ -420,7 +428,97 @@ class RowsEmitter(Emitter):
     def weighted_curvature(self) -> list[str]:
         """The weighted Hessian kernel, where a Hessian is derived (Σ_i w_i ∂²ℓ⁽ⁱ⁾/∂p∂q)."""
         curvature = self.derived.curvature
-        return self.hessian_kernel(curvature) if curvature is not None else []
+        if curvature is None:
+            return []
+        return self.hessian_kernel(curvature) + self.hessian_vector_kernel(curvature)
+
+    # -- H·v without H: the Hessian-vector product of every curvature kind (Newton-CG) --
+    VECTOR = "_v"
+    """The name of the vector the product kernels take, after the parameters."""
+
+    def hessian_vector_kernel(self, curvature) -> list[str]:
+        """`hessian_vector(params, _v, data)`: H·v over the flat parameters, summed over the
+        samples chunk by chunk like `hessian`, each sample's term computed from its forward
+        pass without forming its P × P matrix (the `_*_hv_add` helpers); a penalty adds
+        `penalty_hessian_vector`. P numbers of memory where `hessian` takes P²."""
+        if self.model.features is None:
+            return []
+        names, v = self.names, self.VECTOR
+        if curvature.kind == "scalar":
+            printed: dict = {}
+            for row in curvature.entries:
+                for entry in row:
+                    if entry not in printed:
+                        printed[entry] = self.print(entry, names)
+            lines = self.forward() + [
+                Statement(f"hv[{a}] += {self.weighted_loss(printed[entry])} * {v}[{b}]")
+                for a, row in enumerate(curvature.entries) for b, entry in enumerate(row)
+                if entry != 0]
+        elif curvature.kind == "affine":
+            lines = self.forward() + self.affine_hessian(curvature, product=True)
+        elif curvature.kind == "softmax":
+            step = curvature.affine
+            bias = f"{step.weight.name}.size" if step.bias is not None else "-1"
+            lines = self.forward() + [
+                Statement(f"lse = _logsumexp({step.out.name})"),
+                Statement(f"_softmax_affine_hv_add({self.weighted_loss('1.0')}, "
+                          f"{step.out.name}, lse, {step.input.name}_i, {v}, hv, {bias})")]
+        else:
+            second = self.weighted_loss(self.print(curvature.second, names))
+            lines = self.forward() + [Statement(
+                f"_affine_hv_add({second}, {curvature.affine.input.name}_i, {v}, hv, 0, -1)")]
+        args = [p.name for p in self.model.params] + [v] + self.data_args() + self.hyper_args()
+        rows = f"_hessian_vector_of_rows{self.suffix}"
+        chunk = self.chunk_function(
+            rows, args + ["_start", "_stop", "hv"], self.local_arrays(False), [], prune(lines),
+            "hv", "Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv.")
+        chunks, run = self.chunks_functions(f"_hessian_vector_of_chunks{self.suffix}", rows,
+                                            args, buffers=["_hv"])
+        penalty_args = [p.name for p in self.model.params] + [v] + self.hyper_args()
+        penalty = (f" + penalty_hessian_vector({', '.join(penalty_args)})"
+                   if self.has_penalty else "")
+        kernel = KERNEL_HESSIAN_VECTOR.substitute(
+            run=run, args=self.entry_args([v] + self.data_args()), chunk_args=", ".join(args),
+            rows=self._rows(), scale=self.scale_line(), size=self.flat_size(),
+            result=self.scaled("_combine(_hv_parts)") + penalty,
+            doc="H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H.")
+        return [chunk, *chunks, self.entry_names(kernel)]
+
+    def flat_size(self) -> str:
+        """Code for the number of flat parameters, P."""
+        return " + ".join(flat_size(p) for p in self.model.params)
+
+    def penalty_hessian_vector_kernel(self, curvature) -> list[str]:
+        """(∂²R/∂p∂q)·v over the flat parameters: the diagonal `penalty_hessian` writes, times
+        v's entries, and its block of b and the scalars times theirs; P numbers, no P × P."""
+        if not self.has_penalty or curvature.kind not in ("affine", "softmax"):
+            return []
+        at, v = self.offsets(), self.VECTOR
+        step = curvature.affine
+        base = {t.symbol: t.name for t in self.model.params + self.model.hypers}
+        body = [f"hv = np.zeros({self.flat_size()})"]
+        diagonals = [(step.weight, curvature.penalty_diagonal)]
+        if curvature.kind == "softmax":
+            diagonals.append((step.bias, curvature.bias_diagonal))
+        for p, diagonal in diagonals:
+            if p is None or diagonal == 0:
+                continue
+            value = self.print(diagonal, {**base, p.symbol: f"_{p.name}_flat[j]"})
+            body += ([f"_{p.name}_flat = {p.name}.ravel()"] if f"_{p.name}_flat" in value else [])
+            body += [f"for j in range({p.name}.size):",
+                     f"    hv[{at[p.name]} + j] = ({value}) * {v}[{at[p.name]} + j]"]
+        if curvature.kind == "affine":
+            loose = ([step.bias] if step.bias is not None else []) + curvature.scalars
+            for s, row in zip(loose, curvature.penalty_entries):
+                for t, entry in zip(loose, row):
+                    if entry != 0:
+                        body.append(f"hv[{at[s.name]}] += ({self.print(entry, base)}) * "
+                                    f"{v}[{at[t.name]}]")
+        args = [p.name for p in self.model.params] + [v] + self.hyper_args()
+        return [KERNEL_PLAIN.substitute(
+            name="penalty_hessian_vector", args=", ".join(args), body=self._indent(body, 4),
+            result="hv", doc="(∂²R/∂p∂q)·v over the flat parameters (R's Hessian is diagonal "
+                             "in w: a sum over its entries).")]
 
     def diagonal_penalty_hessian(self, curvature) -> list[str]:
         """∂²R over the flat (W, b) of a softmax regression: diagonal, each element's own."""

@@ -101,6 +101,17 @@ $scale
     return $result
 ''')
 
+KERNEL_HESSIAN_VECTOR = Template('''
+def hessian_vector($args):
+    """$doc"""
+    m = $rows
+$scale
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, $size))
+    $run($chunk_args, _bounds, _hv_parts)
+    return $result
+''')
+
 KERNEL_GRADIENT = Template('''
 def gradient($args):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""

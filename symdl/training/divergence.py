@@ -10,6 +10,7 @@ run diverges, says what step the generated Hessian allows (`divergence_hint`).
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -20,6 +21,8 @@ from symdl.training.inputs import flat, unflat
 
 def finite_loss(value, step: int, what: str = "loss"):
     """Return ``value`` unchanged if it is finite, else raise `DivergenceError` naming the step."""
+    if isinstance(value, float) and math.isfinite(value):  # a kernel's J: the usual case, fast
+        return value
     values = np.asarray(value, dtype=np.float64)
     if np.all(np.isfinite(values)):
         return value

@@ -9,7 +9,8 @@ Inside it an epoch is one of:
 * `full_batch_epochs` — one fused loss-and-gradient pass per epoch, then the update;
 * `minibatch_epochs`  — shuffled batches gathered into buffers made once (`batches`);
 * `lbfgs`             — SciPy's L-BFGS-B on the fused kernel (J and ∇J from one pass);
-* `newton`            — the generated Hessian, damped, with a backtracking line search.
+* `newton`, `newton_cg` — the generated Hessian, damped, with a backtracking line search,
+  or the same step from conjugate gradients on Hessian-vector products (`training.newton`).
 
 The first-order updates themselves are `symdl.optimizers`' compiled rules.
 
@@ -39,6 +40,7 @@ from symdl.training.batches import Batches, SparseBatches, sparse_pays
 from symdl.training.divergence import (DivergenceWatch, automatic_step, divergence_hint,
                                       finite_loss, step_size_note)
 from symdl.training.inputs import CsrRows, Weighted, flat, sample_count, unflat
+from symdl.training.newton import newton, newton_cg
 from symdl.training.result import STOP_REASONS, History, Result, Run
 
 
@@ -140,7 +142,7 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
             callback.on_train_begin(run)
         try:
             if optimizer in optimizers.METHODS:
-                method = {"lbfgs": lbfgs, "newton": newton}[optimizer]
+                method = {"lbfgs": lbfgs, "newton": newton, "newton-cg": newton_cg}[optimizer]
                 params = method(module, params, data, epochs, record, stopping)
             else:
                 update = optimizers.make(optimizer, learning_rate)
@@ -194,7 +196,7 @@ def report_stop(result, rule, epochs, tol, log, mini_batch) -> None:
             log(f"  converged after {result.n_iter} of {epochs} epochs: "
                 f"{STOP_REASONS[result.stop_reason]}")
         return
-    if result.stop_reason != "epochs" or (tol is None and rule != "newton"):
+    if result.stop_reason != "epochs" or (tol is None and rule not in ("newton", "newton-cg")):
         return
     test = ("its step could still lower J" if tol is None else
             STOP_REASONS["loss" if mini_batch else "gradient"].replace("tol", f"tol = {tol:g}"))
@@ -327,87 +329,3 @@ def lbfgs(module, params, data, epochs, record, stopping=None):
     elif found.status == 2:
         stopping.no_progress()  # the line search found no lower J: the minimum, to rounding
     return unflat(found.x, params)
-
-
-NEWTON_ROUNDING = 1e-12
-"""Newton stops when its step would lower J by less than this fraction of |J|: below what J's
-rounding (m terms, each to about 1e-16) lets a line search see."""
-
-
-SINGULAR_CUTOFF = 1e-12
-"""An eigenvalue of the Hessian below this fraction of the largest is rounding, not curvature
-(`_newton_direction`)."""
-
-
-def newton(module, params, data, epochs, record, stopping=None):
-    """Newton's method with the generated Hessian, damped so that every step lowers J.
-
-    The step d solves H d = ∇J (for logistic regression this is IRLS: H = Xᵀ diag(h(1−h)) X,
-    003 §3.3). When H is not positive definite (Cholesky fails) a multiple of the identity is
-    added until it is (Levenberg's damping); then the step is halved until J decreases by at
-    least 10⁻⁴·∇J·d (Armijo's condition), or, next to the minimum where J is flat to
-    rounding, until J stays within 10⁻¹² of its value and ‖∇J‖ shrinks. Stops after `epochs`
-    iterations, at ‖∇J‖₂ ≤ tol, when no step of at least 10⁻¹⁰·d qualifies, or, without a
-    tol, once the decrease the step predicts, ∇J·d/2, is below NEWTON_ROUNDING·|J|.
-    """
-    stopping = stopping or Stopping(None)
-    if not module.SPEC["hessian"]:
-        raise optimizers.OptimizerError(
-            f"{module.SPEC['name']}: "
-            f"{module.SPEC.get('no_hessian', 'symdl derives no Hessian for this model')}, so "
-            f"Newton's method is not available; use optimizer='lbfgs'")
-    loss, *grads = module.loss_and_gradient(*params, *data)
-    finite_loss(loss, 0)
-    for epoch in range(1, epochs + 1):
-        gradient = flat(grads)
-        if stopping.gradient_small(grads):
-            return params
-        hessian = np.asarray(module.hessian(*params, *data))
-        with threads.serial_blas():  # a P × P solve: see threads.serial_blas
-            direction = _newton_direction(hessian, gradient)
-        here, slope, step = flat(params), float(gradient @ direction), 1.0
-        if stopping.tol is None and slope / 2 <= NEWTON_ROUNDING * abs(float(loss)):
-            stopping.no_progress()  # the step cannot lower J by more than its rounding
-            return params
-        while step >= 1e-10:
-            trial = unflat(here - step * direction, params)
-            trial_loss, *trial_grads = module.loss_and_gradient(*trial, *data)
-            if trial_loss <= loss - 1e-4 * step * slope or (
-                    trial_loss <= loss + 1e-12 * abs(loss)
-                    and np.linalg.norm(flat(trial_grads)) < np.linalg.norm(gradient)):
-                break
-            step /= 2
-        else:
-            stopping.no_progress()  # no step lowers J any more: the minimum to rounding
-            return params
-        params, loss, grads = trial, trial_loss, trial_grads
-        if record(epoch, loss, params):
-            return params
-    stopping.gradient_small(grads)
-    return params
-
-
-def _newton_direction(hessian, gradient):
-    """d with (H + μI) d = ∇J, μ = 0 when H is positive definite, else grown until it is.
-
-    H positive semidefinite with eigenvalues at rounding level (more parameters than rows of
-    data, least squares on 15 rows × 31 columns) has directions J does not curve in: there
-    Cholesky of the rounding noise would succeed and step far along them, differently for data
-    that differ only in rounding (integer weights against repeated rows). d is then the
-    minimum-norm step, in the directions of eigenvalues above SINGULAR_CUTOFF × the largest.
-    """
-    values, vectors = np.linalg.eigh(hessian)
-    largest = float(np.max(np.abs(values), initial=0.0))
-    curved = values > SINGULAR_CUTOFF * largest
-    if largest > 0 and not curved.all() and values.min() >= -SINGULAR_CUTOFF * largest:
-        kept = vectors[:, curved]
-        return kept @ ((kept.T @ gradient) / values[curved])
-    scale = max(1.0, float(np.max(np.abs(np.diag(hessian)))))
-    damping = 0.0
-    while True:
-        try:
-            factor = np.linalg.cholesky(hessian + damping * np.eye(len(gradient)))
-            break
-        except np.linalg.LinAlgError:
-            damping = max(2 * damping, 1e-10 * scale)
-    return np.linalg.solve(factor.T, np.linalg.solve(factor, gradient))
