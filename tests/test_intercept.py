@@ -89,7 +89,8 @@ def test_an_estimator_saves_and_loads_with_its_classes_and_settings(tmp_path, ca
     assert list(loaded.classes_) == ["cat", "dog"] and loaded.n_iter_ == fitted.n_iter_
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
     settings = saved.load(tmp_path / "est.npz").settings
-    assert "learning_rate" not in settings and settings["optimizer"] == "lbfgs"
+    # the method that ran (Newton: three parameters, sklearn.default_method), with no step size
+    assert "learning_rate" not in settings and settings["optimizer"] == "newton"
     assert settings["bias_column"] == "added"
     np.savetxt(tmp_path / "points.csv", X[:5], delimiter=",")
     assert cli.main(["predict", "logistic_regression", "--params", str(tmp_path / "est.npz"),
