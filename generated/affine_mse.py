@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "19dfdb2deba84492"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "555250637e33be73"
+GENERATOR_SHA256 = "c9f63e61be3cd5fc"
+BODY_SHA256 = "eea373f134c39f7f"
 
 SPEC = {
     'name': 'affine_mse',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d0d6fad6c986186c"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "fa35098614c6268c"
+GENERATOR_SHA256 = "c9f63e61be3cd5fc"
+BODY_SHA256 = "3074297d89e8af5d"
 
 SPEC = {
     'name': 'center_mean',

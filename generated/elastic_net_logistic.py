@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "7febc46521eb1570"
+GENERATOR_SHA256 = "c9f63e61be3cd5fc"
+BODY_SHA256 = "92d01b5d8fe186d9"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "6eac76d960060770"
+GENERATOR_SHA256 = "c9f63e61be3cd5fc"
+BODY_SHA256 = "4bcd0b14cb198f12"
 
 SPEC = {
     'name': 'elastic_net_regression',

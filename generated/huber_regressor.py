@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "9bd1371465334560"
+GENERATOR_SHA256 = "c9f63e61be3cd5fc"
+BODY_SHA256 = "c622117a1f7a1c12"
 
 SPEC = {
     'name': 'huber_regressor',

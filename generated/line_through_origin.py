@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a052377fd9eae8b7"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "782e0433df0a9718"
+GENERATOR_SHA256 = "c9f63e61be3cd5fc"
+BODY_SHA256 = "474bd03da04fb52d"
 
 SPEC = {
     'name': 'line_through_origin',

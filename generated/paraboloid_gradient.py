@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "8ea4c3e8e0537056"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "94e286aa14df2baa"
+GENERATOR_SHA256 = "c9f63e61be3cd5fc"
+BODY_SHA256 = "461705c06d6061a0"
 
 SPEC = {
     'name': 'paraboloid_gradient',

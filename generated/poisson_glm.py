@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "96a8341a3858157f"
+GENERATOR_SHA256 = "c9f63e61be3cd5fc"
+BODY_SHA256 = "c5e7af2cb7b6b9e6"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "03206d3a6ccd7a82"
+GENERATOR_SHA256 = "c9f63e61be3cd5fc"
+BODY_SHA256 = "7a00adf88931690b"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9b586fafd76d421e"
-GENERATOR_SHA256 = "c809b7ca88faf9a3"
-BODY_SHA256 = "6cdc251c0c2fa055"
+GENERATOR_SHA256 = "c9f63e61be3cd5fc"
+BODY_SHA256 = "b7183c6bfc0080bf"
 
 SPEC = {
     'name': 'univariate_least_squares',
