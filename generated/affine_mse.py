@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "19dfdb2deba84492"
+DERIVATION_SHA256 = "129e4e8c07d74f74"
 GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "eea373f134c39f7f"
+BODY_SHA256 = "b02daa10d0bdca78"
 
 SPEC = {
     'name': 'affine_mse',

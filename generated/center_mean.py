@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "d0d6fad6c986186c"
+DERIVATION_SHA256 = "e2569745e1892b17"
 GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "3074297d89e8af5d"
+BODY_SHA256 = "63fd4cf5637e5970"
 
 SPEC = {
     'name': 'center_mean',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "a052377fd9eae8b7"
+DERIVATION_SHA256 = "26d2f23f374a2458"
 GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "474bd03da04fb52d"
+BODY_SHA256 = "26421496632f245a"
 
 SPEC = {
     'name': 'line_through_origin',

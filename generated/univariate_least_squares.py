@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "9b586fafd76d421e"
+DERIVATION_SHA256 = "c8dc184ed7531e95"
 GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "b7183c6bfc0080bf"
+BODY_SHA256 = "1c854f3435e9c269"
 
 SPEC = {
     'name': 'univariate_least_squares',
