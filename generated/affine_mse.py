@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "129e4e8c07d74f74"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "b02daa10d0bdca78"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "220da2f2199d5c09"
 
 SPEC = {
     'name': 'affine_mse',

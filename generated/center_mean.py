@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "e2569745e1892b17"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "63fd4cf5637e5970"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "17c3b2f77fe5b86c"
 
 SPEC = {
     'name': 'center_mean',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "20022395c8217184"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "4ca265b3861f8a10"
 
 SPEC = {
     'name': 'center_median',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "92d01b5d8fe186d9"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "f25e8914a7b322ce"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "4bcd0b14cb198f12"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "23c3e7d422a4803a"
 
 SPEC = {
     'name': 'elastic_net_regression',

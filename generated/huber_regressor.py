@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "c622117a1f7a1c12"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "7ef99865ec57ef4b"
 
 SPEC = {
     'name': 'huber_regressor',

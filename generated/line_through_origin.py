@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "26d2f23f374a2458"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "26421496632f245a"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "915953474d412ddc"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "6e2684bcf1bbcd54"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "8d7281cd9a2ec040"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6cdbf54c073f458b"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "bab9b5330b696540"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "9b668b34eba82ecf"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "5b63b19c5d58b1a0"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "bf46a4743f4f8f44"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "3f91dd6a94e08a1d"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "f3beccf88a0410ac"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "124fc24c71f2a116"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "4b2f80210dd6a444"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "68cf9f0ec3c1ba78"
 
 SPEC = {
     'name': 'multinomial_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "1c8e2b3689ea2ee8"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "7307bf797a715400"
 
 SPEC = {
     'name': 'multivariate_least_squares',

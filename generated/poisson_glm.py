@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "c5e7af2cb7b6b9e6"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "2c6d49e08c1cb409"
 
 SPEC = {
     'name': 'poisson_glm',

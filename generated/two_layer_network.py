@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "7a00adf88931690b"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "610ecb26ec4e59c2"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c8dc184ed7531e95"
-GENERATOR_SHA256 = "c9f63e61be3cd5fc"
-BODY_SHA256 = "1c854f3435e9c269"
+GENERATOR_SHA256 = "d89ed87723bfd772"
+BODY_SHA256 = "1173204d84044425"
 
 SPEC = {
     'name': 'univariate_least_squares',

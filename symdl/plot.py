@@ -19,8 +19,8 @@ import importlib
 import numpy as np
 
 from symdl import datasets, interrupts, kernels, sources, train
-from symdl.training import tiers
 from symdl.errors import SymdlError
+from symdl.training import tiers
 
 COLOURS = ("tab:blue", "tab:orange")
 

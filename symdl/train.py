@@ -61,8 +61,8 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     after the epoch under way: the result comes back with `interrupted=True` and the
     parameters reached so far.
 
-    `tier` picks the kernels: "numba" (compiled), "numpy" (the NumPy tier of a block-layout
-    model, nothing to compile) or "auto", NumPy for a small job (symdl.training.tiers); the
+    `tier` picks the kernels: "numba" (compiled), "numpy" (the NumPy tier of any model the
+    block layout can express, nothing to compile) or "auto", NumPy for a small job (symdl.training.tiers); the
     result's settings record which ran.
 
     `hyper` sets the model's hyperparameters by name ({"lam": 0.1}; the derivation's defaults

@@ -1,8 +1,9 @@
-"""The NumPy tier: a block-layout model's kernels as NumPy array code, with nothing to compile.
+"""The NumPy tier: the block layout's kernels as NumPy array code, with nothing to compile.
 
 Numba compiles a model's kernels the first time they run: seconds per kernel, before the
 first epoch (docs/engineering.md, 'Where a cold start goes'). A small job is over long before
-that. So every block-layout file also carries the same kernels written with NumPy, from the
+that. So the file of every model the block layout can express, whatever layout its Numba
+kernels are in (`files.has_numpy_tier`), also carries the kernels written with NumPy, from the
 same derivation and the same statements as the Numba ones, and `symdl.training.tiers` picks
 the NumPy ones for a job that NumPy finishes sooner than Numba would compile.
 
