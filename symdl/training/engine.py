@@ -239,12 +239,8 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
     When the model has a sparse-input kernel (SPEC["sparse_input"], a network whose first
     layer reads x), `sparse_pays(x)`, the batches are gathered as CSR rows and that kernel
     runs instead, on the first layer's weight held transposed during the epoch and copied
-    back at its end.
-
-    On the NumPy tier the epochs run on one BLAS thread: a mini-batch's matrix products are
-    small, and a multithreaded OpenBLAS wakes its threads for each (threads.serial_blas). On
-    2 cores under load, softmax_regression.py's 2 epochs of MNIST (batch 128) took 0.59–0.75 s
-    on two threads and 0.08–0.09 s on one.
+    back at its end. On the NumPy tier the epochs run on one BLAS thread, as a batch's
+    products are small (docs/engineering.md, 'Where a cold start goes').
     """
     spec = module.SPEC
     mean = spec["reduction"] == "mean"
@@ -256,8 +252,8 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
         params[index] = np.ascontiguousarray(original.T)
         gather, kernel = SparseBatches(x, y, batch_size), module.loss_and_gradient_sparse
     else:
-        index, kernel = None, module.loss_and_gradient
-        gather = Batches(x, y, batch_size, compiled=compiled(module))
+        index, gather = None, Batches(x, y, batch_size, compiled=compiled(module))
+        kernel = module.loss_and_gradient
     with threads.serial_blas() if not compiled(module) else contextlib.nullcontext():
         for epoch in range(1, epochs + 1):
             total = 0.0
