@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "129e4e8c07d74f74"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "220da2f2199d5c09"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "6a03e54813900a45"
 
 SPEC = {
     'name': 'affine_mse',
@@ -706,6 +706,47 @@ def predict_numpy(w, b, x):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(w, b, x, _bounds, out)
     return out
+
+
+def _hessian_of_rows_numpy(w, b, x, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        hess[0, 0] += _over_rows(2.0*_x**2.0, _rows)
+        hess[0, 1] += _over_rows(2.0*_x, _rows)
+        hess[1, 0] += _over_rows(2.0*_x, _rows)
+        hess[1, 1] += _over_rows(2.0, _rows)
+    return hess
+
+
+def _hessian_of_chunks_numpy(w, b, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(w, b, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(w, b, x, y):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (2, 2))
+    _hessian_of_chunks_numpy(w, b, x, y, _bounds, _hess_parts)
+    return _combine(_hess_parts) * scale
+
+
+def closed_form_numpy(x, y):
+    """The closed-form minimiser of closed_form, in NumPy."""
+    m = x.shape[0]
+    S_xx = float(np.sum(x**2.0))
+    S_x = float(np.sum(x))
+    S_xy = float(np.sum(x*y))
+    S_y = float(np.sum(y))
+    w = (S_xy*m - S_x*S_y)/(S_xx*m - S_x**2.0)
+    b = (S_xx*S_y - S_xy*S_x)/(S_xx*m - S_x**2.0)
+    return w, b
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "e2569745e1892b17"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "17c3b2f77fe5b86c"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "eec9869c1aead871"
 
 SPEC = {
     'name': 'center_mean',
@@ -682,6 +682,39 @@ def predict_numpy(c, x):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(c, x, _bounds, out)
     return out
+
+
+def _hessian_of_rows_numpy(c, x, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        hess[0, 0] += _over_rows(2.0, _rows)
+    return hess
+
+
+def _hessian_of_chunks_numpy(c, x, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(c, x, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(c, x):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (1, 1))
+    _hessian_of_chunks_numpy(c, x, _bounds, _hess_parts)
+    return _combine(_hess_parts) * scale
+
+
+def closed_form_numpy(x):
+    """The closed-form minimiser of closed_form, in NumPy."""
+    m = x.shape[0]
+    S_x = float(np.sum(x))
+    c = S_x/m
+    return c
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

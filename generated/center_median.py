@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "4ca265b3861f8a10"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "7cf1538d90b8be6b"
 
 SPEC = {
     'name': 'center_median',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "f25e8914a7b322ce"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "e83a1ca2b63bcf54"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "7ef99865ec57ef4b"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "989ae8565b80f6f6"
 
 SPEC = {
     'name': 'huber_regressor',

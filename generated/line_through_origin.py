@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "26d2f23f374a2458"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "915953474d412ddc"
+DERIVATION_SHA256 = "8c56cf47ff5ad192"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "ca378c7ce0002042"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -689,6 +689,40 @@ def predict_numpy(slope, x):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(slope, x, _bounds, out)
     return out
+
+
+def _hessian_of_rows_numpy(slope, x, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        hess[0, 0] += _over_rows(2.0*_x**2.0, _rows)
+    return hess
+
+
+def _hessian_of_chunks_numpy(slope, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(slope, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(slope, x, y):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (1, 1))
+    _hessian_of_chunks_numpy(slope, x, y, _bounds, _hess_parts)
+    return _combine(_hess_parts) * scale
+
+
+def closed_form_numpy(x, y):
+    """The closed-form minimiser of closed_form, in NumPy."""
+    S_xx = float(np.sum(x**2.0))
+    S_xy = float(np.sum(x*y))
+    slope = S_xy/S_xx
+    return slope
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

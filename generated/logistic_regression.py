@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "8d7281cd9a2ec040"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "caf0d6080b2c2838"
 
 SPEC = {
     'name': 'logistic_regression',
@@ -680,6 +680,33 @@ def predict_numpy(theta, x):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(theta, x, _bounds, out)
     return out
+
+
+def _hessian_of_rows_numpy(theta, x, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ theta)[:, None]
+        h = _sigmoid_numpy(z)
+        hess += (_x * (-h*(h - 1.0))).T @ _x
+    return hess
+
+
+def _hessian_of_chunks_numpy(theta, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(theta, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(theta, x, y):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (theta.shape[0], theta.shape[0]))
+    _hessian_of_chunks_numpy(theta, x, y, _bounds, _hess_parts)
+    return _combine(_hess_parts)
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6cdbf54c073f458b"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "9b668b34eba82ecf"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "3279470a2dc805f8"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "f3beccf88a0410ac"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "3cdc33519eee9734"
 
 SPEC = {
     'name': 'mnist_mlp',

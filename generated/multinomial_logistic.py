@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "124fc24c71f2a116"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "68cf9f0ec3c1ba78"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "18aa8bc1bf50ac23"
 
 SPEC = {
     'name': 'multinomial_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "7307bf797a715400"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "18375c470c9e15a1"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -687,6 +687,39 @@ def predict_numpy(theta, x):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(theta, x, _bounds, out)
     return out
+
+
+def _hessian_of_rows_numpy(theta, x, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        hess += (_x * (2.0)).T @ _x
+    return hess
+
+
+def _hessian_of_chunks_numpy(theta, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(theta, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(theta, x, y):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (theta.shape[0], theta.shape[0]))
+    _hessian_of_chunks_numpy(theta, x, y, _bounds, _hess_parts)
+    return _combine(_hess_parts)
+
+
+def closed_form_numpy(x, y):
+    """The closed-form minimiser of closed_form, in NumPy."""
+    hess = (x * (2.0)).T @ x
+    g = ((-2.0*y[:, None]) * np.ones((len(x), 1)) * x).sum(axis=0)
+    theta = np.linalg.solve(hess, -g)
+    return theta
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

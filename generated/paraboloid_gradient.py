@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "8ea4c3e8e0537056"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "91eabff8bdff4702"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "2949792545911787"
 
 SPEC = {
     'name': 'paraboloid_gradient',

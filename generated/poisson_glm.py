@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "2c6d49e08c1cb409"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "dbde2f29c4cf9369"
 
 SPEC = {
     'name': 'poisson_glm',

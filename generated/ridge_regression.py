@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4e3c05ac74f08952"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "c922401f51c89f16"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "b87e012a48ccb0f4"
 
 SPEC = {
     'name': 'ridge_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "d89ed87723bfd772"
-BODY_SHA256 = "610ecb26ec4e59c2"
+GENERATOR_SHA256 = "5e9ba6ae5a020896"
+BODY_SHA256 = "6f74392dfd8c3f76"
 
 SPEC = {
     'name': 'two_layer_network',

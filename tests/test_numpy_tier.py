@@ -78,6 +78,14 @@ def test_the_numpy_tier_computes_what_the_numba_kernels_do(ref, rows, example_mo
                                       module.gradient_numpy(*params, *data)):
         np.testing.assert_allclose(numpy_part, numba_part, rtol=0,
                                    atol=1e-12 * (np.max(np.abs(numba_part)) or 1.0))
+    if hasattr(module, "hessian_numpy"):  # the curvature kinds the tier writes
+        numba_hessian = module.hessian(*params, *data)
+        np.testing.assert_allclose(module.hessian_numpy(*params, *data), numba_hessian, rtol=0,
+                                   atol=1e-12 * (np.max(np.abs(numba_hessian)) or 1.0))
+    if hasattr(module, "closed_form_numpy") and rows > 1:  # one row: a singular design
+        for numba_part, numpy_part in zip(np.atleast_1d(module.closed_form(*data)),
+                                          np.atleast_1d(module.closed_form_numpy(*data))):
+            np.testing.assert_allclose(numpy_part, numba_part, rtol=1e-10)
     if module.SPEC["output"] is not None:
         x = data[:len(inputs.input_specs(module.SPEC))]
         numba_output = module.predict(*params, *x)

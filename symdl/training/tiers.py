@@ -34,11 +34,14 @@ CALL_AS_ROWS = 200
 
 class NumPyTier:
     """A generated module seen through its NumPy tier: `loss`, `loss_and_gradient`,
-    `gradient` and `predict` are the NumPy kernels; everything else (SPEC, `hessian`, ...)
-    is the module's own, except that its SPEC names no sparse-input kernel (the tier has
-    none, and mini-batches of dense rows then run on the NumPy kernel)."""
+    `gradient` and `predict` are the NumPy kernels, and so are `hessian` and `closed_form`
+    where the tier has them (the curvature of scalar parameters or of one θ through θᵀx);
+    everything else (SPEC, a weighted Hessian, ...) is the module's own, except that its SPEC
+    names no sparse-input kernel (the tier has none, and mini-batches of dense rows then run
+    on the NumPy kernel)."""
 
     ENTRY_POINTS = ("loss", "loss_and_gradient", "gradient", "predict")
+    WHERE_WRITTEN = ("hessian", "closed_form")
     NUMPY_TIER = True
 
     def __init__(self, module):
@@ -47,6 +50,8 @@ class NumPyTier:
 
     def __getattr__(self, name):
         if name.removesuffix("_weighted") in self.ENTRY_POINTS:
+            return getattr(self.module, f"{name}_numpy")
+        if name in self.WHERE_WRITTEN and hasattr(self.module, f"{name}_numpy"):
             return getattr(self.module, f"{name}_numpy")
         return getattr(self.module, name)
 
