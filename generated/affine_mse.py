@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "129e4e8c07d74f74"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "6a03e54813900a45"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "66508de58fe6e801"
 
 SPEC = {
     'name': 'affine_mse',
@@ -452,7 +452,7 @@ def _loss_of_rows(w, b, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = b + w*_x[_r]
-            total += (_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])
+            total += ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
     return total
 
 
@@ -492,7 +492,7 @@ def _loss_and_gradient_of_rows(w, b, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = b + w*_x[_r]
-            total += (_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])
+            total += ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
             g_w += 2.0*_x[_r]*(-_y[_r] + y_hat[_r])
             g_b += 2.0*(-_y[_r] + y_hat[_r])
     return total, g_w, g_b
@@ -607,7 +607,7 @@ def closed_form(x, y):
     S_xy = 0.0
     S_y = 0.0
     for i in range(m):
-        S_xx += x[i]*x[i]
+        S_xx += (x[i]*x[i])
         S_x += x[i]
         S_xy += x[i]*y[i]
         S_y += y[i]
@@ -761,7 +761,7 @@ def _loss_of_rows_weighted(w, b, x, y, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = b + w*_x[_r]
-            total += _sample_weight[_r] * ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])))
     return total
 
 
@@ -802,7 +802,7 @@ def _loss_and_gradient_of_rows_weighted(w, b, x, y, sample_weight, _start, _stop
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = b + w*_x[_r]
-            total += _sample_weight[_r] * ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])))
             g_w += 2.0*_sample_weight[_r]*_x[_r]*(-_y[_r] + y_hat[_r])
             g_b += 2.0*_sample_weight[_r]*(-_y[_r] + y_hat[_r])
     return total, g_w, g_b

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "e2569745e1892b17"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "eec9869c1aead871"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "933e57a4350f1e76"
 
 SPEC = {
     'name': 'center_mean',
@@ -448,7 +448,7 @@ def _loss_of_rows(c, x, _start, _stop):
         _x = x[_begin:_begin + _size]
         for _r in range(_size):
             deviation[_r] = c - _x[_r]
-            total += deviation[_r]*deviation[_r]
+            total += (deviation[_r]*deviation[_r])
     return total
 
 
@@ -486,7 +486,7 @@ def _loss_and_gradient_of_rows(c, x, _start, _stop):
         _x = x[_begin:_begin + _size]
         for _r in range(_size):
             deviation[_r] = c - _x[_r]
-            total += deviation[_r]*deviation[_r]
+            total += (deviation[_r]*deviation[_r])
             g_c += 2.0*deviation[_r]
     return total, g_c
 
@@ -728,7 +728,7 @@ def _loss_of_rows_weighted(c, x, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             deviation[_r] = c - _x[_r]
-            total += _sample_weight[_r] * (deviation[_r]*deviation[_r])
+            total += _sample_weight[_r] * ((deviation[_r]*deviation[_r]))
     return total
 
 
@@ -767,7 +767,7 @@ def _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             deviation[_r] = c - _x[_r]
-            total += _sample_weight[_r] * (deviation[_r]*deviation[_r])
+            total += _sample_weight[_r] * ((deviation[_r]*deviation[_r]))
             g_c += 2.0*deviation[_r]*_sample_weight[_r]
     return total, g_c
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "7cf1538d90b8be6b"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "2995d0433e55b288"
 
 SPEC = {
     'name': 'center_median',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "e83a1ca2b63bcf54"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "f9756c8fea3166ea"
 
 SPEC = {
     'name': 'elastic_net_logistic',

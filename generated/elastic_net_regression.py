@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "acfacfe246169f23"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "ae4064c1d4385622"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "989ae8565b80f6f6"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "1b455cefbbfc51b5"
 
 SPEC = {
     'name': 'huber_regressor',
@@ -466,7 +466,7 @@ def _loss_of_rows(w, b, s, epsilon, alpha, x, y, _start, _stop):
             z[_r] += b
             r[_r] = _y[_r] - z[_r]
             sigma[_r] = _exp(s)
-            total += sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r] + 2.0*epsilon*abs(r[_r])))
+            total += sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r] + 2.0*epsilon*abs(r[_r])))
     return total
 
 
@@ -511,12 +511,12 @@ def _loss_and_gradient_of_rows(w, b, s, epsilon, alpha, x, y, _start, _stop, g_w
             z[_r] += b
             r[_r] = _y[_r] - z[_r]
             sigma[_r] = _exp(s)
-            total += sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r] + 2.0*epsilon*abs(r[_r])))
+            total += sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r] + 2.0*epsilon*abs(r[_r])))
             d_z[_r] = ((-2.0*r[_r]/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-2.0*epsilon*np.sign(r[_r])))
         _rows_scaled_add(_x, d_z, g_w, _size)
         for _r in range(_size):
             g_b += d_z[_r]
-            g_s += sigma[_r] + ((-(r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r]))
+            g_s += sigma[_r] + ((-(r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r]))
     return total, g_b, g_s
 
 
@@ -700,7 +700,7 @@ def _loss_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _start,
             z[_r] += b
             r[_r] = _y[_r] - z[_r]
             sigma[_r] = _exp(s)
-            total += _sample_weight[_r] * (sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r] + 2.0*epsilon*abs(r[_r]))))
+            total += _sample_weight[_r] * (sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r] + 2.0*epsilon*abs(r[_r]))))
     return total
 
 
@@ -746,12 +746,12 @@ def _loss_and_gradient_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_we
             z[_r] += b
             r[_r] = _y[_r] - z[_r]
             sigma[_r] = _exp(s)
-            total += _sample_weight[_r] * (sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r] + 2.0*epsilon*abs(r[_r]))))
+            total += _sample_weight[_r] * (sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r] + 2.0*epsilon*abs(r[_r]))))
             d_z[_r] = _sample_weight[_r]*((-2.0*r[_r]/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-2.0*epsilon*np.sign(r[_r])))
         _rows_scaled_add(_x, d_z, g_w, _size)
         for _r in range(_size):
             g_b += d_z[_r]
-            g_s += _sample_weight[_r]*(sigma[_r] + ((-(r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r])))
+            g_s += _sample_weight[_r]*(sigma[_r] + ((-(r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r])))
     return total, g_b, g_s
 
 

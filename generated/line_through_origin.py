@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "8c56cf47ff5ad192"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "ca378c7ce0002042"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "569f93d53d7ad1f4"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -449,7 +449,7 @@ def _loss_of_rows(slope, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = slope*_x[_r]
-            total += (_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])
+            total += ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
     return total
 
 
@@ -488,7 +488,7 @@ def _loss_and_gradient_of_rows(slope, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = slope*_x[_r]
-            total += (_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])
+            total += ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
             g_slope += 2.0*_x[_r]*(-_y[_r] + y_hat[_r])
     return total, g_slope
 
@@ -596,7 +596,7 @@ def closed_form(x, y):
     S_xx = 0.0
     S_xy = 0.0
     for i in range(m):
-        S_xx += x[i]*x[i]
+        S_xx += (x[i]*x[i])
         S_xy += x[i]*y[i]
     slope = S_xy/S_xx
     return slope
@@ -737,7 +737,7 @@ def _loss_of_rows_weighted(slope, x, y, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = slope*_x[_r]
-            total += _sample_weight[_r] * ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])))
     return total
 
 
@@ -777,7 +777,7 @@ def _loss_and_gradient_of_rows_weighted(slope, x, y, sample_weight, _start, _sto
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = slope*_x[_r]
-            total += _sample_weight[_r] * ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])))
             g_slope += 2.0*_sample_weight[_r]*_x[_r]*(-_y[_r] + y_hat[_r])
     return total, g_slope
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "caf0d6080b2c2838"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "53bece0ca463f4fe"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6cdbf54c073f458b"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "3279470a2dc805f8"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "5dc396fbf2799353"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f355f5e5040fb17"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "9feaec14630a4964"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "315a91f7d97ae866"
 
 SPEC = {
     'name': 'mlp_classifier',

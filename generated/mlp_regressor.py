@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "c86bb5da10bd3e6d"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "574a5607e7229665"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "3cdc33519eee9734"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "997b5284d9a7568e"
 
 SPEC = {
     'name': 'mnist_mlp',

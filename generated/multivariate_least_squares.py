@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "18375c470c9e15a1"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "728fa252b4e12f2f"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -449,7 +449,7 @@ def _loss_of_rows(theta, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         _rows_dot(_x, theta, z, _size)
         for _r in range(_size):
-            total += (-_y[_r] + z[_r])*(-_y[_r] + z[_r])
+            total += ((-_y[_r] + z[_r])*(-_y[_r] + z[_r]))
     return total
 
 
@@ -487,7 +487,7 @@ def _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta):
         _y = y[_begin:_begin + _size]
         _rows_dot(_x, theta, z, _size)
         for _r in range(_size):
-            total += (-_y[_r] + z[_r])*(-_y[_r] + z[_r])
+            total += ((-_y[_r] + z[_r])*(-_y[_r] + z[_r]))
             d_z[_r] = 2.0*(-_y[_r] + z[_r])
         _rows_scaled_add(_x, d_z, g_theta, _size)
     return total
@@ -734,7 +734,7 @@ def _loss_of_rows_weighted(theta, x, y, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         _rows_dot(_x, theta, z, _size)
         for _r in range(_size):
-            total += _sample_weight[_r] * ((-_y[_r] + z[_r])*(-_y[_r] + z[_r]))
+            total += _sample_weight[_r] * (((-_y[_r] + z[_r])*(-_y[_r] + z[_r])))
     return total
 
 
@@ -773,7 +773,7 @@ def _loss_and_gradient_of_rows_weighted(theta, x, y, sample_weight, _start, _sto
         _sample_weight = sample_weight[_begin:_begin + _size]
         _rows_dot(_x, theta, z, _size)
         for _r in range(_size):
-            total += _sample_weight[_r] * ((-_y[_r] + z[_r])*(-_y[_r] + z[_r]))
+            total += _sample_weight[_r] * (((-_y[_r] + z[_r])*(-_y[_r] + z[_r])))
             d_z[_r] = 2.0*_sample_weight[_r]*(-_y[_r] + z[_r])
         _rows_scaled_add(_x, d_z, g_theta, _size)
     return total

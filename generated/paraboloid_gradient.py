@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "8ea4c3e8e0537056"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "2949792545911787"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "84f94184f08229d9"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -444,14 +444,14 @@ def _logcosh_numpy(t):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def loss(x, y):
     """J itself (there is no data to sum over)."""
-    total = x*x + y*y
+    total = (x*x) + (y*y)
     return total
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def loss_and_gradient(x, y):
     """J and its gradient."""
-    total = x*x + y*y
+    total = (x*x) + (y*y)
     g_x = 2.0*x
     g_y = 2.0*y
     return total, g_x, g_y

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "dbde2f29c4cf9369"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "926d97fbc888331d"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4e3c05ac74f08952"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "b87e012a48ccb0f4"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "f6b05fe672a219b3"
 
 SPEC = {
     'name': 'ridge_regression',
@@ -462,7 +462,7 @@ def _loss_of_rows(w, b, alpha, x, y, _start, _stop):
         _rows_dot(_x, w, z, _size)
         for _r in range(_size):
             z[_r] += b
-            total += (_y[_r] - z[_r])*(_y[_r] - z[_r])
+            total += ((_y[_r] - z[_r])*(_y[_r] - z[_r]))
     return total
 
 
@@ -502,7 +502,7 @@ def _loss_and_gradient_of_rows(w, b, alpha, x, y, _start, _stop, g_w):
         _rows_dot(_x, w, z, _size)
         for _r in range(_size):
             z[_r] += b
-            total += (_y[_r] - z[_r])*(_y[_r] - z[_r])
+            total += ((_y[_r] - z[_r])*(_y[_r] - z[_r]))
             d_z[_r] = 2.0*(-_y[_r] + z[_r])
         _rows_scaled_add(_x, d_z, g_w, _size)
         for _r in range(_size):
@@ -718,7 +718,7 @@ def _loss_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start, _stop):
         _rows_dot(_x, w, z, _size)
         for _r in range(_size):
             z[_r] += b
-            total += _sample_weight[_r] * ((_y[_r] - z[_r])*(_y[_r] - z[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - z[_r])*(_y[_r] - z[_r])))
     return total
 
 
@@ -759,7 +759,7 @@ def _loss_and_gradient_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start
         _rows_dot(_x, w, z, _size)
         for _r in range(_size):
             z[_r] += b
-            total += _sample_weight[_r] * ((_y[_r] - z[_r])*(_y[_r] - z[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - z[_r])*(_y[_r] - z[_r])))
             d_z[_r] = 2.0*_sample_weight[_r]*(-_y[_r] + z[_r])
         _rows_scaled_add(_x, d_z, g_w, _size)
         for _r in range(_size):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "6f74392dfd8c3f76"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "aff21582e7a7a943"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c8dc184ed7531e95"
-GENERATOR_SHA256 = "5e9ba6ae5a020896"
-BODY_SHA256 = "bc6c624c0fd28643"
+GENERATOR_SHA256 = "1259e3f29dce91b3"
+BODY_SHA256 = "8f70dc68dbfa2339"
 
 SPEC = {
     'name': 'univariate_least_squares',
@@ -449,7 +449,7 @@ def _loss_of_rows(a, b, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = a*_x[_r] + b
-            total += (-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r])
+            total += ((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r]))
     return total
 
 
@@ -488,7 +488,7 @@ def _loss_and_gradient_of_rows(a, b, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = a*_x[_r] + b
-            total += (-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r])
+            total += ((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r]))
             g_a += 2.0*_x[_r]*(-_y[_r] + y_hat[_r])
             g_b += 2.0*(-_y[_r] + y_hat[_r])
     return total, g_a, g_b
@@ -601,7 +601,7 @@ def closed_form(x, y):
     S_xy = 0.0
     S_y = 0.0
     for i in range(m):
-        S_xx += x[i]*x[i]
+        S_xx += (x[i]*x[i])
         S_x += x[i]
         S_xy += x[i]*y[i]
         S_y += y[i]
@@ -752,7 +752,7 @@ def _loss_of_rows_weighted(a, b, x, y, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = a*_x[_r] + b
-            total += _sample_weight[_r] * ((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r]))
+            total += _sample_weight[_r] * (((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r])))
     return total
 
 
@@ -792,7 +792,7 @@ def _loss_and_gradient_of_rows_weighted(a, b, x, y, sample_weight, _start, _stop
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = a*_x[_r] + b
-            total += _sample_weight[_r] * ((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r]))
+            total += _sample_weight[_r] * (((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r])))
             g_a += 2.0*_sample_weight[_r]*_x[_r]*(-_y[_r] + y_hat[_r])
             g_b += 2.0*_sample_weight[_r]*(-_y[_r] + y_hat[_r])
     return total, g_a, g_b

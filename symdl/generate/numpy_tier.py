@@ -17,7 +17,9 @@ block is the whole chunk of rows, and each statement is one array expression:
 * a sum over units is `.sum(axis=-1, keepdims=True)`; a sum over rows (J, the gradients)
   is `_over_rows`, which also counts a term that does not depend on the row once per row.
 
-The entry points keep the Numba kernels' names with `_numpy` appended, and their arguments.
+The entry points keep the Numba kernels' names with `_numpy` appended, and their arguments:
+`loss`, `loss_and_gradient`, `gradient`, `predict`, their weighted forms, and `hessian` and
+`closed_form` where the curvature is that of scalar parameters or of one θ through θᵀx.
 """
 
 from __future__ import annotations
