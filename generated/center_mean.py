@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "e2569745e1892b17"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "933e57a4350f1e76"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "8d4f4634b3541f65"
 
 SPEC = {
     'name': 'center_mean',

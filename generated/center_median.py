@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "2995d0433e55b288"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "ad51bb834ced4586"
 
 SPEC = {
     'name': 'center_median',

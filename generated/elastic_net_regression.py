@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "ae4064c1d4385622"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "5a5717cfe58173ab"
 
 SPEC = {
     'name': 'elastic_net_regression',

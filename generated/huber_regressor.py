@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "1b455cefbbfc51b5"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "3a5432f6f86c06b9"
 
 SPEC = {
     'name': 'huber_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "8c56cf47ff5ad192"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "569f93d53d7ad1f4"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "42d4d0bb9a40d1a5"
 
 SPEC = {
     'name': 'line_through_origin',

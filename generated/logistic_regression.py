@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "53bece0ca463f4fe"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "98708d4d401abb35"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "574a5607e7229665"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "4a2584f40b4473c2"
 
 SPEC = {
     'name': 'mlp_regressor',

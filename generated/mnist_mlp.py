@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "997b5284d9a7568e"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "a4259f6f1d60fdd9"
 
 SPEC = {
     'name': 'mnist_mlp',

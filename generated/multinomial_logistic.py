@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "124fc24c71f2a116"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "0aa4d9646eb4da6d"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "7228eac34a284daf"
 
 SPEC = {
     'name': 'multinomial_logistic',

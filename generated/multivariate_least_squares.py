@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "728fa252b4e12f2f"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "02a7610a69cc2622"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "8ea4c3e8e0537056"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "84f94184f08229d9"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "18f7572198d0f486"
 
 SPEC = {
     'name': 'paraboloid_gradient',

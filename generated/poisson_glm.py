@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "926d97fbc888331d"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "a86381dcf5dd4a4b"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4e3c05ac74f08952"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "f6b05fe672a219b3"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "dbbbce3d3cff265e"
 
 SPEC = {
     'name': 'ridge_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "aff21582e7a7a943"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "77e833ca3f58f95a"
 
 SPEC = {
     'name': 'two_layer_network',

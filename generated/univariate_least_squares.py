@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c8dc184ed7531e95"
-GENERATOR_SHA256 = "1259e3f29dce91b3"
-BODY_SHA256 = "8f70dc68dbfa2339"
+GENERATOR_SHA256 = "3f48b716eeb402e1"
+BODY_SHA256 = "b5b6ca2109a3490e"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -177,7 +177,8 @@ def test_a_small_job_of_a_softmax_model_compiles_nothing(tmp_path):
             "epochs=3, sizes={'C': 3}, learning_rate=1e-2); print(r.settings['tier'])")
     cache = tmp_path / "numba-cache"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "NUMBA_CACHE_DIR": str(cache)}, timeout=120)
+                          env={**os.environ, "NUMBA_CACHE_DIR": str(cache)}, timeout=120,
+                          check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["numpy"]
     assert not [p.name for p in cache.rglob("*") if p.is_file()]

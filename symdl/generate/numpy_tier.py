@@ -269,9 +269,10 @@ class NumPyTierEmitter(BlockEmitter):
                 lines.append(f"{p.name} = {NumPyTierPrinter(names).doprint(form.solution[p.symbol])}")
             result = ", ".join(p.name for p in self.model.params)
         body = "\n".join("    " + line for line in lines)
-        return [f'def closed_form_numpy({self.entry_args(self.data_args(), params=False)}):\n'
-                f'    """The closed-form minimiser of closed_form, in NumPy."""\n'
-                f'{body}\n    return {result}\n']
+        kernel = (f'def closed_form_numpy({self.entry_args(self.data_args(), params=False)}):\n'
+                  f'    """The closed-form minimiser of closed_form, in NumPy."""\n'
+                  f'{body}\n    return {result}\n')
+        return [kernel]
 
     def weighted_curvature(self) -> list[str]:
         return []  # the Numba tier's weighted Hessian serves both
