@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "129e4e8c07d74f74"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "3d86a4b76938c844"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "2b9170fc2b420f24"
 
 SPEC = {
     'name': 'affine_mse',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "e2569745e1892b17"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "8d4f4634b3541f65"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "bf51290f284a8399"
 
 SPEC = {
     'name': 'center_mean',

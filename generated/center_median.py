@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "9c6d6a5beb9b8601"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "ad51bb834ced4586"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "6ed8992b0b762f61"
 
 SPEC = {
     'name': 'center_median',

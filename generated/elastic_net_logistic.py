@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4eb52800acd38c4d"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "57b575f6930433f0"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "1766f32797e18b21"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cba0f27c6dac2667"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "5a5717cfe58173ab"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "ffbfee50f025126c"
 
 SPEC = {
     'name': 'elastic_net_regression',

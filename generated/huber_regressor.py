@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "00c64cf7d7b750e3"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "3a5432f6f86c06b9"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "8662b4c154bfb9de"
 
 SPEC = {
     'name': 'huber_regressor',

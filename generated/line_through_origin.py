@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "8c56cf47ff5ad192"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "42d4d0bb9a40d1a5"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "c2bf3ae6b7079bff"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a36f9b0d31f11af2"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "98708d4d401abb35"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "37b68c15c2875266"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6cdbf54c073f458b"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "f380c0f9935a7c62"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "337fa14b20525065"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f355f5e5040fb17"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "972c7db4d252cf66"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "bdcbdce240aa0813"
 
 SPEC = {
     'name': 'mlp_classifier',

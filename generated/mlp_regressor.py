@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "daff244f05ba0cf5"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "4a2584f40b4473c2"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "33fe2895f3676967"
 
 SPEC = {
     'name': 'mlp_regressor',

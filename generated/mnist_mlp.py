@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "87e036e9a8730a6f"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "a4259f6f1d60fdd9"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "89b558e90b07bb68"
 
 SPEC = {
     'name': 'mnist_mlp',

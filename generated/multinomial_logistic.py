@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "124fc24c71f2a116"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "7228eac34a284daf"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "caf20e6cf3ade24c"
 
 SPEC = {
     'name': 'multinomial_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4d8f9c39f872b3a3"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "02a7610a69cc2622"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "f07309c0359fd6a6"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "8ea4c3e8e0537056"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "18f7572198d0f486"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "eb27a540c6acebbe"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3d79ebd475b75c57"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "a86381dcf5dd4a4b"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "15fbc5a39fb8a20d"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "4e3c05ac74f08952"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "dbbbce3d3cff265e"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "64bd7fc2359b7808"
 
 SPEC = {
     'name': 'ridge_regression',

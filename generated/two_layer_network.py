@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "6951b746ad107d2b"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "77e833ca3f58f95a"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "a6aed34d71c1518a"
 
 SPEC = {
     'name': 'two_layer_network',

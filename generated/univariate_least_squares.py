@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c8dc184ed7531e95"
-GENERATOR_SHA256 = "3f48b716eeb402e1"
-BODY_SHA256 = "b5b6ca2109a3490e"
+GENERATOR_SHA256 = "4cbb8a1d5da07949"
+BODY_SHA256 = "070efe7120c20db9"
 
 SPEC = {
     'name': 'univariate_least_squares',

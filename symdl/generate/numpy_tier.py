@@ -207,6 +207,7 @@ class NumPyTierEmitter(BlockEmitter):
         curvature = self.derived.curvature
         if curvature is None or curvature.kind not in ("scalar", "linear"):
             return []
+        size: int | str  # a number of parameters, or the code for a dimension's size
         if curvature.kind == "scalar":
             size = len(curvature.params)
             lines: list[Statement] = []
