@@ -13,6 +13,8 @@ those points has eigenvalues λ_min ≈ 0.096 and λ_max ≈ 2.38; the step α =
 epoch, so 400 epochs reach the least-squares line to about 10⁻¹⁴.
 """
 
+import functools
+
 import sympy as sp
 
 from symdl.derive import Derived, closed_form
@@ -61,6 +63,7 @@ def predictions(inputs, w_value=W_PRINTED, b_value=B_PRINTED):
     return [definition.subs({w: w_value, b: b_value, x: value}) for value in inputs]
 
 
+@functools.cache  # derived once: every claim below asks for it
 def worked_example_cost():
     """e(w, b) on the four printed points: symdl's cost with their data sums substituted."""
     form = closed_form(Derived(derivation))

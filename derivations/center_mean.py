@@ -13,6 +13,8 @@ The cost has second derivative 2, so gradient descent with step 0.25 halves the 
 to the minimiser every epoch.
 """
 
+import functools
+
 import sympy as sp
 
 from symdl.derive import Derived, closed_form
@@ -38,6 +40,7 @@ S_X = sp.Symbol("S_{x}", real=True)
 COUNT = sp.Symbol("m", positive=True)
 
 
+@functools.cache  # derived once: every claim below asks for it
 def form():
     return closed_form(Derived(derivation))
 

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "e2a841721315514f"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "40754f59923c42cf"
+DERIVATION_SHA256 = "10475daec7caa1ac"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "bff44c0a37c46042"
 
 SPEC = {
     'name': 'affine_mse',
@@ -532,7 +532,7 @@ def _loss_of_rows(w, b, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = b + w*_x[_r]
-            total += (_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])
+            total += ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
     return total
 
 
@@ -572,7 +572,7 @@ def _loss_and_gradient_of_rows(w, b, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = b + w*_x[_r]
-            total += (_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])
+            total += ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
             g_w += 2.0*_x[_r]*(-_y[_r] + y_hat[_r])
             g_b += 2.0*(-_y[_r] + y_hat[_r])
     return total, g_w, g_b
@@ -722,7 +722,7 @@ def closed_form(x, y):
     S_xy = 0.0
     S_y = 0.0
     for i in range(m):
-        S_xx += x[i]*x[i]
+        S_xx += (x[i]*x[i])
         S_x += x[i]
         S_xy += x[i]*y[i]
         S_y += y[i]
@@ -823,6 +823,47 @@ def predict_numpy(w, b, x):
     return out
 
 
+def _hessian_of_rows_numpy(w, b, x, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        hess[0, 0] += _over_rows(2.0*_x**2.0, _rows)
+        hess[0, 1] += _over_rows(2.0*_x, _rows)
+        hess[1, 0] += _over_rows(2.0*_x, _rows)
+        hess[1, 1] += _over_rows(2.0, _rows)
+    return hess
+
+
+def _hessian_of_chunks_numpy(w, b, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(w, b, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(w, b, x, y):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (2, 2))
+    _hessian_of_chunks_numpy(w, b, x, y, _bounds, _hess_parts)
+    return _combine(_hess_parts) * scale
+
+
+def closed_form_numpy(x, y):
+    """The closed-form minimiser of closed_form, in NumPy."""
+    m = x.shape[0]
+    S_xx = float(np.sum(x**2.0))
+    S_x = float(np.sum(x))
+    S_xy = float(np.sum(x*y))
+    S_y = float(np.sum(y))
+    w = (S_xy*m - S_x*S_y)/(S_xx*m - S_x**2.0)
+    b = (S_xx*S_y - S_xy*S_x)/(S_xx*m - S_x**2.0)
+    return w, b
+
+
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(w, b, x, y, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
@@ -835,7 +876,7 @@ def _loss_of_rows_weighted(w, b, x, y, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = b + w*_x[_r]
-            total += _sample_weight[_r] * ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])))
     return total
 
 
@@ -876,7 +917,7 @@ def _loss_and_gradient_of_rows_weighted(w, b, x, y, sample_weight, _start, _stop
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = b + w*_x[_r]
-            total += _sample_weight[_r] * ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])))
             g_w += 2.0*_sample_weight[_r]*_x[_r]*(-_y[_r] + y_hat[_r])
             g_b += 2.0*_sample_weight[_r]*(-_y[_r] + y_hat[_r])
     return total, g_w, g_b

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "a728738e45b394cd"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "591907341df9f2d6"
+DERIVATION_SHA256 = "cfd761ec3df34387"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "a989691099dd4440"
 
 SPEC = {
     'name': 'center_mean',
@@ -528,7 +528,7 @@ def _loss_of_rows(c, x, _start, _stop):
         _x = x[_begin:_begin + _size]
         for _r in range(_size):
             deviation[_r] = c - _x[_r]
-            total += deviation[_r]*deviation[_r]
+            total += (deviation[_r]*deviation[_r])
     return total
 
 
@@ -566,7 +566,7 @@ def _loss_and_gradient_of_rows(c, x, _start, _stop):
         _x = x[_begin:_begin + _size]
         for _r in range(_size):
             deviation[_r] = c - _x[_r]
-            total += deviation[_r]*deviation[_r]
+            total += (deviation[_r]*deviation[_r])
             g_c += 2.0*deviation[_r]
     return total, g_c
 
@@ -795,6 +795,39 @@ def predict_numpy(c, x):
     return out
 
 
+def _hessian_of_rows_numpy(c, x, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        hess[0, 0] += _over_rows(2.0, _rows)
+    return hess
+
+
+def _hessian_of_chunks_numpy(c, x, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(c, x, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(c, x):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (1, 1))
+    _hessian_of_chunks_numpy(c, x, _bounds, _hess_parts)
+    return _combine(_hess_parts) * scale
+
+
+def closed_form_numpy(x):
+    """The closed-form minimiser of closed_form, in NumPy."""
+    m = x.shape[0]
+    S_x = float(np.sum(x))
+    c = S_x/m
+    return c
+
+
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(c, x, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
@@ -806,7 +839,7 @@ def _loss_of_rows_weighted(c, x, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             deviation[_r] = c - _x[_r]
-            total += _sample_weight[_r] * (deviation[_r]*deviation[_r])
+            total += _sample_weight[_r] * ((deviation[_r]*deviation[_r]))
     return total
 
 
@@ -845,7 +878,7 @@ def _loss_and_gradient_of_rows_weighted(c, x, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             deviation[_r] = c - _x[_r]
-            total += _sample_weight[_r] * (deviation[_r]*deviation[_r])
+            total += _sample_weight[_r] * ((deviation[_r]*deviation[_r]))
             g_c += 2.0*deviation[_r]*_sample_weight[_r]
     return total, g_c
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "81badb06647eea0e"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "2d6daa11b48c2214"
 
 SPEC = {
     'name': 'center_median',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "62cec9f5014ad9c9"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "620e60c227c791c4"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "74ab41e081a12159"
 
 SPEC = {
     'name': 'elastic_net_logistic',

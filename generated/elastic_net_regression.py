@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "aa8aa1357428ef68"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "0b3d67f4ccb7c687"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "3fddd984943a4f9a"
 
 SPEC = {
     'name': 'elastic_net_regression',

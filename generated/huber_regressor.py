@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "91a7f4fdf1412f94"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "3b9d9e50c749cc0d"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "ae1c3b758219d6cd"
 
 SPEC = {
     'name': 'huber_regressor',
@@ -546,7 +546,7 @@ def _loss_of_rows(w, b, s, epsilon, alpha, x, y, _start, _stop):
             z[_r] += b
             r[_r] = _y[_r] - z[_r]
             sigma[_r] = _exp(s)
-            total += sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r] + 2.0*epsilon*abs(r[_r])))
+            total += sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r] + 2.0*epsilon*abs(r[_r])))
     return total
 
 
@@ -591,12 +591,12 @@ def _loss_and_gradient_of_rows(w, b, s, epsilon, alpha, x, y, _start, _stop, g_w
             z[_r] += b
             r[_r] = _y[_r] - z[_r]
             sigma[_r] = _exp(s)
-            total += sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r] + 2.0*epsilon*abs(r[_r])))
+            total += sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r] + 2.0*epsilon*abs(r[_r])))
             d_z[_r] = ((-2.0*r[_r]/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-2.0*epsilon*np.sign(r[_r])))
         _rows_scaled_add(_x, d_z, g_w, _size)
         for _r in range(_size):
             g_b += d_z[_r]
-            g_s += sigma[_r] + ((-(r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r]))
+            g_s += sigma[_r] + ((-(r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r]))
     return total, g_b, g_s
 
 
@@ -774,7 +774,7 @@ def _loss_of_rows_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_starts, y,
         z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
         r = y_i - z
         sigma = _exp(s)
-        total += sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma + 2.0*epsilon*abs(r)))
+        total += sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-(epsilon*epsilon)*sigma + 2.0*epsilon*abs(r)))
     return total
 
 
@@ -813,11 +813,11 @@ def _loss_and_gradient_of_rows_csr(w, b, s, epsilon, alpha, x_values, x_columns,
         z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
         r = y_i - z
         sigma = _exp(s)
-        total += sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma + 2.0*epsilon*abs(r)))
+        total += sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-(epsilon*epsilon)*sigma + 2.0*epsilon*abs(r)))
         d_z = ((-2.0*r/sigma) if (abs(r) <= epsilon*sigma) else (-2.0*epsilon*np.sign(r)))
         _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_w)
         g_b += d_z
-        g_s += sigma + ((-(r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma))
+        g_s += sigma + ((-(r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-(epsilon*epsilon)*sigma))
     return total, g_b, g_s
 
 
@@ -998,7 +998,7 @@ def _loss_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_weight, _start,
             z[_r] += b
             r[_r] = _y[_r] - z[_r]
             sigma[_r] = _exp(s)
-            total += _sample_weight[_r] * (sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r] + 2.0*epsilon*abs(r[_r]))))
+            total += _sample_weight[_r] * (sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r] + 2.0*epsilon*abs(r[_r]))))
     return total
 
 
@@ -1044,12 +1044,12 @@ def _loss_and_gradient_of_rows_weighted(w, b, s, epsilon, alpha, x, y, sample_we
             z[_r] += b
             r[_r] = _y[_r] - z[_r]
             sigma[_r] = _exp(s)
-            total += _sample_weight[_r] * (sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r] + 2.0*epsilon*abs(r[_r]))))
+            total += _sample_weight[_r] * (sigma[_r] + (((r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r] + 2.0*epsilon*abs(r[_r]))))
             d_z[_r] = _sample_weight[_r]*((-2.0*r[_r]/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-2.0*epsilon*np.sign(r[_r])))
         _rows_scaled_add(_x, d_z, g_w, _size)
         for _r in range(_size):
             g_b += d_z[_r]
-            g_s += _sample_weight[_r]*(sigma[_r] + ((-(r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-epsilon*epsilon*sigma[_r])))
+            g_s += _sample_weight[_r]*(sigma[_r] + ((-(r[_r]*r[_r])/sigma[_r]) if (abs(r[_r]) <= epsilon*sigma[_r]) else (-(epsilon*epsilon)*sigma[_r])))
     return total, g_b, g_s
 
 
@@ -1168,7 +1168,7 @@ def _loss_of_rows_weighted_csr(w, b, s, epsilon, alpha, x_values, x_columns, x_s
         z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
         r = y_i - z
         sigma = _exp(s)
-        total += sample_weight[i] * (sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma + 2.0*epsilon*abs(r))))
+        total += sample_weight[i] * (sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-(epsilon*epsilon)*sigma + 2.0*epsilon*abs(r))))
     return total
 
 
@@ -1207,11 +1207,11 @@ def _loss_and_gradient_of_rows_weighted_csr(w, b, s, epsilon, alpha, x_values, x
         z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
         r = y_i - z
         sigma = _exp(s)
-        total += sample_weight[i] * (sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma + 2.0*epsilon*abs(r))))
+        total += sample_weight[i] * (sigma + (((r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-(epsilon*epsilon)*sigma + 2.0*epsilon*abs(r))))
         d_z = sample_weight[i]*((-2.0*r/sigma) if (abs(r) <= epsilon*sigma) else (-2.0*epsilon*np.sign(r)))
         _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_w)
         g_b += d_z
-        g_s += sample_weight[i]*(sigma + ((-(r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-epsilon*epsilon*sigma)))
+        g_s += sample_weight[i]*(sigma + ((-(r*r)/sigma) if (abs(r) <= epsilon*sigma) else (-(epsilon*epsilon)*sigma)))
     return total, g_b, g_s
 
 

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "a904ecdc3ed7c740"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "703a6a825fb63cc3"
+DERIVATION_SHA256 = "72a64576ea30c978"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "b86ac2175fcde894"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -529,7 +529,7 @@ def _loss_of_rows(slope, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = slope*_x[_r]
-            total += (_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])
+            total += ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
     return total
 
 
@@ -568,7 +568,7 @@ def _loss_and_gradient_of_rows(slope, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = slope*_x[_r]
-            total += (_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])
+            total += ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
             g_slope += 2.0*_x[_r]*(-_y[_r] + y_hat[_r])
     return total, g_slope
 
@@ -708,7 +708,7 @@ def closed_form(x, y):
     S_xx = 0.0
     S_xy = 0.0
     for i in range(m):
-        S_xx += x[i]*x[i]
+        S_xx += (x[i]*x[i])
         S_xy += x[i]*y[i]
     slope = S_xy/S_xx
     return slope
@@ -803,6 +803,40 @@ def predict_numpy(slope, x):
     return out
 
 
+def _hessian_of_rows_numpy(slope, x, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        hess[0, 0] += _over_rows(2.0*_x**2.0, _rows)
+    return hess
+
+
+def _hessian_of_chunks_numpy(slope, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(slope, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(slope, x, y):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (1, 1))
+    _hessian_of_chunks_numpy(slope, x, y, _bounds, _hess_parts)
+    return _combine(_hess_parts) * scale
+
+
+def closed_form_numpy(x, y):
+    """The closed-form minimiser of closed_form, in NumPy."""
+    S_xx = float(np.sum(x**2.0))
+    S_xy = float(np.sum(x*y))
+    slope = S_xy/S_xx
+    return slope
+
+
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(slope, x, y, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
@@ -815,7 +849,7 @@ def _loss_of_rows_weighted(slope, x, y, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = slope*_x[_r]
-            total += _sample_weight[_r] * ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])))
     return total
 
 
@@ -855,7 +889,7 @@ def _loss_and_gradient_of_rows_weighted(slope, x, y, sample_weight, _start, _sto
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = slope*_x[_r]
-            total += _sample_weight[_r] * ((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - y_hat[_r])*(_y[_r] - y_hat[_r])))
             g_slope += 2.0*_sample_weight[_r]*_x[_r]*(-_y[_r] + y_hat[_r])
     return total, g_slope
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "1f70ab73a57096eb"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "92c7b399f635a6e2"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "2999317d9b2f06c5"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "e5c27cf1fabbbc69"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "99aecde0e4349939"
 
 SPEC = {
     'name': 'mlp_regressor',

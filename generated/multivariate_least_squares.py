@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "04a198a6204d0927"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "b423e972a4f74361"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "2c7de0c8ed896612"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -529,7 +529,7 @@ def _loss_of_rows(theta, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         _rows_dot(_x, theta, z, _size)
         for _r in range(_size):
-            total += (-_y[_r] + z[_r])*(-_y[_r] + z[_r])
+            total += ((-_y[_r] + z[_r])*(-_y[_r] + z[_r]))
     return total
 
 
@@ -567,7 +567,7 @@ def _loss_and_gradient_of_rows(theta, x, y, _start, _stop, g_theta):
         _y = y[_begin:_begin + _size]
         _rows_dot(_x, theta, z, _size)
         for _r in range(_size):
-            total += (-_y[_r] + z[_r])*(-_y[_r] + z[_r])
+            total += ((-_y[_r] + z[_r])*(-_y[_r] + z[_r]))
             d_z[_r] = 2.0*(-_y[_r] + z[_r])
         _rows_scaled_add(_x, d_z, g_theta, _size)
     return total
@@ -800,6 +800,39 @@ def predict_numpy(theta, x):
     return out
 
 
+def _hessian_of_rows_numpy(theta, x, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        hess += (_x * (2.0)).T @ _x
+    return hess
+
+
+def _hessian_of_chunks_numpy(theta, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(theta, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(theta, x, y):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (theta.shape[0], theta.shape[0]))
+    _hessian_of_chunks_numpy(theta, x, y, _bounds, _hess_parts)
+    return _combine(_hess_parts)
+
+
+def closed_form_numpy(x, y):
+    """The closed-form minimiser of closed_form, in NumPy."""
+    hess = (x * (2.0)).T @ x
+    g = ((-2.0*y[:, None]) * np.ones((len(x), 1)) * x).sum(axis=0)
+    theta = np.linalg.solve(hess, -g)
+    return theta
+
+
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_csr(theta, x_values, x_columns, x_starts, y, _start, _stop):
     """Σ of the loss over rows start..stop, in one pass over the non-zero entries."""
@@ -809,7 +842,7 @@ def _loss_of_rows_csr(theta, x_values, x_columns, x_starts, y, _start, _stop):
         _stop_i = x_starts[i + 1]
         y_i = y[i]
         z = _csr_dot(theta, x_values, x_columns, _start_i, _stop_i)
-        total += (-y_i + z)*(-y_i + z)
+        total += ((-y_i + z)*(-y_i + z))
     return total
 
 
@@ -844,7 +877,7 @@ def _loss_and_gradient_of_rows_csr(theta, x_values, x_columns, x_starts, y, _sta
         _stop_i = x_starts[i + 1]
         y_i = y[i]
         z = _csr_dot(theta, x_values, x_columns, _start_i, _stop_i)
-        total += (-y_i + z)*(-y_i + z)
+        total += ((-y_i + z)*(-y_i + z))
         d_z = 2.0*(-y_i + z)
         _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_theta)
     return total
@@ -998,6 +1031,39 @@ def predict_csr_numpy(theta, x_values, x_columns, x_starts):
     return out
 
 
+def _hessian_of_rows_numpy(theta, x_values, x_columns, x_starts, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, theta.shape[0])
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        hess += (_x * (2.0)).T @ _x
+    return hess
+
+
+def _hessian_of_chunks_numpy(theta, x_values, x_columns, x_starts, y, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(theta, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(theta, x_values, x_columns, x_starts, y):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (theta.shape[0], theta.shape[0]))
+    _hessian_of_chunks_numpy(theta, x_values, x_columns, x_starts, y, _bounds, _hess_parts)
+    return _combine(_hess_parts)
+
+
+def closed_form_numpy(x_values, x_columns, x_starts, y):
+    """The closed-form minimiser of closed_form, in NumPy."""
+    hess = (x * (2.0)).T @ x
+    g = ((-2.0*y[:, None]) * np.ones((len(x), 1)) * x).sum(axis=0)
+    theta = np.linalg.solve(hess, -g)
+    return theta
+
+
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(theta, x, y, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
@@ -1010,7 +1076,7 @@ def _loss_of_rows_weighted(theta, x, y, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         _rows_dot(_x, theta, z, _size)
         for _r in range(_size):
-            total += _sample_weight[_r] * ((-_y[_r] + z[_r])*(-_y[_r] + z[_r]))
+            total += _sample_weight[_r] * (((-_y[_r] + z[_r])*(-_y[_r] + z[_r])))
     return total
 
 
@@ -1049,7 +1115,7 @@ def _loss_and_gradient_of_rows_weighted(theta, x, y, sample_weight, _start, _sto
         _sample_weight = sample_weight[_begin:_begin + _size]
         _rows_dot(_x, theta, z, _size)
         for _r in range(_size):
-            total += _sample_weight[_r] * ((-_y[_r] + z[_r])*(-_y[_r] + z[_r]))
+            total += _sample_weight[_r] * (((-_y[_r] + z[_r])*(-_y[_r] + z[_r])))
             d_z[_r] = 2.0*_sample_weight[_r]*(-_y[_r] + z[_r])
         _rows_scaled_add(_x, d_z, g_theta, _size)
     return total
@@ -1218,7 +1284,7 @@ def _loss_of_rows_weighted_csr(theta, x_values, x_columns, x_starts, y, sample_w
         _stop_i = x_starts[i + 1]
         y_i = y[i]
         z = _csr_dot(theta, x_values, x_columns, _start_i, _stop_i)
-        total += sample_weight[i] * ((-y_i + z)*(-y_i + z))
+        total += sample_weight[i] * (((-y_i + z)*(-y_i + z)))
     return total
 
 
@@ -1253,7 +1319,7 @@ def _loss_and_gradient_of_rows_weighted_csr(theta, x_values, x_columns, x_starts
         _stop_i = x_starts[i + 1]
         y_i = y[i]
         z = _csr_dot(theta, x_values, x_columns, _start_i, _stop_i)
-        total += sample_weight[i] * ((-y_i + z)*(-y_i + z))
+        total += sample_weight[i] * (((-y_i + z)*(-y_i + z)))
         d_z = 2.0*sample_weight[i]*(-y_i + z)
         _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_theta)
     return total

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "37ea1b77ad4194c3"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "47c21a7b901c2eb1"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "091a2733c3ebf374"
 
 SPEC = {
     'name': 'paraboloid_gradient',
@@ -524,14 +524,14 @@ def _logcosh_numpy(t):
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def loss(x, y):
     """J itself (there is no data to sum over)."""
-    total = x*x + y*y
+    total = (x*x) + (y*y)
     return total
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def loss_and_gradient(x, y):
     """J and its gradient."""
-    total = x*x + y*y
+    total = (x*x) + (y*y)
     g_x = 2.0*x
     g_y = 2.0*y
     return total, g_x, g_y

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a67bd17c9c5fa22e"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "8484f2ff1c1578da"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "255b2762d22c49ac"
 
 SPEC = {
     'name': 'poisson_glm',

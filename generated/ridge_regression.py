@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "498385704b868e9a"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "914893a3f6608531"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "fbef801099c7d551"
 
 SPEC = {
     'name': 'ridge_regression',
@@ -542,7 +542,7 @@ def _loss_of_rows(w, b, alpha, x, y, _start, _stop):
         _rows_dot(_x, w, z, _size)
         for _r in range(_size):
             z[_r] += b
-            total += (_y[_r] - z[_r])*(_y[_r] - z[_r])
+            total += ((_y[_r] - z[_r])*(_y[_r] - z[_r]))
     return total
 
 
@@ -582,7 +582,7 @@ def _loss_and_gradient_of_rows(w, b, alpha, x, y, _start, _stop, g_w):
         _rows_dot(_x, w, z, _size)
         for _r in range(_size):
             z[_r] += b
-            total += (_y[_r] - z[_r])*(_y[_r] - z[_r])
+            total += ((_y[_r] - z[_r])*(_y[_r] - z[_r]))
             d_z[_r] = 2.0*(-_y[_r] + z[_r])
         _rows_scaled_add(_x, d_z, g_w, _size)
         for _r in range(_size):
@@ -834,7 +834,7 @@ def _loss_of_rows_csr(w, b, alpha, x_values, x_columns, x_starts, y, _start, _st
         _stop_i = x_starts[i + 1]
         y_i = y[i]
         z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
-        total += (y_i - z)*(y_i - z)
+        total += ((y_i - z)*(y_i - z))
     return total
 
 
@@ -870,7 +870,7 @@ def _loss_and_gradient_of_rows_csr(w, b, alpha, x_values, x_columns, x_starts, y
         _stop_i = x_starts[i + 1]
         y_i = y[i]
         z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
-        total += (y_i - z)*(y_i - z)
+        total += ((y_i - z)*(y_i - z))
         d_z = 2.0*(-y_i + z)
         _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_w)
         g_b += d_z
@@ -1042,7 +1042,7 @@ def _loss_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start, _stop):
         _rows_dot(_x, w, z, _size)
         for _r in range(_size):
             z[_r] += b
-            total += _sample_weight[_r] * ((_y[_r] - z[_r])*(_y[_r] - z[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - z[_r])*(_y[_r] - z[_r])))
     return total
 
 
@@ -1083,7 +1083,7 @@ def _loss_and_gradient_of_rows_weighted(w, b, alpha, x, y, sample_weight, _start
         _rows_dot(_x, w, z, _size)
         for _r in range(_size):
             z[_r] += b
-            total += _sample_weight[_r] * ((_y[_r] - z[_r])*(_y[_r] - z[_r]))
+            total += _sample_weight[_r] * (((_y[_r] - z[_r])*(_y[_r] - z[_r])))
             d_z[_r] = 2.0*_sample_weight[_r]*(-_y[_r] + z[_r])
         _rows_scaled_add(_x, d_z, g_w, _size)
         for _r in range(_size):
@@ -1258,7 +1258,7 @@ def _loss_of_rows_weighted_csr(w, b, alpha, x_values, x_columns, x_starts, y, sa
         _stop_i = x_starts[i + 1]
         y_i = y[i]
         z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
-        total += sample_weight[i] * ((y_i - z)*(y_i - z))
+        total += sample_weight[i] * (((y_i - z)*(y_i - z)))
     return total
 
 
@@ -1294,7 +1294,7 @@ def _loss_and_gradient_of_rows_weighted_csr(w, b, alpha, x_values, x_columns, x_
         _stop_i = x_starts[i + 1]
         y_i = y[i]
         z = b + _csr_dot(w, x_values, x_columns, _start_i, _stop_i)
-        total += sample_weight[i] * ((y_i - z)*(y_i - z))
+        total += sample_weight[i] * (((y_i - z)*(y_i - z)))
         d_z = 2.0*sample_weight[i]*(-y_i + z)
         _csr_axpy(d_z, x_values, x_columns, _start_i, _stop_i, g_w)
         g_b += d_z

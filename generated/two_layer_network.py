@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "d5f2365022fdb9a4"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "2ef446f5e37e6583"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -16,9 +16,9 @@ from numba import types
 from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
-DERIVATION_SHA256 = "ce1eabe77296a6cb"
-GENERATOR_SHA256 = "b46e0782582c2575"
-BODY_SHA256 = "494ae030b0633964"
+DERIVATION_SHA256 = "d943ea44f1f9bf7c"
+GENERATOR_SHA256 = "6c0e84e6e036769c"
+BODY_SHA256 = "5ca9e2de930607ef"
 
 SPEC = {
     'name': 'univariate_least_squares',
@@ -529,7 +529,7 @@ def _loss_of_rows(a, b, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = a*_x[_r] + b
-            total += (-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r])
+            total += ((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r]))
     return total
 
 
@@ -568,7 +568,7 @@ def _loss_and_gradient_of_rows(a, b, x, y, _start, _stop):
         _y = y[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = a*_x[_r] + b
-            total += (-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r])
+            total += ((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r]))
             g_a += 2.0*_x[_r]*(-_y[_r] + y_hat[_r])
             g_b += 2.0*(-_y[_r] + y_hat[_r])
     return total, g_a, g_b
@@ -715,7 +715,7 @@ def closed_form(x, y):
     S_xy = 0.0
     S_y = 0.0
     for i in range(m):
-        S_xx += x[i]*x[i]
+        S_xx += (x[i]*x[i])
         S_x += x[i]
         S_xy += x[i]*y[i]
         S_y += y[i]
@@ -814,6 +814,46 @@ def predict_numpy(a, b, x):
     return out
 
 
+def _hessian_of_rows_numpy(a, b, x, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop, None]
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        hess[0, 0] += _over_rows(2.0*_x**2.0, _rows)
+        hess[0, 1] += _over_rows(2.0*_x, _rows)
+        hess[1, 0] += _over_rows(2.0*_x, _rows)
+        hess[1, 1] += _over_rows(2.0, _rows)
+    return hess
+
+
+def _hessian_of_chunks_numpy(a, b, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(a, b, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(a, b, x, y):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (2, 2))
+    _hessian_of_chunks_numpy(a, b, x, y, _bounds, _hess_parts)
+    return _combine(_hess_parts)
+
+
+def closed_form_numpy(x, y):
+    """The closed-form minimiser of closed_form, in NumPy."""
+    m = x.shape[0]
+    S_xx = float(np.sum(x**2.0))
+    S_x = float(np.sum(x))
+    S_xy = float(np.sum(x*y))
+    S_y = float(np.sum(y))
+    a = (S_xy*m - S_x*S_y)/(S_xx*m - S_x**2.0)
+    b = (S_xx*S_y - S_xy*S_x)/(S_xx*m - S_x**2.0)
+    return a, b
+
+
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(a, b, x, y, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, block by block."""
@@ -826,7 +866,7 @@ def _loss_of_rows_weighted(a, b, x, y, sample_weight, _start, _stop):
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = a*_x[_r] + b
-            total += _sample_weight[_r] * ((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r]))
+            total += _sample_weight[_r] * (((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r])))
     return total
 
 
@@ -866,7 +906,7 @@ def _loss_and_gradient_of_rows_weighted(a, b, x, y, sample_weight, _start, _stop
         _sample_weight = sample_weight[_begin:_begin + _size]
         for _r in range(_size):
             y_hat[_r] = a*_x[_r] + b
-            total += _sample_weight[_r] * ((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r]))
+            total += _sample_weight[_r] * (((-_y[_r] + y_hat[_r])*(-_y[_r] + y_hat[_r])))
             g_a += 2.0*_sample_weight[_r]*_x[_r]*(-_y[_r] + y_hat[_r])
             g_b += 2.0*_sample_weight[_r]*(-_y[_r] + y_hat[_r])
     return total, g_a, g_b

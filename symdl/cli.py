@@ -516,7 +516,8 @@ def parser() -> argparse.ArgumentParser:
                         "--hyper lam=0.1; repeat for several (default: the derivation's)")
     t.add_argument("--tier", choices=["auto", "numba", "numpy"],
                    help="which kernels run: numba (compiled on first use, then cached), numpy "
-                        "(a block-layout model's NumPy tier: nothing to compile) or auto "
+                        "(the NumPy tier, nothing to compile: every model the block layout "
+                        "can express has one) or auto "
                         "(default): NumPy for a job of at most 3,000,000 rows passed over")
     t.add_argument("--data", metavar="FILE",
                    help="your own data: .npz (arrays named after the model's tensors) or .csv, "

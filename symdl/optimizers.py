@@ -9,7 +9,9 @@ its exact form.
 
 Every rule is one small `@numba.njit` loop over a parameter's elements that updates the
 parameter and the rule's state in place: a step allocates nothing, whatever the size of the
-model. Weight decay is *decoupled* (Loshchilov & Hutter's AdamW form): before the rule's
+model. Each has a NumPy twin of the same arithmetic in the same order (`NUMPY_RULES`), which a
+rule runs instead when `compiled` is False: a job on the kernels' NumPy tier
+(symdl.training.tiers) then compiles nothing at all, its update rule included. Weight decay is *decoupled* (Loshchilov & Hutter's AdamW form): before the rule's
 step, p ← p − α·λ·p, for every parameter; for plain gradient descent that is the same as an
 L2 penalty (λ/2)‖p‖² added to J, for Adam and RMSprop it is not (the decay is not rescaled
 by the adaptive denominators).
@@ -83,16 +85,53 @@ def _adam(p, g, first, second, rate, beta1, one_minus_beta1, beta2, one_minus_be
         flat[i] -= rate * (m[i] * unbias1) / (np.sqrt(v[i] * unbias2) + epsilon)
 
 
+def _decay_numpy(p, keep):
+    p *= keep
+
+
+def _descend_numpy(p, g, rate):
+    p -= rate * g
+
+
+def _momentum_numpy(p, g, velocity, rate, mu, nesterov):
+    velocity *= mu
+    velocity += g
+    p -= rate * (g + mu * velocity) if nesterov else rate * velocity
+
+
+def _rmsprop_numpy(p, g, mean_square, rate, rho, one_minus_rho, epsilon):
+    mean_square *= rho
+    mean_square += one_minus_rho * g * g
+    p -= rate * g / np.sqrt(mean_square + epsilon)
+
+
+def _adam_numpy(p, g, first, second, rate, beta1, one_minus_beta1, beta2, one_minus_beta2,
+                epsilon, unbias1, unbias2):
+    first *= beta1
+    first += one_minus_beta1 * g
+    second *= beta2
+    second += one_minus_beta2 * g * g
+    p -= rate * (first * unbias1) / (np.sqrt(second * unbias2) + epsilon)
+
+
+NUMPY_RULES = {_decay: _decay_numpy, _descend: _descend_numpy, _momentum: _momentum_numpy,
+               _rmsprop: _rmsprop_numpy, _adam: _adam_numpy}
+"""Each compiled rule's NumPy twin: whole-array statements, the same operations in the same
+order, so both give the same numbers; they allocate temporaries, and compile nothing."""
+
+
 class Optimizer:
     """A first-order rule: `step(params, grads)` updates array parameters in place.
 
     Scalar parameters (Python floats) are returned updated; `states` are the per-parameter
     arrays a rule keeps (velocities, running moments), made on the first step. The settings
     reach the compiled loop in the parameter's own precision, so a float32 model is updated
-    in float32 arithmetic (twice the SIMD width), as Keras and PyTorch do.
+    in float32 arithmetic (twice the SIMD width), as Keras and PyTorch do. With `compiled`
+    False the rule's NumPy twin runs instead (`NUMPY_RULES`).
     """
 
     states_per_param = 0
+    compiled = True
 
     def __init__(self, learning_rate=0.1, *, weight_decay=0.0):
         self.learning_rate = float(learning_rate)
@@ -117,7 +156,8 @@ class Optimizer:
             array = np.array([p], dtype=np.float64) if scalar else p
             grad = np.array([g], dtype=np.float64) if scalar else np.asarray(g)
             if self.weight_decay:
-                _decay(array, array.dtype.type(1.0 - self.learning_rate * self.weight_decay))
+                keep = array.dtype.type(1.0 - self.learning_rate * self.weight_decay)
+                self.rule(_decay)(array, keep)
             self.update(*flat_views(array, grad, *state), kind=array.dtype.type)
             updated.append(float(array[0]) if scalar else array)
         return updated
@@ -125,6 +165,10 @@ class Optimizer:
     def update(self, p, g, *state, kind):
         """The rule's step for one parameter; `kind` casts a setting to p's precision."""
         raise NotImplementedError
+
+    def rule(self, compiled_rule):
+        """The compiled rule, or its NumPy twin when `compiled` is False."""
+        return compiled_rule if self.compiled else NUMPY_RULES[compiled_rule]
 
 
 def flat_views(parameter, gradient, *states):
@@ -142,7 +186,7 @@ class GradientDescent(Optimizer):
     """p ← p − α·g for every parameter p (full batch: "gd"; mini-batches: "sgd")."""
 
     def update(self, p, g, *, kind):
-        _descend(p, g, kind(self.learning_rate))
+        self.rule(_descend)(p, g, kind(self.learning_rate))
 
 
 class Momentum(Optimizer):
@@ -161,7 +205,8 @@ class Momentum(Optimizer):
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
     def update(self, p, g, velocity, *, kind):
-        _momentum(p, g, velocity, kind(self.learning_rate), kind(self.momentum), self.nesterov)
+        self.rule(_momentum)(p, g, velocity, kind(self.learning_rate), kind(self.momentum),
+                             self.nesterov)
 
 
 class RMSprop(Optimizer):
@@ -174,8 +219,8 @@ class RMSprop(Optimizer):
         self.rho, self.epsilon = float(rho), float(epsilon)
 
     def update(self, p, g, mean_square, *, kind):
-        _rmsprop(p, g, mean_square, kind(self.learning_rate), kind(self.rho), kind(1.0 - self.rho),
-                 kind(self.epsilon))
+        self.rule(_rmsprop)(p, g, mean_square, kind(self.learning_rate), kind(self.rho),
+                            kind(1.0 - self.rho), kind(self.epsilon))
 
 
 class Adam(Optimizer):
@@ -197,9 +242,9 @@ class Adam(Optimizer):
 
     def update(self, p, g, first, second, *, kind):
         b1, b2 = self.beta1, self.beta2
-        _adam(p, g, first, second, kind(self.learning_rate), kind(b1), kind(1.0 - b1), kind(b2),
-              kind(1.0 - b2), kind(self.epsilon), kind(1.0 / (1.0 - b1 ** self.steps)),
-              kind(1.0 / (1.0 - b2 ** self.steps)))
+        self.rule(_adam)(p, g, first, second, kind(self.learning_rate), kind(b1), kind(1.0 - b1),
+                         kind(b2), kind(1.0 - b2), kind(self.epsilon),
+                         kind(1.0 / (1.0 - b1 ** self.steps)), kind(1.0 / (1.0 - b2 ** self.steps)))
 
 
 OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {

@@ -20,6 +20,7 @@ import numpy as np
 
 from symdl import datasets, interrupts, kernels, sources, train
 from symdl.errors import SymdlError
+from symdl.training import tiers
 
 COLOURS = ("tab:blue", "tab:orange")
 
@@ -115,9 +116,16 @@ def descent_path(name, steps, x=None, y=None, learning_rate=None):
 
 # ---- 001: MSE(m), gradient descent, the line of best fit -----------------------------------
 
+def kernels_for_figure(name, rows):
+    """A model's kernels for a figure's evaluations over `rows` rows: the NumPy tier where the
+    job is small (symdl.training.tiers), so a figure compiles, or loads from Numba's cache,
+    nothing it does not need (loading the first cached kernel of a process costs ~0.8 s)."""
+    return tiers.kernels_for(kernels.load(name), "auto", rows)
+
+
 def slope_iterates(step, steps, x, y, start=0.0):
     """m₀ = start, m_{k+1} = m_k − step·MSE'(m_k), with the generated gradient kernel."""
-    module = kernels.load("line_through_origin")
+    module = kernels_for_figure("line_through_origin", len(x) * steps)
     slopes = [start]
     for _ in range(steps):
         (derivative,) = module.gradient(slopes[-1], x, y)
@@ -134,13 +142,13 @@ def mse_descent(steps=3, diverging_steps=4, zigzag_steps=6):
     distance grows 1100.9-fold."""
     module = derivation_module("line_through_origin")
     scores = datasets.test_scores()
-    compiled = kernels.load("line_through_origin")
+    generated = kernels_for_figure("line_through_origin", len(scores.x) * 200)
     best = train.closed_form("line_through_origin", scores.x, scores.y)["slope"]
-    step = compiled.SPEC["training"]["learning_rate"]
+    step = generated.SPEC["training"]["learning_rate"]
     bound = module.scores_bound()
 
     def mse(m):
-        return compiled.loss(m, scores.x, scores.y)
+        return generated.loss(m, scores.x, scores.y)
 
     fig = new_figure(15, 4.3)
     left, middle, right = fig.subplots(1, 3)
@@ -236,7 +244,8 @@ def decision_boundary(name, result=None):
     if data.x.shape[1] == 3:
         grid = np.column_stack([np.ones(len(grid)), grid])
     values = [result.params[n] for n, _ in spec["params"]]
-    probability = np.asarray(kernels.load(name).predict(*values, np.ascontiguousarray(grid)))
+    probability = np.asarray(kernels_for_figure(name, len(grid)).predict(
+        *values, np.ascontiguousarray(grid)))
     accuracy = result.metrics.get("train accuracy", float("nan"))
     ax.contour(gx, gy, probability.reshape(gx.shape), levels=[0.5], colors="black")
     ax.contourf(gx, gy, probability.reshape(gx.shape), levels=[0, 0.5, 1], colors=COLOURS, alpha=0.12)
@@ -273,7 +282,8 @@ def mnist(result=None, shown=24, **training):
     result = result or train.train("mnist_mlp", **training)
     spec = kernels.load("mnist_mlp").SPEC
     values = [result.params[n] for n, _ in spec["params"]]
-    predicted = np.argmax(kernels.load("mnist_mlp").predict(*values, data.x_test), axis=1)
+    predicted = np.argmax(kernels_for_figure("mnist_mlp", len(data.x_test)).predict(
+        *values, data.x_test), axis=1)
     confusion = np.zeros((10, 10), dtype=int)
     np.add.at(confusion, (data.y_test, predicted), 1)
     fig = new_figure(15, 5)

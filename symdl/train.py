@@ -64,8 +64,8 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     after the epoch under way: the result comes back with `interrupted=True` and the
     parameters reached so far.
 
-    `tier` picks the kernels: "numba" (compiled), "numpy" (the NumPy tier of a block-layout
-    model, nothing to compile) or "auto", NumPy for a small job (symdl.training.tiers); the
+    `tier` picks the kernels: "numba" (compiled), "numpy" (the NumPy tier of any model the
+    block layout can express, nothing to compile) or "auto", NumPy for a small job (symdl.training.tiers); the
     result's settings record which ran.
 
     `hyper` sets the model's hyperparameters by name ({"lam": 0.1}; the derivation's defaults
@@ -203,13 +203,16 @@ def metrics(name, params: dict, x, y, x_test=None, y_test=None, sizes=None,
 
 
 def loss_and_gradient(name, params: dict, x=None, y=None, sizes=None,
-                      hyper=None) -> tuple[float, dict]:
+                      hyper=None, tier="auto") -> tuple[float, dict]:
     """J at `params` and ∂J/∂p for every parameter p, from the generated fused kernel (at the
-    hyperparameters `hyper`, by name; the defaults for those it does not give)."""
+    hyperparameters `hyper`, by name; the defaults for those it does not give), on the
+    kernels `tier` picks for the rows of x (symdl.training.tiers)."""
     module = kernels.load(name)
     spec = module.SPEC
     module = inputs.with_hyper(module, spec, hyper)
     checked = inputs.model_inputs(spec, params, x, y, sizes)
+    if checked.x is not None:
+        module = tiers.kernels_for(module, tier, inputs.sample_count(checked.x))
     loss, *grads = module.loss_and_gradient(*checked.params, *checked.data)
     return float(loss), {n: g for (n, _), g in zip(spec["params"], grads)}
 
@@ -249,6 +252,8 @@ def closed_form(name, x=None, y=None, hyper=None) -> dict:
         raise DerivationError(f"{name}: symdl derives no closed form for this model")
     module = inputs.with_hyper(module, spec, hyper)
     checked = inputs.model_inputs(spec, None, x, y)
+    if checked.x is not None:
+        module = tiers.kernels_for(module, "auto", inputs.sample_count(checked.x))
     zeros = inputs.initial_params(spec, checked.sizes)
     hessian = module.hessian(*zeros, *checked.data)
     condition = conditioning(hessian)

@@ -1,4 +1,5 @@
-"""The NumPy tier: a block-layout model's kernels in NumPy, which need no compiling.
+"""The NumPy tier: the kernels in NumPy, which need no compiling, of every model the block
+layout can express, whatever layout its Numba kernels are in (block, rows, blas).
 
 The tier is held to the same three-way check as the Numba kernels (`symdl check`'s "NumPy
 tier" row, run for every example in test_example_models.py and every built-in in
@@ -8,6 +9,9 @@ to what its docstring says.
 """
 
 import glob
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +24,11 @@ from symdl.model import Model
 from symdl.training import inputs, tiers
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "models"
-# every block-layout model, built in or in examples/models (decided from the derivations, so
-# that a checkout whose example kernels were never generated tests them all the same)
-BLOCK_MODELS = [ref for ref in sources.builtin_names() + sorted(glob.glob(str(EXAMPLES / "*.py")))
-                if isinstance(model := sources.load_derivation(ref), Model)
-                and files.layout_of(model) == "block"]
+# every model with a NumPy tier, built in or in examples/models (decided from the derivations,
+# so that a checkout whose example kernels were never generated tests them all the same)
+TIER_MODELS = [ref for ref in sources.builtin_names() + sorted(glob.glob(str(EXAMPLES / "*.py")))
+               if isinstance(model := sources.load_derivation(ref), Model)
+               and files.has_numpy_tier(model)]
 SIZES = [1, 70, 40_000]  # one row; one chunk of partial blocks; four chunks side by side
 
 
@@ -42,7 +46,9 @@ def random_arguments(module, rows, seed=0):
     params = inputs.initial_params(spec, sizes, init_scale=0.5, seed=seed)
     data = [rng.standard_normal((rows,) + tuple(sizes.get(d, d) for d in shape))
             for _, shape in inputs.input_specs(spec)]
-    if spec["target"] is not None:
+    if spec["target"] is not None and spec["target"][1] == "class":
+        data.append(rng.integers(0, sizes.get(spec["classes_dim"], spec["classes_dim"]), rows))
+    elif spec["target"] is not None:
         shape = (rows,) + tuple(sizes.get(d, d) for d in spec["target_shape"])
         target = rng.standard_normal(shape)
         data.append((target > 0).astype(float) if spec["target"][1] == "binary" else target)
@@ -50,7 +56,7 @@ def random_arguments(module, rows, seed=0):
 
 
 @pytest.mark.parametrize("rows", SIZES)
-@pytest.mark.parametrize("ref", BLOCK_MODELS, ids=lambda ref: Path(ref).stem)
+@pytest.mark.parametrize("ref", TIER_MODELS, ids=lambda ref: Path(ref).stem)
 def test_the_numpy_tier_computes_what_the_numba_kernels_do(ref, rows, example_models,
                                                          monkeypatch):
     module = kernels_of(ref, example_models)
@@ -72,6 +78,14 @@ def test_the_numpy_tier_computes_what_the_numba_kernels_do(ref, rows, example_mo
                                       module.gradient_numpy(*params, *data)):
         np.testing.assert_allclose(numpy_part, numba_part, rtol=0,
                                    atol=1e-12 * (np.max(np.abs(numba_part)) or 1.0))
+    if hasattr(module, "hessian_numpy"):  # the curvature kinds the tier writes
+        numba_hessian = module.hessian(*params, *data)
+        np.testing.assert_allclose(module.hessian_numpy(*params, *data), numba_hessian, rtol=0,
+                                   atol=1e-12 * (np.max(np.abs(numba_hessian)) or 1.0))
+    if hasattr(module, "closed_form_numpy") and rows > 1:  # one row: a singular design
+        for numba_part, numpy_part in zip(np.atleast_1d(module.closed_form(*data)),
+                                          np.atleast_1d(module.closed_form_numpy(*data))):
+            np.testing.assert_allclose(numpy_part, numba_part, rtol=1e-10)
     if module.SPEC["output"] is not None:
         x = data[:len(inputs.input_specs(module.SPEC))]
         numba_output = module.predict(*params, *x)
@@ -92,9 +106,9 @@ def test_a_small_job_runs_the_numpy_tier_and_a_large_one_numba():
 
 
 def test_a_model_without_a_numpy_tier_says_so_and_auto_runs_numba():
-    module = kernels.load("mnist_mlp")  # the blas layout
+    module = kernels.load("paraboloid_gradient")  # no data: the block layout cannot express it
     assert tiers.kernels_for(module, "auto", rows=10, epochs=1) is module
-    with pytest.raises(SettingsError, match="mnist_mlp has no NumPy tier.*blas"):
+    with pytest.raises(SettingsError, match="paraboloid_gradient has no NumPy tier.*rows"):
         tiers.kernels_for(module, "numpy", rows=10, epochs=1)
     with pytest.raises(SettingsError, match="tier must be one of auto, numba, numpy"):
         train.fit("logistic_regression", np.ones((4, 2)), np.ones(4), tier="fast")
@@ -122,7 +136,8 @@ def test_the_command_line_says_which_kernels_ran(capsys):
 
 def test_softmax_cross_entropy_in_the_block_layout_and_its_numpy_tier(tmp_path):
     """A softmax classifier names layout="block": its block kernels and NumPy tier compute what
-    the rows kernels do, and pass the three-way check. Unnamed, it stays in rows."""
+    the rows kernels do, and pass the three-way check. Unnamed, its Numba kernels stay in
+    rows, and its file carries the same NumPy tier."""
     from symdl import check
     text = (EXAMPLES / "softmax_regression.py").read_text()
     assert files.layout_of(sources.load_derivation(EXAMPLES / "softmax_regression.py")) == "rows"
@@ -133,13 +148,15 @@ def test_softmax_cross_entropy_in_the_block_layout_and_its_numpy_tier(tmp_path):
     rows_path.write_text(text)
     block, rows = kernels.load(path), kernels.load(rows_path)
     assert block.SPEC["layout"] == "block" and block.SPEC["numpy_tier"]
+    assert rows.SPEC["layout"] == "rows" and rows.SPEC["numpy_tier"]
     rng = np.random.default_rng(3)
     W, b = rng.standard_normal((10, 6)), rng.standard_normal(10)
     for m in SIZES:
         x, label = rng.standard_normal((m, 6)) * 3, rng.integers(0, 10, m)
         expected = rows.loss_and_gradient(W, b, x, label)
         for found in (block.loss_and_gradient(W, b, x, label),
-                      block.loss_and_gradient_numpy(W, b, x, label)):
+                      block.loss_and_gradient_numpy(W, b, x, label),
+                      rows.loss_and_gradient_numpy(W, b, x, label)):
             for a, e in zip(found, expected):
                 np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12 * np.max(np.abs(e)))
         np.testing.assert_allclose(block.predict_numpy(W, b, x), rows.predict(W, b, x),
@@ -148,3 +165,20 @@ def test_softmax_cross_entropy_in_the_block_layout_and_its_numpy_tier(tmp_path):
     assert all(r.verdict == "passes" for r in rows_of_check), [(r.claim, r.evidence)
                                                                 for r in rows_of_check]
     assert any(r.claim.startswith("NumPy tier") for r in rows_of_check)
+
+
+def test_a_small_job_of_a_softmax_model_compiles_nothing(tmp_path):
+    """A rows-layout model (softmax over narrow layers) starts a small job on its NumPy tier,
+    mini-batches and RMSprop included: a fresh process with an empty Numba cache leaves the
+    cache empty, so nothing was compiled (issue 16: a new model's first run)."""
+    code = ("import numpy as np; from symdl import train; rng = np.random.default_rng(0); "
+            "x = rng.standard_normal((500, 6)).astype(np.float32); y = rng.integers(0, 3, 500); "
+            "r = train.fit('multinomial_logistic', x, y, optimizer='rmsprop', batch_size=32, "
+            "epochs=3, sizes={'C': 3}, learning_rate=1e-2); print(r.settings['tier'])")
+    cache = tmp_path / "numba-cache"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "NUMBA_CACHE_DIR": str(cache)}, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["numpy"]
+    assert not [p.name for p in cache.rglob("*") if p.is_file()]

@@ -57,6 +57,28 @@ def test_compiled_rule_matches_its_formula(name, decay):
         np.testing.assert_allclose(params[k], expected, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("name", RULES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_each_rules_numpy_twin_takes_the_compiled_rules_steps(name, dtype):
+    """The NumPy twins (what a job on the NumPy tier runs, compiling nothing) do the same
+    operations in the same order as the compiled loops, so they give the same numbers."""
+    rng = np.random.default_rng(5)
+    start = [rng.standard_normal((3, 4)).astype(dtype), rng.standard_normal(5).astype(dtype), 0.7]
+    steps = [[rng.standard_normal((3, 4)).astype(dtype), rng.standard_normal(5).astype(dtype),
+              float(rng.standard_normal())] for _ in range(6)]
+    ends = []
+    for compiled in (True, False):
+        rule = RULES[name]()
+        rule.weight_decay, rule.compiled = 0.1, compiled
+        params = [p.copy() if isinstance(p, np.ndarray) else p for p in start]
+        for grads in steps:
+            params = rule.step(params, grads)
+        ends.append(params)
+    for on_numba, on_numpy in zip(*ends):
+        assert np.asarray(on_numpy).dtype == np.asarray(on_numba).dtype
+        np.testing.assert_allclose(on_numpy, on_numba, rtol=0, atol=0)
+
+
 def test_rules_keep_float32_parameters_float32_and_in_place():
     weights = np.ones((4, 3), np.float32)
     rule = Adam(1e-2)

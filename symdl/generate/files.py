@@ -65,6 +65,14 @@ def layout_of(model: Model) -> str:
     return "rows" if block_unsupported(model) else "block"
 
 
+def has_numpy_tier(model: Model) -> bool:
+    """Whether the file carries the NumPy tier: whenever the block layout can express the
+    model, whatever layout its Numba kernels are in. A rows- or blas-layout model (a softmax
+    over narrow or wide layers) then starts a small job with nothing to compile too, and
+    keeps its own Numba kernels for the large jobs (symdl.training.tiers)."""
+    return not block_unsupported(model)
+
+
 def spec(model: Model, derived: Derived) -> dict:
     """What a trainer needs to know without SymPy: shapes, roles, kernels, training defaults."""
     training = model.training
@@ -100,7 +108,7 @@ def spec(model: Model, derived: Derived) -> dict:
         "sample_weight": model.features is not None,
         "closed_form": derived.has_closed_form,
         # the kernels also written in NumPy (`loss_numpy`, ...: symdl.training.tiers)
-        "numpy_tier": layout_of(model) == "block",
+        "numpy_tier": has_numpy_tier(model),
         # the weight that loss_and_gradient_sparse takes transposed, when there is that kernel
         "sparse_input": sparse.weight.name if sparse is not None else None,
         # loss_csr, loss_and_gradient_csr, gradient_csr, predict_csr (and _weighted_csr):
@@ -133,14 +141,14 @@ def pretty_literal(value, indent=0) -> str:
 
 def weighted_kernels(model: Model) -> list[str]:
     """loss_weighted, loss_and_gradient_weighted and gradient_weighted (and their NumPy tier
-    for a block-layout model): the kernels over samples with weights, J = Σ_i w_i ℓ⁽ⁱ⁾. Kept
+    where the model has one): the kernels over samples with weights, J = Σ_i w_i ℓ⁽ⁱ⁾. Kept
     apart from the plain ones, so an unweighted run's code is what it was (and Numba compiles
     the weighted ones only when weights are given). None for a model without data."""
     if model.features is None:
         return []
     derived = Derived(model, weighted=True)
     found = EMITTERS[layout_of(model)](derived).weighted_kernels()
-    if layout_of(model) == "block":
+    if has_numpy_tier(model):
         found += NumPyTierEmitter(derived).weighted_kernels()
     return found + csr_kernels(model, derived, layout_of(model))
 
@@ -150,7 +158,7 @@ def render_module(model: Model, source: Source) -> str:
     derived = Derived(model)
     emitter = EMITTERS[layout_of(model)](derived)
     kernels = [without_blank_lines(k) for k in emitter.kernels() if k]
-    if layout_of(model) == "block":
+    if has_numpy_tier(model):
         kernels += [without_blank_lines(k) for k in NumPyTierEmitter(derived).kernels() if k]
     kernels += [without_blank_lines(k) for k in csr_kernels(model, derived, layout_of(model)) if k]
     kernels += [without_blank_lines(k) for k in weighted_kernels(model) if k]

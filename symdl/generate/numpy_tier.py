@@ -1,8 +1,9 @@
-"""The NumPy tier: a block-layout model's kernels as NumPy array code, with nothing to compile.
+"""The NumPy tier: the block layout's kernels as NumPy array code, with nothing to compile.
 
 Numba compiles a model's kernels the first time they run: seconds per kernel, before the
 first epoch (docs/engineering.md, 'Where a cold start goes'). A small job is over long before
-that. So every block-layout file also carries the same kernels written with NumPy, from the
+that. So the file of every model the block layout can express, whatever layout its Numba
+kernels are in (`files.has_numpy_tier`), also carries the kernels written with NumPy, from the
 same derivation and the same statements as the Numba ones, and `symdl.training.tiers` picks
 the NumPy ones for a job that NumPy finishes sooner than Numba would compile.
 
@@ -16,7 +17,9 @@ block is the whole chunk of rows, and each statement is one array expression:
 * a sum over units is `.sum(axis=-1, keepdims=True)`; a sum over rows (J, the gradients)
   is `_over_rows`, which also counts a term that does not depend on the row once per row.
 
-The entry points keep the Numba kernels' names with `_numpy` appended, and their arguments.
+The entry points keep the Numba kernels' names with `_numpy` appended, and their arguments:
+`loss`, `loss_and_gradient`, `gradient`, `predict`, their weighted forms, and `hessian` and
+`closed_form` where the curvature is that of scalar parameters or of one θ through θᵀx.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ from __future__ import annotations
 import re
 from functools import cached_property
 
+import sympy as sp
 
 from symdl.derive import LSE, ONEHOT, SAMPLE_WEIGHT, adjoint_symbol
 from symdl.functions import stable_logs, total
 from symdl.generate.block import BlockEmitter
-from symdl.generate.emitter import Statement, assigned, prune, renamed_entries
+from symdl.generate.emitter import Statement, assigned, prune, renamed_entries, statistic_name
 from symdl.generate.printer import ArrayPrinter
-from symdl.generate.templates import KERNEL_NUMPY_CHUNK, KERNEL_PREDICT
+from symdl.generate.templates import KERNEL_HESSIAN, KERNEL_NUMPY_CHUNK, KERNEL_PREDICT
 from symdl.model import Affine
 
 class NumPyTierPrinter(ArrayPrinter):
@@ -193,7 +197,83 @@ class NumPyTierEmitter(BlockEmitter):
 
     def kernels(self) -> list[str]:
         return [*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
-                *self.predict_kernel()]
+                *self.predict_kernel(), *self.hessian_kernel(), *self.closed_form_kernel()]
+
+    # -- the Hessian and the closed form, for the curvature kinds of the documents' small jobs --
+    def hessian_kernel(self) -> list[str]:
+        """hessian_numpy for scalar parameters ("scalar": each entry summed over the rows) and
+        for one vector θ through z = θᵀx ("linear": Σ ℓ''(z)·x xᵀ as one matrix product), so
+        a closed form, Newton or the automatic step of a small job compile nothing either."""
+        curvature = self.derived.curvature
+        if curvature is None or curvature.kind not in ("scalar", "linear"):
+            return []
+        size: int | str  # a number of parameters, or the code for a dimension's size
+        if curvature.kind == "scalar":
+            size = len(curvature.params)
+            lines: list[Statement] = []
+            for a, row in enumerate(curvature.entries):
+                for b, entry in enumerate(row):
+                    sums, value = self.reduced(entry, self.names)
+                    lines += sums + [Statement(f"hess[{a}, {b}] += _over_rows({value}, _rows)")]
+        else:
+            x = self._rows_of(curvature.affine.input)
+            sums, second = self.reduced(curvature.second, self.names)
+            size = self.dims[curvature.params[0].shape[0]]
+            lines = sums + [Statement(f"hess += ({x} * ({second})).T @ {x}")]
+        args = self.chunk_args()
+        chunk = self.chunk_function(
+            "_hessian_of_rows_numpy", args + ["_start", "_stop", "hess"], [], [],
+            self.forward() + lines, "hess",
+            "Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy.")
+        chunks, run = self.chunks_functions("_hessian_of_chunks_numpy", "_hessian_of_rows_numpy",
+                                            args, buffers=["_hess"])
+        penalty = (f" + penalty_hessian({', '.join(self.param_args())})"
+                   if self.has_penalty else "")
+        kernel = KERNEL_HESSIAN.substitute(
+            run=run, args=self.signature(), chunk_args=", ".join(args), rows=self._rows(),
+            scale=self.scale_line(), result=self.scaled("_combine(_hess_parts)") + penalty,
+            shape=f"({size}, {size})", doc="The Hessian ∂²J/∂p∂q, in NumPy.")
+        return [chunk, *chunks, numpy_names(kernel)]
+
+    def closed_form_kernel(self) -> list[str]:
+        """closed_form_numpy: the data sums S of a quadratic J in scalar parameters, each one
+        array expression, and the minimiser written with them; or, for one vector θ, the
+        normal equation H·θ = −∇J(0) from two matrix products."""
+        if not self.derived.has_closed_form:
+            return []
+        curvature = self.derived.curvature
+        data = {t.symbol: t.name for t in self.model.tensors.values() if t.role in ("data", "target")}
+        if curvature.kind == "linear":
+            z = curvature.affine.out.symbol
+            first_at_zero = sp.diff(self.derived.loss, z).subs(z, 0)
+            x, theta = curvature.affine.input.name, curvature.params[0].name
+            columns = {symbol: f"{name}[:, None]" if name != x else name
+                       for symbol, name in data.items()}
+            second = NumPyTierPrinter(columns).doprint(curvature.second)
+            first = NumPyTierPrinter(columns).doprint(first_at_zero)
+            lines = [f"hess = ({x} * ({second})).T @ {x}",
+                     f"g = (({first}) * np.ones((len({x}), 1)) * {x}).sum(axis=0)",
+                     f"{theta} = np.linalg.solve(hess, -g)"]
+            result = theta
+        else:
+            form = self.derived.closed
+            names = {**data, **{s: statistic_name(s) for s in form.statistics}}
+            used = set().union(*(form.solution[p.symbol].free_symbols for p in self.model.params))
+            lines = []
+            if any(statistic_name(s) == "m" for s in used):
+                lines.append(f"m = {self.model.features.name}.shape[0]")
+            for symbol in form.statistics:
+                if statistic_name(symbol) != "m" and symbol in used:
+                    summand = NumPyTierPrinter(data).doprint(form.statistics[symbol])
+                    lines.append(f"{statistic_name(symbol)} = float(np.sum({summand}))")
+            for p in self.model.params:
+                lines.append(f"{p.name} = {NumPyTierPrinter(names).doprint(form.solution[p.symbol])}")
+            result = ", ".join(p.name for p in self.model.params)
+        body = "\n".join("    " + line for line in lines)
+        kernel = (f'def closed_form_numpy({self.entry_args(self.data_args(), params=False)}):\n'
+                  f'    """The closed-form minimiser of closed_form, in NumPy."""\n'
+                  f'{body}\n    return {result}\n')
+        return [kernel]
 
     def weighted_curvature(self) -> list[str]:
         return []  # the Numba tier's weighted Hessian serves both
@@ -241,6 +321,6 @@ def numpy_written(statement: Statement) -> str | None:
 def numpy_names(kernel: str) -> str:
     """An entry point's text with the tier's names: its own, the chunk functions it calls, and
     the penalty kernels' plain Python (NumPy) functions, which need no compiling either."""
-    kernel = re.sub(r"\b(loss_and_gradient|loss|gradient|predict|_loss_of_chunks|"
+    kernel = re.sub(r"\b(loss_and_gradient|loss|gradient|predict|hessian|_loss_of_chunks|"
                     r"_loss_and_gradient_of_chunks|_predict_of_chunks)\(", r"\1_numpy(", kernel)
-    return re.sub(r"\b(penalty|penalty_gradient)\(", r"\1.py_func(", kernel)
+    return re.sub(r"\b(penalty|penalty_gradient|penalty_hessian)\(", r"\1.py_func(", kernel)

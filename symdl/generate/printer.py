@@ -89,13 +89,6 @@ class NumbaPrinter(PythonCodePrinter):
     def _print_Integer(self, expr):
         return f"{int(expr)}.0"
 
-    def parenthesize(self, item, level, strict=False):
-        """A square printed as b*b is a product: under a division it needs its parentheses."""
-        if (isinstance(item, sp.Pow) and item.exp == 2
-                and level >= sp.printing.precedence.PRECEDENCE["Mul"]):
-            return f"({self._print(item)})"
-        return super().parenthesize(item, level, strict)
-
     def _print_total(self, expr):
         raise TypeError("a reduction reaches the printer: Emitter.reduced computes it first")
 
@@ -103,9 +96,11 @@ class NumbaPrinter(PythonCodePrinter):
 
     def _print_Pow(self, expr, rational=False):
         base, exponent = expr.args
+        # a square printed as b*b is a product: always in parentheses, since SymPy's printers
+        # parenthesize by b**2's precedence, and a/b**2 printed a/b*b (== a) in a denominator
         if exponent == 2:
             b = self.parenthesize(base, sp.printing.precedence.PRECEDENCE["Mul"])
-            return f"{b}*{b}"
+            return f"({b}*{b})"
         if exponent == -1:
             return f"1.0/{self.parenthesize(base, sp.printing.precedence.PRECEDENCE['Mul'])}"
         return super()._print_Pow(expr, rational)

@@ -30,6 +30,7 @@ rows, the sparse-input kernel) and the one stopping test they share.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -42,6 +43,7 @@ from symdl.training.divergence import (DivergenceWatch, automatic_step, divergen
 from symdl.training.inputs import CsrRows, Weighted, flat, sample_count, unflat
 from symdl.training.newton import newton, newton_cg
 from symdl.training.result import STOP_REASONS, History, Result, Run
+from symdl.training.tiers import compiled
 
 
 class Stopping:
@@ -146,6 +148,7 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
                 params = method(module, params, data, epochs, record, stopping)
             else:
                 update = optimizers.make(optimizer, learning_rate)
+                update.compiled = compiled(module)
                 if minibatches is None:
                     params = full_batch_epochs(module, update, params, data, epochs, record,
                                                stopping, safeguard=automatic)
@@ -242,7 +245,9 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
     weighted kernels (÷ Σ w for a mean). Sparse x (`CsrRows`) is gathered as CSR rows for
     the `_csr` kernels (`module` is `inputs.OverCsrRows`); so is dense x for a model with a
     sparse-input kernel (SPEC["sparse_input"]) when `sparse_pays(x)`, whose first layer's
-    weight is held transposed during the epoch."""
+    weight is held transposed during the epoch. On the NumPy tier the epochs run on one BLAS
+    thread, as a batch's products are small (docs/engineering.md, 'Where a cold start goes').
+    """
     spec = module.SPEC
     mean = spec["reduction"] == "mean"
     weight = spec.get("sparse_input")
@@ -259,20 +264,22 @@ def minibatch_epochs(module, update, params, x, y, batch_size, epochs, rng, reco
         _transpose_state(update, index)
         gather, kernel = SparseBatches(x, y, batch_size), module.loss_and_gradient_sparse
     else:
-        index, gather, kernel = None, Batches(x, y, batch_size, weights), runs.loss_and_gradient
+        index, gather = None, Batches(x, y, batch_size, weights, compiled=compiled(module))
+        kernel = runs.loss_and_gradient
     rows = sample_count(x) if weights is None else float(np.sum(weights))
-    for epoch in range(1, epochs + 1):
-        total = 0.0
-        for count, data in gather.epoch(rng):
-            loss, *grads = kernel(*params, *data)
-            finite_loss(loss, epoch)
-            params = update.step(params, grads)
-            total += loss * (count if weights is None else np.sum(data[-1])) if mean else loss
-        if index is not None:
-            original[...] = params[index].T
-        shown = params if index is None else params[:index] + [original] + params[index + 1:]
-        if record(epoch, total / rows if mean else total, shown):
-            break
+    with threads.serial_blas() if not compiled(module) else contextlib.nullcontext():
+        for epoch in range(1, epochs + 1):
+            total = 0.0
+            for count, data in gather.epoch(rng):
+                loss, *grads = kernel(*params, *data)
+                finite_loss(loss, epoch)
+                params = update.step(params, grads)
+                total += loss * (count if weights is None else np.sum(data[-1])) if mean else loss
+            if index is not None:
+                original[...] = params[index].T
+            shown = params if index is None else params[:index] + [original] + params[index + 1:]
+            if record(epoch, total / rows if mean else total, shown):
+                break
     if index is not None:
         params = params[:index] + [original] + params[index + 1:]
         _transpose_state(update, index)

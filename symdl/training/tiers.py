@@ -2,8 +2,9 @@
 
 Numba compiles a kernel the first time a process calls it, unless its cache already holds it:
 for a new model that is seconds per kernel (docs/engineering.md, 'Where a cold start goes'),
-longer than a small job takes in NumPy. Every block-layout file also carries its kernels in
-NumPy (`loss_numpy`, `loss_and_gradient_numpy`, `gradient_numpy`, `predict_numpy`:
+longer than a small job takes in NumPy. Every file of a model that the block layout can
+express (whatever layout its Numba kernels are in: block, rows or blas) also carries its
+kernels in NumPy (`loss_numpy`, `loss_and_gradient_numpy`, `gradient_numpy`, `predict_numpy`:
 symdl.generate.numpy_tier), held to the same checks as the Numba ones (`symdl check`'s "NumPy
 tier" rows, tests/test_numpy_tier.py).
 
@@ -33,16 +34,24 @@ CALL_AS_ROWS = 200
 
 class NumPyTier:
     """A generated module seen through its NumPy tier: `loss`, `loss_and_gradient`,
-    `gradient` and `predict` are the NumPy kernels; everything else (SPEC, `hessian`, ...)
-    is the module's own."""
+    `gradient` and `predict` are the NumPy kernels, and so are `hessian` and `closed_form`
+    where the tier has them (the curvature of scalar parameters or of one θ through θᵀx);
+    everything else (SPEC, a weighted Hessian, ...) is the module's own, except that its SPEC
+    names no sparse-input kernel (the tier has none, and mini-batches of dense rows then run
+    on the NumPy kernel)."""
 
     ENTRY_POINTS = ("loss", "loss_and_gradient", "gradient", "predict")
+    WHERE_WRITTEN = ("hessian", "closed_form")
+    NUMPY_TIER = True
 
     def __init__(self, module):
         self.module = module
+        self.SPEC = {**module.SPEC, "sparse_input": None}
 
     def __getattr__(self, name):
         if name.removesuffix("_csr").removesuffix("_weighted") in self.ENTRY_POINTS:
+            return getattr(self.module, f"{name}_numpy")
+        if name in self.WHERE_WRITTEN and hasattr(self.module, f"{name}_numpy"):
             return getattr(self.module, f"{name}_numpy")
         return getattr(self.module, name)
 
@@ -62,9 +71,16 @@ def rows_passed(rows: int, epochs: int, batch_size: int | None = None) -> int:
     return (rows + calls * CALL_AS_ROWS) * max(1, epochs)
 
 
+def compiled(module) -> bool:
+    """False for kernels that run on the NumPy tier, also seen through a view that forwards
+    to it (inputs.Weighted, inputs.WithHyper): the job's update rule and mini-batch gathering
+    then run in NumPy too (optimizers.NUMPY_RULES, batches.Batches), so it compiles nothing."""
+    return not getattr(module, "NUMPY_TIER", False)
+
+
 def name_of(module) -> str:
     """"numpy" for a module seen through its NumPy tier, else "numba"."""
-    return "numpy" if isinstance(module, NumPyTier) else "numba"
+    return "numba" if compiled(module) else "numpy"
 
 
 def kernels_for(module, tier: str, rows: int, epochs: int = 1, batch_size: int | None = None):
@@ -76,8 +92,8 @@ def kernels_for(module, tier: str, rows: int, epochs: int = 1, batch_size: int |
     has_tier = bool(module.SPEC.get("numpy_tier"))
     if checked(tier) == "numpy" and not has_tier:
         raise SettingsError(f"{module.SPEC['name']} has no NumPy tier (its layout is "
-                            f"{module.SPEC['layout']}; only block-layout models have one): "
-                            f"use tier='numba' or 'auto'")
+                            f"{module.SPEC['layout']}, and only models the block layout can express "
+                            f"have one): use tier='numba' or 'auto'")
     if tier == "numpy" or (tier == "auto" and has_tier
                            and rows_passed(rows, epochs, batch_size) <= NUMPY_ROWS_PASSED):
         return NumPyTier(module)
