@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "10475daec7caa1ac"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "bff44c0a37c46042"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "d68dd9826f46903b"
 
 SPEC = {
     'name': 'affine_mse',

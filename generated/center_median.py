@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "2d6daa11b48c2214"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "fc06ca4678797401"
 
 SPEC = {
     'name': 'center_median',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "72a64576ea30c978"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "b86ac2175fcde894"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "cc5d0907262472d4"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "1f70ab73a57096eb"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "2999317d9b2f06c5"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "e57011e359c2295c"
 
 SPEC = {
     'name': 'logistic_three_parameter',

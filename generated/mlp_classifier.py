@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "e42bff23932304b7"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "b15e1de9940b167e"
 
 SPEC = {
     'name': 'mlp_classifier',
@@ -949,6 +949,111 @@ def predict_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, alpha=0.0001):
     return out
 
 
+def _loss_of_rows_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W1.shape[1])
+    _label = label[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W1.T + b1
+        h = np.maximum(z1, 0.0)
+        z2 = h @ W2.T + b2
+        lse = _logsumexp_over_units(z2)
+        total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
+    return total
+
+
+def _loss_of_chunks_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts):
+    """_loss_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, alpha=0.0001):
+    """J, the mean of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts)
+    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha)
+
+
+def _loss_and_gradient_of_rows_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _start, _stop, g_W1, g_b1, g_W2, g_b2):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W1.shape[1])
+    _label = label[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W1.T + b1
+        h = np.maximum(z1, 0.0)
+        z2 = h @ W2.T + b2
+        lse = _logsumexp_over_units(z2)
+        total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
+        d_z2 = (-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2))
+        d_h = d_z2 @ W2
+        d_z1 = (d_h*np.heaviside(z1, 0.0))
+        g_W1 += d_z1.T @ _x
+        g_b1 += d_z1.sum(axis=0)
+        g_W2 += d_z2.T @ h
+        g_b2 += d_z2.sum(axis=0)
+    return total
+
+
+def _loss_and_gradient_of_chunks_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
+    """_loss_and_gradient_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1], g_W1_parts[_chunk], g_b1_parts[_chunk], g_W2_parts[_chunk], g_b2_parts[_chunk])
+
+
+def loss_and_gradient_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
+    g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
+    _loss_and_gradient_of_chunks_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
+    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[3]
+
+
+def gradient_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, alpha)[1:]
+
+
+def _predict_rows_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, _start, _stop, out):
+    """z2 for rows start..stop, into out, in NumPy."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W1.shape[1])
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W1.T + b1
+        h = np.maximum(z1, 0.0)
+        z2 = h @ W2.T + b2
+        out[_start:_stop] = z2
+    return out
+
+
+def _predict_of_chunks_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, alpha=0.0001):
+    """The model's output z2 for every sample, in NumPy."""
+    m = x_starts.shape[0] - 1
+    out = np.empty((m, W2.shape[0]))
+    _bounds = _chunk_bounds(m)
+    _predict_of_chunks_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(W1, b1, W2, b2, alpha, x, label, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, in one pass."""
@@ -1257,3 +1362,83 @@ def loss_and_gradient_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts
 def gradient_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha=0.0001):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha)[1:]
+
+
+def _loss_of_rows_weighted_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W1.shape[1])
+    _label = label[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W1.T + b1
+        h = np.maximum(z1, 0.0)
+        z2 = h @ W2.T + b2
+        lse = _logsumexp_over_units(z2)
+        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha=0.0001):
+    """J, the mean of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha)
+
+
+def _loss_and_gradient_of_rows_weighted_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _start, _stop, g_W1, g_b1, g_W2, g_b2):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W1.shape[1])
+    _label = label[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W1.T + b1
+        h = np.maximum(z1, 0.0)
+        z2 = h @ W2.T + b2
+        lse = _logsumexp_over_units(z2)
+        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
+        d_z2 = (_sample_weight*(-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2)))
+        d_h = d_z2 @ W2
+        d_z1 = (d_h*np.heaviside(z1, 0.0))
+        g_W1 += d_z1.T @ _x
+        g_b1 += d_z1.sum(axis=0)
+        g_W2 += d_z2.T @ h
+        g_b2 += d_z2.sum(axis=0)
+    return total
+
+
+def _loss_and_gradient_of_chunks_weighted_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
+    """_loss_and_gradient_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W1_parts[_chunk], g_b1_parts[_chunk], g_W2_parts[_chunk], g_b2_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha=0.0001):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
+    g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
+    _loss_and_gradient_of_chunks_weighted_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
+    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[3]
+
+
+def gradient_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha=0.0001):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha)[1:]

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "99aecde0e4349939"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "14016a06c20fc13d"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "ca8a0a1de62c4c9a"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "a5d3ac7a7c13a8d2"
 
 SPEC = {
     'name': 'mnist_mlp',

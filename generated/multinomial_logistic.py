@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "44297942db9ba960"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "0e5e1d481459cb0d"
 
 SPEC = {
     'name': 'multinomial_logistic',
@@ -958,6 +958,97 @@ def predict_csr(W, b, x_values, x_columns, x_starts, alpha=1.0):
     return out
 
 
+def _loss_of_rows_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
+    _label = label[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = _x @ W.T + b
+        lse = _logsumexp_over_units(z)
+        total += _over_rows(lse - np.take_along_axis(z, _label, axis=1), _rows)
+    return total
+
+
+def _loss_of_chunks_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts):
+    """_loss_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr_numpy(W, b, x_values, x_columns, x_starts, label, alpha=1.0):
+    """J, the sum of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts)
+    return _total(loss_parts) + penalty.py_func(W, b, alpha)
+
+
+def _loss_and_gradient_of_rows_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, _start, _stop, g_W, g_b):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
+    _label = label[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = _x @ W.T + b
+        lse = _logsumexp_over_units(z)
+        total += _over_rows(lse - np.take_along_axis(z, _label, axis=1), _rows)
+        d_z = (-(_label == np.arange(W.shape[0])).astype(np.float64) + np.exp(-lse + z))
+        g_W += d_z.T @ _x
+        g_b += d_z.sum(axis=0)
+    return total
+
+
+def _loss_and_gradient_of_chunks_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W_parts, g_b_parts):
+    """_loss_and_gradient_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk])
+
+
+def loss_and_gradient_csr_numpy(W, b, x_values, x_columns, x_starts, label, alpha=1.0):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
+    g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
+    _loss_and_gradient_of_chunks_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W_parts, g_b_parts)
+    return _total(loss_parts) + penalty.py_func(W, b, alpha), _combine(g_W_parts) + penalty_gradient.py_func(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient.py_func(W, b, alpha)[1]
+
+
+def gradient_csr_numpy(W, b, x_values, x_columns, x_starts, label, alpha=1.0):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr_numpy(W, b, x_values, x_columns, x_starts, label, alpha)[1:]
+
+
+def _predict_rows_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, _start, _stop, out):
+    """z for rows start..stop, into out, in NumPy."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = _x @ W.T + b
+        out[_start:_stop] = z
+    return out
+
+
+def _predict_of_chunks_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr_numpy(W, b, x_values, x_columns, x_starts, alpha=1.0):
+    """The model's output z for every sample, in NumPy."""
+    m = x_starts.shape[0] - 1
+    out = np.empty((m, W.shape[0]))
+    _bounds = _chunk_bounds(m)
+    _predict_of_chunks_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, _bounds, out)
+    return out
+
+
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def _loss_of_rows_weighted(W, b, alpha, x, label, sample_weight, _start, _stop):
     """Σ of the loss over rows start..stop, in one pass."""
@@ -1272,3 +1363,71 @@ def loss_and_gradient_weighted_csr(W, b, x_values, x_columns, x_starts, label, s
 def gradient_weighted_csr(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha=1.0):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted_csr(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha)[1:]
+
+
+def _loss_of_rows_weighted_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
+    _label = label[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = _x @ W.T + b
+        lse = _logsumexp_over_units(z)
+        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z, _label, axis=1)), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr_numpy(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha=1.0):
+    """J, the sum of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) + penalty.py_func(W, b, alpha)
+
+
+def _loss_and_gradient_of_rows_weighted_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _start, _stop, g_W, g_b):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
+    _label = label[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = _x @ W.T + b
+        lse = _logsumexp_over_units(z)
+        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z, _label, axis=1)), _rows)
+        d_z = (_sample_weight*(-(_label == np.arange(W.shape[0])).astype(np.float64) + np.exp(-lse + z)))
+        g_W += d_z.T @ _x
+        g_b += d_z.sum(axis=0)
+    return total
+
+
+def _loss_and_gradient_of_chunks_weighted_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts):
+    """_loss_and_gradient_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W_parts[_chunk], g_b_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr_numpy(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha=1.0):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
+    g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
+    _loss_and_gradient_of_chunks_weighted_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts)
+    return _total(loss_parts) + penalty.py_func(W, b, alpha), _combine(g_W_parts) + penalty_gradient.py_func(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient.py_func(W, b, alpha)[1]
+
+
+def gradient_weighted_csr_numpy(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha=1.0):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr_numpy(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha)[1:]

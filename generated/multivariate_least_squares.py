@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "04a198a6204d0927"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "2c7de0c8ed896612"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "68e7dedac3d96087"
 
 SPEC = {
     'name': 'multivariate_least_squares',
@@ -1029,39 +1029,6 @@ def predict_csr_numpy(theta, x_values, x_columns, x_starts):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_csr_numpy(theta, x_values, x_columns, x_starts, _bounds, out)
     return out
-
-
-def _hessian_of_rows_numpy(theta, x_values, x_columns, x_starts, y, _start, _stop, hess):
-    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
-    _rows = _stop - _start
-    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, theta.shape[0])
-    _y = y[_start:_stop, None]
-    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        hess += (_x * (2.0)).T @ _x
-    return hess
-
-
-def _hessian_of_chunks_numpy(theta, x_values, x_columns, x_starts, y, _bounds, _hess_parts):
-    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
-    for _chunk in range(len(_bounds) - 1):
-        _hessian_of_rows_numpy(theta, x_values, x_columns, x_starts, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
-
-
-def hessian_numpy(theta, x_values, x_columns, x_starts, y):
-    """The Hessian ∂²J/∂p∂q, in NumPy."""
-    m = x_starts.shape[0] - 1
-    _bounds = _chunk_bounds(m)
-    _hess_parts = np.zeros((len(_bounds) - 1,) + (theta.shape[0], theta.shape[0]))
-    _hessian_of_chunks_numpy(theta, x_values, x_columns, x_starts, y, _bounds, _hess_parts)
-    return _combine(_hess_parts)
-
-
-def closed_form_numpy(x_values, x_columns, x_starts, y):
-    """The closed-form minimiser of closed_form, in NumPy."""
-    hess = (x * (2.0)).T @ x
-    g = ((-2.0*y[:, None]) * np.ones((len(x), 1)) * x).sum(axis=0)
-    theta = np.linalg.solve(hess, -g)
-    return theta
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "37ea1b77ad4194c3"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "091a2733c3ebf374"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "7470fba17ae7215c"
 
 SPEC = {
     'name': 'paraboloid_gradient',

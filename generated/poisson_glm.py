@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a67bd17c9c5fa22e"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "255b2762d22c49ac"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "023976e15b1a01fa"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "498385704b868e9a"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "fbef801099c7d551"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "a1a42f01d708e971"
 
 SPEC = {
     'name': 'ridge_regression',

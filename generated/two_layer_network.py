@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "6c0e84e6e036769c"
-BODY_SHA256 = "2ef446f5e37e6583"
+GENERATOR_SHA256 = "8f5af7dfeb318ff2"
+BODY_SHA256 = "230e46df68bd7b01"
 
 SPEC = {
     'name': 'two_layer_network',

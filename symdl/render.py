@@ -958,6 +958,7 @@ def cite_latex(source: str, footnotes=True) -> str:
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[T1]{fontenc}
 \usepackage[utf8]{inputenc}
+\usepackage{lmodern}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2cm]{geometry}
 \allowdisplaybreaks

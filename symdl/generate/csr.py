@@ -7,8 +7,8 @@ and its adjoint. Both then run over x's non-zero entries alone, so a 100,000 × 
 0.1% density costs its 10⁷ entries, never the 10¹⁰ of its dense form.
 
 The kernels are the rows layout's fused pass (rows.py), with `x_i = x[i]` replaced by the
-row's span of entries and `_dot`/`_axpy` on it by `_csr_dot`/`_csr_axpy`; for a block-layout
-model the NumPy tier's (numpy_tier.py), with the chunk's rows of x a SciPy CSR matrix, whose
+row's span of entries and `_dot`/`_axpy` on it by `_csr_dot`/`_csr_axpy`; for a model with a
+NumPy tier, that tier's (numpy_tier.py), with the chunk's rows of x a SciPy CSR matrix, whose
 `x @ w` and `xᵀ @ δ` are the same array expressions. Their entry points are the plain ones'
 names with `_csr` (`loss_and_gradient_csr(theta, x_values, x_columns, x_starts, y)`), and
 beside them `_weighted_csr` over weighted samples; a penalty R(θ) is added once per call, as
@@ -115,13 +115,18 @@ class CsrNumPyTierEmitter(CsrInput, NumPyTierEmitter):
     def entry_names(self, kernel: str) -> str:
         return re.sub(r"\b(penalty|penalty_gradient)\(", r"\1.py_func(", super().entry_names(kernel))
 
+    def kernels(self) -> list[str]:
+        return [*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
+                *self.predict_kernel()]  # no Hessian or closed form over CSR rows
 
-def csr_kernels(model: Model, derived: Derived, layout: str) -> list[str]:
-    """The kernels over CSR x of a model that can have them (`unsupported`), in both tiers
-    for a block-layout model; weighted ones for a weighted `derived`."""
+
+def csr_kernels(model: Model, derived: Derived, layout: str, numpy_tier: bool) -> list[str]:
+    """The kernels over CSR x of a model that can have them (`unsupported`), in the NumPy
+    tier too when the file carries one (`numpy_tier`); weighted ones for a weighted
+    `derived`."""
     if layout == "blas" or unsupported(model, derived):
         return []
-    emitters = [CsrRowsEmitter(derived)] + ([CsrNumPyTierEmitter(derived)] if layout == "block" else [])
+    emitters = [CsrRowsEmitter(derived)] + ([CsrNumPyTierEmitter(derived)] if numpy_tier else [])
     if derived.weighted:
         return [k for e in emitters for k in e.weighted_kernels()]
     return [k for e in emitters for k in e.kernels()]

@@ -150,7 +150,7 @@ def weighted_kernels(model: Model) -> list[str]:
     found = EMITTERS[layout_of(model)](derived).weighted_kernels()
     if has_numpy_tier(model):
         found += NumPyTierEmitter(derived).weighted_kernels()
-    return found + csr_kernels(model, derived, layout_of(model))
+    return found + csr_kernels(model, derived, layout_of(model), has_numpy_tier(model))
 
 
 def render_module(model: Model, source: Source) -> str:
@@ -160,7 +160,8 @@ def render_module(model: Model, source: Source) -> str:
     kernels = [without_blank_lines(k) for k in emitter.kernels() if k]
     if has_numpy_tier(model):
         kernels += [without_blank_lines(k) for k in NumPyTierEmitter(derived).kernels() if k]
-    kernels += [without_blank_lines(k) for k in csr_kernels(model, derived, layout_of(model)) if k]
+    kernels += [without_blank_lines(k) for k in
+                csr_kernels(model, derived, layout_of(model), has_numpy_tier(model)) if k]
     kernels += [without_blank_lines(k) for k in weighted_kernels(model) if k]
     regenerate = "symdl generate" if source.builtin else f"symdl generate {source.path.name}"
     text = MODULE.substitute(
