@@ -33,6 +33,12 @@ from symdl.functions import REDUCTIONS, total
 from symdl.model import Affine, Derivation, Model, Step, outside_reductions
 
 
+def upright(tex: str) -> str:
+    """A name of several letters (deviation, pred) upright, as \\mathrm{deviation}: in
+    italics it would read as a product of letters."""
+    return re.sub(r"^\{?([A-Za-z]{2,})\}?(?=_|$)", r"\\mathrm{\1}", tex)
+
+
 class Partial(sp.Expr):
     """∂f/∂x shown as a symbol in a chain-rule product (never evaluated).
 
@@ -50,7 +56,7 @@ class Partial(sp.Expr):
         return self.texts + (tuple(sorted(self.indices)),)
 
     def _latex(self, printer):
-        return r"\frac{\partial %s}{\partial %s}" % self.texts[2:]
+        return r"\frac{\partial %s}{\partial %s}" % tuple(upright(t) for t in self.texts[2:])
 
     def _sympystr(self, printer):
         return f"∂{self.texts[0]}/∂{self.texts[1]}"
@@ -975,7 +981,7 @@ def latex_names(derivation: Derivation) -> dict:
              sp.Symbol("ell''(z)"): r"\ell''(z)"}
     if isinstance(derivation, Model):
         for tensor in derivation.tensors.values():
-            names[tensor.symbol] = re.sub(r"^\{?([A-Za-z]{2,})\}?(?=_|$)", r"\\mathrm{\1}", tensor.latex)
+            names[tensor.symbol] = upright(tensor.latex)
             names[adjoint_symbol(tensor)] = r"\delta %s" % names[tensor.symbol]
     return names
 

@@ -187,6 +187,7 @@ def draw_figures(names, folder: Path, log=None) -> dict:
     try:
         from symdl import plot
         plot.new_figure()
+        import matplotlib
     except SymdlError:
         if log:
             log("matplotlib is not installed: the report has no figures (pip install 'symdl[plot]')")
@@ -198,7 +199,10 @@ def draw_figures(names, folder: Path, log=None) -> dict:
         if log:
             log(f"drawing {name}")
         path = folder / f"{name}.pdf"
-        plot.FIGURES[name]().savefig(path)
+        # TrueType (42) instead of matplotlib's default Type 3 fonts: a figure's words then
+        # copy and search in the PDF like the handout's own
+        with matplotlib.rc_context({"pdf.fonttype": 42}):
+            plot.FIGURES[name]().savefig(path)
         drawn[name] = path.name
     return drawn
 
