@@ -416,3 +416,17 @@ def test_a_class_weight_of_the_wrong_kind_is_a_settings_error():
             SymdlClassifier("logistic_regression", class_weight=wrong).fit(X, y)
     with pytest.raises(SettingsError, match="class_weight is for classifiers"):
         SymdlRegressor("multivariate_least_squares", class_weight={0: 1.0}).fit(X, y * 1.0)
+
+
+def test_tier_picks_the_kernels_as_train_fit_does():
+    """None is "auto" (a small fit on the NumPy tier); "numba" the compiled kernels, to the
+    same model; a tier that does not exist is refused by name."""
+    X, y = noisy_classes()
+    auto = SymdlClassifier("logistic_regression").fit(X, y)
+    compiled = SymdlClassifier("logistic_regression", tier="numba").fit(X, y)
+    assert auto.result_.settings["tier"] == "numpy"
+    assert compiled.result_.settings["tier"] == "numba"
+    assert compiled.get_params()["tier"] == "numba"
+    np.testing.assert_allclose(compiled.predict_proba(X), auto.predict_proba(X), rtol=1e-7)
+    with pytest.raises(SettingsError, match="tier"):
+        SymdlClassifier("logistic_regression", tier="gpu").fit(X, y)
