@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "10475daec7caa1ac"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "d68dd9826f46903b"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "a6960427688daa79"
 
 SPEC = {
     'name': 'affine_mse',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cfd761ec3df34387"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "40a6bf7c3606b381"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "3ff937cabb2fb011"
 
 SPEC = {
     'name': 'center_mean',

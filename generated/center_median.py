@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "fc06ca4678797401"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "88aaa08e81291592"
 
 SPEC = {
     'name': 'center_median',

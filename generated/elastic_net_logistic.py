@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "62cec9f5014ad9c9"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "269b57bcc11e46c1"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "530689960c6f3e20"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "91a7f4fdf1412f94"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "de3148c79a1bc717"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "6bd1cde2a0eb2a14"
 
 SPEC = {
     'name': 'huber_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "ba6d8cc5156ab17d"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "6625fd6b52280df5"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "31ae8b29d2451171"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "b15e1de9940b167e"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "9b79fad2ed0174ff"
 
 SPEC = {
     'name': 'mlp_classifier',

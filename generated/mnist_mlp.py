@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "a5d3ac7a7c13a8d2"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "a7e7218defe2eeab"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "0e5e1d481459cb0d"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "8de888198c37a9e7"
 
 SPEC = {
     'name': 'multinomial_logistic',

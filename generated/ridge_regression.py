@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "498385704b868e9a"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "a1a42f01d708e971"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "c5f6cc01d2569fb9"
 
 SPEC = {
     'name': 'ridge_regression',

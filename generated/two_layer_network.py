@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "230e46df68bd7b01"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "7e4cb446edddd129"
 
 SPEC = {
     'name': 'two_layer_network',

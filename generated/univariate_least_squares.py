@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d943ea44f1f9bf7c"
-GENERATOR_SHA256 = "8f5af7dfeb318ff2"
-BODY_SHA256 = "5d02b6587b2ee5cf"
+GENERATOR_SHA256 = "8f354b39171baef9"
+BODY_SHA256 = "59bf0df101b28ae7"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -18,6 +18,7 @@ in every kernel.
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from symdl.derive import Derived
 from symdl.generate.emitter import Statement
@@ -52,6 +53,10 @@ class CsrInput:
     model: Model
     suffix: str
     weighted: bool
+    loss_kernel: Callable[[], list[str]]  # the layout's own (RowsEmitter, NumPyTierEmitter)
+    loss_and_gradient_kernel: Callable[[], list[str]]
+    gradient_kernel: Callable[[], str]
+    predict_kernel: Callable[[], list[str]]
 
     def input_args(self):
         x = self.model.features.name
@@ -69,6 +74,12 @@ class CsrInput:
 
     def weighted_curvature(self) -> list[str]:
         return []  # no Hessian over CSR rows: L-BFGS and first-order rules need none
+
+    def kernels(self) -> list[str]:
+        """The entry points without the Hessian, its product and the closed form: none over
+        CSR rows (L-BFGS, first-order rules and Newton-CG's differences need none)."""
+        return [*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
+                *self.predict_kernel()]
 
 
 class CsrRowsEmitter(CsrInput, RowsEmitter):
@@ -94,9 +105,6 @@ class CsrRowsEmitter(CsrInput, RowsEmitter):
             return super().axpy_input(alpha, tensor, target)
         return f"_csr_axpy({alpha}, {self._entries(tensor)}, {target})"
 
-    def kernels(self) -> list[str]:
-        return [*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
-                *self.predict_kernel()]
 
 
 class CsrNumPyTierEmitter(CsrInput, NumPyTierEmitter):
@@ -114,10 +122,6 @@ class CsrNumPyTierEmitter(CsrInput, NumPyTierEmitter):
 
     def entry_names(self, kernel: str) -> str:
         return re.sub(r"\b(penalty|penalty_gradient)\(", r"\1.py_func(", super().entry_names(kernel))
-
-    def kernels(self) -> list[str]:
-        return [*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
-                *self.predict_kernel()]  # no Hessian or closed form over CSR rows
 
 
 def csr_kernels(model: Model, derived: Derived, layout: str, numpy_tier: bool) -> list[str]:

@@ -81,6 +81,7 @@ def _damped_step(module, params, data, loss, gradient, direction, stopping):
     should stop: without a tol, the decrease the step predicts, ∇J·d/2, is below
     NEWTON_ROUNDING·|J|; or no step of at least 10⁻¹⁰·d qualifies."""
     here, slope, step = flat(params), float(gradient @ direction), 1.0
+    gradient_size = np.linalg.norm(gradient)
     if stopping.tol is None and slope / 2 <= NEWTON_ROUNDING * abs(float(loss)):
         stopping.no_progress()  # the step cannot lower J by more than its rounding
         return None
@@ -89,7 +90,7 @@ def _damped_step(module, params, data, loss, gradient, direction, stopping):
         trial_loss, *trial_grads = module.loss_and_gradient(*trial, *data)
         if trial_loss <= loss - 1e-4 * step * slope or (
                 trial_loss <= loss + 1e-12 * abs(loss)
-                and np.linalg.norm(flat(trial_grads)) < np.linalg.norm(gradient)):
+                and np.linalg.norm(flat(trial_grads)) < gradient_size):
             return trial, trial_loss, trial_grads
         step /= 2
     stopping.no_progress()  # no step lowers J any more: the minimum to rounding
@@ -204,7 +205,7 @@ def _newton_direction(hessian, gradient):
     if largest > 0 and not curved.all() and values.min() >= -SINGULAR_CUTOFF * largest:
         kept = vectors[:, curved]
         return kept @ ((kept.T @ gradient) / values[curved])
-    scale = max(1.0, float(np.max(np.abs(np.diag(hessian)))))
+    scale = max(1.0, diagonal)
     damping = 0.0
     while True:
         try:
