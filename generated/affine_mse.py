@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "10475daec7caa1ac"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "a6960427688daa79"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "50c55a124ba1198c"
 
 SPEC = {
     'name': 'affine_mse',

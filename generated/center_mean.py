@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cfd761ec3df34387"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "3ff937cabb2fb011"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "d77cd509c69c4429"
 
 SPEC = {
     'name': 'center_mean',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "88aaa08e81291592"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "b751c9300594634e"
 
 SPEC = {
     'name': 'center_median',

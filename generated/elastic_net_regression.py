@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "aa8aa1357428ef68"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "7f509d9cd08c5df8"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "455809e9b4357ad8"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "91a7f4fdf1412f94"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "6bd1cde2a0eb2a14"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "f92f0042d3c5490f"
 
 SPEC = {
     'name': 'huber_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "ba6d8cc5156ab17d"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "31ae8b29d2451171"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "c675c614b0fae742"
 
 SPEC = {
     'name': 'logistic_regression',

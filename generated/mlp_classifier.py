@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "9b79fad2ed0174ff"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "68d43d9df5bbb54d"
 
 SPEC = {
     'name': 'mlp_classifier',
@@ -36,7 +36,7 @@ SPEC = {
     'classes_dim': 'C',
     'output': 'z2',
     'hessian': False,
-    'hessian_vector': False,
+    'hessian_vector': True,
     'quadratic': False,
     'penalty': True,
     'hypers': [('alpha', 0.0001)],
@@ -687,6 +687,101 @@ def predict(W1, b1, W2, b2, x, alpha=0.0001):
     return out
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def penalty_hessian_vector(W1, b1, W2, b2, _v, alpha):
+    """(∂²R/∂p∂q)·v over the flat parameters, element-wise in each array."""
+    hv = np.zeros(W1.size + b1.size + W2.size + b2.size)
+    _v_W1 = _v[0:W1.size].reshape(W1.shape)
+    _v_W2 = _v[W1.size + b1.size:W1.size + b1.size + W2.size].reshape(W2.shape)
+    hv[0:W1.size] = (_v_W1*alpha).ravel()
+    hv[W1.size + b1.size:W1.size + b1.size + W2.size] = (_v_W2*alpha).ravel()
+    return hv
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_rows(W1, b1, W2, b2, _v, x, label, alpha, _start, _stop, hv):
+    """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
+    z1 = np.empty(W1.shape[0], x.dtype)
+    h = np.empty(W1.shape[0], x.dtype)
+    z2 = np.empty(W2.shape[0], x.dtype)
+    d_z2 = np.empty(W2.shape[0], x.dtype)
+    R_z1 = np.empty(W1.shape[0], x.dtype)
+    R_h = np.empty(W1.shape[0], x.dtype)
+    R_z2 = np.empty(W2.shape[0], x.dtype)
+    R_d_z2 = np.empty(W2.shape[0], x.dtype)
+    R_d_h = np.empty(W1.shape[0], x.dtype)
+    R_d_z1 = np.empty(W1.shape[0], x.dtype)
+    _v_W1 = _v[0:W1.size].reshape(W1.shape)
+    _hv_W1 = hv[0:W1.size].reshape(W1.shape)
+    _v_b1 = _v[W1.size:W1.size + b1.size]
+    _hv_b1 = hv[W1.size:W1.size + b1.size]
+    _v_W2 = _v[W1.size + b1.size:W1.size + b1.size + W2.size].reshape(W2.shape)
+    _hv_W2 = hv[W1.size + b1.size:W1.size + b1.size + W2.size].reshape(W2.shape)
+    _v_b2 = _v[W1.size + b1.size + W2.size:W1.size + b1.size + W2.size + b2.size]
+    _hv_b2 = hv[W1.size + b1.size + W2.size:W1.size + b1.size + W2.size + b2.size]
+    for i in range(_start, _stop):
+        x_i = x[i]
+        label_i = label[i]
+        for k in range(W1.shape[0]):
+            z1[k] = b1[k] + _dot(W1[k], x_i)
+        for k in range(W1.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        for l in range(W2.shape[0]):
+            z2[l] = b2[l] + _dot(W2[l], h)
+        lse = _logsumexp(z2)
+        for l in range(W2.shape[0]):
+            d_z2[l] = -(1.0 if l == label_i else 0.0) + _exp(-lse + z2[l])
+        for k in range(W1.shape[0]):
+            R_z1[k] = _v_b1[k] + _dot(_v_W1[k], x_i)
+        for k in range(W1.shape[0]):
+            R_h[k] = R_z1[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        for l in range(W2.shape[0]):
+            R_z2[l] = _v_b2[l] + _dot(_v_W2[l], h) + _dot(W2[l], R_h)
+        R_lse = 0.0
+        for l in range(W2.shape[0]):
+            R_lse += _exp(z2[l] - lse)*R_z2[l]
+        for l in range(W2.shape[0]):
+            R_d_z2[l] = (-R_lse + R_z2[l])*_exp(-lse + z2[l])
+        for k in range(W1.shape[0]):
+            R_d_h[k] = _dot_column(_v_W2, k, d_z2) + _dot_column(W2, k, R_d_z2)
+        for k in range(W1.shape[0]):
+            R_d_z1[k] = R_d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        for k in range(W1.shape[0]):
+            _axpy(R_d_z1[k], x_i, _hv_W1[k])
+        for k in range(W1.shape[0]):
+            _hv_b1[k] += R_d_z1[k]
+        for l in range(W2.shape[0]):
+            _axpy(R_d_z2[l], h, _hv_W2[l])
+        for l in range(W2.shape[0]):
+            _axpy(d_z2[l], R_h, _hv_W2[l])
+        for l in range(W2.shape[0]):
+            _hv_b2[l] += R_d_z2[l]
+    return hv
+
+
+def _hessian_vector_of_chunks(W1, b1, W2, b2, _v, x, label, alpha, _bounds, _hv_parts):
+    """_hessian_vector_of_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_vector_of_rows(W1, b1, W2, b2, _v, x, label, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_chunks_in_parallel(W1, b1, W2, b2, _v, x, label, alpha, _bounds, _hv_parts):
+    """_hessian_vector_of_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_vector_of_rows(W1, b1, W2, b2, _v, x, label, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+def hessian_vector(W1, b1, W2, b2, _v, x, label, alpha=0.0001):
+    """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, W1.size + b1.size + W2.size + b2.size))
+    _chunked(_bounds, _hessian_vector_of_chunks, _hessian_vector_of_chunks_in_parallel)(W1, b1, W2, b2, _v, x, label, alpha, _bounds, _hv_parts)
+    return _combine(_hv_parts) * scale + penalty_hessian_vector(W1, b1, W2, b2, _v, alpha)
+
+
 def _loss_of_rows_numpy(W1, b1, W2, b2, alpha, x, label, _start, _stop):
     """Σ of the loss over rows start..stop, in NumPy."""
     _rows = _stop - _start
@@ -1166,6 +1261,90 @@ def loss_and_gradient_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha=0.
 def gradient_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha=0.0001):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_rows_weighted(W1, b1, W2, b2, _v, x, label, sample_weight, alpha, _start, _stop, hv):
+    """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
+    z1 = np.empty(W1.shape[0], x.dtype)
+    h = np.empty(W1.shape[0], x.dtype)
+    z2 = np.empty(W2.shape[0], x.dtype)
+    d_z2 = np.empty(W2.shape[0], x.dtype)
+    R_z1 = np.empty(W1.shape[0], x.dtype)
+    R_h = np.empty(W1.shape[0], x.dtype)
+    R_z2 = np.empty(W2.shape[0], x.dtype)
+    R_d_z2 = np.empty(W2.shape[0], x.dtype)
+    R_d_h = np.empty(W1.shape[0], x.dtype)
+    R_d_z1 = np.empty(W1.shape[0], x.dtype)
+    _v_W1 = _v[0:W1.size].reshape(W1.shape)
+    _hv_W1 = hv[0:W1.size].reshape(W1.shape)
+    _v_b1 = _v[W1.size:W1.size + b1.size]
+    _hv_b1 = hv[W1.size:W1.size + b1.size]
+    _v_W2 = _v[W1.size + b1.size:W1.size + b1.size + W2.size].reshape(W2.shape)
+    _hv_W2 = hv[W1.size + b1.size:W1.size + b1.size + W2.size].reshape(W2.shape)
+    _v_b2 = _v[W1.size + b1.size + W2.size:W1.size + b1.size + W2.size + b2.size]
+    _hv_b2 = hv[W1.size + b1.size + W2.size:W1.size + b1.size + W2.size + b2.size]
+    for i in range(_start, _stop):
+        x_i = x[i]
+        label_i = label[i]
+        for k in range(W1.shape[0]):
+            z1[k] = b1[k] + _dot(W1[k], x_i)
+        for k in range(W1.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        for l in range(W2.shape[0]):
+            z2[l] = b2[l] + _dot(W2[l], h)
+        lse = _logsumexp(z2)
+        for l in range(W2.shape[0]):
+            d_z2[l] = sample_weight[i]*(-(1.0 if l == label_i else 0.0) + _exp(-lse + z2[l]))
+        for k in range(W1.shape[0]):
+            R_z1[k] = _v_b1[k] + _dot(_v_W1[k], x_i)
+        for k in range(W1.shape[0]):
+            R_h[k] = R_z1[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        for l in range(W2.shape[0]):
+            R_z2[l] = _v_b2[l] + _dot(_v_W2[l], h) + _dot(W2[l], R_h)
+        R_lse = 0.0
+        for l in range(W2.shape[0]):
+            R_lse += _exp(z2[l] - lse)*R_z2[l]
+        for l in range(W2.shape[0]):
+            R_d_z2[l] = sample_weight[i]*(-R_lse + R_z2[l])*_exp(-lse + z2[l])
+        for k in range(W1.shape[0]):
+            R_d_h[k] = _dot_column(_v_W2, k, d_z2) + _dot_column(W2, k, R_d_z2)
+        for k in range(W1.shape[0]):
+            R_d_z1[k] = R_d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        for k in range(W1.shape[0]):
+            _axpy(R_d_z1[k], x_i, _hv_W1[k])
+        for k in range(W1.shape[0]):
+            _hv_b1[k] += R_d_z1[k]
+        for l in range(W2.shape[0]):
+            _axpy(R_d_z2[l], h, _hv_W2[l])
+        for l in range(W2.shape[0]):
+            _axpy(d_z2[l], R_h, _hv_W2[l])
+        for l in range(W2.shape[0]):
+            _hv_b2[l] += R_d_z2[l]
+    return hv
+
+
+def _hessian_vector_of_chunks_weighted(W1, b1, W2, b2, _v, x, label, sample_weight, alpha, _bounds, _hv_parts):
+    """_hessian_vector_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_vector_of_rows_weighted(W1, b1, W2, b2, _v, x, label, sample_weight, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_chunks_weighted_in_parallel(W1, b1, W2, b2, _v, x, label, sample_weight, alpha, _bounds, _hv_parts):
+    """_hessian_vector_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_vector_of_rows_weighted(W1, b1, W2, b2, _v, x, label, sample_weight, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+def hessian_vector_weighted(W1, b1, W2, b2, _v, x, label, sample_weight, alpha=0.0001):
+    """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, W1.size + b1.size + W2.size + b2.size))
+    _chunked(_bounds, _hessian_vector_of_chunks_weighted, _hessian_vector_of_chunks_weighted_in_parallel)(W1, b1, W2, b2, _v, x, label, sample_weight, alpha, _bounds, _hv_parts)
+    return _combine(_hv_parts) * scale + penalty_hessian_vector(W1, b1, W2, b2, _v, alpha)
 
 
 def _loss_of_rows_weighted_numpy(W1, b1, W2, b2, alpha, x, label, sample_weight, _start, _stop):

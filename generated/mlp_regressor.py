@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "8cb7b8c6ef92ee88"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "15def778533ba1d9"
 
 SPEC = {
     'name': 'mlp_regressor',
@@ -36,7 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'y_hat',
     'hessian': False,
-    'hessian_vector': False,
+    'hessian_vector': True,
     'quadratic': False,
     'penalty': True,
     'hypers': [('alpha', 0.0001)],
@@ -690,6 +690,84 @@ def predict(W, b, v, c, x, alpha=0.0001):
     return out
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def penalty_hessian_vector(W, b, v, c, _v, alpha):
+    """(∂²R/∂p∂q)·v over the flat parameters, element-wise in each array."""
+    hv = np.zeros(W.size + b.size + v.size + 1)
+    _v_W = _v[0:W.size].reshape(W.shape)
+    _v_v = _v[W.size + b.size:W.size + b.size + v.size]
+    hv[0:W.size] = (_v_W*alpha).ravel()
+    hv[W.size + b.size:W.size + b.size + v.size] = (_v_v*alpha).ravel()
+    return hv
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_rows(W, b, v, c, _v, x, y, alpha, _start, _stop, hv):
+    """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
+    z1 = np.empty(W.shape[0], x.dtype)
+    h = np.empty(W.shape[0], x.dtype)
+    R_z1 = np.empty(W.shape[0], x.dtype)
+    R_h = np.empty(W.shape[0], x.dtype)
+    R_d_h = np.empty(W.shape[0], x.dtype)
+    R_d_z1 = np.empty(W.shape[0], x.dtype)
+    _v_W = _v[0:W.size].reshape(W.shape)
+    _hv_W = hv[0:W.size].reshape(W.shape)
+    _v_b = _v[W.size:W.size + b.size]
+    _hv_b = hv[W.size:W.size + b.size]
+    _v_v = _v[W.size + b.size:W.size + b.size + v.size]
+    _hv_v = hv[W.size + b.size:W.size + b.size + v.size]
+    _v_c = _v[W.size + b.size + v.size]
+    for i in range(_start, _stop):
+        x_i = x[i]
+        y_i = y[i]
+        for k in range(W.shape[0]):
+            z1[k] = b[k] + _dot(W[k], x_i)
+        for k in range(W.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        y_hat = c + _dot(v, h)
+        d_y_hat = -y_i + y_hat
+        for k in range(W.shape[0]):
+            R_z1[k] = _v_b[k] + _dot(_v_W[k], x_i)
+        for k in range(W.shape[0]):
+            R_h[k] = R_z1[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        R_y_hat = _v_c + _dot(_v_v, h) + _dot(v, R_h)
+        R_d_y_hat = R_y_hat
+        for k in range(W.shape[0]):
+            R_d_h[k] = _v_v[k]*d_y_hat + v[k]*R_d_y_hat
+            R_d_z1[k] = R_d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        for k in range(W.shape[0]):
+            _axpy(R_d_z1[k], x_i, _hv_W[k])
+        for k in range(W.shape[0]):
+            _hv_b[k] += R_d_z1[k]
+        _axpy(R_d_y_hat, h, _hv_v)
+        _axpy(d_y_hat, R_h, _hv_v)
+        hv[W.size + b.size + v.size] += R_d_y_hat
+    return hv
+
+
+def _hessian_vector_of_chunks(W, b, v, c, _v, x, y, alpha, _bounds, _hv_parts):
+    """_hessian_vector_of_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_vector_of_rows(W, b, v, c, _v, x, y, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_chunks_in_parallel(W, b, v, c, _v, x, y, alpha, _bounds, _hv_parts):
+    """_hessian_vector_of_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_vector_of_rows(W, b, v, c, _v, x, y, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+def hessian_vector(W, b, v, c, _v, x, y, alpha=0.0001):
+    """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, W.size + b.size + v.size + 1))
+    _chunked(_bounds, _hessian_vector_of_chunks, _hessian_vector_of_chunks_in_parallel)(W, b, v, c, _v, x, y, alpha, _bounds, _hv_parts)
+    return _combine(_hv_parts) * scale + penalty_hessian_vector(W, b, v, c, _v, alpha)
+
+
 def _loss_of_rows_numpy(W, b, v, c, alpha, x, y, _start, _stop):
     """Σ of the loss over rows start..stop, in NumPy."""
     _rows = _stop - _start
@@ -1158,6 +1236,73 @@ def loss_and_gradient_weighted(W, b, v, c, x, y, sample_weight, alpha=0.0001):
 def gradient_weighted(W, b, v, c, x, y, sample_weight, alpha=0.0001):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted(W, b, v, c, x, y, sample_weight, alpha)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_rows_weighted(W, b, v, c, _v, x, y, sample_weight, alpha, _start, _stop, hv):
+    """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
+    z1 = np.empty(W.shape[0], x.dtype)
+    h = np.empty(W.shape[0], x.dtype)
+    R_z1 = np.empty(W.shape[0], x.dtype)
+    R_h = np.empty(W.shape[0], x.dtype)
+    R_d_h = np.empty(W.shape[0], x.dtype)
+    R_d_z1 = np.empty(W.shape[0], x.dtype)
+    _v_W = _v[0:W.size].reshape(W.shape)
+    _hv_W = hv[0:W.size].reshape(W.shape)
+    _v_b = _v[W.size:W.size + b.size]
+    _hv_b = hv[W.size:W.size + b.size]
+    _v_v = _v[W.size + b.size:W.size + b.size + v.size]
+    _hv_v = hv[W.size + b.size:W.size + b.size + v.size]
+    _v_c = _v[W.size + b.size + v.size]
+    for i in range(_start, _stop):
+        x_i = x[i]
+        y_i = y[i]
+        for k in range(W.shape[0]):
+            z1[k] = b[k] + _dot(W[k], x_i)
+        for k in range(W.shape[0]):
+            h[k] = max(z1[k], 0.0)
+        y_hat = c + _dot(v, h)
+        d_y_hat = sample_weight[i]*(-y_i + y_hat)
+        for k in range(W.shape[0]):
+            R_z1[k] = _v_b[k] + _dot(_v_W[k], x_i)
+        for k in range(W.shape[0]):
+            R_h[k] = R_z1[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        R_y_hat = _v_c + _dot(_v_v, h) + _dot(v, R_h)
+        R_d_y_hat = R_y_hat*sample_weight[i]
+        for k in range(W.shape[0]):
+            R_d_h[k] = _v_v[k]*d_y_hat + v[k]*R_d_y_hat
+            R_d_z1[k] = R_d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)
+        for k in range(W.shape[0]):
+            _axpy(R_d_z1[k], x_i, _hv_W[k])
+        for k in range(W.shape[0]):
+            _hv_b[k] += R_d_z1[k]
+        _axpy(R_d_y_hat, h, _hv_v)
+        _axpy(d_y_hat, R_h, _hv_v)
+        hv[W.size + b.size + v.size] += R_d_y_hat
+    return hv
+
+
+def _hessian_vector_of_chunks_weighted(W, b, v, c, _v, x, y, sample_weight, alpha, _bounds, _hv_parts):
+    """_hessian_vector_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_vector_of_rows_weighted(W, b, v, c, _v, x, y, sample_weight, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_chunks_weighted_in_parallel(W, b, v, c, _v, x, y, sample_weight, alpha, _bounds, _hv_parts):
+    """_hessian_vector_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_vector_of_rows_weighted(W, b, v, c, _v, x, y, sample_weight, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+def hessian_vector_weighted(W, b, v, c, _v, x, y, sample_weight, alpha=0.0001):
+    """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
+    m = x.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, W.size + b.size + v.size + 1))
+    _chunked(_bounds, _hessian_vector_of_chunks_weighted, _hessian_vector_of_chunks_weighted_in_parallel)(W, b, v, c, _v, x, y, sample_weight, alpha, _bounds, _hv_parts)
+    return _combine(_hv_parts) * scale + penalty_hessian_vector(W, b, v, c, _v, alpha)
 
 
 def _loss_of_rows_weighted_numpy(W, b, v, c, alpha, x, y, sample_weight, _start, _stop):

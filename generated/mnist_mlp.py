@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "a7e7218defe2eeab"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "0b5fbc10245371a3"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "8de888198c37a9e7"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "0f52a5ad08e6b49d"
 
 SPEC = {
     'name': 'multinomial_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "04a198a6204d0927"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "e90aac5859e79c8a"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "fa470c52e426d617"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "7e4cb446edddd129"
+GENERATOR_SHA256 = "4193e9176c2114db"
+BODY_SHA256 = "239488fea10dcf48"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -36,7 +36,7 @@ SPEC = {
     'classes_dim': None,
     'output': 'p',
     'hessian': False,
-    'hessian_vector': False,
+    'hessian_vector': True,
     'quadratic': False,
     'penalty': False,
     'hypers': [],
@@ -682,6 +682,78 @@ def predict(theta1, b1, theta2, b2, point):
     return out
 
 
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_rows(theta1, b1, theta2, b2, _v, point, colour, _start, _stop, hv):
+    """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
+    z1 = np.empty(theta1.shape[0], point.dtype)
+    a = np.empty(theta1.shape[0], point.dtype)
+    d_a = np.empty(theta1.shape[0], point.dtype)
+    R_z1 = np.empty(theta1.shape[0], point.dtype)
+    R_a = np.empty(theta1.shape[0], point.dtype)
+    R_d_a = np.empty(theta1.shape[0], point.dtype)
+    R_d_z1 = np.empty(theta1.shape[0], point.dtype)
+    _v_theta1 = _v[0:theta1.size].reshape(theta1.shape)
+    _hv_theta1 = hv[0:theta1.size].reshape(theta1.shape)
+    _v_b1 = _v[theta1.size:theta1.size + b1.size]
+    _hv_b1 = hv[theta1.size:theta1.size + b1.size]
+    _v_theta2 = _v[theta1.size + b1.size:theta1.size + b1.size + theta2.size]
+    _hv_theta2 = hv[theta1.size + b1.size:theta1.size + b1.size + theta2.size]
+    _v_b2 = _v[theta1.size + b1.size + theta2.size]
+    for i in range(_start, _stop):
+        point_i = point[i]
+        colour_i = colour[i]
+        for k in range(theta1.shape[0]):
+            z1[k] = b1[k] + _dot(theta1[k], point_i)
+        for k in range(theta1.shape[0]):
+            a[k] = _sigmoid(z1[k])
+        z2 = b2 + _dot(theta2, a)
+        p = _sigmoid(z2)
+        d_z2 = -colour_i + p
+        for k in range(theta1.shape[0]):
+            d_a[k] = theta2[k]*d_z2
+        for k in range(theta1.shape[0]):
+            R_z1[k] = _v_b1[k] + _dot(_v_theta1[k], point_i)
+        for k in range(theta1.shape[0]):
+            R_a[k] = R_z1[k]*a[k]*(1.0 - a[k])
+        R_z2 = _v_b2 + _dot(_v_theta2, a) + _dot(theta2, R_a)
+        R_p = R_z2*p*(1.0 - p)
+        R_d_z2 = R_p
+        for k in range(theta1.shape[0]):
+            R_d_a[k] = _v_theta2[k]*d_z2 + theta2[k]*R_d_z2
+            R_d_z1[k] = R_a[k]*d_a[k]*(1.0 - 2.0*a[k]) + R_d_a[k]*a[k]*(1.0 - a[k])
+        for k in range(theta1.shape[0]):
+            _axpy(R_d_z1[k], point_i, _hv_theta1[k])
+        for k in range(theta1.shape[0]):
+            _hv_b1[k] += R_d_z1[k]
+        _axpy(R_d_z2, a, _hv_theta2)
+        _axpy(d_z2, R_a, _hv_theta2)
+        hv[theta1.size + b1.size + theta2.size] += R_d_z2
+    return hv
+
+
+def _hessian_vector_of_chunks(theta1, b1, theta2, b2, _v, point, colour, _bounds, _hv_parts):
+    """_hessian_vector_of_rows over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_vector_of_rows(theta1, b1, theta2, b2, _v, point, colour, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_chunks_in_parallel(theta1, b1, theta2, b2, _v, point, colour, _bounds, _hv_parts):
+    """_hessian_vector_of_rows over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_vector_of_rows(theta1, b1, theta2, b2, _v, point, colour, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+def hessian_vector(theta1, b1, theta2, b2, _v, point, colour):
+    """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
+    m = point.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, theta1.size + b1.size + theta2.size + 1))
+    _chunked(_bounds, _hessian_vector_of_chunks, _hessian_vector_of_chunks_in_parallel)(theta1, b1, theta2, b2, _v, point, colour, _bounds, _hv_parts)
+    return _combine(_hv_parts) * scale
+
+
 def _loss_of_rows_numpy(theta1, b1, theta2, b2, point, colour, _start, _stop):
     """Σ of the loss over rows start..stop, in NumPy."""
     _rows = _stop - _start
@@ -1158,6 +1230,78 @@ def loss_and_gradient_weighted(theta1, b1, theta2, b2, point, colour, sample_wei
 def gradient_weighted(theta1, b1, theta2, b2, point, colour, sample_weight):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted(theta1, b1, theta2, b2, point, colour, sample_weight)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_rows_weighted(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _start, _stop, hv):
+    """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
+    z1 = np.empty(theta1.shape[0], point.dtype)
+    a = np.empty(theta1.shape[0], point.dtype)
+    d_a = np.empty(theta1.shape[0], point.dtype)
+    R_z1 = np.empty(theta1.shape[0], point.dtype)
+    R_a = np.empty(theta1.shape[0], point.dtype)
+    R_d_a = np.empty(theta1.shape[0], point.dtype)
+    R_d_z1 = np.empty(theta1.shape[0], point.dtype)
+    _v_theta1 = _v[0:theta1.size].reshape(theta1.shape)
+    _hv_theta1 = hv[0:theta1.size].reshape(theta1.shape)
+    _v_b1 = _v[theta1.size:theta1.size + b1.size]
+    _hv_b1 = hv[theta1.size:theta1.size + b1.size]
+    _v_theta2 = _v[theta1.size + b1.size:theta1.size + b1.size + theta2.size]
+    _hv_theta2 = hv[theta1.size + b1.size:theta1.size + b1.size + theta2.size]
+    _v_b2 = _v[theta1.size + b1.size + theta2.size]
+    for i in range(_start, _stop):
+        point_i = point[i]
+        colour_i = colour[i]
+        for k in range(theta1.shape[0]):
+            z1[k] = b1[k] + _dot(theta1[k], point_i)
+        for k in range(theta1.shape[0]):
+            a[k] = _sigmoid(z1[k])
+        z2 = b2 + _dot(theta2, a)
+        p = _sigmoid(z2)
+        d_z2 = sample_weight[i]*(-colour_i + p)
+        for k in range(theta1.shape[0]):
+            d_a[k] = theta2[k]*d_z2
+        for k in range(theta1.shape[0]):
+            R_z1[k] = _v_b1[k] + _dot(_v_theta1[k], point_i)
+        for k in range(theta1.shape[0]):
+            R_a[k] = R_z1[k]*a[k]*(1.0 - a[k])
+        R_z2 = _v_b2 + _dot(_v_theta2, a) + _dot(theta2, R_a)
+        R_p = R_z2*p*(1.0 - p)
+        R_d_z2 = R_p*sample_weight[i]
+        for k in range(theta1.shape[0]):
+            R_d_a[k] = _v_theta2[k]*d_z2 + theta2[k]*R_d_z2
+            R_d_z1[k] = R_a[k]*d_a[k]*(1.0 - 2.0*a[k]) + R_d_a[k]*a[k]*(1.0 - a[k])
+        for k in range(theta1.shape[0]):
+            _axpy(R_d_z1[k], point_i, _hv_theta1[k])
+        for k in range(theta1.shape[0]):
+            _hv_b1[k] += R_d_z1[k]
+        _axpy(R_d_z2, a, _hv_theta2)
+        _axpy(d_z2, R_a, _hv_theta2)
+        hv[theta1.size + b1.size + theta2.size] += R_d_z2
+    return hv
+
+
+def _hessian_vector_of_chunks_weighted(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _bounds, _hv_parts):
+    """_hessian_vector_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_vector_of_rows_weighted(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+@numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
+def _hessian_vector_of_chunks_weighted_in_parallel(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _bounds, _hv_parts):
+    """_hessian_vector_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
+    for _chunk in numba.prange(len(_bounds) - 1):
+        _hessian_vector_of_rows_weighted(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+def hessian_vector_weighted(theta1, b1, theta2, b2, _v, point, colour, sample_weight):
+    """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
+    m = point.shape[0]
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, theta1.size + b1.size + theta2.size + 1))
+    _chunked(_bounds, _hessian_vector_of_chunks_weighted, _hessian_vector_of_chunks_weighted_in_parallel)(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _bounds, _hv_parts)
+    return _combine(_hv_parts) * scale
 
 
 def _loss_of_rows_weighted_numpy(theta1, b1, theta2, b2, point, colour, sample_weight, _start, _stop):

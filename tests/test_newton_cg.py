@@ -116,8 +116,9 @@ def test_newton_cg_on_two_thousand_features_forms_no_p_by_p_matrix(monkeypatch):
 
 
 def test_newton_cg_keeps_a_network_descending():
-    """A network has no derived Hessian: the products are differences of gradients, curvature
-    ≤ 0 is met, and the damped step still lowers J at every iteration."""
+    """A network's Hessian is not positive definite: curvature ≤ 0 is met (its products
+    are the generated R-pass, tests/test_hessian_vector_networks.py), and the damped step
+    still lowers J at every iteration."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal((300, 2))
     y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)

@@ -404,8 +404,9 @@ def assigned(statement: Statement) -> str | None:
 
 
 def is_result(name: str) -> bool:
-    """Whether a kernel returns what is written into `name`: the loss, a gradient, the output."""
-    return name in RESULTS or name.startswith(("g_", "_g_"))
+    """Whether a kernel returns what is written into `name`: the loss, a gradient, the output,
+    a parameter's block of H·v (`_hv_p`, a view into hv)."""
+    return name in RESULTS or name.startswith(("g_", "_g_", "_hv_"))
 
 
 def prune(statements: list[Statement], written=assigned) -> list[Statement]:

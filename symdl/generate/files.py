@@ -21,6 +21,7 @@ from symdl.generate.block import BlockEmitter
 from symdl.generate.numpy_tier import NumPyTierEmitter
 from symdl.generate.block import unsupported as block_unsupported
 from symdl.generate.csr import csr_kernels, unsupported as csr_unsupported
+from symdl.generate.directional import directional
 from symdl.generate.rows import RowsEmitter
 from symdl.generate.templates import MODULE
 from symdl.model import Affine, Model
@@ -97,8 +98,9 @@ def spec(model: Model, derived: Derived) -> dict:
         "output": model.output_tensor.name if model.output_tensor else None,
         "hessian": curvature is not None and layout_of(model) != "blas",  # blas writes none
         # hessian_vector(params, _v, data): H·v without forming H (Newton-CG)
-        "hessian_vector": (curvature is not None and layout_of(model) != "blas"
-                           and model.features is not None),
+        # (the curvature kinds' own, or the R-pass of generate.directional for a network)
+        "hessian_vector": ((curvature is not None or directional(derived) is not None)
+                           and layout_of(model) != "blas" and model.features is not None),
         # no second derivative depends on a parameter: one Newton step reaches the minimiser
         "quadratic": bool(curvature is not None and curvature.quadratic),
         "penalty": model.penalty_expr != 0,

@@ -21,7 +21,9 @@ import sympy as sp
 
 from symdl.derive import LSE, ONEHOT, SAMPLE_WEIGHT, adjoint_symbol
 from symdl.errors import DerivationError
+from symdl.generate.directional import Directional, R_LSE, direction_symbol, directional, r_symbol
 from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
+from symdl.generate.printer import ArrayPrinter
 from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_HESSIAN_VECTOR, KERNEL_PLAIN,
                                       KERNEL_PREDICT, KERNEL_ROWS_CHUNK)
 from symdl.model import Affine, Let
@@ -107,6 +109,13 @@ class RowsEmitter(Emitter):
 
     # -- node methods: backward --
     def backward(self) -> list[Statement]:
+        lines = self.adjoint_statements()
+        for gradient in self.derived.gradients:
+            lines.extend(self.accumulate(gradient, self.names))
+        return lines
+
+    def adjoint_statements(self) -> list[Statement]:
+        """δt for every junction, latest first (the backward pass without the gradients)."""
         lines = []
         names = self.names
         for adjoint in self.derived.adjoints:
@@ -118,8 +127,6 @@ class RowsEmitter(Emitter):
                 terms.append(self._transpose_product(step))
             loop = None if tensor.is_scalar else tensor.shape[0]
             lines += sums + [Statement(f"{target} = {' + '.join(terms) or '0.0'}", loop)]
-        for gradient in self.derived.gradients:
-            lines.extend(self.accumulate(gradient, names))
         return lines
 
     def _transpose_product(self, step: Affine) -> str:
@@ -301,7 +308,7 @@ class RowsEmitter(Emitter):
     def curvature_kernels(self) -> list[str]:
         curvature = self.derived.curvature
         if curvature is None:
-            return []
+            return self.directional_penalty_kernel() + self.directional_kernel()
         kernels = self.penalty_hessian_kernel(curvature) + self.hessian_kernel(curvature)
         kernels += self.penalty_hessian_vector_kernel(curvature)
         kernels += self.hessian_vector_kernel(curvature)
@@ -429,7 +436,7 @@ class RowsEmitter(Emitter):
         """The weighted Hessian kernel, where a Hessian is derived (Σ_i w_i ∂²ℓ⁽ⁱ⁾/∂p∂q)."""
         curvature = self.derived.curvature
         if curvature is None:
-            return []
+            return self.directional_kernel()
         return self.hessian_kernel(curvature) + self.hessian_vector_kernel(curvature)
 
     # -- H·v without H: the Hessian-vector product of every curvature kind (Newton-CG) --
@@ -467,10 +474,16 @@ class RowsEmitter(Emitter):
             second = self.weighted_loss(self.print(curvature.second, names))
             lines = self.forward() + [Statement(
                 f"_affine_hv_add({second}, {curvature.affine.input.name}_i, {v}, hv, 0, -1)")]
+        return self.hessian_vector_entry(lines, self.local_arrays(False))
+
+    def hessian_vector_entry(self, lines: list[Statement], arrays: list[str]) -> list[str]:
+        """The kernel `hessian_vector` around one sample's statements `lines` that add its
+        (∂²ℓ/∂p∂q)·v into hv: over the chunks of rows, then the entry point."""
+        v = self.VECTOR
         args = [p.name for p in self.model.params] + [v] + self.data_args() + self.hyper_args()
         rows = f"_hessian_vector_of_rows{self.suffix}"
         chunk = self.chunk_function(
-            rows, args + ["_start", "_stop", "hv"], self.local_arrays(False), [], prune(lines),
+            rows, args + ["_start", "_stop", "hv"], arrays, [], prune(lines),
             "hv", "Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv.")
         chunks, run = self.chunks_functions(f"_hessian_vector_of_chunks{self.suffix}", rows,
                                             args, buffers=["_hv"])
@@ -483,6 +496,167 @@ class RowsEmitter(Emitter):
             result=self.scaled("_combine(_hv_parts)") + penalty,
             doc="H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H.")
         return [chunk, *chunks, self.entry_names(kernel)]
+
+    # -- H·v of a model whose Hessian has no closed form: the R-pass (generate.directional) --
+    @cached_property
+    def directional(self) -> Directional | None:
+        return directional(self.derived)
+
+    @cached_property
+    def directional_names(self) -> dict:
+        """How the R-pass spells R{t}: R_t (R_t[k]) for an intermediate, R_d_t for its
+        adjoint, and v's block _v_p (_v_p[k]) for a parameter p."""
+        names = dict(self.names)
+        for tensor in self.model.tensors.values():
+            unit = "" if tensor.is_scalar else f"[{self.index(tensor.shape[0])}]"
+            if tensor.role == "param":
+                names[r_symbol(tensor.symbol)] = f"_v_{tensor.name}{unit}"
+            elif tensor.role == "intermediate":
+                names[r_symbol(tensor.symbol)] = f"R_{tensor.name}{unit}"
+                names[r_symbol(adjoint_symbol(tensor))] = f"R_d_{tensor.name}{unit}"
+        names[R_LSE] = "R_lse"
+        return names
+
+    def directional_kernel(self) -> list[str]:
+        """`hessian_vector(params, _v, data)` by Pearlmutter's R-pass: for each sample the
+        forward pass and the adjoints, then R of each (`directional_forward`,
+        `directional_backward`), then R of each gradient added into hv
+        (`directional_accumulate`). Exact (each R-statement is SymPy's derivative of a
+        statement of the gradient), with a ReLU's step taken as flat (δ = 0)."""
+        found = self.directional
+        if found is None:
+            return []
+        names = self.directional_names
+        lines = self.forward()
+        if self.model.loss_kind == "softmax_cross_entropy":
+            lines.append(Statement(f"lse = _logsumexp({self.model.loss_input.name})"))
+        lines += self.adjoint_statements() + self.directional_forward(found, names)
+        lines += self.directional_backward(found, names)
+        for gradient, value in found.gradients:
+            lines += self.directional_accumulate(gradient, value, names)
+        return self.hessian_vector_entry(lines, self.directional_arrays())
+
+    def directional_arrays(self) -> list[str]:
+        """The work arrays of the R-pass (R_t and R_d_t beside t and d_t), and v's and hv's
+        blocks as views shaped like their parameters."""
+        arrays = self.local_arrays(True)
+        arrays += [f"R_{line}" for line in arrays if " = np.empty(" in line]
+        for p in self.model.params:
+            arrays.append(f"_v_{p.name} = {self.block_of(self.VECTOR, p)}")
+            if not p.is_scalar:
+                arrays.append(f"_hv_{p.name} = {self.block_of('hv', p)}")
+        return arrays
+
+    def block_of(self, flat: str, param, shaped=True) -> str:
+        """Code for a parameter's block of the flat vector `flat`: an element for a number,
+        a slice for a vector, and for a matrix (when `shaped`) a slice reshaped like it."""
+        start = self.offsets()[param.name]
+        if param.is_scalar:
+            return f"{flat}[{start}]"
+        stop = f"{param.name}.size" if start == "0" else f"{start} + {param.name}.size"
+        reshape = f".reshape({param.name}.shape)" if shaped and len(param.shape) > 1 else ""
+        return f"{flat}[{start}:{stop}]{reshape}"
+
+    def directional_forward(self, found: Directional, names) -> list[Statement]:
+        """R of every step's output, in the forward pass's order."""
+        lines = []
+        for step, value in found.forward:
+            if isinstance(step, Affine):
+                lines.append(self.directional_affine(step))
+                continue
+            loop = None if step.out.is_scalar else step.out.shape[0]
+            sums, printed = self.reduced(value, names)
+            lines += sums + [Statement(f"{names[r_symbol(step.out.symbol)]} = {printed}", loop)]
+        if found.reads_lse:  # R{log Σ_c e^{z_c}} = Σ_c softmax_c · R{z_c}
+            z = self.model.loss_input
+            c = self.index(z.shape[0])
+            lines += [Statement("R_lse = 0.0"),
+                      Statement(f"R_lse += _exp({z.name}[{c}] - lse)*R_{z.name}[{c}]", z.shape[0],
+                                alone=True)]
+        return lines
+
+    def directional_affine(self, step: Affine) -> Statement:
+        """R{W·x + b} = R{W}·x + W·R{x} + R{b}, where R{x} = 0 for data."""
+        weight, direction = step.weight.name, f"_v_{step.weight.name}"
+        out, loop, unit = f"R_{step.out.name}", None, ""
+        if not step.out.is_scalar:
+            k = self.index(step.out.shape[0])
+            unit, loop = f"[{k}]", step.out.shape[0]
+        terms = [f"_v_{step.bias.name}{unit}"] if step.bias is not None else []
+        terms.append(self.dot_input(direction + unit, step.input))
+        if step.input.role != "data":
+            terms.append(f"_dot({weight}{unit}, R_{step.input.name})")
+        return Statement(f"{out}{unit} = {' + '.join(terms)}", loop)
+
+    def directional_backward(self, found: Directional, names) -> list[Statement]:
+        """R of every adjoint, latest first: R of its element-wise part, and for each affine
+        map that reads it R{Wᵀ·δout} = R{W}ᵀ·δout + Wᵀ·R{δout}."""
+        lines = []
+        for adjoint, value in found.adjoints:
+            tensor = adjoint.tensor
+            sums, local = self.reduced(value, names)
+            terms = [] if value == 0 else [local]
+            for step in adjoint.through:
+                k, w, out = self.index(tensor.shape[0]), step.weight.name, step.out.name
+                if step.out.is_scalar:
+                    terms += [f"_v_{w}[{k}]*d_{out}", f"{w}[{k}]*R_d_{out}"]
+                else:
+                    terms += [f"_dot_column(_v_{w}, {k}, d_{out})", f"_dot_column({w}, {k}, R_d_{out})"]
+            loop = None if tensor.is_scalar else tensor.shape[0]
+            target = names[r_symbol(adjoint_symbol(tensor))]
+            lines += sums + [Statement(f"{target} = {' + '.join(terms) or '0.0'}", loop)]
+        return lines
+
+    def directional_accumulate(self, gradient, value, names) -> list[Statement]:
+        """R{∂ℓ/∂p}, p's block of one sample's H·v, added into hv: R of its element-wise part,
+        and for each affine map p is the weight of, R{δout ⊗ x} = R{δout} ⊗ x + δout ⊗ R{x}
+        (R{x} = 0 for data), or the bias of, R{δout}."""
+        param = gradient.param
+        block = f"hv[{self.offsets()[param.name]}]" if param.is_scalar else f"_hv_{param.name}"
+        loop = None if param.is_scalar else param.shape[0]
+        lines = []
+        if value != 0:
+            unit = "" if param.is_scalar else f"[{self.index(param.shape[0])}]"
+            sums, local = self.reduced(value, names)
+            lines += sums + [Statement(f"{block}{unit} += {local}", loop)]
+        for step in gradient.as_weight:
+            out, unit, dim = step.out.name, "", None
+            if not step.out.is_scalar:
+                unit, dim = f"[{self.index(step.out.shape[0])}]", step.out.shape[0]
+            lines.append(Statement(self.axpy_input(f"R_d_{out}{unit}", step.input, block + unit), dim))
+            if step.input.role != "data":
+                lines.append(Statement(f"_axpy(d_{out}{unit}, R_{step.input.name}, {block}{unit})", dim))
+        for step in gradient.as_bias:
+            unit = "" if step.out.is_scalar else f"[{self.index(step.out.shape[0])}]"
+            lines.append(Statement(f"{block}{unit} += R_d_{step.out.name}{unit}", loop))
+        return lines
+
+    def directional_penalty_kernel(self) -> list[str]:
+        """`penalty_hessian_vector(params, _v)`: R{∂R/∂p} = Σ_q ∂²R/∂p∂q · v_q of the penalty,
+        element-wise over each parameter's array (`Directional.penalty`)."""
+        found = self.directional
+        if found is None or not self.has_penalty:
+            return []
+        params, v = self.model.params, self.VECTOR
+        names = {t.symbol: t.name for t in params + self.model.hypers}
+        names.update({direction_symbol(p): f"_v_{p.name}" for p in params})
+        arrays = {t.symbol for t in params if not t.is_scalar}
+        arrays |= {direction_symbol(t) for t in params if not t.is_scalar}
+        read = set().union(*(value.free_symbols for value in found.penalty.values()))
+        body = [f"hv = np.zeros({self.flat_size()})"]
+        body += [f"_v_{q.name} = {self.block_of(v, q)}" for q in params if direction_symbol(q) in read]
+        for p in params:
+            value = found.penalty[p.name]
+            if value == 0:
+                continue
+            printed = ArrayPrinter(names).doprint(value)
+            if value.free_symbols & arrays and not p.is_scalar:
+                printed = f"({printed}).ravel()"
+            body.append(f"{self.block_of('hv', p, shaped=False)} = {printed}")
+        return [KERNEL_PLAIN.substitute(
+            name="penalty_hessian_vector", args=", ".join([p.name for p in params] + [v] + self.hyper_args()),
+            body=self._indent(body, 4), result="hv",
+            doc="(∂²R/∂p∂q)·v over the flat parameters, element-wise in each array.")]
 
     def flat_size(self) -> str:
         """Code for the number of flat parameters, P."""

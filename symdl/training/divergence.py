@@ -90,7 +90,7 @@ class DivergenceWatch:
 def largest_curvature(module, params, data, estimate=True) -> float | None:
     """λ_max of the Hessian of J at `params`: from the model's generated `hessian` kernel, or,
     for a model without one and with `estimate`, by power iteration on Hessian-vector products
-    (`power_iteration`), which need only the gradient kernel.
+    (`power_iteration`): the generated `hessian_vector` kernel, or differences of gradients.
 
     None when there is no Hessian to use (and no estimate asked for) or it is not finite there.
     """
@@ -103,11 +103,14 @@ def largest_curvature(module, params, data, estimate=True) -> float | None:
 
 
 def hessian_vector_product(module, params, data, vector) -> np.ndarray:
-    """H·v at `params` by central differences of the fused gradient kernel.
+    """H·v at `params`: the generated `hessian_vector` kernel where the model has one
+    (SPEC["hessian_vector"]: exact), else central differences of the fused gradient kernel.
 
     (∇J(p + εv) − ∇J(p − εv)) / 2ε, ε = √(machine ε)·(1 + ‖p‖)/‖v‖: the error is O(ε²)
     in truncation and about √(machine ε) relative in rounding, plenty for a step size.
     """
+    if module.SPEC.get("hessian_vector"):
+        return np.asarray(module.hessian_vector(*params, vector, *data), dtype=np.float64)
     here = flat(params)
     size = np.sqrt(np.finfo(np.float64).eps) * (1.0 + np.linalg.norm(here)) / np.linalg.norm(vector)
     ahead = module.loss_and_gradient(*unflat(here + size * vector, params), *data)[1:]
@@ -117,8 +120,8 @@ def hessian_vector_product(module, params, data, vector) -> np.ndarray:
 
 def power_iteration(module, params, data, iterations=50, rtol=1e-3) -> float | None:
     """The Hessian's eigenvalue of largest magnitude at `params`, by power iteration on
-    Hessian-vector products (each two gradient passes): the curvature a step must respect
-    where symdl derives no Hessian (a network, a penalised model).
+    Hessian-vector products (the generated kernel's, or two gradient passes each): the
+    curvature a step must respect where symdl derives no Hessian (a network, a penalised model).
 
     Starts from a fixed random vector (so the result repeats), stops when the Rayleigh
     quotient changes by less than `rtol` relative; None when it is not finite.

@@ -30,8 +30,19 @@ PIVOT_CUTOFF = 1e-8
 `_newton_direction` to the eigendecomposition, which tells rounding from curvature."""
 
 
+PRODUCT_COLUMNS = 2000
+"""Newton's method builds the Hessian of a model without a `hessian` kernel from this many
+Hessian-vector products at most (one per parameter, `hessian_from_products`); beyond, the
+P passes and the P × P matrix cost more than Newton-CG's few products."""
+
+
 def newton(module, params, data, epochs, record, stopping):
     """Newton's method with the generated Hessian, damped so that every step lowers J.
+
+    The Hessian is the generated `hessian` kernel's, or, for a model with only the exact
+    `hessian_vector` kernel (a network: symdl.generate.directional), P of its products, one
+    per unit vector (`hessian_from_products`): P passes over the data, for P up to
+    PRODUCT_COLUMNS.
 
     The step d solves H d = ∇J (for logistic regression this is IRLS: H = Xᵀ diag(h(1−h)) X,
     003 §3.3). When H is not positive definite (Cholesky fails) a multiple of the identity is
@@ -41,13 +52,29 @@ def newton(module, params, data, epochs, record, stopping):
     iterations, at ‖∇J‖₂ ≤ tol, when no step of at least 10⁻¹⁰·d qualifies, or, without a
     tol, once the decrease the step predicts, ∇J·d/2, is below NEWTON_ROUNDING·|J|.
     """
-    if not module.SPEC["hessian"]:
+    spec = module.SPEC
+    if spec["hessian"]:
+        def hessian(params):
+            return np.asarray(module.hessian(*params, *data))
+    elif spec.get("hessian_vector"):
+        size = flat(params).size
+        if size > PRODUCT_COLUMNS:
+            raise optimizers.OptimizerError(
+                f"{spec['name']}: Newton's method would build its {size} × {size} Hessian from "
+                f"{size} Hessian-vector products (more than {PRODUCT_COLUMNS}); use "
+                f"optimizer='newton-cg', which needs a few products per step, or 'lbfgs'")
+        product = hessian_vector_product(module, data)
+
+        def hessian(params):
+            return hessian_from_products(product, params)
+    else:
         raise optimizers.OptimizerError(
-            f"{module.SPEC['name']}: "
-            f"{module.SPEC.get('no_hessian', 'symdl derives no Hessian for this model')}, so "
+            f"{spec['name']}: "
+            f"{spec.get('no_hessian', 'symdl derives no Hessian for this model')}, so "
             f"Newton's method is not available; use optimizer='lbfgs'")
+
     def direction(params, gradient):
-        return _newton_direction(np.asarray(module.hessian(*params, *data)), gradient)
+        return _newton_direction(hessian(params), gradient)
     with threads.serial_blas():  # P × P solves: see threads.serial_blas (one switch a run)
         return _damped_iterations(module, params, data, epochs, record, stopping, direction)
 
@@ -156,7 +183,8 @@ def hessian_vector_product(module, data):
     """(params, v) → H·v over the flat parameters, for `newton_cg`.
 
     The generated `hessian_vector` kernel, exact, where the model has one (the affine,
-    softmax, linear and scalar curvature kinds). Otherwise (a network, a model with a kink)
+    softmax, linear and scalar curvature kinds, and the R-pass of a smooth network:
+    symdl.generate.directional). Otherwise (a model with a kink, a sum over a dimension)
     the central difference of the generated gradient along v,
     (∇J(θ + εv) − ∇J(θ − εv)) / 2ε with ε = DIFFERENCE_STEP·(1 + ‖θ‖)/‖v‖: two gradient
     passes, accurate to about 1e-10 of ‖H‖·‖v‖ where J is smooth; where it is not (|w| at
@@ -175,6 +203,20 @@ def hessian_vector_product(module, data):
         behind = module.loss_and_gradient(*unflat(here - step * v, params), *data)[1:]
         return (flat(ahead) - flat(behind)) / (2 * step)
     return difference
+
+
+def hessian_from_products(product, params) -> np.ndarray:
+    """The P × P Hessian at `params`, column j the exact product H·e_j (`product` from
+    `hessian_vector_product` with the generated kernel), made symmetric: the products are
+    exact, so (H + Hᵀ)/2 removes rounding only."""
+    size = flat(params).size
+    columns = np.empty((size, size))
+    unit = np.zeros(size)
+    for j in range(size):
+        unit[j] = 1.0
+        columns[:, j] = product(params, unit)
+        unit[j] = 0.0
+    return (columns + columns.T) / 2
 
 
 def _newton_direction(hessian, gradient):
