@@ -353,7 +353,8 @@ def fit(ref, x, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100, batch_
         params = [np.array(p) if isinstance(p, np.ndarray) else p
                   for p in inputs.checked_params(spec, params, bound, dtype)]
     scored = epoch_metrics or validation_data is not None
-    over_chunks = Kernels(data, also=("hessian",) * (optimizer == "newton") + ("scores",) * scored)
+    hessian = optimizer == "newton" and spec["hessian"]  # else Newton differences gradients
+    over_chunks = Kernels(data, also=("hessian",) * hessian + ("scores",) * scored)
     validation = _validation(module, data, validation_data, params, sizes)
 
     def epoch_scores(params):
