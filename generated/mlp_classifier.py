@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "4193e9176c2114db"
-BODY_SHA256 = "68d43d9df5bbb54d"
+GENERATOR_SHA256 = "91e7021136defb62"
+BODY_SHA256 = "0aaafe523bf9c019"
 
 SPEC = {
     'name': 'mlp_classifier',
@@ -454,6 +454,17 @@ def _rows_outer_add(a, d, g_t, b):
             x = a[r, j]
             for k in range(g_t.shape[1]):
                 g_t[j, k] += x * d[r, k]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_outer_add_units(a, d, g, b):
+    """g[k, j] += Σ_r d[r, k]·a[r, j]: a weight matrix's block of H·v, held as (units, inputs)
+    (a view into the flat product, so not transposed)."""
+    for r in range(b):
+        for k in range(g.shape[0]):
+            d_k = d[r, k]
+            for j in range(g.shape[1]):
+                g[k, j] += d_k * a[r, j]
 
 
 @numba.njit(fastmath=FASTMATH, error_model="numpy")

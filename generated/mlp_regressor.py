@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "4193e9176c2114db"
-BODY_SHA256 = "15def778533ba1d9"
+GENERATOR_SHA256 = "91e7021136defb62"
+BODY_SHA256 = "cdc6b265df5e8240"
 
 SPEC = {
     'name': 'mlp_regressor',
@@ -456,6 +456,17 @@ def _rows_outer_add(a, d, g_t, b):
 
 
 @numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_outer_add_units(a, d, g, b):
+    """g[k, j] += Σ_r d[r, k]·a[r, j]: a weight matrix's block of H·v, held as (units, inputs)
+    (a view into the flat product, so not transposed)."""
+    for r in range(b):
+        for k in range(g.shape[0]):
+            d_k = d[r, k]
+            for j in range(g.shape[1]):
+                g[k, j] += d_k * a[r, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
 def _rows_add(d, g, b):
     """g[k] += Σ_r d[r, k]: a bias vector's gradient over the block."""
     for r in range(b):
@@ -702,69 +713,83 @@ def penalty_hessian_vector(W, b, v, c, _v, alpha):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def _hessian_vector_of_rows(W, b, v, c, _v, x, y, alpha, _start, _stop, hv):
+def _hessian_vector_of_rows(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, _start, _stop, hv):
     """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
-    z1 = np.empty(W.shape[0], x.dtype)
-    h = np.empty(W.shape[0], x.dtype)
-    R_z1 = np.empty(W.shape[0], x.dtype)
-    R_h = np.empty(W.shape[0], x.dtype)
-    R_d_h = np.empty(W.shape[0], x.dtype)
-    R_d_z1 = np.empty(W.shape[0], x.dtype)
-    _v_W = _v[0:W.size].reshape(W.shape)
+    z1 = np.empty((BLOCK, W.shape[0]), x.dtype)
+    h = np.empty((BLOCK, W.shape[0]), x.dtype)
+    y_hat = np.empty(BLOCK, x.dtype)
+    d_y_hat = np.empty(BLOCK, x.dtype)
+    R_z1 = np.empty((BLOCK, W.shape[0]), x.dtype)
+    R_h = np.empty((BLOCK, W.shape[0]), x.dtype)
+    R_y_hat = np.empty(BLOCK, x.dtype)
+    R_d_y_hat = np.empty(BLOCK, x.dtype)
+    R_d_h = np.empty((BLOCK, W.shape[0]), x.dtype)
+    R_d_z1 = np.empty((BLOCK, W.shape[0]), x.dtype)
     _hv_W = hv[0:W.size].reshape(W.shape)
     _v_b = _v[W.size:W.size + b.size]
     _hv_b = hv[W.size:W.size + b.size]
     _v_v = _v[W.size + b.size:W.size + b.size + v.size]
     _hv_v = hv[W.size + b.size:W.size + b.size + v.size]
     _v_c = _v[W.size + b.size + v.size]
-    for i in range(_start, _stop):
-        x_i = x[i]
-        y_i = y[i]
-        for k in range(W.shape[0]):
-            z1[k] = b[k] + _dot(W[k], x_i)
-        for k in range(W.shape[0]):
-            h[k] = max(z1[k], 0.0)
-        y_hat = c + _dot(v, h)
-        d_y_hat = -y_i + y_hat
-        for k in range(W.shape[0]):
-            R_z1[k] = _v_b[k] + _dot(_v_W[k], x_i)
-        for k in range(W.shape[0]):
-            R_h[k] = R_z1[k]*(1.0 if z1[k] > 0.0 else 0.0)
-        R_y_hat = _v_c + _dot(_v_v, h) + _dot(v, R_h)
-        R_d_y_hat = R_y_hat
-        for k in range(W.shape[0]):
-            R_d_h[k] = _v_v[k]*d_y_hat + v[k]*R_d_y_hat
-            R_d_z1[k] = R_d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)
-        for k in range(W.shape[0]):
-            _axpy(R_d_z1[k], x_i, _hv_W[k])
-        for k in range(W.shape[0]):
-            _hv_b[k] += R_d_z1[k]
-        _axpy(R_d_y_hat, h, _hv_v)
-        _axpy(d_y_hat, R_h, _hv_v)
-        hv[W.size + b.size + v.size] += R_d_y_hat
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _rows_affine(_x, _W_t, b, z1, _size)
+        for _r in range(_size):
+            for k in range(W.shape[0]):
+                h[_r, k] = max(z1[_r, k], 0.0)
+        _rows_dot(h, v, y_hat, _size)
+        for _r in range(_size):
+            y_hat[_r] += c
+            d_y_hat[_r] = -_y[_r] + y_hat[_r]
+        _rows_affine(_x, _v_W_t, _v_b, R_z1, _size)
+        for _r in range(_size):
+            for k in range(W.shape[0]):
+                R_h[_r, k] = R_z1[_r, k]*(1.0 if z1[_r, k] > 0.0 else 0.0)
+        _rows_dot(h, _v_v, R_y_hat, _size)
+        for _r in range(_size):
+            R_y_hat[_r] += _v_c
+        for _r in range(_size):
+            for k in range(W.shape[0]):
+                R_y_hat[_r] += v[k]*R_h[_r, k]
+        for _r in range(_size):
+            R_d_y_hat[_r] = R_y_hat[_r]
+        for _r in range(_size):
+            for k in range(W.shape[0]):
+                R_d_h[_r, k] = _v_v[k]*d_y_hat[_r] + v[k]*R_d_y_hat[_r]
+                R_d_z1[_r, k] = R_d_h[_r, k]*(1.0 if z1[_r, k] > 0.0 else 0.0)
+        _rows_outer_add_units(_x, R_d_z1, _hv_W, _size)
+        _rows_add(R_d_z1, _hv_b, _size)
+        _rows_scaled_add(h, R_d_y_hat, _hv_v, _size)
+        _rows_scaled_add(R_h, d_y_hat, _hv_v, _size)
+        for _r in range(_size):
+            hv[W.size + b.size + v.size] += R_d_y_hat[_r]
     return hv
 
 
-def _hessian_vector_of_chunks(W, b, v, c, _v, x, y, alpha, _bounds, _hv_parts):
+def _hessian_vector_of_chunks(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, _bounds, _hv_parts):
     """_hessian_vector_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
-        _hessian_vector_of_rows(W, b, v, c, _v, x, y, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+        _hessian_vector_of_rows(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
 
 
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
-def _hessian_vector_of_chunks_in_parallel(W, b, v, c, _v, x, y, alpha, _bounds, _hv_parts):
+def _hessian_vector_of_chunks_in_parallel(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, _bounds, _hv_parts):
     """_hessian_vector_of_rows over every chunk, side by side, each chunk's results in its own parts."""
     for _chunk in numba.prange(len(_bounds) - 1):
-        _hessian_vector_of_rows(W, b, v, c, _v, x, y, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+        _hessian_vector_of_rows(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
 
 
 def hessian_vector(W, b, v, c, _v, x, y, alpha=0.0001):
     """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
     m = x.shape[0]
     scale = 1.0 / m
+    _W_t = _transposed(W)
+    _v_W_t = _transposed(_v[0:W.size].reshape(W.shape))
     _bounds = _chunk_bounds(m)
     _hv_parts = np.zeros((len(_bounds) - 1, W.size + b.size + v.size + 1))
-    _chunked(_bounds, _hessian_vector_of_chunks, _hessian_vector_of_chunks_in_parallel)(W, b, v, c, _v, x, y, alpha, _bounds, _hv_parts)
+    _chunked(_bounds, _hessian_vector_of_chunks, _hessian_vector_of_chunks_in_parallel)(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, _bounds, _hv_parts)
     return _combine(_hv_parts) * scale + penalty_hessian_vector(W, b, v, c, _v, alpha)
 
 
@@ -1239,69 +1264,84 @@ def gradient_weighted(W, b, v, c, x, y, sample_weight, alpha=0.0001):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def _hessian_vector_of_rows_weighted(W, b, v, c, _v, x, y, sample_weight, alpha, _start, _stop, hv):
+def _hessian_vector_of_rows_weighted(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, sample_weight, _start, _stop, hv):
     """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
-    z1 = np.empty(W.shape[0], x.dtype)
-    h = np.empty(W.shape[0], x.dtype)
-    R_z1 = np.empty(W.shape[0], x.dtype)
-    R_h = np.empty(W.shape[0], x.dtype)
-    R_d_h = np.empty(W.shape[0], x.dtype)
-    R_d_z1 = np.empty(W.shape[0], x.dtype)
-    _v_W = _v[0:W.size].reshape(W.shape)
+    z1 = np.empty((BLOCK, W.shape[0]), x.dtype)
+    h = np.empty((BLOCK, W.shape[0]), x.dtype)
+    y_hat = np.empty(BLOCK, x.dtype)
+    d_y_hat = np.empty(BLOCK, x.dtype)
+    R_z1 = np.empty((BLOCK, W.shape[0]), x.dtype)
+    R_h = np.empty((BLOCK, W.shape[0]), x.dtype)
+    R_y_hat = np.empty(BLOCK, x.dtype)
+    R_d_y_hat = np.empty(BLOCK, x.dtype)
+    R_d_h = np.empty((BLOCK, W.shape[0]), x.dtype)
+    R_d_z1 = np.empty((BLOCK, W.shape[0]), x.dtype)
     _hv_W = hv[0:W.size].reshape(W.shape)
     _v_b = _v[W.size:W.size + b.size]
     _hv_b = hv[W.size:W.size + b.size]
     _v_v = _v[W.size + b.size:W.size + b.size + v.size]
     _hv_v = hv[W.size + b.size:W.size + b.size + v.size]
     _v_c = _v[W.size + b.size + v.size]
-    for i in range(_start, _stop):
-        x_i = x[i]
-        y_i = y[i]
-        for k in range(W.shape[0]):
-            z1[k] = b[k] + _dot(W[k], x_i)
-        for k in range(W.shape[0]):
-            h[k] = max(z1[k], 0.0)
-        y_hat = c + _dot(v, h)
-        d_y_hat = sample_weight[i]*(-y_i + y_hat)
-        for k in range(W.shape[0]):
-            R_z1[k] = _v_b[k] + _dot(_v_W[k], x_i)
-        for k in range(W.shape[0]):
-            R_h[k] = R_z1[k]*(1.0 if z1[k] > 0.0 else 0.0)
-        R_y_hat = _v_c + _dot(_v_v, h) + _dot(v, R_h)
-        R_d_y_hat = R_y_hat*sample_weight[i]
-        for k in range(W.shape[0]):
-            R_d_h[k] = _v_v[k]*d_y_hat + v[k]*R_d_y_hat
-            R_d_z1[k] = R_d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)
-        for k in range(W.shape[0]):
-            _axpy(R_d_z1[k], x_i, _hv_W[k])
-        for k in range(W.shape[0]):
-            _hv_b[k] += R_d_z1[k]
-        _axpy(R_d_y_hat, h, _hv_v)
-        _axpy(d_y_hat, R_h, _hv_v)
-        hv[W.size + b.size + v.size] += R_d_y_hat
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _x = x[_begin:_begin + _size]
+        _y = y[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_affine(_x, _W_t, b, z1, _size)
+        for _r in range(_size):
+            for k in range(W.shape[0]):
+                h[_r, k] = max(z1[_r, k], 0.0)
+        _rows_dot(h, v, y_hat, _size)
+        for _r in range(_size):
+            y_hat[_r] += c
+            d_y_hat[_r] = _sample_weight[_r]*(-_y[_r] + y_hat[_r])
+        _rows_affine(_x, _v_W_t, _v_b, R_z1, _size)
+        for _r in range(_size):
+            for k in range(W.shape[0]):
+                R_h[_r, k] = R_z1[_r, k]*(1.0 if z1[_r, k] > 0.0 else 0.0)
+        _rows_dot(h, _v_v, R_y_hat, _size)
+        for _r in range(_size):
+            R_y_hat[_r] += _v_c
+        for _r in range(_size):
+            for k in range(W.shape[0]):
+                R_y_hat[_r] += v[k]*R_h[_r, k]
+        for _r in range(_size):
+            R_d_y_hat[_r] = R_y_hat[_r]*_sample_weight[_r]
+        for _r in range(_size):
+            for k in range(W.shape[0]):
+                R_d_h[_r, k] = _v_v[k]*d_y_hat[_r] + v[k]*R_d_y_hat[_r]
+                R_d_z1[_r, k] = R_d_h[_r, k]*(1.0 if z1[_r, k] > 0.0 else 0.0)
+        _rows_outer_add_units(_x, R_d_z1, _hv_W, _size)
+        _rows_add(R_d_z1, _hv_b, _size)
+        _rows_scaled_add(h, R_d_y_hat, _hv_v, _size)
+        _rows_scaled_add(R_h, d_y_hat, _hv_v, _size)
+        for _r in range(_size):
+            hv[W.size + b.size + v.size] += R_d_y_hat[_r]
     return hv
 
 
-def _hessian_vector_of_chunks_weighted(W, b, v, c, _v, x, y, sample_weight, alpha, _bounds, _hv_parts):
+def _hessian_vector_of_chunks_weighted(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, sample_weight, _bounds, _hv_parts):
     """_hessian_vector_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
-        _hessian_vector_of_rows_weighted(W, b, v, c, _v, x, y, sample_weight, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+        _hessian_vector_of_rows_weighted(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
 
 
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
-def _hessian_vector_of_chunks_weighted_in_parallel(W, b, v, c, _v, x, y, sample_weight, alpha, _bounds, _hv_parts):
+def _hessian_vector_of_chunks_weighted_in_parallel(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, sample_weight, _bounds, _hv_parts):
     """_hessian_vector_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
     for _chunk in numba.prange(len(_bounds) - 1):
-        _hessian_vector_of_rows_weighted(W, b, v, c, _v, x, y, sample_weight, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+        _hessian_vector_of_rows_weighted(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
 
 
 def hessian_vector_weighted(W, b, v, c, _v, x, y, sample_weight, alpha=0.0001):
     """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
     m = x.shape[0]
     scale = 1.0 / np.sum(sample_weight)
+    _W_t = _transposed(W)
+    _v_W_t = _transposed(_v[0:W.size].reshape(W.shape))
     _bounds = _chunk_bounds(m)
     _hv_parts = np.zeros((len(_bounds) - 1, W.size + b.size + v.size + 1))
-    _chunked(_bounds, _hessian_vector_of_chunks_weighted, _hessian_vector_of_chunks_weighted_in_parallel)(W, b, v, c, _v, x, y, sample_weight, alpha, _bounds, _hv_parts)
+    _chunked(_bounds, _hessian_vector_of_chunks_weighted, _hessian_vector_of_chunks_weighted_in_parallel)(W, b, v, c, _v, alpha, _W_t, _v_W_t, x, y, sample_weight, _bounds, _hv_parts)
     return _combine(_hv_parts) * scale + penalty_hessian_vector(W, b, v, c, _v, alpha)
 
 

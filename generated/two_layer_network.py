@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "4193e9176c2114db"
-BODY_SHA256 = "239488fea10dcf48"
+GENERATOR_SHA256 = "91e7021136defb62"
+BODY_SHA256 = "38b15cfa4263dc13"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -456,6 +456,17 @@ def _rows_outer_add(a, d, g_t, b):
 
 
 @numba.njit(fastmath=FASTMATH, error_model="numpy")
+def _rows_outer_add_units(a, d, g, b):
+    """g[k, j] += Σ_r d[r, k]·a[r, j]: a weight matrix's block of H·v, held as (units, inputs)
+    (a view into the flat product, so not transposed)."""
+    for r in range(b):
+        for k in range(g.shape[0]):
+            d_k = d[r, k]
+            for j in range(g.shape[1]):
+                g[k, j] += d_k * a[r, j]
+
+
+@numba.njit(fastmath=FASTMATH, error_model="numpy")
 def _rows_add(d, g, b):
     """g[k] += Σ_r d[r, k]: a bias vector's gradient over the block."""
     for r in range(b):
@@ -683,74 +694,91 @@ def predict(theta1, b1, theta2, b2, point):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def _hessian_vector_of_rows(theta1, b1, theta2, b2, _v, point, colour, _start, _stop, hv):
+def _hessian_vector_of_rows(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, _start, _stop, hv):
     """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
-    z1 = np.empty(theta1.shape[0], point.dtype)
-    a = np.empty(theta1.shape[0], point.dtype)
-    d_a = np.empty(theta1.shape[0], point.dtype)
-    R_z1 = np.empty(theta1.shape[0], point.dtype)
-    R_a = np.empty(theta1.shape[0], point.dtype)
-    R_d_a = np.empty(theta1.shape[0], point.dtype)
-    R_d_z1 = np.empty(theta1.shape[0], point.dtype)
-    _v_theta1 = _v[0:theta1.size].reshape(theta1.shape)
+    z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    z2 = np.empty(BLOCK, point.dtype)
+    p = np.empty(BLOCK, point.dtype)
+    d_z2 = np.empty(BLOCK, point.dtype)
+    d_a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    R_z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    R_a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    R_z2 = np.empty(BLOCK, point.dtype)
+    R_p = np.empty(BLOCK, point.dtype)
+    R_d_z2 = np.empty(BLOCK, point.dtype)
+    R_d_a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    R_d_z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
     _hv_theta1 = hv[0:theta1.size].reshape(theta1.shape)
     _v_b1 = _v[theta1.size:theta1.size + b1.size]
     _hv_b1 = hv[theta1.size:theta1.size + b1.size]
     _v_theta2 = _v[theta1.size + b1.size:theta1.size + b1.size + theta2.size]
     _hv_theta2 = hv[theta1.size + b1.size:theta1.size + b1.size + theta2.size]
     _v_b2 = _v[theta1.size + b1.size + theta2.size]
-    for i in range(_start, _stop):
-        point_i = point[i]
-        colour_i = colour[i]
-        for k in range(theta1.shape[0]):
-            z1[k] = b1[k] + _dot(theta1[k], point_i)
-        for k in range(theta1.shape[0]):
-            a[k] = _sigmoid(z1[k])
-        z2 = b2 + _dot(theta2, a)
-        p = _sigmoid(z2)
-        d_z2 = -colour_i + p
-        for k in range(theta1.shape[0]):
-            d_a[k] = theta2[k]*d_z2
-        for k in range(theta1.shape[0]):
-            R_z1[k] = _v_b1[k] + _dot(_v_theta1[k], point_i)
-        for k in range(theta1.shape[0]):
-            R_a[k] = R_z1[k]*a[k]*(1.0 - a[k])
-        R_z2 = _v_b2 + _dot(_v_theta2, a) + _dot(theta2, R_a)
-        R_p = R_z2*p*(1.0 - p)
-        R_d_z2 = R_p
-        for k in range(theta1.shape[0]):
-            R_d_a[k] = _v_theta2[k]*d_z2 + theta2[k]*R_d_z2
-            R_d_z1[k] = R_a[k]*d_a[k]*(1.0 - 2.0*a[k]) + R_d_a[k]*a[k]*(1.0 - a[k])
-        for k in range(theta1.shape[0]):
-            _axpy(R_d_z1[k], point_i, _hv_theta1[k])
-        for k in range(theta1.shape[0]):
-            _hv_b1[k] += R_d_z1[k]
-        _axpy(R_d_z2, a, _hv_theta2)
-        _axpy(d_z2, R_a, _hv_theta2)
-        hv[theta1.size + b1.size + theta2.size] += R_d_z2
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _colour = colour[_begin:_begin + _size]
+        _rows_affine(_point, _theta1_t, b1, z1, _size)
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                a[_r, k] = _sigmoid(z1[_r, k])
+        _rows_dot(a, theta2, z2, _size)
+        for _r in range(_size):
+            z2[_r] += b2
+            p[_r] = _sigmoid(z2[_r])
+            d_z2[_r] = -_colour[_r] + p[_r]
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                d_a[_r, k] = theta2[k]*d_z2[_r]
+        _rows_affine(_point, _v_theta1_t, _v_b1, R_z1, _size)
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                R_a[_r, k] = R_z1[_r, k]*a[_r, k]*(1.0 - a[_r, k])
+        _rows_dot(a, _v_theta2, R_z2, _size)
+        for _r in range(_size):
+            R_z2[_r] += _v_b2
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                R_z2[_r] += theta2[k]*R_a[_r, k]
+        for _r in range(_size):
+            R_p[_r] = R_z2[_r]*p[_r]*(1.0 - p[_r])
+            R_d_z2[_r] = R_p[_r]
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                R_d_a[_r, k] = _v_theta2[k]*d_z2[_r] + theta2[k]*R_d_z2[_r]
+                R_d_z1[_r, k] = R_a[_r, k]*d_a[_r, k]*(1.0 - 2.0*a[_r, k]) + R_d_a[_r, k]*a[_r, k]*(1.0 - a[_r, k])
+        _rows_outer_add_units(_point, R_d_z1, _hv_theta1, _size)
+        _rows_add(R_d_z1, _hv_b1, _size)
+        _rows_scaled_add(a, R_d_z2, _hv_theta2, _size)
+        _rows_scaled_add(R_a, d_z2, _hv_theta2, _size)
+        for _r in range(_size):
+            hv[theta1.size + b1.size + theta2.size] += R_d_z2[_r]
     return hv
 
 
-def _hessian_vector_of_chunks(theta1, b1, theta2, b2, _v, point, colour, _bounds, _hv_parts):
+def _hessian_vector_of_chunks(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, _bounds, _hv_parts):
     """_hessian_vector_of_rows over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
-        _hessian_vector_of_rows(theta1, b1, theta2, b2, _v, point, colour, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+        _hessian_vector_of_rows(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
 
 
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
-def _hessian_vector_of_chunks_in_parallel(theta1, b1, theta2, b2, _v, point, colour, _bounds, _hv_parts):
+def _hessian_vector_of_chunks_in_parallel(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, _bounds, _hv_parts):
     """_hessian_vector_of_rows over every chunk, side by side, each chunk's results in its own parts."""
     for _chunk in numba.prange(len(_bounds) - 1):
-        _hessian_vector_of_rows(theta1, b1, theta2, b2, _v, point, colour, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+        _hessian_vector_of_rows(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
 
 
 def hessian_vector(theta1, b1, theta2, b2, _v, point, colour):
     """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
     m = point.shape[0]
     scale = 1.0 / m
+    _theta1_t = _transposed(theta1)
+    _v_theta1_t = _transposed(_v[0:theta1.size].reshape(theta1.shape))
     _bounds = _chunk_bounds(m)
     _hv_parts = np.zeros((len(_bounds) - 1, theta1.size + b1.size + theta2.size + 1))
-    _chunked(_bounds, _hessian_vector_of_chunks, _hessian_vector_of_chunks_in_parallel)(theta1, b1, theta2, b2, _v, point, colour, _bounds, _hv_parts)
+    _chunked(_bounds, _hessian_vector_of_chunks, _hessian_vector_of_chunks_in_parallel)(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, _bounds, _hv_parts)
     return _combine(_hv_parts) * scale
 
 
@@ -1233,74 +1261,92 @@ def gradient_weighted(theta1, b1, theta2, b2, point, colour, sample_weight):
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
-def _hessian_vector_of_rows_weighted(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _start, _stop, hv):
+def _hessian_vector_of_rows_weighted(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, sample_weight, _start, _stop, hv):
     """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
-    z1 = np.empty(theta1.shape[0], point.dtype)
-    a = np.empty(theta1.shape[0], point.dtype)
-    d_a = np.empty(theta1.shape[0], point.dtype)
-    R_z1 = np.empty(theta1.shape[0], point.dtype)
-    R_a = np.empty(theta1.shape[0], point.dtype)
-    R_d_a = np.empty(theta1.shape[0], point.dtype)
-    R_d_z1 = np.empty(theta1.shape[0], point.dtype)
-    _v_theta1 = _v[0:theta1.size].reshape(theta1.shape)
+    z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    z2 = np.empty(BLOCK, point.dtype)
+    p = np.empty(BLOCK, point.dtype)
+    d_z2 = np.empty(BLOCK, point.dtype)
+    d_a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    R_z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    R_a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    R_z2 = np.empty(BLOCK, point.dtype)
+    R_p = np.empty(BLOCK, point.dtype)
+    R_d_z2 = np.empty(BLOCK, point.dtype)
+    R_d_a = np.empty((BLOCK, theta1.shape[0]), point.dtype)
+    R_d_z1 = np.empty((BLOCK, theta1.shape[0]), point.dtype)
     _hv_theta1 = hv[0:theta1.size].reshape(theta1.shape)
     _v_b1 = _v[theta1.size:theta1.size + b1.size]
     _hv_b1 = hv[theta1.size:theta1.size + b1.size]
     _v_theta2 = _v[theta1.size + b1.size:theta1.size + b1.size + theta2.size]
     _hv_theta2 = hv[theta1.size + b1.size:theta1.size + b1.size + theta2.size]
     _v_b2 = _v[theta1.size + b1.size + theta2.size]
-    for i in range(_start, _stop):
-        point_i = point[i]
-        colour_i = colour[i]
-        for k in range(theta1.shape[0]):
-            z1[k] = b1[k] + _dot(theta1[k], point_i)
-        for k in range(theta1.shape[0]):
-            a[k] = _sigmoid(z1[k])
-        z2 = b2 + _dot(theta2, a)
-        p = _sigmoid(z2)
-        d_z2 = sample_weight[i]*(-colour_i + p)
-        for k in range(theta1.shape[0]):
-            d_a[k] = theta2[k]*d_z2
-        for k in range(theta1.shape[0]):
-            R_z1[k] = _v_b1[k] + _dot(_v_theta1[k], point_i)
-        for k in range(theta1.shape[0]):
-            R_a[k] = R_z1[k]*a[k]*(1.0 - a[k])
-        R_z2 = _v_b2 + _dot(_v_theta2, a) + _dot(theta2, R_a)
-        R_p = R_z2*p*(1.0 - p)
-        R_d_z2 = R_p*sample_weight[i]
-        for k in range(theta1.shape[0]):
-            R_d_a[k] = _v_theta2[k]*d_z2 + theta2[k]*R_d_z2
-            R_d_z1[k] = R_a[k]*d_a[k]*(1.0 - 2.0*a[k]) + R_d_a[k]*a[k]*(1.0 - a[k])
-        for k in range(theta1.shape[0]):
-            _axpy(R_d_z1[k], point_i, _hv_theta1[k])
-        for k in range(theta1.shape[0]):
-            _hv_b1[k] += R_d_z1[k]
-        _axpy(R_d_z2, a, _hv_theta2)
-        _axpy(d_z2, R_a, _hv_theta2)
-        hv[theta1.size + b1.size + theta2.size] += R_d_z2
+    for _begin in range(_start, _stop, BLOCK):
+        _size = min(BLOCK, _stop - _begin)
+        _point = point[_begin:_begin + _size]
+        _colour = colour[_begin:_begin + _size]
+        _sample_weight = sample_weight[_begin:_begin + _size]
+        _rows_affine(_point, _theta1_t, b1, z1, _size)
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                a[_r, k] = _sigmoid(z1[_r, k])
+        _rows_dot(a, theta2, z2, _size)
+        for _r in range(_size):
+            z2[_r] += b2
+            p[_r] = _sigmoid(z2[_r])
+            d_z2[_r] = _sample_weight[_r]*(-_colour[_r] + p[_r])
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                d_a[_r, k] = theta2[k]*d_z2[_r]
+        _rows_affine(_point, _v_theta1_t, _v_b1, R_z1, _size)
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                R_a[_r, k] = R_z1[_r, k]*a[_r, k]*(1.0 - a[_r, k])
+        _rows_dot(a, _v_theta2, R_z2, _size)
+        for _r in range(_size):
+            R_z2[_r] += _v_b2
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                R_z2[_r] += theta2[k]*R_a[_r, k]
+        for _r in range(_size):
+            R_p[_r] = R_z2[_r]*p[_r]*(1.0 - p[_r])
+            R_d_z2[_r] = R_p[_r]*_sample_weight[_r]
+        for _r in range(_size):
+            for k in range(theta1.shape[0]):
+                R_d_a[_r, k] = _v_theta2[k]*d_z2[_r] + theta2[k]*R_d_z2[_r]
+                R_d_z1[_r, k] = R_a[_r, k]*d_a[_r, k]*(1.0 - 2.0*a[_r, k]) + R_d_a[_r, k]*a[_r, k]*(1.0 - a[_r, k])
+        _rows_outer_add_units(_point, R_d_z1, _hv_theta1, _size)
+        _rows_add(R_d_z1, _hv_b1, _size)
+        _rows_scaled_add(a, R_d_z2, _hv_theta2, _size)
+        _rows_scaled_add(R_a, d_z2, _hv_theta2, _size)
+        for _r in range(_size):
+            hv[theta1.size + b1.size + theta2.size] += R_d_z2[_r]
     return hv
 
 
-def _hessian_vector_of_chunks_weighted(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _bounds, _hv_parts):
+def _hessian_vector_of_chunks_weighted(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, sample_weight, _bounds, _hv_parts):
     """_hessian_vector_of_rows_weighted over every chunk, one after another, each chunk's results in its own parts."""
     for _chunk in range(len(_bounds) - 1):
-        _hessian_vector_of_rows_weighted(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+        _hessian_vector_of_rows_weighted(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
 
 
 @numba.njit(cache=True, parallel=True, fastmath=FASTMATH, error_model="numpy")
-def _hessian_vector_of_chunks_weighted_in_parallel(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _bounds, _hv_parts):
+def _hessian_vector_of_chunks_weighted_in_parallel(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, sample_weight, _bounds, _hv_parts):
     """_hessian_vector_of_rows_weighted over every chunk, side by side, each chunk's results in its own parts."""
     for _chunk in numba.prange(len(_bounds) - 1):
-        _hessian_vector_of_rows_weighted(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+        _hessian_vector_of_rows_weighted(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
 
 
 def hessian_vector_weighted(theta1, b1, theta2, b2, _v, point, colour, sample_weight):
     """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
     m = point.shape[0]
     scale = 1.0 / np.sum(sample_weight)
+    _theta1_t = _transposed(theta1)
+    _v_theta1_t = _transposed(_v[0:theta1.size].reshape(theta1.shape))
     _bounds = _chunk_bounds(m)
     _hv_parts = np.zeros((len(_bounds) - 1, theta1.size + b1.size + theta2.size + 1))
-    _chunked(_bounds, _hessian_vector_of_chunks_weighted, _hessian_vector_of_chunks_weighted_in_parallel)(theta1, b1, theta2, b2, _v, point, colour, sample_weight, _bounds, _hv_parts)
+    _chunked(_bounds, _hessian_vector_of_chunks_weighted, _hessian_vector_of_chunks_weighted_in_parallel)(theta1, b1, theta2, b2, _v, _theta1_t, _v_theta1_t, point, colour, sample_weight, _bounds, _hv_parts)
     return _combine(_hv_parts) * scale
 
 

@@ -12,9 +12,9 @@ NETWORKS = [("mlp_regressor", {"H": 4}), ("mlp_classifier", {"H": 4, "C": 3}),
             ("two_layer_network", {"H": 4})]
 
 
-def problem(name, sizes, rows=40, features=3, seed=0):
+def problem(name, sizes, rows=150, features=3, seed=0):
     """Random data and parameters (Glorot-scaled, so the units are neither dead nor
-    saturated) for a network, float64."""
+    saturated) for a network, float64: more rows than a block (64), the last block partial."""
     rng = np.random.default_rng(seed)
     spec = kernels.load(name).SPEC
     x = rng.standard_normal((rows, features))
@@ -72,7 +72,7 @@ def test_the_product_is_the_second_difference_of_the_loss(name, sizes):
     """uᵀ·(H·v) = [J(θ+εu+εv) − J(θ+εu−εv) − J(θ−εu+εv) + J(θ−εu−εv)]/4ε², from the loss
     kernel alone: truncation O(ε²), rounding about eps·J/ε² ≈ 1e-8 at ε = 1e-4."""
     module = hyper_of(kernels.load(name))
-    x, y, params = problem(name, sizes, seed=2)
+    x, y, params = problem(name, sizes, rows=40, seed=2)  # few rows: none near a kink
     step = 1e-4
     rng = np.random.default_rng(20)
     size = inputs.flat(params).size
@@ -102,16 +102,42 @@ def test_the_weighted_product_is_the_difference_of_the_weighted_gradient():
     assert not np.allclose(product, module.hessian_vector(*params, v, x, y))
 
 
-def test_the_kernel_is_named_after_the_derivation():
-    """The R-statements read as the derivation does: R_z1 = R{W}·x + R{b}, the ReLU's step
-    on R_d_z1, R{W}ᵀ·δz plus Wᵀ·R{δz} back through the output layer."""
-    text = kernels.load("mlp_classifier").__file__
-    with open(text, encoding="utf-8") as file:
+@pytest.mark.parametrize("name, lines", [
+    ("mlp_classifier", ["R_z1[k] = _v_b1[k] + _dot(_v_W1[k], x_i)",
+                        "R_d_z1[k] = R_d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)",
+                        "R_d_h[k] = _dot_column(_v_W2, k, d_z2) + _dot_column(W2, k, R_d_z2)"]),
+    ("mlp_regressor", ["_rows_affine(_x, _v_W_t, _v_b, R_z1, _size)",
+                       "R_d_z1[_r, k] = R_d_h[_r, k]*(1.0 if z1[_r, k] > 0.0 else 0.0)",
+                       "R_d_h[_r, k] = _v_v[k]*d_y_hat[_r] + v[k]*R_d_y_hat[_r]"])])
+def test_the_kernel_is_named_after_the_derivation(name, lines):
+    """The R-statements read as the derivation does (rows layout, then block layout):
+    R_z1 = R{W}·x + R{b}, the ReLU's step on R_d_z1, R{W}ᵀ·δ plus Wᵀ·R{δ} back through the
+    output layer."""
+    with open(kernels.load(name).__file__, encoding="utf-8") as file:
         source = file.read()
-    for line in ("R_z1[k] = _v_b1[k] + _dot(_v_W1[k], x_i)",
-                 "R_d_z1[k] = R_d_h[k]*(1.0 if z1[k] > 0.0 else 0.0)",
-                 "R_d_h[k] = _dot_column(_v_W2, k, d_z2) + _dot_column(W2, k, R_d_z2)"):
+    for line in lines:
         assert line in source
+
+
+def test_a_deep_example_network_gets_the_product_block_by_block(example_models):
+    """Two tanh layers (an affine map of an intermediate into a vector: R{W}·h + W·R{h},
+    and R{δz} ⊗ h + δz ⊗ R{h}): the block layout's R-pass against the difference of the
+    gradient, as above."""
+    module = kernels.load(example_models / "deep_tanh_classifier.py")
+    spec = module.SPEC
+    assert spec["hessian_vector"] and spec["layout"] == "block"
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((150, 2))
+    y = (rng.random(150) < 0.5).astype(float)
+    dims = inputs.dimension_sizes(spec, x, {dim: 4 for dim in spec["training"]["sizes"]})
+    params = inputs.initial_params(spec, dims, init_scale=1.0, seed=1)
+    v = rng.standard_normal(inputs.flat(params).size)
+    step = 1e-5
+    product = module.hessian_vector(*params, v, x, y)
+    ahead = inputs.flat(module.loss_and_gradient(*moved(params, v, step), x, y)[1:])
+    behind = inputs.flat(module.loss_and_gradient(*moved(params, v, -step), x, y)[1:])
+    np.testing.assert_allclose(product, (ahead - behind) / (2 * step), rtol=0,
+                               atol=1e-5 * np.abs(product).max())
 
 
 @pytest.mark.parametrize("name", ["huber_regressor", "center_median", "elastic_net_regression",

@@ -16,6 +16,9 @@ added in an order that does not depend on the thread count), each chunk a call o
 compiled helper, from a serial loop over the chunks or, for data of several chunks, a
 `prange` loop (`_chunked`). Every loop sits in a helper (docs/engineering.md,
 'Vectorisation', 'Blocks of rows', 'Threads and prange').
+
+Long because a network's exact Hessian-vector product (generate.directional's R-pass) is
+written here too, block by block, beside the gradient whose statements it differentiates.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sympy.core.symbol import Str
 from symdl.derive import LSE, ONEHOT, SAMPLE_WEIGHT, adjoint_symbol
 from symdl.errors import DerivationError
 from symdl.functions import REDUCTIONS, logsumexp_total
+from symdl.generate.directional import r_symbol
 from symdl.generate.emitter import Emitter, Statement, assigned, prune, referenced
 from symdl.generate.rows import RowsEmitter
 from symdl.generate.templates import KERNEL_BLOCK_CHUNK, KERNEL_PREDICT
@@ -140,6 +144,13 @@ class BlockEmitter(Emitter):
         return sums + [Statement(f"total += {self.weighted_loss(value)}")]
 
     def backward(self) -> list[Statement]:
+        lines = self.adjoint_statements()
+        for gradient in self.derived.gradients:
+            lines.extend(self.accumulate(gradient))
+        return lines
+
+    def adjoint_statements(self) -> list[Statement]:
+        """δt for every junction, latest first (the backward pass without the gradients)."""
         lines = []
         for adjoint in self.derived.adjoints:
             tensor = adjoint.tensor
@@ -158,8 +169,6 @@ class BlockEmitter(Emitter):
                         "call"))
             lines.append(Statement(f"{target} = {' + '.join(terms) or '0.0'}", unit))
             lines.extend(products)
-        for gradient in self.derived.gradients:
-            lines.extend(self.accumulate(gradient))
         return lines
 
     def accumulate(self, gradient) -> list[Statement]:
@@ -243,12 +252,141 @@ class BlockEmitter(Emitter):
 
     # -- whole kernels --
     def kernels(self) -> list[str]:
-        curvature = RowsEmitter(self.derived).curvature_kernels()
         return (self.penalty_kernels() + [*self.loss_kernel(), *self.loss_and_gradient_kernel(),
-                                          self.gradient_kernel(), *self.predict_kernel()] + curvature)
+                                          self.gradient_kernel(), *self.predict_kernel()]
+                + self.curvature_kernels())
 
     def weighted_curvature(self) -> list[str]:
-        return RowsEmitter(self.derived).weighted_curvature()
+        found = self.rows.directional
+        if found is None or found.reads_lse:
+            return self.rows.weighted_curvature()
+        return self.directional_kernel()
+
+    # -- H·v of a model whose Hessian has no closed form: the R-pass, block by block --
+    @cached_property
+    def rows(self) -> RowsEmitter:
+        """The rows layout of the same model: the Hessians of the curvature kinds, the
+        penalty's part of H·v and, for a softmax, the whole R-pass are written there."""
+        return RowsEmitter(self.derived)
+
+    def curvature_kernels(self) -> list[str]:
+        found = self.rows.directional
+        if found is None or found.reads_lse:
+            return self.rows.curvature_kernels()
+        return self.rows.directional_penalty_kernel() + self.directional_kernel()
+
+    @cached_property
+    def directional_names(self) -> dict:
+        """R_t[_r, k] for an intermediate, R_d_t[_r, k] for its adjoint, v's block _v_p[k]
+        for a parameter p (as `RowsEmitter.directional_names`, one row per sample of the block)."""
+        names = dict(self.names)
+        for tensor in self.model.tensors.values():
+            unit = "" if tensor.is_scalar else f", {self.index(tensor.shape[0])}"
+            if tensor.role == "param":
+                names[r_symbol(tensor.symbol)] = (f"_v_{tensor.name}" if tensor.is_scalar
+                                                  else f"_v_{tensor.name}[{self.index(tensor.shape[0])}]")
+            elif tensor.role == "intermediate":
+                names[r_symbol(tensor.symbol)] = f"R_{tensor.name}[_r{unit}]"
+                names[r_symbol(adjoint_symbol(tensor))] = f"R_d_{tensor.name}[_r{unit}]"
+        return names
+
+    def directional_kernel(self) -> list[str]:
+        """`hessian_vector` by the R-pass (`RowsEmitter.directional_kernel`) over blocks of
+        rows: the affine maps' R through the block helpers, R{W}·x with v's block of W
+        transposed once per call like W."""
+        found = self.rows.directional
+        names = self.directional_names
+        lines = self.forward() + self.adjoint_statements()
+        for step, value in found.forward:
+            if isinstance(step, Affine):
+                lines += self.directional_affine(step)
+            else:
+                unit = None if step.out.is_scalar else step.out.shape[0]
+                sums, printed = self.reduced(value, names)
+                lines += sums + [Statement(f"{names[r_symbol(step.out.symbol)]} = {printed}", unit)]
+        lines += self.directional_backward(found, names)
+        for gradient, value in found.gradients:
+            lines += self.directional_accumulate(gradient, value, names)
+        v = self.VECTOR
+        directions = [f"_v_{name}_t" for name in self.transposed()]
+        args = ([p.name for p in self.model.params] + [v] + self.hyper_args()
+                + [f"_{name}_t" for name in self.transposed()] + directions + self.data_args())
+        made = self.transposed_weights() + [
+            f"_v_{p.name}_t = _transposed({self.block_of(v, p)})"
+            for p in self.model.params if f"_v_{p.name}_t" in directions]
+        return self.hessian_vector_entry(lines, self.directional_arrays(), args, made)
+
+    def directional_arrays(self) -> list[str]:
+        arrays = self.block_arrays(True)
+        arrays += [f"R_{line}" for line in arrays if not line.startswith("lse")]
+        for p in self.model.params:
+            arrays.append(f"_v_{p.name} = {self.block_of(self.VECTOR, p)}")
+            if not p.is_scalar:
+                arrays.append(f"_hv_{p.name} = {self.block_of('hv', p)}")
+        return arrays
+
+    def directional_affine(self, step: Affine) -> list[Statement]:
+        """R{W·x + b} = R{W}·x + W·R{x} + R{b} over the block, R{x} = 0 for data."""
+        x, out = self._rows_of(step.input), step.out.name
+        if step.out.is_scalar:
+            lines = [Statement(f"_rows_dot({x}, _v_{step.weight.name}, R_{out}, _size)", "call")]
+            if step.bias is not None:
+                lines.append(Statement(f"R_{out}[_r] += _v_{step.bias.name}"))
+            if step.input.role != "data":
+                k = self.index(step.input.shape[0])
+                lines.append(Statement(f"R_{out}[_r] += {step.weight.name}[{k}]*R_{step.input.name}[_r, {k}]",
+                                       step.input.shape[0], alone=True))
+            return lines
+        bias = f"_v_{step.bias.name}" if step.bias is not None else "None"
+        lines = [Statement(f"_rows_affine({x}, _v_{step.weight.name}_t, {bias}, R_{out}, _size)", "call")]
+        if step.input.role != "data":
+            lines.append(Statement(f"_rows_transpose_add(R_{step.input.name}, _{step.weight.name}_t, "
+                                   f"R_{out}, _size)", "call"))
+        return lines
+
+    def directional_backward(self, found, names) -> list[Statement]:
+        """R of every adjoint, latest first: R{Wᵀ·δout} = R{W}ᵀ·δout + Wᵀ·R{δout}."""
+        lines = []
+        for adjoint, value in found.adjoints:
+            tensor = adjoint.tensor
+            sums, local = self.reduced(value, names)
+            terms, products = ([] if value == 0 else [local]), []
+            for step in adjoint.through:
+                w, out = step.weight.name, step.out.name
+                if step.out.is_scalar:
+                    k = self.index(tensor.shape[0])
+                    terms += [f"_v_{w}[{k}]*d_{out}[_r]", f"{w}[{k}]*R_d_{out}[_r]"]
+                else:
+                    products += [Statement(f"_rows_transpose_add(d_{out}, _v_{w}, R_d_{tensor.name}, _size)", "call"),
+                                 Statement(f"_rows_transpose_add(R_d_{out}, {w}, R_d_{tensor.name}, _size)", "call")]
+            unit = None if tensor.is_scalar else tensor.shape[0]
+            target = names[r_symbol(adjoint_symbol(tensor))]
+            lines += sums + [Statement(f"{target} = {' + '.join(terms) or '0.0'}", unit)] + products
+        return lines
+
+    def directional_accumulate(self, gradient, value, names) -> list[Statement]:
+        """R{∂ℓ/∂p} over the block, added into p's block of hv (`RowsEmitter.directional_accumulate`)."""
+        param = gradient.param
+        block = self.block_of("hv", param) if param.is_scalar else f"_hv_{param.name}"
+        lines = []
+        if value != 0:
+            unit = None if param.is_scalar else param.shape[0]
+            element = "" if param.is_scalar else f"[{self.index(param.shape[0])}]"
+            sums, local = self.reduced(value, names)
+            lines += sums + [Statement(f"{block}{element} += {local}", unit)]
+        for step in gradient.as_weight:
+            x, out = self._rows_of(step.input), step.out.name
+            helper = "_rows_scaled_add" if step.out.is_scalar else "_rows_outer_add_units"
+            lines.append(Statement(f"{helper}({x}, R_d_{out}, {block}, _size)", "call"))
+            if step.input.role != "data":
+                lines.append(Statement(f"{helper}(R_{step.input.name}, d_{out}, {block}, _size)", "call"))
+        for step in gradient.as_bias:
+            if step.out.is_scalar:
+                lines.append(Statement(f"{block} += R_d_{step.out.name}[_r]"))
+            else:
+                lines.append(Statement(f"_rows_add(R_d_{step.out.name}, {block}, _size)", "call"))
+        return lines
+
 
     def chunk_function(self, name, args, arrays, setup, statements, result, doc,
                        with_label=True) -> str:

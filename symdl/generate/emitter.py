@@ -23,8 +23,9 @@ import sympy as sp
 from symdl.derive import SAMPLE_WEIGHT, Derived
 from symdl.functions import REDUCTIONS, relu, stable_logs, total
 from symdl.generate.printer import ArrayPrinter, NumbaPrinter
-from symdl.generate.templates import (KERNEL_CHUNKS, KERNEL_GRADIENT, KERNEL_LOSS,
-                                      KERNEL_LOSS_AND_GRADIENT, KERNEL_PLAIN, NJIT_PARALLEL)
+from symdl.generate.templates import (KERNEL_CHUNKS, KERNEL_GRADIENT, KERNEL_HESSIAN_VECTOR,
+                                      KERNEL_LOSS, KERNEL_LOSS_AND_GRADIENT, KERNEL_PLAIN,
+                                      NJIT_PARALLEL)
 from symdl.model import Let, Model
 
 
@@ -389,6 +390,59 @@ class Emitter:
         """value · scale, or value itself when there is no scale."""
         return f"{value} * scale" if self.scales else value
 
+    # -- the flat parameter vector of the Hessian kernels, and H·v's entry point --
+    VECTOR = "_v"
+    """The name of the vector the product kernels take, after the parameters."""
+
+    def offsets(self) -> dict[str, str]:
+        """Code for where each parameter starts in the flat vector (SPEC order)."""
+        found: dict[str, str] = {}
+        sizes: list[str] = []
+        for p in self.model.params:
+            found[p.name] = " + ".join(sizes) or "0"
+            sizes.append(flat_size(p))
+        return found
+
+    def flat_size(self) -> str:
+        """Code for the number of flat parameters, P."""
+        return " + ".join(flat_size(p) for p in self.model.params)
+
+    def block_of(self, flat: str, param, shaped=True) -> str:
+        """Code for a parameter's block of the flat vector `flat`: an element for a number,
+        a slice for a vector, and for a matrix (when `shaped`) a slice reshaped like it."""
+        start = self.offsets()[param.name]
+        if param.is_scalar:
+            return f"{flat}[{start}]"
+        stop = f"{param.name}.size" if start == "0" else f"{start} + {param.name}.size"
+        reshape = f".reshape({param.name}.shape)" if shaped and len(param.shape) > 1 else ""
+        return f"{flat}[{start}:{stop}]{reshape}"
+
+    def hessian_vector_entry(self, lines: list[Statement], arrays: list[str], args=None,
+                             transposed=()) -> list[str]:
+        """The kernel `hessian_vector` around one sample's statements `lines` that add its
+        (∂²ℓ/∂p∂q)·v into hv: over the chunks of rows, then the entry point. `args`: what
+        the function over rows takes (by default the parameters, v, the data and the
+        hyperparameters); `transposed`: lines of the entry point that make some of them."""
+        v = self.VECTOR
+        if args is None:
+            args = [p.name for p in self.model.params] + [v] + self.data_args() + self.hyper_args()
+        rows = f"_hessian_vector_of_rows{self.suffix}"
+        chunk = self.chunk_function(
+            rows, args + ["_start", "_stop", "hv"], arrays, [], lines,
+            "hv", "Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv.")
+        chunks, run = self.chunks_functions(f"_hessian_vector_of_chunks{self.suffix}", rows,
+                                            args, buffers=["_hv"])
+        penalty_args = [p.name for p in self.model.params] + [v] + self.hyper_args()
+        penalty = (f" + penalty_hessian_vector({', '.join(penalty_args)})"
+                   if self.has_penalty else "")
+        kernel = KERNEL_HESSIAN_VECTOR.substitute(
+            run=run, args=self.entry_args([v] + self.data_args()), chunk_args=", ".join(args),
+            rows=self._rows(), scale=self.scale_line(), size=self.flat_size(),
+            transposed=self._indent(list(transposed), 4),
+            result=self.scaled("_combine(_hv_parts)") + penalty,
+            doc="H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H.")
+        return [chunk, *chunks, self.entry_names(kernel)]
+
     @staticmethod
     def _indent(lines, width):
         return "\n".join(" " * width + line for line in lines)
@@ -448,3 +502,8 @@ def innermost_reductions(expr) -> list:
 def statistic_name(symbol: sp.Symbol) -> str:
     """S_{xy} -> S_xy, a valid Python name."""
     return symbol.name.replace("{", "").replace("}", "")
+
+
+def flat_size(param) -> str:
+    """Code for how many entries a parameter has in the flat vector (a scalar is a float)."""
+    return "1" if param.is_scalar else f"{param.name}.size"

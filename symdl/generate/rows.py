@@ -24,8 +24,7 @@ from symdl.errors import DerivationError
 from symdl.generate.directional import Directional, R_LSE, direction_symbol, directional, r_symbol
 from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
 from symdl.generate.printer import ArrayPrinter
-from symdl.generate.templates import (KERNEL_HESSIAN, KERNEL_HESSIAN_VECTOR, KERNEL_PLAIN,
-                                      KERNEL_PREDICT, KERNEL_ROWS_CHUNK)
+from symdl.generate.templates import KERNEL_HESSIAN, KERNEL_PLAIN, KERNEL_PREDICT, KERNEL_ROWS_CHUNK
 from symdl.model import Affine, Let
 
 
@@ -362,15 +361,6 @@ class RowsEmitter(Emitter):
         return [chunk, *chunks, self.entry_names(kernel)]
 
     # -- the Hessian of an affine model over its flat parameters (Curvature kind "affine") --
-    def offsets(self) -> dict[str, str]:
-        """Code for where each parameter starts in the flat vector (SPEC order)."""
-        found: dict[str, str] = {}
-        sizes: list[str] = []
-        for p in self.model.params:
-            found[p.name] = " + ".join(sizes) or "0"
-            sizes.append(flat_size(p))
-        return found
-
     def flat_shape(self) -> str:
         size = self.flat_size()
         return f"({size}, {size})"
@@ -440,9 +430,6 @@ class RowsEmitter(Emitter):
         return self.hessian_kernel(curvature) + self.hessian_vector_kernel(curvature)
 
     # -- H·v without H: the Hessian-vector product of every curvature kind (Newton-CG) --
-    VECTOR = "_v"
-    """The name of the vector the product kernels take, after the parameters."""
-
     def hessian_vector_kernel(self, curvature) -> list[str]:
         """`hessian_vector(params, _v, data)`: H·v over the flat parameters, summed over the
         samples chunk by chunk like `hessian`, each sample's term computed from its forward
@@ -474,28 +461,7 @@ class RowsEmitter(Emitter):
             second = self.weighted_loss(self.print(curvature.second, names))
             lines = self.forward() + [Statement(
                 f"_affine_hv_add({second}, {curvature.affine.input.name}_i, {v}, hv, 0, -1)")]
-        return self.hessian_vector_entry(lines, self.local_arrays(False))
-
-    def hessian_vector_entry(self, lines: list[Statement], arrays: list[str]) -> list[str]:
-        """The kernel `hessian_vector` around one sample's statements `lines` that add its
-        (∂²ℓ/∂p∂q)·v into hv: over the chunks of rows, then the entry point."""
-        v = self.VECTOR
-        args = [p.name for p in self.model.params] + [v] + self.data_args() + self.hyper_args()
-        rows = f"_hessian_vector_of_rows{self.suffix}"
-        chunk = self.chunk_function(
-            rows, args + ["_start", "_stop", "hv"], arrays, [], prune(lines),
-            "hv", "Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv.")
-        chunks, run = self.chunks_functions(f"_hessian_vector_of_chunks{self.suffix}", rows,
-                                            args, buffers=["_hv"])
-        penalty_args = [p.name for p in self.model.params] + [v] + self.hyper_args()
-        penalty = (f" + penalty_hessian_vector({', '.join(penalty_args)})"
-                   if self.has_penalty else "")
-        kernel = KERNEL_HESSIAN_VECTOR.substitute(
-            run=run, args=self.entry_args([v] + self.data_args()), chunk_args=", ".join(args),
-            rows=self._rows(), scale=self.scale_line(), size=self.flat_size(),
-            result=self.scaled("_combine(_hv_parts)") + penalty,
-            doc="H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H.")
-        return [chunk, *chunks, self.entry_names(kernel)]
+        return self.hessian_vector_entry(prune(lines), self.local_arrays(False))
 
     # -- H·v of a model whose Hessian has no closed form: the R-pass (generate.directional) --
     @cached_property
@@ -534,7 +500,7 @@ class RowsEmitter(Emitter):
         lines += self.directional_backward(found, names)
         for gradient, value in found.gradients:
             lines += self.directional_accumulate(gradient, value, names)
-        return self.hessian_vector_entry(lines, self.directional_arrays())
+        return self.hessian_vector_entry(prune(lines), self.directional_arrays())
 
     def directional_arrays(self) -> list[str]:
         """The work arrays of the R-pass (R_t and R_d_t beside t and d_t), and v's and hv's
@@ -546,16 +512,6 @@ class RowsEmitter(Emitter):
             if not p.is_scalar:
                 arrays.append(f"_hv_{p.name} = {self.block_of('hv', p)}")
         return arrays
-
-    def block_of(self, flat: str, param, shaped=True) -> str:
-        """Code for a parameter's block of the flat vector `flat`: an element for a number,
-        a slice for a vector, and for a matrix (when `shaped`) a slice reshaped like it."""
-        start = self.offsets()[param.name]
-        if param.is_scalar:
-            return f"{flat}[{start}]"
-        stop = f"{param.name}.size" if start == "0" else f"{start} + {param.name}.size"
-        reshape = f".reshape({param.name}.shape)" if shaped and len(param.shape) > 1 else ""
-        return f"{flat}[{start}:{stop}]{reshape}"
 
     def directional_forward(self, found: Directional, names) -> list[Statement]:
         """R of every step's output, in the forward pass's order."""
@@ -658,10 +614,6 @@ class RowsEmitter(Emitter):
             body=self._indent(body, 4), result="hv",
             doc="(∂²R/∂p∂q)·v over the flat parameters, element-wise in each array.")]
 
-    def flat_size(self) -> str:
-        """Code for the number of flat parameters, P."""
-        return " + ".join(flat_size(p) for p in self.model.params)
-
     def penalty_hessian_vector_kernel(self, curvature) -> list[str]:
         """(∂²R/∂p∂q)·v over the flat parameters: the diagonal `penalty_hessian` writes, times
         v's entries, and its block of b and the scalars times theirs; P numbers, no P × P."""
@@ -757,8 +709,3 @@ class RowsEmitter(Emitter):
             name="closed_form", args=self.entry_args(self.data_args(), params=False),
             body=self._indent(lines, 4),
             result=theta, doc="The stationary point: solve H·θ = −∇J(0), the normal equation (003 §3.2).")
-
-
-def flat_size(param) -> str:
-    """Code for how many entries a parameter has in the flat vector (a scalar is a float)."""
-    return "1" if param.is_scalar else f"{param.name}.size"

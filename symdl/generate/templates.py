@@ -106,6 +106,7 @@ def hessian_vector($args):
     """$doc"""
     m = $rows
 $scale
+$transposed
     _bounds = _chunk_bounds(m)
     _hv_parts = np.zeros((len(_bounds) - 1, $size))
     $run($chunk_args, _bounds, _hv_parts)
