@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "10475daec7caa1ac"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "7f0146d9c1a772a4"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "d8f213e122c40780"
 
 SPEC = {
     'name': 'affine_mse',

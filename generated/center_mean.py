@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cfd761ec3df34387"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "c4874a255dd4396d"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "809beb93c5b37f64"
 
 SPEC = {
     'name': 'center_mean',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "316a5c8b0260f113"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "749e66da3cc3cd62"
 
 SPEC = {
     'name': 'center_median',

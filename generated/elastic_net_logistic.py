@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "62cec9f5014ad9c9"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "5d957d3d2552c9f6"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "28aa6e3a800c1a99"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "aa8aa1357428ef68"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "c76ee90465ceedd1"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "121143f4983a4e8d"
 
 SPEC = {
     'name': 'elastic_net_regression',

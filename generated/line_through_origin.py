@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "72a64576ea30c978"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "e256d6cfdc2241ef"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "59c0eb6f8bbe4351"
 
 SPEC = {
     'name': 'line_through_origin',

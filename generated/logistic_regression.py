@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "ba6d8cc5156ab17d"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "81e97d0668ce546e"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "7a10ce5f5f973469"
 
 SPEC = {
     'name': 'logistic_regression',

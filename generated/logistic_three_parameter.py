@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "1f70ab73a57096eb"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "d1191f441b098f73"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "d2f2fd87c0d7995c"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "0aaafe523bf9c019"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "aa9babc5d0566373"
 
 SPEC = {
     'name': 'mlp_classifier',

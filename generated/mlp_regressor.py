@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "cdc6b265df5e8240"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "43d1a173650395cb"
 
 SPEC = {
     'name': 'mlp_regressor',

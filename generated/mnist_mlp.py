@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "ac02e87848b2d974"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "8dcdf348aefd6880"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "55862a45b459ec0f"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "c0aaa07690ca5972"
 
 SPEC = {
     'name': 'multinomial_logistic',

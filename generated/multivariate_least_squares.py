@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "04a198a6204d0927"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "64c0a2df7dc5acc0"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "57caea10c59f1286"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "37ea1b77ad4194c3"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "5d2fc989e22f5bc9"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "ce0bb51b32fc29b3"
 
 SPEC = {
     'name': 'paraboloid_gradient',

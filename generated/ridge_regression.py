@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "498385704b868e9a"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "7e996ca2fe8b00be"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "0eb2f0396789abb2"
 
 SPEC = {
     'name': 'ridge_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "91e7021136defb62"
-BODY_SHA256 = "38b15cfa4263dc13"
+GENERATOR_SHA256 = "4deaad73850de484"
+BODY_SHA256 = "0736ed8d88f74e61"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -186,12 +186,16 @@ class BlockEmitter(Emitter):
             else:
                 lines.append(Statement(
                     f"_rows_outer_add({x}, d_{step.out.name}, _g_{param.name}_t, _size)", "call"))
-        for step in gradient.as_bias:
-            if step.out.is_scalar:
-                lines.append(Statement(f"g_{param.name} += d_{step.out.name}[_r]"))
-            else:
-                lines.append(Statement(f"_rows_add(d_{step.out.name}, g_{param.name}, _size)", "call"))
+        lines += [self.bias_added(f"d_{step.out.name}", step, f"g_{param.name}") for step in gradient.as_bias]
         return lines
+
+    @staticmethod
+    def bias_added(adjoint: str, step: Affine, target: str) -> Statement:
+        """target += Σ_r of the block's rows of `adjoint` (δ of the map's output, or its R):
+        a bias's gradient, row by row for a number, by `_rows_add` for a vector."""
+        if step.out.is_scalar:
+            return Statement(f"{target} += {adjoint}[_r]")
+        return Statement(f"_rows_add({adjoint}, {target}, _size)", "call")
 
     def loops(self, statements: list[Statement], indent: int) -> list[str]:
         """Consecutive statements of one kind in one loop over the block's samples _r.
@@ -380,13 +384,8 @@ class BlockEmitter(Emitter):
             lines.append(Statement(f"{helper}({x}, R_d_{out}, {block}, _size)", "call"))
             if step.input.role != "data":
                 lines.append(Statement(f"{helper}(R_{step.input.name}, d_{out}, {block}, _size)", "call"))
-        for step in gradient.as_bias:
-            if step.out.is_scalar:
-                lines.append(Statement(f"{block} += R_d_{step.out.name}[_r]"))
-            else:
-                lines.append(Statement(f"_rows_add(R_d_{step.out.name}, {block}, _size)", "call"))
+        lines += [self.bias_added(f"R_d_{step.out.name}", step, block) for step in gradient.as_bias]
         return lines
-
 
     def chunk_function(self, name, args, arrays, setup, statements, result, doc,
                        with_label=True) -> str:
