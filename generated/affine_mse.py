@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "10475daec7caa1ac"
-GENERATOR_SHA256 = "4deaad73850de484"
-BODY_SHA256 = "d8f213e122c40780"
+GENERATOR_SHA256 = "4b16f385ebd9e2ad"
+BODY_SHA256 = "f73303f34b6c81bc"
 
 SPEC = {
     'name': 'affine_mse',

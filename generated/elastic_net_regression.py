@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "aa8aa1357428ef68"
-GENERATOR_SHA256 = "4deaad73850de484"
-BODY_SHA256 = "121143f4983a4e8d"
+GENERATOR_SHA256 = "4b16f385ebd9e2ad"
+BODY_SHA256 = "699f3ec9f40e42a6"
 
 SPEC = {
     'name': 'elastic_net_regression',

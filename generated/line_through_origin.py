@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "72a64576ea30c978"
-GENERATOR_SHA256 = "4deaad73850de484"
-BODY_SHA256 = "59c0eb6f8bbe4351"
+GENERATOR_SHA256 = "4b16f385ebd9e2ad"
+BODY_SHA256 = "09cf38efa847393e"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "4deaad73850de484"
-BODY_SHA256 = "43d1a173650395cb"
+GENERATOR_SHA256 = "4b16f385ebd9e2ad"
+BODY_SHA256 = "924e677200d9a2e5"
 
 SPEC = {
     'name': 'mlp_regressor',
@@ -895,6 +895,53 @@ def predict_numpy(W, b, v, c, x, alpha=0.0001):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(W, b, v, c, alpha, x, _bounds, out)
     return out
+
+
+def _hessian_vector_of_rows_numpy(W, b, v, c, _v, x, y, alpha, _start, _stop, hv):
+    """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    _v_W = _v[0:W.size].reshape(W.shape)
+    _v_b = _v[W.size:W.size + b.size]
+    _v_v = _v[W.size + b.size:W.size + b.size + v.size]
+    _v_c = _v[W.size + b.size + v.size]
+    _hv_W = hv[0:W.size].reshape(W.shape)
+    _hv_b = hv[W.size:W.size + b.size]
+    _hv_v = hv[W.size + b.size:W.size + b.size + v.size]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W.T + b
+        h = np.maximum(z1, 0.0)
+        y_hat = (h @ v)[:, None] + c
+        d_y_hat = (-_y + y_hat)
+        R_z1 = _x @ _v_W.T + _v_b
+        R_h = R_z1*np.heaviside(z1, 0.0)
+        R_y_hat = (h @ _v_v)[:, None] + (R_h @ v)[:, None] + _v_c
+        R_d_y_hat = (R_y_hat)
+        R_d_h = _v_v*d_y_hat + v*R_d_y_hat
+        R_d_z1 = (R_d_h*np.heaviside(z1, 0.0))
+        _hv_W += R_d_z1.T @ _x
+        _hv_b += R_d_z1.sum(axis=0)
+        _hv_v += h.T @ R_d_y_hat[:, 0]
+        _hv_v += R_h.T @ d_y_hat[:, 0]
+        hv[W.size + b.size + v.size] += R_d_y_hat.sum()
+    return hv
+
+
+def _hessian_vector_of_chunks_numpy(W, b, v, c, _v, x, y, alpha, _bounds, _hv_parts):
+    """_hessian_vector_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_vector_of_rows_numpy(W, b, v, c, _v, x, y, alpha, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+def hessian_vector_numpy(W, b, v, c, _v, x, y, alpha=0.0001):
+    """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, W.size + b.size + v.size + 1))
+    _hessian_vector_of_chunks_numpy(W, b, v, c, _v, x, y, alpha, _bounds, _hv_parts)
+    return _combine(_hv_parts) * scale + penalty_hessian_vector.py_func(W, b, v, c, _v, alpha)
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "4deaad73850de484"
-BODY_SHA256 = "8dcdf348aefd6880"
+GENERATOR_SHA256 = "4b16f385ebd9e2ad"
+BODY_SHA256 = "b49afbefacc1605a"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -766,6 +766,56 @@ def predict_numpy(W1, b1, W2, b2, x):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(W1, b1, W2, b2, x, _bounds, out)
     return out
+
+
+def _hessian_vector_of_rows_numpy(W1, b1, W2, b2, _v, x, label, _start, _stop, hv):
+    """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _label = label[_start:_stop, None]
+    _v_W1 = _v[0:W1.size].reshape(W1.shape)
+    _v_b1 = _v[W1.size:W1.size + b1.size]
+    _v_W2 = _v[W1.size + b1.size:W1.size + b1.size + W2.size].reshape(W2.shape)
+    _v_b2 = _v[W1.size + b1.size + W2.size:W1.size + b1.size + W2.size + b2.size]
+    _hv_W1 = hv[0:W1.size].reshape(W1.shape)
+    _hv_b1 = hv[W1.size:W1.size + b1.size]
+    _hv_W2 = hv[W1.size + b1.size:W1.size + b1.size + W2.size].reshape(W2.shape)
+    _hv_b2 = hv[W1.size + b1.size + W2.size:W1.size + b1.size + W2.size + b2.size]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ W1.T + b1
+        h = np.maximum(z1, 0.0)
+        z2 = h @ W2.T + b2
+        lse = _logsumexp_over_units(z2)
+        d_z2 = (-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2))
+        R_z1 = _x @ _v_W1.T + _v_b1
+        R_h = R_z1*np.heaviside(z1, 0.0)
+        R_z2 = h @ _v_W2.T + R_h @ W2.T + _v_b2
+        R_lse = _over_units(np.exp(z2 - lse)*R_z2)
+        R_d_z2 = ((-R_lse + R_z2)*np.exp(-lse + z2))
+        R_d_h = d_z2 @ _v_W2 + R_d_z2 @ W2
+        R_d_z1 = (R_d_h*np.heaviside(z1, 0.0))
+        _hv_W1 += R_d_z1.T @ _x
+        _hv_b1 += R_d_z1.sum(axis=0)
+        _hv_W2 += R_d_z2.T @ h
+        _hv_W2 += d_z2.T @ R_h
+        _hv_b2 += R_d_z2.sum(axis=0)
+    return hv
+
+
+def _hessian_vector_of_chunks_numpy(W1, b1, W2, b2, _v, x, label, _bounds, _hv_parts):
+    """_hessian_vector_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_vector_of_rows_numpy(W1, b1, W2, b2, _v, x, label, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+def hessian_vector_numpy(W1, b1, W2, b2, _v, x, label):
+    """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, W1.size + b1.size + W2.size + b2.size))
+    _hessian_vector_of_chunks_numpy(W1, b1, W2, b2, _v, x, label, _bounds, _hv_parts)
+    return _combine(_hv_parts) * scale
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "37ea1b77ad4194c3"
-GENERATOR_SHA256 = "4deaad73850de484"
-BODY_SHA256 = "ce0bb51b32fc29b3"
+GENERATOR_SHA256 = "4b16f385ebd9e2ad"
+BODY_SHA256 = "98b1c1a1b5065a71"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a67bd17c9c5fa22e"
-GENERATOR_SHA256 = "4deaad73850de484"
-BODY_SHA256 = "093c66731952fed7"
+GENERATOR_SHA256 = "4b16f385ebd9e2ad"
+BODY_SHA256 = "96b9a54b41fbbf6a"
 
 SPEC = {
     'name': 'poisson_glm',

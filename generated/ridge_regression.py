@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "498385704b868e9a"
-GENERATOR_SHA256 = "4deaad73850de484"
-BODY_SHA256 = "0eb2f0396789abb2"
+GENERATOR_SHA256 = "4b16f385ebd9e2ad"
+BODY_SHA256 = "c075bf0d9ad4a888"
 
 SPEC = {
     'name': 'ridge_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "4deaad73850de484"
-BODY_SHA256 = "0736ed8d88f74e61"
+GENERATOR_SHA256 = "4b16f385ebd9e2ad"
+BODY_SHA256 = "116539a252196a65"
 
 SPEC = {
     'name': 'two_layer_network',
@@ -886,6 +886,56 @@ def predict_numpy(theta1, b1, theta2, b2, point):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(theta1, b1, theta2, b2, point, _bounds, out)
     return out
+
+
+def _hessian_vector_of_rows_numpy(theta1, b1, theta2, b2, _v, point, colour, _start, _stop, hv):
+    """Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv."""
+    _rows = _stop - _start
+    _point = point[_start:_stop]
+    _colour = colour[_start:_stop, None]
+    _v_theta1 = _v[0:theta1.size].reshape(theta1.shape)
+    _v_b1 = _v[theta1.size:theta1.size + b1.size]
+    _v_theta2 = _v[theta1.size + b1.size:theta1.size + b1.size + theta2.size]
+    _v_b2 = _v[theta1.size + b1.size + theta2.size]
+    _hv_theta1 = hv[0:theta1.size].reshape(theta1.shape)
+    _hv_b1 = hv[theta1.size:theta1.size + b1.size]
+    _hv_theta2 = hv[theta1.size + b1.size:theta1.size + b1.size + theta2.size]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _point @ theta1.T + b1
+        a = _sigmoid_numpy(z1)
+        z2 = (a @ theta2)[:, None] + b2
+        p = _sigmoid_numpy(z2)
+        d_z2 = (-_colour + p)
+        d_a = theta2*d_z2
+        R_z1 = _point @ _v_theta1.T + _v_b1
+        R_a = R_z1*a*(1.0 - a)
+        R_z2 = (a @ _v_theta2)[:, None] + (R_a @ theta2)[:, None] + _v_b2
+        R_p = R_z2*p*(1.0 - p)
+        R_d_z2 = (R_p)
+        R_d_a = _v_theta2*d_z2 + theta2*R_d_z2
+        R_d_z1 = (R_a*d_a*(1.0 - 2.0*a) + R_d_a*a*(1.0 - a))
+        _hv_theta1 += R_d_z1.T @ _point
+        _hv_b1 += R_d_z1.sum(axis=0)
+        _hv_theta2 += a.T @ R_d_z2[:, 0]
+        _hv_theta2 += R_a.T @ d_z2[:, 0]
+        hv[theta1.size + b1.size + theta2.size] += R_d_z2.sum()
+    return hv
+
+
+def _hessian_vector_of_chunks_numpy(theta1, b1, theta2, b2, _v, point, colour, _bounds, _hv_parts):
+    """_hessian_vector_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_vector_of_rows_numpy(theta1, b1, theta2, b2, _v, point, colour, _bounds[_chunk], _bounds[_chunk + 1], _hv_parts[_chunk])
+
+
+def hessian_vector_numpy(theta1, b1, theta2, b2, _v, point, colour):
+    """H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H."""
+    m = point.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hv_parts = np.zeros((len(_bounds) - 1, theta1.size + b1.size + theta2.size + 1))
+    _hessian_vector_of_chunks_numpy(theta1, b1, theta2, b2, _v, point, colour, _bounds, _hv_parts)
+    return _combine(_hv_parts) * scale
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")

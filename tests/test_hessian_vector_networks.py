@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from symdl import kernels, optimizers, train
-from symdl.training import divergence, inputs, newton
+from symdl.training import divergence, inputs, newton, tiers
 
 NETWORKS = [("mlp_regressor", {"H": 4}), ("mlp_classifier", {"H": 4, "C": 3}),
             ("two_layer_network", {"H": 4})]
@@ -207,3 +207,17 @@ def test_newton_cg_and_the_automatic_step_take_the_generated_product(monkeypatch
     calls.clear()
     largest = divergence.largest_curvature(module, params, (x, y))
     assert calls and largest > 0
+
+
+@pytest.mark.parametrize("name, sizes", NETWORKS)
+def test_the_numpy_tier_writes_the_same_product(name, sizes):
+    """hessian_vector_numpy, the R-pass as matrix expressions (a small job compiles nothing),
+    is the Numba kernel's product up to rounding, and the NumPy tier's view serves it."""
+    module = hyper_of(kernels.load(name))
+    x, y, params = problem(name, sizes, seed=4)
+    v = np.random.default_rng(6).standard_normal(inputs.flat(params).size)
+    product = module.hessian_vector(*params, v, x, y)
+    np.testing.assert_allclose(module.hessian_vector_numpy(*params, v, x, y), product, rtol=0,
+                               atol=1e-12 * np.abs(product).max())
+    tier = tiers.NumPyTier(kernels.load(name))
+    assert tier.hessian_vector is kernels.load(name).hessian_vector_numpy

@@ -281,18 +281,13 @@ class BlockEmitter(Emitter):
 
     @cached_property
     def directional_names(self) -> dict:
-        """R_t[_r, k] for an intermediate, R_d_t[_r, k] for its adjoint, v's block _v_p[k]
-        for a parameter p (as `RowsEmitter.directional_names`, one row per sample of the block)."""
-        names = dict(self.names)
-        for tensor in self.model.tensors.values():
-            unit = "" if tensor.is_scalar else f", {self.index(tensor.shape[0])}"
-            if tensor.role == "param":
-                names[r_symbol(tensor.symbol)] = (f"_v_{tensor.name}" if tensor.is_scalar
-                                                  else f"_v_{tensor.name}[{self.index(tensor.shape[0])}]")
-            elif tensor.role == "intermediate":
-                names[r_symbol(tensor.symbol)] = f"R_{tensor.name}[_r{unit}]"
-                names[r_symbol(adjoint_symbol(tensor))] = f"R_d_{tensor.name}[_r{unit}]"
-        return names
+        """R_t[_r, k] and R_d_t[_r, k], one row per sample of the block, and v's block _v_p[k]."""
+        def element(t):
+            unit = "" if t.is_scalar else self.index(t.shape[0])
+            if t.role == "param":
+                return f"[{unit}]" if unit else ""
+            return f"[_r, {unit}]" if unit else "[_r]"
+        return self.directional_names_with(element)
 
     def directional_kernel(self) -> list[str]:
         """`hessian_vector` by the R-pass (`RowsEmitter.directional_kernel`) over blocks of

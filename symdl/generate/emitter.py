@@ -20,8 +20,9 @@ from functools import cached_property
 
 import sympy as sp
 
-from symdl.derive import SAMPLE_WEIGHT, Derived
+from symdl.derive import SAMPLE_WEIGHT, Derived, adjoint_symbol
 from symdl.functions import REDUCTIONS, relu, stable_logs, total
+from symdl.generate.directional import R_LSE, r_symbol
 from symdl.generate.printer import ArrayPrinter, NumbaPrinter
 from symdl.generate.templates import (KERNEL_CHUNKS, KERNEL_GRADIENT, KERNEL_HESSIAN_VECTOR,
                                       KERNEL_LOSS, KERNEL_LOSS_AND_GRADIENT, KERNEL_PLAIN,
@@ -390,6 +391,21 @@ class Emitter:
         """value · scale, or value itself when there is no scale."""
         return f"{value} * scale" if self.scales else value
 
+    def directional_names_with(self, element) -> dict:
+        """`names` and the R-pass's (generate.directional): R_t and R_d_t for an intermediate
+        t and its adjoint, v's block _v_p for a parameter p, each followed by `element(t)`,
+        how this layout indexes one element of t (`[k]`, `[_r, k]` or nothing)."""
+        names = dict(self.names)
+        for tensor in self.model.tensors.values():
+            unit = element(tensor)
+            if tensor.role == "param":
+                names[r_symbol(tensor.symbol)] = f"_v_{tensor.name}{unit}"
+            elif tensor.role == "intermediate":
+                names[r_symbol(tensor.symbol)] = f"R_{tensor.name}{unit}"
+                names[r_symbol(adjoint_symbol(tensor))] = f"R_d_{tensor.name}{unit}"
+        names[R_LSE] = "R_lse"
+        return names
+
     # -- the flat parameter vector of the Hessian kernels, and H·v's entry point --
     VECTOR = "_v"
     """The name of the vector the product kernels take, after the parameters."""
@@ -418,17 +434,18 @@ class Emitter:
         return f"{flat}[{start}:{stop}]{reshape}"
 
     def hessian_vector_entry(self, lines: list[Statement], arrays: list[str], args=None,
-                             transposed=()) -> list[str]:
+                             transposed=(), setup=()) -> list[str]:
         """The kernel `hessian_vector` around one sample's statements `lines` that add its
         (∂²ℓ/∂p∂q)·v into hv: over the chunks of rows, then the entry point. `args`: what
         the function over rows takes (by default the parameters, v, the data and the
-        hyperparameters); `transposed`: lines of the entry point that make some of them."""
+        hyperparameters); `transposed`: lines of the entry point that make some of them;
+        `setup`: lines that function runs before its rows."""
         v = self.VECTOR
         if args is None:
             args = [p.name for p in self.model.params] + [v] + self.data_args() + self.hyper_args()
         rows = f"_hessian_vector_of_rows{self.suffix}"
         chunk = self.chunk_function(
-            rows, args + ["_start", "_stop", "hv"], arrays, [], lines,
+            rows, args + ["_start", "_stop", "hv"], arrays, list(setup), lines,
             "hv", "Σ over rows start..stop of (∂²ℓ/∂p∂q)·v, added into hv.")
         chunks, run = self.chunks_functions(f"_hessian_vector_of_chunks{self.suffix}", rows,
                                             args, buffers=["_hv"])

@@ -18,8 +18,11 @@ block is the whole chunk of rows, and each statement is one array expression:
   is `_over_rows`, which also counts a term that does not depend on the row once per row.
 
 The entry points keep the Numba kernels' names with `_numpy` appended, and their arguments:
-`loss`, `loss_and_gradient`, `gradient`, `predict`, their weighted forms, and `hessian` and
-`closed_form` where the curvature is that of scalar parameters or of one θ through θᵀx.
+`loss`, `loss_and_gradient`, `gradient`, `predict`, their weighted forms, `hessian` and
+`closed_form` where the curvature is that of scalar parameters or of one θ through θᵀx, and a
+network's exact `hessian_vector` (generate.directional's R-pass).
+
+Long because that R-pass is written here too, as array expressions beside the gradient's.
 """
 
 from __future__ import annotations
@@ -136,6 +139,13 @@ class NumPyTierEmitter(BlockEmitter):
         return sums + [Statement(f"total += _over_rows({self.weighted_loss(value)}, _rows)")]
 
     def backward(self) -> list[Statement]:
+        lines = self.adjoint_statements()
+        for gradient in self.derived.gradients:
+            lines.extend(self.accumulate(gradient))
+        return lines
+
+    def adjoint_statements(self) -> list[Statement]:
+        """δt for every junction, latest first (the backward pass without the gradients)."""
         lines = []
         for adjoint in self.derived.adjoints:
             tensor = adjoint.tensor
@@ -149,8 +159,6 @@ class NumPyTierEmitter(BlockEmitter):
                     terms.append(f"d_{step.out.name} @ {step.weight.name}")
             shape = "(_rows, 1)" if tensor.is_scalar else f"(_rows, {self.dims[tensor.shape[0]]})"
             lines.append(Statement(f"d_{tensor.name} = {' + '.join(terms) or f'np.zeros({shape})'}"))
-        for gradient in self.derived.gradients:
-            lines.extend(self.accumulate(gradient))
         return lines
 
     def accumulate(self, gradient) -> list[Statement]:
@@ -197,7 +205,98 @@ class NumPyTierEmitter(BlockEmitter):
 
     def kernels(self) -> list[str]:
         return [*self.loss_kernel(), *self.loss_and_gradient_kernel(), self.gradient_kernel(),
-                *self.predict_kernel(), *self.hessian_kernel(), *self.closed_form_kernel()]
+                *self.predict_kernel(), *self.hessian_kernel(), *self.closed_form_kernel(),
+                *self.directional_kernel()]
+
+    # -- a network's exact H·v in NumPy: the R-pass (generate.directional) over a chunk --
+    @cached_property
+    def directional_names(self) -> dict:
+        """R_t and R_d_t (arrays over the chunk's rows, like t) and v's block _v_p."""
+        return self.directional_names_with(lambda t: "")
+
+    def directional_kernel(self) -> list[str]:
+        """`hessian_vector_numpy`: the R-pass of `RowsEmitter.directional_kernel` as matrix
+        expressions over a chunk's rows, so a small job's Newton-CG and automatic step on a
+        network compile nothing."""
+        found = self.rows.directional
+        if found is None:
+            return []
+        names, lines = self.directional_names, self.forward()
+        if self.model.loss_kind == "softmax_cross_entropy":
+            lines.append(Statement(f"lse = _logsumexp_over_units({self.model.loss_input.name})"))
+        lines += self.adjoint_statements()
+        for step, value in found.forward:
+            if isinstance(step, Affine):
+                lines += self.directional_affine(step)
+            else:
+                sums, printed = self.reduced(value, names)
+                lines += sums + [Statement(f"R_{step.out.name} = {printed}")]
+        if found.reads_lse:  # R{log Σ_c e^{z_c}} = Σ_c softmax_c · R{z_c}
+            z = self.model.loss_input.name
+            lines.append(Statement(f"R_lse = _over_units(np.exp({z} - lse)*R_{z})"))
+        lines += self.directional_backward(found, names)
+        for gradient, value in found.gradients:
+            lines += self.directional_accumulate(gradient, value, names)
+        views = [f"_v_{p.name} = {self.block_of(self.VECTOR, p)}" for p in self.model.params]
+        views += [f"_hv_{p.name} = {self.block_of('hv', p)}" for p in self.model.params
+                  if not p.is_scalar]
+        return self.hessian_vector_entry(lines, [], setup=views)
+
+    def directional_affine(self, step: Affine) -> list[Statement]:
+        """R{W·x + b} = R{W}·x + W·R{x} + R{b}, R{x} = 0 for data."""
+        x, w = self._rows_of(step.input), step.weight.name
+        if step.out.is_scalar:
+            terms = [f"({x} @ _v_{w})[:, None]"]
+            if step.input.role != "data":
+                terms.append(f"(R_{step.input.name} @ {w})[:, None]")
+        else:
+            terms = [f"{x} @ _v_{w}.T"]
+            if step.input.role != "data":
+                terms.append(f"R_{step.input.name} @ {w}.T")
+        if step.bias is not None:
+            terms.append(f"_v_{step.bias.name}")
+        return [Statement(f"R_{step.out.name} = {' + '.join(terms)}")]
+
+    def directional_backward(self, found, names) -> list[Statement]:
+        """R of every adjoint, latest first: R{Wᵀ·δout} = R{W}ᵀ·δout + Wᵀ·R{δout}."""
+        lines = []
+        for adjoint, value in found.adjoints:
+            tensor = adjoint.tensor
+            sums, local = self.reduced(value, names)
+            terms = [] if value == 0 else [f"({local})"]
+            for step in adjoint.through:
+                w, out = step.weight.name, step.out.name
+                if step.out.is_scalar:
+                    terms += [f"_v_{w}*d_{out}", f"{w}*R_d_{out}"]
+                else:
+                    terms += [f"d_{out} @ _v_{w}", f"R_d_{out} @ {w}"]
+            shape = "(_rows, 1)" if tensor.is_scalar else f"(_rows, {self.dims[tensor.shape[0]]})"
+            lines += sums + [Statement(f"R_d_{tensor.name} = "
+                                       f"{' + '.join(terms) or f'np.zeros({shape})'}")]
+        return lines
+
+    def directional_accumulate(self, gradient, value, names) -> list[Statement]:
+        """R{∂ℓ/∂p} summed over the chunk's rows into p's block of hv."""
+        param = gradient.param
+        target = self.block_of("hv", param) if param.is_scalar else f"_hv_{param.name}"
+        lines = []
+        if value != 0:
+            sums, local = self.reduced(value, names)
+            shape = "" if param.is_scalar else f", {param.name}.shape"
+            lines += sums + [Statement(f"{target} += _over_rows({local}, _rows{shape})")]
+        for step in gradient.as_weight:
+            x, out = self._rows_of(step.input), step.out.name
+            pairs = [(x, f"R_d_{out}")]
+            if step.input.role != "data":
+                pairs.append((f"R_{step.input.name}", f"d_{out}"))
+            for rows, adjoint in pairs:
+                lines.append(Statement(f"{target} += {rows}.T @ {adjoint}[:, 0]" if step.out.is_scalar
+                                       else f"{target} += {adjoint}.T @ {rows}"))
+        for step in gradient.as_bias:
+            axis = "" if step.out.is_scalar else "axis=0"
+            lines.append(Statement(f"{target} += R_d_{step.out.name}.sum({axis})"))
+        return lines
+
 
     # -- the Hessian and the closed form, for the curvature kinds of the documents' small jobs --
     def hessian_kernel(self) -> list[str]:
@@ -321,6 +420,8 @@ def numpy_written(statement: Statement) -> str | None:
 def numpy_names(kernel: str) -> str:
     """An entry point's text with the tier's names: its own, the chunk functions it calls, and
     the penalty kernels' plain Python (NumPy) functions, which need no compiling either."""
-    kernel = re.sub(r"\b(loss_and_gradient|loss|gradient|predict|hessian|_loss_of_chunks|"
-                    r"_loss_and_gradient_of_chunks|_predict_of_chunks)\(", r"\1_numpy(", kernel)
-    return re.sub(r"\b(penalty|penalty_gradient|penalty_hessian)\(", r"\1.py_func(", kernel)
+    kernel = re.sub(r"\b(loss_and_gradient|loss|gradient|predict|hessian_vector|hessian|"
+                    r"_loss_of_chunks|_loss_and_gradient_of_chunks|_predict_of_chunks)\(",
+                    r"\1_numpy(", kernel)
+    return re.sub(r"\b(penalty|penalty_gradient|penalty_hessian_vector|penalty_hessian)\(",
+                  r"\1.py_func(", kernel)

@@ -21,7 +21,7 @@ import sympy as sp
 
 from symdl.derive import LSE, ONEHOT, SAMPLE_WEIGHT, adjoint_symbol
 from symdl.errors import DerivationError
-from symdl.generate.directional import Directional, R_LSE, direction_symbol, directional, r_symbol
+from symdl.generate.directional import Directional, direction_symbol, directional, r_symbol
 from symdl.generate.emitter import Emitter, Statement, prune, referenced, statistic_name
 from symdl.generate.printer import ArrayPrinter
 from symdl.generate.templates import KERNEL_HESSIAN, KERNEL_PLAIN, KERNEL_PREDICT, KERNEL_ROWS_CHUNK
@@ -470,18 +470,9 @@ class RowsEmitter(Emitter):
 
     @cached_property
     def directional_names(self) -> dict:
-        """How the R-pass spells R{t}: R_t (R_t[k]) for an intermediate, R_d_t for its
-        adjoint, and v's block _v_p (_v_p[k]) for a parameter p."""
-        names = dict(self.names)
-        for tensor in self.model.tensors.values():
-            unit = "" if tensor.is_scalar else f"[{self.index(tensor.shape[0])}]"
-            if tensor.role == "param":
-                names[r_symbol(tensor.symbol)] = f"_v_{tensor.name}{unit}"
-            elif tensor.role == "intermediate":
-                names[r_symbol(tensor.symbol)] = f"R_{tensor.name}{unit}"
-                names[r_symbol(adjoint_symbol(tensor))] = f"R_d_{tensor.name}{unit}"
-        names[R_LSE] = "R_lse"
-        return names
+        """R_t[k], R_d_t[k] and v's block _v_p[k] as the per-sample statements read them."""
+        return self.directional_names_with(
+            lambda t: "" if t.is_scalar else f"[{self.index(t.shape[0])}]")
 
     def directional_kernel(self) -> list[str]:
         """`hessian_vector(params, _v, data)` by Pearlmutter's R-pass: for each sample the

@@ -35,13 +35,14 @@ CALL_AS_ROWS = 200
 class NumPyTier:
     """A generated module seen through its NumPy tier: `loss`, `loss_and_gradient`,
     `gradient` and `predict` are the NumPy kernels, and so are `hessian` and `closed_form`
-    where the tier has them (the curvature of scalar parameters or of one θ through θᵀx);
+    where the tier has them (the curvature of scalar parameters or of one θ through θᵀx) and
+    `hessian_vector` (a network's R-pass);
     everything else (SPEC, a weighted Hessian, ...) is the module's own, except that its SPEC
     names no sparse-input kernel (the tier has none, and mini-batches of dense rows then run
     on the NumPy kernel)."""
 
     ENTRY_POINTS = ("loss", "loss_and_gradient", "gradient", "predict")
-    WHERE_WRITTEN = ("hessian", "closed_form")
+    WHERE_WRITTEN = ("hessian", "closed_form", "hessian_vector")
     NUMPY_TIER = True
 
     def __init__(self, module):
