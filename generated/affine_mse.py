@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "10475daec7caa1ac"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "f73303f34b6c81bc"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "5552d2ff13bf8a4f"
 
 SPEC = {
     'name': 'affine_mse',

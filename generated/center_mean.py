@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cfd761ec3df34387"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "4e2010a9c8863f7f"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "923b48915b385ecc"
 
 SPEC = {
     'name': 'center_mean',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "3f3c8b91963fd01f"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "1dbebea596df1b98"
 
 SPEC = {
     'name': 'center_median',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "62cec9f5014ad9c9"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "d1ace95df9f2052d"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "3caba175439a8f6b"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "aa8aa1357428ef68"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "699f3ec9f40e42a6"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "9c8686b7236b348e"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "91a7f4fdf1412f94"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "ab14c65dbbd7c4b9"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "b99771457b3e15f0"
 
 SPEC = {
     'name': 'huber_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "72a64576ea30c978"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "09cf38efa847393e"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "6eab14caefb2acd3"
 
 SPEC = {
     'name': 'line_through_origin',

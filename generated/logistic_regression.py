@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "ba6d8cc5156ab17d"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "fbf1e0aab69f61ef"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "0e5ec7e90edfaf19"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "1f70ab73a57096eb"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "fc7217cc75eb6480"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "d9f56178f3d27542"
 
 SPEC = {
     'name': 'logistic_three_parameter',

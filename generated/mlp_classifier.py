@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "beca701785924346"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "9780b5f31395c557"
 
 SPEC = {
     'name': 'mlp_classifier',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "924e677200d9a2e5"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "17bd5b92ba35a055"
 
 SPEC = {
     'name': 'mlp_regressor',

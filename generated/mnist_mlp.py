@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "b49afbefacc1605a"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "cf686eeb53ed3b54"
 
 SPEC = {
     'name': 'mnist_mlp',

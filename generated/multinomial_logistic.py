@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "3fc5981aff8989a5"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "dd3180a222b5e8b5"
 
 SPEC = {
     'name': 'multinomial_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "04a198a6204d0927"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "8f61f78f72d8a168"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "5d0cbafe7beace25"
 
 SPEC = {
     'name': 'multivariate_least_squares',

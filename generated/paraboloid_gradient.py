@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "37ea1b77ad4194c3"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "98b1c1a1b5065a71"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "6d1c79954554d7c6"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a67bd17c9c5fa22e"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "96b9a54b41fbbf6a"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "8af44c951542b212"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "498385704b868e9a"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "c075bf0d9ad4a888"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "eecc1f3c59b3feae"
 
 SPEC = {
     'name': 'ridge_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "116539a252196a65"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "149f7e184efc8f14"
 
 SPEC = {
     'name': 'two_layer_network',

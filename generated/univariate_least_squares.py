@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d943ea44f1f9bf7c"
-GENERATOR_SHA256 = "4b16f385ebd9e2ad"
-BODY_SHA256 = "28014880e8b99399"
+GENERATOR_SHA256 = "04acf348d1891c35"
+BODY_SHA256 = "9848ec8fe518a3ed"
 
 SPEC = {
     'name': 'univariate_least_squares',

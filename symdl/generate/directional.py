@@ -35,6 +35,7 @@ from symdl.derive import (
     ParamGradient,
     almost_everywhere,
 )
+from symdl.errors import DerivationError
 from symdl.functions import REDUCTIONS, relu
 from symdl.model import Affine, Let
 
@@ -141,9 +142,18 @@ def unsupported(derived: Derived) -> str:
 
 
 def directional(derived: Derived) -> Directional | None:
-    """The model's R-statements, or None where `unsupported` says why not."""
+    """The model's R-statements, or None where `unsupported` says why not, or where SymPy
+    cannot take a second derivative (`almost_everywhere` refuses it): the trainers then
+    difference the gradient, which the model's kernels have all the same."""
     if unsupported(derived):
         return None
+    try:
+        return r_statements(derived)
+    except DerivationError:
+        return None
+
+
+def r_statements(derived: Derived) -> Directional:
     forward: list[tuple[Affine | Let, sp.Expr | None]] = []
     for step in derived.steps:
         if isinstance(step, Affine):
