@@ -505,7 +505,7 @@ def parser() -> argparse.ArgumentParser:
                         "system by conjugate gradients on Hessian-vector products, for many "
                         "parameters")
     t.add_argument("--tol", type=non_negative(float), metavar="TOL",
-                   help="stop once ‖∇J‖₂ ≤ TOL (full-batch rules, lbfgs, newton, newton-cg), "
+                   help="stop once max |∂J/∂p| ≤ TOL (full-batch rules, lbfgs, newton, newton-cg), "
                         "or once J has "
                         "improved by less than TOL×|J| in 10 epochs (mini-batch rules); a "
                         "warning when the epochs run out first (default: run every epoch)")
