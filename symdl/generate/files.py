@@ -101,6 +101,8 @@ def spec(model: Model, derived: Derived) -> dict:
                            and model.features is not None),
         # no second derivative depends on a parameter: one Newton step reaches the minimiser
         "quadratic": bool(curvature is not None and curvature.quadratic),
+        # the penalty has kinks (|w_j|): `kink_weight(hyper)` says whether they are switched on
+        "kinks": bool(curvature is not None and curvature.kink != 0),
         "penalty": model.penalty_expr != 0,
         # the hyperparameters and their defaults: every entry point takes them last, by keyword
         "hypers": [(h.name, model.hyper_defaults[h.name]) for h in model.hypers],

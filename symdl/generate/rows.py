@@ -354,20 +354,6 @@ class RowsEmitter(Emitter):
             shape=shape, doc="The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk.")
         return [chunk, *chunks, self.entry_names(kernel)]
 
-    # -- the Hessian of an affine model over its flat parameters (Curvature kind "affine") --
-    def offsets(self) -> dict[str, str]:
-        """Code for where each parameter starts in the flat vector (SPEC order)."""
-        found: dict[str, str] = {}
-        sizes: list[str] = []
-        for p in self.model.params:
-            found[p.name] = " + ".join(sizes) or "0"
-            sizes.append(flat_size(p))
-        return found
-
-    def flat_shape(self) -> str:
-        size = self.flat_size()
-        return f"({size}, {size})"
-
     def softmax_hessian(self, curvature) -> list[Statement]:
         """One sample's ∂²ℓ over the flat (W, b) of a softmax regression (`Curvature`)."""
         step = curvature.affine
@@ -484,10 +470,6 @@ class RowsEmitter(Emitter):
             doc="H·v, H = ∂²J/∂p∂q over the flat parameters, without forming H.")
         return [chunk, *chunks, self.entry_names(kernel)]
 
-    def flat_size(self) -> str:
-        """Code for the number of flat parameters, P."""
-        return " + ".join(flat_size(p) for p in self.model.params)
-
     def penalty_hessian_vector_kernel(self, curvature) -> list[str]:
         """(∂²R/∂p∂q)·v over the flat parameters: the diagonal `penalty_hessian` writes, times
         v's entries, and its block of b and the scalars times theirs; P numbers, no P × P."""
@@ -583,8 +565,3 @@ class RowsEmitter(Emitter):
             name="closed_form", args=self.entry_args(self.data_args(), params=False),
             body=self._indent(lines, 4),
             result=theta, doc="The stationary point: solve H·θ = −∇J(0), the normal equation (003 §3.2).")
-
-
-def flat_size(param) -> str:
-    """Code for how many entries a parameter has in the flat vector (a scalar is a float)."""
-    return "1" if param.is_scalar else f"{param.name}.size"
