@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "10475daec7caa1ac"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "a6960427688daa79"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "f5a1b703bbd68465"
 
 SPEC = {
     'name': 'affine_mse',

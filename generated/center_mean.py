@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cfd761ec3df34387"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "3ff937cabb2fb011"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "9373a4548c14fef3"
 
 SPEC = {
     'name': 'center_mean',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "88aaa08e81291592"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "788478e2fa1dd063"
 
 SPEC = {
     'name': 'center_median',

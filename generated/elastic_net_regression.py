@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "aa8aa1357428ef68"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "7f509d9cd08c5df8"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "3e372a02132466df"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "72a64576ea30c978"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "106d8032f1c6c229"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "e4cd70bb5d156aa2"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "ba6d8cc5156ab17d"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "31ae8b29d2451171"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "ff97f9b1f60f50c5"
 
 SPEC = {
     'name': 'logistic_regression',

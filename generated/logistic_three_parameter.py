@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "1f70ab73a57096eb"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "ab44d2ba245bace4"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "3dae4a211ae1901a"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "8cb7b8c6ef92ee88"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "24a701c0845395bf"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "8de888198c37a9e7"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "ac139c58b337d0fd"
 
 SPEC = {
     'name': 'multinomial_logistic',

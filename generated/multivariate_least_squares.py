@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "04a198a6204d0927"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "e90aac5859e79c8a"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "54ac08b81dfa11ba"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "37ea1b77ad4194c3"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "1052f706d6633d8a"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "d2d063004c7beba3"
 
 SPEC = {
     'name': 'paraboloid_gradient',

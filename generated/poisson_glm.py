@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a67bd17c9c5fa22e"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "c3aa949b53e833a5"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "0ec80f7caf87fd9f"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "7e4cb446edddd129"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "a3f380f150192421"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d943ea44f1f9bf7c"
-GENERATOR_SHA256 = "8f354b39171baef9"
-BODY_SHA256 = "59bf0df101b28ae7"
+GENERATOR_SHA256 = "0fab8fb8d3add960"
+BODY_SHA256 = "7f9c49baeaebc4b3"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -1,8 +1,8 @@
 """Sparse x: the kernels over CSR rows (generate/csr.py) and training on them.
 
 Every model that reads x only through affine maps has `loss_csr`, `loss_and_gradient_csr`,
-`gradient_csr` and `predict_csr` (weighted ones too, and for a block-layout model their NumPy
-tier). Each is held here to the model's dense kernel on the same x made dense, with explicit
+`gradient_csr` and `predict_csr` (weighted ones too, and where the file has a NumPy tier, that
+tier's; the blas layout's are its batch kernels with the first layer over the non-zeros). Each is held here to the model's dense kernel on the same x made dense, with explicit
 zeros, empty rows and duplicate entries among the non-zeros; training on sparse x is held
 to training on its dense form, and a shape whose dense form would need 80 GB is trained
 without it.
@@ -27,7 +27,7 @@ from symdl.training import inputs
 EXAMPLES = Path(__file__).parent.parent / "examples" / "models"
 CSR_MODELS = [ref for ref in sources.builtin_names() + sorted(glob.glob(str(EXAMPLES / "*.py")))
               if isinstance(model := sources.load_derivation(ref), Model)
-              and files.layout_of(model) != "blas" and not csr.unsupported(model, Derived(model))]
+              and not csr.unsupported(model, Derived(model), files.layout_of(model))]
 
 
 def kernels_of(ref, example_models):
@@ -95,13 +95,14 @@ def test_the_csr_kernels_compute_what_the_dense_ones_do(ref, rows, tier, example
 
 
 def test_which_models_get_csr_kernels():
-    """The linear models and a network whose first layer reads x do; a model that reads x
-    element-wise (an RBF) or several data tensors, or a scalar x, does not."""
+    """The linear models and a network whose first layer reads x do, in every layout (the
+    blas layout's mnist_mlp and the blas examples too); a model that reads x element-wise (an
+    RBF) or several data tensors, or a scalar x, does not."""
     have = {Path(ref).stem for ref in CSR_MODELS}
     assert {"logistic_regression", "ridge_regression", "multinomial_logistic", "poisson_glm",
-            "elastic_net_logistic", "huber_regressor", "mlp_classifier"} <= have
-    assert not {"rbf_classifier", "interaction_regression", "univariate_least_squares",
-                "mnist_mlp"} & have
+            "elastic_net_logistic", "huber_regressor", "mlp_classifier", "mnist_mlp",
+            "relu_mlp_blas", "elastic_net_mlp_blas"} <= have
+    assert not {"rbf_classifier", "interaction_regression", "univariate_least_squares"} & have
 
 
 @pytest.mark.parametrize("optimizer, settings", [
@@ -130,7 +131,7 @@ def test_sparse_x_says_what_it_cannot_do():
     with pytest.raises(OptimizerError, match="kernels over sparse x have no Hessian, so Newton"):
         train.fit("logistic_regression", x, y.astype(float), optimizer="newton", epochs=2)
     with pytest.raises(DataError, match="no kernels over sparse x"):
-        inputs.OverCsrRows(kernels.load("mnist_mlp"))  # its first layer has a kernel of its own
+        inputs.OverCsrRows(kernels.load("univariate_least_squares"))  # x is a scalar
     with pytest.raises(DataError, match="sparse matrix"):
         train.fit("univariate_least_squares", scipy.sparse.csr_matrix(np.ones((20, 1))),
                   y.astype(float), epochs=2)
