@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "10475daec7caa1ac"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "f5a1b703bbd68465"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "b204a443f8d863a8"
 
 SPEC = {
     'name': 'affine_mse',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cfd761ec3df34387"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "9373a4548c14fef3"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "2c54fcf36719a094"
 
 SPEC = {
     'name': 'center_mean',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "788478e2fa1dd063"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "29e1a6d65e12fada"
 
 SPEC = {
     'name': 'center_median',

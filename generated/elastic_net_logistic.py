@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "62cec9f5014ad9c9"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "aa0e4057a38cd719"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "1e228d82e0dc9ad8"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "aa8aa1357428ef68"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "3e372a02132466df"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "4c8cf46c6d9915fd"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "91a7f4fdf1412f94"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "654a96be6e2b0ad9"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "517b48f02016a34f"
 
 SPEC = {
     'name': 'huber_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "72a64576ea30c978"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "e4cd70bb5d156aa2"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "bbf9a937568f657e"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "ba6d8cc5156ab17d"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "ff97f9b1f60f50c5"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "8295c18e35757d2b"
 
 SPEC = {
     'name': 'logistic_regression',

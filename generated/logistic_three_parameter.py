@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "1f70ab73a57096eb"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "3dae4a211ae1901a"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "1094fb161c515cc1"
 
 SPEC = {
     'name': 'logistic_three_parameter',

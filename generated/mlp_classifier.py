@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "386c2e2f6dcf71f0"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "20ae5ffc9a874987"
 
 SPEC = {
     'name': 'mlp_classifier',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "24a701c0845395bf"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "514d74afa1f11808"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "641705d4a72d4e0c"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "ad276d172b0e22fe"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "ac139c58b337d0fd"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "c5b6fc07b2ed4393"
 
 SPEC = {
     'name': 'multinomial_logistic',

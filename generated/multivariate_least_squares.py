@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "04a198a6204d0927"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "54ac08b81dfa11ba"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "c1a8a026860e15ca"
 
 SPEC = {
     'name': 'multivariate_least_squares',

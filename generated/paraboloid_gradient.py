@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "37ea1b77ad4194c3"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "d2d063004c7beba3"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "854845275227ba87"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a67bd17c9c5fa22e"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "0ec80f7caf87fd9f"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "bd3a279b66187a98"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "498385704b868e9a"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "5578f31b15058cf5"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "6b54d08bfca5dc97"
 
 SPEC = {
     'name': 'ridge_regression',

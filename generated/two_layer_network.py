@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "a3f380f150192421"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "0755d290b09b3c1c"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d943ea44f1f9bf7c"
-GENERATOR_SHA256 = "0fab8fb8d3add960"
-BODY_SHA256 = "7f9c49baeaebc4b3"
+GENERATOR_SHA256 = "590e6ab2e7b87269"
+BODY_SHA256 = "51017d67452c1fc8"
 
 SPEC = {
     'name': 'univariate_least_squares',

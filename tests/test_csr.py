@@ -176,3 +176,76 @@ def test_the_column_of_ones_goes_in_front_of_sparse_x_too():
     np.testing.assert_allclose(sparse.params["theta"], dense.params["theta"], rtol=0, atol=1e-8)
     np.testing.assert_allclose(train.predict(sparse, x), train.predict(dense, x.toarray()),
                                rtol=0, atol=1e-10)
+
+
+def mnist_like(rows, columns, density, seed):
+    """Sparse x and ten classes read off it, so that training has something to learn."""
+    normal = np.random.default_rng(seed).standard_normal
+    x = 3.0 * scipy.sparse.random(rows, columns, density=density, format="csr",
+                                  random_state=seed, data_rvs=normal)
+    scores = x @ np.random.default_rng(seed).standard_normal((columns, 10))
+    return x, np.argmax(scores, axis=1)
+
+
+@pytest.mark.parametrize("optimizer, settings", [
+    ("lbfgs", {}), ("rmsprop", {"learning_rate": 0.01, "batch_size": 32})])
+def test_the_blas_network_trains_on_sparse_x_as_on_its_dense_form(optimizer, settings):
+    """mnist_mlp (the blas layout) on sparse x, through its kernels over CSR rows: the same
+    parameters as on the dense form (whose first layer is one BLAS product), weighted too,
+    and the same predictions, from both tiers."""
+    x, y = mnist_like(300, 40, 0.1, seed=7)
+    weights = np.random.default_rng(8).integers(0, 3, 300).astype(float)
+    for tier in ("numba", "numpy"):
+        for sample_weight in (None, weights):
+            common = dict(optimizer=optimizer, epochs=20, sizes={"H": 8, "C": 10}, tier=tier,
+                          sample_weight=sample_weight, tol=None, seed=0, init="glorot_uniform",
+                          **settings)
+            dense = train.fit("mnist_mlp", x.toarray(), y, **common)
+            sparse = train.fit("mnist_mlp", x, y, **common)
+            assert sparse.settings["tier"] == dense.settings["tier"] == tier
+            assert sparse.history[-1][1] < 0.9 * sparse.history[0][1]  # it learned something
+            for name in dense.params:
+                np.testing.assert_allclose(sparse.params[name], dense.params[name], rtol=0,
+                                           atol=1e-9)
+            np.testing.assert_allclose(train.predict(sparse, x), train.predict(dense, x.toarray()),
+                                       rtol=0, atol=1e-9)
+
+
+def test_the_blas_network_estimator_takes_sparse_x():
+    """SymdlClassifier("mnist_mlp"): fit, predict and predict_proba on sparse X give what they
+    give on its dense form."""
+    from symdl.sklearn import SymdlClassifier
+    x, y = mnist_like(200, 30, 0.15, seed=9)
+    labels = np.array(list("abcdefghij"))[y]
+    settings = {"sizes": {"H": 6}, "epochs": 5, "batch_size": 50, "learning_rate": 0.01,
+                "seed": 0, "tol": None, "tier": "numba"}
+    sparse = SymdlClassifier("mnist_mlp", **settings).fit(x, labels)
+    dense = SymdlClassifier("mnist_mlp", **settings).fit(x.toarray(), labels)
+    for name in dense.params_:
+        np.testing.assert_allclose(sparse.params_[name], dense.params_[name], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(sparse.predict_proba(x), dense.predict_proba(x.toarray()),
+                               rtol=0, atol=1e-9)
+    assert list(sparse.predict(x.tocoo())) == list(dense.predict(x.toarray()))
+
+
+def test_a_network_on_x_whose_dense_form_needs_8_gb_trains_in_little_memory():
+    """50,000 × 20,000 at 0.1% density (10⁶ entries): dense, 8 GB. mnist_mlp fits two epochs
+    of mini-batches and predicts through its CSR kernels, every array it allocates together
+    under 200 MB."""
+    from symdl.sklearn import SymdlClassifier
+    rng = np.random.default_rng(0)
+    rows, columns, per_row = 50_000, 20_000, 20
+    x = scipy.sparse.csr_matrix(
+        (rng.random(rows * per_row), rng.integers(0, columns, rows * per_row),
+         np.arange(0, rows * per_row + 1, per_row)), shape=(rows, columns))
+    y = rng.integers(0, 10, rows)
+    tracemalloc.start()
+    try:
+        clf = SymdlClassifier("mnist_mlp", sizes={"H": 4}, epochs=2, batch_size=1000,
+                              learning_rate=0.01, tol=None, tier="numba").fit(x, y)
+        clf.predict_proba(x[:1000])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert clf.params_["W1"].shape == (4, columns)
+    assert peak < 2e8, f"{peak / 1e6:.0f} MB"

@@ -11,7 +11,9 @@ When the data feeds an affine map (z = W·x + b, as a network's first layer does
 fused kernel, `loss_and_gradient_sparse`, takes x by its non-zero entries (CSR rows) and W
 transposed, so that layer's two products visit only the non-zero inputs: z_i = b + Σ x_ij·Wᵀ_j
 over the j where x_ij ≠ 0, and ∂J/∂Wᵀ_j += x_ij·∂J/∂z_i likewise. 81% of the MNIST pixels
-are 0; the trainer chooses this kernel from the data's density (`sparse_pays`).
+are 0; the trainer chooses this kernel from the data's density (`sparse_pays`). The same
+first layer over sparse x the user gives (SciPy CSR) is in the kernels over CSR rows
+(csr.py, `CsrBlasEmitter`): there W is passed as it is and transposed once per call.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ and its adjoint. Both then run over x's non-zero entries alone, so a 100,000 × 
 The kernels are the rows layout's fused pass (rows.py), with `x_i = x[i]` replaced by the
 row's span of entries and `_dot`/`_axpy` on it by `_csr_dot`/`_csr_axpy`; for a model with a
 NumPy tier, that tier's (numpy_tier.py), with the chunk's rows of x a SciPy CSR matrix, whose
-`x @ w` and `xᵀ @ δ` are the same array expressions. Their entry points are the plain ones'
-names with `_csr` (`loss_and_gradient_csr(theta, x_values, x_columns, x_starts, y)`), and
+`x @ w` and `xᵀ @ δ` are the same array expressions; for a blas-layout network, its batch
+kernels with the first layer over the entries (`CsrBlasEmitter`). Their entry points are
+the plain ones' names with `_csr` (`loss_and_gradient_csr(theta, x_values, x_columns, x_starts, y)`), and
 beside them `_weighted_csr` over weighted samples; a penalty R(θ) is added once per call, as
 in every kernel.
 """
@@ -46,8 +47,8 @@ def unsupported(model: Model, derived: Derived, layout: str = "rows") -> str:
         exprs.append(derived.named_loss)
     if any(e.has(x.symbol) for e in exprs if e is not None and e != 0):
         return f"{x.name} is read outside its affine maps"
-    if layout == "blas" and (sum(isinstance(s, Affine) and s.input is x for s in model.steps_of_model) > 1
-                             or BlasEmitter(derived).sparse_step() is None):
+    readers = [s for s in model.steps_of_model if isinstance(s, Affine) and s.input is x]
+    if layout == "blas" and (len(readers) > 1 or BlasEmitter(derived).sparse_step() is None):
         return f"{x.name} feeds more than one affine map, or its weight is used elsewhere"
     return ""
 
