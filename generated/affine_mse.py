@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "10475daec7caa1ac"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "5be2455bcd51315f"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "aeb5a8f2f3a151df"
 
 SPEC = {
     'name': 'affine_mse',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cfd761ec3df34387"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "30639640fcb660f5"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "05f9798ea703129c"
 
 SPEC = {
     'name': 'center_mean',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "397bffb4b2fb8d10"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "5d053109eeb0c624"
 
 SPEC = {
     'name': 'center_median',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "62cec9f5014ad9c9"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "d35c7b0b016a9942"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "9328e8b4671e3e87"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "aa8aa1357428ef68"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "c90b64d855ec77cb"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "b571226e90a8ba89"
 
 SPEC = {
     'name': 'elastic_net_regression',

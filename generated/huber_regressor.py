@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "91a7f4fdf1412f94"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "e2e97ab5a5eafe41"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "772e132e83ed9aaf"
 
 SPEC = {
     'name': 'huber_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "72a64576ea30c978"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "3deec168c647a654"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "7705f0756e386445"
 
 SPEC = {
     'name': 'line_through_origin',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "ba6d8cc5156ab17d"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "1af8fe1405a994fc"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "5285a6d8e8262d74"
 
 SPEC = {
     'name': 'logistic_regression',

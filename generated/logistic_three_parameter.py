@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "1f70ab73a57096eb"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "ad86947b2ce77836"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "297bd8ba08f27e17"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "9e2883820cfd2116"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "c36691304f2ec6e9"
 
 SPEC = {
     'name': 'mlp_classifier',

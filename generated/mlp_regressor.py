@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "c06fb79ad8c24279"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "70bbcb6a674558b8"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "de454db668e1d110"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "d395382d3cc6c284"
 
 SPEC = {
     'name': 'multinomial_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "04a198a6204d0927"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "bcd7de19e0253e6f"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "c7685943c7313353"
 
 SPEC = {
     'name': 'multivariate_least_squares',

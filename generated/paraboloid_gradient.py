@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "37ea1b77ad4194c3"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "6b40bf322914815e"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "ea9143bd035db778"
 
 SPEC = {
     'name': 'paraboloid_gradient',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a67bd17c9c5fa22e"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "a5cfe1799fa27bbd"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "5ff748f201e0b62a"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "498385704b868e9a"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "60c5818e21cc6b28"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "a802852119651cda"
 
 SPEC = {
     'name': 'ridge_regression',

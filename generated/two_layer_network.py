@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "2c66ae68a1048976"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "c1b3fc7ef2d94a4d"
 
 SPEC = {
     'name': 'two_layer_network',

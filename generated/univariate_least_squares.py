@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d943ea44f1f9bf7c"
-GENERATOR_SHA256 = "6525a18b6632d415"
-BODY_SHA256 = "95b9c8d36c655b32"
+GENERATOR_SHA256 = "72b91ff872ba4566"
+BODY_SHA256 = "972a4cfb71e16c8f"
 
 SPEC = {
     'name': 'univariate_least_squares',

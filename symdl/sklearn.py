@@ -550,7 +550,8 @@ class SymdlEstimator(BaseEstimator):
 def kernel_x(X, spec):
     """X as the model's kernels read it: sparse X stays sparse (CSR) for a model with kernels
     over CSR rows (SPEC["csr_input"]: it reads x only through affine maps, as every linear
-    model does), and is made dense for the others."""
+    model and a network's first layer do, blas layout included), and is made dense for the
+    others."""
     if scipy.sparse.issparse(X) and not spec.get("csr_input"):
         return X.toarray()
     return X

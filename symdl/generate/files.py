@@ -115,7 +115,7 @@ def spec(model: Model, derived: Derived) -> dict:
         "sparse_input": sparse.weight.name if sparse is not None else None,
         # loss_csr, loss_and_gradient_csr, gradient_csr, predict_csr (and _weighted_csr):
         # x by its non-zero entries, for a model that reads x only through affine maps (csr.py)
-        "csr_input": layout_of(model) != "blas" and not csr_unsupported(model, derived),
+        "csr_input": not csr_unsupported(model, derived, layout_of(model)),
         "training": None if training is None else {
             "dataset": training.dataset, "optimizer": training.optimizer,
             "learning_rate": training.learning_rate, "epochs": training.epochs,
