@@ -3,8 +3,9 @@
 
 Every candidate starts from zeros in each timed run and is then checked by one independent
 NumPy evaluation of ∇J at the θ it returned: a row that stopped short of the tolerance says
-so in the table ("reached?"). symdl's logistic kernel sums over the samples, so symdl's
-tolerance is m·1e-6 on the summed gradient, the same condition.
+so in the table ("reached?"). symdl's logistic kernel sums over the samples and its tol is
+on the largest gradient entry, so symdl's tolerance is m·1e-6/√n on the summed gradient, the
+same condition as the others'.
 
 - symdl newton / lbfgs / gd: `train.fit(..., optimizer=..., tol=...)`, end to end.
 - scikit-learn: LogisticRegression(penalty=None, solver="lbfgs", fit_intercept=False) (column
@@ -34,7 +35,8 @@ def symdl_route(optimizer, X, y, **settings):
     from symdl import train
 
     def run():
-        result = train.fit("logistic_regression", X, y, optimizer=optimizer, tol=TOL * len(y),
+        result = train.fit("logistic_regression", X, y, optimizer=optimizer,
+                           tol=TOL * len(y) / np.sqrt(X.shape[1]),
                            **settings)
         return result.params["theta"], len(result.history)
 

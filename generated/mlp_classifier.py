@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "04acf348d1891c35"
-BODY_SHA256 = "9780b5f31395c557"
+GENERATOR_SHA256 = "14ef1bac6a9f3cb5"
+BODY_SHA256 = "c467ea57cecf2620"
 
 SPEC = {
     'name': 'mlp_classifier',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': False,
     'hessian_vector': True,
     'quadratic': False,
+    'kinks': False,
     'penalty': True,
     'hypers': [('alpha', 0.0001)],
     'sample_weight': True,
@@ -506,20 +507,61 @@ def _csr_rows(values, columns, starts, start, stop, width):
 
 def _over_rows(value, rows, shape=()):
     """Σ over a chunk's rows of a per-row value, (rows, 1) or (rows, units); a value that is
-    the same for every row counts once per row."""
-    full = np.broadcast_to(value, (rows,) + (shape or (1,)))
-    return full.sum(axis=0) if shape else float(full.sum())
+    the same for every row counts once per row. Several units are added up as a product with
+    a row of ones, which BLAS runs several times faster than NumPy's sum over axis 0."""
+    if np.shape(value) != (rows,) + (shape or (1,)):
+        value = np.broadcast_to(value, (rows,) + (shape or (1,)))
+    elif shape and shape[0] > 1:
+        return _sum_over_rows(value)
+    return value.sum(axis=0) if shape else float(value.sum())
+
+
+def _sum_over_rows(value):
+    """Σ over the rows (axis 0) of a (rows, units) array, as ones(rows) @ value."""
+    return np.ones(value.shape[0], np.result_type(value, 1.0)) @ value
 
 
 def _over_units(value):
-    """Σ over the last axis, kept as a column: a per-row sum over units."""
-    return np.sum(value, axis=-1, keepdims=True)
+    """Σ over the last axis, kept as a column: a per-row sum over units, as value @ ones(units)
+    (NumPy's sum along a short last axis walks it element by element)."""
+    if np.ndim(value) < 2:
+        return np.sum(value, axis=-1, keepdims=True)
+    return (value @ np.ones(value.shape[-1], np.result_type(value, 1.0)))[:, None]
 
 
 def _logsumexp_over_units(value):
-    """log Σ e^value over the last axis with the maximum subtracted first, as a column."""
-    top = np.max(value, axis=-1, keepdims=True)
-    return top + np.log(np.sum(np.exp(value - top), axis=-1, keepdims=True))
+    """log Σ e^value over the last axis with the maximum subtracted first, as a column; the
+    maximum is taken over the rows of valueᵀ, a contiguous copy, for the same reason."""
+    if np.ndim(value) < 2:
+        top = np.max(value, axis=-1, keepdims=True)
+    else:
+        top = np.ascontiguousarray(value.T).max(axis=0)[:, None]
+    return top + np.log(_over_units(np.exp(value - top)))
+
+
+def _softmax_affine_hessian_numpy(z, lse, x, hess, bias_at):
+    """hess += Σ over the rows of (diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b,
+    p = softmax(z), v = (x, 1) (`_softmax_affine_add`, a matrix product per pair of classes):
+    W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[1]
+    p = np.exp(z - lse)
+    for c in range(z.shape[1]):
+        for d in range(c, z.shape[1]):
+            a = p[:, c:c + 1] * ((1.0 if c == d else 0.0) - p[:, d:d + 1])
+            xa = x * a
+            block = xa.T @ x
+            hess[c * n:(c + 1) * n, d * n:(d + 1) * n] += block
+            if bias_at >= 0:
+                column = _sum_over_rows(xa)
+                hess[c * n:(c + 1) * n, bias_at + d] += column
+                hess[bias_at + d, c * n:(c + 1) * n] += column
+                hess[bias_at + c, bias_at + d] += a.sum()
+            if d != c:  # the mirror block: a is symmetric in c and d
+                hess[d * n:(d + 1) * n, c * n:(c + 1) * n] += block.T
+                if bias_at >= 0:
+                    hess[d * n:(d + 1) * n, bias_at + c] += column
+                    hess[bias_at + c, d * n:(d + 1) * n] += column
+                    hess[bias_at + d, bias_at + c] += a.sum()
 
 
 def _sigmoid_numpy(t):
@@ -645,12 +687,13 @@ def loss_and_gradient(W1, b1, W2, b2, x, label, alpha=0.0001):
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W1, b1, W2, b2, alpha)
     g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
     g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
     g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
     g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
     _chunked(_bounds, _loss_and_gradient_of_chunks, _loss_and_gradient_of_chunks_in_parallel)(W1, b1, W2, b2, alpha, x, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
-    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[3]
+    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + _penalty_gradient[0], _combine(g_b1_parts) * scale + _penalty_gradient[1], _combine(g_W2_parts) * scale + _penalty_gradient[2], _combine(g_b2_parts) * scale + _penalty_gradient[3]
 
 
 def gradient(W1, b1, W2, b2, x, label, alpha=0.0001):
@@ -800,9 +843,9 @@ def _loss_of_rows_numpy(W1, b1, W2, b2, alpha, x, label, _start, _stop):
     _label = label[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
     return total
@@ -831,18 +874,18 @@ def _loss_and_gradient_of_rows_numpy(W1, b1, W2, b2, alpha, x, label, _start, _s
     _label = label[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
         d_z2 = (-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2))
         d_h = d_z2 @ W2
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W1 += d_z1.T @ _x
-        g_b1 += d_z1.sum(axis=0)
+        g_b1 += _sum_over_rows(d_z1)
         g_W2 += d_z2.T @ h
-        g_b2 += d_z2.sum(axis=0)
+        g_b2 += _sum_over_rows(d_z2)
     return total
 
 
@@ -858,12 +901,13 @@ def loss_and_gradient_numpy(W1, b1, W2, b2, x, label, alpha=0.0001):
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W1, b1, W2, b2, alpha)
     g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
     g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
     g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
     g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
     _loss_and_gradient_of_chunks_numpy(W1, b1, W2, b2, alpha, x, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
-    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[3]
+    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + _penalty_gradient[0], _combine(g_b1_parts) * scale + _penalty_gradient[1], _combine(g_W2_parts) * scale + _penalty_gradient[2], _combine(g_b2_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_numpy(W1, b1, W2, b2, x, label, alpha=0.0001):
@@ -876,9 +920,9 @@ def _predict_rows_numpy(W1, b1, W2, b2, alpha, x, _start, _stop, out):
     _rows = _stop - _start
     _x = x[_start:_stop]
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         out[_start:_stop] = z2
     return out
 
@@ -912,9 +956,9 @@ def _hessian_vector_of_rows_numpy(W1, b1, W2, b2, _v, x, label, alpha, _start, _
     _hv_W2 = hv[W1.size + b1.size:W1.size + b1.size + W2.size].reshape(W2.shape)
     _hv_b2 = hv[W1.size + b1.size + W2.size:W1.size + b1.size + W2.size + b2.size]
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         d_z2 = (-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2))
         R_z1 = _x @ _v_W1.T + _v_b1
@@ -1051,12 +1095,13 @@ def loss_and_gradient_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, 
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W1, b1, W2, b2, alpha)
     g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
     g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
     g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
     g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
     _chunked(_bounds, _loss_and_gradient_of_chunks_csr, _loss_and_gradient_of_chunks_csr_in_parallel)(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
-    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[3]
+    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + _penalty_gradient[0], _combine(g_b1_parts) * scale + _penalty_gradient[1], _combine(g_W2_parts) * scale + _penalty_gradient[2], _combine(g_b2_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, alpha=0.0001):
@@ -1112,9 +1157,9 @@ def _loss_of_rows_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts
     _label = label[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
     return total
@@ -1143,18 +1188,18 @@ def _loss_and_gradient_of_rows_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_colu
     _label = label[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
         d_z2 = (-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2))
         d_h = d_z2 @ W2
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W1 += d_z1.T @ _x
-        g_b1 += d_z1.sum(axis=0)
+        g_b1 += _sum_over_rows(d_z1)
         g_W2 += d_z2.T @ h
-        g_b2 += d_z2.sum(axis=0)
+        g_b2 += _sum_over_rows(d_z2)
     return total
 
 
@@ -1170,12 +1215,13 @@ def loss_and_gradient_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, l
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W1, b1, W2, b2, alpha)
     g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
     g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
     g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
     g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
     _loss_and_gradient_of_chunks_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
-    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[3]
+    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + _penalty_gradient[0], _combine(g_b1_parts) * scale + _penalty_gradient[1], _combine(g_W2_parts) * scale + _penalty_gradient[2], _combine(g_b2_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, alpha=0.0001):
@@ -1188,9 +1234,9 @@ def _predict_rows_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts
     _rows = _stop - _start
     _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W1.shape[1])
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         out[_start:_stop] = z2
     return out
 
@@ -1311,12 +1357,13 @@ def loss_and_gradient_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha=0.
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W1, b1, W2, b2, alpha)
     g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
     g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
     g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
     g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
     _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
-    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[3]
+    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + _penalty_gradient[0], _combine(g_b1_parts) * scale + _penalty_gradient[1], _combine(g_W2_parts) * scale + _penalty_gradient[2], _combine(g_b2_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_weighted(W1, b1, W2, b2, x, label, sample_weight, alpha=0.0001):
@@ -1416,9 +1463,9 @@ def _loss_of_rows_weighted_numpy(W1, b1, W2, b2, alpha, x, label, sample_weight,
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
     return total
@@ -1448,18 +1495,18 @@ def _loss_and_gradient_of_rows_weighted_numpy(W1, b1, W2, b2, alpha, x, label, s
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
         d_z2 = (_sample_weight*(-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2)))
         d_h = d_z2 @ W2
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W1 += d_z1.T @ _x
-        g_b1 += d_z1.sum(axis=0)
+        g_b1 += _sum_over_rows(d_z1)
         g_W2 += d_z2.T @ h
-        g_b2 += d_z2.sum(axis=0)
+        g_b2 += _sum_over_rows(d_z2)
     return total
 
 
@@ -1475,12 +1522,13 @@ def loss_and_gradient_weighted_numpy(W1, b1, W2, b2, x, label, sample_weight, al
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W1, b1, W2, b2, alpha)
     g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
     g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
     g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
     g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
     _loss_and_gradient_of_chunks_weighted_numpy(W1, b1, W2, b2, alpha, x, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
-    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[3]
+    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + _penalty_gradient[0], _combine(g_b1_parts) * scale + _penalty_gradient[1], _combine(g_W2_parts) * scale + _penalty_gradient[2], _combine(g_b2_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_weighted_numpy(W1, b1, W2, b2, x, label, sample_weight, alpha=0.0001):
@@ -1591,12 +1639,13 @@ def loss_and_gradient_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W1, b1, W2, b2, alpha)
     g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
     g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
     g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
     g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
     _chunked(_bounds, _loss_and_gradient_of_chunks_weighted_csr, _loss_and_gradient_of_chunks_weighted_csr_in_parallel)(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
-    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient(W1, b1, W2, b2, alpha)[3]
+    return _total(loss_parts) * scale + penalty(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + _penalty_gradient[0], _combine(g_b1_parts) * scale + _penalty_gradient[1], _combine(g_W2_parts) * scale + _penalty_gradient[2], _combine(g_b2_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha=0.0001):
@@ -1612,9 +1661,9 @@ def _loss_of_rows_weighted_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns,
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
     return total
@@ -1644,18 +1693,18 @@ def _loss_and_gradient_of_rows_weighted_csr_numpy(W1, b1, W2, b2, alpha, x_value
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
         d_z2 = (_sample_weight*(-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2)))
         d_h = d_z2 @ W2
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W1 += d_z1.T @ _x
-        g_b1 += d_z1.sum(axis=0)
+        g_b1 += _sum_over_rows(d_z1)
         g_W2 += d_z2.T @ h
-        g_b2 += d_z2.sum(axis=0)
+        g_b2 += _sum_over_rows(d_z2)
     return total
 
 
@@ -1671,12 +1720,13 @@ def loss_and_gradient_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W1, b1, W2, b2, alpha)
     g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
     g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
     g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
     g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
     _loss_and_gradient_of_chunks_weighted_csr_numpy(W1, b1, W2, b2, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
-    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[0], _combine(g_b1_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[1], _combine(g_W2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[2], _combine(g_b2_parts) * scale + penalty_gradient.py_func(W1, b1, W2, b2, alpha)[3]
+    return _total(loss_parts) * scale + penalty.py_func(W1, b1, W2, b2, alpha), _combine(g_W1_parts) * scale + _penalty_gradient[0], _combine(g_b1_parts) * scale + _penalty_gradient[1], _combine(g_W2_parts) * scale + _penalty_gradient[2], _combine(g_b2_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, alpha=0.0001):

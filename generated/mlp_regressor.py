@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "04acf348d1891c35"
-BODY_SHA256 = "17bd5b92ba35a055"
+GENERATOR_SHA256 = "14ef1bac6a9f3cb5"
+BODY_SHA256 = "5a3764384893357d"
 
 SPEC = {
     'name': 'mlp_regressor',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': False,
     'hessian_vector': True,
     'quadratic': False,
+    'kinks': False,
     'penalty': True,
     'hypers': [('alpha', 0.0001)],
     'sample_weight': True,
@@ -505,20 +506,61 @@ def _csr_rows(values, columns, starts, start, stop, width):
 
 def _over_rows(value, rows, shape=()):
     """Σ over a chunk's rows of a per-row value, (rows, 1) or (rows, units); a value that is
-    the same for every row counts once per row."""
-    full = np.broadcast_to(value, (rows,) + (shape or (1,)))
-    return full.sum(axis=0) if shape else float(full.sum())
+    the same for every row counts once per row. Several units are added up as a product with
+    a row of ones, which BLAS runs several times faster than NumPy's sum over axis 0."""
+    if np.shape(value) != (rows,) + (shape or (1,)):
+        value = np.broadcast_to(value, (rows,) + (shape or (1,)))
+    elif shape and shape[0] > 1:
+        return _sum_over_rows(value)
+    return value.sum(axis=0) if shape else float(value.sum())
+
+
+def _sum_over_rows(value):
+    """Σ over the rows (axis 0) of a (rows, units) array, as ones(rows) @ value."""
+    return np.ones(value.shape[0], np.result_type(value, 1.0)) @ value
 
 
 def _over_units(value):
-    """Σ over the last axis, kept as a column: a per-row sum over units."""
-    return np.sum(value, axis=-1, keepdims=True)
+    """Σ over the last axis, kept as a column: a per-row sum over units, as value @ ones(units)
+    (NumPy's sum along a short last axis walks it element by element)."""
+    if np.ndim(value) < 2:
+        return np.sum(value, axis=-1, keepdims=True)
+    return (value @ np.ones(value.shape[-1], np.result_type(value, 1.0)))[:, None]
 
 
 def _logsumexp_over_units(value):
-    """log Σ e^value over the last axis with the maximum subtracted first, as a column."""
-    top = np.max(value, axis=-1, keepdims=True)
-    return top + np.log(np.sum(np.exp(value - top), axis=-1, keepdims=True))
+    """log Σ e^value over the last axis with the maximum subtracted first, as a column; the
+    maximum is taken over the rows of valueᵀ, a contiguous copy, for the same reason."""
+    if np.ndim(value) < 2:
+        top = np.max(value, axis=-1, keepdims=True)
+    else:
+        top = np.ascontiguousarray(value.T).max(axis=0)[:, None]
+    return top + np.log(_over_units(np.exp(value - top)))
+
+
+def _softmax_affine_hessian_numpy(z, lse, x, hess, bias_at):
+    """hess += Σ over the rows of (diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b,
+    p = softmax(z), v = (x, 1) (`_softmax_affine_add`, a matrix product per pair of classes):
+    W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[1]
+    p = np.exp(z - lse)
+    for c in range(z.shape[1]):
+        for d in range(c, z.shape[1]):
+            a = p[:, c:c + 1] * ((1.0 if c == d else 0.0) - p[:, d:d + 1])
+            xa = x * a
+            block = xa.T @ x
+            hess[c * n:(c + 1) * n, d * n:(d + 1) * n] += block
+            if bias_at >= 0:
+                column = _sum_over_rows(xa)
+                hess[c * n:(c + 1) * n, bias_at + d] += column
+                hess[bias_at + d, c * n:(c + 1) * n] += column
+                hess[bias_at + c, bias_at + d] += a.sum()
+            if d != c:  # the mirror block: a is symmetric in c and d
+                hess[d * n:(d + 1) * n, c * n:(c + 1) * n] += block.T
+                if bias_at >= 0:
+                    hess[d * n:(d + 1) * n, bias_at + c] += column
+                    hess[bias_at + c, d * n:(d + 1) * n] += column
+                    hess[bias_at + d, bias_at + c] += a.sum()
 
 
 def _sigmoid_numpy(t):
@@ -645,12 +687,13 @@ def loss_and_gradient(W, b, v, c, x, y, alpha=0.0001):
     _W_t = _transposed(W)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W, b, v, c, alpha)
     _g_W_t_parts = np.zeros((len(_bounds) - 1,) + _W_t.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
     g_c_parts = np.zeros(len(_bounds) - 1)
     _chunked(_bounds, _loss_and_gradient_of_chunks, _loss_and_gradient_of_chunks_in_parallel)(W, b, v, c, alpha, _W_t, x, y, _bounds, loss_parts, g_c_parts, _g_W_t_parts, g_b_parts, g_v_parts)
-    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha), _transposed(_combine(_g_W_t_parts)) * scale + penalty_gradient(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient(W, b, v, c, alpha)[3]
+    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha), _transposed(_combine(_g_W_t_parts)) * scale + _penalty_gradient[0], _combine(g_b_parts) * scale + _penalty_gradient[1], _combine(g_v_parts) * scale + _penalty_gradient[2], _total(g_c_parts) * scale + _penalty_gradient[3]
 
 
 def gradient(W, b, v, c, x, y, alpha=0.0001):
@@ -800,7 +843,7 @@ def _loss_of_rows_numpy(W, b, v, c, alpha, x, y, _start, _stop):
     _y = y[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W.T + b
+        z1 = _x @ np.ascontiguousarray(W.T) + b
         h = np.maximum(z1, 0.0)
         y_hat = (h @ v)[:, None] + c
         total += _over_rows((1.0/2.0)*(_y - y_hat)**2.0, _rows)
@@ -831,7 +874,7 @@ def _loss_and_gradient_of_rows_numpy(W, b, v, c, alpha, x, y, _start, _stop, g_W
     total = 0.0
     g_c = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W.T + b
+        z1 = _x @ np.ascontiguousarray(W.T) + b
         h = np.maximum(z1, 0.0)
         y_hat = (h @ v)[:, None] + c
         total += _over_rows((1.0/2.0)*(_y - y_hat)**2.0, _rows)
@@ -839,7 +882,7 @@ def _loss_and_gradient_of_rows_numpy(W, b, v, c, alpha, x, y, _start, _stop, g_W
         d_h = v*d_y_hat
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W += d_z1.T @ _x
-        g_b += d_z1.sum(axis=0)
+        g_b += _sum_over_rows(d_z1)
         g_v += h.T @ d_y_hat[:, 0]
         g_c += d_y_hat.sum()
     return total, g_c
@@ -857,12 +900,13 @@ def loss_and_gradient_numpy(W, b, v, c, x, y, alpha=0.0001):
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W, b, v, c, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
     g_c_parts = np.zeros(len(_bounds) - 1)
     _loss_and_gradient_of_chunks_numpy(W, b, v, c, alpha, x, y, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts)
-    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha), _combine(g_W_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[3]
+    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha), _combine(g_W_parts) * scale + _penalty_gradient[0], _combine(g_b_parts) * scale + _penalty_gradient[1], _combine(g_v_parts) * scale + _penalty_gradient[2], _total(g_c_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_numpy(W, b, v, c, x, y, alpha=0.0001):
@@ -875,7 +919,7 @@ def _predict_rows_numpy(W, b, v, c, alpha, x, _start, _stop, out):
     _rows = _stop - _start
     _x = x[_start:_stop]
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W.T + b
+        z1 = _x @ np.ascontiguousarray(W.T) + b
         h = np.maximum(z1, 0.0)
         y_hat = (h @ v)[:, None] + c
         out[_start:_stop] = np.broadcast_to(y_hat, (_rows, 1))[:, 0]
@@ -910,7 +954,7 @@ def _hessian_vector_of_rows_numpy(W, b, v, c, _v, x, y, alpha, _start, _stop, hv
     _hv_b = hv[W.size:W.size + b.size]
     _hv_v = hv[W.size + b.size:W.size + b.size + v.size]
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W.T + b
+        z1 = _x @ np.ascontiguousarray(W.T) + b
         h = np.maximum(z1, 0.0)
         y_hat = (h @ v)[:, None] + c
         d_y_hat = (-_y + y_hat)
@@ -1037,12 +1081,13 @@ def loss_and_gradient_csr(W, b, v, c, x_values, x_columns, x_starts, y, alpha=0.
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W, b, v, c, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
     g_c_parts = np.zeros(len(_bounds) - 1)
     _chunked(_bounds, _loss_and_gradient_of_chunks_csr, _loss_and_gradient_of_chunks_csr_in_parallel)(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts)
-    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha), _combine(g_W_parts) * scale + penalty_gradient(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient(W, b, v, c, alpha)[3]
+    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha), _combine(g_W_parts) * scale + _penalty_gradient[0], _combine(g_b_parts) * scale + _penalty_gradient[1], _combine(g_v_parts) * scale + _penalty_gradient[2], _total(g_c_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_csr(W, b, v, c, x_values, x_columns, x_starts, y, alpha=0.0001):
@@ -1096,7 +1141,7 @@ def _loss_of_rows_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y,
     _y = y[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W.T + b
+        z1 = _x @ np.ascontiguousarray(W.T) + b
         h = np.maximum(z1, 0.0)
         y_hat = (h @ v)[:, None] + c
         total += _over_rows((1.0/2.0)*(_y - y_hat)**2.0, _rows)
@@ -1127,7 +1172,7 @@ def _loss_and_gradient_of_rows_csr_numpy(W, b, v, c, alpha, x_values, x_columns,
     total = 0.0
     g_c = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W.T + b
+        z1 = _x @ np.ascontiguousarray(W.T) + b
         h = np.maximum(z1, 0.0)
         y_hat = (h @ v)[:, None] + c
         total += _over_rows((1.0/2.0)*(_y - y_hat)**2.0, _rows)
@@ -1135,7 +1180,7 @@ def _loss_and_gradient_of_rows_csr_numpy(W, b, v, c, alpha, x_values, x_columns,
         d_h = v*d_y_hat
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W += d_z1.T @ _x
-        g_b += d_z1.sum(axis=0)
+        g_b += _sum_over_rows(d_z1)
         g_v += h.T @ d_y_hat[:, 0]
         g_c += d_y_hat.sum()
     return total, g_c
@@ -1153,12 +1198,13 @@ def loss_and_gradient_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, y, al
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W, b, v, c, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
     g_c_parts = np.zeros(len(_bounds) - 1)
     _loss_and_gradient_of_chunks_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts)
-    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha), _combine(g_W_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[3]
+    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha), _combine(g_W_parts) * scale + _penalty_gradient[0], _combine(g_b_parts) * scale + _penalty_gradient[1], _combine(g_v_parts) * scale + _penalty_gradient[2], _total(g_c_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, y, alpha=0.0001):
@@ -1171,7 +1217,7 @@ def _predict_rows_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, _s
     _rows = _stop - _start
     _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W.T + b
+        z1 = _x @ np.ascontiguousarray(W.T) + b
         h = np.maximum(z1, 0.0)
         y_hat = (h @ v)[:, None] + c
         out[_start:_stop] = np.broadcast_to(y_hat, (_rows, 1))[:, 0]
@@ -1297,12 +1343,13 @@ def loss_and_gradient_weighted(W, b, v, c, x, y, sample_weight, alpha=0.0001):
     _W_t = _transposed(W)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W, b, v, c, alpha)
     _g_W_t_parts = np.zeros((len(_bounds) - 1,) + _W_t.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
     g_c_parts = np.zeros(len(_bounds) - 1)
     _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(W, b, v, c, alpha, _W_t, x, y, sample_weight, _bounds, loss_parts, g_c_parts, _g_W_t_parts, g_b_parts, g_v_parts)
-    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha), _transposed(_combine(_g_W_t_parts)) * scale + penalty_gradient(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient(W, b, v, c, alpha)[3]
+    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha), _transposed(_combine(_g_W_t_parts)) * scale + _penalty_gradient[0], _combine(g_b_parts) * scale + _penalty_gradient[1], _combine(g_v_parts) * scale + _penalty_gradient[2], _total(g_c_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_weighted(W, b, v, c, x, y, sample_weight, alpha=0.0001):
@@ -1400,7 +1447,7 @@ def _loss_of_rows_weighted_numpy(W, b, v, c, alpha, x, y, sample_weight, _start,
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W.T + b
+        z1 = _x @ np.ascontiguousarray(W.T) + b
         h = np.maximum(z1, 0.0)
         y_hat = (h @ v)[:, None] + c
         total += _over_rows(_sample_weight * ((1.0/2.0)*(_y - y_hat)**2.0), _rows)
@@ -1432,7 +1479,7 @@ def _loss_and_gradient_of_rows_weighted_numpy(W, b, v, c, alpha, x, y, sample_we
     total = 0.0
     g_c = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W.T + b
+        z1 = _x @ np.ascontiguousarray(W.T) + b
         h = np.maximum(z1, 0.0)
         y_hat = (h @ v)[:, None] + c
         total += _over_rows(_sample_weight * ((1.0/2.0)*(_y - y_hat)**2.0), _rows)
@@ -1440,7 +1487,7 @@ def _loss_and_gradient_of_rows_weighted_numpy(W, b, v, c, alpha, x, y, sample_we
         d_h = v*d_y_hat
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W += d_z1.T @ _x
-        g_b += d_z1.sum(axis=0)
+        g_b += _sum_over_rows(d_z1)
         g_v += h.T @ d_y_hat[:, 0]
         g_c += d_y_hat.sum()
     return total, g_c
@@ -1458,12 +1505,13 @@ def loss_and_gradient_weighted_numpy(W, b, v, c, x, y, sample_weight, alpha=0.00
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W, b, v, c, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
     g_c_parts = np.zeros(len(_bounds) - 1)
     _loss_and_gradient_of_chunks_weighted_numpy(W, b, v, c, alpha, x, y, sample_weight, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts)
-    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha), _combine(g_W_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[3]
+    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha), _combine(g_W_parts) * scale + _penalty_gradient[0], _combine(g_b_parts) * scale + _penalty_gradient[1], _combine(g_v_parts) * scale + _penalty_gradient[2], _total(g_c_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_weighted_numpy(W, b, v, c, x, y, sample_weight, alpha=0.0001):
@@ -1564,12 +1612,13 @@ def loss_and_gradient_weighted_csr(W, b, v, c, x_values, x_columns, x_starts, y,
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W, b, v, c, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
     g_c_parts = np.zeros(len(_bounds) - 1)
     _chunked(_bounds, _loss_and_gradient_of_chunks_weighted_csr, _loss_and_gradient_of_chunks_weighted_csr_in_parallel)(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts)
-    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha), _combine(g_W_parts) * scale + penalty_gradient(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient(W, b, v, c, alpha)[3]
+    return _total(loss_parts) * scale + penalty(W, b, v, c, alpha), _combine(g_W_parts) * scale + _penalty_gradient[0], _combine(g_b_parts) * scale + _penalty_gradient[1], _combine(g_v_parts) * scale + _penalty_gradient[2], _total(g_c_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_weighted_csr(W, b, v, c, x_values, x_columns, x_starts, y, sample_weight, alpha=0.0001):
@@ -1585,7 +1634,7 @@ def _loss_of_rows_weighted_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_s
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W.T + b
+        z1 = _x @ np.ascontiguousarray(W.T) + b
         h = np.maximum(z1, 0.0)
         y_hat = (h @ v)[:, None] + c
         total += _over_rows(_sample_weight * ((1.0/2.0)*(_y - y_hat)**2.0), _rows)
@@ -1617,7 +1666,7 @@ def _loss_and_gradient_of_rows_weighted_csr_numpy(W, b, v, c, alpha, x_values, x
     total = 0.0
     g_c = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W.T + b
+        z1 = _x @ np.ascontiguousarray(W.T) + b
         h = np.maximum(z1, 0.0)
         y_hat = (h @ v)[:, None] + c
         total += _over_rows(_sample_weight * ((1.0/2.0)*(_y - y_hat)**2.0), _rows)
@@ -1625,7 +1674,7 @@ def _loss_and_gradient_of_rows_weighted_csr_numpy(W, b, v, c, alpha, x_values, x
         d_h = v*d_y_hat
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W += d_z1.T @ _x
-        g_b += d_z1.sum(axis=0)
+        g_b += _sum_over_rows(d_z1)
         g_v += h.T @ d_y_hat[:, 0]
         g_c += d_y_hat.sum()
     return total, g_c
@@ -1643,12 +1692,13 @@ def loss_and_gradient_weighted_csr_numpy(W, b, v, c, x_values, x_columns, x_star
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W, b, v, c, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     g_v_parts = np.zeros((len(_bounds) - 1,) + v.shape)
     g_c_parts = np.zeros(len(_bounds) - 1)
     _loss_and_gradient_of_chunks_weighted_csr_numpy(W, b, v, c, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_c_parts, g_W_parts, g_b_parts, g_v_parts)
-    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha), _combine(g_W_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[0], _combine(g_b_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[1], _combine(g_v_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[2], _total(g_c_parts) * scale + penalty_gradient.py_func(W, b, v, c, alpha)[3]
+    return _total(loss_parts) * scale + penalty.py_func(W, b, v, c, alpha), _combine(g_W_parts) * scale + _penalty_gradient[0], _combine(g_b_parts) * scale + _penalty_gradient[1], _combine(g_v_parts) * scale + _penalty_gradient[2], _total(g_c_parts) * scale + _penalty_gradient[3]
 
 
 def gradient_weighted_csr_numpy(W, b, v, c, x_values, x_columns, x_starts, y, sample_weight, alpha=0.0001):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "04acf348d1891c35"
-BODY_SHA256 = "cf686eeb53ed3b54"
+GENERATOR_SHA256 = "14ef1bac6a9f3cb5"
+BODY_SHA256 = "1f8e2a34423327a9"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -38,13 +38,14 @@ SPEC = {
     'hessian': False,
     'hessian_vector': False,
     'quadratic': False,
+    'kinks': False,
     'penalty': False,
     'hypers': [],
     'sample_weight': True,
     'closed_form': False,
     'numpy_tier': True,
     'sparse_input': 'W1',
-    'csr_input': False,
+    'csr_input': True,
     'training': {
         'dataset': 'mnist',
         'optimizer': 'rmsprop',
@@ -506,20 +507,61 @@ def _csr_rows(values, columns, starts, start, stop, width):
 
 def _over_rows(value, rows, shape=()):
     """Σ over a chunk's rows of a per-row value, (rows, 1) or (rows, units); a value that is
-    the same for every row counts once per row."""
-    full = np.broadcast_to(value, (rows,) + (shape or (1,)))
-    return full.sum(axis=0) if shape else float(full.sum())
+    the same for every row counts once per row. Several units are added up as a product with
+    a row of ones, which BLAS runs several times faster than NumPy's sum over axis 0."""
+    if np.shape(value) != (rows,) + (shape or (1,)):
+        value = np.broadcast_to(value, (rows,) + (shape or (1,)))
+    elif shape and shape[0] > 1:
+        return _sum_over_rows(value)
+    return value.sum(axis=0) if shape else float(value.sum())
+
+
+def _sum_over_rows(value):
+    """Σ over the rows (axis 0) of a (rows, units) array, as ones(rows) @ value."""
+    return np.ones(value.shape[0], np.result_type(value, 1.0)) @ value
 
 
 def _over_units(value):
-    """Σ over the last axis, kept as a column: a per-row sum over units."""
-    return np.sum(value, axis=-1, keepdims=True)
+    """Σ over the last axis, kept as a column: a per-row sum over units, as value @ ones(units)
+    (NumPy's sum along a short last axis walks it element by element)."""
+    if np.ndim(value) < 2:
+        return np.sum(value, axis=-1, keepdims=True)
+    return (value @ np.ones(value.shape[-1], np.result_type(value, 1.0)))[:, None]
 
 
 def _logsumexp_over_units(value):
-    """log Σ e^value over the last axis with the maximum subtracted first, as a column."""
-    top = np.max(value, axis=-1, keepdims=True)
-    return top + np.log(np.sum(np.exp(value - top), axis=-1, keepdims=True))
+    """log Σ e^value over the last axis with the maximum subtracted first, as a column; the
+    maximum is taken over the rows of valueᵀ, a contiguous copy, for the same reason."""
+    if np.ndim(value) < 2:
+        top = np.max(value, axis=-1, keepdims=True)
+    else:
+        top = np.ascontiguousarray(value.T).max(axis=0)[:, None]
+    return top + np.log(_over_units(np.exp(value - top)))
+
+
+def _softmax_affine_hessian_numpy(z, lse, x, hess, bias_at):
+    """hess += Σ over the rows of (diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b,
+    p = softmax(z), v = (x, 1) (`_softmax_affine_add`, a matrix product per pair of classes):
+    W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[1]
+    p = np.exp(z - lse)
+    for c in range(z.shape[1]):
+        for d in range(c, z.shape[1]):
+            a = p[:, c:c + 1] * ((1.0 if c == d else 0.0) - p[:, d:d + 1])
+            xa = x * a
+            block = xa.T @ x
+            hess[c * n:(c + 1) * n, d * n:(d + 1) * n] += block
+            if bias_at >= 0:
+                column = _sum_over_rows(xa)
+                hess[c * n:(c + 1) * n, bias_at + d] += column
+                hess[bias_at + d, c * n:(c + 1) * n] += column
+                hess[bias_at + c, bias_at + d] += a.sum()
+            if d != c:  # the mirror block: a is symmetric in c and d
+                hess[d * n:(d + 1) * n, c * n:(c + 1) * n] += block.T
+                if bias_at >= 0:
+                    hess[d * n:(d + 1) * n, bias_at + c] += column
+                    hess[bias_at + c, d * n:(d + 1) * n] += column
+                    hess[bias_at + d, bias_at + c] += a.sum()
 
 
 def _sigmoid_numpy(t):
@@ -670,9 +712,9 @@ def _loss_of_rows_numpy(W1, b1, W2, b2, x, label, _start, _stop):
     _label = label[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
     return total
@@ -701,18 +743,18 @@ def _loss_and_gradient_of_rows_numpy(W1, b1, W2, b2, x, label, _start, _stop, g_
     _label = label[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
         d_z2 = (-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2))
         d_h = d_z2 @ W2
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W1 += d_z1.T @ _x
-        g_b1 += d_z1.sum(axis=0)
+        g_b1 += _sum_over_rows(d_z1)
         g_W2 += d_z2.T @ h
-        g_b2 += d_z2.sum(axis=0)
+        g_b2 += _sum_over_rows(d_z2)
     return total
 
 
@@ -746,9 +788,9 @@ def _predict_rows_numpy(W1, b1, W2, b2, x, _start, _stop, out):
     _rows = _stop - _start
     _x = x[_start:_stop]
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         out[_start:_stop] = z2
     return out
 
@@ -782,9 +824,9 @@ def _hessian_vector_of_rows_numpy(W1, b1, W2, b2, _v, x, label, _start, _stop, h
     _hv_W2 = hv[W1.size + b1.size:W1.size + b1.size + W2.size].reshape(W2.shape)
     _hv_b2 = hv[W1.size + b1.size + W2.size:W1.size + b1.size + W2.size + b2.size]
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         d_z2 = (-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2))
         R_z1 = _x @ _v_W1.T + _v_b1
@@ -816,6 +858,211 @@ def hessian_vector_numpy(W1, b1, W2, b2, _v, x, label):
     _hv_parts = np.zeros((len(_bounds) - 1, W1.size + b1.size + W2.size + b2.size))
     _hessian_vector_of_chunks_numpy(W1, b1, W2, b2, _v, x, label, _bounds, _hv_parts)
     return _combine(_hv_parts) * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def loss_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label):
+    """J over a batch: affine maps as matrix products, the rest as loops."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    W1_t = np.ascontiguousarray(W1.T)
+    z1 = np.empty((m, W1_t.shape[1]), W1_t.dtype)
+    for i in range(m):
+        for k in range(z1.shape[1]):
+            z1[i, k] = b1[k]
+        for e in range(x_starts[i], x_starts[i + 1]):
+            _axpy(x_values[e], W1_t[x_columns[e]], z1[i])
+    h = np.empty((m, W1.shape[0]), x_values.dtype)
+    for i in range(m):
+        for k in range(h.shape[1]):
+            h[i, k] = max(z1[i, k], 0.0)
+    z2 = np.dot(h, W2.T)
+    for i in range(m):
+        for c in range(z2.shape[1]):
+            z2[i, c] += b2[c]
+    lse_rows = np.empty(m)
+    total = 0.0
+    for i in range(m):
+        lse_rows[i] = _logsumexp(z2[i])
+        total += lse_rows[i] - z2[i, label[i]]
+    return total * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def loss_and_gradient_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label):
+    """(J, ∂J/∂p for every parameter p) over a batch."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    W1_t = np.ascontiguousarray(W1.T)
+    z1 = np.empty((m, W1_t.shape[1]), W1_t.dtype)
+    for i in range(m):
+        for k in range(z1.shape[1]):
+            z1[i, k] = b1[k]
+        for e in range(x_starts[i], x_starts[i + 1]):
+            _axpy(x_values[e], W1_t[x_columns[e]], z1[i])
+    h = np.empty((m, W1.shape[0]), x_values.dtype)
+    for i in range(m):
+        for k in range(h.shape[1]):
+            h[i, k] = max(z1[i, k], 0.0)
+    z2 = np.dot(h, W2.T)
+    for i in range(m):
+        for c in range(z2.shape[1]):
+            z2[i, c] += b2[c]
+    lse_rows = np.empty(m)
+    total = 0.0
+    for i in range(m):
+        lse_rows[i] = _logsumexp(z2[i])
+        total += lse_rows[i] - z2[i, label[i]]
+    d_z2 = np.empty((m, W2.shape[0]), x_values.dtype)
+    for i in range(m):
+        for c in range(d_z2.shape[1]):
+            d_z2[i, c] = (-(1.0 if c == label[i] else 0.0) + _exp(-lse_rows[i] + z2[i, c])) * scale
+    d_h = np.dot(d_z2, W2)
+    d_z1 = np.empty((m, W1.shape[0]), x_values.dtype)
+    for i in range(m):
+        for k in range(d_z1.shape[1]):
+            d_z1[i, k] = d_h[i, k]*(1.0 if z1[i, k] > 0.0 else 0.0)
+    g_W1_t = np.zeros(W1_t.shape, W1_t.dtype)
+    for i in range(m):
+        for e in range(x_starts[i], x_starts[i + 1]):
+            _axpy(x_values[e], d_z1[i], g_W1_t[x_columns[e]])
+    g_b1 = d_z1.sum(axis=0)
+    g_W2 = np.dot(d_z2.T, h)
+    g_b2 = d_z2.sum(axis=0)
+    g_W1 = np.ascontiguousarray(g_W1_t.T)
+    return total * scale, g_W1, g_b1, g_W2, g_b2
+
+
+def gradient_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def predict_csr(W1, b1, W2, b2, x_values, x_columns, x_starts):
+    """The model's output z2 for every sample."""
+    m = x_starts.shape[0] - 1
+    W1_t = np.ascontiguousarray(W1.T)
+    z1 = np.empty((m, W1_t.shape[1]), W1_t.dtype)
+    for i in range(m):
+        for k in range(z1.shape[1]):
+            z1[i, k] = b1[k]
+        for e in range(x_starts[i], x_starts[i + 1]):
+            _axpy(x_values[e], W1_t[x_columns[e]], z1[i])
+    h = np.empty((m, W1.shape[0]), x_values.dtype)
+    for i in range(m):
+        for k in range(h.shape[1]):
+            h[i, k] = max(z1[i, k], 0.0)
+    z2 = np.dot(h, W2.T)
+    for i in range(m):
+        for c in range(z2.shape[1]):
+            z2[i, c] += b2[c]
+    return z2
+
+
+def _loss_of_rows_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W1.shape[1])
+    _label = label[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
+        h = np.maximum(z1, 0.0)
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
+        lse = _logsumexp_over_units(z2)
+        total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
+    return total
+
+
+def _loss_of_chunks_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, _bounds, loss_parts):
+    """_loss_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label):
+    """J, the mean of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+def _loss_and_gradient_of_rows_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, _start, _stop, g_W1, g_b1, g_W2, g_b2):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W1.shape[1])
+    _label = label[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
+        h = np.maximum(z1, 0.0)
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
+        lse = _logsumexp_over_units(z2)
+        total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
+        d_z2 = (-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2))
+        d_h = d_z2 @ W2
+        d_z1 = (d_h*np.heaviside(z1, 0.0))
+        g_W1 += d_z1.T @ _x
+        g_b1 += _sum_over_rows(d_z1)
+        g_W2 += d_z2.T @ h
+        g_b2 += _sum_over_rows(d_z2)
+    return total
+
+
+def _loss_and_gradient_of_chunks_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
+    """_loss_and_gradient_of_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, _bounds[_chunk], _bounds[_chunk + 1], g_W1_parts[_chunk], g_b1_parts[_chunk], g_W2_parts[_chunk], g_b2_parts[_chunk])
+
+
+def loss_and_gradient_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
+    g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
+    _loss_and_gradient_of_chunks_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
+    return _total(loss_parts) * scale, _combine(g_W1_parts) * scale, _combine(g_b1_parts) * scale, _combine(g_W2_parts) * scale, _combine(g_b2_parts) * scale
+
+
+def gradient_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label)[1:]
+
+
+def _predict_rows_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, _start, _stop, out):
+    """z2 for rows start..stop, into out, in NumPy."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W1.shape[1])
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
+        h = np.maximum(z1, 0.0)
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
+        out[_start:_stop] = z2
+    return out
+
+
+def _predict_of_chunks_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, _bounds, out):
+    """_predict_rows_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _predict_rows_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, _bounds[_chunk], _bounds[_chunk + 1], out)
+
+
+def predict_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts):
+    """The model's output z2 for every sample, in NumPy."""
+    m = x_starts.shape[0] - 1
+    out = np.empty((m, W2.shape[0]))
+    _bounds = _chunk_bounds(m)
+    _predict_of_chunks_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, _bounds, out)
+    return out
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -894,9 +1141,9 @@ def _loss_of_rows_weighted_numpy(W1, b1, W2, b2, x, label, sample_weight, _start
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
     return total
@@ -926,18 +1173,18 @@ def _loss_and_gradient_of_rows_weighted_numpy(W1, b1, W2, b2, x, label, sample_w
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z1 = _x @ W1.T + b1
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
-        z2 = h @ W2.T + b2
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
         lse = _logsumexp_over_units(z2)
         total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
         d_z2 = (_sample_weight*(-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2)))
         d_h = d_z2 @ W2
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W1 += d_z1.T @ _x
-        g_b1 += d_z1.sum(axis=0)
+        g_b1 += _sum_over_rows(d_z1)
         g_W2 += d_z2.T @ h
-        g_b2 += d_z2.sum(axis=0)
+        g_b2 += _sum_over_rows(d_z2)
     return total
 
 
@@ -964,3 +1211,161 @@ def loss_and_gradient_weighted_numpy(W1, b1, W2, b2, x, label, sample_weight):
 def gradient_weighted_numpy(W1, b1, W2, b2, x, label, sample_weight):
     """∂J/∂p for every parameter p: the fused kernel without its loss."""
     return loss_and_gradient_weighted_numpy(W1, b1, W2, b2, x, label, sample_weight)[1:]
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def loss_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight):
+    """J over a batch: affine maps as matrix products, the rest as loops."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    W1_t = np.ascontiguousarray(W1.T)
+    z1 = np.empty((m, W1_t.shape[1]), W1_t.dtype)
+    for i in range(m):
+        for k in range(z1.shape[1]):
+            z1[i, k] = b1[k]
+        for e in range(x_starts[i], x_starts[i + 1]):
+            _axpy(x_values[e], W1_t[x_columns[e]], z1[i])
+    h = np.empty((m, W1.shape[0]), x_values.dtype)
+    for i in range(m):
+        for k in range(h.shape[1]):
+            h[i, k] = max(z1[i, k], 0.0)
+    z2 = np.dot(h, W2.T)
+    for i in range(m):
+        for c in range(z2.shape[1]):
+            z2[i, c] += b2[c]
+    lse_rows = np.empty(m)
+    total = 0.0
+    for i in range(m):
+        lse_rows[i] = _logsumexp(z2[i])
+        total += sample_weight[i] * (lse_rows[i] - z2[i, label[i]])
+    return total * scale
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
+def loss_and_gradient_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight):
+    """(J, ∂J/∂p for every parameter p) over a batch."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    W1_t = np.ascontiguousarray(W1.T)
+    z1 = np.empty((m, W1_t.shape[1]), W1_t.dtype)
+    for i in range(m):
+        for k in range(z1.shape[1]):
+            z1[i, k] = b1[k]
+        for e in range(x_starts[i], x_starts[i + 1]):
+            _axpy(x_values[e], W1_t[x_columns[e]], z1[i])
+    h = np.empty((m, W1.shape[0]), x_values.dtype)
+    for i in range(m):
+        for k in range(h.shape[1]):
+            h[i, k] = max(z1[i, k], 0.0)
+    z2 = np.dot(h, W2.T)
+    for i in range(m):
+        for c in range(z2.shape[1]):
+            z2[i, c] += b2[c]
+    lse_rows = np.empty(m)
+    total = 0.0
+    for i in range(m):
+        lse_rows[i] = _logsumexp(z2[i])
+        total += sample_weight[i] * (lse_rows[i] - z2[i, label[i]])
+    d_z2 = np.empty((m, W2.shape[0]), x_values.dtype)
+    for i in range(m):
+        for c in range(d_z2.shape[1]):
+            d_z2[i, c] = (sample_weight[i]*(-(1.0 if c == label[i] else 0.0) + _exp(-lse_rows[i] + z2[i, c]))) * scale
+    d_h = np.dot(d_z2, W2)
+    d_z1 = np.empty((m, W1.shape[0]), x_values.dtype)
+    for i in range(m):
+        for k in range(d_z1.shape[1]):
+            d_z1[i, k] = d_h[i, k]*(1.0 if z1[i, k] > 0.0 else 0.0)
+    g_W1_t = np.zeros(W1_t.shape, W1_t.dtype)
+    for i in range(m):
+        for e in range(x_starts[i], x_starts[i + 1]):
+            _axpy(x_values[e], d_z1[i], g_W1_t[x_columns[e]])
+    g_b1 = d_z1.sum(axis=0)
+    g_W2 = np.dot(d_z2.T, h)
+    g_b2 = d_z2.sum(axis=0)
+    g_W1 = np.ascontiguousarray(g_W1_t.T)
+    return total * scale, g_W1, g_b1, g_W2, g_b2
+
+
+def gradient_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight)[1:]
+
+
+def _loss_of_rows_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, _start, _stop):
+    """Σ of the loss over rows start..stop, in NumPy over the non-zero entries."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W1.shape[1])
+    _label = label[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
+        h = np.maximum(z1, 0.0)
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
+        lse = _logsumexp_over_units(z2)
+        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
+    return total
+
+
+def _loss_of_chunks_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts):
+    """_loss_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_of_rows_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1])
+
+
+def loss_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight):
+    """J, the mean of the loss over the samples, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    _loss_of_chunks_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts)
+    return _total(loss_parts) * scale
+
+
+def _loss_and_gradient_of_rows_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, _start, _stop, g_W1, g_b1, g_W2, g_b2):
+    """Σ over rows start..stop of the loss and of its gradient, in NumPy over the non-zero entries: the scalars' returned, the others' added into the buffers given."""
+    _rows = _stop - _start
+    _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W1.shape[1])
+    _label = label[_start:_stop, None]
+    _sample_weight = sample_weight[_start:_stop, None]
+    total = 0.0
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z1 = _x @ np.ascontiguousarray(W1.T) + b1
+        h = np.maximum(z1, 0.0)
+        z2 = h @ np.ascontiguousarray(W2.T) + b2
+        lse = _logsumexp_over_units(z2)
+        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
+        d_z2 = (_sample_weight*(-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2)))
+        d_h = d_z2 @ W2
+        d_z1 = (d_h*np.heaviside(z1, 0.0))
+        g_W1 += d_z1.T @ _x
+        g_b1 += _sum_over_rows(d_z1)
+        g_W2 += d_z2.T @ h
+        g_b2 += _sum_over_rows(d_z2)
+    return total
+
+
+def _loss_and_gradient_of_chunks_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts):
+    """_loss_and_gradient_of_rows_weighted_csr_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        loss_parts[_chunk] = _loss_and_gradient_of_rows_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, _bounds[_chunk], _bounds[_chunk + 1], g_W1_parts[_chunk], g_b1_parts[_chunk], g_W2_parts[_chunk], g_b2_parts[_chunk])
+
+
+def loss_and_gradient_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight):
+    """(J, ∂J/∂p for every parameter p): forward and backward fused, in NumPy over the non-zero entries."""
+    m = x_starts.shape[0] - 1
+    scale = 1.0 / np.sum(sample_weight)
+    _bounds = _chunk_bounds(m)
+    loss_parts = np.zeros(len(_bounds) - 1)
+    g_W1_parts = np.zeros((len(_bounds) - 1,) + W1.shape)
+    g_b1_parts = np.zeros((len(_bounds) - 1,) + b1.shape)
+    g_W2_parts = np.zeros((len(_bounds) - 1,) + W2.shape)
+    g_b2_parts = np.zeros((len(_bounds) - 1,) + b2.shape)
+    _loss_and_gradient_of_chunks_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W1_parts, g_b1_parts, g_W2_parts, g_b2_parts)
+    return _total(loss_parts) * scale, _combine(g_W1_parts) * scale, _combine(g_b1_parts) * scale, _combine(g_W2_parts) * scale, _combine(g_b2_parts) * scale
+
+
+def gradient_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight):
+    """∂J/∂p for every parameter p: the fused kernel without its loss."""
+    return loss_and_gradient_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label, sample_weight)[1:]

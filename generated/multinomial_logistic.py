@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "04acf348d1891c35"
-BODY_SHA256 = "dd3180a222b5e8b5"
+GENERATOR_SHA256 = "14ef1bac6a9f3cb5"
+BODY_SHA256 = "dde77e1426a35d70"
 
 SPEC = {
     'name': 'multinomial_logistic',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': True,
     'hessian_vector': True,
     'quadratic': False,
+    'kinks': False,
     'penalty': True,
     'hypers': [('alpha', 1.0)],
     'sample_weight': True,
@@ -505,20 +506,61 @@ def _csr_rows(values, columns, starts, start, stop, width):
 
 def _over_rows(value, rows, shape=()):
     """Σ over a chunk's rows of a per-row value, (rows, 1) or (rows, units); a value that is
-    the same for every row counts once per row."""
-    full = np.broadcast_to(value, (rows,) + (shape or (1,)))
-    return full.sum(axis=0) if shape else float(full.sum())
+    the same for every row counts once per row. Several units are added up as a product with
+    a row of ones, which BLAS runs several times faster than NumPy's sum over axis 0."""
+    if np.shape(value) != (rows,) + (shape or (1,)):
+        value = np.broadcast_to(value, (rows,) + (shape or (1,)))
+    elif shape and shape[0] > 1:
+        return _sum_over_rows(value)
+    return value.sum(axis=0) if shape else float(value.sum())
+
+
+def _sum_over_rows(value):
+    """Σ over the rows (axis 0) of a (rows, units) array, as ones(rows) @ value."""
+    return np.ones(value.shape[0], np.result_type(value, 1.0)) @ value
 
 
 def _over_units(value):
-    """Σ over the last axis, kept as a column: a per-row sum over units."""
-    return np.sum(value, axis=-1, keepdims=True)
+    """Σ over the last axis, kept as a column: a per-row sum over units, as value @ ones(units)
+    (NumPy's sum along a short last axis walks it element by element)."""
+    if np.ndim(value) < 2:
+        return np.sum(value, axis=-1, keepdims=True)
+    return (value @ np.ones(value.shape[-1], np.result_type(value, 1.0)))[:, None]
 
 
 def _logsumexp_over_units(value):
-    """log Σ e^value over the last axis with the maximum subtracted first, as a column."""
-    top = np.max(value, axis=-1, keepdims=True)
-    return top + np.log(np.sum(np.exp(value - top), axis=-1, keepdims=True))
+    """log Σ e^value over the last axis with the maximum subtracted first, as a column; the
+    maximum is taken over the rows of valueᵀ, a contiguous copy, for the same reason."""
+    if np.ndim(value) < 2:
+        top = np.max(value, axis=-1, keepdims=True)
+    else:
+        top = np.ascontiguousarray(value.T).max(axis=0)[:, None]
+    return top + np.log(_over_units(np.exp(value - top)))
+
+
+def _softmax_affine_hessian_numpy(z, lse, x, hess, bias_at):
+    """hess += Σ over the rows of (diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b,
+    p = softmax(z), v = (x, 1) (`_softmax_affine_add`, a matrix product per pair of classes):
+    W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[1]
+    p = np.exp(z - lse)
+    for c in range(z.shape[1]):
+        for d in range(c, z.shape[1]):
+            a = p[:, c:c + 1] * ((1.0 if c == d else 0.0) - p[:, d:d + 1])
+            xa = x * a
+            block = xa.T @ x
+            hess[c * n:(c + 1) * n, d * n:(d + 1) * n] += block
+            if bias_at >= 0:
+                column = _sum_over_rows(xa)
+                hess[c * n:(c + 1) * n, bias_at + d] += column
+                hess[bias_at + d, c * n:(c + 1) * n] += column
+                hess[bias_at + c, bias_at + d] += a.sum()
+            if d != c:  # the mirror block: a is symmetric in c and d
+                hess[d * n:(d + 1) * n, c * n:(c + 1) * n] += block.T
+                if bias_at >= 0:
+                    hess[d * n:(d + 1) * n, bias_at + c] += column
+                    hess[bias_at + c, d * n:(d + 1) * n] += column
+                    hess[bias_at + d, bias_at + c] += a.sum()
 
 
 def _sigmoid_numpy(t):
@@ -620,10 +662,11 @@ def loss_and_gradient(W, b, x, label, alpha=1.0):
     m = x.shape[0]
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W, b, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     _chunked(_bounds, _loss_and_gradient_of_chunks, _loss_and_gradient_of_chunks_in_parallel)(W, b, alpha, x, label, _bounds, loss_parts, g_W_parts, g_b_parts)
-    return _total(loss_parts) + penalty(W, b, alpha), _combine(g_W_parts) + penalty_gradient(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient(W, b, alpha)[1]
+    return _total(loss_parts) + penalty(W, b, alpha), _combine(g_W_parts) + _penalty_gradient[0], _combine(g_b_parts) + _penalty_gradient[1]
 
 
 def gradient(W, b, x, label, alpha=1.0):
@@ -760,7 +803,7 @@ def _loss_of_rows_numpy(W, b, alpha, x, label, _start, _stop):
     _label = label[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z = _x @ W.T + b
+        z = _x @ np.ascontiguousarray(W.T) + b
         lse = _logsumexp_over_units(z)
         total += _over_rows(lse - np.take_along_axis(z, _label, axis=1), _rows)
     return total
@@ -788,12 +831,12 @@ def _loss_and_gradient_of_rows_numpy(W, b, alpha, x, label, _start, _stop, g_W, 
     _label = label[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z = _x @ W.T + b
+        z = _x @ np.ascontiguousarray(W.T) + b
         lse = _logsumexp_over_units(z)
         total += _over_rows(lse - np.take_along_axis(z, _label, axis=1), _rows)
         d_z = (-(_label == np.arange(W.shape[0])).astype(np.float64) + np.exp(-lse + z))
         g_W += d_z.T @ _x
-        g_b += d_z.sum(axis=0)
+        g_b += _sum_over_rows(d_z)
     return total
 
 
@@ -808,10 +851,11 @@ def loss_and_gradient_numpy(W, b, x, label, alpha=1.0):
     m = x.shape[0]
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W, b, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     _loss_and_gradient_of_chunks_numpy(W, b, alpha, x, label, _bounds, loss_parts, g_W_parts, g_b_parts)
-    return _total(loss_parts) + penalty.py_func(W, b, alpha), _combine(g_W_parts) + penalty_gradient.py_func(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient.py_func(W, b, alpha)[1]
+    return _total(loss_parts) + penalty.py_func(W, b, alpha), _combine(g_W_parts) + _penalty_gradient[0], _combine(g_b_parts) + _penalty_gradient[1]
 
 
 def gradient_numpy(W, b, x, label, alpha=1.0):
@@ -824,7 +868,7 @@ def _predict_rows_numpy(W, b, alpha, x, _start, _stop, out):
     _rows = _stop - _start
     _x = x[_start:_stop]
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z = _x @ W.T + b
+        z = _x @ np.ascontiguousarray(W.T) + b
         out[_start:_stop] = z
     return out
 
@@ -842,6 +886,33 @@ def predict_numpy(W, b, x, alpha=1.0):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(W, b, alpha, x, _bounds, out)
     return out
+
+
+def _hessian_of_rows_numpy(W, b, alpha, x, label, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _label = label[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = _x @ np.ascontiguousarray(W.T) + b
+        lse = _logsumexp_over_units(z)
+        _softmax_affine_hessian_numpy(z, lse, _x, hess, W.size)
+    return hess
+
+
+def _hessian_of_chunks_numpy(W, b, alpha, x, label, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(W, b, alpha, x, label, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(W, b, x, label, alpha=1.0):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (W.size + b.size, W.size + b.size))
+    _hessian_of_chunks_numpy(W, b, alpha, x, label, _bounds, _hess_parts)
+    return _combine(_hess_parts) + penalty_hessian.py_func(W, b, alpha)
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -923,10 +994,11 @@ def loss_and_gradient_csr(W, b, x_values, x_columns, x_starts, label, alpha=1.0)
     m = x_starts.shape[0] - 1
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W, b, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     _chunked(_bounds, _loss_and_gradient_of_chunks_csr, _loss_and_gradient_of_chunks_csr_in_parallel)(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W_parts, g_b_parts)
-    return _total(loss_parts) + penalty(W, b, alpha), _combine(g_W_parts) + penalty_gradient(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient(W, b, alpha)[1]
+    return _total(loss_parts) + penalty(W, b, alpha), _combine(g_W_parts) + _penalty_gradient[0], _combine(g_b_parts) + _penalty_gradient[1]
 
 
 def gradient_csr(W, b, x_values, x_columns, x_starts, label, alpha=1.0):
@@ -976,7 +1048,7 @@ def _loss_of_rows_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, _
     _label = label[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z = _x @ W.T + b
+        z = _x @ np.ascontiguousarray(W.T) + b
         lse = _logsumexp_over_units(z)
         total += _over_rows(lse - np.take_along_axis(z, _label, axis=1), _rows)
     return total
@@ -1004,12 +1076,12 @@ def _loss_and_gradient_of_rows_csr_numpy(W, b, alpha, x_values, x_columns, x_sta
     _label = label[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z = _x @ W.T + b
+        z = _x @ np.ascontiguousarray(W.T) + b
         lse = _logsumexp_over_units(z)
         total += _over_rows(lse - np.take_along_axis(z, _label, axis=1), _rows)
         d_z = (-(_label == np.arange(W.shape[0])).astype(np.float64) + np.exp(-lse + z))
         g_W += d_z.T @ _x
-        g_b += d_z.sum(axis=0)
+        g_b += _sum_over_rows(d_z)
     return total
 
 
@@ -1024,10 +1096,11 @@ def loss_and_gradient_csr_numpy(W, b, x_values, x_columns, x_starts, label, alph
     m = x_starts.shape[0] - 1
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W, b, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     _loss_and_gradient_of_chunks_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, _bounds, loss_parts, g_W_parts, g_b_parts)
-    return _total(loss_parts) + penalty.py_func(W, b, alpha), _combine(g_W_parts) + penalty_gradient.py_func(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient.py_func(W, b, alpha)[1]
+    return _total(loss_parts) + penalty.py_func(W, b, alpha), _combine(g_W_parts) + _penalty_gradient[0], _combine(g_b_parts) + _penalty_gradient[1]
 
 
 def gradient_csr_numpy(W, b, x_values, x_columns, x_starts, label, alpha=1.0):
@@ -1040,7 +1113,7 @@ def _predict_rows_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, _start, 
     _rows = _stop - _start
     _x = _csr_rows(x_values, x_columns, x_starts, _start, _stop, W.shape[1])
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z = _x @ W.T + b
+        z = _x @ np.ascontiguousarray(W.T) + b
         out[_start:_stop] = z
     return out
 
@@ -1137,10 +1210,11 @@ def loss_and_gradient_weighted(W, b, x, label, sample_weight, alpha=1.0):
     m = x.shape[0]
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W, b, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(W, b, alpha, x, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts)
-    return _total(loss_parts) + penalty(W, b, alpha), _combine(g_W_parts) + penalty_gradient(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient(W, b, alpha)[1]
+    return _total(loss_parts) + penalty(W, b, alpha), _combine(g_W_parts) + _penalty_gradient[0], _combine(g_b_parts) + _penalty_gradient[1]
 
 
 def gradient_weighted(W, b, x, label, sample_weight, alpha=1.0):
@@ -1226,7 +1300,7 @@ def _loss_of_rows_weighted_numpy(W, b, alpha, x, label, sample_weight, _start, _
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z = _x @ W.T + b
+        z = _x @ np.ascontiguousarray(W.T) + b
         lse = _logsumexp_over_units(z)
         total += _over_rows(_sample_weight * (lse - np.take_along_axis(z, _label, axis=1)), _rows)
     return total
@@ -1255,12 +1329,12 @@ def _loss_and_gradient_of_rows_weighted_numpy(W, b, alpha, x, label, sample_weig
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z = _x @ W.T + b
+        z = _x @ np.ascontiguousarray(W.T) + b
         lse = _logsumexp_over_units(z)
         total += _over_rows(_sample_weight * (lse - np.take_along_axis(z, _label, axis=1)), _rows)
         d_z = (_sample_weight*(-(_label == np.arange(W.shape[0])).astype(np.float64) + np.exp(-lse + z)))
         g_W += d_z.T @ _x
-        g_b += d_z.sum(axis=0)
+        g_b += _sum_over_rows(d_z)
     return total
 
 
@@ -1275,10 +1349,11 @@ def loss_and_gradient_weighted_numpy(W, b, x, label, sample_weight, alpha=1.0):
     m = x.shape[0]
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W, b, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     _loss_and_gradient_of_chunks_weighted_numpy(W, b, alpha, x, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts)
-    return _total(loss_parts) + penalty.py_func(W, b, alpha), _combine(g_W_parts) + penalty_gradient.py_func(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient.py_func(W, b, alpha)[1]
+    return _total(loss_parts) + penalty.py_func(W, b, alpha), _combine(g_W_parts) + _penalty_gradient[0], _combine(g_b_parts) + _penalty_gradient[1]
 
 
 def gradient_weighted_numpy(W, b, x, label, sample_weight, alpha=1.0):
@@ -1365,10 +1440,11 @@ def loss_and_gradient_weighted_csr(W, b, x_values, x_columns, x_starts, label, s
     m = x_starts.shape[0] - 1
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(W, b, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     _chunked(_bounds, _loss_and_gradient_of_chunks_weighted_csr, _loss_and_gradient_of_chunks_weighted_csr_in_parallel)(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts)
-    return _total(loss_parts) + penalty(W, b, alpha), _combine(g_W_parts) + penalty_gradient(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient(W, b, alpha)[1]
+    return _total(loss_parts) + penalty(W, b, alpha), _combine(g_W_parts) + _penalty_gradient[0], _combine(g_b_parts) + _penalty_gradient[1]
 
 
 def gradient_weighted_csr(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha=1.0):
@@ -1384,7 +1460,7 @@ def _loss_of_rows_weighted_csr_numpy(W, b, alpha, x_values, x_columns, x_starts,
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z = _x @ W.T + b
+        z = _x @ np.ascontiguousarray(W.T) + b
         lse = _logsumexp_over_units(z)
         total += _over_rows(_sample_weight * (lse - np.take_along_axis(z, _label, axis=1)), _rows)
     return total
@@ -1413,12 +1489,12 @@ def _loss_and_gradient_of_rows_weighted_csr_numpy(W, b, alpha, x_values, x_colum
     _sample_weight = sample_weight[_start:_stop, None]
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        z = _x @ W.T + b
+        z = _x @ np.ascontiguousarray(W.T) + b
         lse = _logsumexp_over_units(z)
         total += _over_rows(_sample_weight * (lse - np.take_along_axis(z, _label, axis=1)), _rows)
         d_z = (_sample_weight*(-(_label == np.arange(W.shape[0])).astype(np.float64) + np.exp(-lse + z)))
         g_W += d_z.T @ _x
-        g_b += d_z.sum(axis=0)
+        g_b += _sum_over_rows(d_z)
     return total
 
 
@@ -1433,10 +1509,11 @@ def loss_and_gradient_weighted_csr_numpy(W, b, x_values, x_columns, x_starts, la
     m = x_starts.shape[0] - 1
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(W, b, alpha)
     g_W_parts = np.zeros((len(_bounds) - 1,) + W.shape)
     g_b_parts = np.zeros((len(_bounds) - 1,) + b.shape)
     _loss_and_gradient_of_chunks_weighted_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, sample_weight, _bounds, loss_parts, g_W_parts, g_b_parts)
-    return _total(loss_parts) + penalty.py_func(W, b, alpha), _combine(g_W_parts) + penalty_gradient.py_func(W, b, alpha)[0], _combine(g_b_parts) + penalty_gradient.py_func(W, b, alpha)[1]
+    return _total(loss_parts) + penalty.py_func(W, b, alpha), _combine(g_W_parts) + _penalty_gradient[0], _combine(g_b_parts) + _penalty_gradient[1]
 
 
 def gradient_weighted_csr_numpy(W, b, x_values, x_columns, x_starts, label, sample_weight, alpha=1.0):

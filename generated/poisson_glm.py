@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a67bd17c9c5fa22e"
-GENERATOR_SHA256 = "04acf348d1891c35"
-BODY_SHA256 = "8af44c951542b212"
+GENERATOR_SHA256 = "14ef1bac6a9f3cb5"
+BODY_SHA256 = "e5c2adcd70fb0093"
 
 SPEC = {
     'name': 'poisson_glm',
@@ -38,6 +38,7 @@ SPEC = {
     'hessian': True,
     'hessian_vector': True,
     'quadratic': False,
+    'kinks': False,
     'penalty': True,
     'hypers': [('alpha', 1.0)],
     'sample_weight': True,
@@ -503,20 +504,61 @@ def _csr_rows(values, columns, starts, start, stop, width):
 
 def _over_rows(value, rows, shape=()):
     """Σ over a chunk's rows of a per-row value, (rows, 1) or (rows, units); a value that is
-    the same for every row counts once per row."""
-    full = np.broadcast_to(value, (rows,) + (shape or (1,)))
-    return full.sum(axis=0) if shape else float(full.sum())
+    the same for every row counts once per row. Several units are added up as a product with
+    a row of ones, which BLAS runs several times faster than NumPy's sum over axis 0."""
+    if np.shape(value) != (rows,) + (shape or (1,)):
+        value = np.broadcast_to(value, (rows,) + (shape or (1,)))
+    elif shape and shape[0] > 1:
+        return _sum_over_rows(value)
+    return value.sum(axis=0) if shape else float(value.sum())
+
+
+def _sum_over_rows(value):
+    """Σ over the rows (axis 0) of a (rows, units) array, as ones(rows) @ value."""
+    return np.ones(value.shape[0], np.result_type(value, 1.0)) @ value
 
 
 def _over_units(value):
-    """Σ over the last axis, kept as a column: a per-row sum over units."""
-    return np.sum(value, axis=-1, keepdims=True)
+    """Σ over the last axis, kept as a column: a per-row sum over units, as value @ ones(units)
+    (NumPy's sum along a short last axis walks it element by element)."""
+    if np.ndim(value) < 2:
+        return np.sum(value, axis=-1, keepdims=True)
+    return (value @ np.ones(value.shape[-1], np.result_type(value, 1.0)))[:, None]
 
 
 def _logsumexp_over_units(value):
-    """log Σ e^value over the last axis with the maximum subtracted first, as a column."""
-    top = np.max(value, axis=-1, keepdims=True)
-    return top + np.log(np.sum(np.exp(value - top), axis=-1, keepdims=True))
+    """log Σ e^value over the last axis with the maximum subtracted first, as a column; the
+    maximum is taken over the rows of valueᵀ, a contiguous copy, for the same reason."""
+    if np.ndim(value) < 2:
+        top = np.max(value, axis=-1, keepdims=True)
+    else:
+        top = np.ascontiguousarray(value.T).max(axis=0)[:, None]
+    return top + np.log(_over_units(np.exp(value - top)))
+
+
+def _softmax_affine_hessian_numpy(z, lse, x, hess, bias_at):
+    """hess += Σ over the rows of (diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b,
+    p = softmax(z), v = (x, 1) (`_softmax_affine_add`, a matrix product per pair of classes):
+    W's entries (c, j) at c·n + j, b's at `bias_at` + c (−1: no b)."""
+    n = x.shape[1]
+    p = np.exp(z - lse)
+    for c in range(z.shape[1]):
+        for d in range(c, z.shape[1]):
+            a = p[:, c:c + 1] * ((1.0 if c == d else 0.0) - p[:, d:d + 1])
+            xa = x * a
+            block = xa.T @ x
+            hess[c * n:(c + 1) * n, d * n:(d + 1) * n] += block
+            if bias_at >= 0:
+                column = _sum_over_rows(xa)
+                hess[c * n:(c + 1) * n, bias_at + d] += column
+                hess[bias_at + d, c * n:(c + 1) * n] += column
+                hess[bias_at + c, bias_at + d] += a.sum()
+            if d != c:  # the mirror block: a is symmetric in c and d
+                hess[d * n:(d + 1) * n, c * n:(c + 1) * n] += block.T
+                if bias_at >= 0:
+                    hess[d * n:(d + 1) * n, bias_at + c] += column
+                    hess[bias_at + c, d * n:(d + 1) * n] += column
+                    hess[bias_at + d, bias_at + c] += a.sum()
 
 
 def _sigmoid_numpy(t):
@@ -625,10 +667,11 @@ def loss_and_gradient(w, b, x, y, alpha=1.0):
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(w, b, alpha)
     g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
     g_b_parts = np.zeros(len(_bounds) - 1)
     _chunked(_bounds, _loss_and_gradient_of_chunks, _loss_and_gradient_of_chunks_in_parallel)(w, b, alpha, x, y, _bounds, loss_parts, g_b_parts, g_w_parts)
-    return _total(loss_parts) * scale + penalty(w, b, alpha), _combine(g_w_parts) * scale + penalty_gradient(w, b, alpha)[0], _total(g_b_parts) * scale + penalty_gradient(w, b, alpha)[1]
+    return _total(loss_parts) * scale + penalty(w, b, alpha), _combine(g_w_parts) * scale + _penalty_gradient[0], _total(g_b_parts) * scale + _penalty_gradient[1]
 
 
 def gradient(w, b, x, y, alpha=1.0):
@@ -818,10 +861,11 @@ def loss_and_gradient_numpy(w, b, x, y, alpha=1.0):
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(w, b, alpha)
     g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
     g_b_parts = np.zeros(len(_bounds) - 1)
     _loss_and_gradient_of_chunks_numpy(w, b, alpha, x, y, _bounds, loss_parts, g_b_parts, g_w_parts)
-    return _total(loss_parts) * scale + penalty.py_func(w, b, alpha), _combine(g_w_parts) * scale + penalty_gradient.py_func(w, b, alpha)[0], _total(g_b_parts) * scale + penalty_gradient.py_func(w, b, alpha)[1]
+    return _total(loss_parts) * scale + penalty.py_func(w, b, alpha), _combine(g_w_parts) * scale + _penalty_gradient[0], _total(g_b_parts) * scale + _penalty_gradient[1]
 
 
 def gradient_numpy(w, b, x, y, alpha=1.0):
@@ -853,6 +897,39 @@ def predict_numpy(w, b, x, alpha=1.0):
     _bounds = _chunk_bounds(m)
     _predict_of_chunks_numpy(w, b, alpha, x, _bounds, out)
     return out
+
+
+def _hessian_of_rows_numpy(w, b, alpha, x, y, _start, _stop, hess):
+    """Σ over rows start..stop of ∂²ℓ/∂p∂q, added into hess, in NumPy."""
+    _rows = _stop - _start
+    _x = x[_start:_stop]
+    _y = y[_start:_stop, None]
+    with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
+        z = (_x @ w)[:, None] + b
+        rate = np.exp(z)
+        _second = (rate) * np.ones((_rows, 1))
+        _x_second = _x * _second
+        hess[0:0 + w.size, 0:0 + w.size] += _x_second.T @ _x
+        hess[0:0 + w.size, w.size] += _sum_over_rows(_x_second)
+        hess[w.size, 0:0 + w.size] += _sum_over_rows(_x_second)
+        hess[w.size, w.size] += _over_rows(_second, _rows)
+    return hess
+
+
+def _hessian_of_chunks_numpy(w, b, alpha, x, y, _bounds, _hess_parts):
+    """_hessian_of_rows_numpy over every chunk, each chunk's results in its own parts."""
+    for _chunk in range(len(_bounds) - 1):
+        _hessian_of_rows_numpy(w, b, alpha, x, y, _bounds[_chunk], _bounds[_chunk + 1], _hess_parts[_chunk])
+
+
+def hessian_numpy(w, b, x, y, alpha=1.0):
+    """The Hessian ∂²J/∂p∂q, in NumPy."""
+    m = x.shape[0]
+    scale = 1.0 / m
+    _bounds = _chunk_bounds(m)
+    _hess_parts = np.zeros((len(_bounds) - 1,) + (w.size + 1, w.size + 1))
+    _hessian_of_chunks_numpy(w, b, alpha, x, y, _bounds, _hess_parts)
+    return _combine(_hess_parts) * scale + penalty_hessian.py_func(w, b, alpha)
 
 
 @numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -929,10 +1006,11 @@ def loss_and_gradient_csr(w, b, x_values, x_columns, x_starts, y, alpha=1.0):
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(w, b, alpha)
     g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
     g_b_parts = np.zeros(len(_bounds) - 1)
     _chunked(_bounds, _loss_and_gradient_of_chunks_csr, _loss_and_gradient_of_chunks_csr_in_parallel)(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_w_parts)
-    return _total(loss_parts) * scale + penalty(w, b, alpha), _combine(g_w_parts) * scale + penalty_gradient(w, b, alpha)[0], _total(g_b_parts) * scale + penalty_gradient(w, b, alpha)[1]
+    return _total(loss_parts) * scale + penalty(w, b, alpha), _combine(g_w_parts) * scale + _penalty_gradient[0], _total(g_b_parts) * scale + _penalty_gradient[1]
 
 
 def gradient_csr(w, b, x_values, x_columns, x_starts, y, alpha=1.0):
@@ -1032,10 +1110,11 @@ def loss_and_gradient_csr_numpy(w, b, x_values, x_columns, x_starts, y, alpha=1.
     scale = 1.0 / m
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(w, b, alpha)
     g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
     g_b_parts = np.zeros(len(_bounds) - 1)
     _loss_and_gradient_of_chunks_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, _bounds, loss_parts, g_b_parts, g_w_parts)
-    return _total(loss_parts) * scale + penalty.py_func(w, b, alpha), _combine(g_w_parts) * scale + penalty_gradient.py_func(w, b, alpha)[0], _total(g_b_parts) * scale + penalty_gradient.py_func(w, b, alpha)[1]
+    return _total(loss_parts) * scale + penalty.py_func(w, b, alpha), _combine(g_w_parts) * scale + _penalty_gradient[0], _total(g_b_parts) * scale + _penalty_gradient[1]
 
 
 def gradient_csr_numpy(w, b, x_values, x_columns, x_starts, y, alpha=1.0):
@@ -1155,10 +1234,11 @@ def loss_and_gradient_weighted(w, b, x, y, sample_weight, alpha=1.0):
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(w, b, alpha)
     g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
     g_b_parts = np.zeros(len(_bounds) - 1)
     _chunked(_bounds, _loss_and_gradient_of_chunks_weighted, _loss_and_gradient_of_chunks_weighted_in_parallel)(w, b, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts)
-    return _total(loss_parts) * scale + penalty(w, b, alpha), _combine(g_w_parts) * scale + penalty_gradient(w, b, alpha)[0], _total(g_b_parts) * scale + penalty_gradient(w, b, alpha)[1]
+    return _total(loss_parts) * scale + penalty(w, b, alpha), _combine(g_w_parts) * scale + _penalty_gradient[0], _total(g_b_parts) * scale + _penalty_gradient[1]
 
 
 def gradient_weighted(w, b, x, y, sample_weight, alpha=1.0):
@@ -1294,10 +1374,11 @@ def loss_and_gradient_weighted_numpy(w, b, x, y, sample_weight, alpha=1.0):
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(w, b, alpha)
     g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
     g_b_parts = np.zeros(len(_bounds) - 1)
     _loss_and_gradient_of_chunks_weighted_numpy(w, b, alpha, x, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts)
-    return _total(loss_parts) * scale + penalty.py_func(w, b, alpha), _combine(g_w_parts) * scale + penalty_gradient.py_func(w, b, alpha)[0], _total(g_b_parts) * scale + penalty_gradient.py_func(w, b, alpha)[1]
+    return _total(loss_parts) * scale + penalty.py_func(w, b, alpha), _combine(g_w_parts) * scale + _penalty_gradient[0], _total(g_b_parts) * scale + _penalty_gradient[1]
 
 
 def gradient_weighted_numpy(w, b, x, y, sample_weight, alpha=1.0):
@@ -1379,10 +1460,11 @@ def loss_and_gradient_weighted_csr(w, b, x_values, x_columns, x_starts, y, sampl
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient(w, b, alpha)
     g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
     g_b_parts = np.zeros(len(_bounds) - 1)
     _chunked(_bounds, _loss_and_gradient_of_chunks_weighted_csr, _loss_and_gradient_of_chunks_weighted_csr_in_parallel)(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts)
-    return _total(loss_parts) * scale + penalty(w, b, alpha), _combine(g_w_parts) * scale + penalty_gradient(w, b, alpha)[0], _total(g_b_parts) * scale + penalty_gradient(w, b, alpha)[1]
+    return _total(loss_parts) * scale + penalty(w, b, alpha), _combine(g_w_parts) * scale + _penalty_gradient[0], _total(g_b_parts) * scale + _penalty_gradient[1]
 
 
 def gradient_weighted_csr(w, b, x_values, x_columns, x_starts, y, sample_weight, alpha=1.0):
@@ -1450,10 +1532,11 @@ def loss_and_gradient_weighted_csr_numpy(w, b, x_values, x_columns, x_starts, y,
     scale = 1.0 / np.sum(sample_weight)
     _bounds = _chunk_bounds(m)
     loss_parts = np.zeros(len(_bounds) - 1)
+    _penalty_gradient = penalty_gradient.py_func(w, b, alpha)
     g_w_parts = np.zeros((len(_bounds) - 1,) + w.shape)
     g_b_parts = np.zeros(len(_bounds) - 1)
     _loss_and_gradient_of_chunks_weighted_csr_numpy(w, b, alpha, x_values, x_columns, x_starts, y, sample_weight, _bounds, loss_parts, g_b_parts, g_w_parts)
-    return _total(loss_parts) * scale + penalty.py_func(w, b, alpha), _combine(g_w_parts) * scale + penalty_gradient.py_func(w, b, alpha)[0], _total(g_b_parts) * scale + penalty_gradient.py_func(w, b, alpha)[1]
+    return _total(loss_parts) * scale + penalty.py_func(w, b, alpha), _combine(g_w_parts) * scale + _penalty_gradient[0], _total(g_b_parts) * scale + _penalty_gradient[1]
 
 
 def gradient_weighted_csr_numpy(w, b, x_values, x_columns, x_starts, y, sample_weight, alpha=1.0):

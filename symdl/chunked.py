@@ -297,6 +297,10 @@ class Kernels:
     def hessian(self, *params):
         return self.at(params, ("hessian",))["hessian"]
 
+    def kink_weight(self):
+        """The weight of the penalty's kinks at the run's hyperparameters (SPEC["kinks"])."""
+        return kernels.load(self.data.ref).kink_weight(**self.data.hyper)
+
     def scores(self, params) -> dict:
         return self.at(params, ("scores",))["scores"]
 

@@ -124,15 +124,19 @@ def command_train(args):
         from symdl import chunked
         result = chunked.train_from_store(args.name, args.data, scheduler=args.scheduler,
                                           weights=args.weights, **reporting)
-    elif args.weights:
-        raise DataError("--weights names an array of a store: give --data STORE.zarr (or a "
-                        "folder of .npy files); in Python, train.fit(..., sample_weight=w)")
+    elif args.weights and not args.data:
+        raise DataError("--weights names the sample weights in your data: give --data FILE "
+                        "(.csv, .npz or a store) holding them; in Python, "
+                        "train.fit(..., sample_weight=w)")
     elif args.data:
         if args.scheduler:
             raise DataError("--scheduler trains on data in a store: give --data STORE.zarr")
-        data = datafiles.load(args.data, spec, args.target)
-        test = datafiles.load(args.test_data, spec, args.target) if args.test_data else None
-        result = train.train(args.name, data=data, test_data=test, **reporting)
+        x, y, weights = datafiles.load_with_weights(args.data, spec, args.target, args.weights)
+        test = (datafiles.load_with_weights(args.test_data, spec, args.target, args.weights,
+                                            required=False)[:2] if args.test_data else None)
+        if weights is not None:
+            reporting["sample_weight"] = weights
+        result = train.train(args.name, data=(x, y), test_data=test, **reporting)
     else:
         if args.test_data:
             raise DataError("--test-data needs --data: the built-in data sets bring their own "
@@ -505,7 +509,7 @@ def parser() -> argparse.ArgumentParser:
                         "system by conjugate gradients on Hessian-vector products, for many "
                         "parameters")
     t.add_argument("--tol", type=non_negative(float), metavar="TOL",
-                   help="stop once ‖∇J‖₂ ≤ TOL (full-batch rules, lbfgs, newton, newton-cg), "
+                   help="stop once max |∂J/∂p| ≤ TOL (full-batch rules, lbfgs, newton, newton-cg), "
                         "or once J has "
                         "improved by less than TOL×|J| in 10 epochs (mini-batch rules); a "
                         "warning when the epochs run out first (default: run every epoch)")
@@ -526,9 +530,11 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--target", metavar="COLUMN",
                    help="with a .csv: the target column, by header name or 0-based number "
                         "(default: the column named after the model's target, else the last)")
-    t.add_argument("--weights", metavar="ARRAY",
-                   help="with --data STORE: the store's array (the folder's ARRAY.npy) of "
-                        "sample weights, one per row: J = Σ w ℓ (÷ Σ w for a mean)")
+    t.add_argument("--weights", metavar="NAME",
+                   help="sample weights, one per row, from --data: a .csv's column NAME "
+                        "(header name or 0-based number; not a feature), a .npz's array NAME, "
+                        "a store's array NAME (the folder's NAME.npy): J = Σ w ℓ (÷ Σ w for a "
+                        "mean); --test-data may hold them too, left out of its metrics")
     t.add_argument("--test-data", metavar="FILE",
                    help="held-out data (.npz or .csv, as --data) for test metrics")
     t.add_argument("--scheduler", help="with --data: the address of a Dask scheduler, "

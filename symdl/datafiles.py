@@ -13,6 +13,10 @@ Two formats are read into memory:
   needs the header: a scalar tensor t is the column `t`, a vector tensor x the columns
   `x[0]`, `x[1]`, … (numbered from 0, in any order); a column no tensor reads is an error.
 
+Sample weights (`--weights NAME`, `load_with_weights`) are the .npz's array NAME, or the .csv's
+column NAME (a header name or a 0-based number, as `--target`), which is then no feature;
+one finite number ≥ 0 per sample, not all 0 (`inputs.sample_weights`).
+
 Data larger than memory (a Zarr store, a folder of .npy files) is read chunk by chunk by
 `symdl.chunked` instead; `is_out_of_core` tells which path a file takes.
 """
@@ -26,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from symdl.training.inputs import input_specs
 from symdl.errors import DataError
+from symdl.training.inputs import input_specs, sample_count, sample_weights
 
 IN_MEMORY = (".npz", ".csv")
 
@@ -52,6 +56,32 @@ def input_names(spec) -> list[str]:
 
 def load(path, spec, target_column=None):
     """(x, y) for the model whose SPEC is given, read from a .npz or .csv file."""
+    return _load(path, spec, target_column)[:2]
+
+
+def load_with_weights(path, spec, target_column, weights, required=True):
+    """(x, y, sample weights) from a .npz or .csv file: the weights are the array or column
+    named `weights`, checked (one finite number ≥ 0 per sample, not all 0). With `required`
+    False a file without them (held-out data) gives None for the weights."""
+    x, y, found = _load(path, spec, target_column, weights, required)
+    if found is None:
+        return x, y, None
+    where = "array" if Path(path).suffix == ".npz" else "column"
+    try:
+        checked = sample_weights(spec, found, 0 if x is None else sample_count(_first_input(x)))
+    except DataError as error:
+        raise DataError(f"{Path(path).expanduser()}: the --weights {where} {weights!r}: "
+                        f"{error}") from None
+    return x, y, checked
+
+
+def _first_input(x):
+    """The first data tensor's array of x as a file gives it (a dict for several)."""
+    return next(iter(x.values())) if isinstance(x, dict) else x
+
+
+def _load(path, spec, target_column=None, weights=None, required=True):
+    """(x, y, weights or None) from a .npz or .csv file."""
     path = Path(path).expanduser()
     if not path.exists():
         raise DataError(f"no data file {path}: the file does not exist")
@@ -62,9 +92,9 @@ def load(path, spec, target_column=None):
     if path.suffix == ".npz":
         if target_column is not None:
             raise DataError("--target names a CSV column; a .npz file names its arrays itself")
-        return _from_npz(path, spec)
+        return _from_npz(path, spec, weights=weights, weights_required=required)
     if path.suffix == ".csv":
-        return _from_csv(path, spec, target_column)
+        return _from_csv(path, spec, target_column, weights, required)
     raise DataError(f"{path}: unknown data format {path.suffix or '(no suffix)'!r}; use .npz "
                     f"(arrays named after the model's tensors) or .csv, or a .zarr store or "
                     f"folder of .npy files for data larger than memory")
@@ -80,8 +110,9 @@ def load_features(path, spec):
     return load(path, {**spec, "target": None})[0]
 
 
-def _from_npz(path: Path, spec, target_optional=False):
-    """(x, y) from the arrays named after the tensors; x is {name: array} for several."""
+def _from_npz(path: Path, spec, target_optional=False, weights=None, weights_required=True):
+    """(x, y, the weights array or None) from the arrays named after the tensors (and the
+    array named `weights`); x is {name: array} for several."""
     _, target = tensor_names(spec)
     inputs = input_names(spec)
     if not zipfile.is_zipfile(path):  # np.load would take it for a pickle and suggest allowing it
@@ -97,20 +128,28 @@ def _from_npz(path: Path, spec, target_optional=False):
         raise DataError(f"{path}: not a readable .npz file ({error})") from None
     if target_optional and target not in found:
         target = None
-    expected = inputs + ([target] if target else [])
+    if weights is not None and weights in inputs + [target]:
+        raise DataError(f"{path}: --weights {weights} names the model's tensor {weights}; "
+                        f"give the weights an array of their own")
+    if weights is not None and not weights_required and weights not in found:
+        weights = None
+    expected = inputs + ([target] if target else []) + ([weights] if weights else [])
     missing = [n for n in expected if n not in found]
     extra = [n for n in found if n not in expected]
     if missing or extra:
         raise DataError(
-            f"{path}: model {spec['name']} reads arrays named {', '.join(expected)}; the file "
-            f"holds {', '.join(sorted(found)) or 'no arrays'}"
+            f"{path}: model {spec['name']} reads arrays named "
+            f"{', '.join(n for n in expected if n != weights)}"
+            + (f", and --weights the array {weights}" if weights else "")
+            + f"; the file holds {', '.join(sorted(found)) or 'no arrays'}"
             + (f" (missing: {', '.join(missing)})" if missing else "")
             + (f" (not used: {', '.join(extra)}; rename or remove them)" if extra else ""))
     x = {n: found[n] for n in inputs} if len(inputs) > 1 else found.get(inputs[0]) if inputs else None
-    return x, found.get(target) if target else None
+    return x, found.get(target) if target else None, found.get(weights) if weights else None
 
 
-def _from_csv(path: Path, spec, target_column):
+def _from_csv(path: Path, spec, target_column, weights=None, weights_required=True):
+    """(x, y, the weights column or None): see the module docstring."""
     if spec["target"] and spec.get("target_shape"):
         raise DataError(f"{path}: model {spec['name']} has a vector target "
                         f"{spec['target'][0]} (several columns per sample); give a .npz file "
@@ -156,27 +195,36 @@ def _from_csv(path: Path, spec, target_column):
     _, target = tensor_names(spec)
     if target is None and target_column is not None:
         raise DataError(f"model {spec['name']} has no target; drop --target")
-    column = None if target is None else _target_index(path, header, width, target_column, target)
+    weighed = None
+    if weights is not None and (weights_required or (header and weights in header)):
+        weighed = _column_index(path, header, width, weights, "--weights")
+    column = None if target is None else _target_index(path, header, width, target_column,
+                                                       target, weighed)
+    if column is not None and column == weighed:
+        raise DataError(f"{path}: --weights {weights} is the target column too; name the "
+                        f"target with --target")
     y = None if column is None else table[:, column]
+    w = None if weighed is None else table[:, weighed]
+    taken = [c for c in (column, weighed) if c is not None]
     if len(input_names(spec)) > 1:
-        return _inputs_from_columns(path, spec, header, table, column), y
-    if column is None:
-        return table, None
-    x = np.delete(table, column, axis=1)
+        return _inputs_from_columns(path, spec, header, table, taken), y, w
+    x = np.delete(table, taken, axis=1)
     if x.shape[1] == 0:
-        raise DataError(f"{path}: after taking the target column no feature columns are left")
-    return x, y
+        raise DataError(f"{path}: after taking the target and weights columns no feature "
+                        f"columns are left")
+    return x, y, w
 
 
-def _inputs_from_columns(path, spec, header, table, target_column):
-    """{tensor: array} of a model of several data tensors, its columns found by header name."""
+def _inputs_from_columns(path, spec, header, table, taken):
+    """{tensor: array} of a model of several data tensors, its columns found by header name
+    (the `taken` ones, the target's and the weights', read by none)."""
     inputs = input_specs(spec)
     wanted = ", ".join(name if not shape else f"{name}[0], {name}[1], …" for name, shape in inputs)
     if header is None:
         raise DataError(f"{path}: model {spec['name']} reads several data tensors "
                         f"({', '.join(n for n, _ in inputs)}); the file needs a header line "
                         f"naming its columns {wanted}")
-    used, x = {target_column}, {}
+    used, x = set(taken), {}
     for name, shape in inputs:
         if not shape:
             if name not in header:
@@ -204,15 +252,24 @@ def _inputs_from_columns(path, spec, header, table, target_column):
     return x
 
 
-def _target_index(path, header, width, target_column, target_name) -> int:
+def _target_index(path, header, width, target_column, target_name, weights=None) -> int:
+    """The target's column: --target's, else the one named after the target tensor, else the
+    last one that is not the weights'."""
     if target_column is None:
-        return header.index(target_name) if header and target_name in header else width - 1
-    if header and target_column in header:
-        return header.index(target_column)
-    if str(target_column).isdigit() and int(target_column) < width:
-        return int(target_column)
-    choices = ", ".join(header) if header else f"0..{width - 1}"
-    raise DataError(f"{path}: no column {target_column!r} for --target; the columns are {choices}")
+        if header and target_name in header:
+            return header.index(target_name)
+        return width - 2 if weights == width - 1 else width - 1
+    return _column_index(path, header, width, target_column, "--target")
+
+
+def _column_index(path, header, width, column, option) -> int:
+    """The column `option` names, by header name or 0-based number."""
+    if header and column in header:
+        return header.index(column)
+    if str(column).isdigit() and int(column) < width:
+        return int(column)
+    choices = ", ".join(header) if header else f"0..{width - 1} (the file has no header line)"
+    raise DataError(f"{path}: no column {column!r} for {option}; the columns are {choices}")
 
 
 def _is_number(text: str) -> bool:

@@ -86,7 +86,11 @@ class Curvature:
     penalty R or not: over the flat parameters, ∂²ℓ/∂(w, b)² = ℓ_zz·(x, 1)(x, 1)ᵀ, the
     column of a scalar s is ℓ_zs·(x, 1), and `entries[s][t]` = ℓ_st, where `second` = ℓ_zz and
     `cross[s]` = ℓ_zs; R adds `penalty_diagonal[w]` (∂²R/∂w_j², R a sum over w_j, so
-    diagonal) and `penalty_entries[s][t]`.
+    diagonal) and `penalty_entries[s][t]`. A penalty with kinks, αρ‖w‖₁'s |w_j| at w_j = 0
+    (elastic net, lasso), has `penalty_diagonal` its curvature away from them and `kink` the
+    weight in front of their DiracDelta (2αρ), a function of hyperparameters alone: where it
+    is 0, J is twice differentiable everywhere and the Hessian is exact; elsewhere Newton's
+    method does not apply (symdl.training.newton refuses it, naming the weight).
     kind "softmax": the softmax cross-entropy of z = W·x + b (W a matrix, b a vector or none):
     ∂²ℓ/∂z_c∂z_d = p_c(δ_cd − p_d), so over the flat (W, b) the Hessian is that C × C matrix
     times (x, 1)(x, 1)ᵀ; a penalty adds `penalty_diagonal` (∂²R/∂W_cj²) and, for b, the
@@ -104,6 +108,7 @@ class Curvature:
     penalty_diagonal: sp.Expr = sp.Integer(0)  # ∂²R/∂w_j², in terms of w_j
     penalty_entries: list[list[sp.Expr]] | None = None  # ∂²R/∂s∂t over `scalars` (and b)
     bias_diagonal: sp.Expr = sp.Integer(0)  # kind "softmax": ∂²R/∂b_c²
+    kink: sp.Expr = sp.Integer(0)  # kind "affine": the weight of R's kinks (`without_kinks`)
 
 
 class Derived:
@@ -397,7 +402,9 @@ class Derived:
         entries = [[simplify_gradient(sp.diff(loss, s, t)) for t in symbols] for s in symbols]
         penalty = model.penalty_expr
         loose = ([b.symbol] if b is not None else []) + symbols
-        diagonal = simplify_gradient(sp.diff(self.penalty_gradients[w.name], w.symbol))
+        diagonal, kink = without_kinks(
+            simplify_gradient(sp.diff(self.penalty_gradients[w.name], w.symbol)),
+            {h.symbol for h in model.hypers})
         penalty_entries = [[simplify_gradient(sp.diff(penalty, s, t)) for t in loose] for s in loose]
         mixed = [sp.diff(self.penalty_gradients[w.name], s) for s in loose]
         found = [second, diagonal, *cross, *mixed] + [e for row in entries + penalty_entries for e in row]
@@ -409,7 +416,7 @@ class Derived:
             return None  # a sum over w inside a non-linear function (a norm): not diagonal
         return Curvature("affine", model.params, entries=entries, second=self.named(second),
                          affine=step, scalars=scalars, cross=[self.named(c) for c in cross],
-                         penalty_diagonal=diagonal, penalty_entries=penalty_entries,
+                         penalty_diagonal=diagonal, penalty_entries=penalty_entries, kink=kink,
                          quadratic=self.constant_curvature([second, diagonal, *cross]
                                                            + [e for row in entries + penalty_entries
                                                               for e in row]))
@@ -463,6 +470,22 @@ class Derived:
         curvature = self.curvature
         return bool(curvature and curvature.quadratic
                     and (curvature.kind == "linear" or self.closed is not None))
+
+
+def without_kinks(expr: sp.Expr, hypers: set) -> tuple[sp.Expr, sp.Expr]:
+    """(expr without its DiracDelta terms, the weight in front of them): ∂²|w|/∂w² = 2δ(w),
+    so a penalty αρ‖w‖₁ + α(1 − ρ)/2‖w‖² has the curvature α(1 − ρ) away from w = 0 and kinks
+    of weight 2αρ there. A weight that depends on anything but the hyperparameters (a kink
+    whose size moves with the parameters or the data) is left in expr, which the caller then
+    refuses like any kink."""
+    deltas = expr.atoms(sp.DiracDelta)
+    if not deltas:
+        return expr, sp.Integer(0)
+    smooth = expr.xreplace({d: sp.Integer(0) for d in deltas})
+    weight = sp.factor(sp.expand(expr - smooth).xreplace({d: sp.Integer(1) for d in deltas}))
+    if not weight.free_symbols <= hypers:
+        return expr, sp.Integer(0)
+    return smooth, weight
 
 
 HESSIAN_TIDY_PARAMS = 16

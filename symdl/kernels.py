@@ -32,9 +32,15 @@ def load(ref) -> ModuleType:
     Only a file that is what the generator wrote is loaded (`verify`).
     """
     source = sources.resolve(ref)
+    known = _loaded.get(source.kernel_path)
+    if known is not None and _trusted.get(source.kernel_path) == known[0]:
+        try:
+            if known[0] == _stamps(source):  # verified, imported, and unchanged since
+                return known[1]
+        except OSError:
+            pass  # gone: verify says what to do
     verify(source)
     stamp = _stamps(source)
-    known = _loaded.get(source.kernel_path)
     if known is not None and known[0] == stamp:
         return known[1]
     if source.builtin:

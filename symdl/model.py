@@ -190,7 +190,7 @@ class Training:
     sizes: dict = field(default_factory=dict)  # hidden dimensions, e.g. {"H": 16}
     seed: int = 0
     hyper: dict = field(default_factory=dict)  # hyperparameter name -> value, e.g. {"lam": 0.1}
-    tol: float | None = None  # stop at ‖∇J‖₂ ≤ tol (full batch) or J flat to tol (mini-batch)
+    tol: float | None = None  # stop at max |∂J/∂p| ≤ tol (full batch) or J flat to tol (mini-batch)
 
 
 class Model(Derivation):

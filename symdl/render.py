@@ -577,6 +577,12 @@ def curvature_lines(derived: Derived, count_letter: str = "m") -> list[Line]:
         if curvature.kind == "affine" and curvature.penalty_diagonal != 0:
             lines.append(Line(f"plus the penalty's $∂²R/∂{weight}ⱼ²$ on the diagonal:",
                               sp.Symbol("R''"), [curvature.penalty_diagonal]))
+        if curvature.kind == "affine" and curvature.kink != 0:
+            lines.append(Line(f"That is its curvature away from ${weight}ⱼ = 0$, where each "
+                              f"$|{weight}ⱼ|$ has a kink: $∂²R/∂{weight}ⱼ²$ has a Dirac delta "
+                              f"there, of weight", sp.Symbol("kink"), [curvature.kink]))
+            lines.append(Line("Where that weight is 0, $J$ is twice differentiable and this is "
+                              "its Hessian; elsewhere Newton's method does not apply."))
     else:
         x = curvature.affine.input
         theta, data = (tensor_base_latex(t.latex) for t in (curvature.params[0], x))

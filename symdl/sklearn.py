@@ -134,6 +134,9 @@ def adds_bias_column(spec, fit_intercept=None) -> bool:
     return bool(fit_intercept)
 
 
+_PARAM_NAMES: dict = {}  # estimator class -> its constructor's parameter names
+
+
 class SymdlEstimator(BaseEstimator):
     """What the regressor and the classifier share: settings, design matrix, training."""
 
@@ -165,6 +168,14 @@ class SymdlEstimator(BaseEstimator):
         for name, value in hyper.items():  # checked against the model's declarations in fit
             setattr(self, name, value)
 
+    @classmethod
+    def _get_param_names(cls):
+        """The constructor's parameters (scikit-learn's list), read once per class: reading a
+        signature costs a small fit about 0.1 ms, and every fit asks (`_hyper_names`)."""
+        if cls not in _PARAM_NAMES:
+            _PARAM_NAMES[cls] = super()._get_param_names()
+        return list(_PARAM_NAMES[cls])
+
     # ---- hyperparameters: parameters named by the model ------------------------------------
     def _hyper_names(self) -> list[str]:
         """The model's hyperparameters, and any other name given to the constructor (which
@@ -173,7 +184,7 @@ class SymdlEstimator(BaseEstimator):
             declared = [name for name, _ in kernels.load(self.model).SPEC.get("hypers") or []]
         except SymdlError:
             declared = []
-        base = set(super().get_params(deep=False))
+        base = set(self._get_param_names())
         given = [k for k in vars(self) if not k.startswith("_") and not k.endswith("_")
                  and k not in base and k not in declared]
         return declared + given
@@ -293,11 +304,13 @@ class SymdlEstimator(BaseEstimator):
                 spec["classes_dim"]):  # as many logits as classes seen, unless sizes says
             settings["sizes"][spec["classes_dim"]] = max(
                 len(self.classes_), spec.get("classes") or 0)
+        settings["hyper"] = {**(settings.get("hyper") or {}), **self._hyper(spec)}
         if full_batch:
-            settings["optimizer"] = default_method(spec, x, settings["sizes"])
+            kinks = (kernels.load(self.model).kink_weight(**settings["hyper"])
+                     if spec.get("kinks") else 0.0)
+            settings["optimizer"] = default_method(spec, x, settings["sizes"], kinks)
             if self.epochs is None:
                 settings["epochs"] = LBFGS_EPOCHS
-        settings["hyper"] = {**(settings.get("hyper") or {}), **self._hyper(spec)}
         rule = settings.get("optimizer", "gd")
         if self.learning_rate is None and rule in STEPPED:
             settings["learning_rate"] = "auto"
@@ -537,18 +550,21 @@ class SymdlEstimator(BaseEstimator):
 def kernel_x(X, spec):
     """X as the model's kernels read it: sparse X stays sparse (CSR) for a model with kernels
     over CSR rows (SPEC["csr_input"]: it reads x only through affine maps, as every linear
-    model does), and is made dense for the others."""
+    model and a network's first layer do, blas layout included), and is made dense for the
+    others."""
     if scipy.sparse.issparse(X) and not spec.get("csr_input"):
         return X.toarray()
     return X
 
 
-def default_method(spec, x, sizes) -> str:
+def default_method(spec, x, sizes, kinks=0.0) -> str:
     """The default optimizer of a derivation that trains full batch: Newton's method where
     the model has a Hessian and few parameters (one step for a quadratic J, `NEWTON_WIDTH`;
     `NEWTON_PARAMS` otherwise), else L-BFGS. The sizes it cannot tell leave L-BFGS, whose
-    `train.fit` then says what is missing; so does sparse x, whose kernels have no Hessian."""
-    if not spec["hessian"] or scipy.sparse.issparse(x):
+    `train.fit` then says what is missing; so does sparse x, whose kernels have no Hessian,
+    and a penalty whose kinks weigh `kinks` ≠ 0 (an elastic net with l1_ratio > 0), where J
+    has none."""
+    if not spec["hessian"] or scipy.sparse.issparse(x) or kinks:
         return "lbfgs"
     try:
         dims = inputs.dimension_sizes(spec, x, sizes)

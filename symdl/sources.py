@@ -12,6 +12,7 @@ through `resolve`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.abc
@@ -60,34 +61,43 @@ class Source:
         return f"{package}.{self.name}_{digest}"
 
 
+@functools.cache
 def derivations_dir() -> Path:
     import symdl.derivations as package
     return Path(package.__path__[0])
 
 
+@functools.cache
 def generated_dir() -> Path:
     import symdl.generated as package
     return Path(package.__path__[0])
 
 
-_builtin_listing: dict = {}  # the derivations folder's mtime -> the names found in it
+_builtin_listing: dict = {}  # the derivations folder's mtime -> {name: its Source}
 
 
 def builtin_names() -> list[str]:
-    """Every model file among symdl's own derivations, sorted.
+    """Every model file among symdl's own derivations, sorted."""
+    return list(_builtins())
+
+
+def _builtins() -> dict:
+    """{name: Source} of symdl's own derivations, in name order.
 
     Listed again only when the folder's modification time changes (a file added or removed):
-    every `resolve` of a name asks, and a listing costs about a millisecond, a tenth of a
-    small estimator fit."""
+    every `resolve` of a name asks, and a listing and its paths cost about a millisecond, a
+    tenth of a small estimator fit."""
     folder = derivations_dir()
     stamp = folder.stat().st_mtime_ns
-    names = _builtin_listing.get(stamp)
-    if names is None:
+    found = _builtin_listing.get(stamp)
+    if found is None:
         names = sorted(info.name for info in pkgutil.iter_modules([str(folder)])
                        if not info.name.startswith("_"))
+        found = {name: Source(name, folder / f"{name}.py", generated_dir() / f"{name}.py",
+                              builtin=True) for name in names}
         _builtin_listing.clear()
-        _builtin_listing[stamp] = names
-    return list(names)
+        _builtin_listing[stamp] = found
+    return found
 
 
 def looks_like_path(ref: str) -> bool:
@@ -121,12 +131,12 @@ def resolve(ref, out: str | Path | None = None) -> Source:
         out = out or os.environ.get(KERNELS_ENV) or None
         kernels = Path(out).expanduser().resolve() if out else path.parent / "generated"
         return Source(path.stem, path, kernels / f"{path.stem}.py", builtin=False)
-    if ref not in builtin_names():
+    builtins = _builtins()
+    if ref not in builtins:
         raise DerivationError(
-            f"no derivation named {ref!r}; built-in models: {', '.join(builtin_names())}. "
+            f"no derivation named {ref!r}; built-in models: {', '.join(builtins)}. "
             f"For a model of your own, give the path to its file (e.g. ./{ref}.py)")
-    return Source(ref, derivations_dir() / f"{ref}.py", generated_dir() / f"{ref}.py",
-                  builtin=True)
+    return builtins[ref]
 
 
 def resolve_many(refs=None, out=None) -> list[Source]:

@@ -68,5 +68,8 @@ def serial_blas(kernels_use_blas: bool = True):
         yield contextlib.nullcontext
         return
     threads = max(lib.num_threads for lib in blas.lib_controllers)
+    if threads == 1:  # one thread already: nothing to switch
+        yield contextlib.nullcontext
+        return
     with blas.limit(limits=1):
         yield (lambda: blas.limit(limits=threads)) if kernels_use_blas else contextlib.nullcontext

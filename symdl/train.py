@@ -42,7 +42,7 @@ def fit(name, x=None, y=None, *, optimizer="gd", learning_rate=0.1, epochs=100,
     History: for full-batch rules and for "lbfgs"/"newton", J at the parameters after each
     epoch (iteration); for mini-batch rules, the epoch's batch losses added up (÷ m for a mean
     loss), Keras' epoch loss, which costs no extra pass over the data. `tol` stops full-batch
-    rules, "lbfgs" and "newton" once ‖∇J‖₂ ≤ tol (default: run the `epochs` iterations;
+    rules, "lbfgs" and "newton" once max |∂J/∂p| ≤ tol, the largest entry of ∇J (default: run the `epochs` iterations;
     L-BFGS also stops by SciPy's own tests).
 
     `params` (a dictionary by name, a list in SPEC order, or a Result) starts training there;

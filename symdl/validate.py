@@ -118,7 +118,7 @@ def settings(*, optimizer, learning_rate, epochs, batch_size, init, init_scale, 
         raise SettingsError(f"seed must be an integer >= 0; got {seed!r}")
     if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float, np.number))
                             or not np.isfinite(tol) or tol < 0):
-        raise SettingsError(f"tol must be a finite number >= 0 (stop once ‖∇J‖₂ ≤ tol, or for "
+        raise SettingsError(f"tol must be a finite number >= 0 (stop once max |∂J/∂p| ≤ tol, or for "
                             f"mini-batches once J stops improving by tol × |J|), or None to "
                             f"run every epoch; got {tol!r}")
     if isinstance(optimizer, str) and optimizer not in rules.names():

@@ -87,9 +87,43 @@ def test_the_weighted_hessian_of_a_penalised_model_is_that_of_repeated_rows():
         rtol=1e-12)
 
 
-def test_a_kink_or_several_layers_get_no_hessian():
-    for name in ("elastic_net_logistic", "huber_regressor", "mlp_regressor"):
-        assert not kernels.load(name).SPEC["hessian"], name
+def test_a_kink_in_the_loss_gets_no_hessian():
+    assert not kernels.load("huber_regressor").SPEC["hessian"]
+
+
+def test_a_penaltys_kinks_are_weighed_and_newton_runs_only_where_they_weigh_nothing():
+    """An elastic net's |w_j| has a kink at 0: the Hessian written is J's curvature away from
+    the kinks (held against differences of the gradient there), `kink_weight` is 2αρ, and
+    Newton's method runs at ρ = 0 (J twice differentiable: L-BFGS's optimum) and refuses
+    ρ > 0, saying why."""
+    module = kernels.load("elastic_net_logistic")
+    assert module.SPEC["hessian"] and module.SPEC["kinks"]
+    assert module.kink_weight(alpha=0.5, l1_ratio=0.3) == pytest.approx(2 * 0.5 * 0.3)
+    assert module.kink_weight(alpha=0.5, l1_ratio=0.0) == 0.0
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((40, 3))
+    y = (x[:, 0] + rng.standard_normal(40) > 0).astype(float)
+    params = [np.array([0.7, -0.4, 0.2]), 0.1]  # no weight near a kink
+    hyper = {"alpha": 0.5, "l1_ratio": 0.3}
+    np.testing.assert_allclose(module.hessian(*params, x, y, **hyper),
+                               numeric_hessian(module, params, x, y, **hyper), rtol=1e-6, atol=1e-7)
+    smooth = {"alpha": 0.5, "l1_ratio": 0.0}
+    newton = train.fit("elastic_net_logistic", x, y, optimizer="newton", hyper=smooth, tol=1e-10)
+    lbfgs = train.fit("elastic_net_logistic", x, y, optimizer="lbfgs", hyper=smooth, tol=1e-10,
+                      epochs=500)
+    np.testing.assert_allclose(newton.params["w"], lbfgs.params["w"], rtol=1e-6, atol=1e-9)
+    with pytest.raises(Exception, match="kinks.*weight 0.3.*lbfgs"):
+        train.fit("elastic_net_logistic", x, y, optimizer="newton", hyper=hyper)
+
+
+def test_the_estimators_take_newton_only_where_the_kinks_weigh_nothing():
+    from symdl.sklearn import SymdlClassifier
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((60, 4))
+    y = (x[:, 0] - x[:, 1] + rng.standard_normal(60) > 0).astype(int)
+    assert SymdlClassifier("elastic_net_logistic").fit(x, y).result_.settings["optimizer"] == "newton"
+    lasso_like = SymdlClassifier("elastic_net_logistic", l1_ratio=0.5).fit(x, y)
+    assert lasso_like.result_.settings["optimizer"] == "lbfgs"
 
 
 def test_the_softmax_hessian_over_a_matrix_and_a_bias_is_the_derivative_of_the_gradient():

@@ -232,3 +232,109 @@ def test_the_console_script_maps_symdl_errors_to_exit_1():
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 1 and done.stderr.startswith("symdl: no derivation named")
     assert "Traceback" not in done.stderr
+
+
+# ---- symdl train --weights with a .csv or .npz file ------------------------------------------
+
+@pytest.fixture
+def weighted_rows():
+    """Noisy logistic data (so the minimum is unique) and integer weights 0..3."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((60, 3))
+    y = (x @ np.array([1.0, -1.0, 0.5]) + rng.standard_normal(60) > 0).astype(float)
+    return x, y, rng.integers(0, 4, 60).astype(float)
+
+
+def write_csv(path, columns: dict):
+    np.savetxt(path, np.column_stack(list(columns.values())), delimiter=",",
+               header=",".join(columns), comments="")
+    return str(path)
+
+
+def trained(capsys, *argv):
+    status, out, err = run(capsys, "train", "logistic_regression", "--optimizer", "lbfgs",
+                           "--epochs", "100", "--tol", "1e-10", "--json", *argv)
+    assert status == 0, err
+    return json.loads(out)
+
+
+def test_weights_from_a_csv_column_or_npz_array_weigh_the_rows(capsys, tmp_path, weighted_rows):
+    """`symdl train MODEL --data FILE --weights w`: the column w (not a feature) or the array
+    w trains what train.fit(sample_weight=w) trains on the same arrays, with the settings the
+    command uses (the derivation's, with the options on top)."""
+    from symdl.training import inputs
+    x, y, w = weighted_rows
+    csv = write_csv(tmp_path / "d.csv", {"a": x[:, 0], "w": w, "b": x[:, 1], "c": x[:, 2], "y": y})
+    np.savez(tmp_path / "d.npz", x=x, y=y, w=w)
+    settings = {**kernels.load("logistic_regression").SPEC["training"], "optimizer": "lbfgs",
+                "epochs": 100, "tol": 1e-10}
+    settings.pop("dataset")
+    expected = train.fit("logistic_regression", inputs.with_bias_column(x), y, sample_weight=w,
+                         **settings)
+    unweighted = train.fit("logistic_regression", inputs.with_bias_column(x), y, **settings)
+    for data in (csv, str(tmp_path / "d.npz")):
+        result = trained(capsys, "--data", data, "--weights", "w")
+        assert result["settings"]["sample_weight"] is True
+        np.testing.assert_allclose(result["params"]["theta"], expected.params["theta"],
+                                   rtol=0, atol=1e-12)
+        assert np.max(np.abs(expected.params["theta"] - unweighted.params["theta"])) > 0.01
+
+
+def test_integer_weights_from_a_csv_are_repeated_rows(capsys, tmp_path, weighted_rows):
+    x, y, w = weighted_rows
+    repeat = w.astype(int)
+    weighted = trained(capsys, "--data", write_csv(
+        tmp_path / "w.csv", {"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "y": y, "w": w}),
+        "--weights", "w")
+    repeated = trained(capsys, "--data", write_csv(
+        tmp_path / "r.csv", {"a": np.repeat(x[:, 0], repeat), "b": np.repeat(x[:, 1], repeat),
+                             "c": np.repeat(x[:, 2], repeat), "y": np.repeat(y, repeat)}))
+    np.testing.assert_allclose(weighted["params"]["theta"], repeated["params"]["theta"],
+                               rtol=0, atol=1e-7)
+
+
+def test_held_out_data_may_carry_the_weights_column(capsys, tmp_path, weighted_rows):
+    """--test-data with the same weights column (a split of one weighted file) or without it:
+    the column is no feature there either, and the test metrics are the plain ones."""
+    x, y, w = weighted_rows
+    columns = {"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "y": y}
+    train_file = write_csv(tmp_path / "t.csv", {**columns, "w": w})
+    accuracies = []
+    for name, extra in [("with.csv", {"w": w}), ("without.csv", {})]:
+        result = trained(capsys, "--data", train_file, "--weights", "w", "--test-data",
+                         write_csv(tmp_path / name, {**columns, **extra}))
+        accuracies.append(result["metrics"]["test accuracy"])
+    assert accuracies[0] == accuracies[1]
+
+
+@pytest.mark.parametrize("file, weights, message", [
+    ("d.csv", "q", "no column 'q' for --weights; the columns are a, b, c, y, w"),
+    ("d.npz", "q", "reads arrays named x, y, and --weights the array q; the file holds w, x, y"),
+    ("d.csv", "y", "--weights y is the target column too"),
+    ("d.npz", "y", "--weights y names the model's tensor y"),
+    ("bare.csv", "w", "no column 'w' for --weights; the columns are 0..4 (the file has no header"),
+    ("negative.csv", "w", "the --weights column 'w': sample_weight holds a negative weight"),
+    ("nan.npz", "w", "the --weights array 'w': sample_weight contains 16 NaN"),
+    ("short.npz", "w", "there are 60 samples: give one weight per sample"),
+    ("zero.csv", "w", "sample_weight is 0 for every sample"),
+])
+def test_weights_that_cannot_be_used_are_named(capsys, tmp_path, weighted_rows, file, weights,
+                                               message):
+    x, y, w = weighted_rows
+    columns = {"a": x[:, 0], "b": x[:, 1], "c": x[:, 2], "y": y}
+    write_csv(tmp_path / "d.csv", {**columns, "w": w})
+    np.savez(tmp_path / "d.npz", x=x, y=y, w=w)
+    np.savetxt(tmp_path / "bare.csv", np.column_stack([*columns.values(), w]), delimiter=",")
+    write_csv(tmp_path / "negative.csv", {**columns, "w": w - 1})
+    write_csv(tmp_path / "zero.csv", {**columns, "w": 0 * w})
+    np.savez(tmp_path / "nan.npz", x=x, y=y, w=np.where(w > 2, np.nan, w))
+    np.savez(tmp_path / "short.npz", x=x, y=y, w=w[:-1])
+    status, _, err = run(capsys, "train", "logistic_regression", "--data", str(tmp_path / file),
+                         "--weights", weights)
+    assert status == 1
+    assert message in err
+
+
+def test_weights_without_data_say_where_they_come_from(capsys):
+    status, _, err = run(capsys, "train", "logistic_regression", "--weights", "w")
+    assert status == 1 and "--weights names the sample weights in your data: give --data" in err

@@ -35,8 +35,9 @@ def numpy_optimum(x, y):
 
 
 def gradient_norm(result, x, y):
+    """max |∂J/∂θ_j|, the norm the stopping test reads (SciPy's and scikit-learn's)."""
     _, gradient = train.loss_and_gradient(LR, result.params, x, y)
-    return float(np.linalg.norm(gradient["theta"]))
+    return float(np.max(np.abs(gradient["theta"])))
 
 
 def test_newton_without_tol_stops_after_the_few_iterations_it_needs(dots):
@@ -221,5 +222,5 @@ def test_a_derivations_training_tol_stops_symdl_train(tmp_path):
     data = datasets.load("two_classes_with_bias")
     module = kernels.load(str(tmp_path / "with_tol_set.py"))
     _, gradient = module.loss_and_gradient(runs[1e-3].params["theta"], data.x, data.y)
-    assert np.linalg.norm(gradient) <= 1e-3 * 1.01  # the stopping test ran on the same ∇J
+    assert np.max(np.abs(gradient)) <= 1e-3 * 1.01  # the stopping test ran on the same ∇J
     assert runs[None].n_iter == 3000  # without it, every epoch runs

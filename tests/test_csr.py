@@ -1,8 +1,8 @@
 """Sparse x: the kernels over CSR rows (generate/csr.py) and training on them.
 
 Every model that reads x only through affine maps has `loss_csr`, `loss_and_gradient_csr`,
-`gradient_csr` and `predict_csr` (weighted ones too, and for a block-layout model their NumPy
-tier). Each is held here to the model's dense kernel on the same x made dense, with explicit
+`gradient_csr` and `predict_csr` (weighted ones too, and where the file has a NumPy tier, that
+tier's; the blas layout's are its batch kernels with the first layer over the non-zeros). Each is held here to the model's dense kernel on the same x made dense, with explicit
 zeros, empty rows and duplicate entries among the non-zeros; training on sparse x is held
 to training on its dense form, and a shape whose dense form would need 80 GB is trained
 without it.
@@ -27,7 +27,7 @@ from symdl.training import inputs
 EXAMPLES = Path(__file__).parent.parent / "examples" / "models"
 CSR_MODELS = [ref for ref in sources.builtin_names() + sorted(glob.glob(str(EXAMPLES / "*.py")))
               if isinstance(model := sources.load_derivation(ref), Model)
-              and files.layout_of(model) != "blas" and not csr.unsupported(model, Derived(model))]
+              and not csr.unsupported(model, Derived(model), files.layout_of(model))]
 
 
 def kernels_of(ref, example_models):
@@ -95,13 +95,14 @@ def test_the_csr_kernels_compute_what_the_dense_ones_do(ref, rows, tier, example
 
 
 def test_which_models_get_csr_kernels():
-    """The linear models and a network whose first layer reads x do; a model that reads x
-    element-wise (an RBF) or several data tensors, or a scalar x, does not."""
+    """The linear models and a network whose first layer reads x do, in every layout (the
+    blas layout's mnist_mlp and the blas examples too); a model that reads x element-wise (an
+    RBF) or several data tensors, or a scalar x, does not."""
     have = {Path(ref).stem for ref in CSR_MODELS}
     assert {"logistic_regression", "ridge_regression", "multinomial_logistic", "poisson_glm",
-            "elastic_net_logistic", "huber_regressor", "mlp_classifier"} <= have
-    assert not {"rbf_classifier", "interaction_regression", "univariate_least_squares",
-                "mnist_mlp"} & have
+            "elastic_net_logistic", "huber_regressor", "mlp_classifier", "mnist_mlp",
+            "relu_mlp_blas", "elastic_net_mlp_blas"} <= have
+    assert not {"rbf_classifier", "interaction_regression", "univariate_least_squares"} & have
 
 
 @pytest.mark.parametrize("optimizer, settings", [
@@ -115,13 +116,20 @@ def test_training_on_sparse_x_is_training_on_its_dense_form(optimizer, settings)
     for sample_weight in (None, weights):
         common = dict(optimizer=optimizer, epochs=15, sizes={"C": 3}, tier="numba",
                       sample_weight=sample_weight, **settings)
-        dense = train.fit("multinomial_logistic", x.toarray(), y, **common)
-        sparse = train.fit("multinomial_logistic", x.tocoo(), y, **common)  # any format
-        for name in dense.params:
-            np.testing.assert_allclose(sparse.params[name], dense.params[name], rtol=0,
-                                       atol=1e-10)
-        np.testing.assert_allclose(train.predict(sparse, x), train.predict(dense, x.toarray()),
-                                   rtol=0, atol=1e-10)
+        fits_alike("multinomial_logistic", x.tocoo(), y, common, atol=1e-10)  # any format
+
+
+def fits_alike(model, x, y, settings, atol):
+    """train.fit on sparse x and on its dense form: the same parameters and predictions
+    (within atol); the sparse fit's result."""
+    dense = train.fit(model, x.toarray(), y, **settings)
+    sparse = train.fit(model, x, y, **settings)
+    for name in dense.params:
+        np.testing.assert_allclose(sparse.params[name], dense.params[name], rtol=0, atol=atol)
+    np.testing.assert_allclose(train.predict(sparse, x), train.predict(dense, x.toarray()),
+                               rtol=0, atol=atol)
+    assert sparse.settings["tier"] == dense.settings["tier"]
+    return sparse
 
 
 def test_sparse_x_says_what_it_cannot_do():
@@ -130,7 +138,7 @@ def test_sparse_x_says_what_it_cannot_do():
     with pytest.raises(OptimizerError, match="kernels over sparse x have no Hessian, so Newton"):
         train.fit("logistic_regression", x, y.astype(float), optimizer="newton", epochs=2)
     with pytest.raises(DataError, match="no kernels over sparse x"):
-        inputs.OverCsrRows(kernels.load("mnist_mlp"))  # its first layer has a kernel of its own
+        inputs.OverCsrRows(kernels.load("univariate_least_squares"))  # x is a scalar
     with pytest.raises(DataError, match="sparse matrix"):
         train.fit("univariate_least_squares", scipy.sparse.csr_matrix(np.ones((20, 1))),
                   y.astype(float), epochs=2)
@@ -175,3 +183,70 @@ def test_the_column_of_ones_goes_in_front_of_sparse_x_too():
     np.testing.assert_allclose(sparse.params["theta"], dense.params["theta"], rtol=0, atol=1e-8)
     np.testing.assert_allclose(train.predict(sparse, x), train.predict(dense, x.toarray()),
                                rtol=0, atol=1e-10)
+
+
+def mnist_like(rows, columns, density, seed):
+    """Sparse x and ten classes read off it, so that training has something to learn."""
+    normal = np.random.default_rng(seed).standard_normal
+    x = 3.0 * scipy.sparse.random(rows, columns, density=density, format="csr",
+                                  random_state=seed, data_rvs=normal)
+    scores = x @ np.random.default_rng(seed).standard_normal((columns, 10))
+    return x, np.argmax(scores, axis=1)
+
+
+@pytest.mark.parametrize("optimizer, settings", [
+    ("lbfgs", {}), ("rmsprop", {"learning_rate": 0.01, "batch_size": 32})])
+def test_the_blas_network_trains_on_sparse_x_as_on_its_dense_form(optimizer, settings):
+    """mnist_mlp (the blas layout) on sparse x, through its kernels over CSR rows: the same
+    parameters as on the dense form (whose first layer is one BLAS product), weighted too,
+    and the same predictions, from both tiers."""
+    x, y = mnist_like(300, 40, 0.1, seed=7)
+    weights = np.random.default_rng(8).integers(0, 3, 300).astype(float)
+    for tier in ("numba", "numpy"):
+        for sample_weight in (None, weights):
+            common = dict(optimizer=optimizer, epochs=20, sizes={"H": 8, "C": 10}, tier=tier,
+                          sample_weight=sample_weight, tol=None, seed=0, init="glorot_uniform",
+                          **settings)
+            sparse = fits_alike("mnist_mlp", x, y, common, atol=1e-9)
+            assert sparse.settings["tier"] == tier
+            assert sparse.history[-1][1] < 0.9 * sparse.history[0][1]  # it learned something
+
+
+def test_the_blas_network_estimator_takes_sparse_x():
+    """SymdlClassifier("mnist_mlp"): fit, predict and predict_proba on sparse X give what they
+    give on its dense form."""
+    from symdl.sklearn import SymdlClassifier
+    x, y = mnist_like(200, 30, 0.15, seed=9)
+    labels = np.array(list("abcdefghij"))[y]
+    settings = {"sizes": {"H": 6}, "epochs": 5, "batch_size": 50, "learning_rate": 0.01,
+                "seed": 0, "tol": None, "tier": "numba"}
+    sparse = SymdlClassifier("mnist_mlp", **settings).fit(x, labels)
+    dense = SymdlClassifier("mnist_mlp", **settings).fit(x.toarray(), labels)
+    for name in dense.params_:
+        np.testing.assert_allclose(sparse.params_[name], dense.params_[name], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(sparse.predict_proba(x), dense.predict_proba(x.toarray()),
+                               rtol=0, atol=1e-9)
+    assert list(sparse.predict(x.tocoo())) == list(dense.predict(x.toarray()))
+
+
+def test_a_network_on_x_whose_dense_form_needs_8_gb_trains_in_little_memory():
+    """50,000 × 20,000 at 0.1% density (10⁶ entries): dense, 8 GB. mnist_mlp fits two epochs
+    of mini-batches and predicts through its CSR kernels, every array it allocates together
+    under 200 MB."""
+    from symdl.sklearn import SymdlClassifier
+    rng = np.random.default_rng(0)
+    rows, columns, per_row = 50_000, 20_000, 20
+    x = scipy.sparse.csr_matrix(
+        (rng.random(rows * per_row), rng.integers(0, columns, rows * per_row),
+         np.arange(0, rows * per_row + 1, per_row)), shape=(rows, columns))
+    y = rng.integers(0, 10, rows)
+    tracemalloc.start()
+    try:
+        clf = SymdlClassifier("mnist_mlp", sizes={"H": 4}, epochs=2, batch_size=1000,
+                              learning_rate=0.01, tol=None, tier="numba").fit(x, y)
+        clf.predict_proba(x[:1000])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert clf.params_["W1"].shape == (4, columns)
+    assert peak < 2e8, f"{peak / 1e6:.0f} MB"

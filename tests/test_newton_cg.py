@@ -3,6 +3,7 @@ without them, and the method itself (symdl.training.newton.newton_cg)."""
 
 import itertools
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -102,8 +103,10 @@ def test_newton_cg_on_two_thousand_features_forms_no_p_by_p_matrix(monkeypatch):
     def refused(*args, **kwargs):
         raise AssertionError("newton-cg formed the Hessian")
     monkeypatch.setattr(module, "hessian", refused)
-    train.fit("logistic_regression", x[:20], y[:20], optimizer="newton-cg", epochs=1,
-              tol=1e3)  # compiled before memory is traced
+    with warnings.catch_warnings():  # one step of each, so that every kernel it calls is
+        warnings.simplefilter("ignore")  # compiled before memory is traced
+        for name, data in (("logistic_regression", x[:20]), ("elastic_net_logistic", x[:20, 1:])):
+            train.fit(name, data, y[:20], optimizer="newton-cg", epochs=1)
     tracemalloc.start()
     result = train.fit("elastic_net_logistic", x[:, 1:], y, optimizer="newton-cg", epochs=100,
                        tol=1e-6)
@@ -132,7 +135,7 @@ def test_newton_cg_keeps_a_network_descending():
 def test_the_estimators_and_the_command_line_take_newton_cg(tmp_path, capsys):
     from symdl.sklearn import SymdlClassifier
     x, y, _ = random_problem("multinomial_logistic", rows=200, features=5, seed=4)
-    estimator = SymdlClassifier("multinomial_logistic", optimizer="newton-cg").fit(x, y)
+    estimator = SymdlClassifier("multinomial_logistic", optimizer="newton-cg", tol=1e-8).fit(x, y)
     reference = SymdlClassifier("multinomial_logistic", optimizer="lbfgs", tol=1e-8).fit(x, y)
     assert estimator.result_.settings["optimizer"] == "newton-cg" and estimator.result_.converged
     np.testing.assert_allclose(estimator.predict_proba(x), reference.predict_proba(x), atol=1e-4)
@@ -140,7 +143,7 @@ def test_the_estimators_and_the_command_line_take_newton_cg(tmp_path, capsys):
     status = cli.main(["train", "elastic_net_logistic", "--data", str(tmp_path / "data.npz"),
                        "--optimizer", "newton-cg", "--tol", "1e-6", "--quiet"])
     out = capsys.readouterr().out
-    assert status == 0 and "‖∇J‖₂ ≤ tol" in out  # elastic_net_logistic: differences of gradients
+    assert status == 0 and "max |∂J/∂p| ≤ tol" in out
 
 
 def test_weighted_newton_cg_reaches_weighted_newtons_optimum():

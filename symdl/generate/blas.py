@@ -11,7 +11,9 @@ When the data feeds an affine map (z = W·x + b, as a network's first layer does
 fused kernel, `loss_and_gradient_sparse`, takes x by its non-zero entries (CSR rows) and W
 transposed, so that layer's two products visit only the non-zero inputs: z_i = b + Σ x_ij·Wᵀ_j
 over the j where x_ij ≠ 0, and ∂J/∂Wᵀ_j += x_ij·∂J/∂z_i likewise. 81% of the MNIST pixels
-are 0; the trainer chooses this kernel from the data's density (`sparse_pays`).
+are 0; the trainer chooses this kernel from the data's density (`sparse_pays`). The same
+first layer over sparse x the user gives (SciPy CSR) is in the kernels over CSR rows
+(csr.py, `CsrBlasEmitter`): there W is passed as it is and transposed once per call.
 """
 
 from __future__ import annotations
@@ -160,33 +162,54 @@ class BlasEmitter(Emitter):
     def kernels(self) -> list[str]:
         if any(g.local != 0 for g in self.derived.gradients):
             raise DerivationError(f"{self.model.name}: the blas layout needs parameters in affine maps only")
-        out = self.model.output_tensor
-        return self.penalty_kernels() + self.weighted_kernels() + [
-            self.sparse_kernel(),
-            KERNEL_BLAS.substitute(
-                name="predict", args=self.entry_args(self.input_args()),
-                rows=self._rows(), scale="", body=self._indent(self.batch_forward(), 4),
-                result=out.name, doc=f"The model's output {out.name} for every sample."),
-        ]
+        return (self.penalty_kernels() + self.weighted_kernels()
+                + [self.sparse_kernel(), *self.predict_kernel()])
 
-    def weighted_kernels(self) -> list[str]:
-        """loss, loss_and_gradient and gradient over a batch (weighted ones for a weighted
-        emitter, `entry_names`)."""
-        forward, rows = self.batch_forward(), self._rows()
+    def csr_step(self) -> Affine | None:
+        """The affine map that reads x by its non-zero entries in every kernel (None here: the
+        kernels over CSR rows name it, generate/csr.py)."""
+        return None
+
+    def transposed_weight(self) -> list[str]:
+        """The first lines of a kernel whose `csr_step` reads its weight W transposed: Wᵀ made
+        once per call, contiguous, so that each non-zero x_ij adds the row Wᵀ_j."""
+        step = self.csr_step()
+        return [] if step is None else [f"{step.weight.name}_t = np.ascontiguousarray({step.weight.name}.T)"]
+
+    def gradient_untransposed(self) -> list[str]:
+        """∂J/∂W from the ∂J/∂Wᵀ the `csr_step`'s backward pass adds up (none without one)."""
+        step = self.csr_step()
+        if step is None:
+            return []
+        w = step.weight.name
+        return [f"g_{w} = np.ascontiguousarray(g_{w}_t.T)"]
+
+    def loss_kernel(self) -> list[str]:
+        return [self.entry_names(KERNEL_BLAS.substitute(
+            name="loss", args=self.signature(), rows=self._rows(), scale=self.scale_line(),
+            body=self._indent(self.transposed_weight() + self.batch_forward(self.csr_step())
+                              + self.batch_loss(), 4),
+            result=self.scaled("total") + self.penalty_call(),
+            doc="J over a batch: affine maps as matrix products, the rest as loops."))]
+
+    def loss_and_gradient_kernel(self) -> list[str]:
+        step = self.csr_step()
         results = ", ".join([self.scaled("total") + self.penalty_call()]
                             + [f"g_{p.name}{self.penalty_gradient_term(k)}"
                                for k, p in enumerate(self.model.params)])
-        return [self.entry_names(kernel) for kernel in [
-            KERNEL_BLAS.substitute(
-                name="loss", args=self.signature(), rows=rows, scale=self.scale_line(),
-                body=self._indent(forward + self.batch_loss(), 4),
-                result=self.scaled("total") + self.penalty_call(),
-                doc="J over a batch: affine maps as matrix products, the rest as loops."),
-            KERNEL_BLAS.substitute(
-                name="loss_and_gradient", args=self.signature(), rows=rows, scale=self.scale_line(),
-                body=self._indent(forward + self.batch_loss() + self.batch_backward(), 4),
-                result=results, doc="(J, ∂J/∂p for every parameter p) over a batch."),
-            self.gradient_kernel()]]
+        body = (self.transposed_weight() + self.batch_forward(step) + self.batch_loss()
+                + self.batch_backward(step) + self.gradient_untransposed())
+        return [self.entry_names(KERNEL_BLAS.substitute(
+            name="loss_and_gradient", args=self.signature(), rows=self._rows(),
+            scale=self.scale_line(), body=self._indent(body, 4), result=results,
+            doc="(J, ∂J/∂p for every parameter p) over a batch."))]
+
+    def predict_kernel(self) -> list[str]:
+        out = self.model.output_tensor
+        return [self.entry_names(KERNEL_BLAS.substitute(
+            name="predict", args=self.entry_args(self.input_args()), rows=self._rows(), scale="",
+            body=self._indent(self.transposed_weight() + self.batch_forward(self.csr_step()), 4),
+            result=out.name, doc=f"The model's output {out.name} for every sample."))]
 
     def sparse_kernel(self) -> str:
         """loss_and_gradient with x as CSR rows and the first layer's weight transposed."""

@@ -9,8 +9,9 @@ and its adjoint. Both then run over x's non-zero entries alone, so a 100,000 × 
 The kernels are the rows layout's fused pass (rows.py), with `x_i = x[i]` replaced by the
 row's span of entries and `_dot`/`_axpy` on it by `_csr_dot`/`_csr_axpy`; for a model with a
 NumPy tier, that tier's (numpy_tier.py), with the chunk's rows of x a SciPy CSR matrix, whose
-`x @ w` and `xᵀ @ δ` are the same array expressions. Their entry points are the plain ones'
-names with `_csr` (`loss_and_gradient_csr(theta, x_values, x_columns, x_starts, y)`), and
+`x @ w` and `xᵀ @ δ` are the same array expressions; for a blas-layout network, its batch
+kernels with the first layer over the entries (`CsrBlasEmitter`). Their entry points are
+the plain ones' names with `_csr` (`loss_and_gradient_csr(theta, x_values, x_columns, x_starts, y)`), and
 beside them `_weighted_csr` over weighted samples; a penalty R(θ) is added once per call, as
 in every kernel.
 """
@@ -21,14 +22,16 @@ import re
 from typing import Callable
 
 from symdl.derive import Derived
+from symdl.generate.blas import BlasEmitter
 from symdl.generate.emitter import Statement
 from symdl.generate.numpy_tier import NumPyTierEmitter
 from symdl.generate.rows import RowsEmitter
 from symdl.model import Affine, Let, Model
 
 
-def unsupported(model: Model, derived: Derived) -> str:
-    """Why the model gets no kernels over CSR x ("" when it does)."""
+def unsupported(model: Model, derived: Derived, layout: str = "rows") -> str:
+    """Why the model gets no kernels over CSR x ("" when it does) in `layout`; the blas
+    layout's also need x to feed one affine map whose weight is used nowhere else."""
     x = model.features
     if x is None:
         return "it has no data"
@@ -44,6 +47,9 @@ def unsupported(model: Model, derived: Derived) -> str:
         exprs.append(derived.named_loss)
     if any(e.has(x.symbol) for e in exprs if e is not None and e != 0):
         return f"{x.name} is read outside its affine maps"
+    readers = [s for s in model.steps_of_model if isinstance(s, Affine) and s.input is x]
+    if layout == "blas" and (len(readers) > 1 or BlasEmitter(derived).sparse_step() is None):
+        return f"{x.name} feeds more than one affine map, or its weight is used elsewhere"
     return ""
 
 
@@ -107,6 +113,17 @@ class CsrRowsEmitter(CsrInput, RowsEmitter):
 
 
 
+class CsrBlasEmitter(CsrInput, BlasEmitter):
+    """The blas layout's batch kernels with the first layer's two products over the
+    non-zero entries: the weight W is transposed once per call, so that each x_ij adds the
+    row Wᵀ_j into z_i, and x_ij·δ_i into the row j of ∂J/∂Wᵀ (blas.py, `sparse_step`)."""
+
+    SUFFIX = "_csr"
+
+    def csr_step(self) -> Affine | None:
+        return self.sparse_step()
+
+
 class CsrNumPyTierEmitter(CsrInput, NumPyTierEmitter):
     """The NumPy tier with a chunk's rows of x as a SciPy CSR matrix."""
 
@@ -128,9 +145,10 @@ def csr_kernels(model: Model, derived: Derived, layout: str, numpy_tier: bool) -
     """The kernels over CSR x of a model that can have them (`unsupported`), in the NumPy
     tier too when the file carries one (`numpy_tier`); weighted ones for a weighted
     `derived`."""
-    if layout == "blas" or unsupported(model, derived):
+    if unsupported(model, derived, layout):
         return []
-    emitters = [CsrRowsEmitter(derived)] + ([CsrNumPyTierEmitter(derived)] if numpy_tier else [])
+    compiled = CsrBlasEmitter(derived) if layout == "blas" else CsrRowsEmitter(derived)
+    emitters = [compiled] + ([CsrNumPyTierEmitter(derived)] if numpy_tier else [])
     if derived.weighted:
         return [k for e in emitters for k in e.weighted_kernels()]
     return [k for e in emitters for k in e.kernels()]

@@ -232,6 +232,24 @@ class Emitter:
         """The parameters of an entry point over data and targets (loss, loss_and_gradient)."""
         return self.entry_args(self.data_args())
 
+    # -- the flat parameter vector (SPEC order) that Hessians and Newton's method work on --
+    def offsets(self) -> dict[str, str]:
+        """Code for where each parameter starts in the flat vector (SPEC order)."""
+        found: dict[str, str] = {}
+        sizes: list[str] = []
+        for p in self.model.params:
+            found[p.name] = " + ".join(sizes) or "0"
+            sizes.append(flat_size(p))
+        return found
+
+    def flat_size(self) -> str:
+        """Code for the number of flat parameters, P."""
+        return " + ".join(flat_size(p) for p in self.model.params)
+
+    def flat_shape(self) -> str:
+        size = self.flat_size()
+        return f"({size}, {size})"
+
     # -- a penalty R(θ): two small kernels, added once to J and ∂J/∂p --
     @property
     def has_penalty(self) -> bool:
@@ -265,7 +283,20 @@ class Emitter:
                 name="penalty_gradient", args=args, body="",
                 result=", ".join(gradients) + ("," if len(gradients) == 1 else ""),
                 doc="∂R/∂p for every parameter p, as arrays shaped like p."),
-        ]
+        ] + self.kink_weight_function()
+
+    def kink_weight_function(self) -> list[str]:
+        """`kink_weight(hyperparameters)`, for a penalty with kinks (derive.without_kinks):
+        plain Python, which the trainer asks before Newton's method."""
+        curvature = self.derived.curvature
+        if curvature is None or curvature.kink == 0:
+            return []
+        weight = ArrayPrinter({h.symbol: h.name for h in self.model.hypers}).doprint(curvature.kink)
+        return [f'def kink_weight({self.entry_args([], params=False)}):\n'
+                f'    """The weight of the penalty\'s kinks (|w_j| at w_j = 0): where it is 0, J is twice\n'
+                f'    differentiable and `hessian` is its Hessian; elsewhere `hessian` is J\'s curvature\n'
+                f'    away from the kinks, and Newton\'s method does not apply."""\n'
+                f'    return float({weight})\n']
 
     def chunks_functions(self, name, rows_function, args, returned=(), buffers=(),
                          tail=()) -> tuple[list[str], str]:
@@ -344,10 +375,15 @@ class Emitter:
         params = self.model.params
         arrays = iter(buffers)
         allocate, results = [], []
+        if self.has_penalty:  # ∂R/∂p once, not once per parameter
+            allocate.append(f"_penalty_gradient = penalty_gradient({', '.join(self.param_args())})")
+
+        def penalty_term(k):
+            return f" + _penalty_gradient[{k}]" if self.has_penalty else ""
         for k, p in enumerate(params):
             if p.is_scalar:
                 allocate.append(f"g_{p.name}_parts = np.zeros(len(_bounds) - 1)")
-                results.append(self.scaled(f"_total(g_{p.name}_parts)") + self.penalty_gradient_term(k))
+                results.append(self.scaled(f"_total(g_{p.name}_parts)") + penalty_term(k))
                 continue
             buffer = next(arrays)
             shape = f"_{p.name}_t.shape" if p.name in transposed else f"{p.name}.shape"
@@ -355,7 +391,7 @@ class Emitter:
             combined = f"_combine({buffer}_parts)"
             if p.name in transposed:
                 combined = f"_transposed({combined})"
-            results.append(self.scaled(combined) + self.penalty_gradient_term(k))
+            results.append(self.scaled(combined) + penalty_term(k))
         parts = [f"g_{p.name}_parts" for p in params if p.is_scalar] + [f"{b}_parts" for b in buffers]
         return KERNEL_LOSS_AND_GRADIENT.substitute(
             args=self.signature(), rows=self._rows(), scale=self.scale_line(),
@@ -406,22 +442,9 @@ class Emitter:
         names[R_LSE] = "R_lse"
         return names
 
-    # -- the flat parameter vector of the Hessian kernels, and H·v's entry point --
+    # -- H·v's flat vector v, a parameter's block of it, and the entry point --
     VECTOR = "_v"
     """The name of the vector the product kernels take, after the parameters."""
-
-    def offsets(self) -> dict[str, str]:
-        """Code for where each parameter starts in the flat vector (SPEC order)."""
-        found: dict[str, str] = {}
-        sizes: list[str] = []
-        for p in self.model.params:
-            found[p.name] = " + ".join(sizes) or "0"
-            sizes.append(flat_size(p))
-        return found
-
-    def flat_size(self) -> str:
-        """Code for the number of flat parameters, P."""
-        return " + ".join(flat_size(p) for p in self.model.params)
 
     def block_of(self, flat: str, param, shaped=True) -> str:
         """Code for a parameter's block of the flat vector `flat`: an element for a number,

@@ -103,6 +103,8 @@ def spec(model: Model, derived: Derived) -> dict:
                            and layout_of(model) != "blas" and model.features is not None),
         # no second derivative depends on a parameter: one Newton step reaches the minimiser
         "quadratic": bool(curvature is not None and curvature.quadratic),
+        # the penalty has kinks (|w_j|): `kink_weight(hyper)` says whether they are switched on
+        "kinks": bool(curvature is not None and curvature.kink != 0),
         "penalty": model.penalty_expr != 0,
         # the hyperparameters and their defaults: every entry point takes them last, by keyword
         "hypers": [(h.name, model.hyper_defaults[h.name]) for h in model.hypers],
@@ -115,7 +117,7 @@ def spec(model: Model, derived: Derived) -> dict:
         "sparse_input": sparse.weight.name if sparse is not None else None,
         # loss_csr, loss_and_gradient_csr, gradient_csr, predict_csr (and _weighted_csr):
         # x by its non-zero entries, for a model that reads x only through affine maps (csr.py)
-        "csr_input": layout_of(model) != "blas" and not csr_unsupported(model, derived),
+        "csr_input": not csr_unsupported(model, derived, layout_of(model)),
         "training": None if training is None else {
             "dataset": training.dataset, "optimizer": training.optimizer,
             "learning_rate": training.learning_rate, "epochs": training.epochs,

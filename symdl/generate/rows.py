@@ -360,11 +360,6 @@ class RowsEmitter(Emitter):
             shape=shape, doc="The Hessian ∂²J/∂p∂q, summed over the samples chunk by chunk.")
         return [chunk, *chunks, self.entry_names(kernel)]
 
-    # -- the Hessian of an affine model over its flat parameters (Curvature kind "affine") --
-    def flat_shape(self) -> str:
-        size = self.flat_size()
-        return f"({size}, {size})"
-
     def softmax_hessian(self, curvature) -> list[Statement]:
         """One sample's ∂²ℓ over the flat (W, b) of a softmax regression (`Curvature`)."""
         step = curvature.affine

@@ -16,7 +16,9 @@ The first-order updates themselves are `symdl.optimizers`' compiled rules.
 
 When to stop is decided here too, in one place (`Stopping`), for every rule and for data in
 memory and in chunks alike: with `tol`, a rule that sees the whole gradient (full-batch
-epochs, L-BFGS, Newton) stops once ‖∇J‖₂ ≤ tol, and mini-batch epochs, whose gradient over
+epochs, L-BFGS, Newton) stops once its largest gradient entry is that small, max |∂J/∂p| ≤ tol
+(the test of SciPy's L-BFGS-B `gtol`, scikit-learn's LogisticRegression and PyTorch's LBFGS,
+so a tol means what it means there), and mini-batch epochs, whose gradient over
 all the data nobody computes, stop once J has improved by less than tol × |J| in
 `Stopping.PATIENCE` epochs in a row (scikit-learn's `n_iter_no_change` for its SGD and MLP
 estimators). Newton's method also stops, tol or not, once its step can no longer lower J
@@ -62,8 +64,8 @@ class Stopping:
         self.stale = 0
 
     def gradient_small(self, grads) -> bool:
-        """‖∇J‖₂ ≤ tol, the test of every rule that sees the whole gradient."""
-        if self.tol is not None and np.linalg.norm(flat(grads)) <= self.tol:
+        """max |∂J/∂p| ≤ tol, the test of every rule that sees the whole gradient."""
+        if self.tol is not None and np.max(np.abs(flat(grads)), initial=0.0) <= self.tol:
             self.reason = "gradient"
         return self.reason is not None
 
@@ -114,8 +116,10 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
         learning_rate = (automatic_step(module, start, data, batch_size, rows) if stepped
                          else getattr(optimizer, "learning_rate", float("nan")))
     # the fused kernel, which every first-order epoch needs anyway: a run then compiles no
-    # separate loss kernel (docs/engineering.md, 'Where a cold start goes')
-    initial_loss = module.loss_and_gradient(*params, *data)[0]
+    # separate loss kernel (docs/engineering.md, 'Where a cold start goes'); its J and ∇J at
+    # the start are handed on, so that full-batch rules do not pass over the data for them again
+    first = module.loss_and_gradient(*params, *data)
+    initial_loss = first[0]
     watch = DivergenceWatch(initial_loss, divergence)
     if log and optimizer in ("gd", "sgd"):
         note = step_size_note(module, start, data, learning_rate)
@@ -145,13 +149,13 @@ def run_epochs(module, params, data, *, model, optimizer, learning_rate, epochs,
         try:
             if optimizer in optimizers.METHODS:
                 method = {"lbfgs": lbfgs, "newton": newton, "newton-cg": newton_cg}[optimizer]
-                params = method(module, params, data, epochs, record, stopping)
+                params = method(module, params, data, epochs, record, stopping, first)
             else:
                 update = optimizers.make(optimizer, learning_rate)
                 update.compiled = compiled(module)
                 if minibatches is None:
                     params = full_batch_epochs(module, update, params, data, epochs, record,
-                                               stopping, safeguard=automatic)
+                                               stopping, safeguard=automatic, first=first)
                     if update.learning_rate != learning_rate:
                         run.settings["final learning_rate"] = update.learning_rate
                 else:
@@ -209,10 +213,10 @@ def report_stop(result, rule, epochs, tol, log, mini_batch) -> None:
 
 
 def full_batch_epochs(module, update, params, data, epochs, record, stopping=None,
-                      safeguard=False):
+                      safeguard=False, first=None):
     """One fused pass per epoch: it gives J at the parameters the last update made (the
     epoch's J) and the gradient for the next update, so no separate loss pass is needed.
-    Stops before an update once `stopping` says ‖∇J‖₂ ≤ tol (also after the last epoch, so
+    Stops before an update once `stopping` says max |∂J/∂p| ≤ tol (also after the last epoch, so
     that a run that converged in its last epoch says so).
 
     With `safeguard` (the automatic step), an update that would raise J (or make it NaN) is
@@ -220,7 +224,7 @@ def full_batch_epochs(module, update, params, data, epochs, record, stopping=Non
     Gradient descent with a step below 2/L never raises J on a J whose curvature is at most
     L, so only a step past the curvature met on the way is ever halved."""
     stopping = stopping or Stopping(None)
-    loss, *grads = module.loss_and_gradient(*params, *data)
+    loss, *grads = first or module.loss_and_gradient(*params, *data)
     finite_loss(loss, 0)
     for epoch in range(1, epochs + 1):
         if stopping.gradient_small(grads):
@@ -293,11 +297,11 @@ def _transpose_state(update, index):
         update.states[index] = [np.ascontiguousarray(s.T) for s in update.states[index]]
 
 
-def lbfgs(module, params, data, epochs, record, stopping=None):
+def lbfgs(module, params, data, epochs, record, stopping=None, first=None):
     """SciPy's L-BFGS-B on the fused kernel: J and ∇J from one pass per evaluation (jac=True).
 
-    `epochs` caps the iterations; with `stopping.tol`, SciPy stops once max |∂J/∂p| ≤ tol/√P,
-    which guarantees ‖∇J‖₂ ≤ tol (its relative-decrease test is switched off then); without
+    `epochs` caps the iterations; with `stopping.tol`, SciPy stops once max |∂J/∂p| ≤ tol,
+    its own `gtol` test (its relative-decrease test is switched off then); without
     it, by its own tests. Its outcome becomes the stop reason: "gradient", "ftol" (SciPy's
     relative decrease of J), "epochs" or "no progress" (its line search found no lower J).
     """
@@ -305,10 +309,14 @@ def lbfgs(module, params, data, epochs, record, stopping=None):
     tol = stopping.tol
     from scipy.optimize import minimize
     evaluations = [0]
+    start = flat(params)
 
     def objective(vector):
-        with all_blas_threads():
-            loss, *grads = module.loss_and_gradient(*unflat(vector, params), *data)
+        if first is not None and evaluations[0] == 0 and np.array_equal(vector, start):
+            loss, *grads = first  # SciPy's first evaluation is at the start: known already
+        else:
+            with all_blas_threads():
+                loss, *grads = module.loss_and_gradient(*unflat(vector, params), *data)
         evaluations[0] += 1
         finite_loss(loss, evaluations[0])
         return float(loss), flat(grads)
@@ -323,10 +331,9 @@ def lbfgs(module, params, data, epochs, record, stopping=None):
         if stop:
             raise StopIteration  # SciPy ends the minimisation at this iterate
 
-    start = flat(params)
     options = {"maxiter": epochs}
     if tol is not None:
-        options.update(gtol=tol / np.sqrt(start.size), ftol=0.0)
+        options.update(gtol=tol, ftol=0.0)
     kernels_use_blas = module.SPEC.get("layout") == "blas"
     with threads.serial_blas(kernels_use_blas) as all_blas_threads:  # SciPy's bookkeeping: 1 thread
         found = minimize(objective, start, jac=True, method="L-BFGS-B", callback=callback,

@@ -36,7 +36,7 @@ Hessian-vector products at most (one per parameter, `hessian_from_products`); be
 P passes and the P × P matrix cost more than Newton-CG's few products."""
 
 
-def newton(module, params, data, epochs, record, stopping):
+def newton(module, params, data, epochs, record, stopping, first=None):
     """Newton's method with the generated Hessian, damped so that every step lowers J.
 
     The Hessian is the generated `hessian` kernel's, or, for a model with only the exact
@@ -49,7 +49,7 @@ def newton(module, params, data, epochs, record, stopping):
     added until it is (Levenberg's damping); then the step is halved until J decreases by at
     least 10⁻⁴·∇J·d (Armijo's condition), or, next to the minimum where J is flat to
     rounding, until J stays within 10⁻¹² of its value and ‖∇J‖ shrinks. Stops after `epochs`
-    iterations, at ‖∇J‖₂ ≤ tol, when no step of at least 10⁻¹⁰·d qualifies, or, without a
+    iterations, at max |∂J/∂p| ≤ tol, when no step of at least 10⁻¹⁰·d qualifies, or, without a
     tol, once the decrease the step predicts, ∇J·d/2, is below NEWTON_ROUNDING·|J|.
     """
     spec = module.SPEC
@@ -72,18 +72,31 @@ def newton(module, params, data, epochs, record, stopping):
             f"{spec['name']}: "
             f"{spec.get('no_hessian', 'symdl derives no Hessian for this model')}, so "
             f"Newton's method is not available; use optimizer='lbfgs'")
+    if kink_weight(module):
+        raise optimizers.OptimizerError(
+            f"{module.SPEC['name']}: its penalty has kinks (|w_j| at w_j = 0, of weight "
+            f"{kink_weight(module):g} with these hyperparameters), where J has no Hessian, so "
+            f"Newton's method is not available; use optimizer='lbfgs', or hyperparameters "
+            f"that make that weight 0")
 
     def direction(params, gradient):
         return _newton_direction(hessian(params), gradient)
     with threads.serial_blas():  # P × P solves: see threads.serial_blas (one switch a run)
-        return _damped_iterations(module, params, data, epochs, record, stopping, direction)
+        return _damped_iterations(module, params, data, epochs, record, stopping, direction,
+                                  first)
 
 
-def _damped_iterations(module, params, data, epochs, record, stopping, direction):
+def kink_weight(module) -> float:
+    """The weight of the penalty's kinks at the run's hyperparameters (SPEC["kinks"],
+    derive.without_kinks); 0.0 for a model without any."""
+    return float(module.kink_weight()) if module.SPEC.get("kinks") else 0.0
+
+
+def _damped_iterations(module, params, data, epochs, record, stopping, direction, first=None):
     """The iterations of Newton's method and Newton-CG: `direction(params, ∇J)` gives d with
     H d ≈ ∇J, the damped step (`_damped_step`) follows it, and the stopping tests are in
-    `newton`'s docstring."""
-    loss, *grads = module.loss_and_gradient(*params, *data)
+    `newton`'s docstring. `first` is (J, ∇J...) at `params` where the caller has them."""
+    loss, *grads = first or module.loss_and_gradient(*params, *data)
     finite_loss(loss, 0)
     for epoch in range(1, epochs + 1):
         if stopping.gradient_small(grads):
@@ -129,7 +142,7 @@ CG_ITERATIONS = 200
 newton-cg allows as many); CG solves a P × P system exactly in P of them."""
 
 
-def newton_cg(module, params, data, epochs, record, stopping):
+def newton_cg(module, params, data, epochs, record, stopping, first=None):
     """Newton's method whose system H d = ∇J is solved by conjugate gradients with
     Hessian-vector products alone (truncated Newton: Nocedal & Wright, Numerical
     Optimization, 2nd ed., Algorithm 7.1; scikit-learn's "newton-cg"): memory and work per
@@ -147,7 +160,7 @@ def newton_cg(module, params, data, epochs, record, stopping):
 
     def direction(params, gradient):
         return _conjugate_gradients(lambda v: product(params, v), gradient)
-    return _damped_iterations(module, params, data, epochs, record, stopping, direction)
+    return _damped_iterations(module, params, data, epochs, record, stopping, direction, first)
 
 
 def _conjugate_gradients(product, gradient):
@@ -259,5 +272,7 @@ def _newton_direction(hessian, gradient):
 
 
 def _cholesky_solve(factor, gradient):
-    """d with L Lᵀ d = ∇J."""
-    return np.linalg.solve(factor.T, np.linalg.solve(factor, gradient))
+    """d with L Lᵀ d = ∇J, by LAPACK's triangular solve (numpy.linalg.solve would factor L
+    again; its checks cost a small fit more than the solve)."""
+    from scipy.linalg import cho_solve
+    return cho_solve((factor, True), gradient, check_finite=False)

@@ -16,7 +16,7 @@ from symdl.errors import DataError
 
 
 STOP_REASONS = {
-    "gradient": "‖∇J‖₂ ≤ tol",
+    "gradient": "max |∂J/∂p| ≤ tol",
     "loss": "J improved by less than tol × |J| in 10 epochs in a row",
     "ftol": "J's relative decrease in an iteration fell below L-BFGS-B's ftol (SciPy's own test)",
     "no progress": "no step lowers J any more (the minimum, to rounding)",

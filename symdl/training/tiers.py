@@ -35,7 +35,7 @@ CALL_AS_ROWS = 200
 class NumPyTier:
     """A generated module seen through its NumPy tier: `loss`, `loss_and_gradient`,
     `gradient` and `predict` are the NumPy kernels, and so are `hessian` and `closed_form`
-    where the tier has them (the curvature of scalar parameters or of one θ through θᵀx) and
+    where the tier has them (every curvature kind; a closed form where there is one) and
     `hessian_vector` (a network's R-pass);
     everything else (SPEC, a weighted Hessian, ...) is the module's own, except that its SPEC
     names no sparse-input kernel (the tier has none, and mini-batches of dense rows then run
