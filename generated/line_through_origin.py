@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "72a64576ea30c978"
-GENERATOR_SHA256 = "14ef1bac6a9f3cb5"
-BODY_SHA256 = "644eef4737d11e80"
+GENERATOR_SHA256 = "65371f4b17572f28"
+BODY_SHA256 = "ea631abf1f9a634b"
 
 SPEC = {
     'name': 'line_through_origin',
@@ -534,6 +534,28 @@ def _logsumexp_over_units(value):
     else:
         top = np.ascontiguousarray(value.T).max(axis=0)[:, None]
     return top + np.log(_over_units(np.exp(value - top)))
+
+
+def _logsumexp_and_softmax(value):
+    """(log Σ e^value over the last axis as a column, softmax(value)): one exponential of each
+    entry serves both, where e^(value − lse) would take a second."""
+    top = np.ascontiguousarray(value.T).max(axis=0)[:, None]
+    powers = np.exp(value - top)
+    sums = _over_units(powers)
+    return top + np.log(sums), powers / sums
+
+
+def _picked(value, label):
+    """Each row's entry in its label's column, as a column: value[i, label_i]."""
+    return value[np.arange(value.shape[0]), label[:, 0]][:, None]
+
+
+def _one_hot(label, classes):
+    """(rows, classes) with 1.0 in each row's label's column, label a column of class indices
+    (checked to lie in 0..classes − 1 before any kernel runs)."""
+    found = np.zeros((label.shape[0], classes))
+    found[np.arange(label.shape[0]), label[:, 0]] = 1.0
+    return found
 
 
 def _softmax_affine_hessian_numpy(z, lse, x, hess, bias_at):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "14ef1bac6a9f3cb5"
-BODY_SHA256 = "1f8e2a34423327a9"
+GENERATOR_SHA256 = "65371f4b17572f28"
+BODY_SHA256 = "aee30692bf024a3d"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -539,6 +539,28 @@ def _logsumexp_over_units(value):
     return top + np.log(_over_units(np.exp(value - top)))
 
 
+def _logsumexp_and_softmax(value):
+    """(log Σ e^value over the last axis as a column, softmax(value)): one exponential of each
+    entry serves both, where e^(value − lse) would take a second."""
+    top = np.ascontiguousarray(value.T).max(axis=0)[:, None]
+    powers = np.exp(value - top)
+    sums = _over_units(powers)
+    return top + np.log(sums), powers / sums
+
+
+def _picked(value, label):
+    """Each row's entry in its label's column, as a column: value[i, label_i]."""
+    return value[np.arange(value.shape[0]), label[:, 0]][:, None]
+
+
+def _one_hot(label, classes):
+    """(rows, classes) with 1.0 in each row's label's column, label a column of class indices
+    (checked to lie in 0..classes − 1 before any kernel runs)."""
+    found = np.zeros((label.shape[0], classes))
+    found[np.arange(label.shape[0]), label[:, 0]] = 1.0
+    return found
+
+
 def _softmax_affine_hessian_numpy(z, lse, x, hess, bias_at):
     """hess += Σ over the rows of (diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b,
     p = softmax(z), v = (x, 1) (`_softmax_affine_add`, a matrix product per pair of classes):
@@ -715,8 +737,8 @@ def _loss_of_rows_numpy(W1, b1, W2, b2, x, label, _start, _stop):
         z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
         z2 = h @ np.ascontiguousarray(W2.T) + b2
-        lse = _logsumexp_over_units(z2)
-        total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
+        lse, _softmax = _logsumexp_and_softmax(z2)
+        total += _over_rows(lse - _picked(z2, _label), _rows)
     return total
 
 
@@ -746,9 +768,9 @@ def _loss_and_gradient_of_rows_numpy(W1, b1, W2, b2, x, label, _start, _stop, g_
         z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
         z2 = h @ np.ascontiguousarray(W2.T) + b2
-        lse = _logsumexp_over_units(z2)
-        total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
-        d_z2 = (-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2))
+        lse, _softmax = _logsumexp_and_softmax(z2)
+        total += _over_rows(lse - _picked(z2, _label), _rows)
+        d_z2 = (_softmax - _one_hot(_label, W2.shape[0]))
         d_h = d_z2 @ W2
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W1 += d_z1.T @ _x
@@ -827,13 +849,13 @@ def _hessian_vector_of_rows_numpy(W1, b1, W2, b2, _v, x, label, _start, _stop, h
         z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
         z2 = h @ np.ascontiguousarray(W2.T) + b2
-        lse = _logsumexp_over_units(z2)
-        d_z2 = (-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2))
+        lse, _softmax = _logsumexp_and_softmax(z2)
+        d_z2 = (_softmax - _one_hot(_label, W2.shape[0]))
         R_z1 = _x @ _v_W1.T + _v_b1
         R_h = R_z1*np.heaviside(z1, 0.0)
         R_z2 = h @ _v_W2.T + R_h @ W2.T + _v_b2
-        R_lse = _over_units(np.exp(z2 - lse)*R_z2)
-        R_d_z2 = ((-R_lse + R_z2)*np.exp(-lse + z2))
+        R_lse = _over_units(_softmax*R_z2)
+        R_d_z2 = (_softmax*(-R_lse + R_z2))
         R_d_h = d_z2 @ _v_W2 + R_d_z2 @ W2
         R_d_z1 = (R_d_h*np.heaviside(z1, 0.0))
         _hv_W1 += R_d_z1.T @ _x
@@ -970,8 +992,8 @@ def _loss_of_rows_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_starts, label
         z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
         z2 = h @ np.ascontiguousarray(W2.T) + b2
-        lse = _logsumexp_over_units(z2)
-        total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
+        lse, _softmax = _logsumexp_and_softmax(z2)
+        total += _over_rows(lse - _picked(z2, _label), _rows)
     return total
 
 
@@ -1001,9 +1023,9 @@ def _loss_and_gradient_of_rows_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_
         z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
         z2 = h @ np.ascontiguousarray(W2.T) + b2
-        lse = _logsumexp_over_units(z2)
-        total += _over_rows(lse - np.take_along_axis(z2, _label, axis=1), _rows)
-        d_z2 = (-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2))
+        lse, _softmax = _logsumexp_and_softmax(z2)
+        total += _over_rows(lse - _picked(z2, _label), _rows)
+        d_z2 = (_softmax - _one_hot(_label, W2.shape[0]))
         d_h = d_z2 @ W2
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W1 += d_z1.T @ _x
@@ -1144,8 +1166,8 @@ def _loss_of_rows_weighted_numpy(W1, b1, W2, b2, x, label, sample_weight, _start
         z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
         z2 = h @ np.ascontiguousarray(W2.T) + b2
-        lse = _logsumexp_over_units(z2)
-        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
+        lse, _softmax = _logsumexp_and_softmax(z2)
+        total += _over_rows(_sample_weight * (lse - _picked(z2, _label)), _rows)
     return total
 
 
@@ -1176,9 +1198,9 @@ def _loss_and_gradient_of_rows_weighted_numpy(W1, b1, W2, b2, x, label, sample_w
         z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
         z2 = h @ np.ascontiguousarray(W2.T) + b2
-        lse = _logsumexp_over_units(z2)
-        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
-        d_z2 = (_sample_weight*(-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2)))
+        lse, _softmax = _logsumexp_and_softmax(z2)
+        total += _over_rows(_sample_weight * (lse - _picked(z2, _label)), _rows)
+        d_z2 = (_sample_weight*(_softmax - _one_hot(_label, W2.shape[0])))
         d_h = d_z2 @ W2
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W1 += d_z1.T @ _x
@@ -1302,8 +1324,8 @@ def _loss_of_rows_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_columns, x_star
         z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
         z2 = h @ np.ascontiguousarray(W2.T) + b2
-        lse = _logsumexp_over_units(z2)
-        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
+        lse, _softmax = _logsumexp_and_softmax(z2)
+        total += _over_rows(_sample_weight * (lse - _picked(z2, _label)), _rows)
     return total
 
 
@@ -1334,9 +1356,9 @@ def _loss_and_gradient_of_rows_weighted_csr_numpy(W1, b1, W2, b2, x_values, x_co
         z1 = _x @ np.ascontiguousarray(W1.T) + b1
         h = np.maximum(z1, 0.0)
         z2 = h @ np.ascontiguousarray(W2.T) + b2
-        lse = _logsumexp_over_units(z2)
-        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z2, _label, axis=1)), _rows)
-        d_z2 = (_sample_weight*(-(_label == np.arange(W2.shape[0])).astype(np.float64) + np.exp(-lse + z2)))
+        lse, _softmax = _logsumexp_and_softmax(z2)
+        total += _over_rows(_sample_weight * (lse - _picked(z2, _label)), _rows)
+        d_z2 = (_sample_weight*(_softmax - _one_hot(_label, W2.shape[0])))
         d_h = d_z2 @ W2
         d_z1 = (d_h*np.heaviside(z1, 0.0))
         g_W1 += d_z1.T @ _x

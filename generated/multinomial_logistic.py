@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "14ef1bac6a9f3cb5"
-BODY_SHA256 = "dde77e1426a35d70"
+GENERATOR_SHA256 = "65371f4b17572f28"
+BODY_SHA256 = "38f6318c0827668e"
 
 SPEC = {
     'name': 'multinomial_logistic',
@@ -538,6 +538,28 @@ def _logsumexp_over_units(value):
     return top + np.log(_over_units(np.exp(value - top)))
 
 
+def _logsumexp_and_softmax(value):
+    """(log Σ e^value over the last axis as a column, softmax(value)): one exponential of each
+    entry serves both, where e^(value − lse) would take a second."""
+    top = np.ascontiguousarray(value.T).max(axis=0)[:, None]
+    powers = np.exp(value - top)
+    sums = _over_units(powers)
+    return top + np.log(sums), powers / sums
+
+
+def _picked(value, label):
+    """Each row's entry in its label's column, as a column: value[i, label_i]."""
+    return value[np.arange(value.shape[0]), label[:, 0]][:, None]
+
+
+def _one_hot(label, classes):
+    """(rows, classes) with 1.0 in each row's label's column, label a column of class indices
+    (checked to lie in 0..classes − 1 before any kernel runs)."""
+    found = np.zeros((label.shape[0], classes))
+    found[np.arange(label.shape[0]), label[:, 0]] = 1.0
+    return found
+
+
 def _softmax_affine_hessian_numpy(z, lse, x, hess, bias_at):
     """hess += Σ over the rows of (diag(p) − p·pᵀ) ⊗ v·vᵀ over the flat (W, b) of z = W·x + b,
     p = softmax(z), v = (x, 1) (`_softmax_affine_add`, a matrix product per pair of classes):
@@ -804,8 +826,8 @@ def _loss_of_rows_numpy(W, b, alpha, x, label, _start, _stop):
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = _x @ np.ascontiguousarray(W.T) + b
-        lse = _logsumexp_over_units(z)
-        total += _over_rows(lse - np.take_along_axis(z, _label, axis=1), _rows)
+        lse, _softmax = _logsumexp_and_softmax(z)
+        total += _over_rows(lse - _picked(z, _label), _rows)
     return total
 
 
@@ -832,9 +854,9 @@ def _loss_and_gradient_of_rows_numpy(W, b, alpha, x, label, _start, _stop, g_W, 
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = _x @ np.ascontiguousarray(W.T) + b
-        lse = _logsumexp_over_units(z)
-        total += _over_rows(lse - np.take_along_axis(z, _label, axis=1), _rows)
-        d_z = (-(_label == np.arange(W.shape[0])).astype(np.float64) + np.exp(-lse + z))
+        lse, _softmax = _logsumexp_and_softmax(z)
+        total += _over_rows(lse - _picked(z, _label), _rows)
+        d_z = (_softmax - _one_hot(_label, W.shape[0]))
         g_W += d_z.T @ _x
         g_b += _sum_over_rows(d_z)
     return total
@@ -1049,8 +1071,8 @@ def _loss_of_rows_csr_numpy(W, b, alpha, x_values, x_columns, x_starts, label, _
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = _x @ np.ascontiguousarray(W.T) + b
-        lse = _logsumexp_over_units(z)
-        total += _over_rows(lse - np.take_along_axis(z, _label, axis=1), _rows)
+        lse, _softmax = _logsumexp_and_softmax(z)
+        total += _over_rows(lse - _picked(z, _label), _rows)
     return total
 
 
@@ -1077,9 +1099,9 @@ def _loss_and_gradient_of_rows_csr_numpy(W, b, alpha, x_values, x_columns, x_sta
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = _x @ np.ascontiguousarray(W.T) + b
-        lse = _logsumexp_over_units(z)
-        total += _over_rows(lse - np.take_along_axis(z, _label, axis=1), _rows)
-        d_z = (-(_label == np.arange(W.shape[0])).astype(np.float64) + np.exp(-lse + z))
+        lse, _softmax = _logsumexp_and_softmax(z)
+        total += _over_rows(lse - _picked(z, _label), _rows)
+        d_z = (_softmax - _one_hot(_label, W.shape[0]))
         g_W += d_z.T @ _x
         g_b += _sum_over_rows(d_z)
     return total
@@ -1301,8 +1323,8 @@ def _loss_of_rows_weighted_numpy(W, b, alpha, x, label, sample_weight, _start, _
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = _x @ np.ascontiguousarray(W.T) + b
-        lse = _logsumexp_over_units(z)
-        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z, _label, axis=1)), _rows)
+        lse, _softmax = _logsumexp_and_softmax(z)
+        total += _over_rows(_sample_weight * (lse - _picked(z, _label)), _rows)
     return total
 
 
@@ -1330,9 +1352,9 @@ def _loss_and_gradient_of_rows_weighted_numpy(W, b, alpha, x, label, sample_weig
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = _x @ np.ascontiguousarray(W.T) + b
-        lse = _logsumexp_over_units(z)
-        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z, _label, axis=1)), _rows)
-        d_z = (_sample_weight*(-(_label == np.arange(W.shape[0])).astype(np.float64) + np.exp(-lse + z)))
+        lse, _softmax = _logsumexp_and_softmax(z)
+        total += _over_rows(_sample_weight * (lse - _picked(z, _label)), _rows)
+        d_z = (_sample_weight*(_softmax - _one_hot(_label, W.shape[0])))
         g_W += d_z.T @ _x
         g_b += _sum_over_rows(d_z)
     return total
@@ -1461,8 +1483,8 @@ def _loss_of_rows_weighted_csr_numpy(W, b, alpha, x_values, x_columns, x_starts,
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = _x @ np.ascontiguousarray(W.T) + b
-        lse = _logsumexp_over_units(z)
-        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z, _label, axis=1)), _rows)
+        lse, _softmax = _logsumexp_and_softmax(z)
+        total += _over_rows(_sample_weight * (lse - _picked(z, _label)), _rows)
     return total
 
 
@@ -1490,9 +1512,9 @@ def _loss_and_gradient_of_rows_weighted_csr_numpy(W, b, alpha, x_values, x_colum
     total = 0.0
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = _x @ np.ascontiguousarray(W.T) + b
-        lse = _logsumexp_over_units(z)
-        total += _over_rows(_sample_weight * (lse - np.take_along_axis(z, _label, axis=1)), _rows)
-        d_z = (_sample_weight*(-(_label == np.arange(W.shape[0])).astype(np.float64) + np.exp(-lse + z)))
+        lse, _softmax = _logsumexp_and_softmax(z)
+        total += _over_rows(_sample_weight * (lse - _picked(z, _label)), _rows)
+        d_z = (_sample_weight*(_softmax - _one_hot(_label, W.shape[0])))
         g_W += d_z.T @ _x
         g_b += _sum_over_rows(d_z)
     return total

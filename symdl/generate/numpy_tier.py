@@ -43,6 +43,11 @@ from symdl.generate.printer import ArrayPrinter
 from symdl.generate.templates import KERNEL_HESSIAN, KERNEL_NUMPY_CHUNK, KERNEL_PREDICT
 from symdl.model import Affine
 
+SOFTMAX = sp.Symbol("_softmax", real=True)  # a name no tensor has: theirs never start with _
+"""e^(z − lse) in a softmax cross-entropy's ∂ℓ/∂z, which the loss's statements computed
+already (`_logsumexp_and_softmax`): printed as their `_softmax`, not a second exponential."""
+
+
 class NumPyTierPrinter(ArrayPrinter):
     """One expression over whole arrays: the stable functions as NumPy ufunc expressions."""
 
@@ -86,6 +91,8 @@ class NumPyTierEmitter(BlockEmitter):
         return []  # matrix products read the weights as they are
 
     def print(self, expr, names) -> str:
+        if self.model.loss_kind == "softmax_cross_entropy":  # e^(z − lse): the loss made it
+            expr = sp.sympify(expr).xreplace({sp.exp(self.model.loss_input.symbol - LSE): SOFTMAX})
         return NumPyTierPrinter(names).doprint(stable_logs(expr))
 
     @cached_property
@@ -99,7 +106,8 @@ class NumPyTierEmitter(BlockEmitter):
         if self.model.loss_kind == "softmax_cross_entropy":
             classes = self.dims[self.model.loss_input.shape[0]]
             names[LSE] = "lse"
-            names[ONEHOT] = f"(_{self.model.label.name} == np.arange({classes})).astype(np.float64)"
+            names[SOFTMAX] = "_softmax"
+            names[ONEHOT] = f"_one_hot(_{self.model.label.name}, {classes})"
         return names
 
     def spell_sum(self, name: str) -> str:
@@ -135,8 +143,8 @@ class NumPyTierEmitter(BlockEmitter):
     def loss_statements(self) -> list[Statement]:
         if self.model.loss_kind == "softmax_cross_entropy":
             z, label = self.model.loss_input.name, self.model.label.name
-            picked = self.weighted_loss(f"lse - np.take_along_axis({z}, _{label}, axis=1)")
-            return [Statement(f"lse = _logsumexp_over_units({z})"),
+            picked = self.weighted_loss(f"lse - _picked({z}, _{label})")
+            return [Statement(f"lse, _softmax = _logsumexp_and_softmax({z})"),
                     Statement(f"total += _over_rows({picked}, _rows)")]
         sums, value = self.reduced(self.derived.named_loss, self.names)
         return sums + [Statement(f"total += _over_rows({self.weighted_loss(value)}, _rows)")]
@@ -225,8 +233,9 @@ class NumPyTierEmitter(BlockEmitter):
         if found is None:
             return []
         names, lines = self.directional_names, self.forward()
-        if self.model.loss_kind == "softmax_cross_entropy":
-            lines.append(Statement(f"lse = _logsumexp_over_units({self.model.loss_input.name})"))
+        if self.model.loss_kind == "softmax_cross_entropy":  # lse and e^(z − lse), as the loss
+            z = self.model.loss_input.name
+            lines.append(Statement(f"lse, _softmax = _logsumexp_and_softmax({z})"))
         lines += self.adjoint_statements()
         for step, value in found.forward:
             if isinstance(step, Affine):
@@ -236,7 +245,7 @@ class NumPyTierEmitter(BlockEmitter):
                 lines += sums + [Statement(f"R_{step.out.name} = {printed}")]
         if found.reads_lse:  # R{log Σ_c e^{z_c}} = Σ_c softmax_c · R{z_c}
             z = self.model.loss_input.name
-            lines.append(Statement(f"R_lse = _over_units(np.exp({z} - lse)*R_{z})"))
+            lines.append(Statement(f"R_lse = _over_units(_softmax*R_{z})"))
         lines += self.directional_backward(found, names)
         for gradient, value in found.gradients:
             lines += self.directional_accumulate(gradient, value, names)
