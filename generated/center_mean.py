@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cfd761ec3df34387"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "0a81a8c55843f153"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "a8407114269d77ae"
 
 SPEC = {
     'name': 'center_mean',

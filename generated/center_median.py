@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "55e9812c518779c7"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "9dfed13f9c32a64a"
 
 SPEC = {
     'name': 'center_median',

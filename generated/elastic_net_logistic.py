@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "62cec9f5014ad9c9"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "d7b7238faadf7bb9"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "1310b812fde2a53b"
 
 SPEC = {
     'name': 'elastic_net_logistic',
@@ -927,11 +927,12 @@ def _hessian_of_rows_numpy(w, b, alpha, l1_ratio, x, y, _start, _stop, hess):
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = (_x @ w)[:, None] + b
         h = _sigmoid_numpy(z)
-        _second = (-h**2.0 + h) * np.ones((_rows, 1))
+        _second = -h**2.0 + h
         _x_second = _x * _second
         hess[0:0 + w.size, 0:0 + w.size] += _x_second.T @ _x
-        hess[0:0 + w.size, w.size] += _sum_over_rows(_x_second)
-        hess[w.size, 0:0 + w.size] += _sum_over_rows(_x_second)
+        _column = _sum_over_rows(_x_second)
+        hess[0:0 + w.size, w.size] += _column
+        hess[w.size, 0:0 + w.size] += _column
         hess[w.size, w.size] += _over_rows(_second, _rows)
     return hess
 

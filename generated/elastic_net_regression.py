@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "aa8aa1357428ef68"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "0b3246e50c4ec296"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "52e80cede3cd300d"
 
 SPEC = {
     'name': 'elastic_net_regression',
@@ -921,11 +921,12 @@ def _hessian_of_rows_numpy(w, b, alpha, l1_ratio, x, y, _start, _stop, hess):
     _x = x[_start:_stop]
     _y = y[_start:_stop, None]
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        _second = (1.0) * np.ones((_rows, 1))
+        _second = 1.0
         _x_second = _x * _second
         hess[0:0 + w.size, 0:0 + w.size] += _x_second.T @ _x
-        hess[0:0 + w.size, w.size] += _sum_over_rows(_x_second)
-        hess[w.size, 0:0 + w.size] += _sum_over_rows(_x_second)
+        _column = _sum_over_rows(_x_second)
+        hess[0:0 + w.size, w.size] += _column
+        hess[w.size, 0:0 + w.size] += _column
         hess[w.size, w.size] += _over_rows(_second, _rows)
     return hess
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "72a64576ea30c978"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "ea631abf1f9a634b"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "13065024e0b88d6d"
 
 SPEC = {
     'name': 'line_through_origin',

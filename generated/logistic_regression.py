@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "ba6d8cc5156ab17d"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "640d1505ecf5b63f"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "0d12ea60bb43522f"
 
 SPEC = {
     'name': 'logistic_regression',

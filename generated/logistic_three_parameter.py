@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "1f70ab73a57096eb"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "8320d9a53be04c45"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "ebe9b43e546632ac"
 
 SPEC = {
     'name': 'logistic_three_parameter',
@@ -894,11 +894,12 @@ def _hessian_of_rows_numpy(weights, b, point, c, _start, _stop, hess):
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = (_point @ weights)[:, None] + b
         p = _sigmoid_numpy(z)
-        _second = (-p**2.0 + p) * np.ones((_rows, 1))
+        _second = -p**2.0 + p
         _x_second = _point * _second
         hess[0:0 + weights.size, 0:0 + weights.size] += _x_second.T @ _point
-        hess[0:0 + weights.size, weights.size] += _sum_over_rows(_x_second)
-        hess[weights.size, 0:0 + weights.size] += _sum_over_rows(_x_second)
+        _column = _sum_over_rows(_x_second)
+        hess[0:0 + weights.size, weights.size] += _column
+        hess[weights.size, 0:0 + weights.size] += _column
         hess[weights.size, weights.size] += _over_rows(_second, _rows)
     return hess
 

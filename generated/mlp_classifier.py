@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "d6cbb810efe52110"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "394d2e00616da411"
 
 SPEC = {
     'name': 'mlp_classifier',

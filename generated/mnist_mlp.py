@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "aee30692bf024a3d"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "58c99714fe399299"
 
 SPEC = {
     'name': 'mnist_mlp',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "38f6318c0827668e"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "a3f30126c3357ed6"
 
 SPEC = {
     'name': 'multinomial_logistic',

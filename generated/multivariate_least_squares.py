@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "04a198a6204d0927"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "2900adae31bd0357"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "6c334dc2dbcf277e"
 
 SPEC = {
     'name': 'multivariate_least_squares',

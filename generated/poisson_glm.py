@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a67bd17c9c5fa22e"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "3efe9f3e59d00de1"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "edc041fbb65935d8"
 
 SPEC = {
     'name': 'poisson_glm',
@@ -929,11 +929,12 @@ def _hessian_of_rows_numpy(w, b, alpha, x, y, _start, _stop, hess):
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
         z = (_x @ w)[:, None] + b
         rate = np.exp(z)
-        _second = (rate) * np.ones((_rows, 1))
+        _second = rate
         _x_second = _x * _second
         hess[0:0 + w.size, 0:0 + w.size] += _x_second.T @ _x
-        hess[0:0 + w.size, w.size] += _sum_over_rows(_x_second)
-        hess[w.size, 0:0 + w.size] += _sum_over_rows(_x_second)
+        _column = _sum_over_rows(_x_second)
+        hess[0:0 + w.size, w.size] += _column
+        hess[w.size, 0:0 + w.size] += _column
         hess[w.size, w.size] += _over_rows(_second, _rows)
     return hess
 

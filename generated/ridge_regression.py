@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "498385704b868e9a"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "b9d7940337e9fed2"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "27c8080cfd0efce1"
 
 SPEC = {
     'name': 'ridge_regression',
@@ -908,11 +908,12 @@ def _hessian_of_rows_numpy(w, b, alpha, x, y, _start, _stop, hess):
     _x = x[_start:_stop]
     _y = y[_start:_stop, None]
     with np.errstate(all="ignore"):  # NaN and inf as in the Numba kernels, without warnings
-        _second = (2.0) * np.ones((_rows, 1))
+        _second = 2.0
         _x_second = _x * _second
         hess[0:0 + w.size, 0:0 + w.size] += _x_second.T @ _x
-        hess[0:0 + w.size, w.size] += _sum_over_rows(_x_second)
-        hess[w.size, 0:0 + w.size] += _sum_over_rows(_x_second)
+        _column = _sum_over_rows(_x_second)
+        hess[0:0 + w.size, w.size] += _column
+        hess[w.size, 0:0 + w.size] += _column
         hess[w.size, w.size] += _over_rows(_second, _rows)
     return hess
 

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "9eed4ebb48db74f3"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "bf6f6e2268be6978"
 
 SPEC = {
     'name': 'two_layer_network',

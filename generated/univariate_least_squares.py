@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d943ea44f1f9bf7c"
-GENERATOR_SHA256 = "65371f4b17572f28"
-BODY_SHA256 = "94ba6e8fe02650a4"
+GENERATOR_SHA256 = "345b6bf760c0d03c"
+BODY_SHA256 = "a22a6bddb3088ed0"
 
 SPEC = {
     'name': 'univariate_least_squares',

@@ -368,12 +368,13 @@ class NumPyTierEmitter(BlockEmitter):
         block = f"{w}:{w} + {step.weight.name}.size"
         bias = at[step.bias.name] if step.bias is not None else None
         sums, second = self.reduced(curvature.second, self.names)
-        lines = sums + [Statement(f"_second = ({second}) * np.ones((_rows, 1))"),
+        lines = sums + [Statement(f"_second = {second}"),  # a column, or one number for all rows
                         Statement(f"_x_second = {x} * _second"),
                         Statement(f"hess[{block}, {block}] += _x_second.T @ {x}")]
         if bias is not None:
-            lines += [Statement(f"hess[{block}, {bias}] += _sum_over_rows(_x_second)"),
-                      Statement(f"hess[{bias}, {block}] += _sum_over_rows(_x_second)"),
+            lines += [Statement("_column = _sum_over_rows(_x_second)"),
+                      Statement(f"hess[{block}, {bias}] += _column"),
+                      Statement(f"hess[{bias}, {block}] += _column"),
                       Statement(f"hess[{bias}, {bias}] += _over_rows(_second, _rows)")]
         for s, cross in zip(curvature.scalars, curvature.cross):
             if cross == 0:

@@ -272,7 +272,11 @@ def _newton_direction(hessian, gradient):
 
 
 def _cholesky_solve(factor, gradient):
-    """d with L Lᵀ d = ∇J, by LAPACK's triangular solve (numpy.linalg.solve would factor L
-    again; its checks cost a small fit more than the solve)."""
-    from scipy.linalg import cho_solve
-    return cho_solve((factor, True), gradient, check_finite=False)
+    """d with L Lᵀ d = ∇J, by LAPACK's potrs on the factor (numpy.linalg.solve would factor L
+    again, and the wrappers' checks cost a small fit more than the solve itself)."""
+    from scipy.linalg import lapack
+    potrs = lapack.dpotrs if factor.dtype == np.float64 else lapack.spotrs
+    solution, info = potrs(factor, gradient, lower=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"LAPACK potrs failed (info {info})")
+    return solution
