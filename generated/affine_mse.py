@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "10475daec7caa1ac"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "06112e5bc45de179"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "74be644c3eedd3ea"
 
 SPEC = {
     'name': 'affine_mse',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "cfd761ec3df34387"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "a8407114269d77ae"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "17393fc39b3f888e"
 
 SPEC = {
     'name': 'center_mean',

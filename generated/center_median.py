@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "3f89ff3c8fbf9de9"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "9dfed13f9c32a64a"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "24503079b714f4e1"
 
 SPEC = {
     'name': 'center_median',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "62cec9f5014ad9c9"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "1310b812fde2a53b"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "7cb7e57fa6a57670"
 
 SPEC = {
     'name': 'elastic_net_logistic',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "aa8aa1357428ef68"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "52e80cede3cd300d"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "87509ad4fc47c585"
 
 SPEC = {
     'name': 'elastic_net_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "91a7f4fdf1412f94"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "1c5f0d287fe203c2"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "3d25222101c3fb27"
 
 SPEC = {
     'name': 'huber_regressor',

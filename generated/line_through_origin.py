@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "72a64576ea30c978"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "13065024e0b88d6d"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "a598980aa5b20768"
 
 SPEC = {
     'name': 'line_through_origin',

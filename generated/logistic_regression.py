@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "ba6d8cc5156ab17d"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "0d12ea60bb43522f"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "a233d52d521385ba"
 
 SPEC = {
     'name': 'logistic_regression',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "1f70ab73a57096eb"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "ebe9b43e546632ac"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "5b894b31c85cf6c6"
 
 SPEC = {
     'name': 'logistic_three_parameter',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "800db658bbfd9ff5"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "394d2e00616da411"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "47215cae54021fc5"
 
 SPEC = {
     'name': 'mlp_classifier',

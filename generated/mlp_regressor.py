@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "2d96f0e0d8c54005"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "ba9e93d6f699b758"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "2953f0a48f745db7"
 
 SPEC = {
     'name': 'mlp_regressor',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "c842029ea0accc48"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "58c99714fe399299"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "eaf6b5f9d6d17ccd"
 
 SPEC = {
     'name': 'mnist_mlp',
@@ -910,49 +910,10 @@ def loss_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label):
     return total * scale
 
 
-@numba.njit(cache=True, fastmath=FASTMATH, error_model="numpy")
 def loss_and_gradient_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label):
-    """(J, ∂J/∂p for every parameter p) over a batch."""
-    m = x_starts.shape[0] - 1
-    scale = 1.0 / m
-    W1_t = np.ascontiguousarray(W1.T)
-    z1 = np.empty((m, W1_t.shape[1]), W1_t.dtype)
-    for i in range(m):
-        for k in range(z1.shape[1]):
-            z1[i, k] = b1[k]
-        for e in range(x_starts[i], x_starts[i + 1]):
-            _axpy(x_values[e], W1_t[x_columns[e]], z1[i])
-    h = np.empty((m, W1.shape[0]), x_values.dtype)
-    for i in range(m):
-        for k in range(h.shape[1]):
-            h[i, k] = max(z1[i, k], 0.0)
-    z2 = np.dot(h, W2.T)
-    for i in range(m):
-        for c in range(z2.shape[1]):
-            z2[i, c] += b2[c]
-    lse_rows = np.empty(m)
-    total = 0.0
-    for i in range(m):
-        lse_rows[i] = _logsumexp(z2[i])
-        total += lse_rows[i] - z2[i, label[i]]
-    d_z2 = np.empty((m, W2.shape[0]), x_values.dtype)
-    for i in range(m):
-        for c in range(d_z2.shape[1]):
-            d_z2[i, c] = (-(1.0 if c == label[i] else 0.0) + _exp(-lse_rows[i] + z2[i, c])) * scale
-    d_h = np.dot(d_z2, W2)
-    d_z1 = np.empty((m, W1.shape[0]), x_values.dtype)
-    for i in range(m):
-        for k in range(d_z1.shape[1]):
-            d_z1[i, k] = d_h[i, k]*(1.0 if z1[i, k] > 0.0 else 0.0)
-    g_W1_t = np.zeros(W1_t.shape, W1_t.dtype)
-    for i in range(m):
-        for e in range(x_starts[i], x_starts[i + 1]):
-            _axpy(x_values[e], d_z1[i], g_W1_t[x_columns[e]])
-    g_b1 = d_z1.sum(axis=0)
-    g_W2 = np.dot(d_z2.T, h)
-    g_b2 = d_z2.sum(axis=0)
-    g_W1 = np.ascontiguousarray(g_W1_t.T)
-    return total * scale, g_W1, g_b1, g_W2, g_b2
+    """(J, ∂J/∂p for every parameter p) over a batch of x by its non-zero entries: loss_and_gradient_sparse with W1 transposed."""
+    loss, g_W1, g_b1, g_W2, g_b2 = loss_and_gradient_sparse(np.ascontiguousarray(W1.T), b1, W2, b2, x_values, x_columns, x_starts, label)
+    return loss, np.ascontiguousarray(g_W1.T), g_b1, g_W2, g_b2
 
 
 def gradient_csr(W1, b1, W2, b2, x_values, x_columns, x_starts, label):

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "73971a6f7eb8a14f"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "a3f30126c3357ed6"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "ba1c868f14c55e7a"
 
 SPEC = {
     'name': 'multinomial_logistic',

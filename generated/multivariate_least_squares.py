@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "04a198a6204d0927"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "6c334dc2dbcf277e"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "ce09b6e25e88d88b"
 
 SPEC = {
     'name': 'multivariate_least_squares',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "37ea1b77ad4194c3"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "7e423c4ee4f18f15"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "47b7688ea299a679"
 
 SPEC = {
     'name': 'paraboloid_gradient',

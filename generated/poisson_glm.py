@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "a67bd17c9c5fa22e"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "edc041fbb65935d8"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "17b8d99ffae81dd5"
 
 SPEC = {
     'name': 'poisson_glm',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "498385704b868e9a"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "27c8080cfd0efce1"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "275a5b885deeb3da"
 
 SPEC = {
     'name': 'ridge_regression',

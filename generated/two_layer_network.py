@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "f0d317b89659cb4f"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "bf6f6e2268be6978"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "a6fffa799995013b"
 
 SPEC = {
     'name': 'two_layer_network',

@@ -17,8 +17,8 @@ from numba.extending import intrinsic
 
 FASTMATH = {"arcp", "contract", "afn", "reassoc", "nsz"}
 DERIVATION_SHA256 = "d943ea44f1f9bf7c"
-GENERATOR_SHA256 = "345b6bf760c0d03c"
-BODY_SHA256 = "a22a6bddb3088ed0"
+GENERATOR_SHA256 = "3b3d2bc850284b30"
+BODY_SHA256 = "14d5589eea81c696"
 
 SPEC = {
     'name': 'univariate_least_squares',

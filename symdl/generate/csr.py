@@ -123,6 +123,26 @@ class CsrBlasEmitter(CsrInput, BlasEmitter):
     def csr_step(self) -> Affine | None:
         return self.sparse_step()
 
+    def loss_and_gradient_kernel(self) -> list[str]:
+        """Unweighted, the fused pass is the file's `loss_and_gradient_sparse` already (blas.py):
+        this entry point hands it Wᵀ and turns the gradient it returns, ∂J/∂Wᵀ, back into ∂J/∂W,
+        so the pass is written and compiled once. (The weighted pass has no sparse twin.)"""
+        if self.weighted:
+            return super().loss_and_gradient_kernel()
+        step = self.csr_step()
+        assert step is not None  # csr_kernels writes these only where there is a sparse step
+        x, w = step.input.name, step.weight.name  # data_args() names x by its CSR arrays
+        args = ([f"np.ascontiguousarray({w}.T)" if q is step.weight else q.name
+                 for q in self.model.params] + self.data_args() + self.hyper_args())
+        found = ["loss"] + [f"g_{q.name}" for q in self.model.params]
+        returned = ["loss"] + [f"np.ascontiguousarray(g_{w}.T)" if q is step.weight else f"g_{q.name}"
+                               for q in self.model.params]
+        return [f'def loss_and_gradient_csr({self.signature()}):\n'
+                f'    """(J, ∂J/∂p for every parameter p) over a batch of {x} by its non-zero '
+                f'entries: loss_and_gradient_sparse with {w} transposed."""\n'
+                f'    {", ".join(found)} = loss_and_gradient_sparse({", ".join(args)})\n'
+                f'    return {", ".join(returned)}\n']
+
 
 class CsrNumPyTierEmitter(CsrInput, NumPyTierEmitter):
     """The NumPy tier with a chunk's rows of x as a SciPy CSR matrix."""

@@ -19,6 +19,8 @@ mistake is named the same way wherever it is made.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from symdl import validate
@@ -261,7 +263,8 @@ class WithHyper:
         found = getattr(self.module, name)
         if is_entry_point(name):
             values = self.values
-            return lambda *args: found(*args, **values)
+            found = functools.partial(found, **values)
+        self.__dict__[name] = found  # the view never changes: looked up once, not per call
         return found
 
     def __repr__(self):

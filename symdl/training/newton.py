@@ -72,10 +72,11 @@ def newton(module, params, data, epochs, record, stopping, first=None):
             f"{spec['name']}: "
             f"{spec.get('no_hessian', 'symdl derives no Hessian for this model')}, so "
             f"Newton's method is not available; use optimizer='lbfgs'")
-    if kink_weight(module):
+    kinks = kink_weight(module)
+    if kinks:
         raise optimizers.OptimizerError(
-            f"{module.SPEC['name']}: its penalty has kinks (|w_j| at w_j = 0, of weight "
-            f"{kink_weight(module):g} with these hyperparameters), where J has no Hessian, so "
+            f"{spec['name']}: its penalty has kinks (|w_j| at w_j = 0, of weight "
+            f"{kinks:g} with these hyperparameters), where J has no Hessian, so "
             f"Newton's method is not available; use optimizer='lbfgs', or hyperparameters "
             f"that make that weight 0")
 

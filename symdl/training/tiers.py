@@ -50,11 +50,13 @@ class NumPyTier:
         self.SPEC = {**module.SPEC, "sparse_input": None}
 
     def __getattr__(self, name):
-        if name.removesuffix("_csr").removesuffix("_weighted") in self.ENTRY_POINTS:
-            return getattr(self.module, f"{name}_numpy")
-        if name in self.WHERE_WRITTEN and hasattr(self.module, f"{name}_numpy"):
-            return getattr(self.module, f"{name}_numpy")
-        return getattr(self.module, name)
+        if name.removesuffix("_csr").removesuffix("_weighted") in self.ENTRY_POINTS or (
+                name in self.WHERE_WRITTEN and hasattr(self.module, f"{name}_numpy")):
+            found = getattr(self.module, f"{name}_numpy")
+        else:
+            found = getattr(self.module, name)
+        self.__dict__[name] = found  # the view never changes: looked up once, not per call
+        return found
 
     def __repr__(self):
         return f"<the NumPy tier of {self.module.__name__}>"
